@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: libqnpu public API
+ *
+ * Run TensorFlow Lite INT8 models on a qnpu device. Every function that can
+ * fail returns 0 (or a non-negative count) on success and a negative errno
+ * on failure; qnpu_last_error() then gives a one-line readable reason.
+ *
+ * Objects come in create/destroy pairs: qnpu_device_open() and
+ * qnpu_device_close(), qnpu_model_load_*() and qnpu_model_free(). A model
+ * belongs to the device it was loaded on; free every model before closing
+ * its device. The caller keeps ownership of every buffer it passes in:
+ * libqnpu copies what it needs.
+ */
+#ifndef QNPU_H
+#define QNPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QNPU_MAX_RANK 6
+#define QNPU_MAX_OP_IO 16
+
+struct qnpu_device;
+struct qnpu_model;
+
+enum qnpu_dtype {
+	QNPU_DTYPE_FLOAT32 = 0,
+	QNPU_DTYPE_INT32 = 2,
+	QNPU_DTYPE_UINT8 = 3,
+	QNPU_DTYPE_INT64 = 4,
+	QNPU_DTYPE_INT16 = 7,
+	QNPU_DTYPE_INT8 = 9,
+};
+
+/* Where an operator runs. */
+enum qnpu_target {
+	QNPU_TARGET_CPU = 0,
+	QNPU_TARGET_NPU = 1,
+};
+
+/**
+ * struct qnpu_tensor_info - a model input, output or operator result.
+ * @name: tensor name from the model; valid while the model lives
+ * @index: tensor index in the model's subgraph
+ * @dtype: element type
+ * @rank: number of dimensions
+ * @shape: dimensions, outermost first
+ * @bytes: size of the tensor in bytes
+ * @scale: quantization scale (first channel if per-channel), 0 if none
+ * @zero_point: quantization zero point (first channel), 0 if none
+ * @num_scales: 0 (not quantized), 1 (per tensor) or channels (per channel)
+ * @quant_axis: the channel axis when @num_scales > 1
+ * @is_constant: holds constant data (weights, biases)
+ */
+struct qnpu_tensor_info {
+	const char *name;
+	int index;
+	enum qnpu_dtype dtype;
+	int rank;
+	int32_t shape[QNPU_MAX_RANK];
+	size_t bytes;
+	float scale;
+	int32_t zero_point;
+	int num_scales;
+	int quant_axis;
+	int is_constant;
+};
+
+/**
+ * struct qnpu_op_info - one operator of a loaded model.
+ * @index: operator index in the model
+ * @name: TFLite builtin name ("CONV_2D"), valid while the model lives
+ * @target: where it runs on the model's device
+ * @macs: multiply-accumulates of one inference
+ * @output: its first output tensor
+ * @num_inputs: number of inputs (at most QNPU_MAX_OP_IO listed)
+ * @inputs: input tensor indices, -1 for an absent optional input
+ * @num_outputs: number of outputs (at most QNPU_MAX_OP_IO listed)
+ * @outputs: output tensor indices
+ */
+struct qnpu_op_info {
+	int index;
+	const char *name;
+	enum qnpu_target target;
+	uint64_t macs;
+	struct qnpu_tensor_info output;
+	int num_inputs;
+	int inputs[QNPU_MAX_OP_IO];
+	int num_outputs;
+	int outputs[QNPU_MAX_OP_IO];
+};
+
+/* One line describing the last error of this thread; never NULL. */
+const char *qnpu_last_error(void);
+
+/* Name of a dtype, e.g. "INT8". */
+const char *qnpu_dtype_name(enum qnpu_dtype dtype);
+
+/**
+ * qnpu_device_open() - open a device.
+ * @name: "cpu", "sim", "drm", "drm:/dev/dri/renderD128", or NULL / "auto"
+ *        for the best one present
+ * @out: the device, to be closed with qnpu_device_close()
+ */
+int qnpu_device_open(const char *name, struct qnpu_device **out);
+void qnpu_device_close(struct qnpu_device *dev);
+/* The backend actually opened ("cpu", ...). */
+const char *qnpu_device_name(const struct qnpu_device *dev);
+
+/**
+ * qnpu_model_load_file() - import and prepare a .tflite model.
+ *
+ * Malformed files, unsupported operators and float models fail here with
+ * -EINVAL / -ENOTSUP and a message naming what is wrong.
+ */
+int qnpu_model_load_file(struct qnpu_device *dev, const char *path,
+			 struct qnpu_model **out);
+/* As qnpu_model_load_file(), from memory; @data is copied. */
+int qnpu_model_load_memory(struct qnpu_device *dev, const void *data,
+			   size_t size, struct qnpu_model **out);
+void qnpu_model_free(struct qnpu_model *model);
+
+int qnpu_model_num_inputs(const struct qnpu_model *model);
+int qnpu_model_num_outputs(const struct qnpu_model *model);
+int qnpu_model_input_info(const struct qnpu_model *model, int i,
+			  struct qnpu_tensor_info *info);
+int qnpu_model_output_info(const struct qnpu_model *model, int i,
+			   struct qnpu_tensor_info *info);
+
+/* @size must equal the input's bytes. */
+int qnpu_model_set_input(struct qnpu_model *model, int i, const void *data,
+			 size_t size);
+int qnpu_model_run(struct qnpu_model *model);
+/* @size must equal the output's bytes. */
+int qnpu_model_get_output(const struct qnpu_model *model, int i, void *data,
+			  size_t size);
+
+int qnpu_model_num_tensors(const struct qnpu_model *model);
+int qnpu_model_tensor_info(const struct qnpu_model *model, int index,
+			   struct qnpu_tensor_info *info);
+int qnpu_model_num_ops(const struct qnpu_model *model);
+int qnpu_model_op_info(const struct qnpu_model *model, int i,
+		       struct qnpu_op_info *info);
+
+/**
+ * typedef qnpu_layer_cb - called by qnpu_model_run() after each operator.
+ * @op: the operator that just ran
+ * @data: its first output tensor's bytes (@op->output.bytes long), valid
+ *        only during the call
+ * @user: the pointer given to qnpu_model_set_layer_callback()
+ *
+ * Return 0 to continue, or a negative errno to stop the run with it.
+ */
+typedef int (*qnpu_layer_cb)(const struct qnpu_op_info *op, const void *data,
+			     void *user);
+/* NULL @cb removes the callback. */
+int qnpu_model_set_layer_callback(struct qnpu_model *model, qnpu_layer_cb cb,
+				  void *user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QNPU_H */

@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPU backend: validates each operator against what TFLite's kernels
+ * accept, precomputes its quantization parameters once, and runs the
+ * reference kernels of lib/cpu/. It is also the NPU backends' fallback.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/qnpu_cpu.h"
+#include "qnpu_internal.h"
+#include "qnpu_ir.h"
+
+struct cpu_op {
+	union {
+		struct qnpu_cpu_conv conv;
+		struct qnpu_cpu_fc fc;
+		struct qnpu_cpu_add add;
+		struct qnpu_cpu_pool pool;
+		struct qnpu_cpu_softmax softmax;
+		struct qnpu_cpu_requant requant;
+	} p;
+	struct qnpu_cpu_shape is, fs, os, bs;	/* input, filter, output, in2 */
+	int32_t batches, accum, out_depth;	/* fully connected */
+	bool broadcast;				/* add */
+	int32_t *mult, *shift;			/* per channel */
+};
+
+#define op_fail(op, ...) qnpu_op_error(op, __VA_ARGS__)
+
+static int qnpu_op_error(const struct qnpu_ir_op *op, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int qnpu_op_error(const struct qnpu_ir_op *op, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return qnpu_err(-EINVAL, "operator %d (%s): %s", op->index,
+			qnpu_ir_op_name(op->builtin), msg);
+}
+
+static int want_tensor(const struct qnpu_ir_op *op,
+		       const struct qnpu_ir_tensor *t, const char *role,
+		       enum qnpu_dtype dtype, int rank, bool quantized)
+{
+	if (!t)
+		return op_fail(op, "%s tensor is missing", role);
+	if (t->dtype != dtype)
+		return op_fail(op, "%s is %s, expected %s", role,
+			       qnpu_ir_tflite_type_name((int)t->dtype),
+			       qnpu_dtype_name(dtype));
+	if (rank >= 0 && t->rank != rank)
+		return op_fail(op, "%s has rank %d, expected %d", role,
+			       t->rank, rank);
+	if (quantized && t->nq < 1)
+		return op_fail(op, "%s has no quantization parameters", role);
+	return 0;
+}
+
+static struct qnpu_cpu_shape shape4(const struct qnpu_ir_tensor *t)
+{
+	struct qnpu_cpu_shape s = { 1, 1, 1, 1 };
+	int32_t d[4] = { 1, 1, 1, 1 };
+	int i;
+
+	/* Right-align: [c] -> 1x1x1xc, [h,w,c] -> 1xhxwxc. */
+	for (i = 0; i < t->rank && i < 4; i++)
+		d[4 - t->rank + i] = t->shape[i];
+	s.n = d[0];
+	s.h = d[1];
+	s.w = d[2];
+	s.c = d[3];
+	return s;
+}
+
+/* TFLite's ComputeOutSize / ComputePaddingWithOffset. */
+static int conv_geometry(int padding, int in, int filter, int stride,
+			 int dilation, int *out, int *pad)
+{
+	int eff = (filter - 1) * dilation + 1;
+	int total;
+
+	if (padding == QNPU_PAD_SAME)
+		*out = (in + stride - 1) / stride;
+	else if (padding == QNPU_PAD_VALID)
+		*out = in >= eff ? (in - eff + stride) / stride : 0;
+	else
+		return -EINVAL;
+	total = (*out - 1) * stride + eff - in;
+	*pad = total > 0 ? total / 2 : 0;
+	return 0;
+}
+
+static int act_range(const struct qnpu_ir_op *op, int act,
+		     const struct qnpu_ir_tensor *out, int32_t *lo,
+		     int32_t *hi)
+{
+	if (qnpu_cpu_act_range(act, out->scale[0], out->zero_point[0], lo, hi))
+		return op_fail(op, "fused activation %d is not supported", act);
+	return 0;
+}
+
+static int alloc_channels(struct cpu_op *c, int n)
+{
+	c->mult = calloc((size_t)n, sizeof(*c->mult));
+	c->shift = calloc((size_t)n, sizeof(*c->shift));
+	if (!c->mult || !c->shift)
+		return qnpu_err(-ENOMEM, "out of memory");
+	return 0;
+}
+
+static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
+			struct cpu_op *c)
+{
+	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
+	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 2);
+	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	bool dw = op->builtin == QNPU_OP_DEPTHWISE_CONV_2D;
+	struct qnpu_cpu_conv *p = &c->p.conv;
+	int oh, ow, oc, r;
+
+	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, 4, true)) ||
+	    (r = want_tensor(op, w, "filter", QNPU_DTYPE_INT8, 4, true)) ||
+	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, 4, true)))
+		return r;
+	c->is = shape4(in);
+	c->fs = shape4(w);
+	c->os = shape4(out);
+	oc = dw ? c->fs.c : c->fs.n;
+	if (b && (r = want_tensor(op, b, "bias", QNPU_DTYPE_INT32, -1, false)))
+		return r;
+	if (b && (int64_t)b->count != oc)
+		return op_fail(op, "bias has %zu elements for %d channels",
+			       b->count, oc);
+	if (w->nq != 1 && w->nq != oc)
+		return op_fail(op, "filter has %d scales for %d channels",
+			       w->nq, oc);
+	if (op->opt.conv.stride_w < 1 || op->opt.conv.stride_h < 1 ||
+	    op->opt.conv.dilation_w < 1 || op->opt.conv.dilation_h < 1)
+		return op_fail(op, "stride %dx%d / dilation %dx%d must be >= 1",
+			       op->opt.conv.stride_h, op->opt.conv.stride_w,
+			       op->opt.conv.dilation_h,
+			       op->opt.conv.dilation_w);
+	if (dw) {
+		if (c->fs.n != 1 || c->is.c < 1 || oc % c->is.c)
+			return op_fail(op, "filter %dx%dx%dx%d does not fit %d input channels",
+				       c->fs.n, c->fs.h, c->fs.w, c->fs.c,
+				       c->is.c);
+		p->depth_multiplier = oc / c->is.c;
+		if (op->opt.conv.depth_multiplier &&
+		    op->opt.conv.depth_multiplier != p->depth_multiplier)
+			return op_fail(op, "depth multiplier %d, but shapes say %d",
+				       op->opt.conv.depth_multiplier,
+				       p->depth_multiplier);
+	} else if (c->fs.c != c->is.c) {
+		return op_fail(op, "filter has %d input channels, input has %d",
+			       c->fs.c, c->is.c);
+	}
+	p->stride_h = op->opt.conv.stride_h;
+	p->stride_w = op->opt.conv.stride_w;
+	p->dilation_h = op->opt.conv.dilation_h;
+	p->dilation_w = op->opt.conv.dilation_w;
+	if (conv_geometry(op->opt.conv.padding, c->is.h, c->fs.h, p->stride_h,
+			  p->dilation_h, &oh, &p->pad_h) ||
+	    conv_geometry(op->opt.conv.padding, c->is.w, c->fs.w, p->stride_w,
+			  p->dilation_w, &ow, &p->pad_w))
+		return op_fail(op, "unknown padding %d", op->opt.conv.padding);
+	if (c->os.n != c->is.n || c->os.h != oh || c->os.w != ow ||
+	    c->os.c != oc)
+		return op_fail(op, "output is %dx%dx%dx%d, expected %dx%dx%dx%d",
+			       c->os.n, c->os.h, c->os.w, c->os.c, c->is.n,
+			       oh, ow, oc);
+	if ((r = act_range(op, op->opt.conv.act, out, &p->act_min,
+			   &p->act_max)) ||
+	    (r = alloc_channels(c, oc)))
+		return r;
+	qnpu_cpu_conv_multipliers(in->scale[0], w->scale, w->nq,
+				  out->scale[0], oc, c->mult, c->shift);
+	p->mult = c->mult;
+	p->shift = c->shift;
+	p->input_offset = -in->zero_point[0];
+	p->output_offset = out->zero_point[0];
+	return 0;
+}
+
+static int prepare_fc(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
+		      struct cpu_op *c)
+{
+	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
+	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 2);
+	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	struct qnpu_cpu_fc *p = &c->p.fc;
+	int r;
+
+	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1, true)) ||
+	    (r = want_tensor(op, w, "weights", QNPU_DTYPE_INT8, 2, true)) ||
+	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, -1, true)))
+		return r;
+	if (op->opt.fc.weights_format)
+		return op_fail(op, "shuffled weights format is not supported");
+	c->out_depth = w->shape[0];
+	c->accum = w->shape[1];
+	if (c->accum < 1 || in->count % (size_t)c->accum)
+		return op_fail(op, "input of %zu elements is not a multiple of the weights' depth %d",
+			       in->count, c->accum);
+	c->batches = (int32_t)(in->count / (size_t)c->accum);
+	if (out->count != (size_t)c->batches * (size_t)c->out_depth)
+		return op_fail(op, "output has %zu elements, expected %d x %d",
+			       out->count, c->batches, c->out_depth);
+	if (b && (r = want_tensor(op, b, "bias", QNPU_DTYPE_INT32, -1, false)))
+		return r;
+	if (b && (int64_t)b->count != c->out_depth)
+		return op_fail(op, "bias has %zu elements for %d outputs",
+			       b->count, c->out_depth);
+	if (w->nq != 1 && w->nq != c->out_depth)
+		return op_fail(op, "weights have %d scales for %d outputs",
+			       w->nq, c->out_depth);
+	if ((r = act_range(op, op->opt.fc.act, out, &p->act_min,
+			   &p->act_max)) ||
+	    (r = alloc_channels(c, w->nq)))
+		return r;
+	qnpu_cpu_fc_multipliers(in->scale[0], w->scale, w->nq, out->scale[0],
+				c->mult, c->shift);
+	p->per_channel = w->nq > 1;
+	p->mult = c->mult;
+	p->shift = c->shift;
+	p->input_offset = -in->zero_point[0];
+	p->filter_offset = -w->zero_point[0];
+	p->output_offset = out->zero_point[0];
+	return 0;
+}
+
+static int prepare_add(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
+		       struct cpu_op *c)
+{
+	const struct qnpu_ir_tensor *a = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 1);
+	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	int32_t lo, hi;
+	int r;
+
+	if ((r = want_tensor(op, a, "input 0", QNPU_DTYPE_INT8, -1, true)) ||
+	    (r = want_tensor(op, b, "input 1", QNPU_DTYPE_INT8, -1, true)) ||
+	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, -1, true)))
+		return r;
+	if (a->rank > 4 || b->rank > 4 || out->rank > 4)
+		return op_fail(op, "broadcast beyond rank 4 is not supported");
+	c->is = shape4(a);
+	c->bs = shape4(b);
+	c->os = shape4(out);
+	c->broadcast = a->count != out->count || b->count != out->count;
+	if (c->broadcast) {
+		const int32_t *da = &c->is.n, *db = &c->bs.n, *dout = &c->os.n;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			int32_t want = da[i] > db[i] ? da[i] : db[i];
+
+			if ((da[i] != 1 && da[i] != want) ||
+			    (db[i] != 1 && db[i] != want) || dout[i] != want)
+				return op_fail(op, "inputs do not broadcast to the output shape");
+		}
+	}
+	if ((r = act_range(op, op->opt.add.act, out, &lo, &hi)))
+		return r;
+	qnpu_cpu_add_prepare(&c->p.add, a->scale[0], a->zero_point[0],
+			     b->scale[0], b->zero_point[0], out->scale[0],
+			     out->zero_point[0], lo, hi);
+	return 0;
+}
+
+static int prepare_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
+			struct cpu_op *c)
+{
+	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	struct qnpu_cpu_pool *p = &c->p.pool;
+	int oh, ow, r;
+
+	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, 4, true)) ||
+	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, 4, true)))
+		return r;
+	p->stride_h = op->opt.pool.stride_h;
+	p->stride_w = op->opt.pool.stride_w;
+	p->filter_h = op->opt.pool.filter_h;
+	p->filter_w = op->opt.pool.filter_w;
+	if (p->stride_h < 1 || p->stride_w < 1 || p->filter_h < 1 ||
+	    p->filter_w < 1)
+		return op_fail(op, "filter %dx%d / stride %dx%d must be >= 1",
+			       p->filter_h, p->filter_w, p->stride_h,
+			       p->stride_w);
+	c->is = shape4(in);
+	c->os = shape4(out);
+	if (conv_geometry(op->opt.pool.padding, c->is.h, p->filter_h,
+			  p->stride_h, 1, &oh, &p->pad_h) ||
+	    conv_geometry(op->opt.pool.padding, c->is.w, p->filter_w,
+			  p->stride_w, 1, &ow, &p->pad_w))
+		return op_fail(op, "unknown padding %d", op->opt.pool.padding);
+	if (c->os.n != c->is.n || c->os.h != oh || c->os.w != ow ||
+	    c->os.c != c->is.c)
+		return op_fail(op, "output is %dx%dx%dx%d, expected %dx%dx%dx%d",
+			       c->os.n, c->os.h, c->os.w, c->os.c, c->is.n,
+			       oh, ow, c->is.c);
+	return act_range(op, op->opt.pool.act, out, &p->act_min, &p->act_max);
+}
+
+static int prepare_softmax(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
+			   struct cpu_op *c)
+{
+	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	int r;
+
+	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1, true)) ||
+	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, -1, true)))
+		return r;
+	if (in->rank < 1 || out->count != in->count)
+		return op_fail(op, "output shape differs from input shape");
+	if (out->zero_point[0] != -128 || out->scale[0] != 1.0f / 256)
+		return op_fail(op, "int8 output must have scale 1/256 and zero point -128");
+	c->out_depth = in->shape[in->rank - 1];
+	c->batches = c->out_depth ? (int32_t)(in->count / (size_t)c->out_depth) : 0;
+	if (qnpu_cpu_softmax_prepare(&c->p.softmax, op->opt.softmax.beta,
+				     in->scale[0], out->zero_point[0]))
+		return op_fail(op, "beta %g with input scale %g is out of range",
+			       (double)op->opt.softmax.beta,
+			       (double)in->scale[0]);
+	return 0;
+}
+
+static int prepare_quant(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
+			 struct cpu_op *c)
+{
+	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	int r;
+
+	if (!in || !out)
+		return op_fail(op, "input or output tensor is missing");
+	if (in->count != out->count)
+		return op_fail(op, "output shape differs from input shape");
+	if (op->builtin == QNPU_OP_DEQUANTIZE)
+		return (r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1,
+					true)) ? r :
+			want_tensor(op, out, "output", QNPU_DTYPE_FLOAT32, -1,
+				    false);
+	if ((r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, -1, true)))
+		return r;
+	if (in->dtype == QNPU_DTYPE_FLOAT32)
+		return 0;
+	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1, true)))
+		return r;
+	qnpu_cpu_requantize_prepare(&c->p.requant, in->scale[0],
+				    in->zero_point[0], out->scale[0],
+				    out->zero_point[0]);
+	return 0;
+}
+
+static int prepare_reshape(struct qnpu_ir_graph *g, struct qnpu_ir_op *op)
+{
+	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+
+	if (!in || !out)
+		return op_fail(op, "input or output tensor is missing");
+	if (in->dtype != out->dtype || in->bytes != out->bytes || !in->bytes)
+		return op_fail(op, "input (%zu bytes) and output (%zu bytes) differ",
+			       in->bytes, out->bytes);
+	return 0;
+}
+
+static bool cpu_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
+{
+	(void)m;
+	switch (op->builtin) {
+	case QNPU_OP_CONV_2D:
+	case QNPU_OP_DEPTHWISE_CONV_2D:
+	case QNPU_OP_FULLY_CONNECTED:
+	case QNPU_OP_ADD:
+	case QNPU_OP_AVERAGE_POOL_2D:
+	case QNPU_OP_MAX_POOL_2D:
+	case QNPU_OP_RESHAPE:
+	case QNPU_OP_SOFTMAX:
+	case QNPU_OP_QUANTIZE:
+	case QNPU_OP_DEQUANTIZE:
+		return true;
+	}
+	return false;
+}
+
+static void cpu_release(struct qnpu_model *m, struct qnpu_ir_op *op)
+{
+	struct cpu_op *c = op->priv;
+
+	(void)m;
+	if (!c)
+		return;
+	free(c->mult);
+	free(c->shift);
+	free(c);
+	op->priv = NULL;
+}
+
+static int cpu_prepare(struct qnpu_model *m, struct qnpu_ir_op *op)
+{
+	struct cpu_op *c = calloc(1, sizeof(*c));
+	struct qnpu_ir_graph *g = m->g;
+	int r = 0;
+
+	if (!c)
+		return qnpu_err(-ENOMEM, "out of memory");
+	op->priv = c;
+	if (op->nout < 1 || !qnpu_ir_out(g, op, 0))
+		return op_fail(op, "has no output tensor");
+	switch (op->builtin) {
+	case QNPU_OP_CONV_2D:
+	case QNPU_OP_DEPTHWISE_CONV_2D:
+		r = prepare_conv(g, op, c);
+		break;
+	case QNPU_OP_FULLY_CONNECTED:
+		r = prepare_fc(g, op, c);
+		break;
+	case QNPU_OP_ADD:
+		r = prepare_add(g, op, c);
+		break;
+	case QNPU_OP_AVERAGE_POOL_2D:
+	case QNPU_OP_MAX_POOL_2D:
+		r = prepare_pool(g, op, c);
+		break;
+	case QNPU_OP_SOFTMAX:
+		r = prepare_softmax(g, op, c);
+		break;
+	case QNPU_OP_QUANTIZE:
+	case QNPU_OP_DEQUANTIZE:
+		r = prepare_quant(g, op, c);
+		break;
+	case QNPU_OP_RESHAPE:
+		r = prepare_reshape(g, op);
+		break;
+	default:
+		r = op_fail(op, "not supported on the CPU");
+	}
+	return r;
+}
+
+static int cpu_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+{
+	struct cpu_op *c = op->priv;
+	struct qnpu_ir_graph *g = m->g;
+	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	const void *x = m->data[op->in[0]];
+	const void *w = op->nin > 1 && op->in[1] >= 0 ? m->data[op->in[1]] :
+			NULL;
+	const int32_t *bias = op->nin > 2 && op->in[2] >= 0 ?
+			      (const int32_t *)m->data[op->in[2]] : NULL;
+	void *y = m->data[op->out[0]];
+
+	switch (op->builtin) {
+	case QNPU_OP_CONV_2D:
+		qnpu_cpu_conv2d(&c->p.conv, &c->is, x, &c->fs, w, bias, &c->os,
+				y);
+		break;
+	case QNPU_OP_DEPTHWISE_CONV_2D:
+		qnpu_cpu_depthwise_conv2d(&c->p.conv, &c->is, x, &c->fs, w,
+					  bias, &c->os, y);
+		break;
+	case QNPU_OP_FULLY_CONNECTED:
+		qnpu_cpu_fully_connected(&c->p.fc, c->batches, c->accum,
+					 c->out_depth, x, w, bias, y);
+		break;
+	case QNPU_OP_ADD:
+		if (c->broadcast)
+			qnpu_cpu_add_broadcast(&c->p.add, &c->is, x, &c->bs, w,
+					       &c->os, y);
+		else
+			qnpu_cpu_add(&c->p.add, out->count, x, w, y);
+		break;
+	case QNPU_OP_AVERAGE_POOL_2D:
+		qnpu_cpu_avg_pool(&c->p.pool, &c->is, x, &c->os, y);
+		break;
+	case QNPU_OP_MAX_POOL_2D:
+		qnpu_cpu_max_pool(&c->p.pool, &c->is, x, &c->os, y);
+		break;
+	case QNPU_OP_SOFTMAX:
+		qnpu_cpu_softmax(&c->p.softmax, c->batches, c->out_depth, x, y);
+		break;
+	case QNPU_OP_QUANTIZE:
+		if (in->dtype == QNPU_DTYPE_FLOAT32)
+			qnpu_cpu_quantize_f32(x, out->count, out->scale[0],
+					      out->zero_point[0], y);
+		else
+			qnpu_cpu_requantize_i8(&c->p.requant, out->count, x,
+					       y);
+		break;
+	case QNPU_OP_DEQUANTIZE:
+		qnpu_cpu_dequantize_i8(x, out->count, in->scale[0],
+				       in->zero_point[0], y);
+		break;
+	case QNPU_OP_RESHAPE:
+		if (y != x)
+			memcpy(y, x, out->bytes);
+		break;
+	default:
+		return op_fail(op, "not supported on the CPU");
+	}
+	return 0;
+}
+
+const struct qnpu_backend qnpu_cpu_backend = {
+	.name = "cpu",
+	.supported = cpu_supported,
+	.prepare = cpu_prepare,
+	.run_op = cpu_run_op,
+	.release = cpu_release,
+};

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+/* Per-thread last error message. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "qnpu_internal.h"
+
+static __thread char last_error[512] = "no error";
+
+int qnpu_err(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+QNPU_EXPORT const char *qnpu_last_error(void)
+{
+	return last_error;
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The graph IR: tensors and operators of one subgraph, imported from TFLite
+ * and annotated by later stages (partition: op->target; backends: op->priv).
+ * Constant data and names point into the model's own copy of the file.
+ */
+#ifndef QNPU_IR_H
+#define QNPU_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qnpu.h"
+
+/* TFLite builtin operator codes used by name in the code. */
+enum qnpu_builtin {
+	QNPU_OP_ADD = 0,
+	QNPU_OP_AVERAGE_POOL_2D = 1,
+	QNPU_OP_CONV_2D = 3,
+	QNPU_OP_DEPTHWISE_CONV_2D = 4,
+	QNPU_OP_DEQUANTIZE = 6,
+	QNPU_OP_FULLY_CONNECTED = 9,
+	QNPU_OP_MAX_POOL_2D = 17,
+	QNPU_OP_RESHAPE = 22,
+	QNPU_OP_SOFTMAX = 25,
+	QNPU_OP_CUSTOM = 32,
+	QNPU_OP_QUANTIZE = 114,
+};
+
+enum qnpu_padding { QNPU_PAD_SAME = 0, QNPU_PAD_VALID = 1 };
+
+struct qnpu_ir_tensor {
+	const char *name;
+	enum qnpu_dtype dtype;
+	int rank;
+	int32_t shape[QNPU_MAX_RANK];
+	size_t count;			/* elements */
+	size_t bytes;
+	/* Quantization: nq == 0 when the tensor has none. */
+	int nq;
+	float *scale;
+	int32_t *zero_point;
+	int qdim;
+	const uint8_t *const_data;	/* constant (weights), or NULL */
+	bool is_input, is_output;
+};
+
+struct qnpu_ir_op {
+	int index;
+	int builtin;			/* TFLite BuiltinOperator */
+	const char *custom_code;	/* CUSTOM ops only */
+	int version;
+	int nin, nout;
+	int32_t *in, *out;		/* tensor indices, -1 = absent */
+	union {
+		struct {
+			int padding, stride_w, stride_h, act;
+			int dilation_w, dilation_h, depth_multiplier;
+		} conv;
+		struct {
+			int padding, stride_w, stride_h;
+			int filter_w, filter_h, act;
+		} pool;
+		struct {
+			int act, weights_format, keep_num_dims;
+		} fc;
+		struct {
+			int act;
+		} add;
+		struct {
+			float beta;
+		} softmax;
+	} opt;
+	uint64_t macs;
+	enum qnpu_target target;
+	void *priv;			/* backend data, freed by the backend */
+};
+
+struct qnpu_ir_graph {
+	int ntensors;
+	struct qnpu_ir_tensor *tensors;
+	int nops;
+	struct qnpu_ir_op *ops;
+	int ninputs, noutputs;
+	int32_t *inputs, *outputs;
+	const char *description;
+};
+
+/* "CONV_2D", or "BUILTIN_<n>" for codes past the table. */
+const char *qnpu_ir_op_name(int builtin);
+size_t qnpu_dtype_size(enum qnpu_dtype dtype);
+/* Whether TFLite's type code maps to a qnpu_dtype; then its name. */
+bool qnpu_ir_dtype_known(int tflite_type);
+const char *qnpu_ir_tflite_type_name(int tflite_type);
+
+static inline struct qnpu_ir_tensor *
+qnpu_ir_in(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op, int i)
+{
+	return i < op->nin && op->in[i] >= 0 ? &g->tensors[op->in[i]] : NULL;
+}
+
+static inline struct qnpu_ir_tensor *
+qnpu_ir_out(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op, int i)
+{
+	return i < op->nout && op->out[i] >= 0 ? &g->tensors[op->out[i]] : NULL;
+}
+
+/* Import a TFLite flatbuffer; @buf must outlive the graph. */
+int qnpu_tflite_import(const uint8_t *buf, size_t len,
+		       struct qnpu_ir_graph **out);
+void qnpu_ir_graph_free(struct qnpu_ir_graph *g);
+
+/* "1x96x96x1" */
+void qnpu_ir_shape_str(const struct qnpu_ir_tensor *t, char *buf, size_t n);
+/* "INT8 1x96x96x1" etc. for error messages: input/output types of an op. */
+void qnpu_ir_op_types_str(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
+			  char *buf, size_t n);
+
+#endif /* QNPU_IR_H */

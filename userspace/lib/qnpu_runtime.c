@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: MIT
+/* Devices, model loading, tensors and the run loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qnpu_internal.h"
+#include "qnpu_ir.h"
+
+int qnpu_partition(struct qnpu_model *m);
+
+QNPU_EXPORT int qnpu_device_open(const char *name, struct qnpu_device **out)
+{
+	struct qnpu_device *dev;
+
+	*out = NULL;
+	if (!name || !strcmp(name, "auto"))
+		name = "cpu";
+	if (strcmp(name, "cpu"))
+		return qnpu_err(-ENODEV,
+				"unknown device \"%s\" (this libqnpu has: cpu)",
+				name);
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return qnpu_err(-ENOMEM, "out of memory");
+	dev->backend = &qnpu_cpu_backend;
+	*out = dev;
+	return 0;
+}
+
+QNPU_EXPORT void qnpu_device_close(struct qnpu_device *dev)
+{
+	free(dev);
+}
+
+QNPU_EXPORT const char *qnpu_device_name(const struct qnpu_device *dev)
+{
+	return dev->backend->name;
+}
+
+static const struct qnpu_backend *op_backend(const struct qnpu_model *m,
+					     const struct qnpu_ir_op *op)
+{
+	return op->target == QNPU_TARGET_NPU ? m->dev->backend :
+	       &qnpu_cpu_backend;
+}
+
+QNPU_EXPORT void qnpu_model_free(struct qnpu_model *m)
+{
+	int i;
+
+	if (!m)
+		return;
+	if (m->g) {
+		for (i = 0; i < m->g->nops; i++) {
+			struct qnpu_ir_op *op = &m->g->ops[i];
+
+			if (op->priv)
+				op_backend(m, op)->release(m, op);
+		}
+	}
+	qnpu_ir_graph_free(m->g);
+	free(m->data);
+	free(m->arena);
+	free(m->file);
+	free(m);
+}
+
+/* Every tensor an operator reads must exist by the time it runs. */
+static int check_dataflow(struct qnpu_ir_graph *g, bool *ready)
+{
+	int i, j;
+
+	for (i = 0; i < g->ntensors; i++)
+		ready[i] = g->tensors[i].const_data || g->tensors[i].is_input;
+	for (i = 0; i < g->nops; i++) {
+		const struct qnpu_ir_op *op = &g->ops[i];
+
+		for (j = 0; j < op->nin; j++)
+			if (op->in[j] >= 0 && !ready[op->in[j]])
+				return qnpu_err(-EINVAL,
+						"malformed model: operator %d (%s) reads tensor %d (%s), which no earlier operator writes",
+						i, qnpu_ir_op_name(op->builtin),
+						op->in[j],
+						g->tensors[op->in[j]].name);
+		for (j = 0; j < op->nout; j++) {
+			if (op->out[j] < 0)
+				continue;
+			if (g->tensors[op->out[j]].const_data)
+				return qnpu_err(-EINVAL,
+						"malformed model: operator %d (%s) writes constant tensor %d",
+						i, qnpu_ir_op_name(op->builtin),
+						op->out[j]);
+			ready[op->out[j]] = true;
+		}
+	}
+	for (i = 0; i < g->noutputs; i++)
+		if (!ready[g->outputs[i]])
+			return qnpu_err(-EINVAL,
+					"malformed model: output %d (tensor %d) is never written",
+					i, g->outputs[i]);
+	return 0;
+}
+
+/* Backing store: constants in place, everything else in one arena. */
+static int alloc_tensors(struct qnpu_model *m)
+{
+	struct qnpu_ir_graph *g = m->g;
+	size_t total = 0, off = 0;
+	int i;
+
+	m->data = calloc((size_t)g->ntensors + 1, sizeof(*m->data));
+	if (!m->data)
+		return qnpu_err(-ENOMEM, "out of memory");
+	for (i = 0; i < g->ntensors; i++)
+		if (!g->tensors[i].const_data)
+			total += (g->tensors[i].bytes + 63) & ~(size_t)63;
+	m->arena = calloc(1, total ? total : 1);
+	if (!m->arena)
+		return qnpu_err(-ENOMEM, "out of memory for %zu bytes of tensors",
+				total);
+	for (i = 0; i < g->ntensors; i++) {
+		struct qnpu_ir_tensor *t = &g->tensors[i];
+
+		if (t->const_data) {
+			m->data[i] = (uint8_t *)t->const_data;
+			continue;
+		}
+		m->data[i] = m->arena + off;
+		off += (t->bytes + 63) & ~(size_t)63;
+	}
+	return 0;
+}
+
+static int check_io(struct qnpu_ir_graph *g)
+{
+	int i;
+
+	for (i = 0; i < g->ninputs + g->noutputs; i++) {
+		bool is_in = i < g->ninputs;
+		int ti = is_in ? g->inputs[i] : g->outputs[i - g->ninputs];
+		const struct qnpu_ir_tensor *t = &g->tensors[ti];
+
+		if (!t->bytes || !qnpu_ir_dtype_known((int)t->dtype))
+			return qnpu_err(-ENOTSUP,
+					"model %s %d (%s) has type %s and %zu elements, which qnpu cannot feed",
+					is_in ? "input" : "output",
+					is_in ? i : i - g->ninputs, t->name,
+					qnpu_ir_tflite_type_name((int)t->dtype),
+					t->count);
+	}
+	return 0;
+}
+
+static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
+		      struct qnpu_model **out)
+{
+	struct qnpu_model *m;
+	bool *ready;
+	int i, r;
+
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		free(file);
+		return qnpu_err(-ENOMEM, "out of memory");
+	}
+	m->dev = dev;
+	m->file = file;
+	m->file_len = len;
+	r = qnpu_tflite_import(file, len, &m->g);
+	if (r)
+		goto err_free;
+	ready = calloc((size_t)m->g->ntensors + 1, sizeof(*ready));
+	if (!ready) {
+		r = qnpu_err(-ENOMEM, "out of memory");
+		goto err_free;
+	}
+	r = check_dataflow(m->g, ready);
+	free(ready);
+	if (r || (r = check_io(m->g)) || (r = qnpu_partition(m)) ||
+	    (r = alloc_tensors(m)))
+		goto err_free;
+	for (i = 0; i < m->g->nops; i++) {
+		struct qnpu_ir_op *op = &m->g->ops[i];
+
+		r = op_backend(m, op)->prepare(m, op);
+		if (r)
+			goto err_free;
+	}
+	*out = m;
+	return 0;
+
+err_free:
+	qnpu_model_free(m);
+	return r;
+}
+
+QNPU_EXPORT int qnpu_model_load_memory(struct qnpu_device *dev,
+				       const void *data, size_t size,
+				       struct qnpu_model **out)
+{
+	uint8_t *copy;
+
+	*out = NULL;
+	if (!dev || (!data && size))
+		return qnpu_err(-EINVAL, "no device or no data");
+	copy = malloc(size ? size : 1);
+	if (!copy)
+		return qnpu_err(-ENOMEM, "out of memory for a %zu-byte model",
+				size);
+	memcpy(copy, data, size);
+	return model_load(dev, copy, size, out);
+}
+
+QNPU_EXPORT int qnpu_model_load_file(struct qnpu_device *dev,
+				     const char *path, struct qnpu_model **out)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd, r;
+
+	*out = NULL;
+	if (!dev || !path)
+		return qnpu_err(-EINVAL, "no device or no path");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return qnpu_err(-errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return qnpu_err(-EINVAL, "%s: not a regular file", path);
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		return qnpu_err(-ENOMEM, "%s: out of memory", path);
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			close(fd);
+			free(buf);
+			return qnpu_err(r, "%s: read failed", path);
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	r = model_load(dev, buf, got, out);
+	if (r) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", qnpu_last_error());
+		qnpu_err(r, "%s: %s", path, msg);
+	}
+	return r;
+}
+
+QNPU_EXPORT int qnpu_model_num_inputs(const struct qnpu_model *m)
+{
+	return m->g->ninputs;
+}
+
+QNPU_EXPORT int qnpu_model_num_outputs(const struct qnpu_model *m)
+{
+	return m->g->noutputs;
+}
+
+static void tensor_info(const struct qnpu_model *m, int ti,
+			struct qnpu_tensor_info *info)
+{
+	const struct qnpu_ir_tensor *t = &m->g->tensors[ti];
+
+	memset(info, 0, sizeof(*info));
+	info->name = t->name;
+	info->index = ti;
+	info->dtype = t->dtype;
+	info->rank = t->rank;
+	memcpy(info->shape, t->shape, sizeof(info->shape));
+	info->bytes = t->bytes;
+	if (t->nq) {
+		info->scale = t->scale[0];
+		info->zero_point = t->zero_point[0];
+	}
+	info->num_scales = t->nq;
+	info->quant_axis = t->qdim;
+	info->is_constant = t->const_data != NULL;
+}
+
+QNPU_EXPORT int qnpu_model_num_tensors(const struct qnpu_model *m)
+{
+	return m->g->ntensors;
+}
+
+QNPU_EXPORT int qnpu_model_tensor_info(const struct qnpu_model *m, int i,
+				       struct qnpu_tensor_info *info)
+{
+	if (i < 0 || i >= m->g->ntensors)
+		return qnpu_err(-EINVAL, "tensor %d out of range (model has %d)",
+				i, m->g->ntensors);
+	tensor_info(m, i, info);
+	return 0;
+}
+
+QNPU_EXPORT int qnpu_model_input_info(const struct qnpu_model *m, int i,
+				      struct qnpu_tensor_info *info)
+{
+	if (i < 0 || i >= m->g->ninputs)
+		return qnpu_err(-EINVAL, "input %d out of range (model has %d)",
+				i, m->g->ninputs);
+	tensor_info(m, m->g->inputs[i], info);
+	return 0;
+}
+
+QNPU_EXPORT int qnpu_model_output_info(const struct qnpu_model *m, int i,
+				       struct qnpu_tensor_info *info)
+{
+	if (i < 0 || i >= m->g->noutputs)
+		return qnpu_err(-EINVAL, "output %d out of range (model has %d)",
+				i, m->g->noutputs);
+	tensor_info(m, m->g->outputs[i], info);
+	return 0;
+}
+
+QNPU_EXPORT int qnpu_model_set_input(struct qnpu_model *m, int i,
+				     const void *data, size_t size)
+{
+	const struct qnpu_ir_tensor *t;
+
+	if (i < 0 || i >= m->g->ninputs)
+		return qnpu_err(-EINVAL, "input %d out of range (model has %d)",
+				i, m->g->ninputs);
+	t = &m->g->tensors[m->g->inputs[i]];
+	if (size != t->bytes) {
+		char shape[64];
+
+		qnpu_ir_shape_str(t, shape, sizeof(shape));
+		return qnpu_err(-EINVAL,
+				"input %d (%s) takes %zu bytes (%s %s), got %zu",
+				i, t->name, t->bytes,
+				qnpu_ir_tflite_type_name((int)t->dtype), shape,
+				size);
+	}
+	memcpy(m->data[m->g->inputs[i]], data, size);
+	return 0;
+}
+
+QNPU_EXPORT int qnpu_model_get_output(const struct qnpu_model *m, int i,
+				      void *data, size_t size)
+{
+	const struct qnpu_ir_tensor *t;
+
+	if (i < 0 || i >= m->g->noutputs)
+		return qnpu_err(-EINVAL, "output %d out of range (model has %d)",
+				i, m->g->noutputs);
+	t = &m->g->tensors[m->g->outputs[i]];
+	if (size != t->bytes)
+		return qnpu_err(-EINVAL, "output %d (%s) is %zu bytes, got a %zu-byte buffer",
+				i, t->name, t->bytes, size);
+	memcpy(data, m->data[m->g->outputs[i]], size);
+	return 0;
+}
+
+QNPU_EXPORT int qnpu_model_num_ops(const struct qnpu_model *m)
+{
+	return m->g->nops;
+}
+
+QNPU_EXPORT int qnpu_model_op_info(const struct qnpu_model *m, int i,
+				   struct qnpu_op_info *info)
+{
+	const struct qnpu_ir_op *op;
+	int j;
+
+	if (i < 0 || i >= m->g->nops)
+		return qnpu_err(-EINVAL, "operator %d out of range (model has %d)",
+				i, m->g->nops);
+	op = &m->g->ops[i];
+	memset(info, 0, sizeof(*info));
+	info->index = i;
+	info->name = qnpu_ir_op_name(op->builtin);
+	info->target = op->target;
+	info->macs = op->macs;
+	if (op->nout > 0 && op->out[0] >= 0)
+		tensor_info(m, op->out[0], &info->output);
+	else
+		info->output.index = -1;
+	info->num_inputs = op->nin;
+	info->num_outputs = op->nout;
+	for (j = 0; j < op->nin && j < QNPU_MAX_OP_IO; j++)
+		info->inputs[j] = op->in[j];
+	for (j = 0; j < op->nout && j < QNPU_MAX_OP_IO; j++)
+		info->outputs[j] = op->out[j];
+	return 0;
+}
+
+QNPU_EXPORT int qnpu_model_set_layer_callback(struct qnpu_model *m,
+					      qnpu_layer_cb cb, void *user)
+{
+	m->layer_cb = cb;
+	m->layer_user = user;
+	return 0;
+}
+
+QNPU_EXPORT int qnpu_model_run(struct qnpu_model *m)
+{
+	int i, r;
+
+	for (i = 0; i < m->g->nops; i++) {
+		struct qnpu_ir_op *op = &m->g->ops[i];
+
+		r = op_backend(m, op)->run_op(m, op);
+		if (r)
+			return r;
+		if (m->layer_cb) {
+			struct qnpu_op_info info;
+
+			qnpu_model_op_info(m, i, &info);
+			r = m->layer_cb(&info, m->data[op->out[0]],
+					m->layer_user);
+			if (r)
+				return qnpu_err(r, "run stopped by the layer callback at operator %d",
+						i);
+		}
+	}
+	return 0;
+}
