@@ -174,6 +174,10 @@ static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
 	r = qnpu_tflite_import(file, len, &m->g);
 	if (r)
 		goto err_free;
+	/* Unsupported operators are named before any deeper check. */
+	r = qnpu_partition(m);
+	if (r)
+		goto err_free;
 	ready = calloc((size_t)m->g->ntensors + 1, sizeof(*ready));
 	if (!ready) {
 		r = qnpu_err(-ENOMEM, "out of memory");
@@ -181,8 +185,7 @@ static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
 	}
 	r = check_dataflow(m->g, ready);
 	free(ready);
-	if (r || (r = check_io(m->g)) || (r = qnpu_partition(m)) ||
-	    (r = alloc_tensors(m)))
+	if (r || (r = check_io(m->g)) || (r = alloc_tensors(m)))
 		goto err_free;
 	for (i = 0; i < m->g->nops; i++) {
 		struct qnpu_ir_op *op = &m->g->ops[i];
