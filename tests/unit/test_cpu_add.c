@@ -63,8 +63,8 @@ static void test_add_prepare(void **state)
 /* AddFunc spelled out with the (separately tested) primitives. */
 static int8_t ref_add(const struct qnpu_cpu_add *p, int8_t x, int8_t y)
 {
-	int32_t a = (x + p->in1_offset) << p->left_shift;
-	int32_t b = (y + p->in2_offset) << p->left_shift;
+	int32_t a = (x + p->in1_offset) * (1 << p->left_shift);
+	int32_t b = (y + p->in2_offset) * (1 << p->left_shift);
 	int32_t v;
 
 	a = qnpu_rounding_divide_by_pot(
