@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -177,12 +178,90 @@ static void test_add_broadcast(void **state)
 	}
 }
 
+static const char *models_dir(void)
+{
+	const char *d = getenv("QNPU_MODELS");
+
+	return d ? d : "../shared/models";
+}
+
+/*
+ * Loads op `op`'s output tensor of a golden dump (index.tsv columns: op,
+ * opcode, tensor, name, dtype, shape, scale, zero point, file). Returns
+ * its size, 0 if the dump is absent; fails the test if it is malformed.
+ */
+static size_t golden_layer(const char *dir, int op, int8_t *buf, size_t cap,
+			   float *scale, int32_t *zp)
+{
+	char path[512], line[4096];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/golden/%s/index.tsv", models_dir(),
+		 dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *fields[9], *s = line, *end;
+		FILE *d;
+		int k = 0;
+
+		while (k < 9 && (fields[k] = strsep(&s, "\t\n")))
+			k++;
+		if (k != 9 || strtol(fields[0], &end, 10) != op || *end)
+			continue;
+		*scale = strtof(fields[6], NULL);
+		*zp = (int32_t)strtol(fields[7], NULL, 10);
+		snprintf(path, sizeof(path), "%s/golden/%s/%s", models_dir(),
+			 dir, fields[8]);
+		d = fopen(path, "rb");
+		assert_non_null(d);
+		n = fread(buf, 1, cap, d);
+		fclose(d);
+	}
+	fclose(f);
+	assert_true(n > 0);
+	return n;
+}
+
+/* resnet8's residual ADD layers (RELU), bit-exact with TFLite Micro. */
+static void test_add_golden(void **state)
+{
+	static const int ops[3][3] = { { 3, 0, 2 }, { 7, 5, 6 },
+				       { 11, 9, 10 } };
+	static const char dir[] = "mlperf_tiny_ic_resnet8/layers_ic_sample0";
+	static int8_t a[16384], b[16384], want[16384], out[16384];
+	struct qnpu_cpu_add p;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		float sa, sb, so;
+		int32_t za, zb, zo, lo, hi;
+		size_t n;
+
+		n = golden_layer(dir, ops[i][0], want, sizeof(want), &so, &zo);
+		if (!n)
+			skip();
+		assert_int_equal(golden_layer(dir, ops[i][1], a, sizeof(a), &sa,
+					      &za), n);
+		assert_int_equal(golden_layer(dir, ops[i][2], b, sizeof(b), &sb,
+					      &zb), n);
+		assert_int_equal(qnpu_cpu_act_range(1, so, zo, &lo, &hi), 0);
+		qnpu_cpu_add_prepare(&p, sa, za, sb, zb, so, zo, lo, hi);
+		qnpu_cpu_add(&p, n, a, b, out);
+		assert_memory_equal(out, want, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_prepare),
 		cmocka_unit_test(test_add_elementwise),
 		cmocka_unit_test(test_add_broadcast),
+		cmocka_unit_test(test_add_golden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -135,12 +136,102 @@ static void test_avg_pool_ties(void **state)
 	assert_int_equal(out[1], 4);
 }
 
+static const char *models_dir(void)
+{
+	const char *d = getenv("QNPU_MODELS");
+
+	return d ? d : "../shared/models";
+}
+
+/*
+ * Loads op `op`'s output tensor of a golden dump (index.tsv columns: op,
+ * opcode, tensor, name, dtype, shape, scale, zero point, file). Returns
+ * its size, 0 if the dump is absent; fails the test if it is malformed.
+ */
+static size_t golden_layer(const char *dir, int op, int8_t *buf, size_t cap,
+			   float *scale, int32_t *zp)
+{
+	char path[512], line[4096];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/golden/%s/index.tsv", models_dir(),
+		 dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *fields[9], *s = line, *end;
+		FILE *d;
+		int k = 0;
+
+		while (k < 9 && (fields[k] = strsep(&s, "\t\n")))
+			k++;
+		if (k != 9 || strtol(fields[0], &end, 10) != op || *end)
+			continue;
+		*scale = strtof(fields[6], NULL);
+		*zp = (int32_t)strtol(fields[7], NULL, 10);
+		snprintf(path, sizeof(path), "%s/golden/%s/%s", models_dir(),
+			 dir, fields[8]);
+		d = fopen(path, "rb");
+		assert_non_null(d);
+		n = fread(buf, 1, cap, d);
+		fclose(d);
+	}
+	fclose(f);
+	assert_true(n > 0);
+	return n;
+}
+
+/* The models' AVERAGE_POOL_2D layers, bit-exact with TFLite Micro. */
+static void test_avg_pool_golden(void **state)
+{
+	static const struct {
+		const char *dir;
+		int op, h, w, c, fh, fw, sh, sw;
+	} g[] = {
+		{ "mlperf_tiny_ic_resnet8/layers_ic_sample0", 12, 8, 8, 64,
+		  8, 8, 8, 8 },
+		{ "tflm_person_detect/layers_person", 27, 3, 3, 256, 3, 3,
+		  2, 2 },
+		{ "mlperf_tiny_kws_dscnn/layers_kws_sample0", 9, 25, 5, 64,
+		  25, 5, 25, 5 },
+	};
+	static int8_t in[8192], want[256], out[256];
+	unsigned int i, found = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		struct qnpu_cpu_shape is = { 1, g[i].h, g[i].w, g[i].c };
+		struct qnpu_cpu_shape os = { 1, 1, 1, g[i].c };
+		struct qnpu_cpu_pool p = {
+			.stride_h = g[i].sh, .stride_w = g[i].sw,
+			.filter_h = g[i].fh, .filter_w = g[i].fw,
+			.act_min = -128, .act_max = 127,
+		};
+		float s;
+		int32_t zp;
+
+		if (!golden_layer(g[i].dir, g[i].op - 1, in, sizeof(in), &s,
+				  &zp))
+			continue;
+		assert_int_equal(golden_layer(g[i].dir, g[i].op, want,
+					      sizeof(want), &s, &zp), g[i].c);
+		qnpu_cpu_avg_pool(&p, &is, in, &os, out);
+		assert_memory_equal(out, want, g[i].c);
+		found++;
+	}
+	if (!found)
+		skip();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_avg_pool_ties),
 		cmocka_unit_test(test_avg_pool),
 		cmocka_unit_test(test_max_pool),
+		cmocka_unit_test(test_avg_pool_golden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
