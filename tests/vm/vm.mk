@@ -1,0 +1,110 @@
+# qnpu VM harness (docs/vm.md): qnpu-sim, the test VM image, and the VM
+# tests. Included by the top-level Makefile; paths are from the repo root.
+#
+#   make vm-image   build $(VM_DIR)/vmlinux, initramfs.cpio and qnpu-sim
+#   make vm-check   boot the VM, run the guest tests, exit with their result
+#   make vm-shell   boot the same VM with a shell on this terminal
+#
+# The driver issue extends it from its own fragment or the command line:
+#   VM_EXTRA_KO     out-of-tree modules loaded after Debian's (qnpu.ko)
+#   VM_GUEST_TESTS  programs run by /init in name order
+#   VM_GUEST_FILES  SRC:DST pairs copied into the image
+#   VM_SIM_ARGS     qnpu-sim arguments (now: the transport test hook)
+
+VM_DIR         ?= $(BUILD)/vm
+VM_SIM_DIR     ?= $(BUILD)/sim
+VM_SIM         ?= $(VM_SIM_DIR)/qnpu-sim
+VM_QEMU        ?= qemu-system-x86_64
+ifndef VM_KVER
+VM_KVER        := $(shell scripts/vm/kver.sh)
+endif
+VM_BZIMAGE     ?= /boot/vmlinuz-$(VM_KVER)
+VM_MODULES     ?= drm drm_shmem_helper gpu-sched
+VM_EXTRA_KO    ?=
+VM_GUEST_FILES ?=
+VM_TIMEOUT     ?= 120
+VM_MEM         ?= 512M
+VM_SIM_ARGS    ?= --transport-test
+VM_TT          := $(VM_DIR)/guest/qnpu-transport-test
+VM_GUEST_TESTS ?= $(VM_TT)
+
+VM_SIM_HDRS := $(wildcard hw-model/sim/*.h)
+VM_SIM_OBJS := $(VM_SIM_DIR)/qnpu_transport_test.o \
+	       $(VM_SIM_DIR)/qnpu_sim_main.o
+VM_SIM_LIB  := $(VM_SIM_DIR)/libqnpu_ivshmem.a
+VM_GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -static \
+		   -Ihw-model/sim
+
+VM_IMAGE := $(VM_DIR)/vmlinux $(VM_DIR)/initramfs.cpio
+VM_RUN_ARGS := --timeout $(VM_TIMEOUT) --mem $(VM_MEM) \
+	       $(foreach a,$(VM_SIM_ARGS),--sim-arg $(a))
+
+# Build the image only where it can be built; the test then runs, or
+# prints SKIP with the reason.
+VM_HAVE := $(and $(VM_KVER),$(wildcard $(VM_BZIMAGE)),$(wildcard \
+	/lib/modules/$(VM_KVER)/modules.dep),$(shell command -v $(VM_QEMU)))
+
+CHECK_DEPS += $(VM_SIM) $(VM_SIM_DIR)/test_qnpu_ivshmem
+CHECK_TESTS += $(VM_SIM_DIR)/test_qnpu_ivshmem
+ifneq ($(VM_HAVE),)
+CHECK_DEPS += $(VM_IMAGE)
+endif
+CHECK_TESTS += "tests/vm/vm-check.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
+	$(VM_QEMU) $(VM_RUN_ARGS)"
+
+.PHONY: vm-image vm-check vm-shell vm-force
+
+vm-image: $(VM_IMAGE) $(VM_SIM)
+
+vm-check: vm-image
+	@tests/vm/vm-check.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' $(VM_QEMU) \
+		$(VM_RUN_ARGS)
+
+vm-shell: vm-image
+	@scripts/vm/run-vm.sh shell --dir $(VM_DIR) --sim $(VM_SIM) \
+		--qemu $(VM_QEMU) --mem $(VM_MEM) \
+		$(foreach a,$(VM_SIM_ARGS),--sim-arg $(a))
+
+# qnpu-sim: the ivshmem transport as a library, and the program.
+$(VM_SIM_DIR)/qnpu_ivshmem.o $(VM_SIM_OBJS): $(VM_SIM_DIR)/%.o: \
+		hw-model/sim/%.c $(VM_SIM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -c -o $@ $<
+
+$(VM_SIM_LIB): $(VM_SIM_DIR)/qnpu_ivshmem.o
+	$(AR) rcs $@ $^
+
+$(VM_SIM): $(VM_SIM_OBJS) $(VM_SIM_LIB)
+	$(CC) $(CFLAGS_COMMON) -o $@ $(VM_SIM_OBJS) $(VM_SIM_LIB)
+
+# Host-side unit test of the server: protocol order, doorbells, irqs,
+# reconnect, guest-physical address rules.
+$(VM_SIM_DIR)/test_qnpu_ivshmem: tests/vm/test_qnpu_ivshmem.c $(VM_SIM_LIB) \
+		$(VM_SIM_HDRS)
+	$(CC) $(CFLAGS_COMMON) -Ihw-model/sim -o $@ $< $(VM_SIM_LIB) \
+		-lcmocka -lpthread
+
+# The image.
+$(VM_DIR)/vmlinux: $(VM_BZIMAGE) scripts/vm/extract-vmlinux.sh
+	@mkdir -p $(@D)
+	scripts/vm/extract-vmlinux.sh $< $@
+
+$(VM_TT): tests/vm/qnpu_transport_test.c $(VM_SIM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(VM_GUEST_CFLAGS) -o $@ $<
+
+# Rebuild the initramfs when its inputs change, not only their contents.
+VM_IMAGE_CFG := $(VM_KVER) $(VM_MODULES) | $(VM_EXTRA_KO) | \
+	$(VM_GUEST_TESTS) | $(VM_GUEST_FILES)
+$(VM_DIR)/image.cfg: vm-force
+	@mkdir -p $(@D)
+	@echo '$(VM_IMAGE_CFG)' | cmp -s - $@ || \
+		echo '$(VM_IMAGE_CFG)' >$@
+
+$(VM_DIR)/initramfs.cpio: scripts/vm/mkinitramfs.sh scripts/vm/init \
+		$(VM_DIR)/image.cfg $(VM_GUEST_TESTS) $(VM_EXTRA_KO) \
+		$(foreach f,$(VM_GUEST_FILES),$(firstword $(subst :, ,$(f))))
+	scripts/vm/mkinitramfs.sh -k $(VM_KVER) -o $@ -m '$(VM_MODULES)' \
+		$(foreach k,$(VM_EXTRA_KO),-x $(k)) \
+		$(foreach t,$(VM_GUEST_TESTS),-t $(t)) \
+		$(foreach f,$(VM_GUEST_FILES),-f $(f))
