@@ -15,8 +15,9 @@ void qnpu_cpu_conv_multipliers(float in_scale, const float *w_scale,
 	int i;
 
 	for (i = 0; i < channels; i++) {
-		const double ws = (double)(nscales > 1 ? w_scale[i] : w_scale[0]);
-		const double eff = (double)in_scale * ws / (double)out_scale;
+		const float w = nscales > 1 ? w_scale[i] : w_scale[0];
+		const double eff = (double)in_scale * (double)w /
+				   (double)out_scale;
 		int s;
 
 		qnpu_quantize_multiplier(eff, &mult[i], &s);
@@ -34,6 +35,65 @@ static inline int32_t qnpu_min_i32(int32_t a, int32_t b)
 	return a < b ? a : b;
 }
 
+/* int32 accumulator as TFLite: exact for up to 2^16 products per output. */
+static inline int32_t qnpu_dot(const int8_t *x, const int8_t *w, int32_t n,
+			       int32_t x_off)
+{
+	int32_t acc = 0, i;
+
+	for (i = 0; i < n; i++)
+		acc += (int32_t)w[i] * ((int32_t)x[i] + x_off);
+	return acc;
+}
+
+/*
+ * All output channels of one output pixel. `in` points at the batch's
+ * image; taps that fall into the padding are skipped, as in TFLite.
+ */
+static void qnpu_conv_pixel(const struct qnpu_cpu_conv *p,
+			    const struct qnpu_cpu_shape *is, const int8_t *in,
+			    const struct qnpu_cpu_shape *fs,
+			    const int8_t *filter, const int32_t *bias,
+			    int32_t iy0, int32_t ix0, int32_t out_c,
+			    int32_t per_group, int8_t *o)
+{
+	const int32_t f_c = fs->c;
+	int32_t oc, fy, fx;
+
+	for (oc = 0; oc < out_c; oc++) {
+		const int8_t *ig = in + (size_t)(oc / per_group) * f_c;
+		const int8_t *fo = filter + (size_t)oc * fs->h * fs->w * f_c;
+		int32_t acc = 0;
+
+		for (fy = 0; fy < fs->h; fy++) {
+			const int32_t iy = iy0 + p->dilation_h * fy;
+			const int8_t *irow, *frow;
+
+			if (iy < 0 || iy >= is->h)
+				continue;
+			irow = ig + (size_t)iy * is->w * is->c;
+			frow = fo + (size_t)fy * fs->w * f_c;
+			for (fx = 0; fx < fs->w; fx++) {
+				const int32_t ix = ix0 + p->dilation_w * fx;
+
+				if (ix < 0 || ix >= is->w)
+					continue;
+				acc += qnpu_dot(irow + (size_t)ix * is->c,
+						frow + (size_t)fx * f_c, f_c,
+						p->input_offset);
+			}
+		}
+		if (bias)
+			acc += bias[oc];
+		acc = qnpu_mul_by_quantized_multiplier(acc, p->mult[oc],
+						       p->shift[oc]);
+		acc += p->output_offset;
+		acc = qnpu_max_i32(acc, p->act_min);
+		acc = qnpu_min_i32(acc, p->act_max);
+		o[oc] = (int8_t)acc;
+	}
+}
+
 /*
  * Filter is [out_c][kh][kw][in_c / groups]. Grouped convolution is handled
  * as TFLite does (groups = input depth / filter depth).
@@ -44,72 +104,29 @@ void qnpu_cpu_conv2d(const struct qnpu_cpu_conv *p,
 		     const int32_t *bias,
 		     const struct qnpu_cpu_shape *os, int8_t *out)
 {
-	const int32_t in_h = is->h, in_w = is->w, in_c = is->c;
-	const int32_t f_h = fs->h, f_w = fs->w, f_c = fs->c;
-	const int32_t out_h = os->h, out_w = os->w, out_c = os->c;
-	const int32_t input_offset = p->input_offset;
-	const int32_t output_offset = p->output_offset;
-	const int32_t act_min = p->act_min, act_max = p->act_max;
-	const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w;
-	int32_t groups, per_group, b, oy, ox, oc;
+	const size_t in_image = (size_t)is->h * is->w * is->c;
+	int32_t groups, per_group, b, oy, ox;
 
-	if (f_c <= 0 || in_c % f_c || out_c <= 0)
+	/* Reject shapes that TFLite's DCHECKs would reject. */
+	if (fs->c <= 0 || is->c % fs->c || os->c <= 0 || fs->n != os->c ||
+	    is->n != os->n)
 		return;
-	groups = in_c / f_c;
-	if (out_c % groups)
+	groups = is->c / fs->c;
+	if (os->c % groups)
 		return;
-	per_group = out_c / groups;
+	per_group = os->c / groups;
 
 	for (b = 0; b < os->n; b++) {
-		for (oy = 0; oy < out_h; oy++) {
-			const int32_t iy0 = oy * p->stride_h - p->pad_h;
+		for (oy = 0; oy < os->h; oy++) {
+			for (ox = 0; ox < os->w; ox++) {
+				int8_t *o = out + (((size_t)b * os->h + oy) *
+						   os->w + ox) * os->c;
 
-			for (ox = 0; ox < out_w; ox++) {
-				const int32_t ix0 = ox * p->stride_w - p->pad_w;
-				int8_t *o = out + (((size_t)b * out_h + oy) *
-						   out_w + ox) * out_c;
-
-				for (oc = 0; oc < out_c; oc++) {
-					const int32_t g = oc / per_group;
-					int32_t acc = 0, fy, fx;
-
-					for (fy = 0; fy < f_h; fy++) {
-						const int32_t iy = iy0 + dil_h * fy;
-
-						if (iy < 0 || iy >= in_h)
-							continue;
-						for (fx = 0; fx < f_w; fx++) {
-							const int32_t ix = ix0 + dil_w * fx;
-							const int8_t *ip, *fp;
-							int32_t c;
-
-							/* Padding contributes nothing. */
-							if (ix < 0 || ix >= in_w)
-								continue;
-							ip = in + (((size_t)b * in_h + iy) *
-								   in_w + ix) * in_c +
-							     (size_t)g * f_c;
-							fp = filter + (((size_t)oc * f_h + fy) *
-								       f_w + fx) * f_c;
-							/*
-							 * int32 accumulator as TFLite: exact
-							 * for depths up to 2^16 products.
-							 */
-							for (c = 0; c < f_c; c++)
-								acc += (int32_t)fp[c] *
-								       ((int32_t)ip[c] +
-									input_offset);
-						}
-					}
-					if (bias)
-						acc += bias[oc];
-					acc = qnpu_mul_by_quantized_multiplier(
-						acc, p->mult[oc], p->shift[oc]);
-					acc += output_offset;
-					acc = qnpu_max_i32(acc, act_min);
-					acc = qnpu_min_i32(acc, act_max);
-					o[oc] = (int8_t)acc;
-				}
+				qnpu_conv_pixel(p, is, in + b * in_image, fs,
+						filter, bias,
+						oy * p->stride_h - p->pad_h,
+						ox * p->stride_w - p->pad_w,
+						os->c, per_group, o);
 			}
 		}
 	}

@@ -5,6 +5,58 @@
  */
 #include "qnpu_cpu.h"
 
+/*
+ * One output channel of one output pixel; `in` points at the batch's
+ * image, taps in the padding are skipped as in TFLite.
+ */
+static inline int32_t qnpu_dw_acc(const struct qnpu_cpu_conv *p,
+				  const struct qnpu_cpu_shape *is,
+				  const int8_t *in,
+				  const struct qnpu_cpu_shape *fs,
+				  const int8_t *filter, int32_t iy0,
+				  int32_t ix0, int32_t ic, int32_t oc)
+{
+	int32_t acc = 0, fy, fx;
+
+	for (fy = 0; fy < fs->h; fy++) {
+		const int32_t iy = iy0 + p->dilation_h * fy;
+
+		if (iy < 0 || iy >= is->h)
+			continue;
+		for (fx = 0; fx < fs->w; fx++) {
+			const int32_t ix = ix0 + p->dilation_w * fx;
+			int32_t iv, fv;
+
+			if (ix < 0 || ix >= is->w)
+				continue;
+			iv = in[((size_t)iy * is->w + ix) * is->c + ic];
+			fv = filter[((size_t)fy * fs->w + fx) * fs->c + oc];
+			acc += fv * (iv + p->input_offset);
+		}
+	}
+	return acc;
+}
+
+static inline void qnpu_dw_out(const struct qnpu_cpu_conv *p,
+			       const struct qnpu_cpu_shape *is,
+			       const int8_t *in,
+			       const struct qnpu_cpu_shape *fs,
+			       const int8_t *filter, const int32_t *bias,
+			       int32_t iy0, int32_t ix0, int32_t ic,
+			       int32_t oc, int8_t *o)
+{
+	int32_t acc = qnpu_dw_acc(p, is, in, fs, filter, iy0, ix0, ic, oc);
+
+	if (bias)
+		acc += bias[oc];
+	acc = qnpu_mul_by_quantized_multiplier(acc, p->mult[oc],
+					       p->shift[oc]);
+	acc += p->output_offset;
+	acc = acc > p->act_min ? acc : p->act_min;
+	acc = acc < p->act_max ? acc : p->act_max;
+	o[oc] = (int8_t)acc;
+}
+
 void qnpu_cpu_depthwise_conv2d(const struct qnpu_cpu_conv *p,
 			       const struct qnpu_cpu_shape *is,
 			       const int8_t *in,
@@ -13,63 +65,32 @@ void qnpu_cpu_depthwise_conv2d(const struct qnpu_cpu_conv *p,
 			       const int32_t *bias,
 			       const struct qnpu_cpu_shape *os, int8_t *out)
 {
-	const int32_t in_h = is->h, in_w = is->w, in_c = is->c;
-	const int32_t f_h = fs->h, f_w = fs->w;
-	const int32_t out_h = os->h, out_w = os->w, out_c = os->c;
+	const size_t in_image = (size_t)is->h * is->w * is->c;
 	const int32_t dm = p->depth_multiplier;
-	const int32_t input_offset = p->input_offset;
-	const int32_t output_offset = p->output_offset;
-	const int32_t act_min = p->act_min, act_max = p->act_max;
 	int32_t b, oy, ox, ic, m;
 
 	/* Filter and output channels must both be in_c * dm. */
-	if (dm <= 0 || out_c != in_c * dm || fs->c != out_c)
+	if (dm <= 0 || os->c != is->c * dm || fs->c != os->c ||
+	    is->n != os->n)
 		return;
 
 	for (b = 0; b < os->n; b++) {
-		for (oy = 0; oy < out_h; oy++) {
+		const int8_t *ib = in + b * in_image;
+
+		for (oy = 0; oy < os->h; oy++) {
 			const int32_t iy0 = oy * p->stride_h - p->pad_h;
 
-			for (ox = 0; ox < out_w; ox++) {
+			for (ox = 0; ox < os->w; ox++) {
 				const int32_t ix0 = ox * p->stride_w - p->pad_w;
-				int8_t *o = out + (((size_t)b * out_h + oy) *
-						   out_w + ox) * out_c;
+				int8_t *o = out + (((size_t)b * os->h + oy) *
+						   os->w + ox) * os->c;
 
-				for (ic = 0; ic < in_c; ic++) {
-					for (m = 0; m < dm; m++) {
-						const int32_t oc = ic * dm + m;
-						int32_t acc = 0, fy, fx;
-
-						for (fy = 0; fy < f_h; fy++) {
-							const int32_t iy = iy0 +
-								p->dilation_h * fy;
-
-							if (iy < 0 || iy >= in_h)
-								continue;
-							for (fx = 0; fx < f_w; fx++) {
-								const int32_t ix = ix0 +
-									p->dilation_w * fx;
-								int32_t iv, fv;
-
-								if (ix < 0 || ix >= in_w)
-									continue;
-								iv = in[(((size_t)b * in_h + iy) *
-									 in_w + ix) * in_c + ic];
-								fv = filter[((size_t)fy * f_w +
-									     fx) * out_c + oc];
-								acc += fv * (iv + input_offset);
-							}
-						}
-						if (bias)
-							acc += bias[oc];
-						acc = qnpu_mul_by_quantized_multiplier(
-							acc, p->mult[oc], p->shift[oc]);
-						acc += output_offset;
-						acc = acc > act_min ? acc : act_min;
-						acc = acc < act_max ? acc : act_max;
-						o[oc] = (int8_t)acc;
-					}
-				}
+				for (ic = 0; ic < is->c; ic++)
+					for (m = 0; m < dm; m++)
+						qnpu_dw_out(p, is, ib, fs,
+							    filter, bias,
+							    iy0, ix0, ic,
+							    ic * dm + m, o);
 			}
 		}
 	}
