@@ -18,6 +18,7 @@ all:
 
 include userspace/userspace.mk
 -include hw-model/hw-model.mk
+include tests/fuzz/fuzz.mk
 -include tests/vm/vm.mk
 
 all: $(CHECK_DEPS)

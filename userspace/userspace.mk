@@ -61,3 +61,23 @@ install: $(US_SO) $(QNPU_BIN) $(BUILD)/qnpu.pc
 
 CHECK_DEPS  += $(US_SO) $(US_A) $(QNPU_BIN) $(US_UNIT_BINS)
 CHECK_TESTS += $(US_UNIT_BINS)
+
+# The example program, built from the tree for `make demo`.
+DEMO_BIN := $(BUILD)/examples/person_detect
+$(DEMO_BIN): examples/person_detect.c $(US_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -o $@ $< -L$(BUILD)/lib -lqnpu \
+		-Wl,-rpath,'$$ORIGIN/../lib'
+
+DEMO_DEVICE ?= auto
+demo: deps
+	@$(MAKE) --no-print-directory $(DEMO_BIN)
+	@$(DEMO_BIN) -d $(DEMO_DEVICE) $(MODELS)/tflite/tflm_person_detect.tflite \
+		$(MODELS)/inputs/tflm_person_detect/person.int8.bin \
+		$(MODELS)/inputs/tflm_person_detect/no_person.int8.bin
+
+US_GOLDEN_MODELS := $(notdir $(basename $(wildcard $(MODELS)/tflite/*.tflite)))
+CHECK_TESTS += $(foreach m,$(US_GOLDEN_MODELS),"tests/golden/golden.sh $(QNPU_BIN) $(m) cpu")
+CHECK_TESTS += "tests/golden/golden-valgrind.sh $(QNPU_BIN) cpu"
+CHECK_TESTS += "tests/cli/test_cli.sh $(QNPU_BIN)"
+CHECK_TESTS += examples/test_example.sh

@@ -5,6 +5,7 @@
  * reference kernels of lib/cpu/. It is also the NPU backends' fallback.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,8 @@ static int want_tensor(const struct qnpu_ir_op *op,
 		       const struct qnpu_ir_tensor *t, const char *role,
 		       enum qnpu_dtype dtype, int rank, bool quantized)
 {
+	int i;
+
 	if (!t)
 		return op_fail(op, "%s tensor is missing", role);
 	if (t->dtype != dtype)
@@ -61,6 +64,31 @@ static int want_tensor(const struct qnpu_ir_op *op,
 			       t->rank, rank);
 	if (quantized && t->nq < 1)
 		return op_fail(op, "%s has no quantization parameters", role);
+	for (i = 0; quantized && i < t->nq; i++) {
+		if (!isfinite(t->scale[i]) || t->scale[i] <= 0)
+			return op_fail(op, "%s scale %g is not a positive number",
+				       role, (double)t->scale[i]);
+		if (dtype == QNPU_DTYPE_INT8 &&
+		    (t->zero_point[i] < -128 || t->zero_point[i] > 127))
+			return op_fail(op, "%s zero point %d is outside int8",
+				       role, t->zero_point[i]);
+	}
+	return 0;
+}
+
+/*
+ * Requantization shifts outside [-31, 30] come only from absurd scales;
+ * TFLite's arithmetic is undefined there, so refuse the model.
+ */
+static int check_shifts(const struct qnpu_ir_op *op, const int32_t *shift,
+			int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (shift[i] < -31 || shift[i] > 30)
+			return op_fail(op, "requantization shift %d (channel %d) is out of range: scales are implausible",
+				       shift[i], i);
 	return 0;
 }
 
@@ -184,6 +212,8 @@ static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		return r;
 	qnpu_cpu_conv_multipliers(in->scale[0], w->scale, w->nq,
 				  out->scale[0], oc, c->mult, c->shift);
+	if ((r = check_shifts(op, c->shift, oc)))
+		return r;
 	p->mult = c->mult;
 	p->shift = c->shift;
 	p->input_offset = -in->zero_point[0];
@@ -230,6 +260,8 @@ static int prepare_fc(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		return r;
 	qnpu_cpu_fc_multipliers(in->scale[0], w->scale, w->nq, out->scale[0],
 				c->mult, c->shift);
+	if ((r = check_shifts(op, c->shift, w->nq)))
+		return r;
 	p->per_channel = w->nq > 1;
 	p->mult = c->mult;
 	p->shift = c->shift;
@@ -275,7 +307,9 @@ static int prepare_add(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	qnpu_cpu_add_prepare(&c->p.add, a->scale[0], a->zero_point[0],
 			     b->scale[0], b->zero_point[0], out->scale[0],
 			     out->zero_point[0], lo, hi);
-	return 0;
+	return check_shifts(op, (int32_t[]){ c->p.add.in1_shift,
+					     c->p.add.in2_shift,
+					     c->p.add.out_shift }, 3);
 }
 
 static int prepare_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
@@ -362,7 +396,7 @@ static int prepare_quant(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	qnpu_cpu_requantize_prepare(&c->p.requant, in->scale[0],
 				    in->zero_point[0], out->scale[0],
 				    out->zero_point[0]);
-	return 0;
+	return check_shifts(op, &c->p.requant.shift, 1);
 }
 
 static int prepare_reshape(struct qnpu_ir_graph *g, struct qnpu_ir_op *op)
