@@ -8,8 +8,10 @@ logdir=${QNPU_TEST_LOGS:-build/test-logs}
 mkdir -p "$logdir"
 pass=0 fail=0 skip=0 failed_names=()
 for t in "$@"; do
-	name=$(basename "${t%% *}")
-	log="$logdir/$name.log"
+	# "dir/golden.sh build/bin/qnpu m cpu" -> "golden.sh qnpu m cpu"
+	name=$(echo "$t" | awk '{ for (i = 1; i <= NF; i++) {
+		n = split($i, a, "/"); printf "%s%s", (i > 1 ? " " : ""), a[n] } }')
+	log="$logdir/$(echo "$name" | tr ' /' '__').log"
 	echo "=== $t"
 	# shellcheck disable=SC2086
 	bash -c "$t" >"$log" 2>&1
