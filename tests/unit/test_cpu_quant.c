@@ -255,6 +255,15 @@ static void test_quantize_f32(void **state)
 	(void)state;
 	qnpu_cpu_quantize_f32(in, 11, 1.0f, 3, out);
 	assert_memory_equal(out, want, sizeof(want));
+	/* Non-finite input saturates instead of hitting a UB cast. */
+	{
+		const float odd[3] = { INFINITY, -INFINITY, NAN };
+
+		qnpu_cpu_quantize_f32(odd, 3, 0.5f, 0, out);
+		assert_int_equal(out[0], 127);
+		assert_int_equal(out[1], -128);
+		assert_int_equal(out[2], -128);
+	}
 }
 
 static void test_dequantize(void **state)

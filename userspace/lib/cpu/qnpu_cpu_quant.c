@@ -127,31 +127,29 @@ int qnpu_cpu_act_range(int activation, float scale, int32_t zero_point,
 }
 
 /*
- * reference_ops::AffineQuantize: the params hold the scale as a double but
- * the division is done in float, then TfLiteRound(float) = roundf.
+ * reference_ops::AffineQuantize: the op keeps the scale as a double, but
+ * divides in float, then TfLiteRound(float) = roundf (halves away from
+ * zero), then adds the zero point in int32 and clamps.
  */
 void qnpu_cpu_quantize_f32(const float *in, size_t n, float scale,
 			   int32_t zero_point, int8_t *out)
 {
-	const float fscale = (float)(double)scale;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const float r = roundf(in[i] / fscale);
+		const float r = roundf(in[i] / scale);
 		int32_t q;
 
-		/* Out-of-range and NaN saturate rather than invoke UB. */
-		if (r >= 2147483520.0f)
-			q = INT32_MAX;
-		else if (r >= -2147483648.0f)
+		/*
+		 * TFLite's float->int32 cast is UB out of range; saturate
+		 * (NaN goes low) so that only the clamp below decides.
+		 */
+		if (r >= 65536.0f)
+			q = 65536;
+		else if (r > -65536.0f)
 			q = (int32_t)r;
 		else
-			q = INT32_MIN;
-		/* int32 add as TFLite; saturate first so it cannot wrap. */
-		if (q > INT32_MAX - 256)
-			q = INT32_MAX - 256;
-		if (q < INT32_MIN + 256)
-			q = INT32_MIN + 256;
+			q = -65536;
 		q += zero_point;
 		out[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
 	}
@@ -164,11 +162,10 @@ void qnpu_cpu_quantize_f32(const float *in, size_t n, float scale,
 void qnpu_cpu_dequantize_i8(const int8_t *in, size_t n, float scale,
 			    int32_t zero_point, float *out)
 {
-	const float fscale = (float)(double)scale;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		out[i] = fscale * (float)((int32_t)in[i] - zero_point);
+		out[i] = scale * (float)((int32_t)in[i] - zero_point);
 }
 
 /* PrepareQuantizeReference(): in_scale / out_scale in double. */
