@@ -48,7 +48,11 @@ int32_t qnpu_saturating_rounding_doubling_high_mul(int32_t a, int32_t b)
 
 	if (a == b && a == INT32_MIN)
 		return INT32_MAX;
-	/* Division truncates toward zero, unlike an arithmetic shift. */
+	/*
+	 * Truncating division with the negative nudge 1 - 2^30 equals
+	 * floor(ab / 2^31 + 1/2): ties round up for both signs (-1.5 -> -1),
+	 * unlike RoundingDivideByPOT, which rounds them away from zero.
+	 */
 	return (int32_t)((ab + nudge) / (1LL << 31));
 }
 
