@@ -36,11 +36,14 @@ void qnpu_cpu_add_prepare(struct qnpu_cpu_add *p, float s1, int32_t zp1,
 	p->act_max = act_max;
 }
 
-/* MultiplyByQuantizedMultiplierSmallerThanOneExp (double rounding). */
+/*
+ * MultiplyByQuantizedMultiplierSmallerThanOneExp: for shift <= 0 it is the
+ * general function; going through it also keeps a (TFLite-rejected)
+ * positive shift from becoming a negative shift count.
+ */
 static inline int32_t qnpu_mul_small(int32_t x, int32_t mult, int32_t shift)
 {
-	return qnpu_rounding_divide_by_pot(
-		qnpu_saturating_rounding_doubling_high_mul(x, mult), -shift);
+	return qnpu_mul_by_quantized_multiplier(x, mult, shift);
 }
 
 static inline int8_t qnpu_add_one(const struct qnpu_cpu_add *p, int8_t x,
