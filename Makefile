@@ -20,6 +20,7 @@ include userspace/userspace.mk
 -include hw-model/hw-model.mk
 include tests/fuzz/fuzz.mk
 -include tests/vm/vm.mk
+-include driver/driver.mk
 
 all: $(CHECK_DEPS)
 
