@@ -69,8 +69,13 @@ int32_t qnpu_rounding_divide_by_pot(int32_t x, int exponent)
 /* MultiplyByQuantizedMultiplier(int32_t, ...), TFLite common.cc. */
 int32_t qnpu_mul_by_quantized_multiplier(int32_t x, int32_t mult, int shift)
 {
-	const int left_shift = shift > 0 ? shift : 0;
-	const int right_shift = shift > 0 ? 0 : -shift;
+	/*
+	 * QuantizeMultiplier() only yields shifts in [-31, 31] for sane
+	 * scales; clamp others so no shift count is ever undefined.
+	 */
+	const int s = shift < -31 ? -31 : (shift > 31 ? 31 : shift);
+	const int left_shift = s > 0 ? s : 0;
+	const int right_shift = s > 0 ? 0 : -s;
 	/* x * (1 << left_shift) in int32: wraps like TFLite on real targets. */
 	const int32_t shifted = (int32_t)((uint32_t)x << left_shift);
 
