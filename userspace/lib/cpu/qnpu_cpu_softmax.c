@@ -166,6 +166,9 @@ void qnpu_cpu_softmax(const struct qnpu_cpu_softmax *p, int32_t outer,
 {
 	int32_t i, c;
 
+	/* The row maximum always contributes exp(0), so sums are nonzero. */
+	if (depth <= 0)
+		return;
 	for (i = 0; i < outer; i++) {
 		const int8_t *x = in + (size_t)i * depth;
 		int8_t *y = out + (size_t)i * depth;
