@@ -146,8 +146,10 @@ static int32_t qnpu_get_reciprocal(int32_t x, int x_int_digits,
 	int32_t shifted_sum_minus_one;
 
 	*num_bits_over_unit = x_int_digits - headroom_plus_one;
-	shifted_sum_minus_one = (int32_t)(((uint32_t)x << headroom_plus_one) -
-					  (1U << 31));
+	/* A zero x (a wrapped sum) must not become a shift by 32. */
+	shifted_sum_minus_one = (int32_t)((headroom_plus_one < 32 ?
+					   (uint32_t)x << headroom_plus_one :
+					   0U) - (1U << 31));
 	return qnpu_one_over_one_plus_x(shifted_sum_minus_one);
 }
 
@@ -172,7 +174,9 @@ void qnpu_cpu_softmax(const struct qnpu_cpu_softmax *p, int32_t outer,
 	for (i = 0; i < outer; i++) {
 		const int8_t *x = in + (size_t)i * depth;
 		int8_t *y = out + (size_t)i * depth;
-		int32_t max_in_row = -128, sum = 0, scale;
+		int32_t max_in_row = -128, scale;
+		/* Q12.19 holds 4096 ones; past that wrap (not UB) as TFLite. */
+		uint32_t sum = 0;
 		int bits_over_unit, exponent;
 
 		for (c = 0; c < depth; c++)
@@ -186,12 +190,12 @@ void qnpu_cpu_softmax(const struct qnpu_cpu_softmax *p, int32_t outer,
 					qnpu_softmax_rescale(p, diff));
 
 				/* Rescale<12> of Q0.31: divide by 2^12. */
-				sum += qnpu_rounding_divide_by_pot(e,
+				sum += (uint32_t)qnpu_rounding_divide_by_pot(e,
 							QNPU_ACCUM_INT_BITS);
 			}
 		}
 
-		scale = qnpu_get_reciprocal(sum, QNPU_ACCUM_INT_BITS,
+		scale = qnpu_get_reciprocal((int32_t)sum, QNPU_ACCUM_INT_BITS,
 					    &bits_over_unit);
 		exponent = bits_over_unit + 31 - 8;
 		/* TFLite checks 0 <= exponent <= 31; only a zero sum fails. */
