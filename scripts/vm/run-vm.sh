@@ -146,15 +146,21 @@ ${pdeath:+"${pdeath[@]}" KILL} "$qemu" "${qemu_args[@]}" \
 	>"$qemulog" 2>&1 </dev/null &
 qemu_pid=$!
 timed_out=0
+sim_alive=1
 deadline=$((SECONDS + timeout))
 while kill -0 "$qemu_pid" 2>/dev/null; do
 	if [ $SECONDS -ge "$deadline" ]; then
 		timed_out=1
 		break
 	fi
+	# The device is gone: the guest can only time out, stop it now.
+	if ! kill -0 "$sim_pid" 2>/dev/null; then
+		sim_alive=0
+		break
+	fi
 	sleep 0.1
 done
-if [ $timed_out = 1 ]; then
+if [ $timed_out = 1 ] || [ $sim_alive = 0 ]; then
 	stop_pid "$qemu_pid"
 	qemu_rc=124
 else
@@ -165,7 +171,6 @@ qemu_pid=""
 t1=$(date +%s.%N)
 wall=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
 
-sim_alive=1
 kill -0 "$sim_pid" 2>/dev/null || sim_alive=0
 
 fail_tail() {
@@ -182,8 +187,8 @@ fail_tail() {
 # The guest's own report, without kernel noise before /init.
 sed -n '/^QNPU-VM:/,$p' "$console" | tr -d '\r'
 
-[ $timed_out = 0 ] || fail_tail "guest did not power off within ${timeout} s"
 [ $sim_alive = 1 ] || fail_tail "qnpu-sim died during the run"
+[ $timed_out = 0 ] || fail_tail "guest did not power off within ${timeout} s"
 [ "$qemu_rc" = 0 ] || fail_tail "QEMU exited with $qemu_rc"
 result=$(tr -d '\r' <"$console" | grep '^QNPU-VM-RESULT:' | tail -n 1)
 [ -n "$result" ] || fail_tail "no QNPU-VM-RESULT line on the console"
