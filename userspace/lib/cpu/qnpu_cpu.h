@@ -13,6 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * int32 addition that wraps like TFLite's on two's-complement targets:
+ * only absurd models (huge reductions, biases near INT32_MAX) get there,
+ * and C leaves signed overflow undefined.
+ */
+static inline int32_t qnpu_wrap_add(int32_t a, int32_t b)
+{
+	return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 struct qnpu_cpu_shape {
 	int32_t n, h, w, c;
 };

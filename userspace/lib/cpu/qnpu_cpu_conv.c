@@ -42,7 +42,7 @@ static inline int32_t qnpu_dot(const int8_t *x, const int8_t *w, int32_t n,
 	int32_t acc = 0, i;
 
 	for (i = 0; i < n; i++)
-		acc += (int32_t)w[i] * ((int32_t)x[i] + x_off);
+		acc = qnpu_wrap_add(acc, (int32_t)w[i] * ((int32_t)x[i] + x_off));
 	return acc;
 }
 
@@ -78,16 +78,16 @@ static void qnpu_conv_pixel(const struct qnpu_cpu_conv *p,
 
 				if (ix < 0 || ix >= is->w)
 					continue;
-				acc += qnpu_dot(irow + (size_t)ix * is->c,
+				acc = qnpu_wrap_add(acc, qnpu_dot(irow + (size_t)ix * is->c,
 						frow + (size_t)fx * f_c, f_c,
-						p->input_offset);
+						p->input_offset));
 			}
 		}
 		if (bias)
-			acc += bias[oc];
+			acc = qnpu_wrap_add(acc, bias[oc]);
 		acc = qnpu_mul_by_quantized_multiplier(acc, p->mult[oc],
 						       p->shift[oc]);
-		acc += p->output_offset;
+		acc = qnpu_wrap_add(acc, p->output_offset);
 		acc = qnpu_max_i32(acc, p->act_min);
 		acc = qnpu_min_i32(acc, p->act_max);
 		o[oc] = (int8_t)acc;

@@ -31,7 +31,7 @@ static inline int32_t qnpu_dw_acc(const struct qnpu_cpu_conv *p,
 				continue;
 			iv = in[((size_t)iy * is->w + ix) * is->c + ic];
 			fv = filter[((size_t)fy * fs->w + fx) * fs->c + oc];
-			acc += fv * (iv + p->input_offset);
+			acc = qnpu_wrap_add(acc, fv * (iv + p->input_offset));
 		}
 	}
 	return acc;
@@ -48,10 +48,10 @@ static inline void qnpu_dw_out(const struct qnpu_cpu_conv *p,
 	int32_t acc = qnpu_dw_acc(p, is, in, fs, filter, iy0, ix0, ic, oc);
 
 	if (bias)
-		acc += bias[oc];
+		acc = qnpu_wrap_add(acc, bias[oc]);
 	acc = qnpu_mul_by_quantized_multiplier(acc, p->mult[oc],
 					       p->shift[oc]);
-	acc += p->output_offset;
+	acc = qnpu_wrap_add(acc, p->output_offset);
 	acc = acc > p->act_min ? acc : p->act_min;
 	acc = acc < p->act_max ? acc : p->act_max;
 	o[oc] = (int8_t)acc;

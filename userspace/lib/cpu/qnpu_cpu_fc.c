@@ -36,7 +36,8 @@ void qnpu_cpu_fc_multipliers(float in_scale, const float *w_scale,
 static inline int8_t qnpu_fc_out(int32_t acc, int32_t mult, int32_t shift,
 				 int32_t out_off, int32_t lo, int32_t hi)
 {
-	acc = qnpu_mul_by_quantized_multiplier(acc, mult, shift) + out_off;
+	acc = qnpu_wrap_add(qnpu_mul_by_quantized_multiplier(acc, mult, shift),
+			    out_off);
 	acc = acc > lo ? acc : lo;
 	acc = acc < hi ? acc : hi;
 	return (int8_t)acc;
@@ -61,10 +62,10 @@ void qnpu_cpu_fully_connected(const struct qnpu_cpu_fc *p, int32_t batches,
 			int32_t acc = 0;
 
 			for (d = 0; d < accum_depth; d++)
-				acc += ((int32_t)w[d] + f_off) *
-				       ((int32_t)x[d] + in_off);
+				acc = qnpu_wrap_add(acc, ((int32_t)w[d] + f_off) *
+						    ((int32_t)x[d] + in_off));
 			if (bias)
-				acc += bias[oc];
+				acc = qnpu_wrap_add(acc, bias[oc]);
 			out[(size_t)b * out_depth + oc] =
 				qnpu_fc_out(acc, p->mult[ch], p->shift[ch],
 					    p->output_offset, p->act_min,

@@ -200,8 +200,8 @@ void qnpu_cpu_requantize_i8(const struct qnpu_cpu_requant *p, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		int32_t v = qnpu_mul_by_quantized_multiplier(in[i] - izp, mult,
-							     shift) + ozp;
+		int32_t v = qnpu_wrap_add(qnpu_mul_by_quantized_multiplier(
+						in[i] - izp, mult, shift), ozp);
 
 		out[i] = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
 	}
