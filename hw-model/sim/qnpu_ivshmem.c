@@ -299,14 +299,16 @@ int qnpu_ivshmem_run(struct qnpu_ivshmem *ivs)
 	int ret;
 
 	for (;;) {
-		pfd[0] = (struct pollfd){ .fd = ivs->stop_fd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = ivs->listen_fd,
-					  .events = POLLIN };
-		pfd[2] = (struct pollfd){ .fd = ivs->client_fd,
-					  .events = POLLIN };
+		/* Negative fds (no guest yet) are ignored by poll(). */
+		pfd[0].fd = ivs->stop_fd;
+		pfd[1].fd = ivs->listen_fd;
+		pfd[2].fd = ivs->client_fd;
 		for (v = 0; v < nv; v++)
-			pfd[3 + v] = (struct pollfd){ .fd = ivs->host_efd[v],
-						      .events = POLLIN };
+			pfd[3 + v].fd = ivs->host_efd[v];
+		for (v = 0; v < 3 + nv; v++) {
+			pfd[v].events = POLLIN;
+			pfd[v].revents = 0;
+		}
 		if (poll(pfd, 3 + nv, -1) < 0) {
 			if (errno == EINTR)
 				continue;

@@ -37,13 +37,16 @@ static int qnpu_parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'G': case 'g':
+	case 'G':
+	case 'g':
 		v <<= 10;
 		/* fall through */
-	case 'M': case 'm':
+	case 'M':
+	case 'm':
 		v <<= 10;
 		/* fall through */
-	case 'K': case 'k':
+	case 'K':
+	case 'k':
 		v <<= 10;
 		end++;
 		break;
@@ -74,12 +77,12 @@ static void qnpu_usage(FILE *f)
 {
 	fputs("usage: qnpu-sim --socket PATH --ram PATH [options]\n"
 	      "  --socket PATH      ivshmem server socket (QEMU chardev)\n"
-	      "  --ram PATH         guest RAM file, QEMU's memory-backend-file\n"
+	      "  --ram PATH         guest RAM file (QEMU memory-backend-file)\n"
 	      "  --ram-size SIZE    guest RAM size, = QEMU -m (default 512M)\n"
 	      "  --shm-size SIZE    BAR2 size, power of two (default 1M)\n"
 	      "  --vectors N        = ivshmem-doorbell vectors= (default 2)\n"
 	      "  --ready-file PATH  written (our pid) once QEMU may start\n"
-	      "  --transport-test   serve tests/vm's transport test (no device)\n"
+	      "  --transport-test   tests/vm transport test hook, no device\n"
 	      "  -v, --verbose\n", f);
 }
 
@@ -152,7 +155,7 @@ int main(int argc, char **argv)
 		goto err_usage;
 
 	if (!transport_test) {
-		/* The qnpu_hw_* device model (issue 3) is not plugged in yet. */
+		/* The qnpu_hw_* device model (issue 3) is not plugged in. */
 		fprintf(stderr, "qnpu-sim: no device model built in yet; "
 			"only --transport-test is available\n");
 		return 2;
