@@ -12,6 +12,8 @@
 #   --sim-arg ARG     extra qnpu-sim argument (repeatable)
 #   --qemu PATH       QEMU binary (default qemu-system-x86_64)
 #   --timeout SEC     hard limit for the whole guest run (check mode, 120)
+#   --test-timeout SEC  limit per guest test program, enforced in the guest
+#                     so a hung test is named (default 60)
 #   --mem SIZE        guest RAM (default 512M)
 #   --append ARGS     extra kernel command line
 # check: exit 0 when every guest test passed, 77 when all skipped, else 1.
@@ -28,6 +30,7 @@ sim=build/sim/qnpu-sim
 qemu=qemu-system-x86_64
 sim_args=()
 timeout=120
+test_timeout=60
 mem=512M
 append=""
 while [ $# -gt 0 ]; do
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu=$2; shift 2 ;;
 	--sim-arg) sim_args+=("$2"); shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--test-timeout) test_timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	*) echo "run-vm: unknown option $1" >&2; exit 2 ;;
@@ -118,7 +122,7 @@ if [ ! -e "$ready" ]; then
 fi
 
 cmdline="console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init qnpuvm=$mode"
-[ "$mode" = check ] && cmdline="$cmdline qnpuvm_timeout=$timeout"
+[ "$mode" = check ] && cmdline="$cmdline qnpuvm_timeout=$test_timeout"
 cmdline="$cmdline $append"
 
 qemu_args=(
@@ -175,8 +179,11 @@ kill -0 "$sim_pid" 2>/dev/null || sim_alive=0
 
 fail_tail() {
 	echo "run-vm: FAIL: $*"
-	echo "---- tail of $console"
-	tail -n 40 "$console"
+	# A guest that finished has printed its whole report above.
+	if ! grep -q '^QNPU-VM-RESULT:' "$console"; then
+		echo "---- tail of $console"
+		tail -n 40 "$console"
+	fi
 	echo "---- $qemulog"
 	tail -n 20 "$qemulog"
 	echo "---- $simlog"

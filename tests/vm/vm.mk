@@ -23,6 +23,7 @@ VM_MODULES     ?= drm drm_shmem_helper gpu-sched
 VM_EXTRA_KO    ?=
 VM_GUEST_FILES ?=
 VM_TIMEOUT     ?= 120
+VM_TEST_TIMEOUT ?= 60
 VM_MEM         ?= 512M
 VM_SIM_ARGS    ?= --transport-test
 VM_TT          := $(VM_DIR)/guest/qnpu-transport-test
@@ -36,7 +37,8 @@ VM_GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -static \
 		   -Ihw-model/sim
 
 VM_IMAGE := $(VM_DIR)/vmlinux $(VM_DIR)/initramfs.cpio
-VM_RUN_ARGS := --timeout $(VM_TIMEOUT) --mem $(VM_MEM) \
+VM_RUN_ARGS := --timeout $(VM_TIMEOUT) --test-timeout $(VM_TEST_TIMEOUT) \
+	       --mem $(VM_MEM) \
 	       $(foreach a,$(VM_SIM_ARGS),--sim-arg $(a))
 
 # Build the image only where it can be built; the test then runs, or
