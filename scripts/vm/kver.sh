@@ -9,7 +9,7 @@ if [ -n "$v" ] && [ -e "/boot/vmlinuz-$v" ]; then
 	echo "$v"
 	exit 0
 fi
-for f in $(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -rV); do
+for f in $(printf '%s\n' /boot/vmlinuz-*-amd64 | sort -rV); do
 	v=${f#/boot/vmlinuz-}
 	[ -e "/lib/modules/$v/modules.dep" ] && { echo "$v"; exit 0; }
 done

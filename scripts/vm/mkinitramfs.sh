@@ -28,10 +28,10 @@ while getopts k:o:m:x:t:f: opt; do
 	*) exit 2 ;;
 	esac
 done
-[ -n "$kver" ] && [ -n "$out" ] || {
+if [ -z "$kver" ] || [ -z "$out" ]; then
 	echo "usage: $0 -k KVER -o OUT [-m MODS] [-x KO] [-t TEST] [-f S:D]" >&2
 	exit 2
-}
+fi
 
 moddir=/lib/modules/$kver
 busybox=/bin/busybox

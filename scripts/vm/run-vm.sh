@@ -27,7 +27,7 @@ esac
 
 dir=build/vm
 sim=build/sim/qnpu-sim
-qemu=qemu-system-x86_64
+qemu="qemu-system-x86_64"
 sim_args=()
 timeout=120
 test_timeout=60
@@ -69,11 +69,11 @@ qemu_pid=""
 
 # Stop one of our children by pid: TERM, then KILL after a grace period.
 stop_pid() {
-	local pid=$1 i
+	local pid=$1
 	[ -n "$pid" ] || return 0
 	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 30); do
+	for _ in $(seq 30); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -85,6 +85,7 @@ stop_pid() {
 	return 0
 }
 
+# shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
 	stop_pid "$qemu_pid"
 	qemu_pid=""
@@ -125,6 +126,7 @@ cmdline="console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init qnpuvm=$mode"
 [ "$mode" = check ] && cmdline="$cmdline qnpuvm_timeout=$test_timeout"
 cmdline="$cmdline $append"
 
+# shellcheck disable=SC2054  # commas belong to QEMU options
 qemu_args=(
 	-machine q35,accel=tcg,memory-backend=mem
 	-m "$mem" -smp 1

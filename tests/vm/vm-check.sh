@@ -11,8 +11,9 @@ skip() { echo "SKIP: $*"; exit 77; }
 
 command -v "$qemu" >/dev/null ||
 	skip "$qemu not installed (qemu-system-x86 package, scripts/deps.sh)"
-[ -n "$kver" ] && [ -e "/boot/vmlinuz-$kver" ] ||
+if [ -z "$kver" ] || [ ! -e "/boot/vmlinuz-$kver" ]; then
 	skip "no Debian kernel image (linux-image-amd64) in /boot"
+fi
 [ -e "/lib/modules/$kver/modules.dep" ] ||
 	skip "no modules for $kver in /lib/modules"
 # The image is built by make (CHECK_DEPS) when the above exist.
