@@ -92,6 +92,8 @@ static void qnpu_tt_connect(void *priv, struct qnpu_ivshmem *ivs)
 
 	(void)priv;
 	memset(pg, 0, sizeof(*pg));
+	/* Lets the guest test tell this mode from a real device. */
+	pg->host_magic = QNPU_TT_HOST_MAGIC;
 }
 
 static const struct qnpu_ivshmem_ops qnpu_tt_ops = {

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #define QNPU_TT_MAGIC		0x31545451u	/* "QTT1" */
+/* In host_magic while qnpu-sim runs --transport-test. */
+#define QNPU_TT_HOST_MAGIC	0x48545451u	/* "QTTH" */
 #define QNPU_TT_TEXT_LEN	64
 
 /* Guest fills, host never writes. */
@@ -43,7 +45,12 @@ struct qnpu_tt_page {
 	struct qnpu_tt_request req;
 	uint8_t pad0[128 - sizeof(struct qnpu_tt_request)];
 	struct qnpu_tt_reply rep;
+	uint8_t pad1[248 - sizeof(struct qnpu_tt_reply)];
+	uint32_t host_magic;	/* set by the host on connect */
+	uint32_t pad2;
 };
+
+_Static_assert(sizeof(struct qnpu_tt_page) == 256, "qnpu_tt_page layout");
 
 /* FNV-1a: any corruption of the DMA'd bytes changes it. */
 static inline uint32_t qnpu_tt_sum(const uint8_t *p, uint32_t len)

@@ -7,7 +7,8 @@
 #
 # The driver issue extends it from its own fragment or the command line:
 #   VM_EXTRA_KO     out-of-tree modules loaded after Debian's (qnpu.ko)
-#   VM_GUEST_TESTS  programs run by /init in name order
+#   VM_GUEST_TESTS  programs run by /init in name order (besides the
+#                   transport test, which is always there)
 #   VM_GUEST_FILES  SRC:DST pairs copied into the image
 #   VM_SIM_ARGS     qnpu-sim arguments (now: the transport test hook)
 
@@ -26,8 +27,10 @@ VM_TIMEOUT     ?= 120
 VM_TEST_TIMEOUT ?= 60
 VM_MEM         ?= 512M
 VM_SIM_ARGS    ?= --transport-test
+VM_GUEST_TESTS ?=
+# Always in the image; it skips itself unless VM_SIM_ARGS has the hook.
 VM_TT          := $(VM_DIR)/guest/qnpu-transport-test
-VM_GUEST_TESTS ?= $(VM_TT)
+VM_TESTS_ALL   := $(VM_TT) $(VM_GUEST_TESTS)
 
 VM_SIM_HDRS := $(wildcard hw-model/sim/*.h)
 VM_SIM_OBJS := $(VM_SIM_DIR)/qnpu_transport_test.o \
@@ -97,16 +100,16 @@ $(VM_TT): tests/vm/qnpu_transport_test.c $(VM_SIM_HDRS)
 
 # Rebuild the initramfs when its inputs change, not only their contents.
 VM_IMAGE_CFG := $(VM_KVER) $(VM_MODULES) | $(VM_EXTRA_KO) | \
-	$(VM_GUEST_TESTS) | $(VM_GUEST_FILES)
+	$(VM_TESTS_ALL) | $(VM_GUEST_FILES)
 $(VM_DIR)/image.cfg: vm-force
 	@mkdir -p $(@D)
 	@echo '$(VM_IMAGE_CFG)' | cmp -s - $@ || \
 		echo '$(VM_IMAGE_CFG)' >$@
 
 $(VM_DIR)/initramfs.cpio: scripts/vm/mkinitramfs.sh scripts/vm/init \
-		$(VM_DIR)/image.cfg $(VM_GUEST_TESTS) $(VM_EXTRA_KO) \
+		$(VM_DIR)/image.cfg $(VM_TESTS_ALL) $(VM_EXTRA_KO) \
 		$(foreach f,$(VM_GUEST_FILES),$(firstword $(subst :, ,$(f))))
 	scripts/vm/mkinitramfs.sh -k $(VM_KVER) -o $@ -m '$(VM_MODULES)' \
 		$(foreach k,$(VM_EXTRA_KO),-x $(k)) \
-		$(foreach t,$(VM_GUEST_TESTS),-t $(t)) \
+		$(foreach t,$(VM_TESTS_ALL),-t $(t)) \
 		$(foreach f,$(VM_GUEST_FILES),-f $(f))
