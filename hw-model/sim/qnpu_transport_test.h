@@ -45,7 +45,7 @@ struct qnpu_tt_page {
 	struct qnpu_tt_request req;
 	uint8_t pad0[128 - sizeof(struct qnpu_tt_request)];
 	struct qnpu_tt_reply rep;
-	uint8_t pad1[248 - sizeof(struct qnpu_tt_reply)];
+	uint8_t pad1[120 - sizeof(struct qnpu_tt_reply)];
 	uint32_t host_magic;	/* set by the host on connect */
 	uint32_t pad2;
 };
