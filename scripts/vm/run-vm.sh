@@ -15,6 +15,7 @@
 #   --test-timeout SEC  limit per guest test program, enforced in the guest
 #                     so a hung test is named (default 60)
 #   --mem SIZE        guest RAM (default 512M)
+#   --log-tag TAG     logs are console-TAG.log etc. (default: no tag)
 #   --append ARGS     extra kernel command line
 # check: exit 0 when every guest test passed, 77 when all skipped, else 1.
 set -u
@@ -33,6 +34,7 @@ timeout=120
 test_timeout=60
 mem=512M
 append=""
+tag=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dir) dir=$2; shift 2 ;;
@@ -42,16 +44,21 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--test-timeout) test_timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--log-tag) tag=-$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	*) echo "run-vm: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 
+# A bare number is MiB to QEMU; say so for qnpu-sim and numfmt too.
+case $mem in *[0-9]) mem=${mem}M ;; esac
+mem_bytes=$(numfmt --from=iec "$mem") || exit 2
+
 kernel=$dir/vmlinux
 initrd=$dir/initramfs.cpio
-console=$dir/console.log
-simlog=$dir/qnpu-sim.log
-qemulog=$dir/qemu.log
+console=$dir/console$tag.log
+simlog=$dir/qnpu-sim$tag.log
+qemulog=$dir/qemu$tag.log
 for f in "$kernel" "$initrd" "$sim"; do
 	[ -r "$f" ] || { echo "run-vm: missing $f (make vm-image)" >&2; exit 1; }
 done
@@ -123,6 +130,8 @@ if [ ! -e "$ready" ]; then
 fi
 
 cmdline="console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init qnpuvm=$mode"
+# The guest tests need QEMU's RAM size to know where RAM ends.
+cmdline="$cmdline qnpuvm_mem=$mem_bytes"
 [ "$mode" = check ] && cmdline="$cmdline qnpuvm_timeout=$test_timeout"
 cmdline="$cmdline $append"
 

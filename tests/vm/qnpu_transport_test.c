@@ -53,6 +53,9 @@ struct qnpu_dev {
 	uint32_t ivpos;
 	uint32_t seq;
 	int lost;		/* a reply timed out: stop asking */
+	uint64_t ram_size;	/* QEMU -m, from qnpuvm_mem= */
+	uint64_t low_end;	/* end of RAM below 4 GiB */
+	uint64_t high_end;	/* end of RAM at 4 GiB and up, 0 if none */
 };
 
 static uint64_t qnpu_now_ns(void)
@@ -260,21 +263,79 @@ static void qnpu_test_echo_and_dma(struct qnpu_dev *dev)
 	free(dst);
 }
 
+/*
+ * With RAM at 4 GiB and up (q35, -m >= 2.75G), DMA into a page there: the
+ * host must find it at file offset gpa - 2 GiB, as QEMU does.
+ */
+static void qnpu_test_dma_high(struct qnpu_dev *dev)
+{
+	static void *pages[4096];
+	struct qnpu_tt_request req;
+	struct qnpu_tt_reply rep;
+	uint64_t pa = 0;
+	unsigned int i, n, bad = 0;
+	uint8_t *p = NULL;
+	int ret;
+
+	if (!dev->high_end) {
+		printf("dma-high: no RAM above 4 GiB with %llu MiB: not "
+		       "tested\n", (unsigned long long)(dev->ram_size >> 20));
+		return;
+	}
+	/* User pages come from ZONE_NORMAL (above 4 GiB) first. */
+	for (n = 0; n < sizeof(pages) / sizeof(pages[0]); n++) {
+		pages[n] = qnpu_alloc_locked_page(&pa);
+		if (!pages[n] || pa >= QNPU_IVSHMEM_HIGHMEM_BASE)
+			break;
+	}
+	CHECK(n < sizeof(pages) / sizeof(pages[0]) && pages[n] &&
+	      pa >= QNPU_IVSHMEM_HIGHMEM_BASE,
+	      "no page above 4 GiB among %u", n);
+	if (n < sizeof(pages) / sizeof(pages[0]) && pages[n] &&
+	    pa >= QNPU_IVSHMEM_HIGHMEM_BASE) {
+		p = pages[n];
+		memset(p, 0, QNPU_PAGE);
+		memset(&req, 0, sizeof(req));
+		req.dst_gpa = pa;
+		req.dst_len = QNPU_PAGE;
+		req.seed = 0x4194;
+		ret = qnpu_call(dev, &req, 0, &rep);
+		CHECK(!ret && rep.status == 0, "high DMA: ret %d status %d",
+		      ret, rep.status);
+		for (i = 0; i < QNPU_PAGE; i++)
+			bad += p[i] != qnpu_tt_pattern(req.seed, i);
+		CHECK(!bad, "high DMA: %u bad bytes at pa 0x%llx", bad,
+		      (unsigned long long)pa);
+		printf("dma-high: pa 0x%llx (above 4 GiB) %u bytes ok\n",
+		       (unsigned long long)pa, QNPU_PAGE - bad);
+		n++;
+	}
+	for (i = 0; i < n && i < sizeof(pages) / sizeof(pages[0]); i++) {
+		if (pages[i]) {
+			munlock(pages[i], QNPU_PAGE);
+			free(pages[i]);
+		}
+	}
+}
+
 /* The host must refuse DMA outside guest RAM and touch nothing. */
 static void qnpu_test_dma_bounds(struct qnpu_dev *dev)
 {
-	static const uint64_t bad_gpa[] = {
+	uint64_t bad_gpa[] = {
 		1ULL << 40,		/* far beyond RAM */
-		512ULL << 20,		/* just past 512 MiB of RAM */
+		dev->high_end ? dev->high_end : dev->low_end, /* past RAM */
 		0xa0000,		/* legacy VGA window */
 		~0ULL - 100,		/* wraps */
+		dev->low_end,		/* PCI hole, if RAM goes on at 4G */
 	};
+	unsigned int i, nbad = sizeof(bad_gpa) / sizeof(bad_gpa[0]);
 	struct qnpu_tt_request req;
 	struct qnpu_tt_reply rep;
-	unsigned int i;
 	int ret;
 
-	for (i = 0; i < sizeof(bad_gpa) / sizeof(bad_gpa[0]); i++) {
+	if (!dev->high_end)
+		nbad--;
+	for (i = 0; i < nbad; i++) {
 		if (dev->lost)
 			return;
 		memset(&req, 0, sizeof(req));
@@ -285,7 +346,8 @@ static void qnpu_test_dma_bounds(struct qnpu_dev *dev)
 		      "DMA to 0x%llx: ret %d status %d, want -EFAULT",
 		      (unsigned long long)bad_gpa[i], ret, rep.status);
 	}
-	printf("dma-bounds: %u out-of-RAM addresses refused\n", i);
+	printf("dma-bounds: %u out-of-RAM addresses tried, past RAM at "
+	       "0x%llx\n", i, (unsigned long long)bad_gpa[1]);
 }
 
 static int qnpu_cmp_u64(const void *a, const void *b)
@@ -335,6 +397,35 @@ static void qnpu_test_round_trip(struct qnpu_dev *dev)
 	       "the driver)\n");
 }
 
+/* RAM layout of q35 for QEMU's -m, which the launcher passes on. */
+static int qnpu_ram_layout(struct qnpu_dev *dev)
+{
+	char buf[4096], *p;
+	size_t n;
+	FILE *f;
+
+	f = fopen("/proc/cmdline", "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strstr(buf, "qnpuvm_mem=");
+	if (!p)
+		return -1;
+	dev->ram_size = strtoull(p + 11, NULL, 0);
+	if (!dev->ram_size)
+		return -1;
+	dev->low_end = dev->ram_size;
+	dev->high_end = 0;
+	if (dev->ram_size >= QNPU_IVSHMEM_Q35_LOWMEM_LIMIT) {
+		dev->low_end = QNPU_IVSHMEM_Q35_LOWMEM_SPLIT;
+		dev->high_end = QNPU_IVSHMEM_HIGHMEM_BASE + dev->ram_size -
+				QNPU_IVSHMEM_Q35_LOWMEM_SPLIT;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	struct qnpu_dev dev = { 0 };
@@ -353,6 +444,10 @@ int main(void)
 		return 1;
 	}
 	printf("device: %s\n", dev.path);
+	if (qnpu_ram_layout(&dev)) {
+		printf("FAIL: no qnpuvm_mem= on the kernel command line\n");
+		return 1;
+	}
 
 	/* What pci_enable_device() does: make sure BARs decode. */
 	snprintf(path, sizeof(path), "%s/enable", dev.path);
@@ -392,6 +487,7 @@ int main(void)
 	dev.seq = dev.shm->rep.seq;
 
 	qnpu_test_echo_and_dma(&dev);
+	qnpu_test_dma_high(&dev);
 	qnpu_test_dma_bounds(&dev);
 	qnpu_test_round_trip(&dev);
 

@@ -26,6 +26,8 @@ VM_GUEST_FILES ?=
 VM_TIMEOUT     ?= 120
 VM_TEST_TIMEOUT ?= 60
 VM_MEM         ?= 512M
+# Second transport run with RAM above 4 GiB (q35 split); empty: skip it.
+VM_HIGHMEM     ?= 3G
 VM_SIM_ARGS    ?= --transport-test
 VM_GUEST_TESTS ?=
 # Always in the image; it skips itself unless VM_SIM_ARGS has the hook.
@@ -41,7 +43,6 @@ VM_GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -static \
 
 VM_IMAGE := $(VM_DIR)/vmlinux $(VM_DIR)/initramfs.cpio
 VM_RUN_ARGS := --timeout $(VM_TIMEOUT) --test-timeout $(VM_TEST_TIMEOUT) \
-	       --mem $(VM_MEM) \
 	       $(foreach a,$(VM_SIM_ARGS),--sim-arg $(a))
 
 # Build the image only where it can be built; the test then runs, or
@@ -55,7 +56,11 @@ ifneq ($(VM_HAVE),)
 CHECK_DEPS += $(VM_IMAGE)
 endif
 CHECK_TESTS += "tests/vm/vm-check.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
-	$(VM_QEMU) $(VM_RUN_ARGS)"
+	$(VM_QEMU) $(VM_RUN_ARGS) --mem $(VM_MEM)"
+ifneq ($(VM_HIGHMEM),)
+CHECK_TESTS += "tests/vm/vm-check.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
+	$(VM_QEMU) $(VM_RUN_ARGS) --mem $(VM_HIGHMEM) --log-tag highmem"
+endif
 
 .PHONY: vm-image vm-check vm-shell vm-force
 
@@ -63,7 +68,7 @@ vm-image: $(VM_IMAGE) $(VM_SIM)
 
 vm-check: vm-image
 	@tests/vm/vm-check.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' $(VM_QEMU) \
-		$(VM_RUN_ARGS)
+		$(VM_RUN_ARGS) --mem $(VM_MEM)
 
 vm-shell: vm-image
 	@scripts/vm/run-vm.sh shell --dir $(VM_DIR) --sim $(VM_SIM) \
