@@ -8,6 +8,8 @@
 # -x  out-of-tree module, loaded after the Debian ones, in the given order
 # -t  test program, copied to /tests/ and run by /init in name order
 # -f  any other file, copied to DST inside the image
+# Dynamically linked programs and libraries (-t, -f) bring their shared
+# libraries along, so libqnpu/libdrm programs run without a static build.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -112,14 +114,28 @@ for x in $extra; do
 	echo "/lib/modules/$kver/extra/$(basename "$x")" \
 		>>"$root/etc/qnpu/modules"
 done
+# Shared libraries of a dynamically linked program or library, at the
+# paths the dynamic loader looks for them (including the loader itself).
+add_libs() {
+	file -L "$1" 2>/dev/null | grep -q 'dynamically linked' || return 0
+	ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+		$1 ~ /^\// { print $1 }' | while read -r lib; do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
 for t in $tests; do
 	install -m 0755 "$t" "$root/tests/"
+	add_libs "$t"
 done
 for f in $files; do
 	src=${f%%:*}
 	dst=${f#*:}
 	mkdir -p "$root/$(dirname "$dst")"
 	cp -a "$src" "$root/$dst"
+	add_libs "$src"
 done
 echo "$kver" >"$root/etc/qnpu/kver"
 
