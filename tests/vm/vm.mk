@@ -29,6 +29,8 @@ VM_MEM         ?= 512M
 # Second transport run with RAM above 4 GiB (q35 split); empty: skip it.
 VM_HIGHMEM     ?= 3G
 VM_SIM_ARGS    ?= --transport-test
+# Extra kernel command line; <module>.<param>=<value> reaches insmod.
+VM_APPEND      ?=
 VM_GUEST_TESTS ?=
 # Always in the image; it skips itself unless VM_SIM_ARGS has the hook.
 VM_TT          := $(VM_DIR)/guest/qnpu-transport-test
@@ -43,7 +45,8 @@ VM_GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -static \
 
 VM_IMAGE := $(VM_DIR)/vmlinux $(VM_DIR)/initramfs.cpio
 VM_RUN_ARGS := --timeout $(VM_TIMEOUT) --test-timeout $(VM_TEST_TIMEOUT) \
-	       $(foreach a,$(VM_SIM_ARGS),--sim-arg $(a))
+	       $(foreach a,$(VM_SIM_ARGS),--sim-arg $(a)) \
+	       $(if $(VM_APPEND),--append '$(VM_APPEND)')
 
 # Build the image only where it can be built; the test then runs, or
 # prints SKIP with the reason.
@@ -73,7 +76,8 @@ vm-check: vm-image
 vm-shell: vm-image
 	@scripts/vm/run-vm.sh shell --dir $(VM_DIR) --sim $(VM_SIM) \
 		--qemu $(VM_QEMU) --mem $(VM_MEM) \
-		$(foreach a,$(VM_SIM_ARGS),--sim-arg $(a))
+		$(foreach a,$(VM_SIM_ARGS),--sim-arg $(a)) \
+		$(if $(VM_APPEND),--append '$(VM_APPEND)')
 
 # qnpu-sim: the ivshmem transport as a library, and the program.
 $(VM_SIM_DIR)/qnpu_ivshmem.o $(VM_SIM_OBJS): $(VM_SIM_DIR)/%.o: \
