@@ -20,6 +20,45 @@
 
 static struct qnpu_ivshmem *qnpu_sim_ivs;
 
+/*
+ * Fault injection for device-lost tests: die like a crash (no cleanup,
+ * socket closed by the kernel) after this many doorbells. 0: never.
+ */
+static unsigned long qnpu_sim_exit_after;
+static const struct qnpu_ivshmem_ops *qnpu_sim_dev_ops;
+
+static void qnpu_sim_doorbell(void *priv, struct qnpu_ivshmem *ivs,
+			      unsigned int vector)
+{
+	static unsigned long count;
+
+	if (qnpu_sim_dev_ops->doorbell)
+		qnpu_sim_dev_ops->doorbell(priv, ivs, vector);
+	if (qnpu_sim_exit_after && ++count >= qnpu_sim_exit_after) {
+		fprintf(stderr, "qnpu-sim: exiting after %lu doorbells "
+			"(--exit-after-doorbells)\n", count);
+		_exit(3);
+	}
+}
+
+static void qnpu_sim_connect(void *priv, struct qnpu_ivshmem *ivs)
+{
+	if (qnpu_sim_dev_ops->connect)
+		qnpu_sim_dev_ops->connect(priv, ivs);
+}
+
+static void qnpu_sim_disconnect(void *priv, struct qnpu_ivshmem *ivs)
+{
+	if (qnpu_sim_dev_ops->disconnect)
+		qnpu_sim_dev_ops->disconnect(priv, ivs);
+}
+
+static const struct qnpu_ivshmem_ops qnpu_sim_ops = {
+	.connect = qnpu_sim_connect,
+	.doorbell = qnpu_sim_doorbell,
+	.disconnect = qnpu_sim_disconnect,
+};
+
 static void qnpu_sim_on_signal(int sig)
 {
 	(void)sig;
@@ -83,6 +122,7 @@ static void qnpu_usage(FILE *f)
 	      "  --vectors N        = ivshmem-doorbell vectors= (default 2)\n"
 	      "  --ready-file PATH  written (our pid) once QEMU may start\n"
 	      "  --transport-test   tests/vm transport test hook, no device\n"
+	      "  --exit-after-doorbells N  die after N doorbells (fault test)\n"
 	      "  -v, --verbose\n", f);
 }
 
@@ -96,6 +136,7 @@ int main(int argc, char **argv)
 		{ "vectors", required_argument, NULL, 'n' },
 		{ "ready-file", required_argument, NULL, 'f' },
 		{ "transport-test", no_argument, NULL, 't' },
+		{ "exit-after-doorbells", required_argument, NULL, 'x' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -141,6 +182,11 @@ int main(int argc, char **argv)
 		case 't':
 			transport_test = 1;
 			break;
+		case 'x':
+			if (qnpu_parse_size(optarg, &n))
+				goto err_usage;
+			qnpu_sim_exit_after = n;
+			break;
 		case 'v':
 			cfg.verbose = 1;
 			break;
@@ -163,8 +209,9 @@ int main(int argc, char **argv)
 	ret = qnpu_transport_test_attach(&ops, &priv);
 	if (ret)
 		goto err_ret;
+	qnpu_sim_dev_ops = ops;
 
-	ret = qnpu_ivshmem_create(&cfg, ops, priv, &qnpu_sim_ivs);
+	ret = qnpu_ivshmem_create(&cfg, &qnpu_sim_ops, priv, &qnpu_sim_ivs);
 	if (ret)
 		goto err_detach;
 	/* Only now: until here the default action (exit) is what we want. */

@@ -16,6 +16,8 @@
 #                     so a hung test is named (default 60)
 #   --mem SIZE        guest RAM (default 512M)
 #   --log-tag TAG     logs are console-TAG.log etc. (default: no tag)
+#   --sim-may-exit    qnpu-sim exiting is part of the test (device-lost
+#                     tests): keep the guest running, do not fail for it
 #   --append ARGS     extra kernel command line
 # check: exit 0 when every guest test passed, 77 when all skipped, else 1.
 set -u
@@ -35,6 +37,7 @@ test_timeout=60
 mem=512M
 append=""
 tag=""
+sim_may_exit=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dir) dir=$2; shift 2 ;;
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--test-timeout) test_timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--log-tag) tag=-$2; shift 2 ;;
+	--sim-may-exit) sim_may_exit=1; shift ;;
 	--append) append=$2; shift 2 ;;
 	*) echo "run-vm: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -169,7 +173,7 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
 		break
 	fi
 	# The device is gone: the guest can only time out, stop it now.
-	if ! kill -0 "$sim_pid" 2>/dev/null; then
+	if [ $sim_may_exit = 0 ] && ! kill -0 "$sim_pid" 2>/dev/null; then
 		sim_alive=0
 		break
 	fi
@@ -186,7 +190,7 @@ qemu_pid=""
 t1=$(date +%s.%N)
 wall=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
 
-kill -0 "$sim_pid" 2>/dev/null || sim_alive=0
+[ $sim_may_exit = 1 ] || kill -0 "$sim_pid" 2>/dev/null || sim_alive=0
 
 fail_tail() {
 	echo "run-vm: FAIL: $*"
