@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+/* The IGT-style harness of the qnpu uAPI tests (qnpu_test.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qnpu_test.h"
+
+char qt_node[64];
+char qt_debugfs[128];
+
+int64_t qt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int qt_ioctl(int fd, unsigned long req, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, req, arg);
+	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
+	return ret ? -errno : 0;
+}
+
+static int qt_is_qnpu(int fd)
+{
+	char name[32] = "";
+	struct drm_version v = {
+		.name = name,
+		.name_len = sizeof(name) - 1,
+	};
+
+	return !qt_ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "qnpu");
+}
+
+static int qt_find_node(void)
+{
+	int i, fd;
+
+	for (i = 128; i < 192; i++) {
+		snprintf(qt_node, sizeof(qt_node), "/dev/dri/renderD%d", i);
+		fd = open(qt_node, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (qt_is_qnpu(fd)) {
+			close(fd);
+			snprintf(qt_debugfs, sizeof(qt_debugfs),
+				 "/sys/kernel/debug/dri/%d", i);
+			return 0;
+		}
+		close(fd);
+	}
+	qt_node[0] = '\0';
+	return -1;
+}
+
+int qt_open(void)
+{
+	int fd = open(qt_node, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		printf("open %s: %s\n", qt_node, strerror(errno));
+	return fd;
+}
+
+int qt_bo_create(int fd, uint64_t size, uint32_t flags, uint32_t *handle,
+		 uint64_t *va)
+{
+	struct drm_qnpu_bo_create c = { .size = size, .flags = flags };
+	int ret = qt_ioctl(fd, DRM_IOCTL_QNPU_BO_CREATE, &c);
+
+	if (ret)
+		return ret;
+	*handle = c.handle;
+	if (va)
+		*va = c.va;
+	return 0;
+}
+
+void *qt_bo_map(int fd, uint32_t handle, size_t size)
+{
+	struct drm_qnpu_bo_mmap_offset m = { .handle = handle };
+	void *p;
+
+	if (qt_ioctl(fd, DRM_IOCTL_QNPU_BO_MMAP_OFFSET, &m))
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)m.offset);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int qt_gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	return qt_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c);
+}
+
+int qt_syncobj_create(int fd, uint32_t *handle)
+{
+	struct drm_syncobj_create c = { 0 };
+	int ret = qt_ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &c);
+
+	*handle = c.handle;
+	return ret;
+}
+
+int qt_syncobj_wait(int fd, uint32_t handle, int64_t timeout_ms)
+{
+	struct drm_syncobj_wait w = {
+		.handles = (uintptr_t)&handle,
+		.count_handles = 1,
+		.timeout_nsec = qt_now_ns() + timeout_ms * 1000000LL,
+		.flags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
+	};
+
+	return qt_ioctl(fd, DRM_IOCTL_SYNCOBJ_WAIT, &w);
+}
+
+uint64_t qt_get_param(int fd, uint32_t param)
+{
+	struct drm_qnpu_get_param p = { .param = param };
+
+	if (qt_ioctl(fd, DRM_IOCTL_QNPU_GET_PARAM, &p))
+		return ~0ULL;
+	return p.value;
+}
+
+long qt_debugfs_count(const char *file, const char *key)
+{
+	char path[256], line[256];
+	size_t klen = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", qt_debugfs, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+int qt_wait_counts(long bos, long ctxs, int timeout_ms)
+{
+	int64_t end = qt_now_ns() + timeout_ms * 1000000LL;
+	long b, c;
+
+	for (;;) {
+		b = qt_debugfs_count("bos", "bos");
+		c = qt_debugfs_count("contexts", "contexts");
+		if (b == bos && c == ctxs)
+			return 0;
+		if (qt_now_ns() > end)
+			break;
+		usleep(10000);
+	}
+	printf("debugfs: bos %ld (expected %ld), contexts %ld (expected %ld)\n",
+	       b, bos, c, ctxs);
+	return -1;
+}
+
+int qt_submit(int fd, struct qt_job *job)
+{
+	struct drm_qnpu_sync out = { .handle = job->out_sync };
+	struct drm_qnpu_submit s = {
+		.cmd_handle = job->cmd_handle,
+		.cmd_offset = job->cmd_offset,
+		.cmd_size = job->cmd_size,
+		.bo_handles = (uintptr_t)job->bos,
+		.bo_count = job->bo_count,
+		.info_handle = job->info_handle,
+		.info_offset = job->info_offset,
+		.max_kcycles = job->max_kcycles,
+	};
+	int ret;
+
+	if (job->out_sync) {
+		s.out_syncs = (uintptr_t)&out;
+		s.out_sync_count = 1;
+	}
+	ret = qt_ioctl(fd, DRM_IOCTL_QNPU_SUBMIT, &s);
+	job->job_id = s.job_id;
+	return ret;
+}
+
+static int qt_run_one(const struct qt_subtest *t)
+{
+	int64_t t0 = qt_now_ns();
+	const char *res;
+	int ret;
+
+	printf("Starting subtest: %s\n", t->name);
+	fflush(stdout);
+	ret = t->fn();
+	res = ret == QT_PASS ? "SUCCESS" : ret == QT_SKIP ? "SKIP" : "FAIL";
+	printf("Subtest %s: %s (%.3fs)\n", t->name, res,
+	       (qt_now_ns() - t0) / 1e9);
+	fflush(stdout);
+	return ret;
+}
+
+static int qt_run(int argc, char **argv, const struct qt_subtest *tests,
+		  size_t count, int need_device)
+{
+	const char *only = NULL;
+	int pass = 0, fail = 0, skip = 0;
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "--list-subtests")) {
+		for (i = 0; i < count; i++)
+			printf("%s\n", tests[i].name);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--run-subtest"))
+		only = argv[2];
+	else if (argc != 1) {
+		fprintf(stderr, "usage: %s [--list-subtests | "
+			"--run-subtest NAME]\n", argv[0]);
+		return 2;
+	}
+	if (qt_find_node() && need_device) {
+		printf("SKIP: no qnpu render node: qnpu.ko is not loaded or "
+		       "did not bind (qnpu-sim serves no qnpu device)\n");
+		return QT_SKIP;
+	}
+	for (i = 0; i < count; i++) {
+		if (only && strcmp(only, tests[i].name))
+			continue;
+		switch (qt_run_one(&tests[i])) {
+		case QT_PASS:
+			pass++;
+			break;
+		case QT_SKIP:
+			skip++;
+			break;
+		default:
+			fail++;
+		}
+	}
+	printf("%s: %d passed, %d failed, %d skipped\n", argv[0], pass, fail,
+	       skip);
+	if (fail)
+		return 1;
+	return pass ? 0 : QT_SKIP;
+}
+
+int qt_main(int argc, char **argv, const struct qt_subtest *tests,
+	    size_t count)
+{
+	return qt_run(argc, argv, tests, count, 1);
+}
+
+int qt_main_nodev(int argc, char **argv, const struct qt_subtest *tests,
+		  size_t count)
+{
+	return qt_run(argc, argv, tests, count, 0);
+}
+
+int qt_find_render_node(void)
+{
+	return qt_find_node();
+}
+
+/* Where the VM image puts the module (driver/driver.mk). */
+#define QT_KO	"/qnpu/qnpu.ko"
+
+static int qt_system(const char *cmd)
+{
+	int ret = system(cmd);
+
+	if (ret)
+		printf("'%s' failed: status %d\n", cmd, ret);
+	return ret;
+}
+
+int qt_module_unload(void)
+{
+	if (access("/sys/module/qnpu", F_OK))
+		return 0;
+	return qt_system("rmmod qnpu");
+}
+
+int qt_module_load(const char *params)
+{
+	char cmd[256];
+	int ret;
+
+	snprintf(cmd, sizeof(cmd), "insmod " QT_KO " %s", params ? params : "");
+	ret = qt_system(cmd);
+	if (!ret)
+		qt_find_node();
+	return ret;
+}
+
+int qt_module_reload(const char *params)
+{
+	return qt_module_unload() ?: qt_module_load(params);
+}

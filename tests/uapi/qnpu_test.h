@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small IGT-style harness for the qnpu uAPI tests, run inside the VM
+ * (tests/vm) against the real qnpu.ko. One program per ioctl, one subtest
+ * per failure mode; a subtest returns QT_PASS, QT_FAIL or QT_SKIP (with a
+ * printed reason). The program exits 0 if nothing failed and something
+ * passed, 77 if everything was skipped, 1 otherwise.
+ *
+ *   prog                      run every subtest
+ *   prog --run-subtest NAME   run one
+ *   prog --list-subtests
+ */
+#ifndef QNPU_TEST_H
+#define QNPU_TEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "qnpu_drm.h"
+
+#define QT_PASS	0
+#define QT_FAIL	1
+#define QT_SKIP	77
+
+struct qt_subtest {
+	const char *name;
+	int (*fn)(void);
+};
+
+/* Runs the subtests; needs a bound qnpu device or exits 77 with why. */
+int qt_main(int argc, char **argv, const struct qt_subtest *tests,
+	    size_t count);
+
+/* The same without a device: the subtests load and bind it themselves. */
+int qt_main_nodev(int argc, char **argv, const struct qt_subtest *tests,
+		  size_t count);
+/* Look for the qnpu render node again (after a module reload); 0 if found. */
+int qt_find_render_node(void);
+/* Module control in the VM: 0 or the command's failure. */
+int qt_module_unload(void);
+int qt_module_load(const char *params);
+int qt_module_reload(const char *params);
+
+/* Path of the qnpu render node (found by qt_main), its debugfs dir. */
+extern char qt_node[64];
+extern char qt_debugfs[128];
+
+/* Open the render node (a new file: a new device address space). */
+int qt_open(void);
+/* ioctl restarted on EINTR/EAGAIN; returns 0 or -errno. */
+int qt_ioctl(int fd, unsigned long req, void *arg);
+
+/* Helpers that abort the subtest (return QT_FAIL) via the macros below. */
+int qt_bo_create(int fd, uint64_t size, uint32_t flags, uint32_t *handle,
+		 uint64_t *va);
+void *qt_bo_map(int fd, uint32_t handle, size_t size);
+int qt_gem_close(int fd, uint32_t handle);
+int qt_syncobj_create(int fd, uint32_t *handle);
+/* Wait for a binary syncobj; 0 or -errno (-ETIME on timeout). */
+int qt_syncobj_wait(int fd, uint32_t handle, int64_t timeout_ms);
+int64_t qt_now_ns(void);
+uint64_t qt_get_param(int fd, uint32_t param);
+/* A number from a debugfs file line "key: N", or -1. */
+long qt_debugfs_count(const char *file, const char *key);
+/* Wait (up to timeout_ms) until debugfs bos and contexts read @bos and
+ * @ctxs; 0 if they did, else -1 with the values printed. */
+int qt_wait_counts(long bos, long ctxs, int timeout_ms);
+
+/* Commands: build 64-byte commands with the generated field layout. */
+struct qt_cmd {
+	uint32_t w[16];
+};
+#define QT_SET(cmd, field, val)						\
+	((cmd)->w[QNPU_CMD_##field##_WORD] =				\
+	 ((cmd)->w[QNPU_CMD_##field##_WORD] & ~QNPU_CMD_##field##_MASK) | \
+	 (((uint32_t)(val) << QNPU_CMD_##field##_SHIFT) &		\
+	  QNPU_CMD_##field##_MASK))
+
+/* Submit @ncmds commands at @cmd_va of BO @cmd; returns 0 or -errno. */
+struct qt_job {
+	uint32_t cmd_handle;
+	uint64_t cmd_offset;
+	uint64_t cmd_size;
+	uint32_t *bos;
+	uint32_t bo_count;
+	uint32_t out_sync;	/* 0: none */
+	uint32_t info_handle;	/* 0: none */
+	uint64_t info_offset;
+	uint32_t max_kcycles;
+	uint64_t job_id;
+};
+int qt_submit(int fd, struct qt_job *job);
+
+#define qt_fail(...)							\
+	do {								\
+		printf("FAIL: %s:%d: ", __FILE__, __LINE__);		\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+		fflush(stdout);						\
+		return QT_FAIL;						\
+	} while (0)
+
+#define qt_assert(cond)							\
+	do {								\
+		if (!(cond))						\
+			qt_fail("%s", #cond);				\
+	} while (0)
+
+#define qt_assert_eq(a, b)						\
+	do {								\
+		long long _a = (long long)(a), _b = (long long)(b);	\
+		if (_a != _b)						\
+			qt_fail("%s == %lld, expected %s == %lld", #a,	\
+				_a, #b, _b);				\
+	} while (0)
+
+/* @expr (returning 0 or -errno) must fail with @err. */
+#define qt_assert_errno(expr, err)					\
+	do {								\
+		int _r = (expr);					\
+		if (_r != -(err))					\
+			qt_fail("%s returned %d, expected -%s (%d)",	\
+				#expr, _r, #err, -(err));		\
+	} while (0)
+
+#define qt_skip(...)							\
+	do {								\
+		printf("SKIP: ");					\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+		return QT_SKIP;						\
+	} while (0)
+
+#endif /* QNPU_TEST_H */

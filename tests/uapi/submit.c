@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+/* DRM_IOCTL_QNPU_SUBMIT: every invalid argument returns its errno and
+ * queues nothing. (What valid jobs do is in jobs.c.) */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "qnpu_test.h"
+#include "qnpu_regs.h"
+
+#define CMD_BO_SIZE	8192
+
+struct fixture {
+	int fd;
+	uint32_t cmd;	/* one SYNC command at offset 0 */
+	uint32_t info;
+	uint32_t syncobj;
+};
+
+static int setup(struct fixture *f)
+{
+	struct qt_cmd *c;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = qt_open();
+	if (f->fd < 0)
+		return -1;
+	if (qt_bo_create(f->fd, CMD_BO_SIZE, 0, &f->cmd, NULL) ||
+	    qt_bo_create(f->fd, 4096, 0, &f->info, NULL) ||
+	    qt_syncobj_create(f->fd, &f->syncobj))
+		return -1;
+	c = qt_bo_map(f->fd, f->cmd, CMD_BO_SIZE);
+	if (!c)
+		return -1;
+	memset(c, 0, CMD_BO_SIZE);
+	QT_SET(c, OPCODE, QNPU_OP_SYNC);
+	munmap(c, CMD_BO_SIZE);
+	return 0;
+}
+
+/* A valid one-command submit the subtests then break one way. */
+static void base(struct fixture *f, struct drm_qnpu_submit *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->cmd_handle = f->cmd;
+	s->cmd_offset = 0;
+	s->cmd_size = QNPU_CMD_BYTES;
+}
+
+static int submit(struct fixture *f, struct drm_qnpu_submit *s)
+{
+	return qt_ioctl(f->fd, DRM_IOCTL_QNPU_SUBMIT, s);
+}
+
+#define FIXTURE(f)							\
+	struct fixture f;						\
+	struct drm_qnpu_submit s;					\
+	if (setup(&f))							\
+		qt_fail("fixture setup failed");			\
+	base(&f, &s)
+
+static int test_invalid_flags(void)
+{
+	FIXTURE(f);
+	s.flags = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	s.flags = 1u << 31;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_nonzero_pad(void)
+{
+	FIXTURE(f);
+	s.pad = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_nonzero_reserved(void)
+{
+	FIXTURE(f);
+	s.reserved[0] = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	base(&f, &s);
+	s.reserved[1] = 1ULL << 63;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_zero_size(void)
+{
+	FIXTURE(f);
+	s.cmd_size = 0;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_size_not_multiple(void)
+{
+	FIXTURE(f);
+	s.cmd_size = QNPU_CMD_BYTES + 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	s.cmd_size = QNPU_CMD_BYTES / 2;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_size_too_large(void)
+{
+	FIXTURE(f);
+	s.cmd_size = qt_get_param(f.fd, DRM_QNPU_PARAM_MAX_CMD_BYTES) +
+		     QNPU_CMD_BYTES;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_offset_misaligned(void)
+{
+	FIXTURE(f);
+	s.cmd_offset = 8;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_past_end_of_bo(void)
+{
+	FIXTURE(f);
+	s.cmd_offset = CMD_BO_SIZE;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	s.cmd_offset = CMD_BO_SIZE - QNPU_CMD_BYTES;
+	s.cmd_size = 2 * QNPU_CMD_BYTES;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	s.cmd_offset = 0;
+	s.cmd_size = CMD_BO_SIZE + QNPU_CMD_BYTES;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_offset_overflow(void)
+{
+	FIXTURE(f);
+	/* offset + size wraps to a small number */
+	s.cmd_offset = ~0ULL - QNPU_CMD_BYTES + 1;
+	s.cmd_size = 2 * QNPU_CMD_BYTES;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_unknown_cmd_handle(void)
+{
+	FIXTURE(f);
+	s.cmd_handle = 0;
+	qt_assert_errno(submit(&f, &s), ENOENT);
+	s.cmd_handle = 4242;
+	qt_assert_errno(submit(&f, &s), ENOENT);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_unknown_bo_handle(void)
+{
+	uint32_t handles[2];
+
+	FIXTURE(f);
+	handles[0] = f.info;
+	handles[1] = 4242;
+	s.bo_handles = (uintptr_t)handles;
+	s.bo_count = 2;
+	qt_assert_errno(submit(&f, &s), ENOENT);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_bad_bo_pointer(void)
+{
+	FIXTURE(f);
+	s.bo_handles = 8;
+	s.bo_count = 1;
+	qt_assert_errno(submit(&f, &s), EFAULT);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_too_many_bos(void)
+{
+	static uint32_t handles[DRM_QNPU_MAX_BOS + 1];
+
+	FIXTURE(f);
+	s.bo_handles = (uintptr_t)handles;
+	s.bo_count = DRM_QNPU_MAX_BOS + 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_count_without_array(void)
+{
+	FIXTURE(f);
+	s.bo_count = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	base(&f, &s);
+	s.in_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	base(&f, &s);
+	s.out_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_too_many_syncs(void)
+{
+	static struct drm_qnpu_sync syncs[DRM_QNPU_MAX_SYNCS + 1];
+
+	FIXTURE(f);
+	s.in_syncs = (uintptr_t)syncs;
+	s.in_sync_count = DRM_QNPU_MAX_SYNCS + 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	base(&f, &s);
+	s.out_syncs = (uintptr_t)syncs;
+	s.out_sync_count = DRM_QNPU_MAX_SYNCS + 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_unknown_in_sync(void)
+{
+	struct drm_qnpu_sync sync = { .handle = 4242 };
+
+	FIXTURE(f);
+	s.in_syncs = (uintptr_t)&sync;
+	s.in_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), ENOENT);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_in_sync_no_fence(void)
+{
+	struct drm_qnpu_sync sync;
+
+	FIXTURE(f);
+	/* A syncobj nobody ever signaled has no fence to wait for. */
+	sync = (struct drm_qnpu_sync){ .handle = f.syncobj };
+	s.in_syncs = (uintptr_t)&sync;
+	s.in_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_in_sync_invalid_flags(void)
+{
+	struct drm_qnpu_sync sync;
+
+	FIXTURE(f);
+	sync = (struct drm_qnpu_sync){ .handle = f.syncobj, .flags = 1 };
+	s.in_syncs = (uintptr_t)&sync;
+	s.in_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_bad_in_sync_pointer(void)
+{
+	FIXTURE(f);
+	s.in_syncs = 8;
+	s.in_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), EFAULT);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_unknown_out_sync(void)
+{
+	struct drm_qnpu_sync sync = { .handle = 4242 };
+
+	FIXTURE(f);
+	s.out_syncs = (uintptr_t)&sync;
+	s.out_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), ENOENT);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_out_sync_invalid_flags(void)
+{
+	struct drm_qnpu_sync sync;
+
+	FIXTURE(f);
+	sync = (struct drm_qnpu_sync){ .handle = f.syncobj, .flags = 2 };
+	s.out_syncs = (uintptr_t)&sync;
+	s.out_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_bad_out_sync_pointer(void)
+{
+	FIXTURE(f);
+	s.out_syncs = 8;
+	s.out_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), EFAULT);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_unknown_info_handle(void)
+{
+	FIXTURE(f);
+	s.info_handle = 4242;
+	qt_assert_errno(submit(&f, &s), ENOENT);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_info_misaligned(void)
+{
+	FIXTURE(f);
+	s.info_handle = f.info;
+	s.info_offset = 4;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_info_past_end(void)
+{
+	FIXTURE(f);
+	s.info_handle = f.info;
+	s.info_offset = 4096 - sizeof(struct drm_qnpu_job_info) + 8;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	s.info_offset = ~0ULL - 7;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_info_offset_without_handle(void)
+{
+	FIXTURE(f);
+	s.info_offset = 64;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_bad_pointer(void)
+{
+	int fd = qt_open();
+
+	qt_assert(fd >= 0);
+	qt_assert_errno(qt_ioctl(fd, DRM_IOCTL_QNPU_SUBMIT, (void *)8),
+			EFAULT);
+	close(fd);
+	return QT_PASS;
+}
+
+static int test_other_file_cmd_handle(void)
+{
+	int other = qt_open();
+
+	FIXTURE(f);
+	qt_assert(other >= 0);
+	/* A's command BO handle does not exist in B's file. */
+	qt_assert_errno(qt_ioctl(other, DRM_IOCTL_QNPU_SUBMIT, &s), ENOENT);
+	close(other);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static const struct qt_subtest tests[] = {
+	{ "submit-invalid-flags", test_invalid_flags },
+	{ "submit-nonzero-pad", test_nonzero_pad },
+	{ "submit-nonzero-reserved", test_nonzero_reserved },
+	{ "submit-zero-size", test_zero_size },
+	{ "submit-size-not-multiple", test_size_not_multiple },
+	{ "submit-size-too-large", test_size_too_large },
+	{ "submit-offset-misaligned", test_offset_misaligned },
+	{ "submit-past-end-of-bo", test_past_end_of_bo },
+	{ "submit-offset-overflow", test_offset_overflow },
+	{ "submit-unknown-cmd-handle", test_unknown_cmd_handle },
+	{ "submit-other-file-cmd-handle", test_other_file_cmd_handle },
+	{ "submit-unknown-bo-handle", test_unknown_bo_handle },
+	{ "submit-bad-bo-pointer", test_bad_bo_pointer },
+	{ "submit-too-many-bos", test_too_many_bos },
+	{ "submit-count-without-array", test_count_without_array },
+	{ "submit-too-many-syncs", test_too_many_syncs },
+	{ "submit-unknown-in-sync", test_unknown_in_sync },
+	{ "submit-in-sync-no-fence", test_in_sync_no_fence },
+	{ "submit-in-sync-invalid-flags", test_in_sync_invalid_flags },
+	{ "submit-bad-in-sync-pointer", test_bad_in_sync_pointer },
+	{ "submit-unknown-out-sync", test_unknown_out_sync },
+	{ "submit-out-sync-invalid-flags", test_out_sync_invalid_flags },
+	{ "submit-bad-out-sync-pointer", test_bad_out_sync_pointer },
+	{ "submit-unknown-info-handle", test_unknown_info_handle },
+	{ "submit-info-misaligned", test_info_misaligned },
+	{ "submit-info-past-end", test_info_past_end },
+	{ "submit-info-offset-without-handle", test_info_offset_without_handle },
+	{ "submit-bad-pointer", test_bad_pointer },
+};
+
+int main(int argc, char **argv)
+{
+	return qt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
