@@ -149,6 +149,10 @@ static int qnpu_accept_client(struct qnpu_ivshmem *ivs)
 		}
 	}
 
+	/* Reset the device before QEMU can map the register page. */
+	if (ivs->ops && ivs->ops->connect)
+		ivs->ops->connect(ivs->priv, ivs);
+
 	ret = qnpu_send_msg(fd, QNPU_IVSHMEM_PROTOCOL_VERSION, -1);
 	if (!ret)
 		ret = qnpu_send_msg(fd, QNPU_IVSHMEM_GUEST_PEER, -1);
@@ -161,18 +165,21 @@ static int qnpu_accept_client(struct qnpu_ivshmem *ivs)
 		ret = qnpu_send_msg(fd, QNPU_IVSHMEM_GUEST_PEER,
 				    ivs->guest_efd[v]);
 	if (ret)
-		goto err_drop;
+		goto err_disconnect;
 
 	qnpu_log(ivs, "guest connected as peer %d, %u vectors",
 		 QNPU_IVSHMEM_GUEST_PEER, ivs->cfg.vectors);
-	if (ivs->ops && ivs->ops->connect)
-		ivs->ops->connect(ivs->priv, ivs);
 	return 0;
 
-err_drop:
+err_disconnect:
 	/* A guest that hangs up mid-handshake is not a server error. */
 	fprintf(stderr, "qnpu-ivshmem: handshake failed: %s\n",
 		strerror(-ret));
+	qnpu_drop_client(ivs, 1);
+	return 0;
+
+err_drop:
+	fprintf(stderr, "qnpu-ivshmem: eventfd: %s\n", strerror(-ret));
 	qnpu_drop_client(ivs, 0);
 	return 0;
 }

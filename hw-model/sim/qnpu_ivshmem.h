@@ -56,7 +56,10 @@ struct qnpu_ivshmem_config {
  * back unchanged.
  */
 struct qnpu_ivshmem_ops {
-	/* QEMU connected; the shared memory is the one it will map. */
+	/*
+	 * A QEMU connected; called before the handshake, so the register
+	 * page is reset before the guest can see it.
+	 */
 	void (*connect)(void *priv, struct qnpu_ivshmem *ivs);
 	/*
 	 * The guest rang @vector (at least once since the last call: eventfd

@@ -108,8 +108,10 @@ $(VM_TT): tests/vm/qnpu_transport_test.c $(VM_SIM_HDRS)
 	$(CC) $(VM_GUEST_CFLAGS) -o $@ $<
 
 # Rebuild the initramfs when its inputs change, not only their contents.
-VM_IMAGE_CFG := $(VM_KVER) $(VM_MODULES) | $(VM_EXTRA_KO) | \
-	$(VM_TESTS_ALL) | $(VM_GUEST_FILES)
+# Recursive, so fragments included after this one are seen in the recipe.
+VM_IMAGE_TESTS = $(sort $(VM_TESTS_ALL) $(VM_GUEST_TESTS))
+VM_IMAGE_CFG = $(VM_KVER) $(VM_MODULES) | $(VM_EXTRA_KO) | \
+	$(VM_IMAGE_TESTS) | $(VM_GUEST_FILES)
 $(VM_DIR)/image.cfg: vm-force
 	@mkdir -p $(@D)
 	@echo '$(VM_IMAGE_CFG)' | cmp -s - $@ || \
@@ -120,5 +122,5 @@ $(VM_DIR)/initramfs.cpio: scripts/vm/mkinitramfs.sh scripts/vm/init \
 		$(foreach f,$(VM_GUEST_FILES),$(firstword $(subst :, ,$(f))))
 	scripts/vm/mkinitramfs.sh -k $(VM_KVER) -o $@ -m '$(VM_MODULES)' \
 		$(foreach k,$(VM_EXTRA_KO),-x $(k)) \
-		$(foreach t,$(VM_TESTS_ALL),-t $(t)) \
+		$(foreach t,$(VM_IMAGE_TESTS),-t $(t)) \
 		$(foreach f,$(VM_GUEST_FILES),-f $(f))
