@@ -11,8 +11,8 @@ skip() { echo "SKIP: $*"; exit 77; }
 
 command -v "$qemu" >/dev/null ||
 	skip "$qemu not installed (qemu-system-x86 package, scripts/deps.sh)"
-if [ -z "$kver" ] || [ ! -e "/boot/vmlinuz-$kver" ]; then
-	skip "no Debian kernel image (linux-image-amd64) in /boot"
+if [ -z "$kver" ] || [ ! -r "/boot/vmlinuz-$kver" ]; then
+	skip "no readable Debian kernel image (linux-image-amd64) in /boot"
 fi
 [ -e "/lib/modules/$kver/modules.dep" ] ||
 	skip "no modules for $kver in /lib/modules"

@@ -50,8 +50,9 @@ VM_RUN_ARGS := --timeout $(VM_TIMEOUT) --test-timeout $(VM_TEST_TIMEOUT) \
 
 # Build the image only where it can be built; the test then runs, or
 # prints SKIP with the reason.
-VM_HAVE := $(and $(VM_KVER),$(wildcard $(VM_BZIMAGE)),$(wildcard \
-	/lib/modules/$(VM_KVER)/modules.dep),$(shell command -v $(VM_QEMU)))
+VM_HAVE := $(and $(VM_KVER),$(shell test -r $(VM_BZIMAGE) && echo y), \
+	$(wildcard /lib/modules/$(VM_KVER)/modules.dep), \
+	$(shell command -v $(VM_QEMU)))
 
 CHECK_DEPS += $(VM_SIM) $(VM_SIM_DIR)/test_qnpu_ivshmem
 CHECK_TESTS += $(VM_SIM_DIR)/test_qnpu_ivshmem
