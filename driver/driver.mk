@@ -55,7 +55,7 @@ module-clean:
 DRV_UAPI_DIR   := $(BUILD)/uapi
 DRV_UAPI_NAMES := 00-load:load 10-get-param:get_param \
 		  11-bo-create:bo_create 12-bo-mmap-offset:bo_mmap_offset \
-		  13-bo-wait:bo_wait 14-submit:submit
+		  13-bo-wait:bo_wait 14-submit:submit 20-jobs:jobs
 DRV_UAPI_PROGS := $(foreach n,$(DRV_UAPI_NAMES),\
 		    $(DRV_UAPI_DIR)/qnpu-$(firstword $(subst :, ,$(n))))
 DRV_UAPI_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -static \

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "qnpu_test.h"
+#include "qnpu_regs.h"
 
 char qt_node[64];
 char qt_debugfs[128];
@@ -314,4 +315,128 @@ int qt_module_load(const char *params)
 int qt_module_reload(const char *params)
 {
 	return qt_module_unload() ?: qt_module_load(params);
+}
+
+void qt_cmd_load(struct qt_cmd *c, int buf, uint64_t va, uint32_t row_bytes,
+		 uint32_t rows, uint32_t dstride)
+{
+	memset(c, 0, sizeof(*c));
+	QT_SET(c, OPCODE, QNPU_OP_LOAD);
+	QT_SET(c, BUF, buf);
+	QT_SET(c, DRAM_LO, (uint32_t)va);
+	QT_SET(c, DRAM_HI, (uint32_t)(va >> 32));
+	QT_SET(c, DRAM_STRIDE, dstride);
+	QT_SET(c, ROW_BYTES, row_bytes);
+	QT_SET(c, ROWS, rows);
+}
+
+void qt_cmd_store(struct qt_cmd *c, uint64_t va, uint32_t row_bytes,
+		  uint32_t rows, uint32_t dstride)
+{
+	qt_cmd_load(c, 0, va, row_bytes, rows, dstride);
+	QT_SET(c, OPCODE, QNPU_OP_STORE);
+}
+
+int qt_cmd_copy(struct qt_cmd *c, uint64_t src, uint64_t dst, uint32_t n,
+		uint32_t cols)
+{
+	qt_cmd_load(&c[0], QNPU_BUF_ABUF, src, n, 1, 0);
+	QT_SET(&c[0], PUSH_NEXT, 1);
+	memset(&c[1], 0, sizeof(c[1]));
+	QT_SET(&c[1], OPCODE, QNPU_OP_MAXPOOL);
+	QT_SET(&c[1], POP_PREV, 1);
+	QT_SET(&c[1], PUSH_NEXT, 1);
+	QT_SET(&c[1], ACC_CLEAR, 1);
+	QT_SET(&c[1], DRAIN, 1);
+	QT_SET(&c[1], PIX_STRIDE, cols);
+	QT_SET(&c[1], IN_H, 1);
+	QT_SET(&c[1], IN_W, 65535);
+	QT_SET(&c[1], OUT_W, 65535);
+	QT_SET(&c[1], NPIX, (n + cols - 1) / cols);
+	QT_SET(&c[1], NCOLS, cols);
+	QT_SET(&c[1], KH, 1);
+	QT_SET(&c[1], KW, 1);
+	QT_SET(&c[1], STRIDE_H, 1);
+	QT_SET(&c[1], STRIDE_W, 1);
+	QT_SET(&c[1], DIL_H, 1);
+	QT_SET(&c[1], DIL_W, 1);
+	QT_SET(&c[1], ACT_MIN, -128);
+	QT_SET(&c[1], ACT_MAX, 127);
+	QT_SET(&c[1], O_STRIDE, 1);
+	qt_cmd_store(&c[2], dst, n, 1, 0);
+	QT_SET(&c[2], POP_PREV, 1);
+	return 3;
+}
+
+int qt_dev_bo(struct qt_dev *d, uint32_t size, uint32_t flags,
+	      uint32_t *handle, uint64_t *va, void **map)
+{
+	int ret = qt_bo_create(d->fd, size, flags, handle, va);
+
+	if (ret)
+		return ret;
+	if (map) {
+		*map = qt_bo_map(d->fd, *handle, size);
+		if (!*map)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int qt_dev_open(struct qt_dev *d, uint32_t cmd_cap)
+{
+	size_t info_size = QT_INFO_SLOTS * sizeof(struct drm_qnpu_job_info);
+
+	memset(d, 0, sizeof(*d));
+	d->fd = qt_open();
+	if (d->fd < 0)
+		return -1;
+	d->cols = qt_get_param(d->fd, DRM_QNPU_PARAM_HW_COLS);
+	d->rows = qt_get_param(d->fd, DRM_QNPU_PARAM_HW_ROWS);
+	d->cmd_cap = cmd_cap;
+	if (qt_dev_bo(d, cmd_cap * sizeof(struct qt_cmd),
+		      DRM_QNPU_BO_READONLY, &d->cmd, &d->cmd_va,
+		      (void **)&d->cmds) ||
+	    qt_dev_bo(d, info_size, 0, &d->info, NULL, (void **)&d->infos) ||
+	    qt_syncobj_create(d->fd, &d->sync)) {
+		printf("qt_dev_open: %s\n", strerror(errno));
+		close(d->fd);
+		return -1;
+	}
+	return 0;
+}
+
+void qt_dev_close(struct qt_dev *d)
+{
+	munmap(d->cmds, d->cmd_cap * sizeof(struct qt_cmd));
+	munmap(d->infos, QT_INFO_SLOTS * sizeof(struct drm_qnpu_job_info));
+	close(d->fd);
+	d->fd = -1;
+}
+
+int qt_dev_submit(struct qt_dev *d, uint32_t first, uint32_t n,
+		  const uint32_t *bos, uint32_t nbos, int slot)
+{
+	struct qt_job job = {
+		.cmd_handle = d->cmd,
+		.cmd_offset = first * sizeof(struct qt_cmd),
+		.cmd_size = n * sizeof(struct qt_cmd),
+		.bos = (uint32_t *)bos,
+		.bo_count = nbos,
+		.out_sync = d->sync,
+		.info_handle = d->info,
+		.info_offset = slot * sizeof(struct drm_qnpu_job_info),
+	};
+
+	memset(&d->infos[slot], 0, sizeof(d->infos[slot]));
+	return qt_submit(d->fd, &job);
+}
+
+int qt_dev_wait(struct qt_dev *d, int slot, int64_t timeout_ms)
+{
+	int ret = qt_syncobj_wait(d->fd, d->sync, timeout_ms);
+
+	if (ret)
+		return ret;
+	return d->infos[slot].done ? 0 : -EBADMSG;
 }

@@ -77,6 +77,39 @@ struct qt_cmd {
 	 (((uint32_t)(val) << QNPU_CMD_##field##_SHIFT) &		\
 	  QNPU_CMD_##field##_MASK))
 
+void qt_cmd_load(struct qt_cmd *c, int buf, uint64_t va, uint32_t row_bytes,
+		 uint32_t rows, uint32_t dstride);
+void qt_cmd_store(struct qt_cmd *c, uint64_t va, uint32_t row_bytes,
+		  uint32_t rows, uint32_t dstride);
+/* LOAD -> 1x1 MAXPOOL (identity) -> STORE: copies n <= rows*cols bytes. */
+int qt_cmd_copy(struct qt_cmd *c, uint64_t src, uint64_t dst, uint32_t n,
+		uint32_t cols);
+
+/* A file with a command BO, an info BO and a syncobj, for job tests. */
+struct qt_dev {
+	int fd;
+	uint32_t cols, rows;
+	uint32_t cmd;		/* command BO */
+	uint64_t cmd_va;
+	struct qt_cmd *cmds;	/* its CPU mapping */
+	uint32_t cmd_cap;	/* commands it holds */
+	uint32_t info;		/* info BO: one drm_qnpu_job_info per slot */
+	struct drm_qnpu_job_info *infos;
+	uint32_t sync;
+};
+#define QT_INFO_SLOTS	16
+int qt_dev_open(struct qt_dev *d, uint32_t cmd_cap);
+void qt_dev_close(struct qt_dev *d);
+/* Submit d->cmds[first .. first + n) with info slot @slot and the syncobj;
+ * @bos (may be NULL) are the data BOs used. 0 or -errno. */
+int qt_dev_submit(struct qt_dev *d, uint32_t first, uint32_t n,
+		  const uint32_t *bos, uint32_t nbos, int slot);
+/* Wait for the syncobj and the info slot's done flag. 0 or -errno. */
+int qt_dev_wait(struct qt_dev *d, int slot, int64_t timeout_ms);
+/* A data BO with its mapping. */
+int qt_dev_bo(struct qt_dev *d, uint32_t size, uint32_t flags,
+	      uint32_t *handle, uint64_t *va, void **map);
+
 /* Submit @ncmds commands at @cmd_va of BO @cmd; returns 0 or -errno. */
 struct qt_job {
 	uint32_t cmd_handle;
