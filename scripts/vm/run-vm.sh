@@ -15,6 +15,8 @@
 #   --test-timeout SEC  limit per guest test program, enforced in the guest
 #                     so a hung test is named (default 60)
 #   --mem SIZE        guest RAM (default 512M)
+#   --smp N           guest CPUs (default 1: the host's other core runs
+#                     qnpu-sim)
 #   --log-tag TAG     logs are console-TAG.log etc. (default: no tag)
 #   --sim-may-exit    qnpu-sim exiting is part of the test (device-lost
 #                     tests): keep the guest running, do not fail for it
@@ -35,6 +37,7 @@ sim_args=()
 timeout=120
 test_timeout=60
 mem=512M
+smp=1
 append=""
 tag=""
 sim_may_exit=0
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--test-timeout) test_timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
 	--log-tag) tag=-$2; shift 2 ;;
 	--sim-may-exit) sim_may_exit=1; shift ;;
 	--append) append=$2; shift 2 ;;
@@ -142,7 +146,7 @@ cmdline="$cmdline $append"
 # shellcheck disable=SC2054  # commas belong to QEMU options
 qemu_args=(
 	-machine q35,accel=tcg,memory-backend=mem
-	-m "$mem" -smp 1
+	-m "$mem" -smp "$smp"
 	-object "memory-backend-file,id=mem,size=$mem,mem-path=$ram,share=on"
 	-chardev "socket,id=ivsh,path=$sock"
 	-device ivshmem-doorbell,chardev=ivsh,vectors=2

@@ -26,6 +26,7 @@ VM_GUEST_FILES ?=
 VM_TIMEOUT     ?= 120
 VM_TEST_TIMEOUT ?= 60
 VM_MEM         ?= 512M
+VM_SMP         ?= 1
 # Second transport run with RAM above 4 GiB (q35 split); empty: skip it.
 VM_HIGHMEM     ?= 3G
 VM_SIM_ARGS    ?= --transport-test
@@ -45,6 +46,7 @@ VM_GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -static \
 
 VM_IMAGE := $(VM_DIR)/vmlinux $(VM_DIR)/initramfs.cpio
 VM_RUN_ARGS := --timeout $(VM_TIMEOUT) --test-timeout $(VM_TEST_TIMEOUT) \
+	       --smp $(VM_SMP) \
 	       $(foreach a,$(VM_SIM_ARGS),--sim-arg $(a)) \
 	       $(if $(VM_APPEND),--append '$(VM_APPEND)')
 
@@ -76,7 +78,7 @@ vm-check: vm-image
 
 vm-shell: vm-image
 	@scripts/vm/run-vm.sh shell --dir $(VM_DIR) --sim $(VM_SIM) \
-		--qemu $(VM_QEMU) --mem $(VM_MEM) \
+		--qemu $(VM_QEMU) --mem $(VM_MEM) --smp $(VM_SMP) \
 		$(foreach a,$(VM_SIM_ARGS),--sim-arg $(a)) \
 		$(if $(VM_APPEND),--append '$(VM_APPEND)')
 
