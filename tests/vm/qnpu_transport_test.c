@@ -362,7 +362,7 @@ static void qnpu_test_round_trip(struct qnpu_dev *dev)
 	static uint64_t t[QNPU_ROUND_TRIPS];
 	struct qnpu_tt_request req;
 	struct qnpu_tt_reply rep;
-	unsigned int i;
+	unsigned int i, tries;
 	uint64_t t0;
 	int ret = 0;
 
@@ -386,15 +386,21 @@ static void qnpu_test_round_trip(struct qnpu_dev *dev)
 	 * Each reply came with an interrupt on its vector. QEMU's main loop
 	 * reads that eventfd even while MSI-X is off (and then drops it);
 	 * after a pause the last one must be gone, i.e. QEMU really holds
-	 * the guest's eventfds.
+	 * the guest's eventfds. Each call reports on the interrupt of the
+	 * call before; a few tries ride out a loaded host.
 	 */
-	usleep(200 * 1000);
-	memset(&req, 0, sizeof(req));
-	ret = qnpu_call(dev, &req, (i - 1) & 1, &rep);
+	for (tries = 1; tries <= 10; tries++) {
+		usleep(200 * 1000);
+		memset(&req, 0, sizeof(req));
+		ret = qnpu_call(dev, &req, 0, &rep);
+		if (ret || !rep.irq_pending)
+			break;
+	}
 	CHECK(!ret && !rep.irq_pending,
-	      "QEMU did not consume the host's interrupt eventfd");
-	printf("irq-eventfd: consumed by QEMU (MSI-X delivery itself needs "
-	       "the driver)\n");
+	      "QEMU did not consume the host's interrupt eventfd in 2 s");
+	if (!ret && !rep.irq_pending)
+		printf("irq-eventfd: consumed by QEMU within %u x 200 ms "
+		       "(MSI-X delivery itself needs the driver)\n", tries);
 }
 
 /* RAM layout of q35 for QEMU's -m, which the launcher passes on. */
