@@ -55,9 +55,11 @@ module-clean:
 DRV_UAPI_DIR   := $(BUILD)/uapi
 DRV_UAPI_NAMES := 00-load:load 10-get-param:get_param \
 		  11-bo-create:bo_create 12-bo-mmap-offset:bo_mmap_offset \
-		  13-bo-wait:bo_wait 14-submit:submit 20-jobs:jobs
+		  13-bo-wait:bo_wait 14-submit:submit 20-jobs:jobs \
+		  30-isolation:isolation 40-hang:hang 50-lifecycle:lifecycle
 DRV_UAPI_PROGS := $(foreach n,$(DRV_UAPI_NAMES),\
-		    $(DRV_UAPI_DIR)/qnpu-$(firstword $(subst :, ,$(n))))
+		    $(DRV_UAPI_DIR)/qnpu-$(firstword $(subst :, ,$(n)))) \
+		  $(DRV_UAPI_DIR)/qnpu-99-unload
 DRV_UAPI_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -static \
 		   -Iinclude/uapi/drm -I/usr/include/libdrm -Ihw-model/gen \
 		   -Itests/uapi
@@ -71,6 +73,10 @@ $(DRV_UAPI_DIR)/qnpu-$(1): tests/uapi/$(2).c $(DRV_UAPI_DEPS)
 endef
 $(foreach n,$(DRV_UAPI_NAMES),$(eval $(call DRV_UAPI_RULE,$(firstword \
 	$(subst :, ,$(n))),$(lastword $(subst :, ,$(n))))))
+
+$(DRV_UAPI_DIR)/qnpu-99-unload: tests/uapi/unload.sh
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
 
 .PHONY: uapi-tests
 uapi-tests: $(DRV_UAPI_PROGS)

@@ -91,9 +91,12 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 		}
 		list_del_init(&found->node);
 		found->on_device = false;
-		/* Aborted by a reset: the reset path decides. */
+		/* Aborted by a reset: the hung job failed, any other is run
+		 * again. */
 		if (status != QNPU_STATUS_ABORTED)
 			qnpu_job_complete(found, status, cqe);
+		else if (found == qdev->hung_job)
+			qnpu_job_complete(found, DRM_QNPU_JOB_HANG, cqe);
 		else
 			dma_fence_set_error(found->done, -ECANCELED);
 		dma_fence_signal(found->done);

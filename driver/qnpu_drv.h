@@ -76,6 +76,8 @@ struct qnpu_device {
 	bool lost;
 	u32 reset_seq;
 	unsigned int resets;
+	/* The job a reset is for: its ABORTED completion reports HANG. */
+	struct qnpu_job *hung_job;
 
 	spinlock_t fence_lock;
 	u64 fence_context;

@@ -299,6 +299,7 @@ static enum drm_gpu_sched_stat qnpu_job_timedout(struct drm_sched_job *bad)
 			drm_err(&qdev->ddev,
 				"job %llu (ctx %u) timed out after %u s, resetting\n",
 				job->id, job->ctx->id, qnpu_job_timeout_s);
+			WRITE_ONCE(qdev->hung_job, job);
 			if (qnpu_device_reset(qdev)) {
 				drm_err(&qdev->ddev,
 					"no reset acknowledge: device lost\n");
@@ -309,6 +310,7 @@ static enum drm_gpu_sched_stat qnpu_job_timedout(struct drm_sched_job *bad)
 				qnpu_device_process_cq(qdev);
 				qnpu_device_resync(qdev);
 			}
+			WRITE_ONCE(qdev->hung_job, NULL);
 		}
 		if (!job->has_result)
 			qnpu_job_complete(job, READ_ONCE(qdev->lost) ?

@@ -376,9 +376,13 @@ int qt_dev_bo(struct qt_dev *d, uint32_t size, uint32_t flags,
 	if (ret)
 		return ret;
 	if (map) {
+		if (d->nmaps == (int)(sizeof(d->maps) / sizeof(d->maps[0])))
+			return -ENOSPC;
 		*map = qt_bo_map(d->fd, *handle, size);
 		if (!*map)
 			return -ENOMEM;
+		d->maps[d->nmaps].p = *map;
+		d->maps[d->nmaps++].size = size;
 	}
 	return 0;
 }
@@ -408,8 +412,9 @@ int qt_dev_open(struct qt_dev *d, uint32_t cmd_cap)
 
 void qt_dev_close(struct qt_dev *d)
 {
-	munmap(d->cmds, d->cmd_cap * sizeof(struct qt_cmd));
-	munmap(d->infos, QT_INFO_SLOTS * sizeof(struct drm_qnpu_job_info));
+	/* A mapping keeps the file (and the module) busy. */
+	while (d->nmaps--)
+		munmap(d->maps[d->nmaps].p, d->maps[d->nmaps].size);
 	close(d->fd);
 	d->fd = -1;
 }

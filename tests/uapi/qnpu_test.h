@@ -96,6 +96,9 @@ struct qt_dev {
 	uint32_t info;		/* info BO: one drm_qnpu_job_info per slot */
 	struct drm_qnpu_job_info *infos;
 	uint32_t sync;
+	/* mappings made by qt_dev_bo(), undone by qt_dev_close() */
+	struct { void *p; size_t size; } maps[16];
+	int nmaps;
 };
 #define QT_INFO_SLOTS	16
 int qt_dev_open(struct qt_dev *d, uint32_t cmd_cap);
@@ -106,7 +109,7 @@ int qt_dev_submit(struct qt_dev *d, uint32_t first, uint32_t n,
 		  const uint32_t *bos, uint32_t nbos, int slot);
 /* Wait for the syncobj and the info slot's done flag. 0 or -errno. */
 int qt_dev_wait(struct qt_dev *d, int slot, int64_t timeout_ms);
-/* A data BO with its mapping. */
+/* A data BO with its mapping (unmapped by qt_dev_close()). */
 int qt_dev_bo(struct qt_dev *d, uint32_t size, uint32_t flags,
 	      uint32_t *handle, uint64_t *va, void **map);
 
