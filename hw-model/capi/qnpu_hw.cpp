@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: MIT
+// qnpu hardware model: host interface (register page, rings, doorbell,
+// interrupt, command fetch, MMU, DMA bursts) around the Verilated RTL.
+// docs/hw-spec.md is the contract; this file implements its host-interface
+// part, the RTL (hw-model/rtl) everything the engines do.
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+extern "C" {
+#include <libfdt.h>
+}
+
+#include "qnpu_hw.h"
+#include "qnpu_regs.h"
+
+#include "Vqnpu_r8.h"
+#include "Vqnpu_r16.h"
+#include "Vqnpu_r32.h"
+#include "verilated.h"
+
+namespace {
+
+const qnpu_hw_params kConfigs[] = {
+	{8, 8, 32768, 16384, 2048, 16384},
+	{16, 16, 65536, 32768, 4096, 32768},
+	{32, 32, 131072, 65536, 8192, 65536},
+};
+constexpr int kNumConfigs = 3;
+constexpr int kDefaultConfig = 1;
+constexpr int kNumCnt = 12;
+constexpr uint64_t kPaMask = QNPU_PTE_PA_MASK;
+
+void set_err(char *err, size_t len, const char *fmt, ...)
+{
+	if (!err || !len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+inline void put_bytes(QData &d, const uint8_t *s) { memcpy(&d, s, 8); }
+template <std::size_t N> inline void put_bytes(VlWide<N> &d, const uint8_t *s)
+{
+	memcpy(d.data(), s, N * 4);
+}
+inline void get_bytes(const QData &d, uint8_t *s) { memcpy(s, &d, 8); }
+template <std::size_t N> inline void get_bytes(const VlWide<N> &d, uint8_t *s)
+{
+	memcpy(s, d.data(), N * 4);
+}
+
+struct Fault {
+	uint64_t va = 0;
+	uint32_t reason = 0;
+	uint32_t level = 0;
+	bool write = false;
+};
+
+// Everything except the per-cycle RTL pin wiggling.
+class DevBase {
+public:
+	explicit DevBase(const qnpu_hw_params &p, const qnpu_hw_mem_ops &m)
+		: prm(p), mem(m)
+	{
+		page = own_page;
+		init_page();
+	}
+	virtual ~DevBase() = default;
+
+	virtual void rtl_reset() = 0;
+	virtual void tick() = 0;
+
+	qnpu_hw_params prm;
+	qnpu_hw_mem_ops mem;
+	qnpu_hw_irq_fn irq_fn = nullptr;
+	void *irq_ctx = nullptr;
+	uint8_t own_page[QNPU_PAGE_BYTES] = {};
+	uint8_t *page;
+	int irq_level = 0;
+	uint64_t cycles = 0;
+
+	// host-owned registers as sampled at the last doorbell
+	uint32_t sq_tail = 0, cq_head = 0, ctrl = 0, irq_ack = 0;
+
+	// current job
+	bool running = false;
+	uint64_t gen = 0; // jobs started, to notice a job ending mid-tick
+	bool start_pending = false;
+	uint64_t pt_root = 0, cmd_va = 0;
+	uint32_t ncmds = 0, job_id = 0, fetched = 0;
+	uint64_t watchdog = 0, job_cycles = 0;
+	uint64_t cmd_bytes = 0;
+	bool cmd_valid = false;
+	uint8_t cmd[QNPU_CMD_BYTES];
+
+	// DMA bursts
+	bool rd_active = false;
+	std::vector<uint8_t> rbuf;
+	size_t rpos = 0;
+	uint64_t wva = 0;
+	size_t wlen = 0;
+	std::vector<uint8_t> wbuf;
+
+	// one-way TLB, cleared at job start
+	struct Tlb {
+		uint64_t vpn;
+		uint64_t ppn;
+		bool valid, w;
+	} tlb[64] = {};
+
+	uint32_t r32(uint32_t off) const
+	{
+		uint32_t v;
+		memcpy(&v, page + off, 4);
+		return v;
+	}
+	void w32(uint32_t off, uint32_t v) { memcpy(page + off, &v, 4); }
+	uint64_t r64(uint32_t off) const
+	{
+		uint64_t v;
+		memcpy(&v, page + off, 8);
+		return v;
+	}
+	void w64(uint32_t off, uint64_t v) { memcpy(page + off, &v, 8); }
+
+	void init_page()
+	{
+		memset(page, 0, QNPU_PAGE_BYTES);
+		w32(QNPU_REG_MAGIC, QNPU_MAGIC);
+		w32(QNPU_REG_VERSION, (QNPU_VERSION_MAJOR << QNPU_VERSION_MAJOR_SHIFT) |
+					      (QNPU_VERSION_MINOR << QNPU_VERSION_MINOR_SHIFT));
+		w32(QNPU_REG_HW_ROWS, prm.rows);
+		w32(QNPU_REG_HW_COLS, prm.cols);
+		w32(QNPU_REG_ABUF_BYTES, prm.abuf_bytes);
+		w32(QNPU_REG_WBUF_BYTES, prm.wbuf_bytes);
+		w32(QNPU_REG_PBUF_BYTES, prm.pbuf_bytes);
+		w32(QNPU_REG_OBUF_BYTES, prm.obuf_bytes);
+		w32(QNPU_REG_CMD_BYTES, QNPU_CMD_BYTES);
+		w32(QNPU_REG_RING_INFO,
+		    (QNPU_SQ_ENTRIES << QNPU_RING_INFO_SQ_ENTRIES_SHIFT) |
+			    (QNPU_CQ_ENTRIES << QNPU_RING_INFO_CQ_ENTRIES_SHIFT) |
+			    (QNPU_VA_BITS << QNPU_RING_INFO_VA_BITS_SHIFT) |
+			    (QNPU_PT_LEVELS << QNPU_RING_INFO_PT_LEVELS_SHIFT));
+		sq_tail = cq_head = ctrl = irq_ack = 0;
+	}
+
+	void set_irq_level(int lvl, bool raise_event)
+	{
+		if (lvl != irq_level || (lvl && raise_event)) {
+			irq_level = lvl;
+			if (irq_fn)
+				irq_fn(irq_ctx, lvl);
+		}
+	}
+	void raise_irq()
+	{
+		w32(QNPU_REG_IRQ_COUNT, r32(QNPU_REG_IRQ_COUNT) + 1);
+		if (ctrl & QNPU_CTRL_IRQ_EN_MASK)
+			set_irq_level(1, true);
+	}
+	void update_irq()
+	{
+		int lvl = (ctrl & QNPU_CTRL_IRQ_EN_MASK) &&
+			  r32(QNPU_REG_IRQ_COUNT) != irq_ack;
+		set_irq_level(lvl, false);
+	}
+
+	// ---- MMU ----
+	bool translate(uint64_t va, bool write, uint64_t *pa, Fault *f)
+	{
+		f->va = va;
+		f->write = write;
+		f->level = 0;
+		if (va >> QNPU_VA_BITS) {
+			f->reason = QNPU_FAULT_VA_RANGE;
+			return false;
+		}
+		uint64_t vpn = va >> QNPU_PAGE_SHIFT;
+		Tlb &t = tlb[vpn & 63];
+		if (t.valid && t.vpn == vpn && (!write || t.w)) {
+			*pa = (t.ppn << QNPU_PAGE_SHIFT) | (va & 0xfff);
+			return true;
+		}
+		uint64_t table = pt_root;
+		for (unsigned lvl = 0; lvl < QNPU_PT_LEVELS; lvl++) {
+			unsigned sh = QNPU_PAGE_SHIFT + 9 * (QNPU_PT_LEVELS - 1 - lvl);
+			uint64_t idx = (va >> sh) & 511, pte;
+			f->level = lvl;
+			if (mem.read(mem.ctx, table + idx * 8, &pte, 8)) {
+				f->reason = QNPU_FAULT_BUS;
+				return false;
+			}
+			if (!(pte & QNPU_PTE_V_MASK)) {
+				f->reason = QNPU_FAULT_UNMAPPED;
+				return false;
+			}
+			if (lvl + 1 < QNPU_PT_LEVELS) {
+				table = pte & kPaMask;
+				continue;
+			}
+			bool w = pte & QNPU_PTE_W_MASK;
+			if (write && !w) {
+				f->reason = QNPU_FAULT_READONLY;
+				return false;
+			}
+			t.valid = true;
+			t.vpn = vpn;
+			t.ppn = (pte & kPaMask) >> QNPU_PAGE_SHIFT;
+			t.w = w;
+			*pa = (pte & kPaMask) | (va & 0xfff);
+		}
+		return true;
+	}
+
+	bool dma_read(uint64_t va, void *dst, size_t len, Fault *f)
+	{
+		uint8_t *d = static_cast<uint8_t *>(dst);
+		while (len) {
+			size_t chunk = 4096 - (va & 0xfff);
+			if (chunk > len)
+				chunk = len;
+			uint64_t pa;
+			if (!translate(va, false, &pa, f))
+				return false;
+			if (mem.read(mem.ctx, pa, d, chunk)) {
+				f->reason = QNPU_FAULT_BUS;
+				return false;
+			}
+			va += chunk;
+			d += chunk;
+			len -= chunk;
+		}
+		return true;
+	}
+
+	// All pages are checked before the first byte is written.
+	bool dma_write(uint64_t va, const uint8_t *src, size_t len, Fault *f)
+	{
+		uint64_t pas[18];
+		size_t lens[18], n = 0;
+		uint64_t v = va;
+		size_t l = len;
+		while (l) {
+			size_t chunk = 4096 - (v & 0xfff);
+			if (chunk > l)
+				chunk = l;
+			if (!translate(v, true, &pas[n], f))
+				return false;
+			lens[n++] = chunk;
+			v += chunk;
+			l -= chunk;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (mem.write(mem.ctx, pas[i], src, lens[i])) {
+				f->va = va;
+				f->write = true;
+				f->reason = QNPU_FAULT_BUS;
+				return false;
+			}
+			src += lens[i];
+		}
+		return true;
+	}
+
+	// ---- jobs ----
+	void fetch_cmd()
+	{
+		cmd_valid = false;
+		if (fetched >= ncmds)
+			return;
+		Fault f;
+		if (!dma_read(cmd_va + (uint64_t)fetched * QNPU_CMD_BYTES, cmd,
+			      QNPU_CMD_BYTES, &f)) {
+			fault(f, fetched);
+			return;
+		}
+		cmd_bytes += QNPU_CMD_BYTES;
+		fetched++;
+		cmd_valid = true;
+	}
+
+	void write_cqe(uint32_t status, uint32_t err_cmd, const Fault *f,
+		       const uint64_t *cnt)
+	{
+		uint32_t tail = r32(QNPU_REG_CQ_TAIL);
+		uint32_t off = QNPU_CQ_OFFSET + (tail % QNPU_CQ_ENTRIES) * QNPU_CQE_BYTES;
+		memset(page + off, 0, QNPU_CQE_BYTES);
+		w32(off + QNPU_CQE_JOB_ID, job_id);
+		w32(off + QNPU_CQE_STATUS, status);
+		w32(off + QNPU_CQE_ERR_CMD, err_cmd);
+		if (f) {
+			uint32_t info = (f->write ? 1u : 0u) << QNPU_FAULT_INFO_WRITE_SHIFT |
+					f->reason << QNPU_FAULT_INFO_REASON_SHIFT |
+					f->level << QNPU_FAULT_INFO_LEVEL_SHIFT;
+			w32(off + QNPU_CQE_FAULT_INFO, info);
+			w64(off + QNPU_CQE_FAULT_VA, f->va);
+			w32(QNPU_REG_FAULT_VA_LO, (uint32_t)f->va);
+			w32(QNPU_REG_FAULT_VA_HI, (uint32_t)(f->va >> 32));
+			w32(QNPU_REG_FAULT_INFO, info);
+			w32(QNPU_REG_FAULT_JOB_ID, job_id);
+			w32(QNPU_REG_FAULT_COUNT, r32(QNPU_REG_FAULT_COUNT) + 1);
+		}
+		if (cnt) {
+			static const uint32_t at[kNumCnt] = {
+				QNPU_CQE_CYCLES, QNPU_CQE_BUSY_CYCLES, QNPU_CQE_MACS,
+				QNPU_CQE_DMA_IN, QNPU_CQE_DMA_OUT,
+				QNPU_CQE_STALL_LOAD_TOKEN, QNPU_CQE_STALL_COMPUTE_TOKEN,
+				QNPU_CQE_STALL_STORE_TOKEN, QNPU_CQE_STALL_PPU,
+				QNPU_CQE_STALL_DISPATCH, QNPU_CQE_COMPUTE_CYCLES,
+				QNPU_CQE_LOAD_CYCLES};
+			for (int i = 0; i < kNumCnt; i++)
+				w64(off + at[i], cnt[i]);
+			w64(off + QNPU_CQE_CMD_BYTES, cmd_bytes);
+		}
+		w32(QNPU_REG_CQ_TAIL, tail + 1);
+		w32(QNPU_REG_TOTAL_JOBS, r32(QNPU_REG_TOTAL_JOBS) + 1);
+	}
+
+	virtual void read_counters(uint64_t *cnt) = 0;
+
+	void finish(uint32_t status, uint32_t err_cmd, const Fault *f)
+	{
+		uint64_t cnt[kNumCnt];
+		read_counters(cnt);
+		cnt[0] = job_cycles; // the bridge's view includes fetch and faults
+		write_cqe(status, err_cmd, f, cnt);
+		running = false;
+		cmd_valid = false;
+		rd_active = false;
+		wlen = 0;
+		rtl_reset();
+		w32(QNPU_REG_STATUS, 0);
+		raise_irq();
+		try_start();
+	}
+
+	void fault(const Fault &f, uint32_t err_cmd) { finish(QNPU_STATUS_FAULT, err_cmd, &f); }
+
+	bool cq_has_room() const
+	{
+		return r32(QNPU_REG_CQ_TAIL) - cq_head < QNPU_CQ_ENTRIES;
+	}
+
+	void try_start()
+	{
+		while (!running && r32(QNPU_REG_SQ_HEAD) != sq_tail) {
+			if (!cq_has_room()) {
+				w32(QNPU_REG_STATUS, QNPU_STATUS_CQ_FULL_MASK);
+				return;
+			}
+			uint32_t head = r32(QNPU_REG_SQ_HEAD);
+			uint32_t off = QNPU_SQ_OFFSET + (head % QNPU_SQ_ENTRIES) * QNPU_SQE_BYTES;
+			pt_root = r64(off + QNPU_SQE_PT_ROOT);
+			cmd_va = r64(off + QNPU_SQE_CMD_VA);
+			ncmds = r32(off + QNPU_SQE_CMD_COUNT);
+			job_id = r32(off + QNPU_SQE_JOB_ID);
+			watchdog = (uint64_t)r32(off + QNPU_SQE_MAX_CYCLES) * 1024;
+			uint32_t flags = r32(off + QNPU_SQE_FLAGS);
+			w32(QNPU_REG_SQ_HEAD, head + 1);
+			job_cycles = 0;
+			cmd_bytes = 0;
+			fetched = 0;
+			if (ncmds == 0 || ncmds > (1u << 24) || (cmd_va & 63) ||
+			    (pt_root & 0xfff) || flags) {
+				uint64_t zero[kNumCnt] = {};
+				write_cqe(QNPU_STATUS_BAD_DESC, 0, nullptr, zero);
+				raise_irq();
+				continue;
+			}
+			for (auto &t : tlb)
+				t.valid = false;
+			rtl_reset();
+			running = true;
+			gen++;
+			start_pending = true;
+			w32(QNPU_REG_STATUS, QNPU_STATUS_BUSY_MASK);
+			w32(QNPU_REG_CUR_JOB_ID, job_id);
+			fetch_cmd();
+		}
+		if (!running)
+			w32(QNPU_REG_STATUS, 0);
+	}
+
+	void doorbell()
+	{
+		ctrl = r32(QNPU_REG_CTRL);
+		sq_tail = r32(QNPU_REG_SQ_TAIL);
+		cq_head = r32(QNPU_REG_CQ_HEAD);
+		irq_ack = r32(QNPU_REG_IRQ_ACK);
+		uint32_t req = r32(QNPU_REG_RESET_REQ);
+		if (req != r32(QNPU_REG_RESET_ACK)) {
+			if (running) {
+				uint64_t cnt[kNumCnt];
+				read_counters(cnt);
+				cnt[0] = job_cycles;
+				write_cqe(QNPU_STATUS_ABORTED, 0, nullptr, cnt);
+			}
+			running = false;
+			start_pending = false;
+			cmd_valid = false;
+			rd_active = false;
+			wlen = 0;
+			rtl_reset();
+			w32(QNPU_REG_SQ_HEAD, sq_tail);
+			w32(QNPU_REG_STATUS, 0);
+			w32(QNPU_REG_RESET_ACK, req);
+			raise_irq();
+		}
+		update_irq();
+		try_start();
+	}
+
+	bool idle() const { return !running; }
+
+	void step(uint64_t n)
+	{
+		while (n--) {
+			if (running) {
+				tick();
+				job_cycles++;
+				if (running && watchdog && job_cycles >= watchdog)
+					finish(QNPU_STATUS_TIMEOUT, 0, nullptr);
+			}
+			cycles++;
+		}
+	}
+};
+
+template <class V> class Dev : public DevBase {
+public:
+	Dev(const qnpu_hw_params &p, const qnpu_hw_mem_ops &m) : DevBase(p, m)
+	{
+		ctx.reset(new VerilatedContext);
+		ctx->fatalOnError(false);
+		model.reset(new V(ctx.get()));
+		model->clk_i = 0;
+		model->job_start_i = 0;
+		model->cmd_valid_i = 0;
+		model->rd_req_ready_i = 1;
+		model->rd_valid_i = 0;
+		rtl_reset();
+	}
+	~Dev() override { model->final(); }
+
+	void rtl_reset() override
+	{
+		model->rst_ni = 0;
+		model->clk_i = 0;
+		model->eval();
+		model->rst_ni = 1;
+		model->eval();
+	}
+
+	void read_counters(uint64_t *cnt) override
+	{
+		for (int i = 0; i < kNumCnt; i++)
+			cnt[i] = model->cnt_o[i];
+	}
+
+	void tick() override
+	{
+		V *m = model.get();
+		const size_t C = prm.cols;
+
+		m->job_start_i = start_pending;
+		m->job_ncmds_i = ncmds;
+		m->cmd_valid_i = cmd_valid;
+		if (cmd_valid)
+			memcpy(m->cmd_i.data(), cmd, QNPU_CMD_BYTES);
+		m->rd_req_ready_i = !rd_active;
+		bool beat = rd_active && rpos < rbuf.size();
+		m->rd_valid_i = beat;
+		if (beat)
+			put_bytes(m->rd_data_i, &rbuf[rpos]);
+		m->clk_i = 0;
+		m->eval();
+
+		bool started = start_pending;
+		bool cmd_x = cmd_valid && m->cmd_ready_o;
+		bool rreq = m->rd_req_valid_o && !rd_active;
+		uint64_t raddr = m->rd_req_addr_o;
+		size_t rlen = m->rd_req_len_o;
+		bool wreq = m->wr_req_valid_o;
+		uint64_t waddr = m->wr_req_addr_o;
+		size_t wl = m->wr_req_len_o;
+		bool wbeat = m->wr_valid_o;
+		uint8_t wdata[32];
+		if (wbeat)
+			get_bytes(m->wr_data_o, wdata);
+
+		m->clk_i = 1;
+		m->eval();
+
+		if (started)
+			start_pending = false;
+		if (beat) {
+			rpos += C;
+			if (rpos >= rbuf.size())
+				rd_active = false;
+		}
+		uint64_t g = gen;
+		if (cmd_x)
+			fetch_cmd();
+		if (!running || gen != g)
+			return;
+		if (rreq) {
+			size_t beats = (rlen + C - 1) / C;
+			rbuf.assign(beats * C, 0);
+			Fault f;
+			if (!dma_read(raddr, rbuf.data(), rlen, &f)) {
+				fault(f, 0);
+				return;
+			}
+			rpos = 0;
+			rd_active = true;
+		}
+		if (wreq) {
+			wva = waddr;
+			wlen = wl;
+			wbuf.clear();
+		}
+		if (wbeat && wlen) {
+			size_t n = wlen - wbuf.size();
+			if (n > C)
+				n = C;
+			wbuf.insert(wbuf.end(), wdata, wdata + n);
+			if (wbuf.size() == wlen) {
+				Fault f;
+				wlen = 0;
+				if (!dma_write(wva, wbuf.data(), wbuf.size(), &f)) {
+					fault(f, 0);
+					return;
+				}
+			}
+		}
+		if (m->job_done_o) {
+			uint32_t st = m->job_status_o;
+			finish(st, st ? m->job_err_cmd_o : 0, nullptr);
+		}
+	}
+
+private:
+	std::unique_ptr<VerilatedContext> ctx;
+	std::unique_ptr<V> model;
+};
+
+int find_config(const qnpu_hw_params *p, char *err, size_t errlen)
+{
+	for (int i = 0; i < kNumConfigs; i++) {
+		const qnpu_hw_params &c = kConfigs[i];
+		if (c.rows != p->rows || c.cols != p->cols)
+			continue;
+		const char *what = nullptr;
+		uint32_t got = 0, want = 0;
+		if (c.abuf_bytes != p->abuf_bytes)
+			what = "abuf-bytes", got = p->abuf_bytes, want = c.abuf_bytes;
+		else if (c.wbuf_bytes != p->wbuf_bytes)
+			what = "wbuf-bytes", got = p->wbuf_bytes, want = c.wbuf_bytes;
+		else if (c.pbuf_bytes != p->pbuf_bytes)
+			what = "pbuf-bytes", got = p->pbuf_bytes, want = c.pbuf_bytes;
+		else if (c.obuf_bytes != p->obuf_bytes)
+			what = "obuf-bytes", got = p->obuf_bytes, want = c.obuf_bytes;
+		if (what) {
+			set_err(err, errlen,
+				"qnpu-hw: %ux%u model was built with %s = %u, the "
+				"configuration asks for %u",
+				c.rows, c.cols, what, want, got);
+			return -EINVAL;
+		}
+		return i;
+	}
+	set_err(err, errlen,
+		"qnpu-hw: no model built for a %ux%u MAC array (built: 8x8, "
+		"16x16, 32x32)",
+		p->rows, p->cols);
+	return -EINVAL;
+}
+
+} // namespace
+
+struct qnpu_hw {
+	std::unique_ptr<DevBase> dev;
+};
+
+extern "C" {
+
+int qnpu_hw_num_configs(void) { return kNumConfigs; }
+
+const struct qnpu_hw_params *qnpu_hw_config(int index)
+{
+	if (index < 0 || index >= kNumConfigs)
+		return nullptr;
+	return &kConfigs[index];
+}
+
+void qnpu_hw_default_params(struct qnpu_hw_params *p) { *p = kConfigs[kDefaultConfig]; }
+
+int qnpu_hw_params_from_dtb(const void *dtb, size_t size, const char *path,
+			    struct qnpu_hw_params *p, char *err, size_t errlen)
+{
+	if (!dtb || size < sizeof(struct fdt_header) || fdt_check_header(dtb) ||
+	    fdt_totalsize(dtb) > size) {
+		set_err(err, errlen, "qnpu-hw: not a valid device tree blob");
+		return -EINVAL;
+	}
+	int node = path ? fdt_path_offset(dtb, path)
+			: fdt_node_offset_by_compatible(dtb, -1, "qnpu,npu-1.0");
+	if (node < 0) {
+		set_err(err, errlen, "qnpu-hw: no %s in the device tree",
+			path ? path : "node compatible with \"qnpu,npu-1.0\"");
+		return -ENOENT;
+	}
+	static const char *const names[6] = {"qnpu,mac-rows",   "qnpu,mac-cols",
+					     "qnpu,abuf-bytes", "qnpu,wbuf-bytes",
+					     "qnpu,pbuf-bytes", "qnpu,obuf-bytes"};
+	uint32_t v[6];
+	for (int i = 0; i < 6; i++) {
+		int len;
+		const fdt32_t *prop = (const fdt32_t *)fdt_getprop(dtb, node, names[i], &len);
+		if (!prop || len != 4) {
+			set_err(err, errlen,
+				"qnpu-hw: device tree node lacks a u32 \"%s\"", names[i]);
+			return -EINVAL;
+		}
+		v[i] = fdt32_to_cpu(*prop);
+	}
+	p->rows = v[0];
+	p->cols = v[1];
+	p->abuf_bytes = v[2];
+	p->wbuf_bytes = v[3];
+	p->pbuf_bytes = v[4];
+	p->obuf_bytes = v[5];
+	return 0;
+}
+
+int qnpu_hw_create(const struct qnpu_hw_params *p, const struct qnpu_hw_mem_ops *mem,
+		   struct qnpu_hw **out, char *err, size_t errlen)
+{
+	if (!p || !mem || !mem->read || !mem->write || !out) {
+		set_err(err, errlen, "qnpu-hw: missing parameters or memory callbacks");
+		return -EINVAL;
+	}
+	int i = find_config(p, err, errlen);
+	if (i < 0)
+		return i;
+	qnpu_hw *hw = new (std::nothrow) qnpu_hw;
+	if (!hw)
+		return -ENOMEM;
+	switch (kConfigs[i].rows) {
+	case 8:
+		hw->dev.reset(new Dev<Vqnpu_r8>(kConfigs[i], *mem));
+		break;
+	case 16:
+		hw->dev.reset(new Dev<Vqnpu_r16>(kConfigs[i], *mem));
+		break;
+	default:
+		hw->dev.reset(new Dev<Vqnpu_r32>(kConfigs[i], *mem));
+		break;
+	}
+	*out = hw;
+	return 0;
+}
+
+int qnpu_hw_create_from_dtb(const void *dtb, size_t size, const char *path,
+			    const struct qnpu_hw_mem_ops *mem, struct qnpu_hw **out,
+			    char *err, size_t errlen)
+{
+	qnpu_hw_params p;
+	int ret = qnpu_hw_params_from_dtb(dtb, size, path, &p, err, errlen);
+	if (ret)
+		return ret;
+	return qnpu_hw_create(&p, mem, out, err, errlen);
+}
+
+void qnpu_hw_destroy(struct qnpu_hw *hw) { delete hw; }
+
+const struct qnpu_hw_params *qnpu_hw_get_params(const struct qnpu_hw *hw) { return &hw->dev->prm; }
+
+uint32_t qnpu_hw_reg_read32(struct qnpu_hw *hw, uint32_t off)
+{
+	return off + 4 <= QNPU_PAGE_BYTES ? hw->dev->r32(off & ~3u) : 0;
+}
+
+void qnpu_hw_reg_write32(struct qnpu_hw *hw, uint32_t off, uint32_t val)
+{
+	if (off + 4 <= QNPU_PAGE_BYTES)
+		hw->dev->w32(off & ~3u, val);
+}
+
+uint64_t qnpu_hw_reg_read64(struct qnpu_hw *hw, uint32_t off)
+{
+	return off + 8 <= QNPU_PAGE_BYTES ? hw->dev->r64(off & ~7u) : 0;
+}
+
+void qnpu_hw_reg_write64(struct qnpu_hw *hw, uint32_t off, uint64_t val)
+{
+	if (off + 8 <= QNPU_PAGE_BYTES)
+		hw->dev->w64(off & ~7u, val);
+}
+
+void *qnpu_hw_regs(struct qnpu_hw *hw) { return hw->dev->page; }
+
+void qnpu_hw_attach_regs(struct qnpu_hw *hw, void *page)
+{
+	DevBase *d = hw->dev.get();
+	d->page = page ? static_cast<uint8_t *>(page) : d->own_page;
+	d->running = false;
+	d->rtl_reset();
+	d->init_page();
+}
+
+void qnpu_hw_doorbell(struct qnpu_hw *hw) { hw->dev->doorbell(); }
+
+void qnpu_hw_set_irq(struct qnpu_hw *hw, qnpu_hw_irq_fn fn, void *ctx)
+{
+	hw->dev->irq_fn = fn;
+	hw->dev->irq_ctx = ctx;
+}
+
+int qnpu_hw_irq_level(const struct qnpu_hw *hw) { return hw->dev->irq_level; }
+
+uint64_t qnpu_hw_step(struct qnpu_hw *hw, uint64_t n)
+{
+	hw->dev->step(n);
+	return n;
+}
+
+int qnpu_hw_run_until_idle(struct qnpu_hw *hw, uint64_t max_cycles)
+{
+	DevBase *d = hw->dev.get();
+	uint64_t n = 0;
+	while (!d->idle()) {
+		if (n >= max_cycles)
+			return -ETIMEDOUT;
+		d->step(1);
+		n++;
+	}
+	return 0;
+}
+
+int qnpu_hw_is_idle(const struct qnpu_hw *hw) { return hw->dev->idle(); }
+
+uint64_t qnpu_hw_cycles(const struct qnpu_hw *hw) { return hw->dev->cycles; }
+
+} // extern "C"

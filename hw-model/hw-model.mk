@@ -1,0 +1,123 @@
+# qnpu hardware model: RTL (Verilator), C API library, device trees, lint,
+# RTL tests and benchmark. Included by the top-level Makefile.
+
+HW_DIR     := hw-model
+HW_BUILD   := $(BUILD)/hw-model
+HW_RTL     := $(addprefix $(HW_DIR)/rtl/,qnpu_pkg.sv qnpu_math_pkg.sv qnpu_fifo.sv \
+	qnpu_sram.sv qnpu_perf.sv qnpu_cmd_proc.sv qnpu_load.sv qnpu_store.sv \
+	qnpu_ppu.sv qnpu_compute.sv qnpu_top.sv)
+HW_WAIVERS := $(HW_DIR)/lint/qnpu.vlt
+HW_REGS_H  := $(HW_DIR)/gen/qnpu_regs.h
+HW_GEN     := $(HW_REGS_H) $(HW_DIR)/rtl/qnpu_pkg.sv docs/hw-regs.md
+HW_VERILATOR ?= verilator
+
+# The three built configurations: rows/cols and SRAM bytes. They must match
+# kConfigs in hw-model/capi/qnpu_hw.cpp and the dts/ targets.
+HW_SIZES   := 8 16 32
+HW_CFG_8   := -GRows=8 -GCols=8 -GAbufBytes=32768 -GWbufBytes=16384 -GPbufBytes=2048 -GObufBytes=16384
+HW_CFG_16  := -GRows=16 -GCols=16 -GAbufBytes=65536 -GWbufBytes=32768 -GPbufBytes=4096 -GObufBytes=32768
+HW_CFG_32  := -GRows=32 -GCols=32 -GAbufBytes=131072 -GWbufBytes=65536 -GPbufBytes=8192 -GObufBytes=65536
+HW_VFLAGS  := --cc --build -j 2 --top-module qnpu_top -O3 --x-assign fast --x-initial fast \
+	--noassert -CFLAGS "-fPIC -std=gnu++17" \
+	-MAKEFLAGS "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O1 VM_PARALLEL_BUILDS=1"
+
+HW_LIB     := $(HW_BUILD)/libqnpu_hw.a
+HW_LDLIBS  := -lfdt -lstdc++ -lpthread -lm
+HW_CFLAGS  := -I$(HW_DIR)/include -I$(HW_DIR)/gen
+HW_MODEL_LIBS := $(foreach s,$(HW_SIZES),$(HW_BUILD)/r$(s)/Vqnpu_r$(s)__ALL.a)
+
+.PHONY: hw-model hw-gen hw-gen-check hw-dtbs bench-rtl
+
+hw-model: $(HW_LIB) hw-dtbs
+
+# ---- generated programming model ----
+hw-gen:
+	@python3 scripts/gen_regs.py
+
+hw-gen-check:
+	@python3 scripts/gen_regs.py --check
+
+$(HW_GEN) &: $(HW_DIR)/qnpu_regs.toml scripts/gen_regs.py
+	python3 scripts/gen_regs.py
+
+# ---- Verilated models, one per configuration ----
+define HW_MODEL_RULE
+$(HW_BUILD)/r$(1)/Vqnpu_r$(1)__ALL.a: $(HW_RTL) $(HW_WAIVERS)
+	@mkdir -p $(HW_BUILD)/r$(1)
+	@echo "  VERILATE $(1)x$(1)"
+	@start=$$$$(date +%s.%N); \
+	$(HW_VERILATOR) $(HW_VFLAGS) --prefix Vqnpu_r$(1) --Mdir $(HW_BUILD)/r$(1) \
+		$(HW_CFG_$(1)) $(HW_WAIVERS) $(HW_RTL) >$(HW_BUILD)/r$(1)/build.log 2>&1 || \
+		{ cat $(HW_BUILD)/r$(1)/build.log; exit 1; }; \
+	end=$$$$(date +%s.%N); \
+	echo "$$$$end - $$$$start" | bc -l 2>/dev/null >$(HW_BUILD)/r$(1)/build-seconds || \
+	python3 -c "print($$$$end - $$$$start)" >$(HW_BUILD)/r$(1)/build-seconds
+endef
+$(foreach s,$(HW_SIZES),$(eval $(call HW_MODEL_RULE,$(s))))
+
+$(HW_BUILD)/capi/qnpu_hw.o: $(HW_DIR)/capi/qnpu_hw.cpp $(HW_DIR)/include/qnpu_hw.h \
+		$(HW_REGS_H) $(HW_MODEL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -g -Wall -Wextra -Werror -fPIC -std=gnu++17 $(HW_CFLAGS) \
+		$(foreach s,$(HW_SIZES),-isystem $(HW_BUILD)/r$(s)) \
+		-isystem /usr/share/verilator/include -isystem /usr/share/verilator/include/vltstd \
+		-c $< -o $@
+
+# the Verilator runtime, once for all models
+HW_VLT_INC := /usr/share/verilator/include
+HW_VLT_OBJS := $(HW_BUILD)/capi/vlt_verilated.o $(HW_BUILD)/capi/vlt_verilated_threads.o
+$(HW_BUILD)/capi/vlt_%.o: $(HW_VLT_INC)/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -fPIC -std=gnu++17 -DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=0 \
+		-faligned-new -isystem $(HW_VLT_INC) -isystem $(HW_VLT_INC)/vltstd -c $< -o $@
+
+$(HW_LIB): $(HW_BUILD)/capi/qnpu_hw.o $(HW_VLT_OBJS) $(HW_MODEL_LIBS)
+	@rm -f $@
+	@{ echo "create $@"; \
+	   for a in $(HW_MODEL_LIBS); do echo "addlib $$a"; done; \
+	   for o in $< $(HW_VLT_OBJS); do echo "addmod $$o"; done; \
+	   echo save; echo end; } | ar -M
+	@echo "  AR      $@"
+
+# ---- device trees ----
+HW_DTS  := $(foreach s,$(HW_SIZES),dts/qnpu-$(s)x$(s).dts)
+HW_DTBS := $(foreach s,$(HW_SIZES),$(HW_BUILD)/dts/qnpu-$(s)x$(s).dtb)
+
+hw-dtbs: $(HW_DTBS)
+
+$(HW_BUILD)/dts/%.dtb: dts/%.dts dts/qnpu.dtsi
+	@mkdir -p $(dir $@)
+	dtc -q -I dts -O dtb -i dts -o $@ $<
+
+# ---- lint ----
+lint: hw-lint
+.PHONY: hw-lint
+hw-lint:
+	@$(HW_DIR)/lint/run-lint.sh
+
+# ---- RTL tests ----
+HW_TEST_CPU_SRCS := $(wildcard userspace/lib/cpu/qnpu_cpu_*.c)
+HW_TEST_SRCS := tests/rtl/test_rtl.c tests/rtl/rtl_ref.c tests/rtl/rtl_harness.c tests/rtl/rtl_lower.c
+HW_TEST_BIN := $(HW_BUILD)/tests/test_rtl
+
+$(HW_TEST_BIN): $(HW_TEST_SRCS) tests/rtl/rtl_ref.h tests/rtl/rtl_harness.h tests/rtl/rtl_lower.h $(HW_LIB) $(HW_REGS_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(HW_CFLAGS) -Iuserspace/lib/cpu \
+		$(if $(HW_TEST_CPU_SRCS),-DQNPU_HAVE_CPU_KERNELS) \
+		-o $@ $(HW_TEST_SRCS) $(HW_TEST_CPU_SRCS) $(HW_LIB) -lcmocka $(HW_LDLIBS) -lm
+
+CHECK_DEPS  += $(HW_LIB) $(HW_DTBS) $(HW_TEST_BIN)
+CHECK_TESTS += "python3 scripts/gen_regs.py --check" "$(HW_DIR)/lint/run-lint.sh" \
+	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-16x16.dtb"
+
+# ---- benchmark ----
+HW_BENCH_BIN := $(HW_BUILD)/tests/bench_rtl
+
+$(HW_BENCH_BIN): tests/rtl/bench_rtl.c tests/rtl/rtl_harness.c tests/rtl/rtl_harness.h tests/rtl/rtl_lower.c tests/rtl/rtl_lower.h $(HW_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(HW_CFLAGS) -o $@ tests/rtl/bench_rtl.c tests/rtl/rtl_harness.c tests/rtl/rtl_lower.c tests/rtl/rtl_ref.c \
+		$(HW_LIB) $(HW_LDLIBS) -lm
+
+bench: bench-rtl
+bench-rtl: $(HW_BENCH_BIN)
+	@$(HW_BENCH_BIN) $(foreach s,$(HW_SIZES),$(s):$(HW_BUILD)/r$(s)/build-seconds)

@@ -1,0 +1,522 @@
+// Compute engine: an output-stationary Rows x Cols INT8 MAC array with its
+// address generator. Array row r holds output pixel PIX0 + r of the tile,
+// column c output channel c. Each cycle is one reduction step:
+//   CONV    (scalar mode): step = (ky, kx, i), i innermost; row r reads one
+//           input byte, column c one weight from WBUF word W_ADDR + step;
+//           acc[r][c] += (in + IN_OFF) * w[c].
+//   DWCONV  (vector mode): step = (ky, kx); row r reads one ABUF word (Cols
+//           channels of its input pixel); column c uses channel
+//           (DM_PHASE + c) / IC of that word; acc[r][c] += (in + IN_OFF) * w[c].
+//   MAXPOOL / AVGPOOL: as DWCONV with depth multiplier 1, max or sum (+count).
+//   ADD     two steps (operand A then B): acc[r][c] += MBQM((x + off) << LSHIFT).
+// Padding taps (outside IN_H x IN_W) contribute nothing. The PPU drains the
+// accumulators into OBUF in the background.
+
+module qnpu_compute
+  import qnpu_pkg::*;
+  import qnpu_math_pkg::*;
+#(
+  parameter int unsigned Rows = 16,
+  parameter int unsigned Cols = 16,
+  parameter int unsigned AbufBytes = 65536,
+  parameter int unsigned WbufWords = 2048,
+  parameter int unsigned PbufWords = 256,
+  parameter int unsigned ObufWords = 2048,
+  localparam int unsigned AbufAw = $clog2(AbufBytes / Cols),
+  localparam int unsigned WbufAw = $clog2(WbufWords),
+  localparam int unsigned PbufAw = $clog2(PbufWords),
+  localparam int unsigned ObufAw = $clog2(ObufWords)
+) (
+  input  logic              clk_i,
+  input  logic              rst_ni,
+  input  logic              cmd_valid_i,
+  input  logic [511:0]      cmd_i,
+  output logic              cmd_ready_o,
+  output logic              busy_o,
+  output logic              active_o,
+  output logic              stall_ppu_o,
+  output logic              push_prev_o,
+  output logic              push_next_o,
+  output logic              err_o,
+  output logic [7:0]        err_code_o,
+  output logic [15:0]       macs_o,
+  // SRAM read ports
+  output logic [AbufAw-1:0] abuf_raddr_o [Rows],
+  input  logic [Cols*8-1:0] abuf_rdata_i [Rows],
+  output logic [WbufAw-1:0] wbuf_raddr_o [1],
+  input  logic [Cols*8-1:0] wbuf_rdata_i [1],
+  output logic [PbufAw-1:0] pbuf_raddr_o [ParamSetWords],
+  input  logic [Cols*8-1:0] pbuf_rdata_i [ParamSetWords],
+  // OBUF write port (from the PPU)
+  output logic              obuf_we_o,
+  output logic [ObufAw-1:0] obuf_waddr_o,
+  output logic [Cols*8-1:0] obuf_wdata_o
+);
+  localparam int unsigned ColsLog = $clog2(Cols);
+
+  typedef enum logic [2:0] {
+    StIdle,
+    StSetup,
+    StRun,
+    StHandoff,
+    StErr
+  } state_e;
+
+  state_e state_q;
+
+  // ---- command fields ----
+  logic [7:0]         op_q;
+  logic               clear_q, drain_q, push_prev_q, push_next_q;
+  logic [19:0]        a_addr_q, b_addr_q, w_addr_q, o_addr_q;
+  logic [15:0]        pix_stride_q, row_stride_q, in_h_q, in_w_q, out_w_q, pix0_q;
+  logic [15:0]        ic_q, p_addr_q, o_stride_q;
+  logic [7:0]         npix_q, ncols_q, kh_q, kw_q, sh_q, sw_q, dh_q, dw_q, dm_phase_q;
+  logic signed [7:0]  pad_t_q, pad_l_q, zp_q, act_min_q, act_max_q, shift_a_q, shift_b_q;
+  logic signed [15:0] in_off_q, in_off_b_q;
+  logic [4:0]         lshift_q;
+  logic [31:0]        mult_a_q, mult_b_q;
+
+  logic vector_mode, is_add;
+  assign vector_mode = (op_q != OpConv);
+  assign is_add = (op_q == OpAdd);
+
+  // ---- address generator state ----
+  logic signed [47:0] base_q [Rows];
+  logic signed [31:0] iy0_q [Rows];
+  logic signed [31:0] ix0_q [Rows];
+  logic [ColsLog-1:0] dmsel_q [Cols];
+  logic [31:0]        nsteps_q, step_q;
+  logic [15:0]        i_q;
+  logic [7:0]         kx_q, ky_q;
+  logic signed [31:0] offy_q, offx_q;      // ky * DIL_H, kx * DIL_W
+  logic signed [47:0] offya_q, offxa_q;    // the same in ABUF bytes
+  logic               first_q;
+  logic [7:0]         err_code_q;
+
+  // ---- array state ----
+  logic signed [31:0] acc_q [Rows][Cols];
+  logic [Rows-1:0][15:0] cnt_q;
+
+  // ---- per-step combinational address generation ----
+  logic signed [47:0] off;
+  logic signed [47:0] addr [Rows];
+  logic               pad [Rows];
+  logic               step_err;
+  logic [7:0]         step_err_code;
+  logic [ColsLog-1:0] sel [Rows];
+
+  always_comb begin
+    if (is_add) begin
+      off = (step_q == 32'd0) ? 48'sd0 : 48'(signed'({1'b0, b_addr_q})) -
+                                         48'(signed'({1'b0, a_addr_q}));
+    end else begin
+      off = offya_q + offxa_q + 48'(i_q);
+    end
+    step_err = 1'b0;
+    step_err_code = StatusOk;
+    for (int unsigned r = 0; r < Rows; r++) begin
+      logic signed [31:0] yy, xx;
+      yy = iy0_q[r] + offy_q;
+      xx = ix0_q[r] + offx_q;
+      addr[r] = base_q[r] + off;
+      pad[r] = (r >= 32'(npix_q)) ||
+               (!is_add && (yy < 0 || yy >= 32'(in_h_q) || xx < 0 || xx >= 32'(in_w_q)));
+      sel[r] = addr[r][ColsLog-1:0];
+      abuf_raddr_o[r] = addr[r][ColsLog +: AbufAw];
+      if (!pad[r]) begin
+        if (addr[r] < 0 || addr[r] >= 48'(AbufBytes)) begin
+          step_err = 1'b1;
+          step_err_code = StatusSramRange;
+        end else if (vector_mode && sel[r] != '0) begin
+          step_err = 1'b1;
+          step_err_code = StatusAlign;
+        end
+      end
+    end
+    wbuf_raddr_o[0] = WbufAw'(32'(w_addr_q) + step_q);
+    for (int unsigned w = 0; w < ParamSetWords; w++) begin
+      pbuf_raddr_o[w] = PbufAw'(32'(p_addr_q) + w);
+    end
+  end
+
+  // ---- setup-time checks ----
+  logic [63:0] ksteps;
+  logic        bad_field, bad_range;
+  always_comb begin
+    unique case (op_q)
+      OpConv:                       ksteps = 64'(kh_q) * 64'(kw_q) * 64'(ic_q);
+      OpDwconv, OpMaxpool, OpAvgpool: ksteps = 64'(kh_q) * 64'(kw_q);
+      OpAdd:                        ksteps = 64'd2;
+      default:                      ksteps = 64'd0;
+    endcase
+    bad_field = 1'b0;
+    bad_range = 1'b0;
+    if (op_q != OpSync) begin
+      if (npix_q == 8'd0 || 32'(npix_q) > Rows || ncols_q == 8'd0 || 32'(ncols_q) > Cols ||
+          out_w_q == 16'd0) begin
+        bad_field = 1'b1;
+      end
+      if (!is_add && (kh_q == 8'd0 || kw_q == 8'd0 || sh_q == 8'd0 || sw_q == 8'd0 ||
+                      dh_q == 8'd0 || dw_q == 8'd0)) begin
+        bad_field = 1'b1;
+      end
+      if (op_q == OpConv && ic_q == 16'd0) begin
+        bad_field = 1'b1;
+      end
+      if (op_q == OpDwconv && (ic_q == 16'd0 || ic_q > 16'd255 || 16'(dm_phase_q) >= ic_q)) begin
+        bad_field = 1'b1;
+      end
+      if ((op_q == OpConv || op_q == OpDwconv) && 64'(w_addr_q) + ksteps > 64'(WbufWords)) begin
+        bad_range = 1'b1;
+      end
+      if (drain_q) begin
+        if ((op_q == OpConv || op_q == OpDwconv || op_q == OpAdd) &&
+            32'(p_addr_q) + ParamSetWords > PbufWords) begin
+          bad_range = 1'b1;
+        end
+        if (64'(o_addr_q) + (64'(npix_q) - 64'd1) * 64'(o_stride_q) >= 64'(ObufWords)) begin
+          bad_range = 1'b1;
+        end
+      end
+    end
+  end
+
+  // ---- operands of the current step ----
+  logic signed [31:0] vrow [Rows];        // CONV: (in + IN_OFF), 0 for padding
+  logic signed [7:0]  wcol [Cols];
+  always_comb begin
+    for (int unsigned c = 0; c < Cols; c++) begin
+      wcol[c] = wbuf_rdata_i[0][c*8 +: 8];
+    end
+    for (int unsigned r = 0; r < Rows; r++) begin
+      vrow[r] = pad[r] ? 32'sd0 :
+                32'(signed'(abuf_rdata_i[r][32'(sel[r])*8 +: 8])) + 32'(in_off_q);
+    end
+  end
+
+  // ADD: the scaled operand of this step, per lane (only evaluated while an
+  // ADD runs)
+  logic signed [31:0] addv [Rows][Cols];
+  always_comb begin
+    for (int unsigned r = 0; r < Rows; r++) begin
+      for (int unsigned c = 0; c < Cols; c++) begin
+        addv[r][c] = 32'sd0;
+      end
+    end
+    if (state_q == StRun && is_add) begin
+      for (int unsigned r = 0; r < Rows; r++) begin
+        for (int unsigned c = 0; c < Cols; c++) begin
+          if (step_q == 32'd0) begin
+            addv[r][c] = mbqm((32'(signed'(abuf_rdata_i[r][c*8 +: 8])) + 32'(in_off_q))
+                              <<< lshift_q, mult_a_q, 32'(shift_a_q));
+          end else begin
+            addv[r][c] = mbqm((32'(signed'(abuf_rdata_i[r][c*8 +: 8])) + 32'(in_off_b_q))
+                              <<< lshift_q, mult_b_q, 32'(shift_b_q));
+          end
+        end
+      end
+    end
+  end
+
+  logic zero_acc;
+  logic last_step;
+  assign zero_acc = first_q & clear_q;
+  assign last_step = (step_q + 32'd1 == nsteps_q);
+
+  // ---- array: one always_ff per row, columns unrolled ----
+  for (genvar r = 0; r < Rows; r++) begin : g_row
+    always_ff @(posedge clk_i) begin
+      if (state_q == StRun && !step_err) begin
+        unique case (op_q)
+          OpConv: begin
+            for (int unsigned c = 0; c < Cols; c++) begin
+              acc_q[r][c] <= (zero_acc ? 32'sd0 : acc_q[r][c]) + vrow[r] * 32'(wcol[c]);
+            end
+          end
+          OpDwconv: begin
+            for (int unsigned c = 0; c < Cols; c++) begin
+              acc_q[r][c] <= (zero_acc ? 32'sd0 : acc_q[r][c]) +
+                             (pad[r] ? 32'sd0 :
+                              32'(signed'(abuf_rdata_i[r][32'(dmsel_q[c])*8 +: 8])) +
+                              32'(in_off_q)) * 32'(wcol[c]);
+            end
+          end
+          OpMaxpool: begin
+            for (int unsigned c = 0; c < Cols; c++) begin
+              if (zero_acc) begin
+                acc_q[r][c] <= pad[r] ? 32'sh8000_0000 :
+                               32'(signed'(abuf_rdata_i[r][c*8 +: 8]));
+              end else if (!pad[r] && 32'(signed'(abuf_rdata_i[r][c*8 +: 8])) > acc_q[r][c]) begin
+                acc_q[r][c] <= 32'(signed'(abuf_rdata_i[r][c*8 +: 8]));
+              end
+            end
+          end
+          OpAvgpool: begin
+            cnt_q[r] <= (zero_acc ? 16'd0 : cnt_q[r]) + 16'(!pad[r]);
+            for (int unsigned c = 0; c < Cols; c++) begin
+              acc_q[r][c] <= (zero_acc ? 32'sd0 : acc_q[r][c]) +
+                             (pad[r] ? 32'sd0 : 32'(signed'(abuf_rdata_i[r][c*8 +: 8])));
+            end
+          end
+          OpAdd: begin
+            for (int unsigned c = 0; c < Cols; c++) begin
+              acc_q[r][c] <= (zero_acc ? 32'sd0 : acc_q[r][c]) + addv[r][c];
+            end
+          end
+          default: ;
+        endcase
+      end
+    end
+  end
+
+  // ---- sequencer ----
+  logic ppu_busy, ppu_start, ppu_push_next;
+  logic push_next_direct_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q            <= StIdle;
+      op_q               <= '0;
+      clear_q            <= 1'b0;
+      drain_q            <= 1'b0;
+      push_prev_q        <= 1'b0;
+      push_next_q        <= 1'b0;
+      a_addr_q           <= '0;
+      b_addr_q           <= '0;
+      w_addr_q           <= '0;
+      o_addr_q           <= '0;
+      pix_stride_q       <= '0;
+      row_stride_q       <= '0;
+      in_h_q             <= '0;
+      in_w_q             <= '0;
+      out_w_q            <= '0;
+      pix0_q             <= '0;
+      ic_q               <= '0;
+      p_addr_q           <= '0;
+      o_stride_q         <= '0;
+      npix_q             <= '0;
+      ncols_q            <= '0;
+      kh_q               <= '0;
+      kw_q               <= '0;
+      sh_q               <= '0;
+      sw_q               <= '0;
+      dh_q               <= '0;
+      dw_q               <= '0;
+      dm_phase_q         <= '0;
+      pad_t_q            <= '0;
+      pad_l_q            <= '0;
+      zp_q               <= '0;
+      act_min_q          <= '0;
+      act_max_q          <= '0;
+      shift_a_q          <= '0;
+      shift_b_q          <= '0;
+      in_off_q           <= '0;
+      in_off_b_q         <= '0;
+      lshift_q           <= '0;
+      mult_a_q           <= '0;
+      mult_b_q           <= '0;
+      nsteps_q           <= '0;
+      step_q             <= '0;
+      i_q                <= '0;
+      kx_q               <= '0;
+      ky_q               <= '0;
+      offy_q             <= '0;
+      offx_q             <= '0;
+      offya_q            <= '0;
+      offxa_q            <= '0;
+      first_q            <= 1'b0;
+      err_code_q         <= StatusOk;
+      push_prev_o        <= 1'b0;
+      push_next_direct_q <= 1'b0;
+      for (int unsigned r = 0; r < Rows; r++) begin
+        base_q[r] <= '0;
+        iy0_q[r]  <= '0;
+        ix0_q[r]  <= '0;
+      end
+      for (int unsigned c = 0; c < Cols; c++) begin
+        dmsel_q[c] <= '0;
+      end
+    end else begin
+      push_prev_o        <= 1'b0;
+      push_next_direct_q <= 1'b0;
+      unique case (state_q)
+        StIdle: begin
+          if (cmd_valid_i) begin
+            op_q         <= cmd_i[CmdOpcodeLsb +: 8];
+            clear_q      <= cmd_i[CmdAccClearLsb];
+            drain_q      <= cmd_i[CmdDrainLsb] && (cmd_i[CmdOpcodeLsb +: 8] != OpSync);
+            push_prev_q  <= cmd_i[CmdPushPrevLsb];
+            push_next_q  <= cmd_i[CmdPushNextLsb];
+            a_addr_q     <= cmd_i[CmdAAddrLsb +: 20];
+            b_addr_q     <= cmd_i[CmdBAddrLsb +: 20];
+            w_addr_q     <= cmd_i[CmdWAddrLsb +: 20];
+            o_addr_q     <= cmd_i[CmdOAddrLsb +: 20];
+            pix_stride_q <= cmd_i[CmdPixStrideLsb +: 16];
+            row_stride_q <= cmd_i[CmdRowStrideLsb +: 16];
+            in_h_q       <= cmd_i[CmdInHLsb +: 16];
+            in_w_q       <= cmd_i[CmdInWLsb +: 16];
+            out_w_q      <= cmd_i[CmdOutWLsb +: 16];
+            pix0_q       <= cmd_i[CmdPix0Lsb +: 16];
+            ic_q         <= cmd_i[CmdIcLsb +: 16];
+            p_addr_q     <= cmd_i[CmdPAddrLsb +: 16];
+            o_stride_q   <= cmd_i[CmdOStrideLsb +: 16];
+            npix_q       <= cmd_i[CmdNpixLsb +: 8];
+            ncols_q      <= cmd_i[CmdNcolsLsb +: 8];
+            kh_q         <= cmd_i[CmdKhLsb +: 8];
+            kw_q         <= cmd_i[CmdKwLsb +: 8];
+            sh_q         <= cmd_i[CmdStrideHLsb +: 8];
+            sw_q         <= cmd_i[CmdStrideWLsb +: 8];
+            dh_q         <= cmd_i[CmdDilHLsb +: 8];
+            dw_q         <= cmd_i[CmdDilWLsb +: 8];
+            dm_phase_q   <= cmd_i[CmdDmPhaseLsb +: 8];
+            pad_t_q      <= cmd_i[CmdPadTLsb +: 8];
+            pad_l_q      <= cmd_i[CmdPadLLsb +: 8];
+            zp_q         <= cmd_i[CmdOutZpLsb +: 8];
+            act_min_q    <= cmd_i[CmdActMinLsb +: 8];
+            act_max_q    <= cmd_i[CmdActMaxLsb +: 8];
+            shift_a_q    <= cmd_i[CmdAddShiftALsb +: 8];
+            shift_b_q    <= cmd_i[CmdAddShiftBLsb +: 8];
+            in_off_q     <= cmd_i[CmdInOffLsb +: 16];
+            in_off_b_q   <= cmd_i[CmdInOffBLsb +: 16];
+            lshift_q     <= cmd_i[CmdAddLshiftLsb +: 5];
+            mult_a_q     <= cmd_i[CmdAddMultALsb +: 32];
+            mult_b_q     <= cmd_i[CmdAddMultBLsb +: 32];
+            state_q      <= StSetup;
+          end
+        end
+        StSetup: begin
+          if (bad_field) begin
+            err_code_q <= StatusBadField;
+            state_q    <= StErr;
+          end else if (bad_range) begin
+            err_code_q <= StatusSramRange;
+            state_q    <= StErr;
+          end else if (op_q == OpSync) begin
+            push_prev_o        <= push_prev_q;
+            push_next_direct_q <= push_next_q;
+            state_q            <= StIdle;
+          end else begin
+            for (int unsigned r = 0; r < Rows; r++) begin
+              logic [31:0] p, oy, ox;
+              logic signed [31:0] iy, ix;
+              p = 32'(pix0_q) + r;
+              oy = p / 32'(out_w_q);
+              ox = p % 32'(out_w_q);
+              if (is_add) begin
+                iy = signed'(oy);
+                ix = signed'(ox);
+              end else begin
+                iy = signed'(oy * 32'(sh_q)) - 32'(pad_t_q);
+                ix = signed'(ox * 32'(sw_q)) - 32'(pad_l_q);
+              end
+              iy0_q[r]  <= iy;
+              ix0_q[r]  <= ix;
+              base_q[r] <= 48'(signed'({1'b0, a_addr_q})) + 48'(iy) * 48'(row_stride_q) +
+                           48'(ix) * 48'(pix_stride_q);
+            end
+            for (int unsigned c = 0; c < Cols; c++) begin
+              if (op_q == OpDwconv) begin
+                dmsel_q[c] <= ColsLog'((32'(dm_phase_q) + c) / 32'(ic_q));
+              end else begin
+                dmsel_q[c] <= ColsLog'(c);
+              end
+            end
+            nsteps_q <= ksteps[31:0];
+            step_q   <= '0;
+            i_q      <= '0;
+            kx_q     <= '0;
+            ky_q     <= '0;
+            offy_q   <= '0;
+            offx_q   <= '0;
+            offya_q  <= '0;
+            offxa_q  <= '0;
+            first_q  <= 1'b1;
+            state_q  <= StRun;
+          end
+        end
+        StRun: begin
+          if (step_err) begin
+            err_code_q <= step_err_code;
+            state_q    <= StErr;
+          end else begin
+            first_q <= 1'b0;
+            step_q  <= step_q + 32'd1;
+            if (op_q == OpConv && i_q + 16'd1 != ic_q) begin
+              i_q <= i_q + 16'd1;
+            end else begin
+              i_q <= '0;
+              if (kx_q + 8'd1 != kw_q) begin
+                kx_q    <= kx_q + 8'd1;
+                offx_q  <= offx_q + 32'(dw_q);
+                offxa_q <= offxa_q + 48'(dw_q) * 48'(pix_stride_q);
+              end else begin
+                kx_q    <= '0;
+                offx_q  <= '0;
+                offxa_q <= '0;
+                ky_q    <= ky_q + 8'd1;
+                offy_q  <= offy_q + 32'(dh_q);
+                offya_q <= offya_q + 48'(dh_q) * 48'(row_stride_q);
+              end
+            end
+            if (last_step) begin
+              if (drain_q) begin
+                state_q <= StHandoff;
+              end else begin
+                push_prev_o        <= push_prev_q;
+                push_next_direct_q <= push_next_q;
+                state_q            <= StIdle;
+              end
+            end
+          end
+        end
+        StHandoff: begin
+          if (!ppu_busy) begin
+            push_prev_o <= push_prev_q;
+            state_q     <= StIdle;
+          end
+        end
+        StErr: state_q <= StErr;
+        default: state_q <= StIdle;
+      endcase
+    end
+  end
+
+  assign ppu_start = (state_q == StHandoff) && !ppu_busy;
+
+  qnpu_ppu #(
+    .Rows      (Rows),
+    .Cols      (Cols),
+    .ObufWords (ObufWords)
+  ) u_ppu (
+    .clk_i,
+    .rst_ni,
+    .start_i      (ppu_start),
+    .op_i         (op_q),
+    .acc_i        (acc_q),
+    .cnt_i        (cnt_q),
+    .pset_i       (pbuf_rdata_i),
+    .npix_i       (npix_q),
+    .o_addr_i     (o_addr_q),
+    .o_stride_i   (o_stride_q),
+    .zp_i         (zp_q),
+    .act_min_i    (act_min_q),
+    .act_max_i    (act_max_q),
+    .push_next_i  (push_next_q),
+    .busy_o       (ppu_busy),
+    .push_next_o  (ppu_push_next),
+    .obuf_we_o,
+    .obuf_waddr_o,
+    .obuf_wdata_o
+  );
+
+  assign cmd_ready_o = (state_q == StIdle);
+  assign push_next_o = ppu_push_next | push_next_direct_q;
+  assign busy_o      = ((state_q != StIdle) && (state_q != StErr)) || push_prev_o ||
+                       push_next_direct_q || ppu_busy;
+  assign active_o    = (state_q == StRun);
+  assign stall_ppu_o = (state_q == StHandoff) && ppu_busy;
+  assign err_o       = (state_q == StErr);
+  assign err_code_o  = err_code_q;
+  assign macs_o      = (state_q == StRun && (op_q == OpConv || op_q == OpDwconv)) ?
+                       16'(npix_q) * 16'(ncols_q) : 16'd0;
+endmodule

@@ -1,0 +1,128 @@
+// Post-processing unit: takes a copy of the accumulators when the compute
+// engine finishes a DRAIN command and writes one OBUF word (Cols int8
+// outputs) per array row per cycle, while the array already works on the
+// next tile. Per column: CONV/DWCONV/ADD: clamp(MBQM(acc + bias, mult, shift)
+// + zp); AVGPOOL: clamp(round(acc / count)); MAXPOOL: clamp(acc).
+
+module qnpu_ppu
+  import qnpu_pkg::*;
+  import qnpu_math_pkg::*;
+#(
+  parameter int unsigned Rows = 16,
+  parameter int unsigned Cols = 16,
+  parameter int unsigned ObufWords = 2048,
+  localparam int unsigned ObufAw = $clog2(ObufWords)
+) (
+  input  logic               clk_i,
+  input  logic               rst_ni,
+  input  logic               start_i,
+  input  logic [7:0]         op_i,
+  input  logic signed [31:0] acc_i [Rows][Cols],
+  input  logic [Rows-1:0][15:0] cnt_i,
+  input  logic [Cols*8-1:0]  pset_i [ParamSetWords],
+  input  logic [7:0]         npix_i,
+  input  logic [19:0]        o_addr_i,
+  input  logic [15:0]        o_stride_i,
+  input  logic signed [7:0]  zp_i,
+  input  logic signed [7:0]  act_min_i,
+  input  logic signed [7:0]  act_max_i,
+  input  logic               push_next_i,
+  output logic               busy_o,
+  output logic               push_next_o,
+  output logic               obuf_we_o,
+  output logic [ObufAw-1:0]  obuf_waddr_o,
+  output logic [Cols*8-1:0]  obuf_wdata_o
+);
+  logic               busy_q;
+  logic [7:0]         op_q;
+  logic signed [31:0] acc_q [Rows][Cols];
+  logic [Rows-1:0][15:0] cnt_q;
+  logic signed [31:0] bias_q [Cols];
+  logic signed [31:0] mult_q [Cols];
+  logic signed [31:0] shift_q [Cols];
+  logic [7:0]         row_q, npix_q;
+  logic [19:0]        waddr_q;
+  logic [15:0]        stride_q;
+  logic signed [7:0]  zp_q, min_q, max_q;
+  logic               push_q;
+
+  // the parameter set as a flat little-endian byte array
+  logic [ParamSetWords*Cols*8-1:0] pflat;
+  always_comb begin
+    for (int unsigned w = 0; w < ParamSetWords; w++) begin
+      pflat[w*Cols*8 +: Cols*8] = pset_i[w];
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      busy_q      <= 1'b0;
+      op_q        <= '0;
+      row_q       <= '0;
+      npix_q      <= '0;
+      waddr_q     <= '0;
+      stride_q    <= '0;
+      zp_q        <= '0;
+      min_q       <= '0;
+      max_q       <= '0;
+      push_q      <= 1'b0;
+      push_next_o <= 1'b0;
+    end else begin
+      push_next_o <= 1'b0;
+      if (start_i) begin
+        busy_q   <= 1'b1;
+        op_q     <= op_i;
+        row_q    <= '0;
+        npix_q   <= npix_i;
+        waddr_q  <= o_addr_i;
+        stride_q <= o_stride_i;
+        zp_q     <= zp_i;
+        min_q    <= act_min_i;
+        max_q    <= act_max_i;
+        push_q   <= push_next_i;
+      end else if (busy_q) begin
+        row_q   <= row_q + 8'd1;
+        waddr_q <= waddr_q + 20'(stride_q);
+        if (row_q + 8'd1 == npix_q) begin
+          busy_q      <= 1'b0;
+          push_next_o <= push_q;
+        end
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (start_i) begin
+      acc_q <= acc_i;
+      cnt_q <= cnt_i;
+      for (int unsigned c = 0; c < Cols; c++) begin
+        bias_q[c]  <= pflat[(0 * Cols + c) * 32 +: 32];
+        mult_q[c]  <= pflat[(1 * Cols + c) * 32 +: 32];
+        shift_q[c] <= pflat[(2 * Cols + c) * 32 +: 32];
+      end
+    end
+  end
+
+  logic signed [31:0] v, cnt, half;
+  always_comb begin
+    obuf_wdata_o = '0;
+    cnt = 32'(cnt_q[row_q[$clog2(Rows)-1:0]]);
+    half = cnt >>> 1;
+    if (busy_q) begin
+      for (int unsigned c = 0; c < Cols; c++) begin
+        v = acc_q[row_q[$clog2(Rows)-1:0]][c];
+        unique case (op_q)
+          OpAvgpool: v = (v > 0) ? (v + half) / cnt : (v - half) / cnt;
+          OpMaxpool: v = v;
+          default:   v = mbqm(v + bias_q[c], mult_q[c], shift_q[c]) + 32'(zp_q);
+        endcase
+        v = clamp8(v, min_q, max_q);
+        obuf_wdata_o[c*8 +: 8] = v[7:0];
+      end
+    end
+  end
+
+  assign busy_o       = busy_q | push_next_o;
+  assign obuf_we_o    = busy_q;
+  assign obuf_waddr_o = waddr_q[ObufAw-1:0];
+endmodule

@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: MIT
+// RTL tests: every command type against a reference of the same arithmetic,
+// through the C API (register page, rings, doorbell), plus the MMU, error
+// handling, reset and counters. Every job runs with a cycle bound, so a hang
+// fails a test instead of blocking it. Usage: test_rtl [--dtb FILE]
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rtl_harness.h"
+#include "rtl_lower.h"
+#include "rtl_ref.h"
+#ifdef QNPU_HAVE_CPU_KERNELS
+#include "qnpu_cpu.h"
+#endif
+
+#define MAX_CYCLES 20000000ull
+
+static const char *dtb_path;
+static struct qnpu_hw_params g_params;
+static uint32_t rng_state = 0x1234567;
+
+static uint32_t rnd(void)
+{
+	uint32_t x = rng_state;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return rng_state = x;
+}
+
+static int rr(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+
+static void fill(int8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (int8_t)rnd();
+}
+
+static int setup(void **state)
+{
+	struct rh *h = calloc(1, sizeof(*h));
+	if (!h || rh_init(h, &g_params, 96))
+		return -1;
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rh_fini(*state);
+	free(*state);
+	return 0;
+}
+
+/* Random requantization: multipliers in [2^30, 2^31), shifts mostly
+ * realistic, sometimes extreme. */
+static void rand_quant(int n, int32_t *mult, int32_t *shift, int32_t *bias)
+{
+	for (int i = 0; i < n; i++) {
+		mult[i] = (int32_t)(0x40000000u + (rnd() & 0x3fffffff));
+		int k = rr(0, 9);
+		shift[i] = k == 0 ? rr(-31, -20) : k == 1 ? rr(0, 6) : rr(-12, -4);
+		if (bias)
+			bias[i] = (int32_t)(rnd() % 200001) - 100000;
+	}
+}
+
+static void rand_act(struct ref_conv *p)
+{
+	int k = rr(0, 3);
+	p->act_min = k == 1 ? rr(-128, 0) : -128;
+	p->act_max = k == 2 ? rr(0, 127) : 127;
+	if (k == 3) {
+		p->act_min = rr(-20, 10);
+		p->act_max = p->act_min + rr(0, 30);
+	}
+}
+
+static int rand_zp(void)
+{
+	int k = rr(0, 5);
+	return k == 0 ? -128 : k == 1 ? 127 : rr(-128, 127);
+}
+
+static int out_dim(int in, int k, int s, int d, int pad_total)
+{
+	return (in + pad_total - ((k - 1) * d + 1)) / s + 1;
+}
+
+#ifdef QNPU_HAVE_CPU_KERNELS
+static void cpu_conv(const struct ref_conv *p, int op, const int8_t *in, const int8_t *f,
+		     int8_t *out)
+{
+	struct qnpu_cpu_conv c = {
+		.stride_h = p->sh, .stride_w = p->sw, .dilation_h = p->dh, .dilation_w = p->dw,
+		.pad_h = p->pad_t, .pad_w = p->pad_l, .depth_multiplier = p->dm,
+		.input_offset = p->in_off, .output_offset = p->out_zp,
+		.act_min = p->act_min, .act_max = p->act_max, .mult = p->mult, .shift = p->shift};
+	struct qnpu_cpu_shape is = {1, p->ih, p->iw, p->ic}, os = {1, p->oh, p->ow, p->oc};
+	if (op == QNPU_OP_CONV) {
+		struct qnpu_cpu_shape fs = {p->oc, p->kh, p->kw, p->ic};
+		qnpu_cpu_conv2d(&c, &is, in, &fs, f, p->bias, &os, out);
+	} else {
+		struct qnpu_cpu_shape fs = {1, p->kh, p->kw, p->oc};
+		qnpu_cpu_depthwise_conv2d(&c, &is, in, &fs, f, p->bias, &os, out);
+	}
+}
+#endif
+
+/* Run one layer on the device and compare with the reference. */
+static void run_layer(struct rh *h, int op, struct ref_conv *p, int max_band, int ic_chunks)
+{
+	int oc = (op == QNPU_OP_MAXPOOL || op == QNPU_OP_AVGPOOL) ? p->ic : p->oc;
+	size_t in_n = (size_t)p->ih * p->iw * p->ic, out_n = (size_t)p->oh * p->ow * oc;
+	size_t f_n = op == QNPU_OP_CONV ? (size_t)p->oc * p->kh * p->kw * p->ic :
+		     (size_t)p->kh * p->kw * p->oc;
+	int8_t *in, *f = NULL, *out;
+	uint64_t in_va = rh_alloc(h, in_n, 0, (void **)&in);
+	uint64_t out_va = rh_alloc(h, out_n, 1, (void **)&out);
+	uint64_t f_va = 0;
+	fill(in, in_n);
+	memset(out, 0x5a, out_n);
+	if (op == QNPU_OP_CONV || op == QNPU_OP_DWCONV) {
+		f_va = rh_alloc(h, f_n, 0, (void **)&f);
+		fill(f, f_n);
+	}
+	int8_t *ref = malloc(out_n);
+	if (op == QNPU_OP_CONV)
+		ref_conv(p, in, f, ref);
+	else if (op == QNPU_OP_DWCONV)
+		ref_dwconv(p, in, f, ref);
+	else
+		ref_pool(p, op == QNPU_OP_AVGPOOL, in, ref);
+
+	struct emit e;
+	emit_init(&e);
+	assert_int_equal(lower_layer(h, &e, op, p, in_va, f_va, out_va, max_band, ic_chunks), 0);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, e.c, e.n, MAX_CYCLES, &cqe), 0);
+	if (cqe.status)
+		print_error("status %u at command %u of %d\n", cqe.status, cqe.err_cmd, e.n);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	if (getenv("QNPU_VERBOSE"))
+		print_message("op %#x %dx%dx%d -> %dx%dx%d k%dx%d s%d,%d: %d cmds, %llu cycles, %llu MACs\n",
+			      op, p->ih, p->iw, p->ic, p->oh, p->ow, oc, p->kh, p->kw, p->sh, p->sw, e.n,
+			      (unsigned long long)cqe.cycles, (unsigned long long)cqe.macs);
+	size_t bad = 0;
+	for (size_t i = 0; i < out_n; i++)
+		if (out[i] != ref[i] && bad++ < 5)
+			print_error("op %#x out[%zu] = %d, expected %d\n", op, i, out[i], ref[i]);
+	assert_int_equal(bad, 0);
+
+	/* counters */
+	uint64_t macs = 0, in_bytes = 0, out_bytes = 0;
+	if (op == QNPU_OP_CONV)
+		macs = (uint64_t)p->oh * p->ow * p->oc * p->kh * p->kw * p->ic;
+	else if (op == QNPU_OP_DWCONV)
+		macs = (uint64_t)p->oh * p->ow * p->oc * p->kh * p->kw;
+	assert_int_equal(cqe.macs, macs);
+	for (int i = 0; i < e.n; i++) {
+		uint32_t opc = e.c[i].w[QNPU_CMD_OPCODE_WORD] & QNPU_CMD_OPCODE_MASK;
+		uint64_t bytes = (uint64_t)((e.c[i].w[QNPU_CMD_ROW_BYTES_WORD] &
+					     QNPU_CMD_ROW_BYTES_MASK) >> QNPU_CMD_ROW_BYTES_SHIFT) *
+				 ((e.c[i].w[QNPU_CMD_ROWS_WORD] & QNPU_CMD_ROWS_MASK) >>
+				  QNPU_CMD_ROWS_SHIFT);
+		if (opc == QNPU_OP_LOAD)
+			in_bytes += bytes;
+		else if (opc == QNPU_OP_STORE)
+			out_bytes += bytes;
+	}
+	assert_int_equal(cqe.dma_in, in_bytes);
+	assert_int_equal(cqe.dma_out, out_bytes);
+	assert_int_equal(cqe.cmd_bytes, (uint64_t)e.n * QNPU_CMD_BYTES);
+	assert_true(cqe.busy <= cqe.cycles);
+	assert_true(cqe.compute_cycles <= cqe.busy);
+
+#ifdef QNPU_HAVE_CPU_KERNELS
+	if (op == QNPU_OP_CONV || op == QNPU_OP_DWCONV) {
+		int8_t *cpu = malloc(out_n);
+		cpu_conv(p, op, in, f, cpu);
+		assert_memory_equal(cpu, ref, out_n);
+		free(cpu);
+	}
+#endif
+	free(ref);
+	emit_free(&e);
+}
+
+static void rand_geometry(struct ref_conv *p, int kmax, int smax, int dil)
+{
+	p->kh = rr(1, kmax);
+	p->kw = rr(1, kmax);
+	p->sh = rr(1, smax);
+	p->sw = rr(1, smax);
+	p->dh = dil ? rr(1, 2) : 1;
+	p->dw = dil ? rr(1, 2) : 1;
+	int ekh = (p->kh - 1) * p->dh + 1, ekw = (p->kw - 1) * p->dw + 1;
+	p->ih = rr(ekh, ekh + 14);
+	p->iw = rr(ekw, ekw + 14);
+	if (rr(0, 1)) {
+		/* SAME, possibly asymmetric */
+		p->oh = (p->ih + p->sh - 1) / p->sh;
+		p->ow = (p->iw + p->sw - 1) / p->sw;
+		int ph = (p->oh - 1) * p->sh + ekh - p->ih, pw = (p->ow - 1) * p->sw + ekw - p->iw;
+		p->pad_t = ph > 0 ? ph / 2 : 0;
+		p->pad_l = pw > 0 ? pw / 2 : 0;
+	} else if (rr(0, 1)) {
+		p->pad_t = p->pad_l = 0;
+		p->oh = out_dim(p->ih, p->kh, p->sh, p->dh, 0);
+		p->ow = out_dim(p->iw, p->kw, p->sw, p->dw, 0);
+	} else {
+		p->pad_t = rr(0, p->kh - 1);
+		p->pad_l = rr(0, p->kw - 1);
+		p->oh = out_dim(p->ih, p->kh, p->sh, p->dh, p->pad_t + rr(0, p->kh - 1));
+		p->ow = out_dim(p->iw, p->kw, p->sw, p->dw, p->pad_l + rr(0, p->kw - 1));
+	}
+}
+
+static void test_conv_random(void **state)
+{
+	struct rh *h = *state;
+	for (int it = 0; it < 12; it++) {
+		struct ref_conv p = {0};
+		int32_t mult[80], shift[80], bias[80];
+		rand_geometry(&p, 5, 3, it % 3 == 2);
+		p.ic = rr(1, 40);
+		p.oc = rr(1, 2 * h->p.cols + 5);
+		p.in_off = -rand_zp();
+		p.out_zp = rand_zp();
+		rand_act(&p);
+		rand_quant(p.oc, mult, shift, bias);
+		p.mult = mult;
+		p.shift = shift;
+		p.bias = it % 4 == 3 ? NULL : bias;
+		run_layer(h, QNPU_OP_CONV, &p, rr(0, 1) ? 0 : rr(1, 3), rr(1, 3));
+	}
+}
+
+/* Bands of one row, several IC chunks and channel tiles: tile borders. */
+static void test_conv_tiled(void **state)
+{
+	struct rh *h = *state;
+	struct ref_conv p = {0};
+	int32_t mult[64], shift[64], bias[64];
+	p.ih = p.iw = 17;
+	p.ic = 19;
+	p.oc = h->p.cols * 2 + 3;
+	p.kh = p.kw = 3;
+	p.sh = p.sw = 2;
+	p.dh = p.dw = 1;
+	p.oh = p.ow = 9;
+	p.pad_t = p.pad_l = 1;
+	p.in_off = 128;
+	p.out_zp = -128;
+	p.act_min = -128;
+	p.act_max = 127;
+	rand_quant(p.oc, mult, shift, bias);
+	p.mult = mult;
+	p.shift = shift;
+	p.bias = bias;
+	run_layer(h, QNPU_OP_CONV, &p, 1, 3);
+}
+
+/* FULLY_CONNECTED: a 1x1 convolution over a 1 x batches "image". */
+static void test_fc(void **state)
+{
+	struct rh *h = *state;
+	for (int it = 0; it < 4; it++) {
+		struct ref_conv p = {0};
+		int32_t mult[300], shift[300], bias[300];
+		int batches = it == 0 ? 1 : rr(1, 20);
+		p.ih = p.oh = 1;
+		p.iw = p.ow = batches;
+		p.ic = it == 1 ? 640 : rr(1, 300);
+		p.oc = rr(1, 130);
+		p.kh = p.kw = p.sh = p.sw = p.dh = p.dw = 1;
+		p.in_off = -rand_zp();
+		p.out_zp = rand_zp();
+		rand_act(&p);
+		rand_quant(p.oc, mult, shift, bias);
+		/* FC is per-tensor: one multiplier broadcast to every channel */
+		for (int i = 1; i < p.oc; i++) {
+			mult[i] = mult[0];
+			shift[i] = shift[0];
+		}
+		p.mult = mult;
+		p.shift = shift;
+		p.bias = bias;
+		run_layer(h, QNPU_OP_CONV, &p, 0, rr(1, 2));
+	}
+}
+
+static void test_dwconv_random(void **state)
+{
+	struct rh *h = *state;
+	for (int it = 0; it < 10; it++) {
+		struct ref_conv p = {0};
+		int32_t mult[200], shift[200], bias[200];
+		rand_geometry(&p, 5, 2, it % 4 == 3);
+		p.ic = rr(1, 2 * h->p.cols + 3);
+		p.dm = it % 3 == 0 ? rr(2, 4) : 1;
+		p.oc = p.ic * p.dm;
+		p.in_off = -rand_zp();
+		p.out_zp = rand_zp();
+		rand_act(&p);
+		rand_quant(p.oc, mult, shift, bias);
+		p.mult = mult;
+		p.shift = shift;
+		p.bias = bias;
+		run_layer(h, QNPU_OP_DWCONV, &p, rr(0, 1) ? 0 : rr(1, 3), 1);
+	}
+}
+
+static void test_pool_random(void **state)
+{
+	struct rh *h = *state;
+	for (int it = 0; it < 12; it++) {
+		struct ref_conv p = {0};
+		rand_geometry(&p, 4, 3, 0);
+		p.ic = p.oc = rr(1, 2 * h->p.cols + 3);
+		p.dh = p.dw = p.dm = 1;
+		rand_act(&p);
+		run_layer(h, it & 1 ? QNPU_OP_AVGPOOL : QNPU_OP_MAXPOOL, &p, rr(0, 1) ? 0 : 2, 1);
+	}
+}
+
+static void test_add_random(void **state)
+{
+	struct rh *h = *state;
+	for (int it = 0; it < 6; it++) {
+		int n = it == 0 ? 40000 : rr(1, 3000);
+		struct ref_add p;
+		p.off_a = -rand_zp();
+		p.off_b = -rand_zp();
+		p.lshift = 20;
+		p.mult_a = (int32_t)(0x40000000u + (rnd() & 0x3fffffff));
+		p.mult_b = (int32_t)(0x40000000u + (rnd() & 0x3fffffff));
+		p.shift_a = -rr(0, 3);
+		p.shift_b = -rr(0, 3);
+		p.mult_o = (int32_t)(0x40000000u + (rnd() & 0x3fffffff));
+		p.shift_o = -rr(15, 22);
+		p.out_zp = rand_zp();
+		p.act_min = rr(0, 3) ? -128 : rr(-128, 0);
+		p.act_max = rr(0, 3) ? 127 : rr(0, 127);
+		int8_t *a, *b, *out, *ref = malloc(n);
+		uint64_t va = rh_alloc(h, n, 0, (void **)&a), vb = rh_alloc(h, n, 0, (void **)&b);
+		uint64_t vo = rh_alloc(h, n, 1, (void **)&out);
+		fill(a, n);
+		fill(b, n);
+		ref_add(&p, n, a, b, ref);
+#ifdef QNPU_HAVE_CPU_KERNELS
+		{
+			struct qnpu_cpu_add c = {
+				.left_shift = p.lshift, .in1_offset = p.off_a, .in1_mult = p.mult_a,
+				.in1_shift = p.shift_a, .in2_offset = p.off_b, .in2_mult = p.mult_b,
+				.in2_shift = p.shift_b, .out_offset = p.out_zp, .out_mult = p.mult_o,
+				.out_shift = p.shift_o, .act_min = p.act_min, .act_max = p.act_max};
+			int8_t *cpu = malloc(n);
+			qnpu_cpu_add(&c, n, a, b, cpu);
+			assert_memory_equal(cpu, ref, n);
+			free(cpu);
+		}
+#endif
+		struct emit e;
+		emit_init(&e);
+		assert_int_equal(lower_add(h, &e, &p, n, va, vb, vo), 0);
+		struct rh_cqe cqe;
+		assert_int_equal(rh_run(h, e.c, e.n, MAX_CYCLES, &cqe), 0);
+		if (cqe.status)
+			print_error("status %u at command %u of %d\n", cqe.status, cqe.err_cmd, e.n);
+		assert_int_equal(cqe.status, QNPU_STATUS_OK);
+		assert_memory_equal(out, ref, n);
+		assert_int_equal(cqe.macs, 0);
+		assert_int_equal(cqe.dma_out, (uint64_t)n);
+		emit_free(&e);
+		free(ref);
+	}
+}
+
+/* The fixed-point helpers against hand-checked TFLite values. */
+static void test_ref_mbqm(void **state)
+{
+	(void)state;
+	assert_int_equal(ref_mbqm(100, 1 << 30, 0), 50);
+	assert_int_equal(ref_mbqm(-3, 1 << 30, -1), -1);	/* -0.75 rounds to -1 */
+	assert_int_equal(ref_mbqm(5, 1 << 30, 0), 3);		/* 2.5 away from zero */
+	assert_int_equal(ref_mbqm(INT32_MIN, INT32_MIN, 0), INT32_MAX);
+	assert_int_equal(ref_mbqm(1 << 20, 0x7fffffff, 3), 8388608);
+}
+
+/* ---- MMU ---- */
+
+static struct rh_cmd copy_cmds[3];
+
+/* LOAD src -> ABUF, CONV-free copy through OBUF is not possible, so use a
+ * 1x1 max pool (identity) to move bytes ABUF -> OBUF, then STORE. */
+static int make_copy(struct rh *h, uint64_t src, uint64_t dst, int n)
+{
+	const int C = h->p.cols;
+	rh_load(&copy_cmds[0], QNPU_BUF_ABUF, src, 0, n, 1, 0, 0);
+	RH_SET(&copy_cmds[0], PUSH_NEXT, 1);
+	struct rh_cmd *c = &copy_cmds[1];
+	memset(c, 0, sizeof(*c));
+	RH_SET(c, OPCODE, QNPU_OP_MAXPOOL);
+	RH_SET(c, POP_PREV, 1);
+	RH_SET(c, PUSH_NEXT, 1);
+	RH_SET(c, ACC_CLEAR, 1);
+	RH_SET(c, DRAIN, 1);
+	RH_SET(c, PIX_STRIDE, C);
+	RH_SET(c, IN_H, 1);
+	RH_SET(c, IN_W, 65535);
+	RH_SET(c, OUT_W, 65535);
+	RH_SET(c, NPIX, (n + C - 1) / C);
+	RH_SET(c, NCOLS, C);
+	RH_SET(c, KH, 1);
+	RH_SET(c, KW, 1);
+	RH_SET(c, STRIDE_H, 1);
+	RH_SET(c, STRIDE_W, 1);
+	RH_SET(c, DIL_H, 1);
+	RH_SET(c, DIL_W, 1);
+	RH_SET(c, ACT_MIN, -128);
+	RH_SET(c, ACT_MAX, 127);
+	RH_SET(c, O_STRIDE, 1);
+	rh_store(&copy_cmds[2], dst, 0, n, 1, 0, 0);
+	RH_SET(&copy_cmds[2], POP_PREV, 1);
+	return 3;
+}
+
+static void test_copy_ok(void **state)
+{
+	struct rh *h = *state;
+	int8_t *s, *d;
+	int n = h->p.cols * 3 + 5;
+	uint64_t vs = rh_alloc(h, n, 0, (void **)&s), vd = rh_alloc(h, n, 1, (void **)&d);
+	fill(s, n);
+	struct rh_cqe cqe;
+	int irqs = h->irqs;
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, n), 100000, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	assert_int_equal(cqe.job_id, h->job_id);
+	assert_memory_equal(s, d, n);
+	assert_int_equal(h->irqs, irqs + 1);
+	assert_int_equal(qnpu_hw_irq_level(h->hw), 0);
+}
+
+static void test_mmu_unmapped_read(void **state)
+{
+	struct rh *h = *state;
+	int8_t *s, *d;
+	uint64_t vs = rh_alloc(h, 4096, 0, (void **)&s), vd = rh_alloc(h, 64, 1, (void **)&d);
+	memset(d, 0x33, 64);
+	rh_set_pte(h, vs, 0, 0);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs + 16, vd, 64), 100000, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
+	assert_int_equal(cqe.fault_va, vs + 16);
+	assert_int_equal((cqe.fault_info & QNPU_FAULT_INFO_REASON_MASK) >> QNPU_FAULT_INFO_REASON_SHIFT,
+			 QNPU_FAULT_UNMAPPED);
+	assert_int_equal(cqe.fault_info & QNPU_FAULT_INFO_WRITE_MASK, 0);
+	assert_int_equal(qnpu_hw_reg_read32(h->hw, QNPU_REG_FAULT_VA_LO), (uint32_t)(vs + 16));
+	for (int i = 0; i < 64; i++)
+		assert_int_equal((uint8_t)d[i], 0x33);
+}
+
+static void test_mmu_unmapped_write(void **state)
+{
+	struct rh *h = *state;
+	int8_t *s, *d;
+	uint64_t vs = rh_alloc(h, 64, 0, (void **)&s), vd = rh_alloc(h, 8192, 1, (void **)&d);
+	memset(d, 0x44, 8192);
+	/* a burst across two pages whose second page is unmapped: nothing of
+	 * it may be written */
+	rh_set_pte(h, vd + 4096, 0, 0);
+	uint64_t w0 = h->mem_writes;
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd + 4096 - 20, 64), 100000, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
+	assert_int_equal(cqe.fault_va, vd + 4096);
+	assert_int_equal((cqe.fault_info & QNPU_FAULT_INFO_REASON_MASK) >> QNPU_FAULT_INFO_REASON_SHIFT,
+			 QNPU_FAULT_UNMAPPED);
+	assert_true(cqe.fault_info & QNPU_FAULT_INFO_WRITE_MASK);
+	assert_int_equal(h->mem_writes, w0);
+	for (int i = 0; i < 4096; i++)
+		assert_int_equal((uint8_t)d[i], 0x44);
+}
+
+static void test_mmu_readonly_write(void **state)
+{
+	struct rh *h = *state;
+	int8_t *s, *d;
+	uint64_t vs = rh_alloc(h, 64, 0, (void **)&s), vd = rh_alloc(h, 64, 0, (void **)&d);
+	memset(d, 0x55, 64);
+	uint64_t w0 = h->mem_writes;
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 64), 100000, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
+	assert_int_equal(cqe.fault_va, vd);
+	assert_int_equal((cqe.fault_info & QNPU_FAULT_INFO_REASON_MASK) >> QNPU_FAULT_INFO_REASON_SHIFT,
+			 QNPU_FAULT_READONLY);
+	assert_int_equal(h->mem_writes, w0);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal((uint8_t)d[i], 0x55);
+	/* the device still works */
+	test_copy_ok(state);
+}
+
+static void test_mmu_va_range(void **state)
+{
+	struct rh *h = *state;
+	int8_t *d;
+	uint64_t vd = rh_alloc(h, 64, 1, (void **)&d);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, 1ull << 39, vd, 64), 100000, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
+	assert_int_equal((cqe.fault_info & QNPU_FAULT_INFO_REASON_MASK) >> QNPU_FAULT_INFO_REASON_SHIFT,
+			 QNPU_FAULT_VA_RANGE);
+}
+
+/* ---- malformed commands ---- */
+
+static void expect_status(struct rh *h, struct rh_cmd *c, int n, uint32_t status, uint32_t err_cmd)
+{
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, c, n, 200000, &cqe), 0);
+	assert_int_equal(cqe.status, status);
+	assert_int_equal(cqe.err_cmd, err_cmd);
+	assert_true(qnpu_hw_is_idle(h->hw));
+}
+
+static void test_bad_opcode(void **state)
+{
+	struct rh *h = *state;
+	struct rh_cmd c[3];
+	uint64_t va = rh_alloc(h, 64, 0, NULL);
+	rh_load(&c[0], QNPU_BUF_ABUF, va, 0, 64, 1, 0, 0);
+	memset(&c[1], 0, sizeof(c[1]));
+	RH_SET(&c[1], OPCODE, 0x7e);
+	rh_load(&c[2], QNPU_BUF_ABUF, va, 0, 64, 1, 0, 0);
+	expect_status(h, c, 3, QNPU_STATUS_BAD_OPCODE, 1);
+}
+
+static void test_bad_fields(void **state)
+{
+	struct rh *h = *state;
+	uint64_t va = rh_alloc(h, 64, 0, NULL);
+	struct rh_cmd c[2];
+	/* token flag that the engine cannot have */
+	rh_load(&c[0], QNPU_BUF_ABUF, va, 0, 64, 1, 0, 0);
+	RH_SET(&c[0], POP_PREV, 1);
+	expect_status(h, c, 1, QNPU_STATUS_BAD_FIELD, 0);
+	/* zero rows */
+	rh_load(&c[0], QNPU_BUF_WBUF, va, 0, 64, 0, 0, 0);
+	expect_status(h, c, 1, QNPU_STATUS_BAD_FIELD, 0);
+	/* unknown buffer */
+	rh_load(&c[0], 7, va, 0, 64, 1, 0, 0);
+	expect_status(h, c, 1, QNPU_STATUS_BAD_FIELD, 0);
+	/* load past the end of PBUF */
+	rh_load(&c[0], QNPU_BUF_PBUF, va, 0, 64, 1, h->p.pbuf_bytes / h->p.cols - 1, 0);
+	expect_status(h, c, 1, QNPU_STATUS_SRAM_RANGE, 0);
+	/* store past the end of OBUF */
+	rh_store(&c[0], va, 0, 64, 2, h->p.obuf_bytes / h->p.cols - 1, 1);
+	expect_status(h, c, 1, QNPU_STATUS_SRAM_RANGE, 0);
+	/* conv with npix > rows */
+	struct rh_cmd *k = &c[1];
+	rh_load(&c[0], QNPU_BUF_ABUF, va, 0, 64, 1, 0, 0);
+	memset(k, 0, sizeof(*k));
+	RH_SET(k, OPCODE, QNPU_OP_CONV);
+	RH_SET(k, NPIX, h->p.rows + 1);
+	RH_SET(k, NCOLS, 1);
+	RH_SET(k, KH, 1);
+	RH_SET(k, KW, 1);
+	RH_SET(k, STRIDE_H, 1);
+	RH_SET(k, STRIDE_W, 1);
+	RH_SET(k, DIL_H, 1);
+	RH_SET(k, DIL_W, 1);
+	RH_SET(k, IC, 1);
+	RH_SET(k, OUT_W, 1);
+	RH_SET(k, IN_H, 1);
+	RH_SET(k, IN_W, 1);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	/* conv reading ABUF out of range */
+	RH_SET(k, NPIX, 1);
+	RH_SET(k, A_ADDR, h->p.abuf_bytes - 1);
+	RH_SET(k, IC, 2);
+	expect_status(h, c, 2, QNPU_STATUS_SRAM_RANGE, 1);
+	/* vector mode with a misaligned address */
+	RH_SET(k, OPCODE, QNPU_OP_MAXPOOL);
+	RH_SET(k, A_ADDR, 3);
+	expect_status(h, c, 2, QNPU_STATUS_ALIGN, 1);
+	/* descriptor with no commands */
+	rh_submit(h, rh_put_cmds(h, c, 1), 0, 0);
+	assert_int_equal(qnpu_hw_run_until_idle(h->hw, 1000), 0);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_reap(h, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_BAD_DESC);
+}
+
+static void test_deadlock(void **state)
+{
+	struct rh *h = *state;
+	struct rh_cmd c[2];
+	memset(c, 0, sizeof(c));
+	/* a compute waiting for a load token that no load will give */
+	RH_SET(&c[0], OPCODE, QNPU_OP_SYNC);
+	RH_SET(&c[0], POP_PREV, 1);
+	expect_status(h, c, 1, QNPU_STATUS_DEADLOCK, 0);
+	/* a store waiting for compute, compute waiting for the store */
+	rh_store(&c[0], 0, 0, 1, 1, 0, 0);
+	RH_SET(&c[0], POP_PREV, 1);
+	memset(&c[1], 0, sizeof(c[1]));
+	RH_SET(&c[1], OPCODE, QNPU_OP_SYNC);
+	RH_SET(&c[1], POP_NEXT, 1);
+	RH_SET(&c[1], PUSH_NEXT, 1);
+	expect_status(h, c, 2, QNPU_STATUS_DEADLOCK, 0);
+}
+
+static void test_token_overflow(void **state)
+{
+	struct rh *h = *state;
+	struct rh_cmd c[300];
+	memset(c, 0, sizeof(c));
+	for (int i = 0; i < 300; i++) {
+		RH_SET(&c[i], OPCODE, QNPU_OP_SYNC);
+		RH_SET(&c[i], PUSH_NEXT, 1);
+	}
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, c, 300, 100000, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_TOKEN_OVERFLOW);
+}
+
+/* A long job, interrupted by a reset; the device then runs the next job. */
+static void test_reset_mid_job(void **state)
+{
+	struct rh *h = *state;
+	struct ref_conv p = {.ih = 20, .iw = 20, .ic = 32, .oh = 20, .ow = 20, .oc = 32,
+			     .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+			     .pad_t = 1, .pad_l = 1, .act_min = -128, .act_max = 127};
+	int32_t mult[32], shift[32];
+	rand_quant(32, mult, shift, NULL);
+	p.mult = mult;
+	p.shift = shift;
+	uint64_t in = rh_alloc(h, 20 * 20 * 32, 0, NULL), out = rh_alloc(h, 20 * 20 * 32, 1, NULL);
+	uint64_t f = rh_alloc(h, 32 * 9 * 32, 0, NULL);
+	struct emit e;
+	emit_init(&e);
+	assert_int_equal(lower_layer(h, &e, QNPU_OP_CONV, &p, in, f, out, 0, 1), 0);
+	rh_submit(h, rh_put_cmds(h, e.c, e.n), e.n, 0);
+	qnpu_hw_step(h->hw, 3000);
+	assert_false(qnpu_hw_is_idle(h->hw));
+	uint32_t req = qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_REQ) + 1;
+	qnpu_hw_reg_write32(h->hw, QNPU_REG_RESET_REQ, req);
+	qnpu_hw_doorbell(h->hw);
+	assert_true(qnpu_hw_is_idle(h->hw));
+	assert_int_equal(qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_ACK), req);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_reap(h, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_ABORTED);
+	assert_int_equal(cqe.job_id, h->job_id);
+	emit_free(&e);
+	test_copy_ok(state);
+}
+
+static void test_watchdog(void **state)
+{
+	struct rh *h = *state;
+	struct ref_conv p = {.ih = 16, .iw = 16, .ic = 32, .oh = 16, .ow = 16, .oc = 32,
+			     .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+			     .pad_t = 1, .pad_l = 1, .act_min = -128, .act_max = 127};
+	int32_t mult[32], shift[32];
+	rand_quant(32, mult, shift, NULL);
+	p.mult = mult;
+	p.shift = shift;
+	uint64_t in = rh_alloc(h, 16 * 16 * 32, 0, NULL), out = rh_alloc(h, 16 * 16 * 32, 1, NULL);
+	uint64_t f = rh_alloc(h, 32 * 9 * 32, 0, NULL);
+	struct emit e;
+	emit_init(&e);
+	assert_int_equal(lower_layer(h, &e, QNPU_OP_CONV, &p, in, f, out, 0, 1), 0);
+	rh_submit(h, rh_put_cmds(h, e.c, e.n), e.n, 1);
+	assert_int_equal(qnpu_hw_run_until_idle(h->hw, 100000), 0);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_reap(h, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_TIMEOUT);
+	assert_int_equal(cqe.cycles, 1024);
+	emit_free(&e);
+}
+
+/* Several jobs queued with one doorbell complete in order. */
+static void test_ring_many(void **state)
+{
+	struct rh *h = *state;
+	int8_t *s[5], *d[5];
+	uint64_t cv[5];
+	int n = 100;
+	for (int j = 0; j < 5; j++) {
+		uint64_t vs = rh_alloc(h, n, 0, (void **)&s[j]), vd = rh_alloc(h, n, 1, (void **)&d[j]);
+		fill(s[j], n);
+		cv[j] = rh_put_cmds(h, copy_cmds, make_copy(h, vs, vd, n));
+	}
+	uint32_t first = h->job_id + 1;
+	struct qnpu_hw *hw = h->hw;
+	uint32_t tail = qnpu_hw_reg_read32(hw, QNPU_REG_SQ_TAIL);
+	for (int j = 0; j < 5; j++) {
+		uint32_t off = QNPU_SQ_OFFSET + ((tail + j) % QNPU_SQ_ENTRIES) * QNPU_SQE_BYTES;
+		qnpu_hw_reg_write64(hw, off + QNPU_SQE_PT_ROOT, h->pt_root);
+		qnpu_hw_reg_write64(hw, off + QNPU_SQE_CMD_VA, cv[j]);
+		qnpu_hw_reg_write32(hw, off + QNPU_SQE_CMD_COUNT, 3);
+		qnpu_hw_reg_write32(hw, off + QNPU_SQE_JOB_ID, ++h->job_id);
+		qnpu_hw_reg_write32(hw, off + QNPU_SQE_MAX_CYCLES, 0);
+		qnpu_hw_reg_write32(hw, off + QNPU_SQE_FLAGS, 0);
+	}
+	/* nothing happens before the doorbell */
+	qnpu_hw_reg_write32(hw, QNPU_REG_SQ_TAIL, tail + 5);
+	qnpu_hw_step(hw, 100);
+	assert_int_equal(qnpu_hw_reg_read32(hw, QNPU_REG_SQ_HEAD), tail);
+	qnpu_hw_doorbell(hw);
+	assert_int_equal(qnpu_hw_run_until_idle(hw, 1000000), 0);
+	for (int j = 0; j < 5; j++) {
+		struct rh_cqe cqe;
+		assert_int_equal(rh_reap(h, &cqe), 0);
+		assert_int_equal(cqe.job_id, first + j);
+		assert_int_equal(cqe.status, 0);
+		assert_memory_equal(s[j], d[j], n);
+	}
+	qnpu_hw_reg_write32(hw, QNPU_REG_IRQ_ACK, qnpu_hw_reg_read32(hw, QNPU_REG_IRQ_COUNT));
+	qnpu_hw_doorbell(hw);
+	assert_int_equal(qnpu_hw_irq_level(hw), 0);
+}
+
+static void test_id_regs(void **state)
+{
+	struct rh *h = *state;
+	assert_int_equal(qnpu_hw_reg_read32(h->hw, QNPU_REG_MAGIC), QNPU_MAGIC);
+	assert_int_equal(qnpu_hw_reg_read32(h->hw, QNPU_REG_HW_ROWS), g_params.rows);
+	assert_int_equal(qnpu_hw_reg_read32(h->hw, QNPU_REG_HW_COLS), g_params.cols);
+	assert_int_equal(qnpu_hw_reg_read32(h->hw, QNPU_REG_ABUF_BYTES), g_params.abuf_bytes);
+	assert_int_equal(qnpu_hw_reg_read32(h->hw, QNPU_REG_CMD_BYTES), 64);
+}
+
+static void test_create_mismatch(void **state)
+{
+	(void)state;
+	struct qnpu_hw_params p = g_params;
+	struct qnpu_hw *hw = NULL;
+	struct qnpu_hw_mem_ops ops = {(void *)1, (void *)1, NULL};
+	char err[200] = "";
+	p.abuf_bytes *= 2;
+	assert_int_equal(qnpu_hw_create(&p, &ops, &hw, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "abuf-bytes"));
+	p = g_params;
+	p.rows = 12;
+	assert_int_equal(qnpu_hw_create(&p, &ops, &hw, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "12x"));
+	assert_int_equal(qnpu_hw_params_from_dtb("junk", 4, NULL, &p, err, sizeof(err)), -EINVAL);
+}
+
+static int load_params(int argc, char **argv)
+{
+	qnpu_hw_default_params(&g_params);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dtb") && i + 1 < argc)
+			dtb_path = argv[++i];
+	}
+	if (getenv("QNPU_SEED"))
+		rng_state = (uint32_t)strtoul(getenv("QNPU_SEED"), NULL, 0);
+	if (!dtb_path)
+		return 0;
+	FILE *f = fopen(dtb_path, "rb");
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", dtb_path);
+		return -1;
+	}
+	static char buf[65536];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	char err[256];
+	if (qnpu_hw_params_from_dtb(buf, n, NULL, &g_params, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (load_params(argc, argv))
+		return 1;
+	printf("# test_rtl: %ux%u array, seed %#x\n", g_params.rows, g_params.cols, rng_state);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ref_mbqm),
+		cmocka_unit_test_setup_teardown(test_id_regs, setup, teardown),
+		cmocka_unit_test(test_create_mismatch),
+		cmocka_unit_test_setup_teardown(test_copy_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conv_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conv_tiled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dwconv_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmu_unmapped_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmu_unmapped_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmu_readonly_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmu_va_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_opcode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_mid_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watchdog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_many, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("rtl", tests, NULL, NULL);
+}
