@@ -4,8 +4,10 @@ US_VERSION := 0.1.0
 US_SOVER   := 0
 US_OBJDIR  := $(BUILD)/userspace
 US_CFLAGS  := $(CFLAGS_COMMON) -fvisibility=hidden -Iuserspace/include \
-	      -Iuserspace/lib $(US_EXTRA_CFLAGS)
-US_LDLIBS  := -lm -lpthread
+	      -Iuserspace/lib -Ihw-model/include -Ihw-model/gen $(US_EXTRA_CFLAGS)
+# The sim backend links the Verilated NPU (hw-model/hw-model.mk builds it).
+US_HW_LIB  := $(BUILD)/hw-model/libqnpu_hw.a
+US_LDLIBS  := -lfdt -lstdc++ -lm -lpthread
 
 US_LIB_SRCS := $(wildcard userspace/lib/*.c userspace/lib/cpu/*.c)
 US_LIB_OBJS := $(patsubst userspace/%.c,$(US_OBJDIR)/%.o,$(US_LIB_SRCS))
@@ -16,7 +18,7 @@ QNPU_BIN    := $(BUILD)/bin/qnpu
 US_UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 US_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(US_UNIT_SRCS))
 
-$(US_OBJDIR)/%.o: userspace/%.c $(wildcard userspace/include/*.h userspace/lib/*.h userspace/lib/*.inc userspace/lib/cpu/*.h)
+$(US_OBJDIR)/%.o: userspace/%.c $(wildcard userspace/include/*.h userspace/lib/*.h userspace/lib/*.inc userspace/lib/cpu/*.h) hw-model/gen/qnpu_regs.h hw-model/include/qnpu_hw.h
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) -c $< -o $@
 
@@ -24,11 +26,11 @@ $(US_A): $(US_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(US_SO): $(US_LIB_OBJS) userspace/lib/libqnpu.map
+$(US_SO): $(US_LIB_OBJS) userspace/lib/libqnpu.map $(US_HW_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libqnpu.so.$(US_SOVER) \
 		-Wl,--version-script=userspace/lib/libqnpu.map \
-		-o $@ $(US_LIB_OBJS) $(US_LDLIBS)
+		-o $@ $(US_LIB_OBJS) $(US_HW_LIB) $(US_LDLIBS)
 	ln -sf libqnpu.so.$(US_VERSION) $(BUILD)/lib/libqnpu.so.$(US_SOVER)
 	ln -sf libqnpu.so.$(US_SOVER) $(BUILD)/lib/libqnpu.so
 
@@ -37,9 +39,10 @@ $(QNPU_BIN): userspace/tools/qnpu.c $(US_SO)
 	$(CC) $(US_CFLAGS) -o $@ $< -L$(BUILD)/lib -lqnpu \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(US_A)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(US_A) $(US_HW_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) -Iuserspace/lib/cpu -o $@ $< $(US_A) -lcmocka $(US_LDLIBS)
+	$(CC) $(US_CFLAGS) -Iuserspace/lib/cpu -o $@ $< $(US_A) $(US_HW_LIB) \
+		-lcmocka $(US_LDLIBS)
 
 $(BUILD)/qnpu.pc: userspace/qnpu.pc.in
 	@mkdir -p $(dir $@)
@@ -81,3 +84,12 @@ CHECK_TESTS += $(foreach m,$(US_GOLDEN_MODELS),"tests/golden/golden.sh $(QNPU_BI
 CHECK_TESTS += "tests/golden/golden-valgrind.sh $(QNPU_BIN) cpu"
 CHECK_TESTS += "tests/cli/test_cli.sh $(QNPU_BIN)"
 CHECK_TESTS += examples/test_example.sh
+
+# The same models on the simulated NPU: every input on the default 16x16
+# device, and the first input of each model on 8x8 and 32x32.
+CHECK_TESTS += $(foreach m,$(US_GOLDEN_MODELS),"tests/golden/golden.sh $(QNPU_BIN) $(m) sim")
+CHECK_TESTS += $(foreach c,8x8 32x32,"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(c) first")
+
+.PHONY: bench
+bench: $(QNPU_BIN)
+	@$(QNPU_BIN) bench --backend=sim $(wildcard $(MODELS)/tflite/*.tflite)

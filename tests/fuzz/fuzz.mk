@@ -3,15 +3,19 @@ FUZZ_BIN    := $(BUILD)/fuzz/fuzz_tflite
 FUZZ_CORPUS := $(BUILD)/fuzz/corpus
 FUZZ_TIME   ?= 300
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
-	       -fno-sanitize-recover=undefined -Iuserspace/include -Iuserspace/lib
+	       -fno-sanitize-recover=undefined -Iuserspace/include -Iuserspace/lib \
+	       -Ihw-model/include -Ihw-model/gen
 
-$(FUZZ_BIN): tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) $(wildcard userspace/lib/*.h userspace/lib/cpu/*.h)
+$(FUZZ_BIN): tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) $(wildcard userspace/lib/*.h userspace/lib/cpu/*.h) $(US_HW_LIB)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) -lm -lpthread
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) \
+		$(US_HW_LIB) $(US_LDLIBS)
 
-# Seeds: the shared models, plus truncated copies of the small ones.
-$(FUZZ_CORPUS)/.stamp: $(wildcard $(MODELS)/tflite/*.tflite)
+# Seeds: the shared models, truncated copies of them, and every input
+# that once crashed the importer (tests/fuzz/regress/).
+$(FUZZ_CORPUS)/.stamp: $(wildcard $(MODELS)/tflite/*.tflite tests/fuzz/regress/*)
 	@mkdir -p $(dir $@)
+	cp tests/fuzz/regress/* $(FUZZ_CORPUS)/
 	for f in $(MODELS)/tflite/*.tflite; do \
 		n=$$(basename $$f .tflite); cp $$f $(FUZZ_CORPUS)/$$n; \
 		head -c 700 $$f > $(FUZZ_CORPUS)/$$n.head; \

@@ -2,9 +2,10 @@
 # Golden test: every input of one shared model through `qnpu run`, output
 # compared byte for byte with TFLite's; the per-layer dump compared file by
 # file with golden/<model>/layers_<id>/.
-# Usage: golden.sh QNPU_BIN MODEL_NAME [BACKEND]
+# Usage: golden.sh QNPU_BIN MODEL_NAME|ALL [BACKEND [first]]
+# With "first", only the first input of each model (and no layer dump).
 set -u
-qnpu=$1 model=$2 backend=${3:-cpu}
+qnpu=$1 model=$2 backend=${3:-cpu} only_first=${4:-}
 M=${QNPU_MODELS:-../shared/models}
 if [ ! -d "$M/tflite" ]; then
 	echo "SKIP: shared models not found at $M"
@@ -13,6 +14,14 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
+if [ "$model" = ALL ]; then
+	rc=0
+	for m in "$M"/tflite/*.tflite; do
+		"$0" "$qnpu" "$(basename "$m" .tflite)" "$backend" \
+			"$only_first" || rc=1
+	done
+	exit $rc
+fi
 
 input_args() {	# id -> the --input arguments for it
 	local id=$1 dir=$M/inputs/$model
@@ -23,7 +32,9 @@ input_args() {	# id -> the --input arguments for it
 	fi
 }
 
-for golden in "$M/golden/$model"/*.out.int8.bin; do
+goldens=("$M/golden/$model"/*.out.int8.bin)
+[ -n "$only_first" ] && goldens=("${goldens[0]}")
+for golden in "${goldens[@]}"; do
 	id=$(basename "$golden" .out.int8.bin)
 	# shellcheck disable=SC2046
 	if ! "$qnpu" run --backend="$backend" $(input_args "$id") \
@@ -39,6 +50,7 @@ for golden in "$M/golden/$model"/*.out.int8.bin; do
 done
 
 for layers in "$M/golden/$model"/layers_*; do
+	[ -n "$only_first" ] && break
 	id=${layers##*/layers_}
 	id=${id%_x0}	# a layer dump of a stacked input is of its first
 	# shellcheck disable=SC2046

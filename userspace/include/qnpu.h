@@ -95,6 +95,49 @@ struct qnpu_op_info {
 	int outputs[QNPU_MAX_OP_IO];
 };
 
+/**
+ * struct qnpu_device_info - what a device is.
+ * @name: backend name ("cpu", "sim", "drm")
+ * @is_npu: 1 when operators can run on an NPU
+ * @rows: MAC array rows (0 for the CPU)
+ * @cols: MAC array columns
+ * @abuf_bytes: activation SRAM
+ * @wbuf_bytes: weight SRAM
+ * @pbuf_bytes: parameter SRAM
+ * @obuf_bytes: output SRAM
+ */
+struct qnpu_device_info {
+	const char *name;
+	int is_npu;
+	uint32_t rows, cols;
+	uint32_t abuf_bytes, wbuf_bytes, pbuf_bytes, obuf_bytes;
+};
+
+/**
+ * struct qnpu_op_stats - one operator in the last qnpu_model_run().
+ * @cycles: device cycles of its jobs (0 on the CPU)
+ * @busy_cycles: cycles in which any device engine worked
+ * @hw_macs: MACs the array performed (padding taps included)
+ * @dma_in: bytes the device read
+ * @dma_out: bytes the device wrote
+ * @stall_load: cycles the load engine waited for a token
+ * @stall_compute: cycles the compute engine waited for a token
+ * @stall_store: cycles the store engine waited for a token
+ * @stall_ppu: cycles compute waited for the post-processing unit
+ * @stall_dispatch: cycles the command dispatcher stalled
+ * @jobs: device jobs submitted
+ * @host_ns: host wall time of the operator
+ * @note: why an operator the NPU supports ran on the CPU, else ""
+ */
+struct qnpu_op_stats {
+	uint64_t cycles, busy_cycles, hw_macs, dma_in, dma_out;
+	uint64_t stall_load, stall_compute, stall_store, stall_ppu;
+	uint64_t stall_dispatch;
+	uint32_t jobs;
+	uint64_t host_ns;
+	const char *note;
+};
+
 /* One line describing the last error of this thread; never NULL. */
 const char *qnpu_last_error(void);
 
@@ -103,14 +146,17 @@ const char *qnpu_dtype_name(enum qnpu_dtype dtype);
 
 /**
  * qnpu_device_open() - open a device.
- * @name: "cpu", "sim", "drm", "drm:/dev/dri/renderD128", or NULL / "auto"
- *        for the best one present
+ * @name: "cpu"; "sim" (the Verilated NPU in this process; "sim:8x8",
+ *        "sim:16x16", "sim:32x32" or "sim:FILE.dtb" pick its
+ *        configuration); or NULL / "auto" for the best one present
  * @out: the device, to be closed with qnpu_device_close()
  */
 int qnpu_device_open(const char *name, struct qnpu_device **out);
 void qnpu_device_close(struct qnpu_device *dev);
 /* The backend actually opened ("cpu", ...). */
 const char *qnpu_device_name(const struct qnpu_device *dev);
+int qnpu_device_query(const struct qnpu_device *dev,
+		      struct qnpu_device_info *info);
 
 /**
  * qnpu_model_load_file() - import and prepare a .tflite model.
@@ -146,6 +192,10 @@ int qnpu_model_tensor_info(const struct qnpu_model *model, int index,
 int qnpu_model_num_ops(const struct qnpu_model *model);
 int qnpu_model_op_info(const struct qnpu_model *model, int i,
 		       struct qnpu_op_info *info);
+
+/* Measurements of operator @i in the last run. */
+int qnpu_model_op_stats(const struct qnpu_model *model, int i,
+			struct qnpu_op_stats *stats);
 
 /**
  * typedef qnpu_layer_cb - called by qnpu_model_run() after each operator.

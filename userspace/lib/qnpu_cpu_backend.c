@@ -12,23 +12,11 @@
 #include <string.h>
 
 #include "cpu/qnpu_cpu.h"
+#include "qnpu_cpu_backend.h"
 #include "qnpu_internal.h"
 #include "qnpu_ir.h"
 
-struct cpu_op {
-	union {
-		struct qnpu_cpu_conv conv;
-		struct qnpu_cpu_fc fc;
-		struct qnpu_cpu_add add;
-		struct qnpu_cpu_pool pool;
-		struct qnpu_cpu_softmax softmax;
-		struct qnpu_cpu_requant requant;
-	} p;
-	struct qnpu_cpu_shape is, fs, os, bs;	/* input, filter, output, in2 */
-	int32_t batches, accum, out_depth;	/* fully connected */
-	bool broadcast;				/* add */
-	int32_t *mult, *shift;			/* per channel */
-};
+
 
 #define op_fail(op, ...) qnpu_op_error(op, __VA_ARGS__)
 
@@ -135,7 +123,7 @@ static int act_range(const struct qnpu_ir_op *op, int act,
 	return 0;
 }
 
-static int alloc_channels(struct cpu_op *c, int n)
+static int alloc_channels(struct qnpu_cpu_op *c, int n)
 {
 	c->mult = calloc((size_t)n, sizeof(*c->mult));
 	c->shift = calloc((size_t)n, sizeof(*c->shift));
@@ -145,13 +133,13 @@ static int alloc_channels(struct cpu_op *c, int n)
 }
 
 static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-			struct cpu_op *c)
+			struct qnpu_cpu_op *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
 	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 2);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
-	bool dw = op->builtin == QNPU_OP_DEPTHWISE_CONV_2D;
+	bool dw = op->builtin == QNPU_TFL_DEPTHWISE_CONV_2D;
 	struct qnpu_cpu_conv *p = &c->p.conv;
 	int oh, ow, oc, r;
 
@@ -222,7 +210,7 @@ static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_fc(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-		      struct cpu_op *c)
+		      struct qnpu_cpu_op *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
@@ -272,7 +260,7 @@ static int prepare_fc(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_add(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-		       struct cpu_op *c)
+		       struct qnpu_cpu_op *c)
 {
 	const struct qnpu_ir_tensor *a = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 1);
@@ -313,7 +301,7 @@ static int prepare_add(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-			struct cpu_op *c)
+			struct qnpu_cpu_op *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
@@ -348,7 +336,7 @@ static int prepare_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_softmax(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-			   struct cpu_op *c)
+			   struct qnpu_cpu_op *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
@@ -372,7 +360,7 @@ static int prepare_softmax(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_quant(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-			 struct cpu_op *c)
+			 struct qnpu_cpu_op *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
@@ -382,7 +370,7 @@ static int prepare_quant(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		return op_fail(op, "input or output tensor is missing");
 	if (in->count != out->count)
 		return op_fail(op, "output shape differs from input shape");
-	if (op->builtin == QNPU_OP_DEQUANTIZE)
+	if (op->builtin == QNPU_TFL_DEQUANTIZE)
 		return (r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1,
 					true)) ? r :
 			want_tensor(op, out, "output", QNPU_DTYPE_FLOAT32, -1,
@@ -416,16 +404,16 @@ static bool cpu_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
 {
 	(void)m;
 	switch (op->builtin) {
-	case QNPU_OP_CONV_2D:
-	case QNPU_OP_DEPTHWISE_CONV_2D:
-	case QNPU_OP_FULLY_CONNECTED:
-	case QNPU_OP_ADD:
-	case QNPU_OP_AVERAGE_POOL_2D:
-	case QNPU_OP_MAX_POOL_2D:
-	case QNPU_OP_RESHAPE:
-	case QNPU_OP_SOFTMAX:
-	case QNPU_OP_QUANTIZE:
-	case QNPU_OP_DEQUANTIZE:
+	case QNPU_TFL_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
+	case QNPU_TFL_FULLY_CONNECTED:
+	case QNPU_TFL_ADD:
+	case QNPU_TFL_AVERAGE_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D:
+	case QNPU_TFL_RESHAPE:
+	case QNPU_TFL_SOFTMAX:
+	case QNPU_TFL_QUANTIZE:
+	case QNPU_TFL_DEQUANTIZE:
 		return true;
 	}
 	return false;
@@ -433,7 +421,7 @@ static bool cpu_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
 
 static void cpu_release(struct qnpu_model *m, struct qnpu_ir_op *op)
 {
-	struct cpu_op *c = op->priv;
+	struct qnpu_cpu_op *c = op->priv;
 
 	(void)m;
 	if (!c)
@@ -446,7 +434,7 @@ static void cpu_release(struct qnpu_model *m, struct qnpu_ir_op *op)
 
 static int cpu_prepare(struct qnpu_model *m, struct qnpu_ir_op *op)
 {
-	struct cpu_op *c = calloc(1, sizeof(*c));
+	struct qnpu_cpu_op *c = calloc(1, sizeof(*c));
 	struct qnpu_ir_graph *g = m->g;
 	int r = 0;
 
@@ -456,28 +444,28 @@ static int cpu_prepare(struct qnpu_model *m, struct qnpu_ir_op *op)
 	if (op->nout < 1 || !qnpu_ir_out(g, op, 0))
 		return op_fail(op, "has no output tensor");
 	switch (op->builtin) {
-	case QNPU_OP_CONV_2D:
-	case QNPU_OP_DEPTHWISE_CONV_2D:
+	case QNPU_TFL_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
 		r = prepare_conv(g, op, c);
 		break;
-	case QNPU_OP_FULLY_CONNECTED:
+	case QNPU_TFL_FULLY_CONNECTED:
 		r = prepare_fc(g, op, c);
 		break;
-	case QNPU_OP_ADD:
+	case QNPU_TFL_ADD:
 		r = prepare_add(g, op, c);
 		break;
-	case QNPU_OP_AVERAGE_POOL_2D:
-	case QNPU_OP_MAX_POOL_2D:
+	case QNPU_TFL_AVERAGE_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D:
 		r = prepare_pool(g, op, c);
 		break;
-	case QNPU_OP_SOFTMAX:
+	case QNPU_TFL_SOFTMAX:
 		r = prepare_softmax(g, op, c);
 		break;
-	case QNPU_OP_QUANTIZE:
-	case QNPU_OP_DEQUANTIZE:
+	case QNPU_TFL_QUANTIZE:
+	case QNPU_TFL_DEQUANTIZE:
 		r = prepare_quant(g, op, c);
 		break;
-	case QNPU_OP_RESHAPE:
+	case QNPU_TFL_RESHAPE:
 		r = prepare_reshape(g, op);
 		break;
 	default:
@@ -488,7 +476,7 @@ static int cpu_prepare(struct qnpu_model *m, struct qnpu_ir_op *op)
 
 static int cpu_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 {
-	struct cpu_op *c = op->priv;
+	struct qnpu_cpu_op *c = op->priv;
 	struct qnpu_ir_graph *g = m->g;
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
@@ -500,35 +488,35 @@ static int cpu_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 	void *y = m->data[op->out[0]];
 
 	switch (op->builtin) {
-	case QNPU_OP_CONV_2D:
+	case QNPU_TFL_CONV_2D:
 		qnpu_cpu_conv2d(&c->p.conv, &c->is, x, &c->fs, w, bias, &c->os,
 				y);
 		break;
-	case QNPU_OP_DEPTHWISE_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
 		qnpu_cpu_depthwise_conv2d(&c->p.conv, &c->is, x, &c->fs, w,
 					  bias, &c->os, y);
 		break;
-	case QNPU_OP_FULLY_CONNECTED:
+	case QNPU_TFL_FULLY_CONNECTED:
 		qnpu_cpu_fully_connected(&c->p.fc, c->batches, c->accum,
 					 c->out_depth, x, w, bias, y);
 		break;
-	case QNPU_OP_ADD:
+	case QNPU_TFL_ADD:
 		if (c->broadcast)
 			qnpu_cpu_add_broadcast(&c->p.add, &c->is, x, &c->bs, w,
 					       &c->os, y);
 		else
 			qnpu_cpu_add(&c->p.add, out->count, x, w, y);
 		break;
-	case QNPU_OP_AVERAGE_POOL_2D:
+	case QNPU_TFL_AVERAGE_POOL_2D:
 		qnpu_cpu_avg_pool(&c->p.pool, &c->is, x, &c->os, y);
 		break;
-	case QNPU_OP_MAX_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D:
 		qnpu_cpu_max_pool(&c->p.pool, &c->is, x, &c->os, y);
 		break;
-	case QNPU_OP_SOFTMAX:
+	case QNPU_TFL_SOFTMAX:
 		qnpu_cpu_softmax(&c->p.softmax, c->batches, c->out_depth, x, y);
 		break;
-	case QNPU_OP_QUANTIZE:
+	case QNPU_TFL_QUANTIZE:
 		if (in->dtype == QNPU_DTYPE_FLOAT32)
 			qnpu_cpu_quantize_f32(x, out->count, out->scale[0],
 					      out->zero_point[0], y);
@@ -536,11 +524,11 @@ static int cpu_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 			qnpu_cpu_requantize_i8(&c->p.requant, out->count, x,
 					       y);
 		break;
-	case QNPU_OP_DEQUANTIZE:
+	case QNPU_TFL_DEQUANTIZE:
 		qnpu_cpu_dequantize_i8(x, out->count, in->scale[0],
 				       in->zero_point[0], y);
 		break;
-	case QNPU_OP_RESHAPE:
+	case QNPU_TFL_RESHAPE:
 		if (y != x)
 			memcpy(y, x, out->bytes);
 		break;
@@ -552,6 +540,7 @@ static int cpu_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 
 const struct qnpu_backend qnpu_cpu_backend = {
 	.name = "cpu",
+	.open = NULL,
 	.supported = cpu_supported,
 	.prepare = cpu_prepare,
 	.run_op = cpu_run_op,

@@ -16,13 +16,22 @@ int qnpu_err(int err, const char *fmt, ...)
 
 struct qnpu_backend;
 
+/* Per-operator measurements of the last run (NPU backends fill most). */
+struct qnpu_op_run {
+	struct qnpu_op_stats stats;
+	char note[160];			/* why an NPU-capable op ran on the CPU */
+};
+
 struct qnpu_model {
 	struct qnpu_device *dev;
 	uint8_t *file;			/* our copy of the .tflite bytes */
 	size_t file_len;
 	struct qnpu_ir_graph *g;
 	uint8_t **data;			/* per tensor: its bytes at run time */
+	size_t *offsets;		/* per tensor: offset in the arena */
 	uint8_t *arena;			/* backing store of non-constant tensors */
+	size_t arena_size;
+	struct qnpu_op_run *runs;	/* per operator */
 	qnpu_layer_cb layer_cb;
 	void *layer_user;
 	void *priv;			/* backend's per-model state */
@@ -30,21 +39,35 @@ struct qnpu_model {
 
 /*
  * A backend: the device kinds behind qnpu_device_open(). supported() is the
- * per-operator predicate the partitioner asks; prepare() validates and
- * precomputes everything a run needs; run_op() runs one operator.
+ * per-operator predicate the partitioner asks. The CPU backend's prepare()
+ * validates and precomputes every operator (NPU backends lower from that);
+ * an NPU backend's model_init() places the arena in device memory and
+ * compiles its operators, and run_op() runs one.
  */
 struct qnpu_backend {
 	const char *name;
+	int (*open)(struct qnpu_device *dev, const char *arg);
+	void (*close)(struct qnpu_device *dev);
 	bool (*supported)(struct qnpu_model *m, const struct qnpu_ir_op *op);
 	int (*prepare)(struct qnpu_model *m, struct qnpu_ir_op *op);
+	int (*model_init)(struct qnpu_model *m);
+	void (*model_fini)(struct qnpu_model *m);
 	int (*run_op)(struct qnpu_model *m, struct qnpu_ir_op *op);
 	void (*release)(struct qnpu_model *m, struct qnpu_ir_op *op);
 };
 
 struct qnpu_device {
 	const struct qnpu_backend *backend;
+	struct qnpu_device_info info;
+	void *priv;
 };
 
 extern const struct qnpu_backend qnpu_cpu_backend;
+extern const struct qnpu_backend qnpu_sim_backend;
+
+int qnpu_partition(struct qnpu_model *m);
+int qnpu_plan_memory(struct qnpu_ir_graph *g, size_t *offsets,
+		     size_t *total);
+uint64_t qnpu_now_ns(void);
 
 #endif /* QNPU_INTERNAL_H */

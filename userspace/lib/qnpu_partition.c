@@ -14,13 +14,13 @@
 static bool is_compute(int builtin)
 {
 	switch (builtin) {
-	case QNPU_OP_CONV_2D:
-	case QNPU_OP_DEPTHWISE_CONV_2D:
-	case QNPU_OP_FULLY_CONNECTED:
-	case QNPU_OP_ADD:
-	case QNPU_OP_AVERAGE_POOL_2D:
-	case QNPU_OP_MAX_POOL_2D:
-	case QNPU_OP_SOFTMAX:
+	case QNPU_TFL_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
+	case QNPU_TFL_FULLY_CONNECTED:
+	case QNPU_TFL_ADD:
+	case QNPU_TFL_AVERAGE_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D:
+	case QNPU_TFL_SOFTMAX:
 		return true;
 	}
 	return false;
@@ -31,7 +31,7 @@ static int unsupported(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op)
 	char types[192];
 
 	qnpu_ir_op_types_str(g, op, types, sizeof(types));
-	if (op->builtin == QNPU_OP_CUSTOM)
+	if (op->builtin == QNPU_TFL_CUSTOM)
 		return qnpu_err(-ENOTSUP,
 				"unsupported operator %d: CUSTOM \"%s\" (%s)",
 				op->index,

@@ -6,34 +6,71 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "qnpu_internal.h"
 #include "qnpu_ir.h"
 
-int qnpu_partition(struct qnpu_model *m);
+uint64_t qnpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const struct qnpu_backend *const backends[] = {
+	&qnpu_cpu_backend,
+	&qnpu_sim_backend,
+};
 
 QNPU_EXPORT int qnpu_device_open(const char *name, struct qnpu_device **out)
 {
+	const struct qnpu_backend *be = NULL;
 	struct qnpu_device *dev;
+	const char *arg = NULL;
+	size_t i, len;
+	int r;
 
 	*out = NULL;
+	/* No kernel driver yet: the simulated NPU is the best device. */
 	if (!name || !strcmp(name, "auto"))
-		name = "cpu";
-	if (strcmp(name, "cpu"))
+		name = "sim";
+	len = strcspn(name, ":");
+	if (name[len] == ':')
+		arg = name + len + 1;
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strlen(backends[i]->name) == len &&
+		    !strncmp(backends[i]->name, name, len))
+			be = backends[i];
+	if (!be)
 		return qnpu_err(-ENODEV,
-				"unknown device \"%s\" (this libqnpu has: cpu)",
+				"unknown device \"%s\" (this libqnpu has: cpu, sim)",
 				name);
+	if (arg && !be->open)
+		return qnpu_err(-EINVAL, "device \"%s\" takes no argument",
+				be->name);
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return qnpu_err(-ENOMEM, "out of memory");
-	dev->backend = &qnpu_cpu_backend;
+	dev->backend = be;
+	dev->info.name = be->name;
+	if (be->open) {
+		r = be->open(dev, arg);
+		if (r) {
+			free(dev);
+			return r;
+		}
+	}
 	*out = dev;
 	return 0;
 }
 
 QNPU_EXPORT void qnpu_device_close(struct qnpu_device *dev)
 {
+	if (dev && dev->backend->close)
+		dev->backend->close(dev);
 	free(dev);
 }
 
@@ -42,11 +79,11 @@ QNPU_EXPORT const char *qnpu_device_name(const struct qnpu_device *dev)
 	return dev->backend->name;
 }
 
-static const struct qnpu_backend *op_backend(const struct qnpu_model *m,
-					     const struct qnpu_ir_op *op)
+QNPU_EXPORT int qnpu_device_query(const struct qnpu_device *dev,
+				  struct qnpu_device_info *info)
 {
-	return op->target == QNPU_TARGET_NPU ? m->dev->backend :
-	       &qnpu_cpu_backend;
+	*info = dev->info;
+	return 0;
 }
 
 QNPU_EXPORT void qnpu_model_free(struct qnpu_model *m)
@@ -55,17 +92,19 @@ QNPU_EXPORT void qnpu_model_free(struct qnpu_model *m)
 
 	if (!m)
 		return;
+	if (m->dev->backend->model_fini)
+		m->dev->backend->model_fini(m);
+	else
+		free(m->arena);
 	if (m->g) {
-		for (i = 0; i < m->g->nops; i++) {
-			struct qnpu_ir_op *op = &m->g->ops[i];
-
-			if (op->priv)
-				op_backend(m, op)->release(m, op);
-		}
+		for (i = 0; i < m->g->nops; i++)
+			if (m->g->ops[i].priv)
+				qnpu_cpu_backend.release(m, &m->g->ops[i]);
 	}
 	qnpu_ir_graph_free(m->g);
 	free(m->data);
-	free(m->arena);
+	free(m->offsets);
+	free(m->runs);
 	free(m->file);
 	free(m);
 }
@@ -106,33 +145,36 @@ static int check_dataflow(struct qnpu_ir_graph *g, bool *ready)
 	return 0;
 }
 
-/* Backing store: constants in place, everything else in one arena. */
+/*
+ * Backing store: constants in place, everything else in one planned
+ * arena, which an NPU backend places in device memory.
+ */
 static int alloc_tensors(struct qnpu_model *m)
 {
 	struct qnpu_ir_graph *g = m->g;
-	size_t total = 0, off = 0;
-	int i;
+	int i, r;
 
 	m->data = calloc((size_t)g->ntensors + 1, sizeof(*m->data));
-	if (!m->data)
+	m->offsets = calloc((size_t)g->ntensors + 1, sizeof(*m->offsets));
+	if (!m->data || !m->offsets)
 		return qnpu_err(-ENOMEM, "out of memory");
-	for (i = 0; i < g->ntensors; i++)
-		if (!g->tensors[i].const_data)
-			total += (g->tensors[i].bytes + 63) & ~(size_t)63;
-	m->arena = calloc(1, total ? total : 1);
-	if (!m->arena)
-		return qnpu_err(-ENOMEM, "out of memory for %zu bytes of tensors",
-				total);
-	for (i = 0; i < g->ntensors; i++) {
-		struct qnpu_ir_tensor *t = &g->tensors[i];
-
-		if (t->const_data) {
-			m->data[i] = (uint8_t *)t->const_data;
-			continue;
-		}
-		m->data[i] = m->arena + off;
-		off += (t->bytes + 63) & ~(size_t)63;
+	r = qnpu_plan_memory(g, m->offsets, &m->arena_size);
+	if (r)
+		return r;
+	if (m->dev->backend->model_init) {
+		r = m->dev->backend->model_init(m);
+		if (r)
+			return r;
+	} else {
+		m->arena = calloc(1, m->arena_size ? m->arena_size : 1);
+		if (!m->arena)
+			return qnpu_err(-ENOMEM, "out of memory for %zu bytes of tensors",
+					m->arena_size);
 	}
+	for (i = 0; i < g->ntensors; i++)
+		m->data[i] = g->tensors[i].const_data ?
+			     (uint8_t *)g->tensors[i].const_data :
+			     m->arena + m->offsets[i];
 	return 0;
 }
 
@@ -185,15 +227,22 @@ static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
 	}
 	r = check_dataflow(m->g, ready);
 	free(ready);
-	if (r || (r = check_io(m->g)) || (r = alloc_tensors(m)))
+	if (r || (r = check_io(m->g)))
 		goto err_free;
+	m->runs = calloc((size_t)m->g->nops + 1, sizeof(*m->runs));
+	if (!m->runs) {
+		r = qnpu_err(-ENOMEM, "out of memory");
+		goto err_free;
+	}
+	/* Every operator is validated and prepared as the CPU would run it. */
 	for (i = 0; i < m->g->nops; i++) {
-		struct qnpu_ir_op *op = &m->g->ops[i];
-
-		r = op_backend(m, op)->prepare(m, op);
+		r = qnpu_cpu_backend.prepare(m, &m->g->ops[i]);
 		if (r)
 			goto err_free;
 	}
+	r = alloc_tensors(m);
+	if (r)
+		goto err_free;
 	*out = m;
 	return 0;
 
@@ -410,14 +459,32 @@ QNPU_EXPORT int qnpu_model_set_layer_callback(struct qnpu_model *m,
 	return 0;
 }
 
+QNPU_EXPORT int qnpu_model_op_stats(const struct qnpu_model *m, int i,
+				    struct qnpu_op_stats *stats)
+{
+	if (i < 0 || i >= m->g->nops)
+		return qnpu_err(-EINVAL, "operator %d out of range (model has %d)",
+				i, m->g->nops);
+	*stats = m->runs[i].stats;
+	stats->note = m->runs[i].note;
+	return 0;
+}
+
 QNPU_EXPORT int qnpu_model_run(struct qnpu_model *m)
 {
 	int i, r;
 
 	for (i = 0; i < m->g->nops; i++) {
 		struct qnpu_ir_op *op = &m->g->ops[i];
+		struct qnpu_op_stats *st = &m->runs[i].stats;
+		uint64_t t0 = qnpu_now_ns();
 
-		r = op_backend(m, op)->run_op(m, op);
+		memset(st, 0, sizeof(*st));
+		if (op->target == QNPU_TARGET_NPU)
+			r = m->dev->backend->run_op(m, op);
+		else
+			r = qnpu_cpu_backend.run_op(m, op);
+		st->host_ns = qnpu_now_ns() - t0;
 		if (r)
 			return r;
 		if (m->layer_cb) {

@@ -224,23 +224,23 @@ static int import_options(struct importer *im, struct qnpu_ir_op *op,
 	int want, type, r;
 
 	switch (op->builtin) {
-	case QNPU_OP_CONV_2D: want = OPT_CONV; break;
-	case QNPU_OP_DEPTHWISE_CONV_2D: want = OPT_DWCONV; break;
-	case QNPU_OP_AVERAGE_POOL_2D:
-	case QNPU_OP_MAX_POOL_2D: want = OPT_POOL; break;
-	case QNPU_OP_FULLY_CONNECTED: want = OPT_FC; break;
-	case QNPU_OP_SOFTMAX: want = OPT_SOFTMAX; break;
-	case QNPU_OP_ADD: want = OPT_ADD; break;
+	case QNPU_TFL_CONV_2D: want = OPT_CONV; break;
+	case QNPU_TFL_DEPTHWISE_CONV_2D: want = OPT_DWCONV; break;
+	case QNPU_TFL_AVERAGE_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D: want = OPT_POOL; break;
+	case QNPU_TFL_FULLY_CONNECTED: want = OPT_FC; break;
+	case QNPU_TFL_SOFTMAX: want = OPT_SOFTMAX; break;
+	case QNPU_TFL_ADD: want = OPT_ADD; break;
 	default: return 0;	/* options we do not read */
 	}
 	type = qnpu_fb_u8(fb, ot, OP_OPTIONS_TYPE, 0);
 	r = qnpu_fb_table(fb, ot, OP_OPTIONS, &o);
 	if (r < 0)
 		return fb_error(im, "operator options");
-	if (r == 0 && (op->builtin == QNPU_OP_CONV_2D ||
-		       op->builtin == QNPU_OP_DEPTHWISE_CONV_2D ||
-		       op->builtin == QNPU_OP_AVERAGE_POOL_2D ||
-		       op->builtin == QNPU_OP_MAX_POOL_2D))
+	if (r == 0 && (op->builtin == QNPU_TFL_CONV_2D ||
+		       op->builtin == QNPU_TFL_DEPTHWISE_CONV_2D ||
+		       op->builtin == QNPU_TFL_AVERAGE_POOL_2D ||
+		       op->builtin == QNPU_TFL_MAX_POOL_2D))
 		return qnpu_err(-EINVAL,
 				"malformed model: operator %d (%s) has no options",
 				op->index, qnpu_ir_op_name(op->builtin));
@@ -252,7 +252,7 @@ static int import_options(struct importer *im, struct qnpu_ir_op *op,
 
 	/* Absent tables read as defaults (all-zero fields). */
 	switch (op->builtin) {
-	case QNPU_OP_CONV_2D:
+	case QNPU_TFL_CONV_2D:
 		op->opt.conv.padding = qnpu_fb_u8(fb, &o, 0, 0);
 		op->opt.conv.stride_w = qnpu_fb_i32(fb, &o, 1, 0);
 		op->opt.conv.stride_h = qnpu_fb_i32(fb, &o, 2, 0);
@@ -261,7 +261,7 @@ static int import_options(struct importer *im, struct qnpu_ir_op *op,
 		op->opt.conv.dilation_h = qnpu_fb_i32(fb, &o, 5, 1);
 		op->opt.conv.depth_multiplier = 1;
 		break;
-	case QNPU_OP_DEPTHWISE_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
 		op->opt.conv.padding = qnpu_fb_u8(fb, &o, 0, 0);
 		op->opt.conv.stride_w = qnpu_fb_i32(fb, &o, 1, 0);
 		op->opt.conv.stride_h = qnpu_fb_i32(fb, &o, 2, 0);
@@ -270,8 +270,8 @@ static int import_options(struct importer *im, struct qnpu_ir_op *op,
 		op->opt.conv.dilation_w = qnpu_fb_i32(fb, &o, 5, 1);
 		op->opt.conv.dilation_h = qnpu_fb_i32(fb, &o, 6, 1);
 		break;
-	case QNPU_OP_AVERAGE_POOL_2D:
-	case QNPU_OP_MAX_POOL_2D:
+	case QNPU_TFL_AVERAGE_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D:
 		op->opt.pool.padding = qnpu_fb_u8(fb, &o, 0, 0);
 		op->opt.pool.stride_w = qnpu_fb_i32(fb, &o, 1, 0);
 		op->opt.pool.stride_h = qnpu_fb_i32(fb, &o, 2, 0);
@@ -279,15 +279,15 @@ static int import_options(struct importer *im, struct qnpu_ir_op *op,
 		op->opt.pool.filter_h = qnpu_fb_i32(fb, &o, 4, 0);
 		op->opt.pool.act = qnpu_fb_u8(fb, &o, 5, 0);
 		break;
-	case QNPU_OP_FULLY_CONNECTED:
+	case QNPU_TFL_FULLY_CONNECTED:
 		op->opt.fc.act = qnpu_fb_u8(fb, &o, 0, 0);
 		op->opt.fc.weights_format = qnpu_fb_u8(fb, &o, 1, 0);
 		op->opt.fc.keep_num_dims = qnpu_fb_u8(fb, &o, 2, 0);
 		break;
-	case QNPU_OP_SOFTMAX:
+	case QNPU_TFL_SOFTMAX:
 		op->opt.softmax.beta = qnpu_fb_f32(fb, &o, 0, 0.0f);
 		break;
-	case QNPU_OP_ADD:
+	case QNPU_TFL_ADD:
 		op->opt.add.act = qnpu_fb_u8(fb, &o, 0, 0);
 		break;
 	}
@@ -345,13 +345,13 @@ static uint64_t op_macs(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op)
 	if (!w || !o || w->rank < 2)
 		return 0;
 	switch (op->builtin) {
-	case QNPU_OP_CONV_2D:	/* per output: kh * kw * ic */
+	case QNPU_TFL_CONV_2D:	/* per output: kh * kw * ic */
 		return (uint64_t)o->count * (w->count / (uint64_t)
 			(w->shape[0] ? w->shape[0] : 1));
-	case QNPU_OP_DEPTHWISE_CONV_2D:	/* per output: kh * kw */
+	case QNPU_TFL_DEPTHWISE_CONV_2D:	/* per output: kh * kw */
 		return w->rank == 4 ? (uint64_t)o->count * w->shape[1] *
 			w->shape[2] : 0;
-	case QNPU_OP_FULLY_CONNECTED:	/* per output: accum depth */
+	case QNPU_TFL_FULLY_CONNECTED:	/* per output: accum depth */
 		return (uint64_t)o->count * w->shape[w->rank - 1];
 	}
 	return 0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "qnpu.h"
 
@@ -20,25 +21,56 @@ static const char usage_main[] =
 	"commands:\n"
 	"  run      run a model on input files, write its outputs\n"
 	"  inspect  list a model's operators, tensors and MACs\n"
+	"  profile  run once and report cycles, utilization and DMA per layer\n"
+	"  bench    per model: MACs, cycles, utilization, wall and compile time\n"
 	"  help     this text; `qnpu COMMAND --help` for a command\n";
 
 static const char usage_run[] =
-	"usage: qnpu run [--backend=cpu|auto] --input=FILE [--input=FILE ...]\n"
+	"usage: qnpu run [--backend=cpu|sim|auto] [--target=DTB]\n"
+	"                --input=FILE [--input=FILE ...]\n"
 	"                --output=FILE [--dump-layers=DIR] MODEL.tflite\n"
 	"\n"
 	"One --input per model input, in the model's input order: raw tensor\n"
 	"bytes. A file holding N inputs back to back runs N inferences and\n"
 	"writes N outputs back to back (all outputs of one inference, in the\n"
 	"model's output order, then the next).\n"
-	"  --backend=NAME     device to run on (default: auto)\n"
+	"  --backend=NAME     device to run on: cpu, sim (the simulated NPU),\n"
+	"                     auto (default: the best present)\n"
+	"  --target=DTB       NPU configuration for sim, from a device tree\n"
 	"  --dump-layers=DIR  write each operator's output for the first\n"
 	"                     inference to DIR, with DIR/index.tsv\n";
 
+static const char usage_profile[] =
+	"usage: qnpu profile [--backend=sim] [--target=DTB] [--format=table|json]\n"
+	"                    [--input=FILE ...] MODEL.tflite\n"
+	"\n"
+	"Run one inference (on the given inputs, else zeros) and report per\n"
+	"operator: index, op, where it ran (npu/cpu), MACs, cycles, MAC\n"
+	"utilization (MACs / (rows x cols x cycles)), DMA bytes in and out;\n"
+	"then totals: MACs, NPU MACs, cycles, utilization of the NPU part and\n"
+	"host wall time.\n";
+
+static const char usage_bench[] =
+	"usage: qnpu bench [--backend=NAME] [--target=DTB] [--runs=N] MODEL...\n"
+	"\n"
+	"For each model, print: MACs, MACs on the NPU, NPU cycles per inference,\n"
+	"NPU utilization (NPU MACs / (rows x cols x NPU cycles)), simulated time\n"
+	"at a nominal 1 GHz, host wall time per inference (median of N runs,\n"
+	"default 5, on zero inputs) and compile time (load + compile).\n";
+
 static const char usage_inspect[] =
-	"usage: qnpu inspect [--backend=NAME] MODEL.tflite\n"
+	"usage: qnpu inspect [--backend=NAME] [--target=DTB] MODEL.tflite\n"
 	"\n"
 	"Print the model's operators (shapes, quantization, MACs, where they\n"
 	"run), its tensors and the total MACs.\n";
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int fail(const char *fmt, const char *arg, const char *why)
 {
@@ -145,11 +177,23 @@ static int write_all(const char *path, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-static int open_model(const char *backend, const char *path,
-		      struct qnpu_device **dev, struct qnpu_model **model)
+/* "--backend=sim --target=x.dtb" is device "sim:x.dtb". */
+static int open_model(const char *backend, const char *target,
+		      const char *path, struct qnpu_device **dev,
+		      struct qnpu_model **model)
 {
+	char name[4096];
 	int r;
 
+	if (target) {
+		if (backend && strcmp(backend, "sim") && strcmp(backend, "auto")) {
+			fprintf(stderr, "%s: --target applies to the sim backend, not %s\n",
+				prog, backend);
+			return 1;
+		}
+		snprintf(name, sizeof(name), "sim:%s", target);
+		backend = name;
+	}
 	r = qnpu_device_open(backend, dev);
 	if (r)
 		return fail("%s", qnpu_last_error(), NULL);
@@ -166,6 +210,7 @@ static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "backend", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 't' },
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "dump-layers", required_argument, NULL, 'd' },
@@ -173,6 +218,7 @@ static int cmd_run(int argc, char **argv)
 		{ 0 }
 	};
 	const char *backend = NULL, *output = NULL, *dump_dir = NULL;
+	const char *target = NULL;
 	const char *inputs[MAX_INPUTS];
 	unsigned char *in_buf[MAX_INPUTS] = { 0 }, *out_buf = NULL;
 	size_t in_len[MAX_INPUTS], out_per = 0, n_inf = 0, k;
@@ -184,6 +230,7 @@ static int cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': backend = optarg; break;
+		case 't': target = optarg; break;
 		case 'o': output = optarg; break;
 		case 'd': dump_dir = optarg; break;
 		case 'i':
@@ -203,7 +250,7 @@ static int cmd_run(int argc, char **argv)
 		fputs(usage_run, stderr);
 		return fail("run: %s", "need MODEL, --output and at least one --input", NULL) + 1;
 	}
-	if (open_model(backend, argv[optind], &dev, &model))
+	if (open_model(backend, target, argv[optind], &dev, &model))
 		return 1;
 	if (nin != qnpu_model_num_inputs(model)) {
 		fprintf(stderr, "%s: model has %d inputs, %d --input given\n",
@@ -331,18 +378,20 @@ static int cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "backend", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct qnpu_device *dev;
 	struct qnpu_model *model;
-	const char *backend = NULL;
+	const char *backend = NULL, *target = NULL;
 	uint64_t total = 0;
 	int c, i, j, n;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': backend = optarg; break;
+		case 't': target = optarg; break;
 		case 'h':
 			fputs(usage_inspect, stdout);
 			return 0;
@@ -355,7 +404,7 @@ static int cmd_inspect(int argc, char **argv)
 		fputs(usage_inspect, stderr);
 		return 2;
 	}
-	if (open_model(backend, argv[optind], &dev, &model))
+	if (open_model(backend, target, argv[optind], &dev, &model))
 		return 1;
 	printf("model %s on %s\n\noperators:\n", argv[optind],
 	       qnpu_device_name(dev));
@@ -408,6 +457,270 @@ static int cmd_inspect(int argc, char **argv)
 	return 0;
 }
 
+static double util(uint64_t macs, const struct qnpu_device_info *d,
+		   uint64_t cycles)
+{
+	if (!cycles || !d->rows)
+		return 0;
+	return (double)macs / ((double)d->rows * d->cols * (double)cycles);
+}
+
+static int cmd_profile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *backend = NULL, *target = NULL, *format = "table";
+	const char *inputs[MAX_INPUTS];
+	struct qnpu_device_info di;
+	struct qnpu_device *dev;
+	struct qnpu_model *model;
+	uint64_t macs = 0, npu_macs = 0, cycles = 0, host = 0, t0;
+	int c, i, n, nin = 0, ret = 1, json;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': backend = optarg; break;
+		case 't': target = optarg; break;
+		case 'f': format = optarg; break;
+		case 'i':
+			if (nin == MAX_INPUTS)
+				return fail("at most %s inputs", "16", NULL);
+			inputs[nin++] = optarg;
+			break;
+		case 'h':
+			fputs(usage_profile, stdout);
+			return 0;
+		default:
+			fputs(usage_profile, stderr);
+			return 2;
+		}
+	}
+	json = !strcmp(format, "json");
+	if (optind != argc - 1 || (!json && strcmp(format, "table"))) {
+		fputs(usage_profile, stderr);
+		return 2;
+	}
+	if (open_model(backend, target, argv[optind], &dev, &model))
+		return 1;
+	qnpu_device_query(dev, &di);
+	if (nin && nin != qnpu_model_num_inputs(model)) {
+		fprintf(stderr, "%s: model has %d inputs, %d --input given\n",
+			prog, qnpu_model_num_inputs(model), nin);
+		goto out;
+	}
+	for (i = 0; i < qnpu_model_num_inputs(model); i++) {
+		struct qnpu_tensor_info ti;
+		unsigned char *buf = NULL;
+		size_t len = 0;
+		int r;
+
+		qnpu_model_input_info(model, i, &ti);
+		if (nin) {
+			r = read_file(inputs[i], &buf, &len);
+			if (r) {
+				fail("cannot read input %s", inputs[i],
+				     strerror(-r));
+				goto out;
+			}
+		}
+		if (len < ti.bytes) {	/* zeros, or the first inference */
+			free(buf);
+			buf = calloc(1, ti.bytes);
+			if (nin && len) {
+				fprintf(stderr, "%s: input %s is shorter than input %d (%zu bytes)\n",
+					prog, inputs[i], i, ti.bytes);
+				free(buf);
+				goto out;
+			}
+		}
+		r = qnpu_model_set_input(model, i, buf, ti.bytes);
+		free(buf);
+		if (r) {
+			fail("%s", qnpu_last_error(), NULL);
+			goto out;
+		}
+	}
+	t0 = now_ns();
+	if (qnpu_model_run(model)) {
+		fail("run failed: %s", qnpu_last_error(), NULL);
+		goto out;
+	}
+	host = now_ns() - t0;
+	n = qnpu_model_num_ops(model);
+	if (json)
+		printf("{\n  \"model\": \"%s\",\n  \"device\": \"%s\",\n  \"rows\": %u,\n  \"cols\": %u,\n  \"layers\": [\n",
+		       argv[optind], di.name, di.rows, di.cols);
+	else
+		printf("%4s  %-18s %-4s %10s %10s %6s %9s %9s  %s\n", "idx", "op",
+		       "on", "MACs", "cycles", "util", "dma_in", "dma_out",
+		       "note");
+	for (i = 0; i < n; i++) {
+		struct qnpu_op_info op;
+		struct qnpu_op_stats st;
+		int npu;
+
+		qnpu_model_op_info(model, i, &op);
+		qnpu_model_op_stats(model, i, &st);
+		npu = op.target == QNPU_TARGET_NPU;
+		macs += op.macs;
+		if (npu) {
+			npu_macs += op.macs;
+			cycles += st.cycles;
+		}
+		if (json)
+			printf("    {\"index\": %d, \"op\": \"%s\", \"where\": \"%s\", \"macs\": %llu, \"cycles\": %llu, \"utilization\": %.4f, \"dma_in\": %llu, \"dma_out\": %llu, \"host_us\": %.1f}%s\n",
+			       i, op.name, npu ? "npu" : "cpu",
+			       (unsigned long long)op.macs,
+			       (unsigned long long)st.cycles,
+			       util(op.macs, &di, st.cycles),
+			       (unsigned long long)st.dma_in,
+			       (unsigned long long)st.dma_out,
+			       (double)st.host_ns / 1e3, i + 1 < n ? "," : "");
+		else
+			printf("%4d  %-18s %-4s %10llu %10llu %5.1f%% %9llu %9llu  %s\n",
+			       i, op.name, npu ? "npu" : "cpu",
+			       (unsigned long long)op.macs,
+			       (unsigned long long)st.cycles,
+			       100 * util(op.macs, &di, st.cycles),
+			       (unsigned long long)st.dma_in,
+			       (unsigned long long)st.dma_out,
+			       st.note ? st.note : "");
+	}
+	if (json)
+		printf("  ],\n  \"total\": {\"macs\": %llu, \"npu_macs\": %llu, \"cycles\": %llu, \"utilization\": %.4f, \"host_wall_us\": %.1f}\n}\n",
+		       (unsigned long long)macs, (unsigned long long)npu_macs,
+		       (unsigned long long)cycles,
+		       util(npu_macs, &di, cycles), (double)host / 1e3);
+	else
+		printf("\ntotal: %llu MACs, %llu on the NPU (%.1f%%), %llu NPU cycles, NPU utilization %.1f%% (%ux%u), host wall %.2f ms\n",
+		       (unsigned long long)macs, (unsigned long long)npu_macs,
+		       macs ? 100.0 * (double)npu_macs / (double)macs : 0.0,
+		       (unsigned long long)cycles,
+		       100 * util(npu_macs, &di, cycles), di.rows, di.cols,
+		       (double)host / 1e6);
+	ret = 0;
+out:
+	qnpu_model_free(model);
+	qnpu_device_close(dev);
+	return ret;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int bench_one(const char *backend, const char *target,
+		     const char *path, int runs)
+{
+	struct qnpu_device_info di;
+	struct qnpu_device *dev;
+	struct qnpu_model *model;
+	uint64_t t0, compile, wall[64], macs = 0, npu_macs = 0, cycles = 0;
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int i, k, n;
+
+	t0 = now_ns();
+	if (open_model(backend, target, path, &dev, &model))
+		return 1;
+	compile = now_ns() - t0;
+	qnpu_device_query(dev, &di);
+	for (i = 0; i < qnpu_model_num_inputs(model); i++) {
+		struct qnpu_tensor_info ti;
+		void *zero;
+
+		qnpu_model_input_info(model, i, &ti);
+		zero = calloc(1, ti.bytes);
+		qnpu_model_set_input(model, i, zero, ti.bytes);
+		free(zero);
+	}
+	for (k = 0; k < runs; k++) {
+		t0 = now_ns();
+		if (qnpu_model_run(model)) {
+			fail("%s", qnpu_last_error(), NULL);
+			qnpu_model_free(model);
+			qnpu_device_close(dev);
+			return 1;
+		}
+		wall[k] = now_ns() - t0;
+	}
+	qsort(wall, (size_t)runs, sizeof(wall[0]), cmp_u64);
+	n = qnpu_model_num_ops(model);
+	for (i = 0; i < n; i++) {
+		struct qnpu_op_info op;
+		struct qnpu_op_stats st;
+
+		qnpu_model_op_info(model, i, &op);
+		qnpu_model_op_stats(model, i, &st);
+		macs += op.macs;
+		if (op.target == QNPU_TARGET_NPU) {
+			npu_macs += op.macs;
+			cycles += st.cycles;
+		}
+	}
+	printf("%-30s %10llu %10llu %10llu %6.1f%% %10.1f %10.2f %9.2f\n",
+	       name, (unsigned long long)macs, (unsigned long long)npu_macs,
+	       (unsigned long long)cycles, 100 * util(npu_macs, &di, cycles),
+	       (double)cycles / 1e3, (double)wall[runs / 2] / 1e6,
+	       (double)compile / 1e6);
+	qnpu_model_free(model);
+	qnpu_device_close(dev);
+	return 0;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 't' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *backend = NULL, *target = NULL;
+	struct qnpu_device_info di;
+	struct qnpu_device *dev;
+	int c, runs = 5, ret = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': backend = optarg; break;
+		case 't': target = optarg; break;
+		case 'r': runs = atoi(optarg); break;
+		case 'h':
+			fputs(usage_bench, stdout);
+			return 0;
+		default:
+			fputs(usage_bench, stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc || runs < 1 || runs > 64) {
+		fputs(usage_bench, stderr);
+		return 2;
+	}
+	if (qnpu_device_open(backend, &dev) == 0) {
+		qnpu_device_query(dev, &di);
+		printf("device %s, %ux%u MAC array; %d runs per model, median\n\n",
+		       di.name, di.rows, di.cols, runs);
+		qnpu_device_close(dev);
+	}
+	printf("%-30s %10s %10s %10s %7s %10s %10s %9s\n", "model", "MACs",
+	       "NPU MACs", "cycles", "util", "sim us@1G", "wall ms",
+	       "compile ms");
+	for (; optind < argc; optind++)
+		ret |= bench_one(backend, target, argv[optind], runs);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -425,6 +738,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "inspect"))
 		return cmd_inspect(argc - 1, argv + 1);
+	if (!strcmp(cmd, "profile"))
+		return cmd_profile(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command \"%s\"\n%s", prog, cmd,
 		usage_main);
 	return 2;

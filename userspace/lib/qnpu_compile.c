@@ -1,0 +1,855 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Lowering of CONV_2D, FULLY_CONNECTED, DEPTHWISE_CONV_2D, MAX/AVERAGE_POOL
+ * and ADD to the NPU's LOAD / COMPUTE / STORE commands (docs/hw-spec.md).
+ *
+ * A layer is cut into units. A unit loads what it needs into one half of
+ * the double-buffered SRAMs, computes tiles of R output pixels x C output
+ * channels into one half of OBUF, and stores them. Dependency tokens let
+ * unit u+1 load while unit u computes and unit u-1 stores:
+ *   load(u)    waits for compute to free half u%2 (unit u-2 done with it)
+ *   compute(u) waits for load(u), and for store(u-2) to free its OBUF half
+ *   store(u)   waits for compute(u)
+ * Operands that fit whole are "resident": loaded once by unit 0 into the
+ * whole SRAM and never overwritten.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qnpu_cpu_backend.h"
+#include "qnpu_npu.h"
+#include "qnpu_regs.h"
+
+enum { JOB_CONV, JOB_DW, JOB_MAXPOOL, JOB_AVGPOOL, JOB_ADD };
+
+#define PSET_WORDS QNPU_PARAM_SET_WORDS
+
+/* A layer's geometry, normalized: FC is a 1 x batches image of depth IC. */
+struct layer {
+	int kind;
+	int32_t ih, iw, ic, oh, ow, oc;
+	int32_t kh, kw, sh, sw, dh, dw, pad_t, pad_l, dm;
+	int32_t in_off, out_zp, act_min, act_max;
+	const int8_t *w;
+	const int32_t *bias, *mult, *shift;
+	bool per_channel;
+	const struct qnpu_cpu_add *add;
+	size_t count;				/* ADD elements */
+	int tin, tin2, tout;
+};
+
+static int why(struct qnpu_npu_job *job, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int why(struct qnpu_npu_job *job, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(job->why, sizeof(job->why), fmt, ap);
+	va_end(ap);
+	job->err = -ENOTSUP;
+	return -ENOTSUP;
+}
+
+static uint32_t div_up(uint64_t a, uint64_t b)
+{
+	return (uint32_t)((a + b - 1) / b);
+}
+
+/* Fill @l from the IR and the CPU backend's prepared parameters. */
+static int describe(struct qnpu_model *m, const struct qnpu_ir_op *op,
+		    struct layer *l, struct qnpu_npu_job *job)
+{
+	struct qnpu_ir_graph *g = m->g;
+	const struct qnpu_cpu_op *c = op->priv;
+	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
+
+	memset(l, 0, sizeof(*l));
+	if (!c)
+		return why(job, "operator was not prepared");
+	l->tin = op->in[0];
+	l->tout = op->out[0];
+	l->kh = l->kw = l->sh = l->sw = l->dh = l->dw = l->dm = 1;
+	switch (op->builtin) {
+	case QNPU_TFL_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
+		l->kind = op->builtin == QNPU_TFL_CONV_2D ? JOB_CONV : JOB_DW;
+		if (c->is.n != 1)
+			return why(job, "batch %d > 1", c->is.n);
+		if (!w->const_data)
+			return why(job, "weights are not constant");
+		if (w->zero_point[0] != 0)
+			return why(job, "weights have zero point %d",
+				   w->zero_point[0]);
+		l->ih = c->is.h; l->iw = c->is.w; l->ic = c->is.c;
+		l->oh = c->os.h; l->ow = c->os.w; l->oc = c->os.c;
+		l->kh = c->fs.h; l->kw = c->fs.w;
+		l->sh = c->p.conv.stride_h; l->sw = c->p.conv.stride_w;
+		l->dh = c->p.conv.dilation_h; l->dw = c->p.conv.dilation_w;
+		l->pad_t = c->p.conv.pad_h; l->pad_l = c->p.conv.pad_w;
+		l->dm = l->kind == JOB_DW ? c->p.conv.depth_multiplier : 1;
+		l->in_off = c->p.conv.input_offset;
+		l->out_zp = c->p.conv.output_offset;
+		l->act_min = c->p.conv.act_min;
+		l->act_max = c->p.conv.act_max;
+		l->w = (const int8_t *)w->const_data;
+		l->mult = c->mult;
+		l->shift = c->shift;
+		l->per_channel = true;
+		break;
+	case QNPU_TFL_FULLY_CONNECTED:
+		l->kind = JOB_CONV;
+		if (!w->const_data)
+			return why(job, "weights are not constant");
+		if (c->p.fc.filter_offset != 0)
+			return why(job, "weights have zero point %d",
+				   -c->p.fc.filter_offset);
+		l->ih = 1; l->iw = c->batches; l->ic = c->accum;
+		l->oh = 1; l->ow = c->batches; l->oc = c->out_depth;
+		l->in_off = c->p.fc.input_offset;
+		l->out_zp = c->p.fc.output_offset;
+		l->act_min = c->p.fc.act_min;
+		l->act_max = c->p.fc.act_max;
+		l->w = (const int8_t *)w->const_data;
+		l->mult = c->mult;
+		l->shift = c->shift;
+		l->per_channel = c->p.fc.per_channel;
+		break;
+	case QNPU_TFL_AVERAGE_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D:
+		l->kind = op->builtin == QNPU_TFL_MAX_POOL_2D ? JOB_MAXPOOL :
+			  JOB_AVGPOOL;
+		if (c->is.n != 1)
+			return why(job, "batch %d > 1", c->is.n);
+		l->ih = c->is.h; l->iw = c->is.w; l->ic = c->is.c;
+		l->oh = c->os.h; l->ow = c->os.w; l->oc = c->os.c;
+		l->kh = c->p.pool.filter_h; l->kw = c->p.pool.filter_w;
+		l->sh = c->p.pool.stride_h; l->sw = c->p.pool.stride_w;
+		l->pad_t = c->p.pool.pad_h; l->pad_l = c->p.pool.pad_w;
+		l->act_min = c->p.pool.act_min;
+		l->act_max = c->p.pool.act_max;
+		break;
+	case QNPU_TFL_ADD:
+		l->kind = JOB_ADD;
+		if (c->broadcast)
+			return why(job, "broadcasting add");
+		l->tin2 = op->in[1];
+		l->add = &c->p.add;
+		l->count = g->tensors[l->tout].count;
+		if (l->add->left_shift > 31 || l->add->in1_shift < -128 ||
+		    l->add->in1_shift > 127 || l->add->in2_shift < -128 ||
+		    l->add->in2_shift > 127 || l->add->in1_offset < -32768 ||
+		    l->add->in1_offset > 32767 ||
+		    l->add->in2_offset < -32768 || l->add->in2_offset > 32767)
+			return why(job, "add parameters out of the command's range");
+		break;
+	default:
+		return why(job, "no NPU lowering for %s",
+			   qnpu_ir_op_name(op->builtin));
+	}
+	if (l->kind != JOB_ADD &&
+	    (l->kh > 255 || l->kw > 255 || l->sh > 255 || l->sw > 255 ||
+	     l->dh > 255 || l->dw > 255 || l->pad_t > 127 || l->pad_l > 127 ||
+	     l->dm > 255 || l->ic > 65535 || l->ih > 65535 || l->iw > 65535 ||
+	     l->ow > 65535))
+		return why(job, "kernel, stride, padding or size beyond the command fields");
+	if (l->in_off < -32768 || l->in_off > 32767)
+		return why(job, "input offset %d beyond 16 bits", l->in_off);
+	return 0;
+}
+
+bool qnpu_npu_supported(const struct qnpu_npu_target *t, struct qnpu_model *m,
+			const struct qnpu_ir_op *op)
+{
+	(void)t;
+	(void)m;
+	switch (op->builtin) {
+	case QNPU_TFL_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
+	case QNPU_TFL_FULLY_CONNECTED:
+	case QNPU_TFL_AVERAGE_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D:
+	case QNPU_TFL_ADD:
+		return true;
+	}
+	return false;
+}
+
+/* Rows of input an output band of @bo rows needs. */
+static int32_t band_in_rows(const struct layer *l, int32_t bo)
+{
+	int32_t n = (bo - 1) * l->sh + (l->kh - 1) * l->dh + 1;
+
+	return n < l->ih ? n : l->ih;
+}
+
+/* Bytes of ABUF one input row takes, in the layout of the unit. */
+static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
+			     const struct layer *l, uint32_t pix_words)
+{
+	if (l->kind == JOB_CONV)
+		return div_up((uint64_t)l->iw * l->ic, t->cols) * t->cols;
+	return (uint32_t)l->iw * pix_words * t->cols;
+}
+
+static int plan(const struct qnpu_npu_target *t, const struct layer *l,
+		struct qnpu_npu_job *job)
+{
+	const uint32_t C = t->cols;
+	const uint32_t wb = t->wbuf_bytes / C, pb = t->pbuf_bytes / C;
+	const uint32_t ob = t->obuf_bytes / C;
+	const uint32_t G = div_up((uint64_t)l->oc, C);
+	bool vec = l->kind != JOB_CONV;
+	bool weights = l->kind == JOB_CONV || l->kind == JOB_DW;
+	uint64_t K = l->kind == JOB_CONV ? (uint64_t)l->kh * l->kw * l->ic :
+		     (uint64_t)l->kh * l->kw;
+	uint32_t pix_words, bo, nbands, nsets, nranges;
+
+	job->kind = l->kind;
+	job->w_group_bytes = weights ? K * C : 0;
+	/* Weights and parameter sets: resident if all fit, else per set. */
+	if (!weights || (G * K <= wb && (uint64_t)G * PSET_WORDS <= pb)) {
+		job->w_stream = false;
+		job->gset = G;
+	} else {
+		job->w_stream = true;
+		job->gset = (uint32_t)((wb / 2) / K);
+		if (job->gset > (pb / 2) / PSET_WORDS)
+			job->gset = (pb / 2) / PSET_WORDS;
+		if (!job->gset)
+			return why(job, "one channel group needs %llu weight words, half the weight SRAM holds %u",
+				   (unsigned long long)K, wb / 2);
+	}
+	/* Depth multiplier > 1 slices input channels per group. */
+	if (vec && l->dm > 1)
+		job->gset = 1;
+	if (job->gset > G)
+		job->gset = G;
+
+	/* Input: resident if the whole tensor fits, else bands. */
+	pix_words = vec ? (l->dm > 1 ? 1 : G) : 0;
+	if (vec && l->dm == 1 && (uint64_t)l->ih * in_row_bytes(t, l, G) >
+				 t->abuf_bytes)
+		pix_words = job->gset;	/* stream channel slices */
+	job->in_stream = (vec && l->dm > 1) ||
+			 (uint64_t)l->ih * in_row_bytes(t, l, pix_words) >
+			 t->abuf_bytes || pix_words != (vec ? G : 0);
+	if (in_row_bytes(t, l, pix_words) > 65535 ||
+	    (vec && pix_words * C > 65535))
+		return why(job, "an input row of %d x %d does not fit the command's strides",
+			   l->iw, l->ic);
+	bo = (uint32_t)l->oh;
+	if (job->in_stream) {
+		uint32_t budget = t->abuf_bytes / 2;
+
+		while (bo > 0 && (uint64_t)band_in_rows(l, (int32_t)bo) *
+			in_row_bytes(t, l, pix_words) > budget)
+			bo--;
+		if (!bo)
+			return why(job, "one output row needs more than half the activation SRAM");
+	}
+	while ((uint64_t)bo * l->ow > 65535)
+		bo--;
+	job->band_rows = bo;
+	/* Output: a unit's pixels x groups fit half of OBUF. */
+	job->unit_pix = (ob / 2) / job->gset;
+	if (job->unit_pix > bo * (uint32_t)l->ow)
+		job->unit_pix = bo * (uint32_t)l->ow;
+	if (!job->unit_pix)
+		return why(job, "output tile does not fit the output SRAM");
+	nbands = div_up((uint64_t)l->oh, bo);
+	nsets = div_up(G, job->gset);
+	nranges = div_up((uint64_t)bo * l->ow, job->unit_pix);
+	job->nunits = (int)(nbands * nsets * nranges);
+	return 0;
+}
+
+static int plan_add(const struct qnpu_npu_target *t, const struct layer *l,
+		    struct qnpu_npu_job *job)
+{
+	uint32_t C = t->cols, words = div_up(l->count, C);
+	uint32_t per_unit = (t->abuf_bytes / 2) / (2 * C);
+
+	job->kind = JOB_ADD;
+	if (per_unit > (t->obuf_bytes / C) / 2)
+		per_unit = (t->obuf_bytes / C) / 2;
+	if (per_unit > 65535 / C)
+		per_unit = 65535 / C;	/* one LOAD row per operand */
+	job->unit_pix = per_unit;
+	job->gset = 1;
+	job->in_stream = true;
+	job->nunits = (int)div_up(words, per_unit);
+	return 0;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/* Weights as WBUF words (one byte per column) and parameter sets. */
+static int pack(const struct qnpu_npu_target *t, const struct layer *l,
+		struct qnpu_npu_job *job)
+{
+	const uint32_t C = t->cols;
+	uint32_t G = div_up((uint64_t)l->oc, C), g, c;
+	size_t K = job->w_group_bytes / C, s;
+	size_t pset_bytes = (size_t)PSET_WORDS * C;
+
+	if (l->kind == JOB_ADD) {
+		/* One parameter set: bias 0, the output multiplier and shift. */
+		job->p_off = 0;
+		job->consts_len = pset_bytes;
+		job->consts = calloc(1, job->consts_len);
+		if (!job->consts)
+			return -ENOMEM;
+		for (c = 0; c < C; c++) {
+			put32(job->consts + (1 * C + c) * 4,
+			      (uint32_t)l->add->out_mult);
+			put32(job->consts + (2 * C + c) * 4,
+			      (uint32_t)l->add->out_shift);
+		}
+		return 0;
+	}
+	if (l->kind != JOB_CONV && l->kind != JOB_DW)
+		return 0;
+	job->p_off = G * job->w_group_bytes;
+	job->consts_len = job->p_off + G * pset_bytes;
+	job->consts = calloc(1, job->consts_len);
+	if (!job->consts)
+		return -ENOMEM;
+	for (g = 0; g < G; g++) {
+		uint8_t *wg = job->consts + g * job->w_group_bytes;
+		uint8_t *pg = job->consts + job->p_off + g * pset_bytes;
+
+		for (c = 0; c < C && g * C + c < (uint32_t)l->oc; c++) {
+			uint32_t oc = g * C + c;
+			uint32_t ch = l->per_channel ? oc : 0;
+
+			for (s = 0; s < K; s++) {
+				int8_t v;
+
+				if (l->kind == JOB_CONV)	/* [oc][ky][kx][i] */
+					v = l->w[(size_t)oc * K + s];
+				else			/* [1][ky][kx][oc] */
+					v = l->w[s * (size_t)l->oc + oc];
+				wg[s * C + c] = (uint8_t)v;
+			}
+			put32(pg + (0 * C + c) * 4,
+			      l->bias ? (uint32_t)l->bias[oc] : 0);
+			put32(pg + (1 * C + c) * 4, (uint32_t)l->mult[ch]);
+			put32(pg + (2 * C + c) * 4, (uint32_t)l->shift[ch]);
+		}
+	}
+	return 0;
+}
+
+int qnpu_npu_pack(const struct qnpu_npu_target *t, struct qnpu_model *m,
+		  const struct qnpu_ir_op *op, struct qnpu_npu_job *job)
+{
+	struct layer l;
+	int r;
+
+	memset(job, 0, sizeof(*job));
+	r = describe(m, op, &l, job);
+	if (r)
+		return r;
+	if (op->nin > 2 && op->in[2] >= 0 &&
+	    (l.kind == JOB_CONV || l.kind == JOB_DW))
+		l.bias = (const int32_t *)m->g->tensors[op->in[2]].const_data;
+	if (op->nin > 2 && op->in[2] >= 0 && !l.bias &&
+	    (l.kind == JOB_CONV || l.kind == JOB_DW))
+		return why(job, "bias is not constant");
+	r = l.kind == JOB_ADD ? plan_add(t, &l, job) : plan(t, &l, job);
+	if (r)
+		return r;
+	r = pack(t, &l, job);
+	if (r)
+		return why(job, "out of memory packing weights");
+	return 0;
+}
+
+void qnpu_npu_job_free(struct qnpu_npu_job *job)
+{
+	free(job->consts);
+	free(job->cmds);
+	memset(job, 0, sizeof(*job));
+}
+
+/* ---- command emission ---- */
+
+static struct qnpu_cmd *cmd_new(struct qnpu_npu_job *job, uint32_t opcode)
+{
+	struct qnpu_cmd *c;
+
+	if (job->ncmds == job->cap) {
+		size_t cap = job->cap ? job->cap * 2 : 64;
+		struct qnpu_cmd *n = realloc(job->cmds, cap * sizeof(*n));
+
+		if (!n) {
+			job->err = -ENOMEM;
+			return NULL;
+		}
+		job->cmds = n;
+		job->cap = cap;
+	}
+	c = &job->cmds[job->ncmds++];
+	memset(c, 0, sizeof(*c));
+	c->w[0] = opcode;
+	return c;
+}
+
+/* Set a field; a value that does not fit makes the whole emit fail. */
+static void field(struct qnpu_npu_job *job, struct qnpu_cmd *c, int word,
+		  int shift, uint32_t mask, int is_signed, int64_t v)
+{
+	uint32_t width = (uint32_t)__builtin_popcount(mask);
+	int64_t lo = is_signed ? -(1ll << (width - 1)) : 0;
+	int64_t hi = is_signed ? (1ll << (width - 1)) - 1 :
+		     (int64_t)((1ull << width) - 1);
+
+	if (!c)
+		return;
+	if (v < lo || v > hi) {
+		if (!job->err)
+			snprintf(job->why, sizeof(job->why),
+				 "field at word %d bit %d: %lld out of range",
+				 word, shift, (long long)v);
+		job->err = -ERANGE;
+		return;
+	}
+	c->w[word] = (c->w[word] & ~mask) |
+		     (((uint32_t)v << shift) & mask);
+}
+
+#define F(job, c, name, v) \
+	field(job, c, QNPU_CMD_##name##_WORD, QNPU_CMD_##name##_SHIFT, \
+	      QNPU_CMD_##name##_MASK, QNPU_CMD_##name##_SIGNED, (int64_t)(v))
+
+struct unit_tok {
+	bool pop_prev, pop_next, push_prev, push_next;
+};
+
+/*
+ * DMA of @rows x @row_bytes between device memory and SRAM. Rows longer
+ * than the field allows are not produced by the planner.
+ */
+static struct qnpu_cmd *dma(struct qnpu_npu_job *job, uint32_t op, int buf,
+			    uint64_t va, uint32_t dstride, uint32_t row_bytes,
+			    uint32_t rows, uint32_t sram, uint32_t sstride)
+{
+	struct qnpu_cmd *c = cmd_new(job, op);
+
+	F(job, c, BUF, op == QNPU_OP_LOAD ? buf : 0);
+	F(job, c, DRAM_LO, va & 0xffffffffu);
+	F(job, c, DRAM_HI, va >> 32);
+	F(job, c, DRAM_STRIDE, dstride);
+	F(job, c, ROW_BYTES, row_bytes);
+	F(job, c, ROWS, rows);
+	F(job, c, SRAM_ADDR, sram);
+	F(job, c, SRAM_STRIDE, sstride);
+	return c;
+}
+
+/* A contiguous block of @bytes, in rows as long as the field allows. */
+static void dma_block(const struct qnpu_npu_target *t, struct qnpu_npu_job *job,
+		      uint32_t op, int buf, uint64_t va, uint64_t bytes,
+		      uint32_t sram)
+{
+	uint32_t rb = (65535 / t->cols) * t->cols;
+	uint64_t rows = bytes / rb, rest = bytes % rb;
+
+	while (rows) {
+		uint32_t n = rows > 65535 ? 65535 : (uint32_t)rows;
+
+		dma(job, op, buf, va, rb, rb, n, sram, rb / t->cols);
+		va += (uint64_t)n * rb;
+		sram += n * (rb / t->cols);
+		rows -= n;
+	}
+	if (rest)
+		dma(job, op, buf, va, (uint32_t)rest, (uint32_t)rest, 1, sram,
+		    1);
+}
+
+/* Rows of a strided region, split when the row count exceeds the field. */
+static void dma_rows(struct qnpu_npu_job *job, uint32_t op, int buf,
+		     uint64_t va, uint32_t dstride, uint32_t row_bytes,
+		     uint64_t rows, uint32_t sram, uint32_t sstride)
+{
+	while (rows) {
+		uint32_t n = rows > 65535 ? 65535 : (uint32_t)rows;
+
+		dma(job, op, buf, va, dstride, row_bytes, n, sram, sstride);
+		va += (uint64_t)n * dstride;
+		sram += n * sstride;
+		rows -= n;
+	}
+}
+
+/* Flags of the first and last command of an engine within a unit. */
+static void tokens(struct qnpu_npu_job *job, size_t first, size_t last,
+		   const struct unit_tok *tk)
+{
+	if (first >= job->ncmds || job->err)
+		return;
+	if (tk->pop_prev)
+		job->cmds[first].w[0] |= QNPU_CMD_POP_PREV_MASK;
+	if (tk->pop_next)
+		job->cmds[first].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+	if (tk->push_prev)
+		job->cmds[last].w[0] |= QNPU_CMD_PUSH_PREV_MASK;
+	if (tk->push_next)
+		job->cmds[last].w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
+}
+
+struct emit {
+	const struct qnpu_npu_target *t;
+	const struct layer *l;
+	struct qnpu_npu_job *job;
+	uint64_t in_va, in2_va, out_va;
+	uint32_t C, R, G;
+	bool stream;		/* every unit loads */
+};
+
+/* Load the input rows [y_lo, y_lo + n) (and channel slice) of a unit. */
+static void load_input(struct emit *e, int32_t y_lo, int32_t n, uint32_t c0,
+		       uint32_t nch, uint32_t pix_words, uint32_t abase)
+{
+	const struct layer *l = e->l;
+	uint64_t va = e->in_va + ((uint64_t)y_lo * l->iw * l->ic);
+
+	if (l->kind == JOB_CONV) {
+		uint32_t rb = (uint32_t)l->iw * l->ic;
+
+		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va, rb, rb,
+			 (uint64_t)n, abase / e->C, div_up(rb, e->C));
+	} else if (c0 == 0 && nch == (uint32_t)l->ic &&
+		   l->ic % e->C == 0 && pix_words * e->C == (uint32_t)l->ic) {
+		/* Whole pixels, word aligned: image rows as they are. */
+		uint32_t rb = (uint32_t)l->iw * l->ic;
+
+		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va, rb, rb,
+			 (uint64_t)n, abase / e->C, rb / e->C);
+	} else {
+		/* One row per pixel: its channel slice, word aligned. */
+		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va + c0,
+			 (uint32_t)l->ic, nch, (uint64_t)n * l->iw,
+			 abase / e->C, pix_words);
+	}
+}
+
+static int emit_layer(struct emit *e)
+{
+	const struct layer *l = e->l;
+	struct qnpu_npu_job *job = e->job;
+	const uint32_t C = e->C, R = e->R, G = e->G;
+	const uint32_t K = (uint32_t)(job->w_group_bytes / C);
+	const uint32_t half_a = e->t->abuf_bytes / 2;
+	const uint32_t half_w = (e->t->wbuf_bytes / C) / 2;
+	const uint32_t half_p = (e->t->pbuf_bytes / C) / 2;
+	const uint32_t half_o = (e->t->obuf_bytes / C) / 2;
+	const bool vec = l->kind != JOB_CONV;
+	const bool weights = l->kind == JOB_CONV || l->kind == JOB_DW;
+	uint32_t bo = job->band_rows;
+	int n = job->nunits, u = 0;
+	int32_t oy0;
+
+	e->stream = job->in_stream || job->w_stream;
+	for (oy0 = 0; oy0 < l->oh; oy0 += (int32_t)bo) {
+		int32_t nb = l->oh - oy0 < (int32_t)bo ? l->oh - oy0 :
+			     (int32_t)bo;
+		int32_t lo = oy0 * l->sh - l->pad_t;
+		int32_t y_lo = lo > 0 ? lo : 0;
+		int32_t y_hi = (oy0 + nb - 1) * l->sh - l->pad_t +
+			       (l->kh - 1) * l->dh;
+		int32_t in_rows, pad_t;
+		uint32_t band_pix = (uint32_t)nb * (uint32_t)l->ow, g0;
+
+		if (y_hi > l->ih - 1)
+			y_hi = l->ih - 1;
+		if (!job->in_stream) {
+			y_lo = 0;
+			y_hi = l->ih - 1;
+		}
+		in_rows = y_hi - y_lo + 1;
+		if (in_rows < 1)
+			return why(job, "an output band sees only padding");
+		pad_t = l->pad_t + y_lo - oy0 * l->sh;
+		for (g0 = 0; g0 < G; g0 += job->gset) {
+			uint32_t ng = G - g0 < job->gset ? G - g0 : job->gset;
+			uint32_t c0 = g0 * C;
+			uint32_t nch = (uint32_t)l->oc - c0 < ng * C ?
+				       (uint32_t)l->oc - c0 : ng * C;
+			uint32_t p0;
+
+			for (p0 = 0; p0 < band_pix; p0 += job->unit_pix, u++) {
+				uint32_t np = band_pix - p0 < job->unit_pix ?
+					      band_pix - p0 : job->unit_pix;
+				int h = u % 2;
+				uint32_t abase = job->in_stream ? h * half_a : 0;
+				uint32_t wbase = job->w_stream ? h * half_w : 0;
+				uint32_t pbase = job->w_stream ? h * half_p : 0;
+				uint32_t obase = h * half_o, p, j;
+				uint32_t pix_words = 0, in_c0 = 0, in_nch = 0;
+				size_t first, last;
+				struct unit_tok tk = { 0 };
+				bool loads = e->stream || u == 0;
+
+				/* input layout of this unit (vector mode) */
+				if (vec && l->dm > 1) {
+					in_c0 = c0 / (uint32_t)l->dm;
+					in_nch = (c0 + nch - 1) /
+						 (uint32_t)l->dm - in_c0 + 1;
+					pix_words = 1;
+				} else if (vec && job->in_stream &&
+					   ng != G) {
+					in_c0 = c0;
+					in_nch = nch;
+					pix_words = ng;
+				} else if (vec) {
+					in_nch = (uint32_t)l->ic;
+					pix_words = G;
+				}
+
+				/* loads */
+				first = job->ncmds;
+				if (u == 0 || job->in_stream) {
+					if (loads && (u == 0 || job->in_stream))
+						load_input(e, y_lo, in_rows,
+							   in_c0, in_nch,
+							   pix_words, abase);
+				}
+				if (weights && (u == 0 || job->w_stream)) {
+					uint32_t wg = job->w_stream ? g0 : 0;
+					uint32_t wn = job->w_stream ? ng : G;
+
+					dma_block(e->t, job, QNPU_OP_LOAD,
+						  QNPU_BUF_WBUF,
+						  job->consts_va +
+						  (uint64_t)wg * job->w_group_bytes,
+						  (uint64_t)wn * job->w_group_bytes,
+						  wbase);
+					dma_block(e->t, job, QNPU_OP_LOAD,
+						  QNPU_BUF_PBUF,
+						  job->consts_va + job->p_off +
+						  (uint64_t)wg * PSET_WORDS * C,
+						  (uint64_t)wn * PSET_WORDS * C,
+						  pbase);
+				}
+				last = job->ncmds - 1;
+				loads = job->ncmds > first;
+				tk = (struct unit_tok){
+					.pop_next = e->stream && u >= 2,
+					.push_next = loads,
+				};
+				tokens(job, first, last, &tk);
+
+				/* compute */
+				first = job->ncmds;
+				for (p = p0; p < p0 + np; p += R) {
+					uint32_t npix = p0 + np - p < R ?
+							p0 + np - p : R;
+
+					for (j = 0; j < ng; j++) {
+						uint32_t g = g0 + j;
+						uint32_t ncols = (uint32_t)l->oc -
+								 g * C < C ?
+								 (uint32_t)l->oc - g * C : C;
+						uint32_t gw = job->w_stream ? j : g;
+						uint32_t opc;
+						struct qnpu_cmd *c;
+						uint32_t a_addr = abase;
+
+						opc = l->kind == JOB_CONV ? QNPU_OP_CONV :
+						      l->kind == JOB_DW ? QNPU_OP_DWCONV :
+						      l->kind == JOB_MAXPOOL ? QNPU_OP_MAXPOOL :
+						      QNPU_OP_AVGPOOL;
+						c = cmd_new(job, opc);
+						if (vec && l->dm == 1)
+							a_addr += (pix_words == G ? g : j) * C;
+						F(job, c, ACC_CLEAR, 1);
+						F(job, c, DRAIN, 1);
+						F(job, c, A_ADDR, a_addr);
+						F(job, c, PIX_STRIDE, vec ? pix_words * C :
+						  (uint32_t)l->ic);
+						F(job, c, ROW_STRIDE, in_row_bytes(e->t, l,
+						  pix_words));
+						F(job, c, IN_H, in_rows);
+						F(job, c, IN_W, l->iw);
+						F(job, c, OUT_W, l->ow);
+						F(job, c, PIX0, p);
+						F(job, c, NPIX, npix);
+						F(job, c, NCOLS, ncols);
+						F(job, c, KH, l->kh);
+						F(job, c, KW, l->kw);
+						F(job, c, STRIDE_H, l->sh);
+						F(job, c, STRIDE_W, l->sw);
+						F(job, c, PAD_T, pad_t);
+						F(job, c, PAD_L, l->pad_l);
+						F(job, c, DIL_H, l->dh);
+						F(job, c, DIL_W, l->dw);
+						F(job, c, IC, l->kind == JOB_CONV ? l->ic :
+						  l->dm);
+						F(job, c, DM_PHASE, l->kind == JOB_DW ?
+						  (g * C) % (uint32_t)l->dm : 0);
+						if (weights) {
+							F(job, c, W_ADDR, wbase + gw * K);
+							F(job, c, P_ADDR, pbase +
+							  gw * PSET_WORDS);
+						}
+						F(job, c, O_ADDR, obase + (p - p0) * ng + j);
+						F(job, c, O_STRIDE, ng);
+						F(job, c, IN_OFF, l->in_off);
+						F(job, c, OUT_ZP, l->out_zp);
+						F(job, c, ACT_MIN, l->act_min);
+						F(job, c, ACT_MAX, l->act_max);
+					}
+				}
+				tk = (struct unit_tok){
+					.pop_prev = loads,
+					.pop_next = u >= 2,
+					.push_prev = e->stream && u + 2 < n,
+					.push_next = true,
+				};
+				tokens(job, first, job->ncmds - 1, &tk);
+
+				/* store */
+				first = job->ncmds;
+				{
+					uint64_t va = e->out_va +
+						((uint64_t)oy0 * l->ow + p0) *
+						(uint64_t)l->oc + c0;
+
+					if (nch == (uint32_t)l->oc &&
+					    l->oc % C == 0)
+						dma_block(e->t, job, QNPU_OP_STORE,
+							  0, va, (uint64_t)np *
+							  (uint64_t)l->oc, obase);
+					else
+						dma_rows(job, QNPU_OP_STORE, 0,
+							 va, (uint32_t)l->oc,
+							 nch, np, obase, ng);
+				}
+				tk = (struct unit_tok){
+					.pop_prev = true,
+					.push_prev = u + 2 < n,
+				};
+				tokens(job, first, job->ncmds - 1, &tk);
+			}
+		}
+	}
+	if (!job->err && u != n)
+		return why(job, "planned %d units, emitted %d", n, u);
+	return job->err;
+}
+
+static int emit_add(struct emit *e)
+{
+	const struct layer *l = e->l;
+	struct qnpu_npu_job *job = e->job;
+	const uint32_t C = e->C, R = e->R;
+	const uint32_t half_a = e->t->abuf_bytes / 2;
+	const uint32_t half_o = (e->t->obuf_bytes / C) / 2;
+	const struct qnpu_cpu_add *a = l->add;
+	uint32_t words = div_up(l->count, C), w0;
+	int n = job->nunits, u = 0;
+
+	for (w0 = 0; w0 < words; w0 += job->unit_pix, u++) {
+		uint32_t nw = words - w0 < job->unit_pix ? words - w0 :
+			      job->unit_pix;
+		uint64_t off = (uint64_t)w0 * C;
+		uint32_t bytes = (uint32_t)(l->count - off < (uint64_t)nw * C ?
+				 l->count - off : (uint64_t)nw * C);
+		int h = u % 2;
+		uint32_t abase = h * half_a, bbase = abase + nw * C;
+		uint32_t obase = h * half_o, p;
+		struct unit_tok tk;
+		size_t first = job->ncmds;
+
+		if (u == 0)
+			dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_PBUF,
+				  job->consts_va, (uint64_t)PSET_WORDS * C, 0);
+		dma(job, QNPU_OP_LOAD, QNPU_BUF_ABUF, e->in_va + off, bytes,
+		    bytes, 1, abase / C, 1);
+		dma(job, QNPU_OP_LOAD, QNPU_BUF_ABUF, e->in2_va + off, bytes,
+		    bytes, 1, bbase / C, 1);
+		tk = (struct unit_tok){ .pop_next = u >= 2, .push_next = true };
+		tokens(job, first, job->ncmds - 1, &tk);
+
+		first = job->ncmds;
+		for (p = 0; p < nw; p += R) {
+			struct qnpu_cmd *c = cmd_new(job, QNPU_OP_ADD);
+			uint32_t npix = nw - p < R ? nw - p : R;
+
+			F(job, c, ACC_CLEAR, 1);
+			F(job, c, DRAIN, 1);
+			F(job, c, A_ADDR, abase + p * C);
+			F(job, c, B_ADDR, bbase + p * C);
+			F(job, c, PIX_STRIDE, C);
+			F(job, c, ROW_STRIDE, R * C);
+			F(job, c, IN_H, 1);
+			F(job, c, IN_W, R);
+			F(job, c, OUT_W, R);
+			F(job, c, PIX0, 0);
+			F(job, c, NPIX, npix);
+			F(job, c, NCOLS, C);
+			F(job, c, P_ADDR, 0);
+			F(job, c, O_ADDR, obase + p);
+			F(job, c, O_STRIDE, 1);
+			F(job, c, IN_OFF, a->in1_offset);
+			F(job, c, IN_OFF_B, a->in2_offset);
+			F(job, c, OUT_ZP, a->out_offset);
+			F(job, c, ACT_MIN, a->act_min);
+			F(job, c, ACT_MAX, a->act_max);
+			F(job, c, ADD_LSHIFT, a->left_shift);
+			F(job, c, ADD_MULT_A, (uint32_t)a->in1_mult);
+			F(job, c, ADD_MULT_B, (uint32_t)a->in2_mult);
+			F(job, c, ADD_SHIFT_A, a->in1_shift);
+			F(job, c, ADD_SHIFT_B, a->in2_shift);
+		}
+		tk = (struct unit_tok){
+			.pop_prev = true,
+			.pop_next = u >= 2,
+			.push_prev = u + 2 < n,
+			.push_next = true,
+		};
+		tokens(job, first, job->ncmds - 1, &tk);
+
+		first = job->ncmds;
+		dma(job, QNPU_OP_STORE, 0, e->out_va + off, bytes, bytes, 1,
+		    obase, 1);
+		tk = (struct unit_tok){ .pop_prev = true,
+					.push_prev = u + 2 < n };
+		tokens(job, first, job->ncmds - 1, &tk);
+	}
+	return job->err;
+}
+
+int qnpu_npu_emit(const struct qnpu_npu_target *t, struct qnpu_model *m,
+		  const struct qnpu_ir_op *op, struct qnpu_npu_job *job,
+		  uint64_t (*tensor_va)(struct qnpu_model *m, int tensor))
+{
+	struct layer l;
+	struct emit e = { .t = t, .l = &l, .job = job, .C = t->cols,
+			  .R = t->rows };
+	int r;
+
+	r = describe(m, op, &l, job);
+	if (r)
+		return r;
+	e.G = div_up((uint64_t)l.oc, t->cols);
+	e.in_va = tensor_va(m, l.tin);
+	e.out_va = tensor_va(m, l.tout);
+	if (l.kind == JOB_ADD)
+		e.in2_va = tensor_va(m, l.tin2);
+	job->ncmds = 0;
+	r = l.kind == JOB_ADD ? emit_add(&e) : emit_layer(&e);
+	if (r && !job->why[0])
+		snprintf(job->why, sizeof(job->why), "emit failed: %d", r);
+	return r;
+}

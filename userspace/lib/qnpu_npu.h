@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NPU compiler: lowering of one IR operator to a command stream for the
+ * device of docs/hw-spec.md. Shared by every NPU backend (sim, drm); they
+ * own device memory, the compiler only needs addresses.
+ */
+#ifndef QNPU_NPU_H
+#define QNPU_NPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qnpu_internal.h"
+#include "qnpu_ir.h"
+
+/* What the compiler targets: the device's ID registers, or a DTB. */
+struct qnpu_npu_target {
+	uint32_t rows, cols;
+	uint32_t abuf_bytes, wbuf_bytes, pbuf_bytes, obuf_bytes;
+};
+
+/* Read the NPU node of a DTB (compatible "qnpu,npu-1.0"). */
+int qnpu_target_from_dtb(const void *dtb, size_t size,
+			 struct qnpu_npu_target *t);
+int qnpu_target_from_dtb_file(const char *path, struct qnpu_npu_target *t);
+
+struct qnpu_cmd {
+	uint32_t w[16];
+};
+
+/*
+ * One compiled operator. qnpu_npu_pack() fills consts (packed weights and
+ * parameter sets) and the tiling plan; the backend places consts in device
+ * memory at consts_va; qnpu_npu_emit() then writes the commands.
+ */
+struct qnpu_npu_job {
+	/* plan */
+	int kind;			/* enum in qnpu_compile.c */
+	int nunits;
+	uint32_t band_rows;		/* output rows per input band */
+	uint32_t gset;			/* output channel groups per unit */
+	uint32_t unit_pix;		/* output pixels per unit (max) */
+	bool in_stream, w_stream;
+	/* constants */
+	uint8_t *consts;
+	size_t consts_len;
+	size_t w_group_bytes;		/* weights of one channel group */
+	size_t p_off;			/* offset of the parameter sets */
+	uint64_t consts_va;
+	/* commands */
+	struct qnpu_cmd *cmds;
+	size_t ncmds, cap;
+	uint64_t cmds_va;
+	int err;
+	char why[160];			/* why the NPU cannot take it */
+};
+
+/* Whether the target can run @op, before any planning. */
+bool qnpu_npu_supported(const struct qnpu_npu_target *t, struct qnpu_model *m,
+			const struct qnpu_ir_op *op);
+/*
+ * Plan @op for @t and pack its constants. Returns 0, or -ENOTSUP with
+ * job->why set when the op must fall back to the CPU.
+ */
+int qnpu_npu_pack(const struct qnpu_npu_target *t, struct qnpu_model *m,
+		  const struct qnpu_ir_op *op, struct qnpu_npu_job *job);
+/* Emit the command stream; @tensor_va gives each tensor's device VA. */
+int qnpu_npu_emit(const struct qnpu_npu_target *t, struct qnpu_model *m,
+		  const struct qnpu_ir_op *op, struct qnpu_npu_job *job,
+		  uint64_t (*tensor_va)(struct qnpu_model *m, int tensor));
+void qnpu_npu_job_free(struct qnpu_npu_job *job);
+
+#endif /* QNPU_NPU_H */

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Device "sim": the Verilated NPU (hw-model C API) in this process. The
+ * runtime plays the driver: it owns the device's physical memory, builds
+ * the page tables of one context, and submits one job per NPU operator
+ * through the register page's rings and doorbell.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "qnpu_hw.h"
+#include "qnpu_npu.h"
+#include "qnpu_regs.h"
+
+#define PAGE 4096ull
+#define PHYS_BYTES (1ull << 32)		/* reserved, touched on demand */
+#define VA_BASE (1ull << 32)		/* device VAs start here */
+#define JOB_MAX_CYCLES (1ull << 31)	/* a compiled job never comes near */
+
+struct sim_dev {
+	struct qnpu_hw *hw;
+	uint8_t *phys;			/* device physical memory */
+	uint64_t phys_used;		/* bump allocator, in bytes */
+	uint64_t pt_root;
+	uint64_t va_next;
+	uint32_t job_id;
+	struct qnpu_npu_target target;
+};
+
+struct sim_model {
+	uint64_t arena_va;
+	struct qnpu_npu_job *jobs;	/* per operator */
+};
+
+static int mem_read(void *ctx, uint64_t pa, void *dst, size_t len)
+{
+	struct sim_dev *s = ctx;
+
+	if (pa > s->phys_used || len > s->phys_used - pa)
+		return -EFAULT;
+	memcpy(dst, s->phys + pa, len);
+	return 0;
+}
+
+static int mem_write(void *ctx, uint64_t pa, const void *src, size_t len)
+{
+	struct sim_dev *s = ctx;
+
+	if (pa > s->phys_used || len > s->phys_used - pa)
+		return -EFAULT;
+	memcpy(s->phys + pa, src, len);
+	return 0;
+}
+
+/* Physical pages, zeroed (fresh mmap memory is). */
+static int phys_alloc(struct sim_dev *s, uint64_t bytes, uint64_t *pa)
+{
+	bytes = (bytes + PAGE - 1) & ~(PAGE - 1);
+	if (bytes > PHYS_BYTES - s->phys_used)
+		return qnpu_err(-ENOMEM, "sim: device memory exhausted (%llu MiB)",
+				PHYS_BYTES >> 20);
+	*pa = s->phys_used;
+	s->phys_used += bytes;
+	return 0;
+}
+
+/* Map one page: a 3-level walk, allocating tables on the way. */
+static int map_page(struct sim_dev *s, uint64_t va, uint64_t pa, bool write)
+{
+	uint64_t table = s->pt_root;
+	int lvl;
+
+	for (lvl = 0; lvl < QNPU_PT_LEVELS; lvl++) {
+		unsigned int sh = QNPU_PAGE_SHIFT +
+				  9 * (QNPU_PT_LEVELS - 1 - lvl);
+		uint64_t *pte = (uint64_t *)(s->phys + table) +
+				((va >> sh) & 511);
+
+		if (lvl == QNPU_PT_LEVELS - 1) {
+			*pte = (pa & QNPU_PTE_PA_MASK) | QNPU_PTE_V_MASK |
+			       (write ? QNPU_PTE_W_MASK : 0);
+			return 0;
+		}
+		if (!(*pte & QNPU_PTE_V_MASK)) {
+			uint64_t next = 0;
+			int r = phys_alloc(s, PAGE, &next);
+
+			if (r)
+				return r;
+			*pte = (next & QNPU_PTE_PA_MASK) | QNPU_PTE_V_MASK;
+		}
+		table = *pte & QNPU_PTE_PA_MASK;
+	}
+	return 0;
+}
+
+/* A buffer in device memory: host pointer and device VA. */
+static int dev_alloc(struct sim_dev *s, uint64_t bytes, bool write,
+		     void **host, uint64_t *va)
+{
+	uint64_t pa = 0, off;
+	int r;
+
+	if (!bytes)
+		bytes = 1;
+	r = phys_alloc(s, bytes, &pa);
+	if (r)
+		return r;
+	*va = s->va_next;
+	for (off = 0; off < bytes; off += PAGE) {
+		r = map_page(s, *va + off, pa + off, write);
+		if (r)
+			return r;
+	}
+	/* An unmapped guard page between buffers catches overruns. */
+	s->va_next += ((bytes + PAGE - 1) & ~(PAGE - 1)) + PAGE;
+	*host = s->phys + pa;
+	return 0;
+}
+
+static int parse_config(const char *arg, struct qnpu_hw_params *p,
+			char *err, size_t errlen, void **dtb, size_t *dtb_len)
+{
+	unsigned int r, c;
+	int i;
+
+	*dtb = NULL;
+	qnpu_hw_default_params(p);
+	if (!arg || !*arg)
+		return 0;
+	if (sscanf(arg, "%ux%u", &r, &c) == 2 && !strchr(arg, '.')) {
+		for (i = 0; i < qnpu_hw_num_configs(); i++) {
+			const struct qnpu_hw_params *q = qnpu_hw_config(i);
+
+			if (q->rows == r && q->cols == c) {
+				*p = *q;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "sim: no %ux%u configuration is built (8x8, 16x16, 32x32)",
+			 r, c);
+		return -EINVAL;
+	}
+	{
+		FILE *f = fopen(arg, "rb");
+		long n;
+
+		if (!f) {
+			snprintf(err, errlen, "sim: %s: %s", arg,
+				 strerror(errno));
+			return -errno;
+		}
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		fseek(f, 0, SEEK_SET);
+		*dtb = malloc(n > 0 ? (size_t)n : 1);
+		if (!*dtb || n <= 0 || fread(*dtb, 1, (size_t)n, f) != (size_t)n) {
+			fclose(f);
+			free(*dtb);
+			*dtb = NULL;
+			snprintf(err, errlen, "sim: %s: cannot read", arg);
+			return -EIO;
+		}
+		fclose(f);
+		*dtb_len = (size_t)n;
+	}
+	return 0;
+}
+
+static int sim_open(struct qnpu_device *dev, const char *arg)
+{
+	struct qnpu_hw_mem_ops mem = { mem_read, mem_write, NULL };
+	struct qnpu_hw_params p;
+	struct sim_dev *s;
+	char err[256] = "";
+	size_t dtb_len = 0;
+	void *dtb;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return qnpu_err(-ENOMEM, "out of memory");
+	r = parse_config(arg, &p, err, sizeof(err), &dtb, &dtb_len);
+	if (r)
+		goto err_free;
+	s->phys = mmap(NULL, PHYS_BYTES, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (s->phys == MAP_FAILED) {
+		free(dtb);
+		r = qnpu_err(-ENOMEM, "sim: cannot reserve device memory");
+		free(s);
+		return r;
+	}
+	mem.ctx = s;
+	if (dtb)
+		r = qnpu_hw_create_from_dtb(dtb, dtb_len, NULL, &mem, &s->hw,
+					    err, sizeof(err));
+	else
+		r = qnpu_hw_create(&p, &mem, &s->hw, err, sizeof(err));
+	free(dtb);
+	if (r)
+		goto err_unmap;
+	/* Ask the device what it is, as a driver would. */
+	s->target.rows = qnpu_hw_reg_read32(s->hw, QNPU_REG_HW_ROWS);
+	s->target.cols = qnpu_hw_reg_read32(s->hw, QNPU_REG_HW_COLS);
+	s->target.abuf_bytes = qnpu_hw_reg_read32(s->hw, QNPU_REG_ABUF_BYTES);
+	s->target.wbuf_bytes = qnpu_hw_reg_read32(s->hw, QNPU_REG_WBUF_BYTES);
+	s->target.pbuf_bytes = qnpu_hw_reg_read32(s->hw, QNPU_REG_PBUF_BYTES);
+	s->target.obuf_bytes = qnpu_hw_reg_read32(s->hw, QNPU_REG_OBUF_BYTES);
+	if (qnpu_hw_reg_read32(s->hw, QNPU_REG_MAGIC) != QNPU_MAGIC) {
+		snprintf(err, sizeof(err), "sim: device magic mismatch");
+		r = -ENODEV;
+		goto err_destroy;
+	}
+	r = phys_alloc(s, PAGE, &s->pt_root);
+	if (r)
+		goto err_destroy;
+	s->va_next = VA_BASE;
+	dev->priv = s;
+	dev->info.is_npu = 1;
+	dev->info.rows = s->target.rows;
+	dev->info.cols = s->target.cols;
+	dev->info.abuf_bytes = s->target.abuf_bytes;
+	dev->info.wbuf_bytes = s->target.wbuf_bytes;
+	dev->info.pbuf_bytes = s->target.pbuf_bytes;
+	dev->info.obuf_bytes = s->target.obuf_bytes;
+	return 0;
+
+err_destroy:
+	qnpu_hw_destroy(s->hw);
+err_unmap:
+	munmap(s->phys, PHYS_BYTES);
+err_free:
+	free(s);
+	return qnpu_err(r, "%s", err[0] ? err : "sim: cannot create the device");
+}
+
+static void sim_close(struct qnpu_device *dev)
+{
+	struct sim_dev *s = dev->priv;
+
+	if (!s)
+		return;
+	qnpu_hw_destroy(s->hw);
+	munmap(s->phys, PHYS_BYTES);
+	free(s);
+}
+
+static bool sim_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
+{
+	struct sim_dev *s = m->dev->priv;
+
+	return qnpu_npu_supported(&s->target, m, op);
+}
+
+static uint64_t tensor_va(struct qnpu_model *m, int t)
+{
+	struct sim_model *sm = m->priv;
+
+	return sm->arena_va + m->offsets[t];
+}
+
+/* Lower one operator; on failure it stays on the CPU with the reason. */
+static void compile_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+{
+	struct sim_dev *s = m->dev->priv;
+	struct sim_model *sm = m->priv;
+	struct qnpu_npu_job *job = &sm->jobs[op->index];
+	char *note = m->runs[op->index].note;
+	void *host;
+	int i, r;
+
+	for (i = 0; i < op->nin; i++) {
+		if (op->in[i] < 0 || i == 1 || i == 2)
+			continue;	/* weights and bias are packed */
+		if (m->g->tensors[op->in[i]].const_data) {
+			snprintf(note, 160, "constant activation input");
+			goto fallback;
+		}
+	}
+	if (op->builtin == QNPU_TFL_ADD && op->nin > 1 &&
+	    m->g->tensors[op->in[1]].const_data) {
+		snprintf(note, 160, "constant add operand");
+		goto fallback;
+	}
+	r = qnpu_npu_pack(&s->target, m, op, job);
+	if (r) {
+		snprintf(note, 160, "%s", job->why);
+		goto fallback;
+	}
+	if (job->consts_len) {
+		r = dev_alloc(s, job->consts_len, false, &host,
+			      &job->consts_va);
+		if (r)
+			goto fallback_err;
+		memcpy(host, job->consts, job->consts_len);
+	}
+	r = qnpu_npu_emit(&s->target, m, op, job, tensor_va);
+	if (r) {
+		snprintf(note, 160, "%s", job->why);
+		goto fallback;
+	}
+	r = dev_alloc(s, job->ncmds * sizeof(struct qnpu_cmd), false, &host,
+		      &job->cmds_va);
+	if (r)
+		goto fallback_err;
+	memcpy(host, job->cmds, job->ncmds * sizeof(struct qnpu_cmd));
+	return;
+
+fallback_err:
+	snprintf(note, 160, "%s", qnpu_last_error());
+fallback:
+	op->target = QNPU_TARGET_CPU;
+	qnpu_npu_job_free(job);
+}
+
+static int sim_model_init(struct qnpu_model *m)
+{
+	struct sim_dev *s = m->dev->priv;
+	struct sim_model *sm;
+	void *host;
+	int i, r;
+
+	sm = calloc(1, sizeof(*sm));
+	if (!sm)
+		return qnpu_err(-ENOMEM, "out of memory");
+	m->priv = sm;
+	sm->jobs = calloc((size_t)m->g->nops + 1, sizeof(*sm->jobs));
+	if (!sm->jobs)
+		return qnpu_err(-ENOMEM, "out of memory");
+	/* Tensors live in device memory: CPU operators use them in place. */
+	r = dev_alloc(s, m->arena_size, true, &host, &sm->arena_va);
+	if (r)
+		return r;
+	m->arena = host;
+	for (i = 0; i < m->g->nops; i++)
+		if (m->g->ops[i].target == QNPU_TARGET_NPU)
+			compile_op(m, &m->g->ops[i]);
+	return 0;
+}
+
+static void sim_model_fini(struct qnpu_model *m)
+{
+	struct sim_model *sm = m->priv;
+	int i;
+
+	/* Device memory is the device's: freed with it. */
+	if (!sm)
+		return;
+	for (i = 0; sm->jobs && i < m->g->nops; i++)
+		qnpu_npu_job_free(&sm->jobs[i]);
+	free(sm->jobs);
+	free(sm);
+	m->priv = NULL;
+}
+
+static const char *status_name(uint32_t st)
+{
+	static const char *const names[] = {
+		"OK", "BAD_OPCODE", "BAD_FIELD", "SRAM_RANGE", "ALIGN",
+		"FAULT", "DEADLOCK", "TOKEN_OVERFLOW", "TIMEOUT", "ABORTED",
+		"BAD_DESC",
+	};
+
+	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+static uint64_t cqe64(const uint8_t *cqe, int off)
+{
+	uint64_t v;
+
+	memcpy(&v, cqe + off, 8);
+	return v;
+}
+
+static uint32_t cqe32(const uint8_t *cqe, int off)
+{
+	uint32_t v;
+
+	memcpy(&v, cqe + off, 4);
+	return v;
+}
+
+static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+{
+	struct sim_dev *s = m->dev->priv;
+	struct sim_model *sm = m->priv;
+	struct qnpu_npu_job *job = &sm->jobs[op->index];
+	struct qnpu_op_stats *st = &m->runs[op->index].stats;
+	uint8_t *regs = qnpu_hw_regs(s->hw), sqe[QNPU_SQE_BYTES] = { 0 };
+	const uint8_t *cqe;
+	uint32_t tail, head, status, id = ++s->job_id;
+	uint64_t v;
+
+	tail = qnpu_hw_reg_read32(s->hw, QNPU_REG_SQ_TAIL);
+	v = s->pt_root;
+	memcpy(sqe + QNPU_SQE_PT_ROOT, &v, 8);
+	memcpy(sqe + QNPU_SQE_CMD_VA, &job->cmds_va, 8);
+	v = job->ncmds;
+	memcpy(sqe + QNPU_SQE_CMD_COUNT, &v, 4);
+	memcpy(sqe + QNPU_SQE_JOB_ID, &id, 4);
+	v = JOB_MAX_CYCLES >> 10;
+	memcpy(sqe + QNPU_SQE_MAX_CYCLES, &v, 4);
+	memcpy(regs + QNPU_SQ_OFFSET + (tail % QNPU_SQ_ENTRIES) *
+	       QNPU_SQE_BYTES, sqe, sizeof(sqe));
+	qnpu_hw_reg_write32(s->hw, QNPU_REG_SQ_TAIL, tail + 1);
+	qnpu_hw_doorbell(s->hw);
+	if (qnpu_hw_run_until_idle(s->hw, JOB_MAX_CYCLES + 1024))
+		return qnpu_err(-ETIMEDOUT,
+				"sim: operator %d (%s): device did not finish",
+				op->index, qnpu_ir_op_name(op->builtin));
+	head = qnpu_hw_reg_read32(s->hw, QNPU_REG_CQ_HEAD);
+	if (qnpu_hw_reg_read32(s->hw, QNPU_REG_CQ_TAIL) == head)
+		return qnpu_err(-EIO, "sim: operator %d: no completion",
+				op->index);
+	cqe = regs + QNPU_CQ_OFFSET + (head % QNPU_CQ_ENTRIES) *
+	      QNPU_CQE_BYTES;
+	status = cqe32(cqe, QNPU_CQE_STATUS);
+	st->jobs = 1;
+	st->cycles = cqe64(cqe, QNPU_CQE_CYCLES);
+	st->busy_cycles = cqe64(cqe, QNPU_CQE_BUSY_CYCLES);
+	st->hw_macs = cqe64(cqe, QNPU_CQE_MACS);
+	st->dma_in = cqe64(cqe, QNPU_CQE_DMA_IN);
+	st->dma_out = cqe64(cqe, QNPU_CQE_DMA_OUT);
+	st->stall_load = cqe64(cqe, QNPU_CQE_STALL_LOAD_TOKEN);
+	st->stall_compute = cqe64(cqe, QNPU_CQE_STALL_COMPUTE_TOKEN);
+	st->stall_store = cqe64(cqe, QNPU_CQE_STALL_STORE_TOKEN);
+	st->stall_ppu = cqe64(cqe, QNPU_CQE_STALL_PPU);
+	st->stall_dispatch = cqe64(cqe, QNPU_CQE_STALL_DISPATCH);
+	qnpu_hw_reg_write32(s->hw, QNPU_REG_CQ_HEAD, head + 1);
+	qnpu_hw_doorbell(s->hw);
+	if (cqe32(cqe, QNPU_CQE_JOB_ID) != id)
+		return qnpu_err(-EIO, "sim: operator %d: completion for job %u, expected %u",
+				op->index, cqe32(cqe, QNPU_CQE_JOB_ID), id);
+	if (status != QNPU_STATUS_OK)
+		return qnpu_err(-EIO,
+				"sim: operator %d (%s) failed on the NPU: %s at command %u (fault va 0x%llx)",
+				op->index, qnpu_ir_op_name(op->builtin),
+				status_name(status),
+				cqe32(cqe, QNPU_CQE_ERR_CMD),
+				(unsigned long long)cqe64(cqe, QNPU_CQE_FAULT_VA));
+	return 0;
+}
+
+const struct qnpu_backend qnpu_sim_backend = {
+	.name = "sim",
+	.open = sim_open,
+	.close = sim_close,
+	.supported = sim_supported,
+	.model_init = sim_model_init,
+	.model_fini = sim_model_fini,
+	.run_op = sim_run_op,
+};
