@@ -17,7 +17,7 @@ HW_SIZES   := 8 16 32
 HW_CFG_8   := -GRows=8 -GCols=8 -GAbufBytes=32768 -GWbufBytes=16384 -GPbufBytes=2048 -GObufBytes=16384
 HW_CFG_16  := -GRows=16 -GCols=16 -GAbufBytes=65536 -GWbufBytes=32768 -GPbufBytes=4096 -GObufBytes=32768
 HW_CFG_32  := -GRows=32 -GCols=32 -GAbufBytes=131072 -GWbufBytes=65536 -GPbufBytes=8192 -GObufBytes=65536
-HW_VFLAGS  := --cc --build -j 2 --top-module qnpu_top -O3 --x-assign fast --x-initial fast \
+HW_VFLAGS  := --cc --build -j 2 --top-module qnpu_top -O3 --x-assign fast --x-initial fast --unroll-count 4 \
 	--noassert -CFLAGS "-fPIC -std=gnu++17" \
 	-MAKEFLAGS "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O1 VM_PARALLEL_BUILDS=1"
 

@@ -14,6 +14,6 @@ for cfg in \
 	"-GRows=32 -GCols=32 -GAbufBytes=131072 -GWbufBytes=65536 -GPbufBytes=8192 -GObufBytes=65536"; do
 	echo "lint: $cfg"
 	# shellcheck disable=SC2086
-	$V --lint-only -Wall --top-module qnpu_top $cfg hw-model/lint/qnpu.vlt $RTL
+	$V --lint-only -Wall --unroll-count 4 --top-module qnpu_top $cfg hw-model/lint/qnpu.vlt $RTL
 done
 echo "lint: clean"

@@ -138,6 +138,13 @@ module qnpu_cmd_proc
     end
   end
 
+  logic [31:0] cur_idx_d [3];
+  always_comb begin
+    for (int unsigned e = 0; e < 3; e++) begin
+      cur_idx_d[e] = q_pop[e] ? q_out[e][543:512] : cur_idx_q[e];
+    end
+  end
+
   // ---- token counters ----
   logic [8:0] l2c_d, c2l_d, c2s_d, s2c_d;
   always_comb begin
@@ -193,9 +200,7 @@ module qnpu_cmd_proc
       tok_c2l_q <= '0;
       tok_c2s_q <= '0;
       tok_s2c_q <= '0;
-      for (int unsigned e = 0; e < 3; e++) begin
-        cur_idx_q[e] <= '0;
-      end
+      cur_idx_q <= '{default: '0};
     end else if (job_start_i) begin
       active_q  <= 1'b1;
       done_q    <= 1'b0;
@@ -211,11 +216,7 @@ module qnpu_cmd_proc
       if (in_take) begin
         ndisp_q <= ndisp_q + 32'd1;
       end
-      for (int unsigned e = 0; e < 3; e++) begin
-        if (q_pop[e]) begin
-          cur_idx_q[e] <= q_out[e][543:512];
-        end
-      end
+      cur_idx_q <= cur_idx_d;
       tok_l2c_q <= l2c_d[7:0];
       tok_c2l_q <= c2l_d[7:0];
       tok_c2s_q <= c2s_d[7:0];

@@ -223,48 +223,37 @@ module qnpu_compute
   assign zero_acc = first_q & clear_q;
   assign last_step = (step_q + 32'd1 == nsteps_q);
 
-  // ---- array: one always_ff per row, columns unrolled ----
+  // ---- array: one always_ff per row; a row's next value is built in a
+  // temporary and written back as a whole ----
   for (genvar r = 0; r < Rows; r++) begin : g_row
     always_ff @(posedge clk_i) begin
       if (state_q == StRun && !step_err) begin
-        unique case (op_q)
-          OpConv: begin
-            for (int unsigned c = 0; c < Cols; c++) begin
-              acc_q[r][c] <= (zero_acc ? 32'sd0 : acc_q[r][c]) + vrow[r] * 32'(wcol[c]);
-            end
-          end
-          OpDwconv: begin
-            for (int unsigned c = 0; c < Cols; c++) begin
-              acc_q[r][c] <= (zero_acc ? 32'sd0 : acc_q[r][c]) +
-                             (pad[r] ? 32'sd0 :
-                              32'(signed'(abuf_rdata_i[r][32'(dmsel_q[c])*8 +: 8])) +
-                              32'(in_off_q)) * 32'(wcol[c]);
-            end
-          end
-          OpMaxpool: begin
-            for (int unsigned c = 0; c < Cols; c++) begin
+        logic signed [31:0] nxt [Cols];
+        for (int unsigned c = 0; c < Cols; c++) begin
+          logic signed [31:0] a, x;
+          a = acc_q[r][c];
+          x = 32'(signed'(abuf_rdata_i[r][c*8 +: 8]));
+          unique case (op_q)
+            OpConv:   nxt[c] = (zero_acc ? 32'sd0 : a) + vrow[r] * 32'(wcol[c]);
+            OpDwconv: nxt[c] = (zero_acc ? 32'sd0 : a) +
+                               (pad[r] ? 32'sd0 :
+                                32'(signed'(abuf_rdata_i[r][32'(dmsel_q[c])*8 +: 8])) +
+                                32'(in_off_q)) * 32'(wcol[c]);
+            OpMaxpool: begin
               if (zero_acc) begin
-                acc_q[r][c] <= pad[r] ? 32'sh8000_0000 :
-                               32'(signed'(abuf_rdata_i[r][c*8 +: 8]));
-              end else if (!pad[r] && 32'(signed'(abuf_rdata_i[r][c*8 +: 8])) > acc_q[r][c]) begin
-                acc_q[r][c] <= 32'(signed'(abuf_rdata_i[r][c*8 +: 8]));
+                a = 32'sh8000_0000;
               end
+              nxt[c] = (!pad[r] && x > a) ? x : a;
             end
-          end
-          OpAvgpool: begin
-            cnt_q[r] <= (zero_acc ? 16'd0 : cnt_q[r]) + 16'(!pad[r]);
-            for (int unsigned c = 0; c < Cols; c++) begin
-              acc_q[r][c] <= (zero_acc ? 32'sd0 : acc_q[r][c]) +
-                             (pad[r] ? 32'sd0 : 32'(signed'(abuf_rdata_i[r][c*8 +: 8])));
-            end
-          end
-          OpAdd: begin
-            for (int unsigned c = 0; c < Cols; c++) begin
-              acc_q[r][c] <= (zero_acc ? 32'sd0 : acc_q[r][c]) + addv[r][c];
-            end
-          end
-          default: ;
-        endcase
+            OpAvgpool: nxt[c] = (zero_acc ? 32'sd0 : a) + (pad[r] ? 32'sd0 : x);
+            OpAdd:     nxt[c] = (zero_acc ? 32'sd0 : a) + addv[r][c];
+            default:   nxt[c] = a;
+          endcase
+        end
+        acc_q[r] <= nxt;
+        if (op_q == OpAvgpool) begin
+          cnt_q[r] <= (zero_acc ? 16'd0 : cnt_q[r]) + 16'(!pad[r]);
+        end
       end
     end
   end
@@ -328,14 +317,10 @@ module qnpu_compute
       err_code_q         <= StatusOk;
       push_prev_o        <= 1'b0;
       push_next_direct_q <= 1'b0;
-      for (int unsigned r = 0; r < Rows; r++) begin
-        base_q[r] <= '0;
-        iy0_q[r]  <= '0;
-        ix0_q[r]  <= '0;
-      end
-      for (int unsigned c = 0; c < Cols; c++) begin
-        dmsel_q[c] <= '0;
-      end
+      base_q             <= '{default: '0};
+      iy0_q              <= '{default: '0};
+      ix0_q              <= '{default: '0};
+      dmsel_q            <= '{default: '0};
     end else begin
       push_prev_o        <= 1'b0;
       push_next_direct_q <= 1'b0;
@@ -396,31 +381,37 @@ module qnpu_compute
             push_next_direct_q <= push_next_q;
             state_q            <= StIdle;
           end else begin
+            // setup-time temporaries, copied to the _q arrays as a whole
+            logic signed [47:0] base_t [Rows];
+            logic signed [31:0] iy_t [Rows];
+            logic signed [31:0] ix_t [Rows];
+            logic [ColsLog-1:0] dmsel_t [Cols];
             for (int unsigned r = 0; r < Rows; r++) begin
               logic [31:0] p, oy, ox;
-              logic signed [31:0] iy, ix;
               p = 32'(pix0_q) + r;
               oy = p / 32'(out_w_q);
               ox = p % 32'(out_w_q);
               if (is_add) begin
-                iy = signed'(oy);
-                ix = signed'(ox);
+                iy_t[r] = signed'(oy);
+                ix_t[r] = signed'(ox);
               end else begin
-                iy = signed'(oy * 32'(sh_q)) - 32'(pad_t_q);
-                ix = signed'(ox * 32'(sw_q)) - 32'(pad_l_q);
+                iy_t[r] = signed'(oy * 32'(sh_q)) - 32'(pad_t_q);
+                ix_t[r] = signed'(ox * 32'(sw_q)) - 32'(pad_l_q);
               end
-              iy0_q[r]  <= iy;
-              ix0_q[r]  <= ix;
-              base_q[r] <= 48'(signed'({1'b0, a_addr_q})) + 48'(iy) * 48'(row_stride_q) +
-                           48'(ix) * 48'(pix_stride_q);
+              base_t[r] = 48'(signed'({1'b0, a_addr_q})) + 48'(iy_t[r]) * 48'(row_stride_q) +
+                          48'(ix_t[r]) * 48'(pix_stride_q);
             end
             for (int unsigned c = 0; c < Cols; c++) begin
               if (op_q == OpDwconv) begin
-                dmsel_q[c] <= ColsLog'((32'(dm_phase_q) + c) / 32'(ic_q));
+                dmsel_t[c] = ColsLog'((32'(dm_phase_q) + c) / 32'(ic_q));
               end else begin
-                dmsel_q[c] <= ColsLog'(c);
+                dmsel_t[c] = ColsLog'(c);
               end
             end
+            iy0_q   <= iy_t;
+            ix0_q   <= ix_t;
+            base_q  <= base_t;
+            dmsel_q <= dmsel_t;
             nsteps_q <= ksteps[31:0];
             step_q   <= '0;
             i_q      <= '0;

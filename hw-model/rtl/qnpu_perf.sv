@@ -13,20 +13,21 @@ module qnpu_perf #(
   output logic [63:0] cnt_o [NumCnt]
 );
   logic [63:0] cnt_q [NumCnt];
+  logic [63:0] cnt_d [NumCnt];
+
+  always_comb begin
+    for (int unsigned i = 0; i < NumCnt; i++) begin
+      cnt_d[i] = cnt_q[i] + 64'(inc_i[i]);
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int unsigned i = 0; i < NumCnt; i++) begin
-        cnt_q[i] <= '0;
-      end
+      cnt_q <= '{default: '0};
     end else if (job_start_i) begin
-      for (int unsigned i = 0; i < NumCnt; i++) begin
-        cnt_q[i] <= '0;
-      end
+      cnt_q <= '{default: '0};
     end else if (run_i) begin
-      for (int unsigned i = 0; i < NumCnt; i++) begin
-        cnt_q[i] <= cnt_q[i] + 64'(inc_i[i]);
-      end
+      cnt_q <= cnt_d;
     end
   end
 

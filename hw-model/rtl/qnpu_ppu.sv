@@ -93,13 +93,19 @@ module qnpu_ppu
 
   always_ff @(posedge clk_i) begin
     if (start_i) begin
+      logic signed [31:0] bias_t [Cols];
+      logic signed [31:0] mult_t [Cols];
+      logic signed [31:0] shift_t [Cols];
       acc_q <= acc_i;
       cnt_q <= cnt_i;
       for (int unsigned c = 0; c < Cols; c++) begin
-        bias_q[c]  <= pflat[(0 * Cols + c) * 32 +: 32];
-        mult_q[c]  <= pflat[(1 * Cols + c) * 32 +: 32];
-        shift_q[c] <= pflat[(2 * Cols + c) * 32 +: 32];
+        bias_t[c]  = pflat[(0 * Cols + c) * 32 +: 32];
+        mult_t[c]  = pflat[(1 * Cols + c) * 32 +: 32];
+        shift_t[c] = pflat[(2 * Cols + c) * 32 +: 32];
       end
+      bias_q  <= bias_t;
+      mult_q  <= mult_t;
+      shift_q <= shift_t;
     end
   end
 
