@@ -108,7 +108,9 @@ $(HW_TEST_BIN): $(HW_TEST_SRCS) tests/rtl/rtl_ref.h tests/rtl/rtl_harness.h test
 
 CHECK_DEPS  += $(HW_LIB) $(HW_DTBS) $(HW_TEST_BIN)
 CHECK_TESTS += "python3 scripts/gen_regs.py --check" "$(HW_DIR)/lint/run-lint.sh" \
-	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-16x16.dtb"
+	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-16x16.dtb" \
+	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-8x8.dtb" \
+	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-32x32.dtb"
 
 # ---- benchmark ----
 HW_BENCH_BIN := $(HW_BUILD)/tests/bench_rtl

@@ -249,7 +249,7 @@ static void test_conv_tiled(void **state)
 {
 	struct rh *h = *state;
 	struct ref_conv p = {0};
-	int32_t mult[64], shift[64], bias[64];
+	int32_t mult[128], shift[128], bias[128];
 	p.ih = p.iw = 17;
 	p.ic = 19;
 	p.oc = h->p.cols * 2 + 3;
@@ -303,7 +303,7 @@ static void test_dwconv_random(void **state)
 	struct rh *h = *state;
 	for (int it = 0; it < 10; it++) {
 		struct ref_conv p = {0};
-		int32_t mult[200], shift[200], bias[200];
+		int32_t mult[512], shift[512], bias[512];
 		rand_geometry(&p, 5, 2, it % 4 == 3);
 		p.ic = rr(1, 2 * h->p.cols + 3);
 		p.dm = it % 3 == 0 ? rr(2, 4) : 1;
@@ -698,7 +698,7 @@ static void test_ring_many(void **state)
 	struct rh *h = *state;
 	int8_t *s[5], *d[5];
 	uint64_t cv[5];
-	int n = 100;
+	int n = h->p.rows * h->p.cols < 100 ? h->p.rows * h->p.cols : 100;
 	for (int j = 0; j < 5; j++) {
 		uint64_t vs = rh_alloc(h, n, 0, (void **)&s[j]), vd = rh_alloc(h, n, 1, (void **)&d[j]);
 		fill(s[j], n);
