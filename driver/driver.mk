@@ -56,7 +56,8 @@ DRV_UAPI_DIR   := $(BUILD)/uapi
 DRV_UAPI_NAMES := 00-load:load 10-get-param:get_param \
 		  11-bo-create:bo_create 12-bo-mmap-offset:bo_mmap_offset \
 		  13-bo-wait:bo_wait 14-submit:submit 20-jobs:jobs \
-		  30-isolation:isolation 40-hang:hang 50-lifecycle:lifecycle
+		  30-isolation:isolation 40-hang:hang 50-lifecycle:lifecycle \
+		  60-device-lost:lost
 DRV_UAPI_PROGS := $(foreach n,$(DRV_UAPI_NAMES),\
 		    $(DRV_UAPI_DIR)/qnpu-$(firstword $(subst :, ,$(n)))) \
 		  $(DRV_UAPI_DIR)/qnpu-99-unload
@@ -97,3 +98,14 @@ ifneq ($(DRV_HAVE),)
 CHECK_DEPS += $(DRV_KO) $(DRV_UAPI_PROGS)
 endif
 CHECK_TESTS += "$(MAKE) --no-print-directory module-sparse"
+
+# The device-lost run: qnpu-sim dies after DRV_LOST_DOORBELLS doorbells.
+DRV_LOST_DOORBELLS ?= 24
+DRV_LOST_RUN = tests/uapi/vm-lost.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
+	       $(VM_QEMU) $(DRV_LOST_DOORBELLS)
+.PHONY: vm-check-lost
+vm-check-lost: vm-image
+	@$(DRV_LOST_RUN)
+ifneq ($(VM_HAVE),)
+CHECK_TESTS += "$(DRV_LOST_RUN)"
+endif

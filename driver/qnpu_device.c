@@ -6,6 +6,7 @@
  * The device acts only at a doorbell and no register has read side
  * effects: the driver writes the host-owned registers, then rings.
  */
+#include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
 #include <drm/drm_print.h>
@@ -130,6 +131,60 @@ irqreturn_t qnpu_device_irq(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+/**
+ * qnpu_device_reset() - reset the device and wait for the acknowledge
+ * @qdev: the device
+ *
+ * The device aborts the running job (an ABORTED completion) and drops the
+ * submissions it has not started.
+ *
+ * Return: 0, or -ETIMEDOUT if the device did not acknowledge in time.
+ */
+int qnpu_device_reset(struct qnpu_device *qdev)
+{
+	unsigned long deadline;
+	unsigned long flags;
+	u32 seq;
+
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	seq = ++qdev->reset_seq;
+	qnpu_write(qdev, QNPU_REG_RESET_REQ, seq);
+	wmb();
+	qnpu_device_doorbell(qdev);
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+
+	deadline = jiffies + msecs_to_jiffies(qnpu_reset_timeout_ms);
+	while (qnpu_read(qdev, QNPU_REG_RESET_ACK) != seq) {
+		if (time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+		usleep_range(100, 1000);
+	}
+	qdev->resets++;
+	return 0;
+}
+
+/**
+ * qnpu_device_resync() - continue from the device's ring indices
+ * @qdev: the device, just reset
+ */
+void qnpu_device_resync(struct qnpu_device *qdev)
+{
+	unsigned long flags;
+
+	/* The device dropped what it had not started (SQ_HEAD = SQ_TAIL);
+	 * continue from its indices. */
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	qdev->sq_tail = qnpu_read(qdev, QNPU_REG_SQ_HEAD);
+	qdev->cq_head = qnpu_read(qdev, QNPU_REG_CQ_TAIL);
+	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
+	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
+	qnpu_write(qdev, QNPU_REG_IRQ_ACK,
+		   qnpu_read(qdev, QNPU_REG_IRQ_COUNT));
+	wmb();
+	qnpu_device_doorbell(qdev);
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+}
+
 static void qnpu_device_read_hw(struct qnpu_device *qdev)
 {
 	struct qnpu_hw_info *hw = &qdev->hw;
@@ -222,7 +277,7 @@ int qnpu_device_init(struct qnpu_device *qdev)
 }
 
 /**
- * qnpu_device_fini() - stop the core; jobs still on the device fail
+ * qnpu_device_fini() - stop the core; jobs still on the device are canceled
  * @qdev: the device; its interrupt must already be freed
  */
 void qnpu_device_fini(struct qnpu_device *qdev)
@@ -232,9 +287,12 @@ void qnpu_device_fini(struct qnpu_device *qdev)
 
 	if (!qdev->sched_ready)
 		return;
-	/* Whatever is still on the device will never be reported. */
-	WRITE_ONCE(qdev->lost, true);
+	/* From here on the interrupt handler leaves the rings alone. */
 	WRITE_ONCE(qdev->running, false);
+	/* Stop the device before the page tables of its jobs go away. */
+	if (!READ_ONCE(qdev->lost) && qnpu_device_reset(qdev))
+		dev_warn(qdev->dev, "no reset acknowledge at removal\n");
+	WRITE_ONCE(qdev->lost, true);
 	qnpu_write(qdev, QNPU_REG_CTRL, 0);
 	wmb();
 	qnpu_device_doorbell(qdev);
@@ -243,8 +301,8 @@ void qnpu_device_fini(struct qnpu_device *qdev)
 	list_for_each_entry_safe(job, tmp, &qdev->inflight, node) {
 		list_del_init(&job->node);
 		job->on_device = false;
-		qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
-		dma_fence_set_error(job->done, -ENODEV);
+		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
+		dma_fence_set_error(job->done, -ECANCELED);
 		dma_fence_signal(job->done);
 	}
 	spin_unlock_irqrestore(&qdev->job_lock, flags);

@@ -215,25 +215,24 @@ static int __init qnpu_init(void)
 	ret = pci_register_driver(&qnpu_pci_driver);
 	if (ret)
 		return ret;
-#ifdef CONFIG_OF
-	ret = platform_driver_register(&qnpu_platform_driver);
-	if (ret)
-		goto err_unregister_pci;
-#endif
+	/* Built everywhere (so it stays compiled and checked), registered
+	 * where device trees exist. */
+	if (IS_ENABLED(CONFIG_OF)) {
+		ret = platform_driver_register(&qnpu_platform_driver);
+		if (ret)
+			goto err_unregister_pci;
+	}
 	return 0;
 
-#ifdef CONFIG_OF
 err_unregister_pci:
 	pci_unregister_driver(&qnpu_pci_driver);
 	return ret;
-#endif
 }
 
 static void __exit qnpu_exit(void)
 {
-#ifdef CONFIG_OF
-	platform_driver_unregister(&qnpu_platform_driver);
-#endif
+	if (IS_ENABLED(CONFIG_OF))
+		platform_driver_unregister(&qnpu_platform_driver);
 	pci_unregister_driver(&qnpu_pci_driver);
 }
 

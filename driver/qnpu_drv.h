@@ -178,6 +178,8 @@ bool qnpu_device_probe_regs(struct device *dev, void __iomem *regs);
 irqreturn_t qnpu_device_irq(int irq, void *arg);
 void qnpu_device_process_cq(struct qnpu_device *qdev);
 void qnpu_device_doorbell(struct qnpu_device *qdev);
+int qnpu_device_reset(struct qnpu_device *qdev);
+void qnpu_device_resync(struct qnpu_device *qdev);
 
 /* qnpu_drv.c */
 struct qnpu_device *qnpu_drm_alloc(struct device *dev);

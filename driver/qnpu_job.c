@@ -5,7 +5,6 @@
  */
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-resv.h>
-#include <linux/delay.h>
 #include <linux/iosys-map.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -241,47 +240,6 @@ static void qnpu_job_drop_inflight(struct qnpu_device *qdev)
 		dma_fence_set_error(job->done, -ECANCELED);
 		dma_fence_signal(job->done);
 	}
-	spin_unlock_irqrestore(&qdev->job_lock, flags);
-}
-
-static int qnpu_device_reset(struct qnpu_device *qdev)
-{
-	unsigned long deadline;
-	unsigned long flags;
-	u32 seq;
-
-	spin_lock_irqsave(&qdev->job_lock, flags);
-	seq = ++qdev->reset_seq;
-	qnpu_write(qdev, QNPU_REG_RESET_REQ, seq);
-	wmb();
-	qnpu_device_doorbell(qdev);
-	spin_unlock_irqrestore(&qdev->job_lock, flags);
-
-	deadline = jiffies + msecs_to_jiffies(qnpu_reset_timeout_ms);
-	while (qnpu_read(qdev, QNPU_REG_RESET_ACK) != seq) {
-		if (time_after(jiffies, deadline))
-			return -ETIMEDOUT;
-		usleep_range(100, 1000);
-	}
-	qdev->resets++;
-	return 0;
-}
-
-static void qnpu_device_resync(struct qnpu_device *qdev)
-{
-	unsigned long flags;
-
-	/* The device dropped what it had not started (SQ_HEAD = SQ_TAIL);
-	 * continue from its indices. */
-	spin_lock_irqsave(&qdev->job_lock, flags);
-	qdev->sq_tail = qnpu_read(qdev, QNPU_REG_SQ_HEAD);
-	qdev->cq_head = qnpu_read(qdev, QNPU_REG_CQ_TAIL);
-	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
-	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
-	qnpu_write(qdev, QNPU_REG_IRQ_ACK,
-		   qnpu_read(qdev, QNPU_REG_IRQ_COUNT));
-	wmb();
-	qnpu_device_doorbell(qdev);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 }
 

@@ -238,6 +238,10 @@ static int qt_run(int argc, char **argv, const struct qt_subtest *tests,
 			"--run-subtest NAME]\n", argv[0]);
 		return 2;
 	}
+	if (qt_lost_run() && !getenv("QT_LOST_TEST")) {
+		printf("SKIP: device-lost run: qnpu-sim is meant to die\n");
+		return QT_SKIP;
+	}
 	if (qt_find_node() && need_device) {
 		printf("SKIP: no qnpu render node: qnpu.ko is not loaded or "
 		       "did not bind (qnpu-sim serves no qnpu device)\n");
@@ -444,4 +448,17 @@ int qt_dev_wait(struct qt_dev *d, int slot, int64_t timeout_ms)
 	if (ret)
 		return ret;
 	return d->infos[slot].done ? 0 : -EBADMSG;
+}
+
+int qt_lost_run(void)
+{
+	char line[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	return strstr(line, "qnpu_lost_run") != NULL;
 }
