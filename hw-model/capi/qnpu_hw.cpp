@@ -487,6 +487,7 @@ public:
 		bool cmd_x = cmd_valid && m->cmd_ready_o;
 		bool rreq = m->rd_req_valid_o && !rd_active;
 		uint64_t raddr = m->rd_req_addr_o;
+		uint32_t ld_idx = m->ld_cmd_idx_o, st_idx = m->st_cmd_idx_o;
 		size_t rlen = m->rd_req_len_o;
 		bool wreq = m->wr_req_valid_o;
 		uint64_t waddr = m->wr_req_addr_o;
@@ -516,7 +517,7 @@ public:
 			rbuf.assign(beats * C, 0);
 			Fault f;
 			if (!dma_read(raddr, rbuf.data(), rlen, &f)) {
-				fault(f, 0);
+				fault(f, ld_idx);
 				return;
 			}
 			rpos = 0;
@@ -536,7 +537,7 @@ public:
 				Fault f;
 				wlen = 0;
 				if (!dma_write(wva, wbuf.data(), wbuf.size(), &f)) {
-					fault(f, 0);
+					fault(f, st_idx);
 					return;
 				}
 			}

@@ -29,6 +29,8 @@ module qnpu_cmd_proc
   output logic         tok_stall_o [3],
   output logic         disp_stall_o,
   output logic         job_active_o,
+  output logic [31:0]  ld_idx_o,
+  output logic [31:0]  st_idx_o,
   output logic         job_done_o,
   output logic [7:0]   job_status_o,
   output logic [31:0]  job_err_cmd_o
@@ -244,6 +246,8 @@ module qnpu_cmd_proc
 
   assign disp_stall_o  = running && !all_disp && !(cmd_valid_i && in_take);
   assign job_active_o  = running;
+  assign ld_idx_o      = cur_idx_q[0];
+  assign st_idx_o      = cur_idx_q[2];
   assign job_done_o    = done_q;
   assign job_status_o  = status_q;
   assign job_err_cmd_o = err_cmd_q;

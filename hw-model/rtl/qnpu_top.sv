@@ -22,6 +22,9 @@ module qnpu_top
   output logic              job_done_o,
   output logic [7:0]        job_status_o,
   output logic [31:0]       job_err_cmd_o,
+  // index of the LOAD / STORE command in progress (for fault reports)
+  output logic [31:0]       ld_cmd_idx_o,
+  output logic [31:0]       st_cmd_idx_o,
   // command stream, in order
   input  logic              cmd_valid_i,
   input  logic [511:0]      cmd_i,
@@ -84,6 +87,8 @@ module qnpu_top
     .tok_stall_o    (tok_stall),
     .disp_stall_o   (disp_stall),
     .job_active_o   (job_active),
+    .ld_idx_o       (ld_cmd_idx_o),
+    .st_idx_o       (st_cmd_idx_o),
     .job_done_o,
     .job_status_o,
     .job_err_cmd_o

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libfdt.h>
 
 #include "rtl_harness.h"
 #include "rtl_lower.h"
@@ -461,6 +462,7 @@ static void test_mmu_unmapped_read(void **state)
 	struct rh_cqe cqe;
 	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs + 16, vd, 64), 100000, &cqe), 0);
 	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
+	assert_int_equal(cqe.err_cmd, 0);
 	assert_int_equal(cqe.fault_va, vs + 16);
 	assert_int_equal((cqe.fault_info & QNPU_FAULT_INFO_REASON_MASK) >> QNPU_FAULT_INFO_REASON_SHIFT,
 			 QNPU_FAULT_UNMAPPED);
@@ -483,6 +485,7 @@ static void test_mmu_unmapped_write(void **state)
 	struct rh_cqe cqe;
 	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd + 4096 - 20, 64), 100000, &cqe), 0);
 	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
+	assert_int_equal(cqe.err_cmd, 2);
 	assert_int_equal(cqe.fault_va, vd + 4096);
 	assert_int_equal((cqe.fault_info & QNPU_FAULT_INFO_REASON_MASK) >> QNPU_FAULT_INFO_REASON_SHIFT,
 			 QNPU_FAULT_UNMAPPED);
@@ -761,6 +764,46 @@ static void test_create_mismatch(void **state)
 	assert_int_equal(qnpu_hw_params_from_dtb("junk", 4, NULL, &p, err, sizeof(err)), -EINVAL);
 }
 
+/* A DTB whose SRAM sizes differ from every built model is refused with a
+ * message naming the property; the matching one creates a device. */
+static void test_create_from_dtb(void **state)
+{
+	(void)state;
+	static char buf[4096];
+	struct qnpu_hw_mem_ops ops = {(void *)1, (void *)1, NULL};
+	struct qnpu_hw *hw = NULL;
+	char err[200] = "";
+	for (int bad = 0; bad < 2; bad++) {
+		assert_int_equal(fdt_create_empty_tree(buf, sizeof(buf)), 0);
+		int n = fdt_add_subnode(buf, 0, "npu@40000000");
+		assert_true(n >= 0);
+		assert_int_equal(fdt_setprop_string(buf, n, "compatible", "qnpu,npu-1.0"), 0);
+		assert_int_equal(fdt_setprop_u32(buf, n, "qnpu,mac-rows", g_params.rows), 0);
+		assert_int_equal(fdt_setprop_u32(buf, n, "qnpu,mac-cols", g_params.cols), 0);
+		assert_int_equal(fdt_setprop_u32(buf, n, "qnpu,abuf-bytes", g_params.abuf_bytes), 0);
+		assert_int_equal(fdt_setprop_u32(buf, n, "qnpu,wbuf-bytes",
+						 g_params.wbuf_bytes * (bad ? 2 : 1)), 0);
+		assert_int_equal(fdt_setprop_u32(buf, n, "qnpu,pbuf-bytes", g_params.pbuf_bytes), 0);
+		assert_int_equal(fdt_setprop_u32(buf, n, "qnpu,obuf-bytes", g_params.obuf_bytes), 0);
+		int ret = qnpu_hw_create_from_dtb(buf, sizeof(buf), NULL, &ops, &hw, err, sizeof(err));
+		if (bad) {
+			assert_int_equal(ret, -EINVAL);
+			assert_non_null(strstr(err, "wbuf-bytes"));
+		} else {
+			assert_int_equal(ret, 0);
+			assert_int_equal(qnpu_hw_reg_read32(hw, QNPU_REG_WBUF_BYTES), g_params.wbuf_bytes);
+			qnpu_hw_destroy(hw);
+		}
+	}
+	/* a node without the parameters */
+	assert_int_equal(fdt_create_empty_tree(buf, sizeof(buf)), 0);
+	int n = fdt_add_subnode(buf, 0, "npu");
+	assert_int_equal(fdt_setprop_string(buf, n, "compatible", "qnpu,npu-1.0"), 0);
+	assert_int_equal(qnpu_hw_create_from_dtb(buf, sizeof(buf), NULL, &ops, &hw, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "qnpu,mac-rows"));
+}
+
 static int load_params(int argc, char **argv)
 {
 	qnpu_hw_default_params(&g_params);
@@ -797,6 +840,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ref_mbqm),
 		cmocka_unit_test_setup_teardown(test_id_regs, setup, teardown),
 		cmocka_unit_test(test_create_mismatch),
+		cmocka_unit_test(test_create_from_dtb),
 		cmocka_unit_test_setup_teardown(test_copy_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conv_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conv_tiled, setup, teardown),
