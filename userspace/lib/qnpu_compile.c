@@ -26,6 +26,7 @@
 enum { JOB_CONV, JOB_DW, JOB_MAXPOOL, JOB_AVGPOOL, JOB_ADD };
 
 #define PSET_WORDS QNPU_PARAM_SET_WORDS
+#define PIPE_UNITS 4	/* units a layer is cut into at least, if it can */
 
 /* A layer's geometry, normalized: FC is a 1 x batches image of depth IC. */
 struct layer {
@@ -196,8 +197,17 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
 	return (uint32_t)l->iw * pix_words * t->cols;
 }
 
+/*
+ * Plan variants the compiler weighs with its cost model:
+ *   PLAN_BANDS   resident operands, input in PIPE_UNITS bands for overlap
+ *   PLAN_FINE    the same in twice as many bands
+ *   PLAN_WHOLE   resident operands as they are
+ *   PLAN_GROUPS  weights streamed one channel group per unit
+ */
+enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_VARIANTS };
+
 static int plan(const struct qnpu_npu_target *t, const struct layer *l,
-		struct qnpu_npu_job *job)
+		struct qnpu_npu_job *job, int variant)
 {
 	const uint32_t C = t->cols;
 	const uint32_t wb = t->wbuf_bytes / C, pb = t->pbuf_bytes / C;
@@ -207,22 +217,40 @@ static int plan(const struct qnpu_npu_target *t, const struct layer *l,
 	bool weights = l->kind == JOB_CONV || l->kind == JOB_DW;
 	uint64_t K = l->kind == JOB_CONV ? (uint64_t)l->kh * l->kw * l->ic :
 		     (uint64_t)l->kh * l->kw;
-	uint32_t pix_words, bo, nbands, nsets, nranges;
+	uint32_t pix_words, bo, nsets, oy;
 
 	job->kind = l->kind;
 	job->w_group_bytes = weights ? K * C : 0;
 	/* Weights and parameter sets: resident if all fit, else per set. */
-	if (!weights || (G * K <= wb && (uint64_t)G * PSET_WORDS <= pb)) {
+	if (!weights || ((G * K <= wb && (uint64_t)G * PSET_WORDS <= pb) &&
+			 !(variant == PLAN_GROUPS && G > 1))) {
 		job->w_stream = false;
 		job->gset = G;
+	} else if (variant == PLAN_GROUPS && K <= wb / 2) {
+		job->w_stream = true;
+		job->gset = 1;
 	} else {
 		job->w_stream = true;
 		job->gset = (uint32_t)((wb / 2) / K);
 		if (job->gset > (pb / 2) / PSET_WORDS)
 			job->gset = (pb / 2) / PSET_WORDS;
-		if (!job->gset)
+	}
+	/*
+	 * A reduction longer than half the weight SRAM is split over input
+	 * channels: a tile of at most R pixels accumulates chunk after chunk
+	 * (each a unit of its own) and drains after the last.
+	 */
+	job->ic_chunk = (uint32_t)l->ic;
+	job->nchunks = 1;
+	if (weights && job->w_stream && !job->gset) {
+		uint32_t icc = (wb / 2) / ((uint32_t)l->kh * (uint32_t)l->kw);
+
+		if (l->kind != JOB_CONV || !icc)
 			return why(job, "one channel group needs %llu weight words, half the weight SRAM holds %u",
 				   (unsigned long long)K, wb / 2);
+		job->ic_chunk = icc;
+		job->nchunks = div_up((uint64_t)l->ic, icc);
+		job->gset = 1;
 	}
 	/* Depth multiplier > 1 slices input channels per group. */
 	if (vec && l->dm > 1)
@@ -252,25 +280,52 @@ static int plan(const struct qnpu_npu_target *t, const struct layer *l,
 		if (!bo)
 			return why(job, "one output row needs more than half the activation SRAM");
 	}
+	/*
+	 * A resident input still goes in bands when that gives the pipeline
+	 * a few units: loading band b+1 and storing b-1 then overlap the
+	 * compute of band b, instead of bracketing the whole layer.
+	 */
+	if ((variant == PLAN_BANDS || variant == PLAN_FINE) &&
+	    !job->in_stream && !job->w_stream && l->oh >= PIPE_UNITS) {
+		uint32_t b = div_up((uint64_t)l->oh, variant == PLAN_FINE ?
+				    2 * PIPE_UNITS : PIPE_UNITS);
+
+		if ((uint64_t)band_in_rows(l, (int32_t)b) *
+		    in_row_bytes(t, l, pix_words) <= t->abuf_bytes / 2) {
+			job->in_stream = true;
+			bo = b;
+		}
+	}
 	while ((uint64_t)bo * l->ow > 65535)
 		bo--;
 	job->band_rows = bo;
 	/* Output: a unit's pixels x groups fit half of OBUF. */
 	job->unit_pix = (ob / 2) / job->gset;
+	if (job->nchunks > 1 && job->unit_pix > t->rows)
+		job->unit_pix = t->rows;	/* one accumulator tile */
 	if (job->unit_pix > bo * (uint32_t)l->ow)
 		job->unit_pix = bo * (uint32_t)l->ow;
 	if (!job->unit_pix)
 		return why(job, "output tile does not fit the output SRAM");
-	nbands = div_up((uint64_t)l->oh, bo);
+	/* The last band may be shorter and need fewer pixel ranges. */
 	nsets = div_up(G, job->gset);
-	nranges = div_up((uint64_t)bo * l->ow, job->unit_pix);
-	job->nunits = (int)(nbands * nsets * nranges);
+	job->nunits = 0;
+	for (oy = 0; oy < (uint32_t)l->oh; oy += bo) {
+		uint32_t rows = (uint32_t)l->oh - oy < bo ?
+				(uint32_t)l->oh - oy : bo;
+
+		job->nunits += (int)(nsets * job->nchunks *
+				     div_up((uint64_t)rows * l->ow,
+					    job->unit_pix));
+	}
 	return 0;
 }
 
 static int plan_add(const struct qnpu_npu_target *t, const struct layer *l,
-		    struct qnpu_npu_job *job)
+		    struct qnpu_npu_job *job, int variant)
 {
+	const uint32_t pipe[PLAN_VARIANTS] = { PIPE_UNITS, 2 * PIPE_UNITS, 1,
+					       4 * PIPE_UNITS };
 	uint32_t C = t->cols, words = div_up(l->count, C);
 	uint32_t per_unit = (t->abuf_bytes / 2) / (2 * C);
 
@@ -279,6 +334,9 @@ static int plan_add(const struct qnpu_npu_target *t, const struct layer *l,
 		per_unit = (t->obuf_bytes / C) / 2;
 	if (per_unit > 65535 / C)
 		per_unit = 65535 / C;	/* one LOAD row per operand */
+	if (per_unit > div_up(words, pipe[variant]))	/* overlap DMA */
+		per_unit = div_up(div_up(words, pipe[variant]), t->rows) *
+			   t->rows;
 	job->unit_pix = per_unit;
 	job->gset = 1;
 	job->in_stream = true;
@@ -330,14 +388,29 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 			uint32_t oc = g * C + c;
 			uint32_t ch = l->per_channel ? oc : 0;
 
-			for (s = 0; s < K; s++) {
-				int8_t v;
+			if (l->kind == JOB_DW) {	/* [1][ky][kx][oc] */
+				for (s = 0; s < K; s++)
+					wg[s * C + c] = (uint8_t)
+						l->w[s * (size_t)l->oc + oc];
+			} else {
+				/* [oc][ky][kx][i], chunk by chunk of i */
+				size_t taps = (size_t)l->kh * l->kw, tap;
+				uint32_t i0, i;
 
-				if (l->kind == JOB_CONV)	/* [oc][ky][kx][i] */
-					v = l->w[(size_t)oc * K + s];
-				else			/* [1][ky][kx][oc] */
-					v = l->w[s * (size_t)l->oc + oc];
-				wg[s * C + c] = (uint8_t)v;
+				s = 0;
+				for (i0 = 0; i0 < (uint32_t)l->ic;
+				     i0 += job->ic_chunk) {
+					uint32_t n = (uint32_t)l->ic - i0 <
+						     job->ic_chunk ?
+						     (uint32_t)l->ic - i0 :
+						     job->ic_chunk;
+
+					for (tap = 0; tap < taps; tap++)
+						for (i = i0; i < i0 + n; i++)
+							wg[s++ * C + c] = (uint8_t)
+								l->w[(size_t)oc * K +
+								     tap * l->ic + i];
+				}
 			}
 			put32(pg + (0 * C + c) * 4,
 			      l->bias ? (uint32_t)l->bias[oc] : 0);
@@ -345,6 +418,163 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 			put32(pg + (2 * C + c) * 4, (uint32_t)l->shift[ch]);
 		}
 	}
+	return 0;
+}
+
+/* ---- cost model ---- */
+
+static uint32_t cmd_field(const struct qnpu_cmd *c, int word, uint32_t mask,
+			  int shift)
+{
+	return (c->w[word] & mask) >> shift;
+}
+
+#define CF(c, name) cmd_field(c, QNPU_CMD_##name##_WORD, \
+			      QNPU_CMD_##name##_MASK, QNPU_CMD_##name##_SHIFT)
+
+struct tokq {
+	uint64_t t[64];
+	unsigned int head, tail;
+};
+
+static void tok_push(struct tokq *q, uint64_t t)
+{
+	q->t[q->tail++ % 64] = t;
+}
+
+static uint64_t tok_pop(struct tokq *q)
+{
+	return q->head != q->tail ? q->t[q->head++ % 64] : 0;
+}
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Cycles a command stream takes, from a model of the three engines and
+ * the PPU running concurrently with their tokens: one burst per DMA row
+ * plus a beat per word, a compute step per cycle, a PPU row per cycle.
+ * Every token a command waits for comes from an earlier command, so one
+ * pass in stream order suffices.
+ */
+static uint64_t stream_cycles(const struct qnpu_npu_target *t,
+			      const struct qnpu_npu_job *job)
+{
+	struct tokq l2c = { 0 }, c2l = { 0 }, c2s = { 0 }, s2c = { 0 };
+	uint64_t eng[3] = { 0 }, ppu = 0, end = 0;
+	size_t i;
+
+	for (i = 0; i < job->ncmds; i++) {
+		const struct qnpu_cmd *c = &job->cmds[i];
+		uint32_t op = CF(c, OPCODE);
+		uint64_t start, done, handoff;
+
+		if (op == QNPU_OP_LOAD || op == QNPU_OP_STORE) {
+			int e = op == QNPU_OP_LOAD ? 0 : 2;
+			uint64_t rows = CF(c, ROWS);
+			uint64_t beats = div_up(CF(c, ROW_BYTES), t->cols);
+
+			start = eng[e];
+			if (CF(c, POP_PREV))	/* store <- compute */
+				start = max64(start, tok_pop(&c2s));
+			if (CF(c, POP_NEXT))	/* load <- compute */
+				start = max64(start, tok_pop(&c2l));
+			done = start + rows * (beats + 2);
+			eng[e] = done;
+			if (CF(c, PUSH_NEXT))
+				tok_push(&l2c, done);
+			if (CF(c, PUSH_PREV))
+				tok_push(&s2c, done);
+			end = max64(end, done);
+			continue;
+		}
+		start = eng[1];
+		if (CF(c, POP_PREV))
+			start = max64(start, tok_pop(&l2c));
+		if (CF(c, POP_NEXT))
+			start = max64(start, tok_pop(&s2c));
+		switch (op) {
+		case QNPU_OP_CONV:
+			done = start + 2 + (uint64_t)CF(c, KH) * CF(c, KW) *
+			       CF(c, IC);
+			break;
+		case QNPU_OP_ADD:
+			done = start + 4;
+			break;
+		case QNPU_OP_SYNC:
+			done = start + 1;
+			break;
+		default:
+			done = start + 2 + (uint64_t)CF(c, KH) * CF(c, KW);
+		}
+		handoff = done;
+		if (CF(c, DRAIN)) {
+			handoff = max64(done, ppu);
+			ppu = handoff + CF(c, NPIX) + 1;
+			if (CF(c, PUSH_NEXT))
+				tok_push(&c2s, ppu);
+		} else if (CF(c, PUSH_NEXT)) {
+			tok_push(&c2s, done);
+		}
+		if (CF(c, PUSH_PREV))
+			tok_push(&c2l, handoff);
+		eng[1] = handoff;
+		end = max64(end, max64(handoff, ppu));
+	}
+	return end;
+}
+
+static uint64_t no_va(struct qnpu_model *m, int tensor)
+{
+	(void)m;
+	(void)tensor;
+	return 1ull << 32;
+}
+
+/* Plan every variant, emit it, and keep the one predicted fastest. */
+static int choose_plan(const struct qnpu_npu_target *t, struct qnpu_model *m,
+		       const struct qnpu_ir_op *op, const struct layer *l,
+		       struct qnpu_npu_job *job)
+{
+	struct qnpu_npu_job best = { 0 }, cand;
+	uint64_t best_cycles = UINT64_MAX;
+	int v, r, err = 0;
+
+	for (v = 0; v < PLAN_VARIANTS; v++) {
+		cand = (struct qnpu_npu_job){ 0 };
+		r = l->kind == JOB_ADD ? plan_add(t, l, &cand, v) :
+		    plan(t, l, &cand, v);
+		if (!r) {
+			/* Weights come after the plan: emit needs their sizes. */
+			cand.p_off = 0;
+			r = qnpu_npu_emit(t, m, op, &cand, no_va);
+		}
+		if (r) {
+			if (!err) {
+				err = r;
+				memcpy(job->why, cand.why, sizeof(job->why));
+			}
+			free(cand.cmds);
+			continue;
+		}
+		cand.est_cycles = stream_cycles(t, &cand);
+		free(cand.cmds);
+		cand.cmds = NULL;
+		cand.ncmds = cand.cap = 0;
+		if (cand.est_cycles < best_cycles) {
+			best_cycles = cand.est_cycles;
+			best = cand;
+		}
+	}
+	if (best_cycles == UINT64_MAX) {
+		job->err = err;
+		return err;
+	}
+	memcpy(best.why, job->why, sizeof(best.why));
+	best.why[0] = 0;
+	*job = best;
 	return 0;
 }
 
@@ -364,7 +594,7 @@ int qnpu_npu_pack(const struct qnpu_npu_target *t, struct qnpu_model *m,
 	if (op->nin > 2 && op->in[2] >= 0 && !l.bias &&
 	    (l.kind == JOB_CONV || l.kind == JOB_DW))
 		return why(job, "bias is not constant");
-	r = l.kind == JOB_ADD ? plan_add(t, &l, job) : plan(t, &l, job);
+	r = choose_plan(t, m, op, &l, job);
 	if (r)
 		return r;
 	r = pack(t, &l, job);
@@ -516,25 +746,36 @@ struct emit {
 	bool stream;		/* every unit loads */
 };
 
-/* Load the input rows [y_lo, y_lo + n) (and channel slice) of a unit. */
-static void load_input(struct emit *e, int32_t y_lo, int32_t n, uint32_t c0,
-		       uint32_t nch, uint32_t pix_words, uint32_t abase)
+/*
+ * Load the input rows y_lo, y_lo + skip, ... (n of them) and the channel
+ * slice of a unit. A 1-row kernel with a vertical stride reads every
+ * skip-th row only, so only those are loaded (skip > 1 only then).
+ */
+static void load_input(struct emit *e, int32_t y_lo, int32_t n, int32_t skip,
+		       uint32_t c0, uint32_t nch, uint32_t pix_words,
+		       uint32_t abase)
 {
 	const struct layer *l = e->l;
 	uint64_t va = e->in_va + ((uint64_t)y_lo * l->iw * l->ic);
+	uint32_t rb = (uint32_t)l->iw * l->ic;
 
 	if (l->kind == JOB_CONV) {
-		uint32_t rb = (uint32_t)l->iw * l->ic;
-
-		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va, rb, rb,
-			 (uint64_t)n, abase / e->C, div_up(rb, e->C));
+		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va, rb * skip,
+			 rb, (uint64_t)n, abase / e->C, div_up(rb, e->C));
 	} else if (c0 == 0 && nch == (uint32_t)l->ic &&
 		   l->ic % e->C == 0 && pix_words * e->C == (uint32_t)l->ic) {
 		/* Whole pixels, word aligned: image rows as they are. */
-		uint32_t rb = (uint32_t)l->iw * l->ic;
+		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va, rb * skip,
+			 rb, (uint64_t)n, abase / e->C, rb / e->C);
+	} else if (skip > 1) {
+		int32_t y;
 
-		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va, rb, rb,
-			 (uint64_t)n, abase / e->C, rb / e->C);
+		for (y = 0; y < n; y++)
+			dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF,
+				 va + (uint64_t)y * skip * rb + c0,
+				 (uint32_t)l->ic, nch, (uint64_t)l->iw,
+				 abase / e->C + (uint32_t)y * l->iw * pix_words,
+				 pix_words);
 	} else {
 		/* One row per pixel: its channel slice, word aligned. */
 		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va + c0,
@@ -543,20 +784,98 @@ static void load_input(struct emit *e, int32_t y_lo, int32_t n, uint32_t c0,
 	}
 }
 
+/* The input layout of a vector-mode unit: which channels, how packed. */
+static void vec_slice(const struct emit *e, uint32_t g0, uint32_t ng,
+		      uint32_t c0, uint32_t nch, uint32_t *in_c0,
+		      uint32_t *in_nch, uint32_t *pix_words)
+{
+	const struct layer *l = e->l;
+
+	if (l->dm > 1) {	/* the input channels of one group */
+		*in_c0 = c0 / (uint32_t)l->dm;
+		*in_nch = (c0 + nch - 1) / (uint32_t)l->dm - *in_c0 + 1;
+		*pix_words = 1;
+	} else if (e->job->in_stream && ng != e->G) {
+		*in_c0 = c0;
+		*in_nch = nch;
+		*pix_words = ng;
+	} else {		/* all channels */
+		*in_c0 = 0;
+		*in_nch = (uint32_t)l->ic;
+		*pix_words = e->G;
+	}
+	(void)g0;
+}
+
+static void compute_cmd(struct emit *e, uint32_t opc, uint32_t a_addr,
+			uint32_t pix_words, int32_t in_rows, int32_t pad_t,
+			int32_t stride_h,
+			uint32_t p, uint32_t npix, uint32_t ncols, uint32_t ic,
+			uint32_t g, uint32_t wbase, uint32_t pbase,
+			uint32_t obase, uint32_t ostride, bool clear,
+			bool drain)
+{
+	const struct layer *l = e->l;
+	struct qnpu_npu_job *job = e->job;
+	struct qnpu_cmd *c = cmd_new(job, opc);
+	bool vec = l->kind != JOB_CONV;
+
+	F(job, c, ACC_CLEAR, clear);
+	F(job, c, DRAIN, drain);
+	F(job, c, A_ADDR, a_addr);
+	F(job, c, PIX_STRIDE, vec ? pix_words * e->C : (uint32_t)l->ic);
+	F(job, c, ROW_STRIDE, in_row_bytes(e->t, l, pix_words));
+	F(job, c, IN_H, in_rows);
+	F(job, c, IN_W, l->iw);
+	F(job, c, OUT_W, l->ow);
+	F(job, c, PIX0, p);
+	F(job, c, NPIX, npix);
+	F(job, c, NCOLS, ncols);
+	F(job, c, KH, l->kh);
+	F(job, c, KW, l->kw);
+	F(job, c, STRIDE_H, stride_h);
+	F(job, c, STRIDE_W, l->sw);
+	F(job, c, PAD_T, pad_t);
+	F(job, c, PAD_L, l->pad_l);
+	F(job, c, DIL_H, l->dh);
+	F(job, c, DIL_W, l->dw);
+	F(job, c, IC, l->kind == JOB_CONV ? ic : (uint32_t)l->dm);
+	F(job, c, DM_PHASE, l->kind == JOB_DW ? (g * e->C) % (uint32_t)l->dm :
+	  0);
+	if (l->kind == JOB_CONV || l->kind == JOB_DW) {
+		F(job, c, W_ADDR, wbase);
+		F(job, c, P_ADDR, pbase);
+	}
+	F(job, c, O_ADDR, obase);
+	F(job, c, O_STRIDE, ostride);
+	F(job, c, IN_OFF, l->in_off);
+	F(job, c, OUT_ZP, l->out_zp);
+	F(job, c, ACT_MIN, l->act_min);
+	F(job, c, ACT_MAX, l->act_max);
+}
+
 static int emit_layer(struct emit *e)
 {
 	const struct layer *l = e->l;
 	struct qnpu_npu_job *job = e->job;
 	const uint32_t C = e->C, R = e->R, G = e->G;
 	const uint32_t K = (uint32_t)(job->w_group_bytes / C);
+	const uint32_t taps = (uint32_t)(l->kh * l->kw);
 	const uint32_t half_a = e->t->abuf_bytes / 2;
 	const uint32_t half_w = (e->t->wbuf_bytes / C) / 2;
 	const uint32_t half_p = (e->t->pbuf_bytes / C) / 2;
 	const uint32_t half_o = (e->t->obuf_bytes / C) / 2;
 	const bool vec = l->kind != JOB_CONV;
 	const bool weights = l->kind == JOB_CONV || l->kind == JOB_DW;
-	uint32_t bo = job->band_rows;
-	int n = job->nunits, u = 0;
+	const uint32_t opc = l->kind == JOB_CONV ? QNPU_OP_CONV :
+			     l->kind == JOB_DW ? QNPU_OP_DWCONV :
+			     l->kind == JOB_MAXPOOL ? QNPU_OP_MAXPOOL :
+			     QNPU_OP_AVGPOOL;
+	const uint32_t bo = job->band_rows;
+	const int n = job->nunits, ns = n / (int)job->nchunks;
+	int u = 0, su = 0;	/* unit, and store (drained unit) index */
+	const int32_t skip = l->kh == 1 && l->sh > 1 && l->pad_t == 0 &&
+			     (int64_t)(l->oh - 1) * l->sh < l->ih ? l->sh : 1;
 	int32_t oy0;
 
 	e->stream = job->in_stream || job->w_stream;
@@ -567,8 +886,8 @@ static int emit_layer(struct emit *e)
 		int32_t y_lo = lo > 0 ? lo : 0;
 		int32_t y_hi = (oy0 + nb - 1) * l->sh - l->pad_t +
 			       (l->kh - 1) * l->dh;
+		uint32_t band_pix = (uint32_t)nb * (uint32_t)l->ow, g0, p0;
 		int32_t in_rows, pad_t;
-		uint32_t band_pix = (uint32_t)nb * (uint32_t)l->ow, g0;
 
 		if (y_hi > l->ih - 1)
 			y_hi = l->ih - 1;
@@ -580,59 +899,63 @@ static int emit_layer(struct emit *e)
 		if (in_rows < 1)
 			return why(job, "an output band sees only padding");
 		pad_t = l->pad_t + y_lo - oy0 * l->sh;
-		for (g0 = 0; g0 < G; g0 += job->gset) {
+		if (skip > 1) {	/* rows oy * sh only, in a dense stack */
+			y_lo = oy0 * l->sh;
+			in_rows = job->in_stream ? nb : l->oh;
+			if (!job->in_stream)
+				y_lo = 0;
+			pad_t = 0;
+		}
+
+		for (g0 = 0; g0 < G; g0 += job->gset)
+		for (p0 = 0; p0 < band_pix; p0 += job->unit_pix) {
 			uint32_t ng = G - g0 < job->gset ? G - g0 : job->gset;
 			uint32_t c0 = g0 * C;
 			uint32_t nch = (uint32_t)l->oc - c0 < ng * C ?
 				       (uint32_t)l->oc - c0 : ng * C;
-			uint32_t p0;
+			uint32_t np = band_pix - p0 < job->unit_pix ?
+				      band_pix - p0 : job->unit_pix;
+			uint32_t in_c0 = 0, in_nch = 0, pix_words = 0;
+			uint32_t obase = (uint32_t)(su % 2) * half_o;
+			uint32_t i0 = 0, ch;
 
-			for (p0 = 0; p0 < band_pix; p0 += job->unit_pix, u++) {
-				uint32_t np = band_pix - p0 < job->unit_pix ?
-					      band_pix - p0 : job->unit_pix;
+			if (vec)
+				vec_slice(e, g0, ng, c0, nch, &in_c0, &in_nch,
+					  &pix_words);
+			for (ch = 0; ch < job->nchunks; ch++, u++) {
 				int h = u % 2;
 				uint32_t abase = job->in_stream ? h * half_a : 0;
 				uint32_t wbase = job->w_stream ? h * half_w : 0;
 				uint32_t pbase = job->w_stream ? h * half_p : 0;
-				uint32_t obase = h * half_o, p, j;
-				uint32_t pix_words = 0, in_c0 = 0, in_nch = 0;
-				size_t first, last;
-				struct unit_tok tk = { 0 };
-				bool loads = e->stream || u == 0;
+				uint32_t icc = (uint32_t)l->ic - i0 <
+					       job->ic_chunk ?
+					       (uint32_t)l->ic - i0 :
+					       job->ic_chunk;
+				bool last = ch + 1 == job->nchunks;
+				struct unit_tok tk;
+				size_t first;
+				bool loads;
+				uint32_t p, j;
 
-				/* input layout of this unit (vector mode) */
-				if (vec && l->dm > 1) {
-					in_c0 = c0 / (uint32_t)l->dm;
-					in_nch = (c0 + nch - 1) /
-						 (uint32_t)l->dm - in_c0 + 1;
-					pix_words = 1;
-				} else if (vec && job->in_stream &&
-					   ng != G) {
-					in_c0 = c0;
-					in_nch = nch;
-					pix_words = ng;
-				} else if (vec) {
-					in_nch = (uint32_t)l->ic;
-					pix_words = G;
-				}
-
-				/* loads */
+				/* loads: streamed operands, resident once */
 				first = job->ncmds;
-				if (u == 0 || job->in_stream) {
-					if (loads && (u == 0 || job->in_stream))
-						load_input(e, y_lo, in_rows,
-							   in_c0, in_nch,
-							   pix_words, abase);
-				}
+				if (u == 0 || job->in_stream)
+					load_input(e, y_lo, in_rows, skip,
+						   in_c0, in_nch, pix_words,
+						   abase);
 				if (weights && (u == 0 || job->w_stream)) {
 					uint32_t wg = job->w_stream ? g0 : 0;
 					uint32_t wn = job->w_stream ? ng : G;
+					uint64_t woff = (uint64_t)wg *
+							job->w_group_bytes +
+							(uint64_t)taps * i0 * C;
+					uint64_t wlen = job->nchunks > 1 ?
+						(uint64_t)taps * icc * C :
+						(uint64_t)wn * job->w_group_bytes;
 
 					dma_block(e->t, job, QNPU_OP_LOAD,
 						  QNPU_BUF_WBUF,
-						  job->consts_va +
-						  (uint64_t)wg * job->w_group_bytes,
-						  (uint64_t)wn * job->w_group_bytes,
+						  job->consts_va + woff, wlen,
 						  wbase);
 					dma_block(e->t, job, QNPU_OP_LOAD,
 						  QNPU_BUF_PBUF,
@@ -641,15 +964,14 @@ static int emit_layer(struct emit *e)
 						  (uint64_t)wn * PSET_WORDS * C,
 						  pbase);
 				}
-				last = job->ncmds - 1;
 				loads = job->ncmds > first;
 				tk = (struct unit_tok){
 					.pop_next = e->stream && u >= 2,
 					.push_next = loads,
 				};
-				tokens(job, first, last, &tk);
+				tokens(job, first, job->ncmds - 1, &tk);
 
-				/* compute */
+				/* compute: tiles of R pixels x C channels */
 				first = job->ncmds;
 				for (p = p0; p < p0 + np; p += R) {
 					uint32_t npix = p0 + np - p < R ?
@@ -657,93 +979,61 @@ static int emit_layer(struct emit *e)
 
 					for (j = 0; j < ng; j++) {
 						uint32_t g = g0 + j;
-						uint32_t ncols = (uint32_t)l->oc -
-								 g * C < C ?
-								 (uint32_t)l->oc - g * C : C;
 						uint32_t gw = job->w_stream ? j : g;
-						uint32_t opc;
-						struct qnpu_cmd *c;
-						uint32_t a_addr = abase;
+						uint32_t ncols = (uint32_t)l->oc -
+							g * C < C ?
+							(uint32_t)l->oc - g * C : C;
+						uint32_t a = abase + i0;
 
-						opc = l->kind == JOB_CONV ? QNPU_OP_CONV :
-						      l->kind == JOB_DW ? QNPU_OP_DWCONV :
-						      l->kind == JOB_MAXPOOL ? QNPU_OP_MAXPOOL :
-						      QNPU_OP_AVGPOOL;
-						c = cmd_new(job, opc);
 						if (vec && l->dm == 1)
-							a_addr += (pix_words == G ? g : j) * C;
-						F(job, c, ACC_CLEAR, 1);
-						F(job, c, DRAIN, 1);
-						F(job, c, A_ADDR, a_addr);
-						F(job, c, PIX_STRIDE, vec ? pix_words * C :
-						  (uint32_t)l->ic);
-						F(job, c, ROW_STRIDE, in_row_bytes(e->t, l,
-						  pix_words));
-						F(job, c, IN_H, in_rows);
-						F(job, c, IN_W, l->iw);
-						F(job, c, OUT_W, l->ow);
-						F(job, c, PIX0, p);
-						F(job, c, NPIX, npix);
-						F(job, c, NCOLS, ncols);
-						F(job, c, KH, l->kh);
-						F(job, c, KW, l->kw);
-						F(job, c, STRIDE_H, l->sh);
-						F(job, c, STRIDE_W, l->sw);
-						F(job, c, PAD_T, pad_t);
-						F(job, c, PAD_L, l->pad_l);
-						F(job, c, DIL_H, l->dh);
-						F(job, c, DIL_W, l->dw);
-						F(job, c, IC, l->kind == JOB_CONV ? l->ic :
-						  l->dm);
-						F(job, c, DM_PHASE, l->kind == JOB_DW ?
-						  (g * C) % (uint32_t)l->dm : 0);
-						if (weights) {
-							F(job, c, W_ADDR, wbase + gw * K);
-							F(job, c, P_ADDR, pbase +
-							  gw * PSET_WORDS);
-						}
-						F(job, c, O_ADDR, obase + (p - p0) * ng + j);
-						F(job, c, O_STRIDE, ng);
-						F(job, c, IN_OFF, l->in_off);
-						F(job, c, OUT_ZP, l->out_zp);
-						F(job, c, ACT_MIN, l->act_min);
-						F(job, c, ACT_MAX, l->act_max);
+							a += (pix_words == G ?
+							      g : j) * C;
+						compute_cmd(e, opc, a, pix_words,
+							    in_rows, pad_t,
+							    l->sh / skip, p,
+							    npix, ncols, icc, g,
+							    wbase + gw * (job->nchunks > 1 ?
+							    0 : K),
+							    pbase + gw * PSET_WORDS,
+							    obase + (p - p0) * ng + j,
+							    ng, ch == 0, last);
 					}
 				}
 				tk = (struct unit_tok){
 					.pop_prev = loads,
-					.pop_next = u >= 2,
+					.pop_next = ch == 0 && su >= 2,
 					.push_prev = e->stream && u + 2 < n,
-					.push_next = true,
+					.push_next = last,
 				};
 				tokens(job, first, job->ncmds - 1, &tk);
+				i0 += icc;
+			}
 
-				/* store */
-				first = job->ncmds;
-				{
-					uint64_t va = e->out_va +
-						((uint64_t)oy0 * l->ow + p0) *
-						(uint64_t)l->oc + c0;
-
-					if (nch == (uint32_t)l->oc &&
-					    l->oc % C == 0)
-						dma_block(e->t, job, QNPU_OP_STORE,
-							  0, va, (uint64_t)np *
-							  (uint64_t)l->oc, obase);
-					else
-						dma_rows(job, QNPU_OP_STORE, 0,
-							 va, (uint32_t)l->oc,
-							 nch, np, obase, ng);
-				}
-				tk = (struct unit_tok){
+			/* store the unit's outputs */
+			{
+				uint64_t va = e->out_va +
+					((uint64_t)oy0 * l->ow + p0) *
+					(uint64_t)l->oc + c0;
+				size_t first = job->ncmds;
+				struct unit_tok tk = {
 					.pop_prev = true,
-					.push_prev = u + 2 < n,
+					.push_prev = su + 2 < ns,
 				};
+
+				if (nch == (uint32_t)l->oc && l->oc % C == 0)
+					dma_block(e->t, job, QNPU_OP_STORE, 0,
+						  va, (uint64_t)np * l->oc,
+						  obase);
+				else
+					dma_rows(job, QNPU_OP_STORE, 0, va,
+						 (uint32_t)l->oc, nch, np,
+						 obase, ng);
 				tokens(job, first, job->ncmds - 1, &tk);
+				su++;
 			}
 		}
 	}
-	if (!job->err && u != n)
+	if (!job->err && (u != n || su != ns))
 		return why(job, "planned %d units, emitted %d", n, u);
 	return job->err;
 }

@@ -66,6 +66,12 @@ extern const struct qnpu_backend qnpu_cpu_backend;
 extern const struct qnpu_backend qnpu_sim_backend;
 
 int qnpu_partition(struct qnpu_model *m);
+/*
+ * A model from an IR graph (the importer's, or one built by a test); takes
+ * ownership of @g and @file (the bytes constant data points into, or NULL).
+ */
+int qnpu_model_from_graph(struct qnpu_device *dev, struct qnpu_ir_graph *g,
+			  uint8_t *file, size_t len, struct qnpu_model **out);
 int qnpu_plan_memory(struct qnpu_ir_graph *g, size_t *offsets,
 		     size_t *total);
 uint64_t qnpu_now_ns(void);

@@ -198,24 +198,24 @@ static int check_io(struct qnpu_ir_graph *g)
 	return 0;
 }
 
-static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
-		      struct qnpu_model **out)
+int qnpu_model_from_graph(struct qnpu_device *dev, struct qnpu_ir_graph *g,
+			  uint8_t *file, size_t len, struct qnpu_model **out)
 {
 	struct qnpu_model *m;
 	bool *ready;
 	int i, r;
 
+	*out = NULL;
 	m = calloc(1, sizeof(*m));
 	if (!m) {
+		qnpu_ir_graph_free(g);
 		free(file);
 		return qnpu_err(-ENOMEM, "out of memory");
 	}
 	m->dev = dev;
 	m->file = file;
 	m->file_len = len;
-	r = qnpu_tflite_import(file, len, &m->g);
-	if (r)
-		goto err_free;
+	m->g = g;
 	/* Unsupported operators are named before any deeper check. */
 	r = qnpu_partition(m);
 	if (r)
@@ -249,6 +249,20 @@ static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
 err_free:
 	qnpu_model_free(m);
 	return r;
+}
+
+static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
+		      struct qnpu_model **out)
+{
+	struct qnpu_ir_graph *g;
+	int r;
+
+	r = qnpu_tflite_import(file, len, &g);
+	if (r) {
+		free(file);
+		return r;
+	}
+	return qnpu_model_from_graph(dev, g, file, len, out);
 }
 
 QNPU_EXPORT int qnpu_model_load_memory(struct qnpu_device *dev,

@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Randomized layers on the simulated NPU against the CPU reference: conv,
+ * depthwise, fully connected, add and pooling, with shapes that stress
+ * the compiler's tiling (odd sizes, channels not a multiple of the array,
+ * inputs and weights larger than every SRAM, stride 2, SAME and VALID,
+ * fused activations). Outputs must be identical, and the layer must have
+ * run on the NPU.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "qnpu.h"
+#include "qnpu_internal.h"
+#include "qnpu_ir.h"
+
+struct rng {
+	uint32_t s;
+};
+
+static uint32_t rnd(struct rng *r)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 17;
+	r->s ^= r->s << 5;
+	return r->s;
+}
+
+static int rint_in(struct rng *r, int lo, int hi)
+{
+	return lo + (int)(rnd(r) % (uint32_t)(hi - lo + 1));
+}
+
+static float rfloat(struct rng *r, float lo, float hi)
+{
+	return lo + (hi - lo) * (float)(rnd(r) % 100000) / 100000.0f;
+}
+
+/* What one random layer is. */
+struct spec {
+	int builtin;
+	int ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, dm, padding, act;
+	int batches;		/* FC */
+	size_t count;		/* ADD */
+	uint32_t seed;
+};
+
+struct builder {
+	struct qnpu_ir_graph *g;
+	uint8_t *blob;
+	size_t blob_len, blob_used;
+	struct rng r;
+};
+
+static int add_tensor(struct builder *b, enum qnpu_dtype dt, int rank,
+		      const int32_t *shape, int nq, float slo, float shi,
+		      int zlo, int zhi)
+{
+	struct qnpu_ir_graph *g = b->g;
+	struct qnpu_ir_tensor *t = &g->tensors[g->ntensors];
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	t->name = "t";
+	t->dtype = dt;
+	t->rank = rank;
+	t->count = 1;
+	for (i = 0; i < rank; i++) {
+		t->shape[i] = shape[i];
+		t->count *= (size_t)shape[i];
+	}
+	t->bytes = t->count * qnpu_dtype_size(dt);
+	if (nq) {
+		t->nq = nq;
+		t->scale = calloc((size_t)nq, sizeof(float));
+		t->zero_point = calloc((size_t)nq, sizeof(int32_t));
+		for (i = 0; i < nq; i++) {
+			t->scale[i] = rfloat(&b->r, slo, shi);
+			t->zero_point[i] = rint_in(&b->r, zlo, zhi);
+		}
+		t->qdim = nq > 1 ? (rank == 4 && shape[0] != nq ? 3 : 0) : 0;
+	}
+	return g->ntensors++;
+}
+
+/* Constant data for tensor @t: random in [lo, hi]. */
+static void fill_const(struct builder *b, int t, int lo, int hi)
+{
+	struct qnpu_ir_tensor *x = &b->g->tensors[t];
+	uint8_t *p = b->blob + b->blob_used;
+	size_t i;
+
+	assert_true(b->blob_used + x->bytes <= b->blob_len);
+	for (i = 0; i < x->count; i++) {
+		int v = rint_in(&b->r, lo, hi);
+
+		if (x->dtype == QNPU_DTYPE_INT32)
+			memcpy(p + 4 * i, &v, 4);
+		else
+			p[i] = (uint8_t)(int8_t)v;
+	}
+	x->const_data = p;
+	b->blob_used += (x->bytes + 15) & ~(size_t)15;
+}
+
+static int out_size(int padding, int in, int k, int s, int d)
+{
+	int eff = (k - 1) * d + 1;
+
+	return padding == QNPU_PAD_SAME ? (in + s - 1) / s :
+	       (in - eff + s) / s;
+}
+
+/* The graph of one layer: input(s) -> op -> output. */
+static struct qnpu_ir_graph *build(const struct spec *sp, uint8_t **blob)
+{
+	struct builder b = { 0 };
+	struct qnpu_ir_graph *g = calloc(1, sizeof(*g));
+	struct qnpu_ir_op *op;
+	int32_t s[4];
+	int in, in2 = -1, w = -1, bias = -1, out, oh, ow;
+
+	b.g = g;
+	b.r.s = sp->seed;
+	b.blob_len = 8u << 20;
+	b.blob = calloc(1, b.blob_len);
+	g->tensors = calloc(8, sizeof(*g->tensors));
+	g->ops = calloc(1, sizeof(*g->ops));
+	g->nops = 1;
+	op = &g->ops[0];
+	op->builtin = sp->builtin;
+	op->in = calloc(3, sizeof(int32_t));
+	op->out = calloc(1, sizeof(int32_t));
+	op->nout = 1;
+
+	switch (sp->builtin) {
+	case QNPU_TFL_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D: {
+		bool dwc = sp->builtin == QNPU_TFL_DEPTHWISE_CONV_2D;
+		int oc = dwc ? sp->ic * sp->dm : sp->oc;
+
+		s[0] = 1; s[1] = sp->ih; s[2] = sp->iw; s[3] = sp->ic;
+		in = add_tensor(&b, QNPU_DTYPE_INT8, 4, s, 1, 0.01f, 0.1f,
+				-128, 127);
+		if (dwc) {
+			s[0] = 1; s[1] = sp->kh; s[2] = sp->kw; s[3] = oc;
+		} else {
+			s[0] = oc; s[1] = sp->kh; s[2] = sp->kw; s[3] = sp->ic;
+		}
+		w = add_tensor(&b, QNPU_DTYPE_INT8, 4, s, oc, 0.002f, 0.02f,
+			       0, 0);
+		fill_const(&b, w, -127, 127);
+		s[0] = oc;
+		bias = add_tensor(&b, QNPU_DTYPE_INT32, 1, s, 0, 0, 0, 0, 0);
+		fill_const(&b, bias, -20000, 20000);
+		oh = out_size(sp->padding, sp->ih, sp->kh, sp->sh, sp->dh);
+		ow = out_size(sp->padding, sp->iw, sp->kw, sp->sw, sp->dw);
+		s[0] = 1; s[1] = oh; s[2] = ow; s[3] = oc;
+		out = add_tensor(&b, QNPU_DTYPE_INT8, 4, s, 1, 0.05f, 0.5f,
+				 -128, 127);
+		op->opt.conv.padding = sp->padding;
+		op->opt.conv.stride_h = sp->sh;
+		op->opt.conv.stride_w = sp->sw;
+		op->opt.conv.dilation_h = sp->dh;
+		op->opt.conv.dilation_w = sp->dw;
+		op->opt.conv.depth_multiplier = sp->dm;
+		op->opt.conv.act = sp->act;
+		op->nin = 3;
+		op->in[0] = in; op->in[1] = w; op->in[2] = bias;
+		break;
+	}
+	case QNPU_TFL_FULLY_CONNECTED:
+		s[0] = sp->batches; s[1] = sp->ic;
+		in = add_tensor(&b, QNPU_DTYPE_INT8, 2, s, 1, 0.01f, 0.1f,
+				-128, 127);
+		s[0] = sp->oc; s[1] = sp->ic;
+		w = add_tensor(&b, QNPU_DTYPE_INT8, 2, s, 1, 0.002f, 0.02f,
+			       0, 0);
+		fill_const(&b, w, -127, 127);
+		s[0] = sp->oc;
+		bias = add_tensor(&b, QNPU_DTYPE_INT32, 1, s, 0, 0, 0, 0, 0);
+		fill_const(&b, bias, -20000, 20000);
+		s[0] = sp->batches; s[1] = sp->oc;
+		out = add_tensor(&b, QNPU_DTYPE_INT8, 2, s, 1, 0.05f, 0.5f,
+				 -128, 127);
+		op->opt.fc.act = sp->act;
+		op->nin = 3;
+		op->in[0] = in; op->in[1] = w; op->in[2] = bias;
+		break;
+	case QNPU_TFL_ADD:
+		s[0] = (int32_t)sp->count;
+		in = add_tensor(&b, QNPU_DTYPE_INT8, 1, s, 1, 0.01f, 0.2f,
+				-128, 127);
+		in2 = add_tensor(&b, QNPU_DTYPE_INT8, 1, s, 1, 0.01f, 0.2f,
+				 -128, 127);
+		out = add_tensor(&b, QNPU_DTYPE_INT8, 1, s, 1, 0.02f, 0.3f,
+				 -128, 127);
+		op->opt.add.act = sp->act;
+		op->nin = 2;
+		op->in[0] = in; op->in[1] = in2;
+		break;
+	default:	/* pools: output scale equals input scale */
+		s[0] = 1; s[1] = sp->ih; s[2] = sp->iw; s[3] = sp->ic;
+		in = add_tensor(&b, QNPU_DTYPE_INT8, 4, s, 1, 0.05f, 0.05f,
+				-128, 127);
+		oh = out_size(sp->padding, sp->ih, sp->kh, sp->sh, 1);
+		ow = out_size(sp->padding, sp->iw, sp->kw, sp->sw, 1);
+		s[0] = 1; s[1] = oh; s[2] = ow; s[3] = sp->ic;
+		out = add_tensor(&b, QNPU_DTYPE_INT8, 4, s, 1, 0.05f, 0.05f,
+				 -128, 127);
+		g->tensors[out].zero_point[0] = g->tensors[in].zero_point[0];
+		op->opt.pool.padding = sp->padding;
+		op->opt.pool.stride_h = sp->sh;
+		op->opt.pool.stride_w = sp->sw;
+		op->opt.pool.filter_h = sp->kh;
+		op->opt.pool.filter_w = sp->kw;
+		op->opt.pool.act = sp->act;
+		op->nin = 1;
+		op->in[0] = in;
+		break;
+	}
+	op->out[0] = out;
+	g->ninputs = in2 >= 0 ? 2 : 1;
+	g->inputs = calloc(2, sizeof(int32_t));
+	g->inputs[0] = in;
+	g->inputs[1] = in2;
+	g->noutputs = 1;
+	g->outputs = calloc(1, sizeof(int32_t));
+	g->outputs[0] = out;
+	g->tensors[in].is_input = true;
+	if (in2 >= 0)
+		g->tensors[in2].is_input = true;
+	g->tensors[out].is_output = true;
+	*blob = b.blob;
+	return g;
+}
+
+static void run_on(const char *device, const struct spec *sp,
+		   uint8_t *out, size_t *out_len, bool *on_npu, char *note)
+{
+	struct qnpu_device *dev;
+	struct qnpu_model *m;
+	struct qnpu_ir_graph *g;
+	struct qnpu_tensor_info ti;
+	struct qnpu_op_info oi;
+	struct qnpu_op_stats st;
+	struct rng r = { sp->seed * 7 + 1 };
+	uint8_t *blob, *x;
+	int i;
+	size_t k;
+
+	assert_int_equal(qnpu_device_open(device, &dev), 0);
+	g = build(sp, &blob);
+	if (qnpu_model_from_graph(dev, g, blob, 0, &m))
+		fail_msg("%s: %s", device, qnpu_last_error());
+	for (i = 0; i < qnpu_model_num_inputs(m); i++) {
+		qnpu_model_input_info(m, i, &ti);
+		x = malloc(ti.bytes);
+		for (k = 0; k < ti.bytes; k++)
+			x[k] = (uint8_t)rnd(&r);
+		assert_int_equal(qnpu_model_set_input(m, i, x, ti.bytes), 0);
+		free(x);
+	}
+	if (qnpu_model_run(m))
+		fail_msg("%s: %s", device, qnpu_last_error());
+	qnpu_model_output_info(m, 0, &ti);
+	*out_len = ti.bytes;
+	assert_int_equal(qnpu_model_get_output(m, 0, out, ti.bytes), 0);
+	qnpu_model_op_info(m, 0, &oi);
+	qnpu_model_op_stats(m, 0, &st);
+	*on_npu = oi.target == QNPU_TARGET_NPU;
+	snprintf(note, 160, "%s", st.note ? st.note : "");
+	qnpu_model_free(m);
+	qnpu_device_close(dev);
+}
+
+static void check(const struct spec *sp, const char *device)
+{
+	static uint8_t ref[4 << 20], got[4 << 20];
+	size_t nref, ngot, i;
+	bool npu_ref, npu;
+	char note[160], note_ref[160];
+
+	run_on("cpu", sp, ref, &nref, &npu_ref, note_ref);
+	run_on(device, sp, got, &ngot, &npu, note);
+	if (!npu)
+		fail_msg("seed %u: %s did not run on the NPU: %s", sp->seed,
+			 qnpu_ir_op_name(sp->builtin), note);
+	assert_int_equal(nref, ngot);
+	for (i = 0; i < nref; i++)
+		if (ref[i] != got[i])
+			fail_msg("seed %u %s %dx%dx%d->%d k%dx%d s%d d%d dm%d pad%d act%d: byte %zu: npu %d, cpu %d",
+				 sp->seed, qnpu_ir_op_name(sp->builtin),
+				 sp->ih, sp->iw, sp->ic, sp->oc, sp->kh,
+				 sp->kw, sp->sh, sp->dh, sp->dm, sp->padding,
+				 sp->act, i, (int8_t)got[i], (int8_t)ref[i]);
+}
+
+static const char *device(void)
+{
+	const char *d = getenv("QNPU_TEST_DEVICE");
+
+	return d ? d : "sim";
+}
+
+static void random_conv(struct rng *r, struct spec *sp, bool big)
+{
+	sp->builtin = QNPU_TFL_CONV_2D;
+	sp->kh = rint_in(r, 1, 5);
+	sp->kw = rint_in(r, 1, 5);
+	sp->sh = rint_in(r, 1, 2);
+	sp->sw = rint_in(r, 1, 2);
+	sp->dh = rint_in(r, 1, 3) == 3 ? 2 : 1;
+	sp->dw = sp->dh;
+	sp->padding = rint_in(r, 0, 1);
+	sp->ih = rint_in(r, (sp->kh - 1) * sp->dh + 1, big ? 90 : 24);
+	sp->iw = rint_in(r, (sp->kw - 1) * sp->dw + 1, big ? 90 : 24);
+	sp->ic = rint_in(r, 1, big ? 48 : 40);
+	sp->oc = rint_in(r, 1, big ? 90 : 40);
+	sp->act = rint_in(r, 0, 3);
+	sp->dm = 1;
+}
+
+static void test_conv_random(void **state)
+{
+	struct rng r = { 1234 };
+	struct spec sp;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 25; i++) {
+		memset(&sp, 0, sizeof(sp));
+		random_conv(&r, &sp, false);
+		sp.seed = 100 + (uint32_t)i;
+		check(&sp, device());
+	}
+}
+
+/* Inputs beyond the activation SRAM, weights beyond the weight SRAM. */
+static void test_conv_larger_than_srams(void **state)
+{
+	struct spec sp = {
+		.builtin = QNPU_TFL_CONV_2D, .ih = 75, .iw = 61, .ic = 37,
+		.oc = 83, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 3,
+		.seed = 7,
+	};
+	struct rng r = { 99 };
+	int i;
+
+	(void)state;
+	check(&sp, device());	/* 169 KB input, 28 KB weights */
+	sp.ic = 120;
+	sp.oc = 70;
+	sp.ih = 33;
+	sp.iw = 29;
+	sp.sh = sp.sw = 2;
+	sp.seed = 8;
+	check(&sp, device());	/* 1080 weight words per group > half */
+	for (i = 0; i < 4; i++) {
+		random_conv(&r, &sp, true);
+		sp.seed = 200 + (uint32_t)i;
+		check(&sp, device());
+	}
+}
+
+static void test_depthwise_random(void **state)
+{
+	struct rng r = { 555 };
+	struct spec sp;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 25; i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.builtin = QNPU_TFL_DEPTHWISE_CONV_2D;
+		sp.kh = rint_in(&r, 1, 5);
+		sp.kw = rint_in(&r, 1, 5);
+		sp.sh = rint_in(&r, 1, 2);
+		sp.sw = sp.sh;
+		sp.dh = sp.dw = rint_in(&r, 1, 4) == 4 ? 2 : 1;
+		sp.padding = rint_in(&r, 0, 1);
+		sp.ih = rint_in(&r, (sp.kh - 1) * sp.dh + 1, i < 22 ? 30 : 120);
+		sp.iw = rint_in(&r, (sp.kw - 1) * sp.dw + 1, i < 22 ? 30 : 90);
+		sp.ic = rint_in(&r, 1, 40);
+		sp.dm = rint_in(&r, 1, 5) >= 4 ? rint_in(&r, 2, 8) : 1;
+		sp.act = rint_in(&r, 0, 3);
+		sp.seed = 300 + (uint32_t)i;
+		check(&sp, device());
+	}
+}
+
+static void test_fully_connected_random(void **state)
+{
+	struct rng r = { 77 };
+	struct spec sp;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.builtin = QNPU_TFL_FULLY_CONNECTED;
+		sp.batches = rint_in(&r, 1, 3);
+		sp.ic = rint_in(&r, 1, 1000);
+		sp.oc = rint_in(&r, 1, 150);
+		sp.act = rint_in(&r, 0, 3);
+		sp.seed = 400 + (uint32_t)i;
+		check(&sp, device());
+	}
+}
+
+static void test_add_random(void **state)
+{
+	struct rng r = { 31 };
+	struct spec sp;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 12; i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.builtin = QNPU_TFL_ADD;
+		/* Up to 3x the activation SRAM: several units. */
+		sp.count = (size_t)rint_in(&r, 1, i < 8 ? 5000 : 200000);
+		sp.act = rint_in(&r, 0, 3);
+		sp.seed = 500 + (uint32_t)i;
+		check(&sp, device());
+	}
+}
+
+static void test_pool_random(void **state)
+{
+	struct rng r = { 4242 };
+	struct spec sp;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 24; i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.builtin = i % 2 ? QNPU_TFL_MAX_POOL_2D :
+			     QNPU_TFL_AVERAGE_POOL_2D;
+		sp.kh = rint_in(&r, 1, 4);
+		sp.kw = rint_in(&r, 1, 4);
+		sp.sh = rint_in(&r, 1, 3);
+		sp.sw = rint_in(&r, 1, 3);
+		sp.padding = rint_in(&r, 0, 1);
+		sp.ih = rint_in(&r, sp.kh, i < 20 ? 30 : 100);
+		sp.iw = rint_in(&r, sp.kw, i < 20 ? 30 : 100);
+		sp.ic = rint_in(&r, 1, 70);
+		sp.dh = sp.dw = sp.dm = 1;
+		sp.act = rint_in(&r, 0, 3);
+		sp.seed = 600 + (uint32_t)i;
+		check(&sp, device());
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conv_random),
+		cmocka_unit_test(test_conv_larger_than_srams),
+		cmocka_unit_test(test_depthwise_random),
+		cmocka_unit_test(test_fully_connected_random),
+		cmocka_unit_test(test_add_random),
+		cmocka_unit_test(test_pool_random),
+	};
+
+	return cmocka_run_group_tests_name("npu_layers", tests, NULL, NULL);
+}
