@@ -55,6 +55,40 @@ static int classify(struct qnpu_model *m, const char *path)
 	return 0;
 }
 
+/* What ran where in the last inference, and how busy the MAC array was. */
+static void summary(const struct qnpu_device *dev, struct qnpu_model *m)
+{
+	struct qnpu_device_info di;
+	uint64_t macs = 0, npu_macs = 0, cycles = 0;
+	int i, n = qnpu_model_num_ops(m), on_npu = 0;
+
+	qnpu_device_query(dev, &di);
+	for (i = 0; i < n; i++) {
+		struct qnpu_op_info op;
+		struct qnpu_op_stats st;
+
+		qnpu_model_op_info(m, i, &op);
+		qnpu_model_op_stats(m, i, &st);
+		macs += op.macs;
+		if (op.target == QNPU_TARGET_NPU) {
+			on_npu++;
+			npu_macs += op.macs;
+			cycles += st.cycles;
+		}
+	}
+	if (!di.is_npu || !cycles) {
+		printf("all %d operators ran on the CPU\n", n);
+		return;
+	}
+	printf("%d of %d operators on the %ux%u NPU: %llu of %llu MACs in %llu cycles, "
+	       "MAC utilization %.1f%% (%.1f us at 1 GHz)\n",
+	       on_npu, n, di.rows, di.cols, (unsigned long long)npu_macs,
+	       (unsigned long long)macs, (unsigned long long)cycles,
+	       100.0 * (double)npu_macs /
+	       ((double)di.rows * di.cols * (double)cycles),
+	       (double)cycles / 1e3);
+}
+
 int main(int argc, char **argv)
 {
 	const char *device = NULL;
@@ -83,6 +117,8 @@ int main(int argc, char **argv)
 	printf("person_detect on device \"%s\"\n", qnpu_device_name(dev));
 	for (i++; i < argc; i++)
 		ret |= classify(m, argv[i]);
+	if (!ret)
+		summary(dev, m);
 	qnpu_model_free(m);
 	qnpu_device_close(dev);
 	return ret;
