@@ -135,7 +135,7 @@ module qnpu_compute
     end
     wbuf_raddr_o[0] = WbufAw'(32'(w_addr_q) + step_q);
     for (int unsigned w = 0; w < ParamSetWords; w++) begin
-      pbuf_raddr_o[w] = PbufAw'(32'(p_addr_q) + w);
+      pbuf_raddr_o[w] = PbufAw'((ho_pending_q ? 32'(ho_p_addr_q) : 32'(p_addr_q)) + w);
     end
   end
 
@@ -261,6 +261,14 @@ module qnpu_compute
   // ---- sequencer ----
   logic ppu_busy, ppu_start, ppu_push_next;
   logic push_next_direct_q;
+  logic accept;
+  // hand-off to the PPU one cycle after the last step, from a copy of the
+  // finished command's output fields (the next command may already be set up)
+  logic               ho_pending_q, ho_push_next_q;
+  logic [7:0]         ho_op_q, ho_npix_q;
+  logic [19:0]        ho_o_addr_q;
+  logic [15:0]        ho_o_stride_q, ho_p_addr_q;
+  logic signed [7:0]  ho_zp_q, ho_min_q, ho_max_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -317,6 +325,16 @@ module qnpu_compute
       err_code_q         <= StatusOk;
       push_prev_o        <= 1'b0;
       push_next_direct_q <= 1'b0;
+      ho_pending_q       <= 1'b0;
+      ho_op_q            <= '0;
+      ho_npix_q          <= '0;
+      ho_o_addr_q        <= '0;
+      ho_o_stride_q      <= '0;
+      ho_p_addr_q        <= '0;
+      ho_zp_q            <= '0;
+      ho_min_q           <= '0;
+      ho_max_q           <= '0;
+      ho_push_next_q     <= 1'b0;
       base_q             <= '{default: '0};
       iy0_q              <= '{default: '0};
       ix0_q              <= '{default: '0};
@@ -324,49 +342,11 @@ module qnpu_compute
     end else begin
       push_prev_o        <= 1'b0;
       push_next_direct_q <= 1'b0;
+      ho_pending_q       <= 1'b0;
       unique case (state_q)
         StIdle: begin
           if (cmd_valid_i) begin
-            op_q         <= cmd_i[CmdOpcodeLsb +: 8];
-            clear_q      <= cmd_i[CmdAccClearLsb];
-            drain_q      <= cmd_i[CmdDrainLsb] && (cmd_i[CmdOpcodeLsb +: 8] != OpSync);
-            push_prev_q  <= cmd_i[CmdPushPrevLsb];
-            push_next_q  <= cmd_i[CmdPushNextLsb];
-            a_addr_q     <= cmd_i[CmdAAddrLsb +: 20];
-            b_addr_q     <= cmd_i[CmdBAddrLsb +: 20];
-            w_addr_q     <= cmd_i[CmdWAddrLsb +: 20];
-            o_addr_q     <= cmd_i[CmdOAddrLsb +: 20];
-            pix_stride_q <= cmd_i[CmdPixStrideLsb +: 16];
-            row_stride_q <= cmd_i[CmdRowStrideLsb +: 16];
-            in_h_q       <= cmd_i[CmdInHLsb +: 16];
-            in_w_q       <= cmd_i[CmdInWLsb +: 16];
-            out_w_q      <= cmd_i[CmdOutWLsb +: 16];
-            pix0_q       <= cmd_i[CmdPix0Lsb +: 16];
-            ic_q         <= cmd_i[CmdIcLsb +: 16];
-            p_addr_q     <= cmd_i[CmdPAddrLsb +: 16];
-            o_stride_q   <= cmd_i[CmdOStrideLsb +: 16];
-            npix_q       <= cmd_i[CmdNpixLsb +: 8];
-            ncols_q      <= cmd_i[CmdNcolsLsb +: 8];
-            kh_q         <= cmd_i[CmdKhLsb +: 8];
-            kw_q         <= cmd_i[CmdKwLsb +: 8];
-            sh_q         <= cmd_i[CmdStrideHLsb +: 8];
-            sw_q         <= cmd_i[CmdStrideWLsb +: 8];
-            dh_q         <= cmd_i[CmdDilHLsb +: 8];
-            dw_q         <= cmd_i[CmdDilWLsb +: 8];
-            dm_phase_q   <= cmd_i[CmdDmPhaseLsb +: 8];
-            pad_t_q      <= cmd_i[CmdPadTLsb +: 8];
-            pad_l_q      <= cmd_i[CmdPadLLsb +: 8];
-            zp_q         <= cmd_i[CmdOutZpLsb +: 8];
-            act_min_q    <= cmd_i[CmdActMinLsb +: 8];
-            act_max_q    <= cmd_i[CmdActMaxLsb +: 8];
-            shift_a_q    <= cmd_i[CmdAddShiftALsb +: 8];
-            shift_b_q    <= cmd_i[CmdAddShiftBLsb +: 8];
-            in_off_q     <= cmd_i[CmdInOffLsb +: 16];
-            in_off_b_q   <= cmd_i[CmdInOffBLsb +: 16];
-            lshift_q     <= cmd_i[CmdAddLshiftLsb +: 5];
-            mult_a_q     <= cmd_i[CmdAddMultALsb +: 32];
-            mult_b_q     <= cmd_i[CmdAddMultBLsb +: 32];
-            state_q      <= StSetup;
+            state_q <= StSetup;
           end
         end
         StSetup: begin
@@ -450,12 +430,24 @@ module qnpu_compute
               end
             end
             if (last_step) begin
-              if (drain_q) begin
+              if (drain_q && ppu_busy) begin
                 state_q <= StHandoff;
               end else begin
+                // the PPU (if draining) takes the accumulators next cycle
+                // from the ho_* copy while the next command sets up
                 push_prev_o        <= push_prev_q;
-                push_next_direct_q <= push_next_q;
-                state_q            <= StIdle;
+                push_next_direct_q <= push_next_q && !drain_q;
+                ho_pending_q       <= drain_q;
+                ho_op_q            <= op_q;
+                ho_npix_q          <= npix_q;
+                ho_o_addr_q        <= o_addr_q;
+                ho_o_stride_q      <= o_stride_q;
+                ho_p_addr_q        <= p_addr_q;
+                ho_zp_q            <= zp_q;
+                ho_min_q           <= act_min_q;
+                ho_max_q           <= act_max_q;
+                ho_push_next_q     <= push_next_q;
+                state_q            <= cmd_valid_i ? StSetup : StIdle;
               end
             end
           end
@@ -469,10 +461,52 @@ module qnpu_compute
         StErr: state_q <= StErr;
         default: state_q <= StIdle;
       endcase
+      // a new command is taken in StIdle or in the last step of the previous
+      if (accept) begin
+        op_q         <= cmd_i[CmdOpcodeLsb +: 8];
+        clear_q      <= cmd_i[CmdAccClearLsb];
+        drain_q      <= cmd_i[CmdDrainLsb] && (cmd_i[CmdOpcodeLsb +: 8] != OpSync);
+        push_prev_q  <= cmd_i[CmdPushPrevLsb];
+        push_next_q  <= cmd_i[CmdPushNextLsb];
+        a_addr_q     <= cmd_i[CmdAAddrLsb +: 20];
+        b_addr_q     <= cmd_i[CmdBAddrLsb +: 20];
+        w_addr_q     <= cmd_i[CmdWAddrLsb +: 20];
+        o_addr_q     <= cmd_i[CmdOAddrLsb +: 20];
+        pix_stride_q <= cmd_i[CmdPixStrideLsb +: 16];
+        row_stride_q <= cmd_i[CmdRowStrideLsb +: 16];
+        in_h_q       <= cmd_i[CmdInHLsb +: 16];
+        in_w_q       <= cmd_i[CmdInWLsb +: 16];
+        out_w_q      <= cmd_i[CmdOutWLsb +: 16];
+        pix0_q       <= cmd_i[CmdPix0Lsb +: 16];
+        ic_q         <= cmd_i[CmdIcLsb +: 16];
+        p_addr_q     <= cmd_i[CmdPAddrLsb +: 16];
+        o_stride_q   <= cmd_i[CmdOStrideLsb +: 16];
+        npix_q       <= cmd_i[CmdNpixLsb +: 8];
+        ncols_q      <= cmd_i[CmdNcolsLsb +: 8];
+        kh_q         <= cmd_i[CmdKhLsb +: 8];
+        kw_q         <= cmd_i[CmdKwLsb +: 8];
+        sh_q         <= cmd_i[CmdStrideHLsb +: 8];
+        sw_q         <= cmd_i[CmdStrideWLsb +: 8];
+        dh_q         <= cmd_i[CmdDilHLsb +: 8];
+        dw_q         <= cmd_i[CmdDilWLsb +: 8];
+        dm_phase_q   <= cmd_i[CmdDmPhaseLsb +: 8];
+        pad_t_q      <= cmd_i[CmdPadTLsb +: 8];
+        pad_l_q      <= cmd_i[CmdPadLLsb +: 8];
+        zp_q         <= cmd_i[CmdOutZpLsb +: 8];
+        act_min_q    <= cmd_i[CmdActMinLsb +: 8];
+        act_max_q    <= cmd_i[CmdActMaxLsb +: 8];
+        shift_a_q    <= cmd_i[CmdAddShiftALsb +: 8];
+        shift_b_q    <= cmd_i[CmdAddShiftBLsb +: 8];
+        in_off_q     <= cmd_i[CmdInOffLsb +: 16];
+        in_off_b_q   <= cmd_i[CmdInOffBLsb +: 16];
+        lshift_q     <= cmd_i[CmdAddLshiftLsb +: 5];
+        mult_a_q     <= cmd_i[CmdAddMultALsb +: 32];
+        mult_b_q     <= cmd_i[CmdAddMultBLsb +: 32];
+      end
     end
   end
 
-  assign ppu_start = (state_q == StHandoff) && !ppu_busy;
+  assign ppu_start = ho_pending_q || ((state_q == StHandoff) && !ppu_busy);
 
   qnpu_ppu #(
     .Rows      (Rows),
@@ -482,17 +516,17 @@ module qnpu_compute
     .clk_i,
     .rst_ni,
     .start_i      (ppu_start),
-    .op_i         (op_q),
+    .op_i         (ho_pending_q ? ho_op_q : op_q),
     .acc_i        (acc_q),
     .cnt_i        (cnt_q),
     .pset_i       (pbuf_rdata_i),
-    .npix_i       (npix_q),
-    .o_addr_i     (o_addr_q),
-    .o_stride_i   (o_stride_q),
-    .zp_i         (zp_q),
-    .act_min_i    (act_min_q),
-    .act_max_i    (act_max_q),
-    .push_next_i  (push_next_q),
+    .npix_i       (ho_pending_q ? ho_npix_q : npix_q),
+    .o_addr_i     (ho_pending_q ? ho_o_addr_q : o_addr_q),
+    .o_stride_i   (ho_pending_q ? ho_o_stride_q : o_stride_q),
+    .zp_i         (ho_pending_q ? ho_zp_q : zp_q),
+    .act_min_i    (ho_pending_q ? ho_min_q : act_min_q),
+    .act_max_i    (ho_pending_q ? ho_max_q : act_max_q),
+    .push_next_i  (ho_pending_q ? ho_push_next_q : push_next_q),
     .busy_o       (ppu_busy),
     .push_next_o  (ppu_push_next),
     .obuf_we_o,
@@ -500,9 +534,11 @@ module qnpu_compute
     .obuf_wdata_o
   );
 
-  assign cmd_ready_o = (state_q == StIdle);
+  assign cmd_ready_o = (state_q == StIdle) ||
+                       (state_q == StRun && last_step && !step_err && !(drain_q && ppu_busy));
+  assign accept      = cmd_valid_i && cmd_ready_o;
   assign push_next_o = ppu_push_next | push_next_direct_q;
-  assign busy_o      = ((state_q != StIdle) && (state_q != StErr)) || push_prev_o ||
+  assign busy_o      = ((state_q != StIdle) && (state_q != StErr)) || push_prev_o || ho_pending_q ||
                        push_next_direct_q || ppu_busy;
   assign active_o    = (state_q == StRun);
   assign stall_ppu_o = (state_q == StHandoff) && ppu_busy;
