@@ -6,6 +6,7 @@
  * The device acts only at a doorbell and no register has read side
  * effects: the driver writes the host-owned registers, then rings.
  */
+#include <linux/bitfield.h>
 #include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
@@ -25,8 +26,7 @@ bool qnpu_device_probe_regs(struct device *dev, void __iomem *regs)
 {
 	u32 magic = readl(regs + QNPU_REG_MAGIC);
 	u32 version = readl(regs + QNPU_REG_VERSION);
-	u32 major = (version & QNPU_VERSION_MAJOR_MASK) >>
-		    QNPU_VERSION_MAJOR_SHIFT;
+	u32 major = FIELD_GET(QNPU_VERSION_MAJOR_MASK, version);
 
 	if (magic != QNPU_MAGIC) {
 		dev_info(dev, "no qnpu register page (magic %#010x)\n", magic);
@@ -34,7 +34,7 @@ bool qnpu_device_probe_regs(struct device *dev, void __iomem *regs)
 	}
 	if (major != QNPU_VERSION_MAJOR) {
 		dev_info(dev, "qnpu programming model %u.%u not supported\n",
-			 major, version & QNPU_VERSION_MINOR_MASK);
+			 major, FIELD_GET(QNPU_VERSION_MINOR_MASK, version));
 		return false;
 	}
 	return true;
@@ -198,12 +198,9 @@ static void qnpu_device_read_hw(struct qnpu_device *qdev)
 	hw->pbuf_bytes = qnpu_read(qdev, QNPU_REG_PBUF_BYTES);
 	hw->obuf_bytes = qnpu_read(qdev, QNPU_REG_OBUF_BYTES);
 	hw->cmd_bytes = qnpu_read(qdev, QNPU_REG_CMD_BYTES);
-	hw->sq_entries = (ring & QNPU_RING_INFO_SQ_ENTRIES_MASK) >>
-			 QNPU_RING_INFO_SQ_ENTRIES_SHIFT;
-	hw->cq_entries = (ring & QNPU_RING_INFO_CQ_ENTRIES_MASK) >>
-			 QNPU_RING_INFO_CQ_ENTRIES_SHIFT;
-	hw->va_bits = (ring & QNPU_RING_INFO_VA_BITS_MASK) >>
-		      QNPU_RING_INFO_VA_BITS_SHIFT;
+	hw->sq_entries = FIELD_GET(QNPU_RING_INFO_SQ_ENTRIES_MASK, ring);
+	hw->cq_entries = FIELD_GET(QNPU_RING_INFO_CQ_ENTRIES_MASK, ring);
+	hw->va_bits = FIELD_GET(QNPU_RING_INFO_VA_BITS_MASK, ring);
 }
 
 /**
@@ -269,8 +266,8 @@ int qnpu_device_init(struct qnpu_device *qdev)
 
 	dev_info(qdev->dev,
 		 "qnpu %u.%u: %ux%u MACs, SRAM a/w/p/o %u/%u/%u/%u bytes\n",
-		 qdev->hw.version >> QNPU_VERSION_MAJOR_SHIFT,
-		 qdev->hw.version & QNPU_VERSION_MINOR_MASK, qdev->hw.rows,
+		 FIELD_GET(QNPU_VERSION_MAJOR_MASK, qdev->hw.version),
+		 FIELD_GET(QNPU_VERSION_MINOR_MASK, qdev->hw.version), qdev->hw.rows,
 		 qdev->hw.cols, qdev->hw.abuf_bytes, qdev->hw.wbuf_bytes,
 		 qdev->hw.pbuf_bytes, qdev->hw.obuf_bytes);
 	return 0;

@@ -14,15 +14,16 @@
 #include "qnpu_drv.h"
 #include "qnpu_drm.h"
 
+/* Generous: the device may be RTL simulated in another process. */
 unsigned int qnpu_job_timeout_s = 60;
 module_param_named(job_timeout_s, qnpu_job_timeout_s, uint, 0444);
 MODULE_PARM_DESC(job_timeout_s,
-		 "Seconds a job may run before the device is reset (default 60: RTL simulation is slow)");
+		 "Seconds a job may run before the device is reset (default 60)");
 
 unsigned int qnpu_reset_timeout_ms = 2000;
 module_param_named(reset_timeout_ms, qnpu_reset_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(reset_timeout_ms,
-		 "Milliseconds to wait for a reset acknowledge before the device counts as lost (default 2000)");
+		 "Reset acknowledge wait before the device is lost (ms, 2000)");
 
 static int qnpu_open(struct drm_device *ddev, struct drm_file *file)
 {

@@ -3,6 +3,7 @@
  * qnpu jobs: the SUBMIT ioctl, the DRM scheduler backend, completion
  * reporting and the timeout -> reset path.
  */
+#include <linux/bitfield.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-resv.h>
 #include <linux/iosys-map.h>
@@ -111,11 +112,12 @@ void qnpu_job_complete(struct qnpu_job *job, u32 status, void __iomem *cqe)
 		info.err_cmd = readl(cqe + QNPU_CQE_ERR_CMD);
 		if (status == DRM_QNPU_JOB_FAULT) {
 			info.fault_va = qnpu_cqe_read64(cqe, QNPU_CQE_FAULT_VA);
-			info.fault_reason = (fault & QNPU_FAULT_INFO_REASON_MASK)
-					    >> QNPU_FAULT_INFO_REASON_SHIFT;
-			info.fault_level = (fault & QNPU_FAULT_INFO_LEVEL_MASK)
-					   >> QNPU_FAULT_INFO_LEVEL_SHIFT;
-			info.fault_write = !!(fault & QNPU_FAULT_INFO_WRITE_MASK);
+			info.fault_reason =
+				FIELD_GET(QNPU_FAULT_INFO_REASON_MASK, fault);
+			info.fault_level =
+				FIELD_GET(QNPU_FAULT_INFO_LEVEL_MASK, fault);
+			info.fault_write =
+				FIELD_GET(QNPU_FAULT_INFO_WRITE_MASK, fault);
 		}
 		info.cycles = qnpu_cqe_read64(cqe, QNPU_CQE_CYCLES);
 		info.busy_cycles = qnpu_cqe_read64(cqe, QNPU_CQE_BUSY_CYCLES);
@@ -391,7 +393,8 @@ static int qnpu_job_add_in_syncs(struct drm_device *ddev,
 			return -EFAULT;
 		}
 		if (sync.flags) {
-			drm_dbg(ddev, "submit: in-sync flags %#x\n", sync.flags);
+			drm_dbg(ddev, "submit: in-sync flags %#x\n",
+				sync.flags);
 			return -EINVAL;
 		}
 		ret = drm_syncobj_find_fence(file, sync.handle, sync.point, 0,
@@ -490,7 +493,8 @@ static int qnpu_submit_check(struct drm_device *ddev,
 		drm_dbg(ddev, "submit: count without array\n");
 		return -EINVAL;
 	}
-	if (args->info_offset % 8 || (!args->info_handle && args->info_offset)) {
+	if (args->info_offset % 8 ||
+	    (!args->info_handle && args->info_offset)) {
 		drm_dbg(ddev, "submit: info_offset %llu\n", args->info_offset);
 		return -EINVAL;
 	}

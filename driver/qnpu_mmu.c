@@ -98,14 +98,14 @@ static struct qnpu_pt *qnpu_pt_walk(struct qnpu_ctx *ctx, u64 va, bool alloc)
 
 static void qnpu_mmu_clear(struct qnpu_ctx *ctx, u64 va, u64 size)
 {
+	unsigned int leaf = QNPU_PT_LEVELS - 1;
 	struct qnpu_pt *pt;
 	u64 end = va + size;
 
 	for (; va < end; va += QNPU_PAGE_BYTES) {
 		pt = qnpu_pt_walk(ctx, va, false);
 		if (pt)
-			WRITE_ONCE(pt->cpu[QNPU_PT_INDEX(va, QNPU_PT_LEVELS - 1)],
-				   0);
+			WRITE_ONCE(pt->cpu[QNPU_PT_INDEX(va, leaf)], 0);
 	}
 }
 

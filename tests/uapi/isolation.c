@@ -46,8 +46,8 @@ static int process_a(int rfd)
 		}
 		if (d.infos[i].status != DRM_QNPU_JOB_FAULT ||
 		    d.infos[i].fault_reason != DRM_QNPU_FAULT_UNMAPPED) {
-			printf("A: job %d status %u, expected an MMU fault\n", i,
-			       d.infos[i].status);
+			printf("A: job %d status %u, expected an MMU fault\n",
+			       i, d.infos[i].status);
 			return 1;
 		}
 		printf("A: job %d faulted at 0x%llx (%s), as it must\n", i,

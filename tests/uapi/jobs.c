@@ -24,26 +24,51 @@ static void fill(uint8_t *p, size_t n, unsigned int seed)
 		p[i] = (uint8_t)((i * 31 + seed * 17) ^ (i >> 3));
 }
 
-/* One SYNC: the smallest job there is. */
+/* Interrupts taken by qnpu (all its MSI-X vectors) from /proc/interrupts. */
+static long qnpu_irqs(void)
+{
+	char line[512];
+	long sum = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!p || !strstr(line, " qnpu"))
+			continue;
+		sum += strtol(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return sum;
+}
+
+/* One SYNC: the smallest job there is, completed by an MSI-X interrupt. */
 static int test_trivial(void)
 {
 	struct drm_qnpu_job_info *info;
+	long irqs0, irqs1;
 	struct qt_dev d;
 
 	qt_assert_eq(qt_dev_open(&d, 64), 0);
 	memset(d.cmds, 0, sizeof(d.cmds[0]));
 	QT_SET(&d.cmds[0], OPCODE, QNPU_OP_SYNC);
+	irqs0 = qnpu_irqs();
 	qt_assert_eq(qt_dev_submit(&d, 0, 1, NULL, 0, 0), 0);
 	qt_assert_eq(qt_dev_wait(&d, 0, WAIT_MS), 0);
+	irqs1 = qnpu_irqs();
+	/* Completions arrive as interrupts, not through the timeout. */
+	qt_assert(irqs0 >= 0 && irqs1 > irqs0);
 	info = &d.infos[0];
 	qt_assert_eq(info->status, DRM_QNPU_JOB_OK);
 	qt_assert(info->job_id > 0);
 	qt_assert_eq(info->cmd_bytes, QNPU_CMD_BYTES);
 	qt_assert(info->cycles > 0);
 	qt_assert_eq(info->dma_in_bytes, 0);
-	printf("trivial job %llu: %llu cycles\n",
+	printf("trivial job %llu: %llu cycles, %ld interrupt(s)\n",
 	       (unsigned long long)info->job_id,
-	       (unsigned long long)info->cycles);
+	       (unsigned long long)info->cycles, irqs1 - irqs0);
 	qt_dev_close(&d);
 	return QT_PASS;
 }

@@ -410,7 +410,8 @@ static const struct qt_subtest tests[] = {
 	{ "submit-unknown-info-handle", test_unknown_info_handle },
 	{ "submit-info-misaligned", test_info_misaligned },
 	{ "submit-info-past-end", test_info_past_end },
-	{ "submit-info-offset-without-handle", test_info_offset_without_handle },
+	{ "submit-info-offset-without-handle",
+	  test_info_offset_without_handle },
 	{ "submit-bad-pointer", test_bad_pointer },
 };
 

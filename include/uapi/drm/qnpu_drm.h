@@ -28,9 +28,11 @@ extern "C" {
 #define DRM_QNPU_SUBMIT			0x04
 
 #define DRM_IOCTL_QNPU_GET_PARAM \
-	DRM_IOWR(DRM_COMMAND_BASE + DRM_QNPU_GET_PARAM, struct drm_qnpu_get_param)
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_QNPU_GET_PARAM, \
+		 struct drm_qnpu_get_param)
 #define DRM_IOCTL_QNPU_BO_CREATE \
-	DRM_IOWR(DRM_COMMAND_BASE + DRM_QNPU_BO_CREATE, struct drm_qnpu_bo_create)
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_QNPU_BO_CREATE, \
+		 struct drm_qnpu_bo_create)
 #define DRM_IOCTL_QNPU_BO_MMAP_OFFSET \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_QNPU_BO_MMAP_OFFSET, \
 		 struct drm_qnpu_bo_mmap_offset)
