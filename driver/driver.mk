@@ -100,13 +100,17 @@ CHECK_DEPS += $(DRV_KO) $(DRV_UAPI_PROGS)
 endif
 CHECK_TESTS += "$(MAKE) --no-print-directory module-sparse"
 
-# The device-lost run: qnpu-sim dies after DRV_LOST_DOORBELLS doorbells.
+# The driver's VM runs, with qnpu-sim serving the device model: every
+# guest test, then the device-lost run (qnpu-sim dies after
+# DRV_LOST_DOORBELLS doorbells). Both SKIP while qnpu-sim has no device.
 DRV_LOST_DOORBELLS ?= 24
-DRV_LOST_RUN = tests/uapi/vm-lost.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
-	       $(VM_QEMU) $(DRV_LOST_DOORBELLS)
-.PHONY: vm-check-lost
+DRV_VM_RUN = tests/uapi/vm-device.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
+	     $(VM_QEMU)
+.PHONY: vm-check-dev vm-check-lost
+vm-check-dev: vm-image
+	@$(DRV_VM_RUN)
 vm-check-lost: vm-image
-	@$(DRV_LOST_RUN)
+	@$(DRV_VM_RUN) --lost $(DRV_LOST_DOORBELLS)
 ifneq ($(VM_HAVE),)
-CHECK_TESTS += "$(DRV_LOST_RUN)"
+CHECK_TESTS += "$(DRV_VM_RUN)" "$(DRV_VM_RUN) --lost $(DRV_LOST_DOORBELLS)"
 endif

@@ -1,0 +1,30 @@
+#!/bin/bash
+# The driver's VM runs (each one test for run-tests.sh): qnpu-sim serving
+# the device model (not the transport test hook), every guest test.
+# With --lost N, qnpu-sim dies like a crash after N doorbells
+# (--exit-after-doorbells) and the guest runs only tests/uapi/lost.c
+# (kernel command line qnpu_lost_run).
+# Exit 0 pass, 77 skip with the reason, else fail.
+# Usage: vm-device.sh VM_DIR SIM KVER QEMU [--lost N]
+set -u
+dir=$1 sim=$2 kver=$3 qemu=$4
+shift 4
+args=(--timeout 240 --log-tag dev)
+if [ "${1:-}" = --lost ]; then
+	args=(--timeout 180 --log-tag lost --sim-may-exit
+	      --sim-arg "--exit-after-doorbells=$2" --append qnpu_lost_run)
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+log=$(mktemp "${TMPDIR:-/tmp}/qnpu-vm-device.XXXXXX")
+trap 'rm -f "$log"' EXIT
+
+"$here/../vm/vm-check.sh" "$dir" "$sim" "$kver" "$qemu" "${args[@]}" \
+	>"$log" 2>&1
+rc=$?
+cat "$log"
+# Until qnpu-sim has the device model there is nothing to drive.
+if [ $rc -ne 0 ] && grep -q 'no device model' "$log"; then
+	echo "SKIP: qnpu-sim serves no device model yet (transport test only)"
+	exit 77
+fi
+exit $rc
