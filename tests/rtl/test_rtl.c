@@ -184,12 +184,33 @@ static void run_layer(struct rh *h, int op, struct ref_conv *p, int max_band, in
 	assert_true(cqe.compute_cycles <= cqe.busy);
 
 #ifdef QNPU_HAVE_CPU_KERNELS
+	/* the reference agrees with the CPU backend's TFLite kernels */
+	int8_t *cpu = malloc(out_n);
 	if (op == QNPU_OP_CONV || op == QNPU_OP_DWCONV) {
-		int8_t *cpu = malloc(out_n);
 		cpu_conv(p, op, in, f, cpu);
 		assert_memory_equal(cpu, ref, out_n);
-		free(cpu);
 	}
+	if (op == QNPU_OP_CONV && p->ih == 1 && p->kh == 1 && p->kw == 1 && p->sw == 1 &&
+	    p->pad_l == 0 && p->ow == p->iw) {
+		struct qnpu_cpu_fc fc = {.input_offset = p->in_off, .output_offset = p->out_zp,
+					 .act_min = p->act_min, .act_max = p->act_max,
+					 .per_channel = 1, .mult = p->mult, .shift = p->shift};
+		qnpu_cpu_fully_connected(&fc, p->iw, p->ic, p->oc, in, f, p->bias, cpu);
+		assert_memory_equal(cpu, ref, out_n);
+	}
+	if (op == QNPU_OP_MAXPOOL || op == QNPU_OP_AVGPOOL) {
+		struct qnpu_cpu_pool pp = {.stride_h = p->sh, .stride_w = p->sw,
+					   .filter_h = p->kh, .filter_w = p->kw,
+					   .pad_h = p->pad_t, .pad_w = p->pad_l,
+					   .act_min = p->act_min, .act_max = p->act_max};
+		struct qnpu_cpu_shape is = {1, p->ih, p->iw, p->ic}, os = {1, p->oh, p->ow, p->ic};
+		if (op == QNPU_OP_MAXPOOL)
+			qnpu_cpu_max_pool(&pp, &is, in, &os, cpu);
+		else
+			qnpu_cpu_avg_pool(&pp, &is, in, &os, cpu);
+		assert_memory_equal(cpu, ref, out_n);
+	}
+	free(cpu);
 #endif
 	free(ref);
 	emit_free(&e);
