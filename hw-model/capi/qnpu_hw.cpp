@@ -92,6 +92,7 @@ public:
 
 	// current job
 	bool running = false;
+	bool ring_err = false;
 	uint64_t gen = 0; // jobs started, to notice a job ending mid-tick
 	bool start_pending = false;
 	uint64_t pt_root = 0, cmd_va = 0;
@@ -385,14 +386,20 @@ public:
 			w32(QNPU_REG_CUR_JOB_ID, job_id);
 			fetch_cmd();
 		}
+		uint32_t st = r32(QNPU_REG_STATUS) & ~QNPU_STATUS_RING_ERR_MASK;
 		if (!running)
-			w32(QNPU_REG_STATUS, 0);
+			st &= ~QNPU_STATUS_BUSY_MASK;
+		w32(QNPU_REG_STATUS, st | (ring_err ? QNPU_STATUS_RING_ERR_MASK : 0));
 	}
 
 	void doorbell()
 	{
 		ctrl = r32(QNPU_REG_CTRL);
-		sq_tail = r32(QNPU_REG_SQ_TAIL);
+		uint32_t tail = r32(QNPU_REG_SQ_TAIL);
+		// more entries than the ring holds: ignore the new tail
+		ring_err = tail - r32(QNPU_REG_SQ_HEAD) > QNPU_SQ_ENTRIES;
+		if (!ring_err)
+			sq_tail = tail;
 		cq_head = r32(QNPU_REG_CQ_HEAD);
 		irq_ack = r32(QNPU_REG_IRQ_ACK);
 		uint32_t req = r32(QNPU_REG_RESET_REQ);
@@ -409,7 +416,8 @@ public:
 			rd_active = false;
 			wlen = 0;
 			rtl_reset();
-			w32(QNPU_REG_SQ_HEAD, sq_tail);
+			if (!ring_err)
+				w32(QNPU_REG_SQ_HEAD, sq_tail);
 			w32(QNPU_REG_STATUS, 0);
 			w32(QNPU_REG_RESET_ACK, req);
 			raise_irq();

@@ -758,6 +758,23 @@ static void test_ring_many(void **state)
 	assert_int_equal(qnpu_hw_irq_level(hw), 0);
 }
 
+/* A tail more than a ring ahead is refused and flagged. */
+static void test_ring_overflow(void **state)
+{
+	struct rh *h = *state;
+	struct qnpu_hw *hw = h->hw;
+	uint32_t head = qnpu_hw_reg_read32(hw, QNPU_REG_SQ_HEAD);
+	qnpu_hw_reg_write32(hw, QNPU_REG_SQ_TAIL, head + QNPU_SQ_ENTRIES + 1);
+	qnpu_hw_doorbell(hw);
+	assert_true(qnpu_hw_reg_read32(hw, QNPU_REG_STATUS) & QNPU_STATUS_RING_ERR_MASK);
+	assert_true(qnpu_hw_is_idle(hw));
+	assert_int_equal(qnpu_hw_reg_read32(hw, QNPU_REG_SQ_HEAD), head);
+	qnpu_hw_reg_write32(hw, QNPU_REG_SQ_TAIL, head);
+	qnpu_hw_doorbell(hw);
+	assert_false(qnpu_hw_reg_read32(hw, QNPU_REG_STATUS) & QNPU_STATUS_RING_ERR_MASK);
+	test_copy_ok(state);
+}
+
 static void test_id_regs(void **state)
 {
 	struct rh *h = *state;
@@ -880,6 +897,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_reset_mid_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watchdog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_overflow, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("rtl", tests, NULL, NULL);
 }
