@@ -483,8 +483,10 @@ public:
 		m->cmd_valid_i = cmd_valid;
 		if (cmd_valid)
 			memcpy(m->cmd_i.data(), cmd, QNPU_CMD_BYTES);
-		m->rd_req_ready_i = !rd_active;
 		bool beat = rd_active && rpos < rbuf.size();
+		// a new read burst is taken with the last beat of the current one
+		bool rd_ready = !rd_active || (beat && rpos + C >= rbuf.size());
+		m->rd_req_ready_i = rd_ready;
 		m->rd_valid_i = beat;
 		if (beat)
 			put_bytes(m->rd_data_i, &rbuf[rpos]);
@@ -493,7 +495,7 @@ public:
 
 		bool started = start_pending;
 		bool cmd_x = cmd_valid && m->cmd_ready_o;
-		bool rreq = m->rd_req_valid_o && !rd_active;
+		bool rreq = m->rd_req_valid_o && rd_ready;
 		uint64_t raddr = m->rd_req_addr_o;
 		uint32_t ld_idx = m->ld_cmd_idx_o, st_idx = m->st_cmd_idx_o;
 		size_t rlen = m->rd_req_len_o;
@@ -531,11 +533,7 @@ public:
 			rpos = 0;
 			rd_active = true;
 		}
-		if (wreq) {
-			wva = waddr;
-			wlen = wl;
-			wbuf.clear();
-		}
+		// the last beat of a burst comes with the next burst's request
 		if (wbeat && wlen) {
 			size_t n = wlen - wbuf.size();
 			if (n > C)
@@ -549,6 +547,11 @@ public:
 					return;
 				}
 			}
+		}
+		if (wreq) {
+			wva = waddr;
+			wlen = wl;
+			wbuf.clear();
 		}
 		if (m->job_done_o) {
 			uint32_t st = m->job_status_o;

@@ -1,6 +1,8 @@
 // Load engine: LOAD commands move ROWS x ROW_BYTES from device memory into
 // ABUF, WBUF or PBUF, one read burst per row, one SRAM word (Cols bytes) per
 // beat. Each row starts at a word boundary; the tail of its last word is zero.
+// The request for the next row goes out with the last beat of the current
+// one, so back-to-back rows cost no bubble.
 
 module qnpu_load
   import qnpu_pkg::*;
@@ -75,12 +77,15 @@ module qnpu_load
   assign cmd_ready_o    = (state_q == StIdle);
   assign busy_o         = ((state_q != StIdle) && (state_q != StErr)) || push_next_o;
   assign active_o       = (state_q == StData) && rd_valid_i;
-  assign rd_req_valid_o = (state_q == StReq);
-  assign rd_req_addr_o  = dram_q;
+  logic early_req;
+  assign early_req      = (state_q == StData) && rd_valid_i && beats_left_q == 16'd1 &&
+                          rows_left_q != 16'd1;
+  assign rd_req_valid_o = (state_q == StReq) || early_req;
+  assign rd_req_addr_o  = early_req ? dram_q + 40'(dstride_q) : dram_q;
   assign rd_req_len_o   = row_bytes_q;
   assign err_o          = (state_q == StErr);
   assign err_code_o     = err_code_q;
-  assign bytes_o        = (state_q == StReq && rd_req_ready_i) ? row_bytes_q : 16'd0;
+  assign bytes_o        = (rd_req_valid_o && rd_req_ready_i) ? row_bytes_q : 16'd0;
 
   logic we;
   assign we        = (state_q == StData) && rd_valid_i;
@@ -162,6 +167,8 @@ module qnpu_load
               if (rows_left_q == 16'd1) begin
                 push_next_o <= push_next_q;
                 state_q     <= StIdle;
+              end else if (rd_req_ready_i) begin
+                beats_left_q <= beats_per_row;
               end else begin
                 state_q <= StReq;
               end

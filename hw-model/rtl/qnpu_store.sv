@@ -1,5 +1,6 @@
 // Store engine: STORE commands move ROWS x ROW_BYTES from OBUF to device
-// memory, one write burst per row, one OBUF word (Cols bytes) per beat.
+// memory, one write burst per row, one OBUF word (Cols bytes) per beat. The
+// request for the next row goes out with the last beat of the current one.
 
 module qnpu_store
   import qnpu_pkg::*;
@@ -58,15 +59,17 @@ module qnpu_store
   assign cmd_ready_o    = (state_q == StIdle);
   assign busy_o         = ((state_q != StIdle) && (state_q != StErr)) || push_prev_o;
   assign active_o       = (state_q == StData);
-  assign wr_req_valid_o = (state_q == StReq);
-  assign wr_req_addr_o  = dram_q;
+  logic early_req;
+  assign early_req      = (state_q == StData) && beats_left_q == 16'd1 && rows_left_q != 16'd1;
+  assign wr_req_valid_o = (state_q == StReq) || early_req;
+  assign wr_req_addr_o  = early_req ? dram_q + 40'(dstride_q) : dram_q;
   assign wr_req_len_o   = row_bytes_q;
   assign wr_valid_o     = (state_q == StData);
   assign wr_data_o      = obuf_rdata_i;
   assign obuf_raddr_o   = raddr_q[ObufAw-1:0];
   assign err_o          = (state_q == StErr);
   assign err_code_o     = err_code_q;
-  assign bytes_o        = (state_q == StReq) ? row_bytes_q : 16'd0;
+  assign bytes_o        = wr_req_valid_o ? row_bytes_q : 16'd0;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -127,7 +130,7 @@ module qnpu_store
               push_prev_o <= push_prev_q;
               state_q     <= StIdle;
             end else begin
-              state_q <= StReq;
+              beats_left_q <= beats_per_row;
             end
           end
         end
