@@ -93,3 +93,4 @@ CHECK_TESTS += $(foreach c,8x8 32x32,"tests/golden/golden.sh $(QNPU_BIN) ALL sim
 .PHONY: bench
 bench: $(QNPU_BIN)
 	@$(QNPU_BIN) bench --backend=sim $(wildcard $(MODELS)/tflite/*.tflite)
+CHECK_TESTS += "tests/cli/test_npu_cli.sh $(QNPU_BIN) $(BUILD)/hw-model/dts"

@@ -171,6 +171,17 @@ int qnpu_model_load_memory(struct qnpu_device *dev, const void *data,
 			   size_t size, struct qnpu_model **out);
 void qnpu_model_free(struct qnpu_model *model);
 
+/**
+ * qnpu_model_save() - write a model compiled for an NPU to @path.
+ *
+ * The file holds the .tflite model, the target it was compiled for and
+ * every NPU operator's commands and constants. qnpu_model_load_file()
+ * takes it on a device with the same parameters (else -EINVAL naming both)
+ * without compiling again. A model loaded on "target:FILE.dtb" is compiled
+ * offline for that device tree.
+ */
+int qnpu_model_save(const struct qnpu_model *model, const char *path);
+
 int qnpu_model_num_inputs(const struct qnpu_model *model);
 int qnpu_model_num_outputs(const struct qnpu_model *model);
 int qnpu_model_input_info(const struct qnpu_model *model, int i,

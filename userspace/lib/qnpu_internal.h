@@ -16,6 +16,8 @@ int qnpu_err(int err, const char *fmt, ...)
 
 struct qnpu_backend;
 
+struct qnpu_npu_job;
+
 /* Per-operator measurements of the last run (NPU backends fill most). */
 struct qnpu_op_run {
 	struct qnpu_op_stats stats;
@@ -35,6 +37,7 @@ struct qnpu_model {
 	qnpu_layer_cb layer_cb;
 	void *layer_user;
 	void *priv;			/* backend's per-model state */
+	struct qnpu_npu_job *precompiled; /* from a compiled file, until used */
 };
 
 /*
@@ -54,6 +57,8 @@ struct qnpu_backend {
 	void (*model_fini)(struct qnpu_model *m);
 	int (*run_op)(struct qnpu_model *m, struct qnpu_ir_op *op);
 	void (*release)(struct qnpu_model *m, struct qnpu_ir_op *op);
+	/* The compiled operators, for qnpu_model_save(). */
+	const struct qnpu_npu_job *(*model_jobs)(const struct qnpu_model *m);
 };
 
 struct qnpu_device {
@@ -64,6 +69,7 @@ struct qnpu_device {
 
 extern const struct qnpu_backend qnpu_cpu_backend;
 extern const struct qnpu_backend qnpu_sim_backend;
+extern const struct qnpu_backend qnpu_target_backend;
 
 int qnpu_partition(struct qnpu_model *m);
 /*
@@ -72,6 +78,14 @@ int qnpu_partition(struct qnpu_model *m);
  */
 int qnpu_model_from_graph(struct qnpu_device *dev, struct qnpu_ir_graph *g,
 			  uint8_t *file, size_t len, struct qnpu_model **out);
+/* The same with the operators' jobs already compiled (owned too). */
+int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
+			       struct qnpu_ir_graph *g, uint8_t *file,
+			       size_t len, struct qnpu_npu_job *jobs,
+			       struct qnpu_model **out);
+bool qnpu_is_compiled(const void *data, size_t size);
+int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
+		       size_t size, struct qnpu_model **out);
 int qnpu_plan_memory(struct qnpu_ir_graph *g, size_t *offsets,
 		     size_t *total);
 uint64_t qnpu_now_ns(void);

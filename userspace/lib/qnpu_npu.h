@@ -14,6 +14,14 @@
 #include "qnpu_internal.h"
 #include "qnpu_ir.h"
 
+/*
+ * Device VAs a compiled model is emitted against: the tensor arena, then
+ * each NPU operator's constants, page-aligned, in operator order. Every
+ * backend maps them there (each model is a context of its own).
+ */
+#define QNPU_VA_ARENA	(1ull << 32)
+#define QNPU_VA_CONSTS	(1ull << 36)
+
 /* What the compiler targets: the device's ID registers, or a DTB. */
 struct qnpu_npu_target {
 	uint32_t rows, cols;
@@ -73,5 +81,14 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t, struct qnpu_model *m,
 		  const struct qnpu_ir_op *op, struct qnpu_npu_job *job,
 		  uint64_t (*tensor_va)(struct qnpu_model *m, int tensor));
 void qnpu_npu_job_free(struct qnpu_npu_job *job);
+
+/*
+ * Compile every NPU operator of @m for @t (or take the jobs of a compiled
+ * model file, see qnpu_model_save()); operators that cannot be lowered
+ * move to the CPU with a note. *@jobs gets one entry per operator.
+ */
+int qnpu_npu_compile(struct qnpu_model *m, const struct qnpu_npu_target *t,
+		     struct qnpu_npu_job **jobs);
+void qnpu_npu_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs);
 
 #endif /* QNPU_NPU_H */

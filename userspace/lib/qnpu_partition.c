@@ -60,6 +60,20 @@ int qnpu_partition(struct qnpu_model *m)
 	for (i = 0; i < g->nops; i++) {
 		struct qnpu_ir_op *op = &g->ops[i];
 
+		/* A compiled model says where each operator runs. */
+		if (m->precompiled && op->target == QNPU_TARGET_NPU) {
+			if (!be->supported || !be->supported(m, op))
+				return qnpu_err(-EINVAL,
+						"compiled model: operator %d (%s) is on the NPU, which device \"%s\" does not support",
+						i, qnpu_ir_op_name(op->builtin),
+						be->name);
+			continue;
+		}
+		if (m->precompiled) {
+			if (!qnpu_cpu_backend.supported(m, op))
+				return unsupported(g, op);
+			continue;
+		}
 		if (be != &qnpu_cpu_backend && be->supported(m, op))
 			op->target = QNPU_TARGET_NPU;
 		else if (qnpu_cpu_backend.supported(m, op))

@@ -11,6 +11,7 @@
 
 #include "qnpu_internal.h"
 #include "qnpu_ir.h"
+#include "qnpu_npu.h"
 
 uint64_t qnpu_now_ns(void)
 {
@@ -23,6 +24,7 @@ uint64_t qnpu_now_ns(void)
 static const struct qnpu_backend *const backends[] = {
 	&qnpu_cpu_backend,
 	&qnpu_sim_backend,
+	&qnpu_target_backend,
 };
 
 QNPU_EXPORT int qnpu_device_open(const char *name, struct qnpu_device **out)
@@ -46,7 +48,7 @@ QNPU_EXPORT int qnpu_device_open(const char *name, struct qnpu_device **out)
 			be = backends[i];
 	if (!be)
 		return qnpu_err(-ENODEV,
-				"unknown device \"%s\" (this libqnpu has: cpu, sim)",
+				"unknown device \"%s\" (this libqnpu has: cpu, sim, target:FILE.dtb)",
 				name);
 	if (arg && !be->open)
 		return qnpu_err(-EINVAL, "device \"%s\" takes no argument",
@@ -96,6 +98,7 @@ QNPU_EXPORT void qnpu_model_free(struct qnpu_model *m)
 		m->dev->backend->model_fini(m);
 	else
 		free(m->arena);
+	qnpu_npu_jobs_free(m, m->precompiled);
 	if (m->g) {
 		for (i = 0; i < m->g->nops; i++)
 			if (m->g->ops[i].priv)
@@ -201,6 +204,14 @@ static int check_io(struct qnpu_ir_graph *g)
 int qnpu_model_from_graph(struct qnpu_device *dev, struct qnpu_ir_graph *g,
 			  uint8_t *file, size_t len, struct qnpu_model **out)
 {
+	return qnpu_model_from_graph_jobs(dev, g, file, len, NULL, out);
+}
+
+int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
+			       struct qnpu_ir_graph *g, uint8_t *file,
+			       size_t len, struct qnpu_npu_job *jobs,
+			       struct qnpu_model **out)
+{
 	struct qnpu_model *m;
 	bool *ready;
 	int i, r;
@@ -210,12 +221,14 @@ int qnpu_model_from_graph(struct qnpu_device *dev, struct qnpu_ir_graph *g,
 	if (!m) {
 		qnpu_ir_graph_free(g);
 		free(file);
+		free(jobs);
 		return qnpu_err(-ENOMEM, "out of memory");
 	}
 	m->dev = dev;
 	m->file = file;
 	m->file_len = len;
 	m->g = g;
+	m->precompiled = jobs;
 	/* Unsupported operators are named before any deeper check. */
 	r = qnpu_partition(m);
 	if (r)
@@ -257,6 +270,11 @@ static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
 	struct qnpu_ir_graph *g;
 	int r;
 
+	if (qnpu_is_compiled(file, len)) {
+		r = qnpu_load_compiled(dev, file, len, out);
+		free(file);
+		return r;
+	}
 	r = qnpu_tflite_import(file, len, &g);
 	if (r) {
 		free(file);

@@ -17,21 +17,21 @@
 
 #define PAGE 4096ull
 #define PHYS_BYTES (1ull << 32)		/* reserved, touched on demand */
-#define VA_BASE (1ull << 32)		/* device VAs start here */
+#define VA_CMDS (1ull << 37)		/* command streams, after the consts */
 #define JOB_MAX_CYCLES (1ull << 31)	/* a compiled job never comes near */
 
 struct sim_dev {
 	struct qnpu_hw *hw;
 	uint8_t *phys;			/* device physical memory */
 	uint64_t phys_used;		/* bump allocator, in bytes */
-	uint64_t pt_root;
-	uint64_t va_next;
 	uint32_t job_id;
 	struct qnpu_npu_target target;
 };
 
+/* Each model is a device context of its own: its own page tables. */
 struct sim_model {
-	uint64_t arena_va;
+	uint64_t pt_root;
+	uint64_t va_next;		/* command streams go here */
 	struct qnpu_npu_job *jobs;	/* per operator */
 };
 
@@ -68,9 +68,10 @@ static int phys_alloc(struct sim_dev *s, uint64_t bytes, uint64_t *pa)
 }
 
 /* Map one page: a 3-level walk, allocating tables on the way. */
-static int map_page(struct sim_dev *s, uint64_t va, uint64_t pa, bool write)
+static int map_page(struct sim_dev *s, uint64_t root, uint64_t va,
+		    uint64_t pa, bool write)
 {
-	uint64_t table = s->pt_root;
+	uint64_t table = root;
 	int lvl;
 
 	for (lvl = 0; lvl < QNPU_PT_LEVELS; lvl++) {
@@ -97,9 +98,9 @@ static int map_page(struct sim_dev *s, uint64_t va, uint64_t pa, bool write)
 	return 0;
 }
 
-/* A buffer in device memory: host pointer and device VA. */
-static int dev_alloc(struct sim_dev *s, uint64_t bytes, bool write,
-		     void **host, uint64_t *va)
+/* A buffer in device memory at device VA @va of context @root. */
+static int dev_alloc(struct sim_dev *s, uint64_t root, uint64_t va,
+		     uint64_t bytes, bool write, void **host)
 {
 	uint64_t pa = 0, off;
 	int r;
@@ -109,14 +110,11 @@ static int dev_alloc(struct sim_dev *s, uint64_t bytes, bool write,
 	r = phys_alloc(s, bytes, &pa);
 	if (r)
 		return r;
-	*va = s->va_next;
 	for (off = 0; off < bytes; off += PAGE) {
-		r = map_page(s, *va + off, pa + off, write);
+		r = map_page(s, root, va + off, pa + off, write);
 		if (r)
 			return r;
 	}
-	/* An unmapped guard page between buffers catches overruns. */
-	s->va_next += ((bytes + PAGE - 1) & ~(PAGE - 1)) + PAGE;
 	*host = s->phys + pa;
 	return 0;
 }
@@ -215,10 +213,6 @@ static int sim_open(struct qnpu_device *dev, const char *arg)
 		r = -ENODEV;
 		goto err_destroy;
 	}
-	r = phys_alloc(s, PAGE, &s->pt_root);
-	if (r)
-		goto err_destroy;
-	s->va_next = VA_BASE;
 	dev->priv = s;
 	dev->info.is_npu = 1;
 	dev->info.rows = s->target.rows;
@@ -256,67 +250,6 @@ static bool sim_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
 	return qnpu_npu_supported(&s->target, m, op);
 }
 
-static uint64_t tensor_va(struct qnpu_model *m, int t)
-{
-	struct sim_model *sm = m->priv;
-
-	return sm->arena_va + m->offsets[t];
-}
-
-/* Lower one operator; on failure it stays on the CPU with the reason. */
-static void compile_op(struct qnpu_model *m, struct qnpu_ir_op *op)
-{
-	struct sim_dev *s = m->dev->priv;
-	struct sim_model *sm = m->priv;
-	struct qnpu_npu_job *job = &sm->jobs[op->index];
-	char *note = m->runs[op->index].note;
-	void *host;
-	int i, r;
-
-	for (i = 0; i < op->nin; i++) {
-		if (op->in[i] < 0 || i == 1 || i == 2)
-			continue;	/* weights and bias are packed */
-		if (m->g->tensors[op->in[i]].const_data) {
-			snprintf(note, 160, "constant activation input");
-			goto fallback;
-		}
-	}
-	if (op->builtin == QNPU_TFL_ADD && op->nin > 1 &&
-	    m->g->tensors[op->in[1]].const_data) {
-		snprintf(note, 160, "constant add operand");
-		goto fallback;
-	}
-	r = qnpu_npu_pack(&s->target, m, op, job);
-	if (r) {
-		snprintf(note, 160, "%s", job->why);
-		goto fallback;
-	}
-	if (job->consts_len) {
-		r = dev_alloc(s, job->consts_len, false, &host,
-			      &job->consts_va);
-		if (r)
-			goto fallback_err;
-		memcpy(host, job->consts, job->consts_len);
-	}
-	r = qnpu_npu_emit(&s->target, m, op, job, tensor_va);
-	if (r) {
-		snprintf(note, 160, "%s", job->why);
-		goto fallback;
-	}
-	r = dev_alloc(s, job->ncmds * sizeof(struct qnpu_cmd), false, &host,
-		      &job->cmds_va);
-	if (r)
-		goto fallback_err;
-	memcpy(host, job->cmds, job->ncmds * sizeof(struct qnpu_cmd));
-	return;
-
-fallback_err:
-	snprintf(note, 160, "%s", qnpu_last_error());
-fallback:
-	op->target = QNPU_TARGET_CPU;
-	qnpu_npu_job_free(job);
-}
-
 static int sim_model_init(struct qnpu_model *m)
 {
 	struct sim_dev *s = m->dev->priv;
@@ -328,31 +261,51 @@ static int sim_model_init(struct qnpu_model *m)
 	if (!sm)
 		return qnpu_err(-ENOMEM, "out of memory");
 	m->priv = sm;
-	sm->jobs = calloc((size_t)m->g->nops + 1, sizeof(*sm->jobs));
-	if (!sm->jobs)
-		return qnpu_err(-ENOMEM, "out of memory");
+	r = phys_alloc(s, PAGE, &sm->pt_root);
+	if (r)
+		return r;
+	sm->va_next = VA_CMDS;
 	/* Tensors live in device memory: CPU operators use them in place. */
-	r = dev_alloc(s, m->arena_size, true, &host, &sm->arena_va);
+	r = dev_alloc(s, sm->pt_root, QNPU_VA_ARENA, m->arena_size, true,
+		      &host);
 	if (r)
 		return r;
 	m->arena = host;
-	for (i = 0; i < m->g->nops; i++)
-		if (m->g->ops[i].target == QNPU_TARGET_NPU)
-			compile_op(m, &m->g->ops[i]);
+	r = qnpu_npu_compile(m, &s->target, &sm->jobs);
+	if (r)
+		return r;
+	for (i = 0; i < m->g->nops; i++) {
+		struct qnpu_npu_job *job = &sm->jobs[i];
+		size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
+
+		if (m->g->ops[i].target != QNPU_TARGET_NPU)
+			continue;
+		if (job->consts_len) {
+			r = dev_alloc(s, sm->pt_root, job->consts_va,
+				      job->consts_len, false, &host);
+			if (r)
+				return r;
+			memcpy(host, job->consts, job->consts_len);
+		}
+		job->cmds_va = sm->va_next;
+		sm->va_next += ((bytes + PAGE - 1) & ~(PAGE - 1)) + PAGE;
+		r = dev_alloc(s, sm->pt_root, job->cmds_va, bytes, false,
+			      &host);
+		if (r)
+			return r;
+		memcpy(host, job->cmds, bytes);
+	}
 	return 0;
 }
 
 static void sim_model_fini(struct qnpu_model *m)
 {
 	struct sim_model *sm = m->priv;
-	int i;
 
 	/* Device memory is the device's: freed with it. */
 	if (!sm)
 		return;
-	for (i = 0; sm->jobs && i < m->g->nops; i++)
-		qnpu_npu_job_free(&sm->jobs[i]);
-	free(sm->jobs);
+	qnpu_npu_jobs_free(m, sm->jobs);
 	free(sm);
 	m->priv = NULL;
 }
@@ -396,7 +349,7 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 	uint64_t v;
 
 	tail = qnpu_hw_reg_read32(s->hw, QNPU_REG_SQ_TAIL);
-	v = s->pt_root;
+	v = sm->pt_root;
 	memcpy(sqe + QNPU_SQE_PT_ROOT, &v, 8);
 	memcpy(sqe + QNPU_SQE_CMD_VA, &job->cmds_va, 8);
 	v = job->ncmds;
@@ -445,7 +398,15 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 	return 0;
 }
 
+static const struct qnpu_npu_job *sim_jobs(const struct qnpu_model *m)
+{
+	const struct sim_model *sm = m->priv;
+
+	return sm ? sm->jobs : NULL;
+}
+
 const struct qnpu_backend qnpu_sim_backend = {
+	.model_jobs = sim_jobs,
 	.name = "sim",
 	.open = sim_open,
 	.close = sim_close,

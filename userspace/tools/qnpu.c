@@ -23,6 +23,7 @@ static const char usage_main[] =
 	"  inspect  list a model's operators, tensors and MACs\n"
 	"  profile  run once and report cycles, utilization and DMA per layer\n"
 	"  bench    per model: MACs, cycles, utilization, wall and compile time\n"
+	"  compile  compile a model for an NPU into a file `run` takes\n"
 	"  help     this text; `qnpu COMMAND --help` for a command\n";
 
 static const char usage_run[] =
@@ -57,6 +58,13 @@ static const char usage_bench[] =
 	"NPU utilization (NPU MACs / (rows x cols x NPU cycles)), simulated time\n"
 	"at a nominal 1 GHz, host wall time per inference (median of N runs,\n"
 	"default 5, on zero inputs) and compile time (load + compile).\n";
+
+static const char usage_compile[] =
+	"usage: qnpu compile [--target=DTB | --backend=NAME] -o FILE MODEL.tflite\n"
+	"\n"
+	"Compile for the NPU a device tree describes (offline, no device needed)\n"
+	"or for a device (default: auto). `qnpu run FILE` runs the result on a\n"
+	"device with the same parameters without compiling again.\n";
 
 static const char usage_inspect[] =
 	"usage: qnpu inspect [--backend=NAME] [--target=DTB] MODEL.tflite\n"
@@ -721,6 +729,66 @@ static int cmd_bench(int argc, char **argv)
 	return ret;
 }
 
+static int cmd_compile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *backend = NULL, *target = NULL, *output = NULL;
+	struct qnpu_device *dev;
+	struct qnpu_model *model;
+	char name[4096];
+	int c, i, n, npu = 0, ret;
+
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': backend = optarg; break;
+		case 't': target = optarg; break;
+		case 'o': output = optarg; break;
+		case 'h':
+			fputs(usage_compile, stdout);
+			return 0;
+		default:
+			fputs(usage_compile, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || !output || (target && backend)) {
+		fputs(usage_compile, stderr);
+		return 2;
+	}
+	if (target) {
+		snprintf(name, sizeof(name), "target:%s", target);
+		backend = name;
+	}
+	if (open_model(backend, NULL, argv[optind], &dev, &model))
+		return 1;
+	ret = qnpu_model_save(model, output);
+	if (ret) {
+		fail("%s", qnpu_last_error(), NULL);
+	} else {
+		struct qnpu_device_info di;
+
+		n = qnpu_model_num_ops(model);
+		for (i = 0; i < n; i++) {
+			struct qnpu_op_info op;
+
+			qnpu_model_op_info(model, i, &op);
+			npu += op.target == QNPU_TARGET_NPU;
+		}
+		qnpu_device_query(dev, &di);
+		printf("%s: %d of %d operators on the %ux%u NPU\n", output, npu,
+		       n, di.rows, di.cols);
+	}
+	qnpu_model_free(model);
+	qnpu_device_close(dev);
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -742,6 +810,8 @@ int main(int argc, char **argv)
 		return cmd_profile(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "compile"))
+		return cmd_compile(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command \"%s\"\n%s", prog, cmd,
 		usage_main);
 	return 2;

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Device "target:FILE.dtb": an NPU described by a device tree, for
+ * offline compilation. Nothing runs here; qnpu_model_save() writes what
+ * was compiled, and a device with those parameters runs it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qnpu_hw.h"
+#include "qnpu_npu.h"
+
+struct target_model {
+	struct qnpu_npu_job *jobs;
+};
+
+static int target_open(struct qnpu_device *dev, const char *arg)
+{
+	struct qnpu_hw_params p;
+	struct qnpu_npu_target *t;
+	char err[256] = "";
+	uint8_t *dtb;
+	FILE *f;
+	long n;
+	int r;
+
+	if (!arg || !*arg)
+		return qnpu_err(-EINVAL, "device \"target\" needs a DTB: target:FILE.dtb");
+	f = fopen(arg, "rb");
+	if (!f)
+		return qnpu_err(-errno, "target: %s: %s", arg, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	dtb = malloc(n > 0 ? (size_t)n : 1);
+	if (!dtb || n <= 0 || fread(dtb, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(dtb);
+		return qnpu_err(-EIO, "target: %s: cannot read", arg);
+	}
+	fclose(f);
+	r = qnpu_hw_params_from_dtb(dtb, (size_t)n, NULL, &p, err, sizeof(err));
+	free(dtb);
+	if (r)
+		return qnpu_err(r, "target: %s: %s", arg, err);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return qnpu_err(-ENOMEM, "out of memory");
+	*t = (struct qnpu_npu_target){ p.rows, p.cols, p.abuf_bytes,
+				       p.wbuf_bytes, p.pbuf_bytes,
+				       p.obuf_bytes };
+	dev->priv = t;
+	dev->info.is_npu = 1;
+	dev->info.rows = t->rows;
+	dev->info.cols = t->cols;
+	dev->info.abuf_bytes = t->abuf_bytes;
+	dev->info.wbuf_bytes = t->wbuf_bytes;
+	dev->info.pbuf_bytes = t->pbuf_bytes;
+	dev->info.obuf_bytes = t->obuf_bytes;
+	return 0;
+}
+
+static void target_close(struct qnpu_device *dev)
+{
+	free(dev->priv);
+}
+
+static bool target_supported(struct qnpu_model *m,
+			     const struct qnpu_ir_op *op)
+{
+	return qnpu_npu_supported(m->dev->priv, m, op);
+}
+
+static int target_model_init(struct qnpu_model *m)
+{
+	struct target_model *tm = calloc(1, sizeof(*tm));
+
+	if (!tm)
+		return qnpu_err(-ENOMEM, "out of memory");
+	m->priv = tm;
+	m->arena = calloc(1, m->arena_size ? m->arena_size : 1);
+	if (!m->arena)
+		return qnpu_err(-ENOMEM, "out of memory");
+	return qnpu_npu_compile(m, m->dev->priv, &tm->jobs);
+}
+
+static void target_model_fini(struct qnpu_model *m)
+{
+	struct target_model *tm = m->priv;
+
+	free(m->arena);
+	if (!tm)
+		return;
+	qnpu_npu_jobs_free(m, tm->jobs);
+	free(tm);
+}
+
+static const struct qnpu_npu_job *target_jobs(const struct qnpu_model *m)
+{
+	const struct target_model *tm = m->priv;
+
+	return tm ? tm->jobs : NULL;
+}
+
+static int target_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+{
+	(void)m;
+	return qnpu_err(-ENODEV,
+			"operator %d: device \"target\" only compiles; save the model and run it on an NPU",
+			op->index);
+}
+
+const struct qnpu_backend qnpu_target_backend = {
+	.name = "target",
+	.open = target_open,
+	.close = target_close,
+	.supported = target_supported,
+	.model_init = target_model_init,
+	.model_fini = target_model_fini,
+	.model_jobs = target_jobs,
+	.run_op = target_run_op,
+};
