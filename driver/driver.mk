@@ -58,7 +58,7 @@ DRV_UAPI_NAMES := 00-load:load 10-get-param:get_param \
 		  13-bo-wait:bo_wait 14-submit:submit 20-jobs:jobs \
 		  30-isolation:isolation 35-stress:stress 40-hang:hang \
 		  50-lifecycle:lifecycle \
-		  60-device-lost:lost
+		  60-device-lost:lost 70-bench:bench
 DRV_UAPI_PROGS := $(foreach n,$(DRV_UAPI_NAMES),\
 		    $(DRV_UAPI_DIR)/qnpu-$(firstword $(subst :, ,$(n)))) \
 		  $(DRV_UAPI_DIR)/qnpu-99-unload
@@ -106,11 +106,14 @@ CHECK_TESTS += "$(MAKE) --no-print-directory module-sparse"
 DRV_LOST_DOORBELLS ?= 24
 DRV_VM_RUN = tests/uapi/vm-device.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
 	     $(VM_QEMU)
-.PHONY: vm-check-dev vm-check-lost
+.PHONY: vm-check-dev vm-check-lost bench-vm
 vm-check-dev: vm-image
 	@$(DRV_VM_RUN)
 vm-check-lost: vm-image
 	@$(DRV_VM_RUN) --lost $(DRV_LOST_DOORBELLS)
+# Empty-job throughput against DRM_IOCTL_VERSION (tests/uapi/bench.c).
+bench-vm: vm-image
+	@$(DRV_VM_RUN) --bench | grep -E '^bench:|run-vm:|SKIP'
 ifneq ($(VM_HAVE),)
 CHECK_TESTS += "$(DRV_VM_RUN)" "$(DRV_VM_RUN) --lost $(DRV_LOST_DOORBELLS)"
 endif

@@ -60,9 +60,17 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 	struct qnpu_job *job, *found;
 	void __iomem *cqe;
 	unsigned long flags;
-	u32 tail, id, status;
+	u32 count, tail, id, status;
 
 	spin_lock_irqsave(&qdev->job_lock, flags);
+	/*
+	 * The device posts a completion before it counts its interrupt: every
+	 * interrupt counted here has its completion below CQ_TAIL, and only
+	 * those are acknowledged. A completion posted meanwhile keeps the
+	 * interrupt pending (and raises a new one).
+	 */
+	count = qnpu_read(qdev, QNPU_REG_IRQ_COUNT);
+	rmb();
 	tail = qnpu_read(qdev, QNPU_REG_CQ_TAIL);
 	if (tail - qdev->cq_head > qdev->hw.cq_entries) {
 		/* Not a state the device can be in: ignore the ring. */
@@ -103,7 +111,7 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 		dma_fence_signal(found->done);
 	}
 	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
-	qnpu_write(qdev, QNPU_REG_IRQ_ACK, qnpu_read(qdev, QNPU_REG_IRQ_COUNT));
+	qnpu_write(qdev, QNPU_REG_IRQ_ACK, count);
 	wmb();
 	/* CQ space and the acknowledge take effect at a doorbell. */
 	qnpu_device_doorbell(qdev);
@@ -125,7 +133,8 @@ irqreturn_t qnpu_device_irq(int irq, void *arg)
 	if (!READ_ONCE(qdev->running))
 		return IRQ_NONE;
 	if (qnpu_read(qdev, QNPU_REG_IRQ_COUNT) ==
-	    qnpu_read(qdev, QNPU_REG_IRQ_ACK))
+	    qnpu_read(qdev, QNPU_REG_IRQ_ACK) &&
+	    qnpu_read(qdev, QNPU_REG_CQ_TAIL) == READ_ONCE(qdev->cq_head))
 		return IRQ_NONE;
 	qnpu_device_process_cq(qdev);
 	return IRQ_HANDLED;

@@ -349,6 +349,28 @@ static int test_bo_wait_busy(void)
 	return QT_PASS;
 }
 
+/* A full submission ring, again and again: no completion is lost. */
+static int test_pipelined(void)
+{
+	struct qt_dev d;
+	int round, i;
+
+	qt_assert_eq(qt_dev_open(&d, 4), 0);
+	memset(d.cmds, 0, sizeof(d.cmds[0]));
+	QT_SET(&d.cmds[0], OPCODE, QNPU_OP_SYNC);
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < QT_INFO_SLOTS; i++)
+			qt_assert_eq(qt_dev_submit(&d, 0, 1, NULL, 0, i), 0);
+		qt_assert_eq(qt_dev_wait(&d, QT_INFO_SLOTS - 1, WAIT_MS), 0);
+		for (i = 0; i < QT_INFO_SLOTS; i++) {
+			qt_assert_eq(d.infos[i].done, 1);
+			qt_assert_eq(d.infos[i].status, DRM_QNPU_JOB_OK);
+		}
+	}
+	qt_dev_close(&d);
+	return QT_PASS;
+}
+
 static const struct qt_subtest tests[] = {
 	{ "job-trivial", test_trivial },
 	{ "job-copy", test_copy },
@@ -361,6 +383,7 @@ static const struct qt_subtest tests[] = {
 	{ "job-device-watchdog", test_device_watchdog },
 	{ "job-syncobj-chain", test_syncobj_chain },
 	{ "job-bo-wait-busy", test_bo_wait_busy },
+	{ "job-pipelined-full-ring", test_pipelined },
 };
 
 int main(int argc, char **argv)

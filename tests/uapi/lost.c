@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * Device lost: qnpu-sim dies mid-run (qnpu-sim --exit-after-doorbells=N,
- * only in the device-lost VM run, tests/uapi/vm-lost.sh). The driver must
+ * only in the device-lost VM run, tests/uapi/vm-device.sh --lost). The driver must
  * notice through its job timeout and a reset that is never acknowledged,
  * fail the pending jobs with DEVICE_LOST, refuse new submits with ENODEV,
  * report the state, and still unload.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,12 +71,11 @@ static const struct qt_subtest tests[] = {
 
 int main(int argc, char **argv)
 {
-	if (!qt_lost_run()) {
+	if (!qt_selected(argv[0])) {
 		printf("SKIP: only in the device-lost VM run "
-		       "(tests/uapi/vm-lost.sh)\n");
+		       "(make vm-check-lost)\n");
 		return QT_SKIP;
 	}
-	setenv("QT_LOST_TEST", "1", 1);
 	return qt_main_nodev(argc, argv, tests,
 			     sizeof(tests) / sizeof(tests[0]));
 }

@@ -218,6 +218,8 @@ static int qt_run_one(const struct qt_subtest *t)
 	return ret;
 }
 
+static const char *qt_only(void);
+
 static int qt_run(int argc, char **argv, const struct qt_subtest *tests,
 		  size_t count, int need_device)
 {
@@ -238,8 +240,8 @@ static int qt_run(int argc, char **argv, const struct qt_subtest *tests,
 			"--run-subtest NAME]\n", argv[0]);
 		return 2;
 	}
-	if (qt_lost_run() && !getenv("QT_LOST_TEST")) {
-		printf("SKIP: device-lost run: qnpu-sim is meant to die\n");
+	if (qt_only() && !qt_selected(argv[0])) {
+		printf("SKIP: this VM run is only for qnpu-*-%s\n", qt_only());
 		return QT_SKIP;
 	}
 	if (qt_find_node() && need_device) {
@@ -450,15 +452,35 @@ int qt_dev_wait(struct qt_dev *d, int slot, int64_t timeout_ms)
 	return d->infos[slot].done ? 0 : -EBADMSG;
 }
 
-int qt_lost_run(void)
+/* The value of qnpu_only= on the kernel command line, or NULL. */
+static const char *qt_only(void)
 {
-	char line[4096] = "";
+	static char line[4096];
+	char *p, *end;
 	FILE *f = fopen("/proc/cmdline", "r");
 
 	if (!f)
-		return 0;
+		return NULL;
 	if (!fgets(line, sizeof(line), f))
 		line[0] = '\0';
 	fclose(f);
-	return strstr(line, "qnpu_lost_run") != NULL;
+	p = strstr(line, "qnpu_only=");
+	if (!p)
+		return NULL;
+	p += strlen("qnpu_only=");
+	end = p + strcspn(p, " \n");
+	*end = '\0';
+	return p;
+}
+
+int qt_selected(const char *argv0)
+{
+	const char *only = qt_only();
+	size_t n, m;
+
+	if (!only)
+		return 0;
+	n = strlen(argv0);
+	m = strlen(only);
+	return n > m && argv0[n - m - 1] == '-' && !strcmp(argv0 + n - m, only);
 }

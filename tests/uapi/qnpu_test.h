@@ -35,9 +35,12 @@ int qt_main(int argc, char **argv, const struct qt_subtest *tests,
 /* The same without a device: the subtests load and bind it themselves. */
 int qt_main_nodev(int argc, char **argv, const struct qt_subtest *tests,
 		  size_t count);
-/* True in the device-lost VM run (kernel command line qnpu_lost_run),
- * where qnpu-sim dies on purpose and only lost.c runs. */
-int qt_lost_run(void);
+/*
+ * A VM run for one program only (kernel command line qnpu_only=NAME, e.g.
+ * device-lost, where qnpu-sim dies on purpose, or bench): true if it is
+ * this program (argv[0] ends in -NAME). Every other program skips.
+ */
+int qt_selected(const char *argv0);
 /* Look for the qnpu render node again (after a module reload); 0 if found. */
 int qt_find_render_node(void);
 /* Module control in the VM: 0 or the command's failure. */
