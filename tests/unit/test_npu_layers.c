@@ -461,6 +461,95 @@ static void test_pool_random(void **state)
 	}
 }
 
+/* A broadcasting add has no NPU lowering: CPU, with the reason, exact. */
+static void test_fallback_to_cpu(void **state)
+{
+	static const int32_t sa[4] = { 1, 5, 3, 8 }, sb[4] = { 1, 1, 1, 8 };
+	const char *names[] = { "cpu", "sim" };
+	int8_t out[2][120];
+	int d, i;
+
+	(void)state;
+	for (d = 0; d < 2; d++) {
+		struct builder b = { .r = { 9 } };
+		struct qnpu_ir_graph *g = calloc(1, sizeof(*g));
+		struct qnpu_device *dev;
+		struct qnpu_model *m;
+		struct qnpu_op_info oi;
+		struct qnpu_op_stats st;
+		int8_t x[120], y[8];
+
+		b.g = g;
+		g->tensors = calloc(3, sizeof(*g->tensors));
+		add_tensor(&b, QNPU_DTYPE_INT8, 4, sa, 1, 0.05f, 0.1f, -5, 5);
+		add_tensor(&b, QNPU_DTYPE_INT8, 4, sb, 1, 0.05f, 0.1f, -5, 5);
+		add_tensor(&b, QNPU_DTYPE_INT8, 4, sa, 1, 0.1f, 0.2f, -5, 5);
+		g->nops = 1;
+		g->ops = calloc(1, sizeof(*g->ops));
+		g->ops[0].builtin = QNPU_TFL_ADD;
+		g->ops[0].nin = 2;
+		g->ops[0].nout = 1;
+		g->ops[0].in = calloc(2, sizeof(int32_t));
+		g->ops[0].out = calloc(1, sizeof(int32_t));
+		g->ops[0].in[1] = 1;
+		g->ops[0].out[0] = 2;
+		g->ninputs = 2;
+		g->inputs = calloc(2, sizeof(int32_t));
+		g->inputs[1] = 1;
+		g->noutputs = 1;
+		g->outputs = calloc(1, sizeof(int32_t));
+		g->outputs[0] = 2;
+		g->tensors[0].is_input = g->tensors[1].is_input = true;
+		g->tensors[2].is_output = true;
+		assert_int_equal(qnpu_device_open(names[d], &dev), 0);
+		assert_int_equal(qnpu_model_from_graph(dev, g, NULL, 0, &m), 0);
+		for (i = 0; i < 120; i++)
+			x[i] = (int8_t)(i * 37);
+		for (i = 0; i < 8; i++)
+			y[i] = (int8_t)(i * 11 - 40);
+		assert_int_equal(qnpu_model_set_input(m, 0, x, sizeof(x)), 0);
+		assert_int_equal(qnpu_model_set_input(m, 1, y, sizeof(y)), 0);
+		assert_int_equal(qnpu_model_run(m), 0);
+		assert_int_equal(qnpu_model_get_output(m, 0, out[d], 120), 0);
+		qnpu_model_op_info(m, 0, &oi);
+		qnpu_model_op_stats(m, 0, &st);
+		assert_int_equal(oi.target, QNPU_TARGET_CPU);
+		if (d == 1)
+			assert_non_null(strstr(st.note, "broadcasting add"));
+		qnpu_model_free(m);
+		qnpu_device_close(dev);
+	}
+	assert_memory_equal(out[0], out[1], 120);
+}
+
+/* A model that does not fit device memory: a clear error, nothing runs. */
+static void test_device_memory_exhausted(void **state)
+{
+	const char *dir = getenv("QNPU_MODELS");
+	struct qnpu_device *dev;
+	struct qnpu_model *m;
+	char path[512];
+	int r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tflite/mlperf_tiny_ic_resnet8.tflite",
+		 dir ? dir : "../shared/models");
+	setenv("QNPU_SIM_MEMORY", "65536", 1);
+	r = qnpu_device_open("sim", &dev);
+	unsetenv("QNPU_SIM_MEMORY");
+	assert_int_equal(r, 0);
+	r = qnpu_model_load_file(dev, path, &m);
+	if (r == -ENOENT) {
+		qnpu_device_close(dev);
+		skip();
+	}
+	assert_int_equal(r, -ENOMEM);
+	assert_non_null(strstr(qnpu_last_error(),
+			       "device memory exhausted"));
+	assert_null(m);
+	qnpu_device_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +559,8 @@ int main(void)
 		cmocka_unit_test(test_fully_connected_random),
 		cmocka_unit_test(test_add_random),
 		cmocka_unit_test(test_pool_random),
+		cmocka_unit_test(test_fallback_to_cpu),
+		cmocka_unit_test(test_device_memory_exhausted),
 	};
 
 	return cmocka_run_group_tests_name("npu_layers", tests, NULL, NULL);

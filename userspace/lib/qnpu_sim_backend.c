@@ -17,14 +17,17 @@
 
 #define PAGE 4096ull
 #define PHYS_BYTES (1ull << 32)		/* reserved, touched on demand */
+/* QNPU_SIM_MEMORY=bytes makes a smaller device (tests of exhaustion). */
 #define VA_CMDS (1ull << 37)		/* command streams, after the consts */
 #define JOB_MAX_CYCLES (1ull << 31)	/* a compiled job never comes near */
 
 struct sim_dev {
 	struct qnpu_hw *hw;
 	uint8_t *phys;			/* device physical memory */
+	uint64_t phys_size;
 	uint64_t phys_used;		/* bump allocator, in bytes */
 	uint32_t job_id;
+	int nmodels;			/* device memory is reclaimed at 0 */
 	struct qnpu_npu_target target;
 };
 
@@ -59,9 +62,12 @@ static int mem_write(void *ctx, uint64_t pa, const void *src, size_t len)
 static int phys_alloc(struct sim_dev *s, uint64_t bytes, uint64_t *pa)
 {
 	bytes = (bytes + PAGE - 1) & ~(PAGE - 1);
-	if (bytes > PHYS_BYTES - s->phys_used)
-		return qnpu_err(-ENOMEM, "sim: device memory exhausted (%llu MiB)",
-				PHYS_BYTES >> 20);
+	if (bytes > s->phys_size - s->phys_used)
+		return qnpu_err(-ENOMEM,
+				"sim: device memory exhausted: %llu KiB more needed, %llu of %llu KiB in use",
+				(unsigned long long)bytes >> 10,
+				(unsigned long long)s->phys_used >> 10,
+				(unsigned long long)s->phys_size >> 10);
 	*pa = s->phys_used;
 	s->phys_used += bytes;
 	return 0;
@@ -192,6 +198,14 @@ static int sim_open(struct qnpu_device *dev, const char *arg)
 		free(s);
 		return r;
 	}
+	s->phys_size = PHYS_BYTES;
+	if (getenv("QNPU_SIM_MEMORY")) {
+		unsigned long long want = strtoull(getenv("QNPU_SIM_MEMORY"),
+						   NULL, 0);
+
+		if (want && want < PHYS_BYTES)
+			s->phys_size = want;
+	}
 	mem.ctx = s;
 	if (dtb)
 		r = qnpu_hw_create_from_dtb(dtb, dtb_len, NULL, &mem, &s->hw,
@@ -261,6 +275,7 @@ static int sim_model_init(struct qnpu_model *m)
 	if (!sm)
 		return qnpu_err(-ENOMEM, "out of memory");
 	m->priv = sm;
+	s->nmodels++;
 	r = phys_alloc(s, PAGE, &sm->pt_root);
 	if (r)
 		return r;
@@ -302,12 +317,18 @@ static void sim_model_fini(struct qnpu_model *m)
 {
 	struct sim_model *sm = m->priv;
 
-	/* Device memory is the device's: freed with it. */
+	struct sim_dev *s = m->dev->priv;
+
 	if (!sm)
 		return;
 	qnpu_npu_jobs_free(m, sm->jobs);
 	free(sm);
 	m->priv = NULL;
+	/* A bump allocator: all device memory comes back with the last model. */
+	if (--s->nmodels == 0) {
+		madvise(s->phys, s->phys_used, MADV_DONTNEED);
+		s->phys_used = 0;
+	}
 }
 
 static const char *status_name(uint32_t st)
