@@ -61,6 +61,7 @@ static int test_device_lost(void)
 	qt_dev_close(&d);
 	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
 	qt_assert_eq(qt_module_unload(), 0);
+	qt_assert(qt_taint_ok());
 	printf("module unloaded with the device lost\n");
 	return QT_PASS;
 }

@@ -484,3 +484,26 @@ int qt_selected(const char *argv0)
 	m = strlen(only);
 	return n > m && argv0[n - m - 1] == '-' && !strcmp(argv0 + n - m, only);
 }
+
+int qt_taint_ok(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (!f || fscanf(f, "%lu", &t) != 1) {
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	fclose(f);
+	/* out-of-tree (O) and unsigned (E) modules are expected */
+	if (t & ~(4096UL | 8192UL)) {
+		printf("kernel tainted %lu:\n", t);
+		fflush(stdout);
+		if (system("dmesg | grep -A25 -E 'WARNING|BUG|Oops' | "
+			   "head -60"))
+			printf("(no dmesg)\n");
+		return 0;
+	}
+	return 1;
+}

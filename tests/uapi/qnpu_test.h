@@ -41,6 +41,9 @@ int qt_main_nodev(int argc, char **argv, const struct qt_subtest *tests,
  * this program (argv[0] ends in -NAME). Every other program skips.
  */
 int qt_selected(const char *argv0);
+/* No kernel taint beyond out-of-tree and unsigned modules (no WARN,
+ * oops...); prints what there is otherwise. */
+int qt_taint_ok(void);
 /* Look for the qnpu render node again (after a module reload); 0 if found. */
 int qt_find_render_node(void);
 /* Module control in the VM: 0 or the command's failure. */
