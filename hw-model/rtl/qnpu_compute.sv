@@ -95,7 +95,7 @@ module qnpu_compute
 
   // ---- array state ----
   logic signed [31:0] acc_q [Rows][Cols];
-  logic [Rows-1:0][15:0] cnt_q;
+  logic [15:0]        cnt_q [Rows];
 
   // ---- per-step combinational address generation ----
   logic signed [47:0] off;

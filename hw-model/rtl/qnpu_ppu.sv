@@ -18,7 +18,7 @@ module qnpu_ppu
   input  logic               start_i,
   input  logic [7:0]         op_i,
   input  logic signed [31:0] acc_i [Rows][Cols],
-  input  logic [Rows-1:0][15:0] cnt_i,
+  input  logic [15:0]        cnt_i [Rows],
   input  logic [Cols*8-1:0]  pset_i [ParamSetWords],
   input  logic [7:0]         npix_i,
   input  logic [19:0]        o_addr_i,
@@ -36,7 +36,7 @@ module qnpu_ppu
   logic               busy_q;
   logic [7:0]         op_q;
   logic signed [31:0] acc_q [Rows][Cols];
-  logic [Rows-1:0][15:0] cnt_q;
+  logic [15:0]        cnt_q [Rows];
   logic signed [31:0] bias_q [Cols];
   logic signed [31:0] mult_q [Cols];
   logic signed [31:0] shift_q [Cols];
