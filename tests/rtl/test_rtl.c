@@ -586,6 +586,21 @@ static void test_bad_fields(void **state)
 	/* unknown buffer */
 	rh_load(&c[0], 7, va, 0, 64, 1, 0, 0);
 	expect_status(h, c, 1, QNPU_STATUS_BAD_FIELD, 0);
+	/* loads and stores that end exactly at the last word are fine */
+	for (int b = QNPU_BUF_ABUF; b <= QNPU_BUF_PBUF; b++) {
+		uint32_t bytes = b == QNPU_BUF_ABUF ? h->p.abuf_bytes :
+				 b == QNPU_BUF_WBUF ? h->p.wbuf_bytes : h->p.pbuf_bytes;
+		rh_load(&c[0], b, va, 0, 64, 1, bytes / h->p.cols - 64 / h->p.cols, 0);
+		expect_status(h, c, 1, QNPU_STATUS_OK, 0);
+	}
+	rh_store(&c[0], va, 0, h->p.cols, 2, h->p.obuf_bytes / h->p.cols - 2, 1);
+	{
+		uint64_t wva = rh_alloc(h, 64, 1, NULL);
+		RH_SET(&c[0], DRAM_LO, (uint32_t)wva);
+		RH_SET(&c[0], DRAM_HI, (uint32_t)(wva >> 32));
+		RH_SET(&c[0], DRAM_STRIDE, h->p.cols);
+		expect_status(h, c, 1, QNPU_STATUS_OK, 0);
+	}
 	/* load past the end of PBUF */
 	rh_load(&c[0], QNPU_BUF_PBUF, va, 0, 64, 1, h->p.pbuf_bytes / h->p.cols - 1, 0);
 	expect_status(h, c, 1, QNPU_STATUS_SRAM_RANGE, 0);
