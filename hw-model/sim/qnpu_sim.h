@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * qnpu-sim internals: what can sit behind the ivshmem transport. The
- * device model (qnpu_hw_*, hw-model issue 3) will attach the same way:
- * doorbell -> run the device until idle, device interrupt ->
- * qnpu_ivshmem_irq(), device DMA -> qnpu_ivshmem_dma_read/write().
+ * device model (qnpu_hw_*) attaches as: doorbell -> run the device until
+ * idle, device interrupt -> qnpu_ivshmem_irq(), device DMA ->
+ * qnpu_ivshmem_dma_read/write().
  */
 #ifndef QNPU_SIM_H
 #define QNPU_SIM_H
@@ -14,5 +14,10 @@
 int qnpu_transport_test_attach(const struct qnpu_ivshmem_ops **ops,
 			       void **priv);
 void qnpu_transport_test_detach(void *priv);
+
+/* The NPU (hw-model C API), configured from a DTB or the 16x16 default. */
+int qnpu_sim_device_attach(const char *dtb_path,
+			   const struct qnpu_ivshmem_ops **ops, void **priv);
+void qnpu_sim_device_detach(void *priv);
 
 #endif /* QNPU_SIM_H */

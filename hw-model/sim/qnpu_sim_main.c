@@ -121,6 +121,7 @@ static void qnpu_usage(FILE *f)
 	      "  --shm-size SIZE    BAR2 size, power of two (default 1M)\n"
 	      "  --vectors N        = ivshmem-doorbell vectors= (default 2)\n"
 	      "  --ready-file PATH  written (our pid) once QEMU may start\n"
+	      "  --dtb PATH         the NPU's device tree (default: 16x16)\n"
 	      "  --transport-test   tests/vm transport test hook, no device\n"
 	      "  --exit-after-doorbells N  die after N doorbells (fault test)\n"
 	      "  -v, --verbose\n", f);
@@ -136,6 +137,7 @@ int main(int argc, char **argv)
 		{ "vectors", required_argument, NULL, 'n' },
 		{ "ready-file", required_argument, NULL, 'f' },
 		{ "transport-test", no_argument, NULL, 't' },
+		{ "dtb", required_argument, NULL, 'd' },
 		{ "exit-after-doorbells", required_argument, NULL, 'x' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
 		.vectors = 2,
 	};
 	const struct qnpu_ivshmem_ops *ops = NULL;
-	const char *ready_file = NULL;
+	const char *ready_file = NULL, *dtb = NULL;
 	struct sigaction sa;
 	int transport_test = 0;
 	void *priv = NULL;
@@ -182,6 +184,9 @@ int main(int argc, char **argv)
 		case 't':
 			transport_test = 1;
 			break;
+		case 'd':
+			dtb = optarg;
+			break;
 		case 'x':
 			if (qnpu_parse_size(optarg, &n))
 				goto err_usage;
@@ -200,13 +205,10 @@ int main(int argc, char **argv)
 	if (optind != argc || !cfg.socket_path || !cfg.ram_path)
 		goto err_usage;
 
-	if (!transport_test) {
-		/* The qnpu_hw_* device model (issue 3) is not plugged in. */
-		fprintf(stderr, "qnpu-sim: no device model built in yet; "
-			"only --transport-test is available\n");
-		return 2;
-	}
-	ret = qnpu_transport_test_attach(&ops, &priv);
+	if (transport_test)
+		ret = qnpu_transport_test_attach(&ops, &priv);
+	else
+		ret = qnpu_sim_device_attach(dtb, &ops, &priv);
 	if (ret)
 		goto err_ret;
 	qnpu_sim_dev_ops = ops;
@@ -242,7 +244,10 @@ err_destroy:
 	if (ready_file)
 		unlink(ready_file);
 err_detach:
-	qnpu_transport_test_detach(priv);
+	if (transport_test)
+		qnpu_transport_test_detach(priv);
+	else
+		qnpu_sim_device_detach(priv);
 err_ret:
 	if (ret) {
 		fprintf(stderr, "qnpu-sim: %s\n", strerror(-ret));

@@ -39,7 +39,7 @@ VM_TESTS_ALL   := $(VM_TT) $(VM_GUEST_TESTS)
 
 VM_SIM_HDRS := $(wildcard hw-model/sim/*.h)
 VM_SIM_OBJS := $(VM_SIM_DIR)/qnpu_transport_test.o \
-	       $(VM_SIM_DIR)/qnpu_sim_main.o
+	       $(VM_SIM_DIR)/qnpu_sim_main.o $(VM_SIM_DIR)/qnpu_sim_device.o
 VM_SIM_LIB  := $(VM_SIM_DIR)/libqnpu_ivshmem.a
 VM_GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -static \
 		   -Ihw-model/sim
@@ -86,13 +86,15 @@ vm-shell: vm-image
 $(VM_SIM_DIR)/qnpu_ivshmem.o $(VM_SIM_OBJS): $(VM_SIM_DIR)/%.o: \
 		hw-model/sim/%.c $(VM_SIM_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) -c -o $@ $<
+	$(CC) $(CFLAGS_COMMON) -Ihw-model/include -c -o $@ $<
 
 $(VM_SIM_LIB): $(VM_SIM_DIR)/qnpu_ivshmem.o
 	$(AR) rcs $@ $^
 
-$(VM_SIM): $(VM_SIM_OBJS) $(VM_SIM_LIB)
-	$(CC) $(CFLAGS_COMMON) -o $@ $(VM_SIM_OBJS) $(VM_SIM_LIB)
+# The NPU itself: the Verilated device of hw-model/hw-model.mk.
+$(VM_SIM): $(VM_SIM_OBJS) $(VM_SIM_LIB) $(BUILD)/hw-model/libqnpu_hw.a
+	$(CC) $(CFLAGS_COMMON) -o $@ $(VM_SIM_OBJS) $(VM_SIM_LIB) \
+		$(BUILD)/hw-model/libqnpu_hw.a -lfdt -lstdc++ -lpthread -lm
 
 # Host-side unit test of the server: protocol order, doorbells, irqs,
 # reconnect, guest-physical address rules.

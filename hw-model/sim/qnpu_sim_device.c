@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The NPU behind qnpu-sim: the Verilated device (hw-model C API) with its
+ * register page in the ivshmem shared memory, its DMA into guest RAM and
+ * its interrupt on MSI-X vector 0. A doorbell runs the device until it
+ * idles; nothing else makes it act, as docs/hw-spec.md says.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qnpu_hw.h"
+#include "qnpu_sim.h"
+
+/* A job that ran this long without idling is cut short (then TIMEOUT). */
+#define QNPU_SIM_MAX_CYCLES (1ull << 32)
+
+struct qnpu_sim_device {
+	struct qnpu_hw *hw;
+	struct qnpu_ivshmem *ivs;
+	void *idle_page;		/* the register page while no guest */
+};
+
+static int qnpu_sim_dma_read(void *ctx, uint64_t pa, void *dst, size_t len)
+{
+	struct qnpu_sim_device *d = ctx;
+
+	return d->ivs ? qnpu_ivshmem_dma_read(d->ivs, pa, dst, len) : -EFAULT;
+}
+
+static int qnpu_sim_dma_write(void *ctx, uint64_t pa, const void *src,
+			      size_t len)
+{
+	struct qnpu_sim_device *d = ctx;
+
+	return d->ivs ? qnpu_ivshmem_dma_write(d->ivs, pa, src, len) : -EFAULT;
+}
+
+static void qnpu_sim_irq(void *ctx, int level)
+{
+	struct qnpu_sim_device *d = ctx;
+
+	/* MSI-X is edge triggered: one message per raise. */
+	if (level && d->ivs)
+		qnpu_ivshmem_irq(d->ivs, 0);
+}
+
+static void qnpu_sim_dev_connect(void *priv, struct qnpu_ivshmem *ivs)
+{
+	struct qnpu_sim_device *d = priv;
+
+	d->ivs = ivs;
+	/* Resets the page: the guest finds a fresh device. */
+	qnpu_hw_attach_regs(d->hw, qnpu_ivshmem_shm(ivs, NULL));
+}
+
+static void qnpu_sim_dev_doorbell(void *priv, struct qnpu_ivshmem *ivs,
+				  unsigned int vector)
+{
+	struct qnpu_sim_device *d = priv;
+
+	(void)ivs;
+	(void)vector;
+	qnpu_hw_doorbell(d->hw);
+	if (qnpu_hw_run_until_idle(d->hw, QNPU_SIM_MAX_CYCLES))
+		fprintf(stderr, "qnpu-sim: device still busy after %llu cycles\n",
+			QNPU_SIM_MAX_CYCLES);
+}
+
+static void qnpu_sim_dev_disconnect(void *priv, struct qnpu_ivshmem *ivs)
+{
+	struct qnpu_sim_device *d = priv;
+
+	(void)ivs;
+	/* The shared page goes away with QEMU: park the device on ours. */
+	qnpu_hw_attach_regs(d->hw, d->idle_page);
+	d->ivs = NULL;
+}
+
+static const struct qnpu_ivshmem_ops qnpu_sim_dev_ops = {
+	.connect = qnpu_sim_dev_connect,
+	.doorbell = qnpu_sim_dev_doorbell,
+	.disconnect = qnpu_sim_dev_disconnect,
+};
+
+int qnpu_sim_device_attach(const char *dtb_path,
+			   const struct qnpu_ivshmem_ops **ops, void **priv)
+{
+	struct qnpu_hw_mem_ops mem = {
+		qnpu_sim_dma_read, qnpu_sim_dma_write, NULL
+	};
+	struct qnpu_hw_params p;
+	struct qnpu_sim_device *d;
+	char err[256] = "";
+	void *dtb = NULL;
+	long n = 0;
+	int r;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->idle_page = calloc(1, 4096);
+	if (!d->idle_page) {
+		free(d);
+		return -ENOMEM;
+	}
+	mem.ctx = d;
+	if (dtb_path) {
+		FILE *f = fopen(dtb_path, "rb");
+
+		if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) <= 0 ||
+		    fseek(f, 0, SEEK_SET) || !(dtb = malloc((size_t)n)) ||
+		    fread(dtb, 1, (size_t)n, f) != (size_t)n) {
+			fprintf(stderr, "qnpu-sim: cannot read %s\n", dtb_path);
+			if (f)
+				fclose(f);
+			r = -EIO;
+			goto err_free;
+		}
+		fclose(f);
+		r = qnpu_hw_create_from_dtb(dtb, (size_t)n, NULL, &mem,
+					    &d->hw, err, sizeof(err));
+	} else {
+		qnpu_hw_default_params(&p);
+		r = qnpu_hw_create(&p, &mem, &d->hw, err, sizeof(err));
+	}
+	if (r) {
+		fprintf(stderr, "qnpu-sim: %s\n", err);
+		goto err_free;
+	}
+	qnpu_hw_set_irq(d->hw, qnpu_sim_irq, d);
+	qnpu_hw_attach_regs(d->hw, d->idle_page);
+	p = *qnpu_hw_get_params(d->hw);
+	printf("qnpu-sim: device %ux%u MAC array, SRAMs %u/%u/%u/%u bytes\n",
+	       p.rows, p.cols, p.abuf_bytes, p.wbuf_bytes, p.pbuf_bytes,
+	       p.obuf_bytes);
+	free(dtb);
+	*ops = &qnpu_sim_dev_ops;
+	*priv = d;
+	return 0;
+
+err_free:
+	free(dtb);
+	free(d->idle_page);
+	free(d);
+	return r;
+}
+
+void qnpu_sim_device_detach(void *priv)
+{
+	struct qnpu_sim_device *d = priv;
+
+	if (!d)
+		return;
+	qnpu_hw_destroy(d->hw);
+	free(d->idle_page);
+	free(d);
+}
