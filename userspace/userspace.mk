@@ -4,10 +4,11 @@ US_VERSION := 0.1.0
 US_SOVER   := 0
 US_OBJDIR  := $(BUILD)/userspace
 US_CFLAGS  := $(CFLAGS_COMMON) -fvisibility=hidden -Iuserspace/include \
-	      -Iuserspace/lib -Ihw-model/include -Ihw-model/gen $(US_EXTRA_CFLAGS)
+	      -Iuserspace/lib -Ihw-model/include -Ihw-model/gen \
+	      -Iinclude/uapi/drm -I/usr/include/libdrm $(US_EXTRA_CFLAGS)
 # The sim backend links the Verilated NPU (hw-model/hw-model.mk builds it).
 US_HW_LIB  := $(BUILD)/hw-model/libqnpu_hw.a
-US_LDLIBS  := -lfdt -lstdc++ -lm -lpthread
+US_LDLIBS  := -ldrm -lfdt -lstdc++ -lm -lpthread
 
 US_LIB_SRCS := $(wildcard userspace/lib/*.c userspace/lib/cpu/*.c)
 US_LIB_OBJS := $(patsubst userspace/%.c,$(US_OBJDIR)/%.o,$(US_LIB_SRCS))
@@ -94,3 +95,12 @@ CHECK_TESTS += $(foreach c,8x8 32x32,"tests/golden/golden.sh $(QNPU_BIN) ALL sim
 bench: $(QNPU_BIN)
 	@$(QNPU_BIN) bench --backend=sim $(wildcard $(MODELS)/tflite/*.tflite)
 CHECK_TESTS += "tests/cli/test_npu_cli.sh $(QNPU_BIN) $(BUILD)/hw-model/dts"
+
+# In the VM: every model through qnpu.ko (tests/golden/qnpu-80-drm-golden,
+# run by the driver's device VM run; tests/vm/vm.mk puts it in the image).
+VM_GUEST_TESTS += tests/golden/qnpu-80-drm-golden
+VM_GUEST_FILES += $(QNPU_BIN):/qnpu/bin/qnpu \
+	$(US_SO):/qnpu/lib/libqnpu.so.$(US_SOVER) \
+	$(MODELS)/tflite:/qnpu/models/tflite \
+	$(MODELS)/inputs:/qnpu/models/inputs \
+	$(MODELS)/golden:/qnpu/models/golden

@@ -4,7 +4,8 @@ FUZZ_CORPUS := $(BUILD)/fuzz/corpus
 FUZZ_TIME   ?= 300
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=undefined -Iuserspace/include -Iuserspace/lib \
-	       -Ihw-model/include -Ihw-model/gen
+	       -Ihw-model/include -Ihw-model/gen -Iinclude/uapi/drm \
+	       -I/usr/include/libdrm
 
 $(FUZZ_BIN): tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) $(wildcard userspace/lib/*.h userspace/lib/cpu/*.h) $(US_HW_LIB)
 	@mkdir -p $(dir $@)

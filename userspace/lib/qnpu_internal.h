@@ -70,6 +70,8 @@ struct qnpu_device {
 extern const struct qnpu_backend qnpu_cpu_backend;
 extern const struct qnpu_backend qnpu_sim_backend;
 extern const struct qnpu_backend qnpu_target_backend;
+extern const struct qnpu_backend qnpu_drm_backend;
+bool qnpu_drm_present(void);
 
 int qnpu_partition(struct qnpu_model *m);
 /*

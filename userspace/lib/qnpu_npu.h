@@ -90,5 +90,13 @@ void qnpu_npu_job_free(struct qnpu_npu_job *job);
 int qnpu_npu_compile(struct qnpu_model *m, const struct qnpu_npu_target *t,
 		     struct qnpu_npu_job **jobs);
 void qnpu_npu_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs);
+/*
+ * For a backend whose kernel chooses VAs: move the DMA addresses of @job
+ * from the canonical arena [@arena_from, + @arena_len) to @arena_to and
+ * from its canonical constants to @consts_to.
+ */
+void qnpu_npu_relocate(struct qnpu_npu_job *job, uint64_t arena_from,
+		       uint64_t arena_len, uint64_t arena_to,
+		       uint64_t consts_to);
 
 #endif /* QNPU_NPU_H */

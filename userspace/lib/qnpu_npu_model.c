@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "qnpu_npu.h"
+#include "qnpu_regs.h"
 
 #define QNPC_MAGIC "QNPC"
 #define QNPC_VERSION 1
@@ -107,6 +108,40 @@ void qnpu_npu_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs)
 	for (i = 0; i < m->g->nops; i++)
 		qnpu_npu_job_free(&jobs[i]);
 	free(jobs);
+}
+
+void qnpu_npu_relocate(struct qnpu_npu_job *job, uint64_t arena_from,
+		       uint64_t arena_len, uint64_t arena_to,
+		       uint64_t consts_to)
+{
+	size_t i;
+
+	for (i = 0; i < job->ncmds; i++) {
+		uint32_t *w = job->cmds[i].w;
+		uint32_t op = (w[QNPU_CMD_OPCODE_WORD] & QNPU_CMD_OPCODE_MASK) >>
+			      QNPU_CMD_OPCODE_SHIFT;
+		uint64_t va;
+
+		if (op != QNPU_OP_LOAD && op != QNPU_OP_STORE)
+			continue;
+		va = w[QNPU_CMD_DRAM_LO_WORD] |
+		     (uint64_t)((w[QNPU_CMD_DRAM_HI_WORD] &
+				 QNPU_CMD_DRAM_HI_MASK) >>
+				QNPU_CMD_DRAM_HI_SHIFT) << 32;
+		if (va >= arena_from && va - arena_from < arena_len)
+			va = arena_to + (va - arena_from);
+		else if (va >= job->consts_va &&
+			 va - job->consts_va < job->consts_len)
+			va = consts_to + (va - job->consts_va);
+		else
+			continue;
+		w[QNPU_CMD_DRAM_LO_WORD] = (uint32_t)va;
+		w[QNPU_CMD_DRAM_HI_WORD] =
+			(w[QNPU_CMD_DRAM_HI_WORD] & ~QNPU_CMD_DRAM_HI_MASK) |
+			((uint32_t)(va >> 32) << QNPU_CMD_DRAM_HI_SHIFT &
+			 QNPU_CMD_DRAM_HI_MASK);
+	}
+	job->consts_va = consts_to;
 }
 
 /* ---- the compiled-model file ---- */

@@ -25,6 +25,7 @@ static const struct qnpu_backend *const backends[] = {
 	&qnpu_cpu_backend,
 	&qnpu_sim_backend,
 	&qnpu_target_backend,
+	&qnpu_drm_backend,
 };
 
 QNPU_EXPORT int qnpu_device_open(const char *name, struct qnpu_device **out)
@@ -36,9 +37,9 @@ QNPU_EXPORT int qnpu_device_open(const char *name, struct qnpu_device **out)
 	int r;
 
 	*out = NULL;
-	/* No kernel driver yet: the simulated NPU is the best device. */
+	/* The kernel's NPU if there is one, else the simulated one. */
 	if (!name || !strcmp(name, "auto"))
-		name = "sim";
+		name = qnpu_drm_present() ? "drm" : "sim";
 	len = strcspn(name, ":");
 	if (name[len] == ':')
 		arg = name + len + 1;
@@ -48,7 +49,7 @@ QNPU_EXPORT int qnpu_device_open(const char *name, struct qnpu_device **out)
 			be = backends[i];
 	if (!be)
 		return qnpu_err(-ENODEV,
-				"unknown device \"%s\" (this libqnpu has: cpu, sim, target:FILE.dtb)",
+				"unknown device \"%s\" (this libqnpu has: cpu, sim, drm, target:FILE.dtb)",
 				name);
 	if (arg && !be->open)
 		return qnpu_err(-EINVAL, "device \"%s\" takes no argument",

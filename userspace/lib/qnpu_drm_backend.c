@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Device "drm" / "drm:/dev/dri/renderD128": the qnpu kernel driver through
+ * libdrm. The tensor arena is a BO mapped into this process, so CPU
+ * operators work on it in place; each NPU operator's constants and
+ * commands are read-only BOs; one job per operator, waited for on a
+ * syncobj, its status and counters read back from a job-info BO.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+#include "qnpu_drm.h"
+#include "qnpu_npu.h"
+#include "qnpu_regs.h"
+
+#define JOB_TIMEOUT_NS (600ull * 1000000000ull) /* the driver's is shorter */
+
+struct drm_dev {
+	int fd;
+	uint32_t syncobj;
+	struct qnpu_npu_target target;
+	char path[64];
+};
+
+struct drm_bo {
+	uint32_t handle;
+	uint64_t va, size;
+	void *map;
+};
+
+struct drm_model {
+	struct qnpu_npu_job *jobs;
+	struct drm_bo arena, info;
+	struct drm_bo *consts, *cmds;	/* per operator */
+};
+
+static int bo_create(struct drm_dev *d, uint64_t size, bool readonly,
+		     struct drm_bo *bo)
+{
+	struct drm_qnpu_bo_create c = {
+		.size = size ? size : 1,
+		.flags = readonly ? DRM_QNPU_BO_READONLY : 0,
+	};
+	struct drm_qnpu_bo_mmap_offset o = { 0 };
+
+	memset(bo, 0, sizeof(*bo));
+	if (drmIoctl(d->fd, DRM_IOCTL_QNPU_BO_CREATE, &c))
+		return qnpu_err(-errno, "drm: BO_CREATE of %llu bytes: %s",
+				(unsigned long long)size, strerror(errno));
+	bo->handle = c.handle;
+	bo->va = c.va;
+	bo->size = c.size;
+	o.handle = c.handle;
+	if (drmIoctl(d->fd, DRM_IOCTL_QNPU_BO_MMAP_OFFSET, &o))
+		return qnpu_err(-errno, "drm: BO_MMAP_OFFSET: %s",
+				strerror(errno));
+	bo->map = mmap(NULL, bo->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       d->fd, (off_t)o.offset);
+	if (bo->map == MAP_FAILED) {
+		bo->map = NULL;
+		return qnpu_err(-errno, "drm: mmap of a BO: %s",
+				strerror(errno));
+	}
+	return 0;
+}
+
+static void bo_free(struct drm_dev *d, struct drm_bo *bo)
+{
+	struct drm_gem_close c = { .handle = bo->handle };
+
+	if (bo->map)
+		munmap(bo->map, bo->size);
+	if (bo->handle)
+		drmIoctl(d->fd, DRM_IOCTL_GEM_CLOSE, &c);
+	memset(bo, 0, sizeof(*bo));
+}
+
+static int get_param(struct drm_dev *d, uint32_t param, uint32_t *v)
+{
+	struct drm_qnpu_get_param p = { .param = param };
+
+	if (drmIoctl(d->fd, DRM_IOCTL_QNPU_GET_PARAM, &p))
+		return qnpu_err(-errno, "drm: %s: GET_PARAM %u: %s", d->path,
+				param, strerror(errno));
+	*v = (uint32_t)p.value;
+	return 0;
+}
+
+/* Open @path if it is a qnpu render node. */
+static int try_node(struct drm_dev *d, const char *path)
+{
+	drmVersionPtr v;
+	bool ours;
+
+	d->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (d->fd < 0)
+		return qnpu_err(-errno, "drm: %s: %s", path, strerror(errno));
+	v = drmGetVersion(d->fd);
+	ours = v && v->name && !strcmp(v->name, "qnpu");
+	if (!ours) {
+		qnpu_err(-ENODEV, "drm: %s is %s, not qnpu", path,
+			 v && v->name ? v->name : "not a DRM device");
+		drmFreeVersion(v);
+		close(d->fd);
+		d->fd = -1;
+		return -ENODEV;
+	}
+	drmFreeVersion(v);
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	return 0;
+}
+
+static int find_node(struct drm_dev *d)
+{
+	char path[64];
+	int i;
+
+	for (i = 128; i < 192; i++) {
+		snprintf(path, sizeof(path), "/dev/dri/renderD%d", i);
+		if (access(path, F_OK))
+			continue;
+		if (!try_node(d, path))
+			return 0;
+	}
+	return qnpu_err(-ENODEV, "drm: no qnpu render node in /dev/dri");
+}
+
+static int drm_open(struct qnpu_device *dev, const char *arg)
+{
+	struct drm_dev *d = calloc(1, sizeof(*d));
+	struct qnpu_npu_target *t;
+	uint32_t version, lost = 0;
+	int r;
+
+	if (!d)
+		return qnpu_err(-ENOMEM, "out of memory");
+	d->fd = -1;
+	r = arg && *arg ? try_node(d, arg) : find_node(d);
+	if (r)
+		goto err_free;
+	t = &d->target;
+	if ((r = get_param(d, DRM_QNPU_PARAM_VERSION, &version)) ||
+	    (r = get_param(d, DRM_QNPU_PARAM_HW_ROWS, &t->rows)) ||
+	    (r = get_param(d, DRM_QNPU_PARAM_HW_COLS, &t->cols)) ||
+	    (r = get_param(d, DRM_QNPU_PARAM_ABUF_BYTES, &t->abuf_bytes)) ||
+	    (r = get_param(d, DRM_QNPU_PARAM_WBUF_BYTES, &t->wbuf_bytes)) ||
+	    (r = get_param(d, DRM_QNPU_PARAM_PBUF_BYTES, &t->pbuf_bytes)) ||
+	    (r = get_param(d, DRM_QNPU_PARAM_OBUF_BYTES, &t->obuf_bytes)) ||
+	    (r = get_param(d, DRM_QNPU_PARAM_DEVICE_LOST, &lost)))
+		goto err_close;
+	if (lost) {
+		r = qnpu_err(-ENODEV, "drm: %s: the device is lost", d->path);
+		goto err_close;
+	}
+	if (version >> 16 != QNPU_VERSION_MAJOR) {
+		r = qnpu_err(-ENODEV,
+			     "drm: %s speaks programming model %u.%u, libqnpu %u.x",
+			     d->path, version >> 16, version & 0xffff,
+			     QNPU_VERSION_MAJOR);
+		goto err_close;
+	}
+	if (drmSyncobjCreate(d->fd, 0, &d->syncobj)) {
+		r = qnpu_err(-errno, "drm: syncobj: %s", strerror(errno));
+		goto err_close;
+	}
+	dev->priv = d;
+	dev->info.is_npu = 1;
+	dev->info.rows = t->rows;
+	dev->info.cols = t->cols;
+	dev->info.abuf_bytes = t->abuf_bytes;
+	dev->info.wbuf_bytes = t->wbuf_bytes;
+	dev->info.pbuf_bytes = t->pbuf_bytes;
+	dev->info.obuf_bytes = t->obuf_bytes;
+	return 0;
+
+err_close:
+	close(d->fd);
+err_free:
+	free(d);
+	return r;
+}
+
+static void drm_close(struct qnpu_device *dev)
+{
+	struct drm_dev *d = dev->priv;
+
+	if (!d)
+		return;
+	drmSyncobjDestroy(d->fd, d->syncobj);
+	close(d->fd);
+	free(d);
+}
+
+static bool drm_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
+{
+	struct drm_dev *d = m->dev->priv;
+
+	return qnpu_npu_supported(&d->target, m, op);
+}
+
+static int drm_model_init(struct qnpu_model *m)
+{
+	struct drm_dev *d = m->dev->priv;
+	struct drm_model *dm = calloc(1, sizeof(*dm));
+	int i, r;
+
+	if (!dm)
+		return qnpu_err(-ENOMEM, "out of memory");
+	m->priv = dm;
+	dm->consts = calloc((size_t)m->g->nops + 1, sizeof(*dm->consts));
+	dm->cmds = calloc((size_t)m->g->nops + 1, sizeof(*dm->cmds));
+	if (!dm->consts || !dm->cmds)
+		return qnpu_err(-ENOMEM, "out of memory");
+	r = bo_create(d, m->arena_size, false, &dm->arena);
+	if (r)
+		return r;
+	m->arena = dm->arena.map;
+	r = bo_create(d, sizeof(struct drm_qnpu_job_info), false, &dm->info);
+	if (r)
+		return r;
+	r = qnpu_npu_compile(m, &d->target, &dm->jobs);
+	if (r)
+		return r;
+	for (i = 0; i < m->g->nops; i++) {
+		struct qnpu_npu_job *job = &dm->jobs[i];
+		size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
+
+		if (m->g->ops[i].target != QNPU_TARGET_NPU)
+			continue;
+		if (job->consts_len) {
+			r = bo_create(d, job->consts_len, true, &dm->consts[i]);
+			if (r)
+				return r;
+			memcpy(dm->consts[i].map, job->consts,
+			       job->consts_len);
+		}
+		/* The kernel chose the VAs: move the canonical ones there. */
+		qnpu_npu_relocate(job, QNPU_VA_ARENA, m->arena_size,
+				  dm->arena.va, dm->consts[i].va);
+		r = bo_create(d, bytes, true, &dm->cmds[i]);
+		if (r)
+			return r;
+		memcpy(dm->cmds[i].map, job->cmds, bytes);
+	}
+	return 0;
+}
+
+static void drm_model_fini(struct qnpu_model *m)
+{
+	struct drm_dev *d = m->dev->priv;
+	struct drm_model *dm = m->priv;
+	int i;
+
+	if (!dm)
+		return;
+	for (i = 0; dm->consts && i < m->g->nops; i++) {
+		bo_free(d, &dm->consts[i]);
+		bo_free(d, &dm->cmds[i]);
+	}
+	bo_free(d, &dm->info);
+	bo_free(d, &dm->arena);
+	m->arena = NULL;
+	qnpu_npu_jobs_free(m, dm->jobs);
+	free(dm->consts);
+	free(dm->cmds);
+	free(dm);
+	m->priv = NULL;
+}
+
+static const struct qnpu_npu_job *drm_jobs(const struct qnpu_model *m)
+{
+	const struct drm_model *dm = m->priv;
+
+	return dm ? dm->jobs : NULL;
+}
+
+static const char *job_status(uint32_t st)
+{
+	static const char *const names[] = {
+		"OK", "BAD_OPCODE", "BAD_FIELD", "SRAM_RANGE", "ALIGN",
+		"FAULT", "DEADLOCK", "TOKEN_OVERFLOW", "TIMEOUT", "ABORTED",
+		"BAD_DESC",
+	};
+
+	if (st < sizeof(names) / sizeof(names[0]))
+		return names[st];
+	switch (st) {
+	case DRM_QNPU_JOB_HANG: return "HANG (device reset)";
+	case DRM_QNPU_JOB_DEVICE_LOST: return "DEVICE_LOST";
+	case DRM_QNPU_JOB_CANCELED: return "CANCELED";
+	}
+	return "?";
+}
+
+static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+{
+	struct drm_dev *d = m->dev->priv;
+	struct drm_model *dm = m->priv;
+	struct qnpu_npu_job *job = &dm->jobs[op->index];
+	struct drm_qnpu_job_info *info = dm->info.map;
+	struct qnpu_op_stats *st = &m->runs[op->index].stats;
+	uint32_t bos[3] = { dm->arena.handle, dm->cmds[op->index].handle,
+			    dm->consts[op->index].handle };
+	struct drm_qnpu_sync out = { .handle = d->syncobj };
+	struct drm_qnpu_submit s = {
+		.cmd_handle = dm->cmds[op->index].handle,
+		.cmd_size = job->ncmds * sizeof(struct qnpu_cmd),
+		.bo_handles = (uintptr_t)bos,
+		.bo_count = dm->consts[op->index].handle ? 3 : 2,
+		.out_syncs = (uintptr_t)&out,
+		.out_sync_count = 1,
+		.info_handle = dm->info.handle,
+	};
+	struct timespec now;
+	int64_t deadline;
+
+	memset(info, 0, sizeof(*info));
+	if (drmSyncobjReset(d->fd, &d->syncobj, 1))
+		return qnpu_err(-errno, "drm: syncobj reset: %s",
+				strerror(errno));
+	if (drmIoctl(d->fd, DRM_IOCTL_QNPU_SUBMIT, &s))
+		return qnpu_err(-errno, "drm: operator %d (%s): SUBMIT: %s",
+				op->index, qnpu_ir_op_name(op->builtin),
+				strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = (int64_t)now.tv_sec * 1000000000ll + now.tv_nsec +
+		   (int64_t)JOB_TIMEOUT_NS;
+	if (drmSyncobjWait(d->fd, &d->syncobj, 1, deadline,
+			   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL))
+		return qnpu_err(-errno, "drm: operator %d: waiting for job %llu: %s",
+				op->index, (unsigned long long)s.job_id,
+				strerror(errno));
+	if (!info->done)
+		return qnpu_err(-EIO, "drm: operator %d: job %llu ended without its info",
+				op->index, (unsigned long long)s.job_id);
+	st->jobs = 1;
+	st->cycles = info->cycles;
+	st->busy_cycles = info->busy_cycles;
+	st->hw_macs = info->macs;
+	st->dma_in = info->dma_in_bytes;
+	st->dma_out = info->dma_out_bytes;
+	st->stall_load = info->stall_load_token;
+	st->stall_compute = info->stall_compute_token;
+	st->stall_store = info->stall_store_token;
+	st->stall_ppu = info->stall_ppu;
+	st->stall_dispatch = info->stall_dispatch;
+	if (info->status != DRM_QNPU_JOB_OK)
+		return qnpu_err(info->status == DRM_QNPU_JOB_DEVICE_LOST ?
+				-ENODEV : -EIO,
+				"drm: operator %d (%s) failed on the NPU: %s at command %u (fault va 0x%llx)",
+				op->index, qnpu_ir_op_name(op->builtin),
+				job_status(info->status), info->err_cmd,
+				(unsigned long long)info->fault_va);
+	return 0;
+}
+
+/* Whether a qnpu render node is present (for device "auto"). */
+bool qnpu_drm_present(void)
+{
+	struct drm_dev d = { .fd = -1 };
+	char saved[512];
+
+	snprintf(saved, sizeof(saved), "%s", qnpu_last_error());
+	if (find_node(&d)) {
+		qnpu_err(0, "%s", saved);
+		return false;
+	}
+	close(d.fd);
+	return true;
+}
+
+const struct qnpu_backend qnpu_drm_backend = {
+	.name = "drm",
+	.open = drm_open,
+	.close = drm_close,
+	.supported = drm_supported,
+	.model_init = drm_model_init,
+	.model_fini = drm_model_fini,
+	.model_jobs = drm_jobs,
+	.run_op = drm_run_op,
+};
