@@ -173,13 +173,7 @@ static int drm_open(struct qnpu_device *dev, const char *arg)
 		goto err_close;
 	}
 	dev->priv = d;
-	dev->info.is_npu = 1;
-	dev->info.rows = t->rows;
-	dev->info.cols = t->cols;
-	dev->info.abuf_bytes = t->abuf_bytes;
-	dev->info.wbuf_bytes = t->wbuf_bytes;
-	dev->info.pbuf_bytes = t->pbuf_bytes;
-	dev->info.obuf_bytes = t->obuf_bytes;
+	qnpu_npu_set_info(dev, t);
 	return 0;
 
 err_close:
@@ -283,24 +277,6 @@ static const struct qnpu_npu_job *drm_jobs(const struct qnpu_model *m)
 	return dm ? dm->jobs : NULL;
 }
 
-static const char *job_status(uint32_t st)
-{
-	static const char *const names[] = {
-		"OK", "BAD_OPCODE", "BAD_FIELD", "SRAM_RANGE", "ALIGN",
-		"FAULT", "DEADLOCK", "TOKEN_OVERFLOW", "TIMEOUT", "ABORTED",
-		"BAD_DESC",
-	};
-
-	if (st < sizeof(names) / sizeof(names[0]))
-		return names[st];
-	switch (st) {
-	case DRM_QNPU_JOB_HANG: return "HANG (device reset)";
-	case DRM_QNPU_JOB_DEVICE_LOST: return "DEVICE_LOST";
-	case DRM_QNPU_JOB_CANCELED: return "CANCELED";
-	}
-	return "?";
-}
-
 static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 {
 	struct drm_dev *d = m->dev->priv;
@@ -358,7 +334,7 @@ static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 				-ENODEV : -EIO,
 				"drm: operator %d (%s) failed on the NPU: %s at command %u (fault va 0x%llx)",
 				op->index, qnpu_ir_op_name(op->builtin),
-				job_status(info->status), info->err_cmd,
+				qnpu_npu_status_name(info->status), info->err_cmd,
 				(unsigned long long)info->fault_va);
 	return 0;
 }

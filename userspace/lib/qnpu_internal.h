@@ -91,5 +91,7 @@ int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
 int qnpu_plan_memory(struct qnpu_ir_graph *g, size_t *offsets,
 		     size_t *total);
 uint64_t qnpu_now_ns(void);
+/* A whole file into a malloc()ed buffer; the error names the path. */
+int qnpu_read_file(const char *path, uint8_t **buf, size_t *len);
 
 #endif /* QNPU_INTERNAL_H */

@@ -28,10 +28,11 @@ struct qnpu_npu_target {
 	uint32_t abuf_bytes, wbuf_bytes, pbuf_bytes, obuf_bytes;
 };
 
-/* Read the NPU node of a DTB (compatible "qnpu,npu-1.0"). */
-int qnpu_target_from_dtb(const void *dtb, size_t size,
-			 struct qnpu_npu_target *t);
-int qnpu_target_from_dtb_file(const char *path, struct qnpu_npu_target *t);
+/* An NPU device's public description from its target parameters. */
+void qnpu_npu_set_info(struct qnpu_device *dev,
+		       const struct qnpu_npu_target *t);
+/* Name of a job status (device codes, then the drm driver's). */
+const char *qnpu_npu_status_name(uint32_t status);
 
 struct qnpu_cmd {
 	uint32_t w[16];

@@ -23,6 +23,36 @@ struct qnpc_op {		/* the stored part of a job */
 	uint64_t consts_len;
 };
 
+void qnpu_npu_set_info(struct qnpu_device *dev,
+		       const struct qnpu_npu_target *t)
+{
+	dev->info.is_npu = 1;
+	dev->info.rows = t->rows;
+	dev->info.cols = t->cols;
+	dev->info.abuf_bytes = t->abuf_bytes;
+	dev->info.wbuf_bytes = t->wbuf_bytes;
+	dev->info.pbuf_bytes = t->pbuf_bytes;
+	dev->info.obuf_bytes = t->obuf_bytes;
+}
+
+const char *qnpu_npu_status_name(uint32_t st)
+{
+	static const char *const names[] = {
+		"OK", "BAD_OPCODE", "BAD_FIELD", "SRAM_RANGE", "ALIGN",
+		"FAULT", "DEADLOCK", "TOKEN_OVERFLOW", "TIMEOUT", "ABORTED",
+		"BAD_DESC",
+	};
+
+	if (st < sizeof(names) / sizeof(names[0]))
+		return names[st];
+	switch (st) {	/* qnpu_drm.h's DRM_QNPU_JOB_* past the device's */
+	case 0x100: return "HANG (device reset)";
+	case 0x101: return "DEVICE_LOST";
+	case 0x102: return "CANCELED";
+	}
+	return "unknown status";
+}
+
 static uint64_t canonical_va(struct qnpu_model *m, int t)
 {
 	return QNPU_VA_ARENA + m->offsets[t];

@@ -301,17 +301,13 @@ QNPU_EXPORT int qnpu_model_load_memory(struct qnpu_device *dev,
 	return model_load(dev, copy, size, out);
 }
 
-QNPU_EXPORT int qnpu_model_load_file(struct qnpu_device *dev,
-				     const char *path, struct qnpu_model **out)
+int qnpu_read_file(const char *path, uint8_t **buf, size_t *len)
 {
 	struct stat st;
-	uint8_t *buf;
 	size_t got = 0;
 	int fd, r;
 
-	*out = NULL;
-	if (!dev || !path)
-		return qnpu_err(-EINVAL, "no device or no path");
+	*buf = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return qnpu_err(-errno, "%s: %s", path, strerror(errno));
@@ -319,24 +315,42 @@ QNPU_EXPORT int qnpu_model_load_file(struct qnpu_device *dev,
 		close(fd);
 		return qnpu_err(-EINVAL, "%s: not a regular file", path);
 	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
+	*buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!*buf) {
 		close(fd);
 		return qnpu_err(-ENOMEM, "%s: out of memory", path);
 	}
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
 
 		if (n <= 0) {
 			r = n < 0 ? -errno : -EIO;
 			close(fd);
-			free(buf);
+			free(*buf);
+			*buf = NULL;
 			return qnpu_err(r, "%s: read failed", path);
 		}
 		got += (size_t)n;
 	}
 	close(fd);
-	r = model_load(dev, buf, got, out);
+	*len = got;
+	return 0;
+}
+
+QNPU_EXPORT int qnpu_model_load_file(struct qnpu_device *dev,
+				     const char *path, struct qnpu_model **out)
+{
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if (!dev || !path)
+		return qnpu_err(-EINVAL, "no device or no path");
+	r = qnpu_read_file(path, &buf, &len);
+	if (r)
+		return r;
+	r = model_load(dev, buf, len, out);
 	if (r) {
 		char msg[512];
 

@@ -126,52 +126,32 @@ static int dev_alloc(struct sim_dev *s, uint64_t root, uint64_t va,
 }
 
 static int parse_config(const char *arg, struct qnpu_hw_params *p,
-			char *err, size_t errlen, void **dtb, size_t *dtb_len)
+			char *err, size_t errlen, uint8_t **dtb, size_t *dtb_len)
 {
-	unsigned int r, c;
-	int i;
+	unsigned int rows, c;
+	int i, r;
 
 	*dtb = NULL;
 	qnpu_hw_default_params(p);
 	if (!arg || !*arg)
 		return 0;
-	if (sscanf(arg, "%ux%u", &r, &c) == 2 && !strchr(arg, '.')) {
+	if (sscanf(arg, "%ux%u", &rows, &c) == 2 && !strchr(arg, '.')) {
 		for (i = 0; i < qnpu_hw_num_configs(); i++) {
 			const struct qnpu_hw_params *q = qnpu_hw_config(i);
 
-			if (q->rows == r && q->cols == c) {
+			if (q->rows == rows && q->cols == c) {
 				*p = *q;
 				return 0;
 			}
 		}
 		snprintf(err, errlen, "sim: no %ux%u configuration is built (8x8, 16x16, 32x32)",
-			 r, c);
+			 rows, c);
 		return -EINVAL;
 	}
-	{
-		FILE *f = fopen(arg, "rb");
-		long n;
-
-		if (!f) {
-			snprintf(err, errlen, "sim: %s: %s", arg,
-				 strerror(errno));
-			return -errno;
-		}
-		fseek(f, 0, SEEK_END);
-		n = ftell(f);
-		fseek(f, 0, SEEK_SET);
-		*dtb = malloc(n > 0 ? (size_t)n : 1);
-		if (!*dtb || n <= 0 || fread(*dtb, 1, (size_t)n, f) != (size_t)n) {
-			fclose(f);
-			free(*dtb);
-			*dtb = NULL;
-			snprintf(err, errlen, "sim: %s: cannot read", arg);
-			return -EIO;
-		}
-		fclose(f);
-		*dtb_len = (size_t)n;
-	}
-	return 0;
+	r = qnpu_read_file(arg, dtb, dtb_len);
+	if (r)
+		snprintf(err, errlen, "sim: %s", qnpu_last_error());
+	return r;
 }
 
 static int sim_open(struct qnpu_device *dev, const char *arg)
@@ -181,7 +161,7 @@ static int sim_open(struct qnpu_device *dev, const char *arg)
 	struct sim_dev *s;
 	char err[256] = "";
 	size_t dtb_len = 0;
-	void *dtb;
+	uint8_t *dtb;
 	int r;
 
 	s = calloc(1, sizeof(*s));
@@ -228,13 +208,7 @@ static int sim_open(struct qnpu_device *dev, const char *arg)
 		goto err_destroy;
 	}
 	dev->priv = s;
-	dev->info.is_npu = 1;
-	dev->info.rows = s->target.rows;
-	dev->info.cols = s->target.cols;
-	dev->info.abuf_bytes = s->target.abuf_bytes;
-	dev->info.wbuf_bytes = s->target.wbuf_bytes;
-	dev->info.pbuf_bytes = s->target.pbuf_bytes;
-	dev->info.obuf_bytes = s->target.obuf_bytes;
+	qnpu_npu_set_info(dev, &s->target);
 	return 0;
 
 err_destroy:
@@ -331,17 +305,6 @@ static void sim_model_fini(struct qnpu_model *m)
 	}
 }
 
-static const char *status_name(uint32_t st)
-{
-	static const char *const names[] = {
-		"OK", "BAD_OPCODE", "BAD_FIELD", "SRAM_RANGE", "ALIGN",
-		"FAULT", "DEADLOCK", "TOKEN_OVERFLOW", "TIMEOUT", "ABORTED",
-		"BAD_DESC",
-	};
-
-	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
-}
-
 static uint64_t cqe64(const uint8_t *cqe, int off)
 {
 	uint64_t v;
@@ -413,7 +376,7 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 		return qnpu_err(-EIO,
 				"sim: operator %d (%s) failed on the NPU: %s at command %u (fault va 0x%llx)",
 				op->index, qnpu_ir_op_name(op->builtin),
-				status_name(status),
+				qnpu_npu_status_name(status),
 				cqe32(cqe, QNPU_CQE_ERR_CMD),
 				(unsigned long long)cqe64(cqe, QNPU_CQE_FAULT_VA));
 	return 0;

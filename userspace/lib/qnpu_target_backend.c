@@ -22,26 +22,15 @@ static int target_open(struct qnpu_device *dev, const char *arg)
 	struct qnpu_npu_target *t;
 	char err[256] = "";
 	uint8_t *dtb;
-	FILE *f;
-	long n;
+	size_t n;
 	int r;
 
 	if (!arg || !*arg)
 		return qnpu_err(-EINVAL, "device \"target\" needs a DTB: target:FILE.dtb");
-	f = fopen(arg, "rb");
-	if (!f)
-		return qnpu_err(-errno, "target: %s: %s", arg, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	dtb = malloc(n > 0 ? (size_t)n : 1);
-	if (!dtb || n <= 0 || fread(dtb, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(dtb);
-		return qnpu_err(-EIO, "target: %s: cannot read", arg);
-	}
-	fclose(f);
-	r = qnpu_hw_params_from_dtb(dtb, (size_t)n, NULL, &p, err, sizeof(err));
+	r = qnpu_read_file(arg, &dtb, &n);
+	if (r)
+		return qnpu_err(r, "target: %s", qnpu_last_error());
+	r = qnpu_hw_params_from_dtb(dtb, n, NULL, &p, err, sizeof(err));
 	free(dtb);
 	if (r)
 		return qnpu_err(r, "target: %s: %s", arg, err);
@@ -52,13 +41,7 @@ static int target_open(struct qnpu_device *dev, const char *arg)
 				       p.wbuf_bytes, p.pbuf_bytes,
 				       p.obuf_bytes };
 	dev->priv = t;
-	dev->info.is_npu = 1;
-	dev->info.rows = t->rows;
-	dev->info.cols = t->cols;
-	dev->info.abuf_bytes = t->abuf_bytes;
-	dev->info.wbuf_bytes = t->wbuf_bytes;
-	dev->info.pbuf_bytes = t->pbuf_bytes;
-	dev->info.obuf_bytes = t->obuf_bytes;
+	qnpu_npu_set_info(dev, t);
 	return 0;
 }
 

@@ -465,6 +465,27 @@ static int cmd_inspect(int argc, char **argv)
 	return 0;
 }
 
+/* MACs of the model, of its NPU part, and the NPU cycles of the last run. */
+static void totals(const struct qnpu_model *model, uint64_t *macs,
+		   uint64_t *npu_macs, uint64_t *cycles)
+{
+	int i, n = qnpu_model_num_ops(model);
+
+	*macs = *npu_macs = *cycles = 0;
+	for (i = 0; i < n; i++) {
+		struct qnpu_op_info op;
+		struct qnpu_op_stats st;
+
+		qnpu_model_op_info(model, i, &op);
+		qnpu_model_op_stats(model, i, &st);
+		*macs += op.macs;
+		if (op.target == QNPU_TARGET_NPU) {
+			*npu_macs += op.macs;
+			*cycles += st.cycles;
+		}
+	}
+}
+
 static double util(uint64_t macs, const struct qnpu_device_info *d,
 		   uint64_t cycles)
 {
@@ -576,11 +597,6 @@ static int cmd_profile(int argc, char **argv)
 		qnpu_model_op_info(model, i, &op);
 		qnpu_model_op_stats(model, i, &st);
 		npu = op.target == QNPU_TARGET_NPU;
-		macs += op.macs;
-		if (npu) {
-			npu_macs += op.macs;
-			cycles += st.cycles;
-		}
 		if (json)
 			printf("    {\"index\": %d, \"op\": \"%s\", \"where\": \"%s\", \"macs\": %llu, \"cycles\": %llu, \"utilization\": %.4f, \"dma_in\": %llu, \"dma_out\": %llu, \"host_us\": %.1f}%s\n",
 			       i, op.name, npu ? "npu" : "cpu",
@@ -600,6 +616,7 @@ static int cmd_profile(int argc, char **argv)
 			       (unsigned long long)st.dma_out,
 			       st.note ? st.note : "");
 	}
+	totals(model, &macs, &npu_macs, &cycles);
 	if (json)
 		printf("  ],\n  \"total\": {\"macs\": %llu, \"npu_macs\": %llu, \"cycles\": %llu, \"utilization\": %.4f, \"host_wall_us\": %.1f}\n}\n",
 		       (unsigned long long)macs, (unsigned long long)npu_macs,
@@ -634,7 +651,7 @@ static int bench_one(const char *backend, const char *target,
 	struct qnpu_model *model;
 	uint64_t t0, compile, wall[64], macs = 0, npu_macs = 0, cycles = 0;
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	int i, k, n;
+	int i, k;
 
 	t0 = now_ns();
 	if (open_model(backend, target, path, &dev, &model))
@@ -661,19 +678,7 @@ static int bench_one(const char *backend, const char *target,
 		wall[k] = now_ns() - t0;
 	}
 	qsort(wall, (size_t)runs, sizeof(wall[0]), cmp_u64);
-	n = qnpu_model_num_ops(model);
-	for (i = 0; i < n; i++) {
-		struct qnpu_op_info op;
-		struct qnpu_op_stats st;
-
-		qnpu_model_op_info(model, i, &op);
-		qnpu_model_op_stats(model, i, &st);
-		macs += op.macs;
-		if (op.target == QNPU_TARGET_NPU) {
-			npu_macs += op.macs;
-			cycles += st.cycles;
-		}
-	}
+	totals(model, &macs, &npu_macs, &cycles);
 	printf("%-30s %10llu %10llu %10llu %6.1f%% %10.1f %10.2f %9.2f\n",
 	       name, (unsigned long long)macs, (unsigned long long)npu_macs,
 	       (unsigned long long)cycles, 100 * util(npu_macs, &di, cycles),
