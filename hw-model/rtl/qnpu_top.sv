@@ -12,7 +12,7 @@ module qnpu_top
   parameter int unsigned WbufBytes = 32768,
   parameter int unsigned PbufBytes = 4096,
   parameter int unsigned ObufBytes = 32768,
-  parameter int unsigned QDepth = 4
+  parameter int unsigned QDepth = 16
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
