@@ -82,6 +82,9 @@ public:
 	qnpu_hw_mem_ops mem;
 	qnpu_hw_irq_fn irq_fn = nullptr;
 	void *irq_ctx = nullptr;
+	qnpu_hw_poll_fn poll_fn = nullptr;
+	void *poll_ctx = nullptr;
+	uint64_t poll_every = 0, poll_left = 0;
 	uint8_t own_page[QNPU_PAGE_BYTES] = {};
 	uint8_t *page;
 	int irq_level = 0;
@@ -436,6 +439,10 @@ public:
 				job_cycles++;
 				if (running && watchdog && job_cycles >= watchdog)
 					finish(QNPU_STATUS_TIMEOUT, 0, nullptr);
+				if (running && poll_fn && poll_every && !--poll_left) {
+					poll_left = poll_every;
+					poll_fn(poll_ctx);
+				}
 			}
 			cycles++;
 		}
@@ -738,6 +745,14 @@ void qnpu_hw_set_irq(struct qnpu_hw *hw, qnpu_hw_irq_fn fn, void *ctx)
 }
 
 int qnpu_hw_irq_level(const struct qnpu_hw *hw) { return hw->dev->irq_level; }
+
+void qnpu_hw_set_poll(struct qnpu_hw *hw, qnpu_hw_poll_fn fn, void *ctx, uint64_t every)
+{
+	hw->dev->poll_fn = fn;
+	hw->dev->poll_ctx = ctx;
+	hw->dev->poll_every = every;
+	hw->dev->poll_left = every;
+}
 
 uint64_t qnpu_hw_step(struct qnpu_hw *hw, uint64_t n)
 {

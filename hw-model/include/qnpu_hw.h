@@ -103,6 +103,16 @@ void qnpu_hw_doorbell(struct qnpu_hw *hw);
 void qnpu_hw_set_irq(struct qnpu_hw *hw, qnpu_hw_irq_fn fn, void *ctx);
 int qnpu_hw_irq_level(const struct qnpu_hw *hw);
 
+/*
+ * Poll hook for long runs: step() and run_until_idle() call fn(ctx) between
+ * two cycles every `every` cycles while a job runs (every = 0 disables it).
+ * fn may ring the doorbell (qnpu_hw_doorbell()), e.g. to deliver a reset
+ * the host requested while a long job was being simulated; it must not
+ * destroy the device.
+ */
+typedef void (*qnpu_hw_poll_fn)(void *ctx);
+void qnpu_hw_set_poll(struct qnpu_hw *hw, qnpu_hw_poll_fn fn, void *ctx, uint64_t every);
+
 /* Advance the clock by n cycles. Returns the cycles simulated. */
 uint64_t qnpu_hw_step(struct qnpu_hw *hw, uint64_t n);
 /* Run until the device has nothing left to do (no job running, and none it

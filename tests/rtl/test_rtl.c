@@ -707,6 +707,39 @@ static void test_reset_mid_job(void **state)
 	test_copy_ok(state);
 }
 
+/* A reset requested from the poll hook ends a long job inside
+ * run_until_idle, as a co-simulation server receiving a doorbell would. */
+static int poll_calls;
+static void poll_reset(void *ctx)
+{
+	struct rh *h = ctx;
+	if (++poll_calls == 3) {
+		qnpu_hw_reg_write32(h->hw, QNPU_REG_RESET_REQ,
+				    qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_ACK) + 1);
+		qnpu_hw_doorbell(h->hw);
+	}
+}
+
+static void test_poll_reset(void **state)
+{
+	struct rh *h = *state;
+	struct rh_cmd c[64];
+	uint64_t va = rh_alloc(h, h->p.abuf_bytes, 0, NULL);
+	for (int i = 0; i < 64; i++)
+		rh_load(&c[i], QNPU_BUF_ABUF, va, 4096, 4096, h->p.abuf_bytes / 4096, 0, 4096 / h->p.cols);
+	poll_calls = 0;
+	qnpu_hw_set_poll(h->hw, poll_reset, h, 1000);
+	rh_submit(h, rh_put_cmds(h, c, 64), 64, 0);
+	assert_int_equal(qnpu_hw_run_until_idle(h->hw, 10000000), 0);
+	assert_int_equal(poll_calls, 3);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_reap(h, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_ABORTED);
+	assert_int_equal(cqe.cycles, 3000);
+	qnpu_hw_set_poll(h->hw, NULL, NULL, 0);
+	test_copy_ok(state);
+}
+
 static void test_watchdog(void **state)
 {
 	struct rh *h = *state;
@@ -911,6 +944,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_token_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_mid_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watchdog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_overflow, setup, teardown),
 	};
