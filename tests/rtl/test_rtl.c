@@ -740,6 +740,56 @@ static void test_poll_reset(void **state)
 	test_copy_ok(state);
 }
 
+/* Random command streams: every job ends (by itself or by the watchdog)
+ * with a defined status, and the device keeps working. */
+static void test_random_streams(void **state)
+{
+	struct rh *h = *state;
+	static const uint8_t ops[] = {QNPU_OP_LOAD, QNPU_OP_STORE, QNPU_OP_CONV, QNPU_OP_DWCONV,
+				      QNPU_OP_MAXPOOL, QNPU_OP_AVGPOOL, QNPU_OP_ADD,
+				      QNPU_OP_SYNC, 0x00, 0x33};
+	uint64_t buf = rh_alloc(h, 65536, 1, NULL);
+	int seen[16] = {0};
+	for (int j = 0; j < 150; j++) {
+		struct rh_cmd c[8];
+		int n = rr(1, 8);
+		for (int i = 0; i < n; i++) {
+			for (int w = 0; w < 16; w++)
+				c[i].w[w] = rnd();
+			/* small fields most of the time, so that some commands run */
+			if (rr(0, 2)) {
+				for (int w = 1; w < 16; w++)
+					c[i].w[w] &= 0x00ff00ffu;
+				c[i].w[QNPU_CMD_ROWS_WORD] &= 0x0003003fu;
+				c[i].w[QNPU_CMD_KH_WORD] &= 0x0303ffffu;
+			}
+			if (rr(0, 1)) {
+				uint64_t va = buf + (rnd() % 60000);
+				RH_SET(&c[i], DRAM_LO, (uint32_t)va);
+				RH_SET(&c[i], DRAM_HI, (uint32_t)(va >> 32));
+			}
+			/* mostly known opcodes, mostly no tokens, valid buffer ids */
+			c[i].w[0] &= rr(0, 3) ? 0x00330000u : 0xffffff00u;
+			RH_SET(&c[i], OPCODE, ops[rr(0, 20) ? rr(0, 7) : rr(8, 9)]);
+		}
+		rh_submit(h, rh_put_cmds(h, c, n), n, 64);
+		assert_int_equal(qnpu_hw_run_until_idle(h->hw, 64 * 1024 + 10000), 0);
+		struct rh_cqe cqe;
+		assert_int_equal(rh_reap(h, &cqe), 0);
+		assert_true(cqe.status <= QNPU_STATUS_BAD_DESC);
+		assert_true(cqe.status != QNPU_STATUS_ABORTED && cqe.status != QNPU_STATUS_BAD_DESC);
+		seen[cqe.status]++;
+	}
+	int kinds = 0;
+	for (int i = 0; i <= QNPU_STATUS_TIMEOUT; i++) {
+		if (getenv("QNPU_VERBOSE"))
+			print_message("status %d: %d jobs\n", i, seen[i]);
+		kinds += seen[i] > 0;
+	}
+	assert_true(kinds >= 3);
+	test_copy_ok(state);
+}
+
 static void test_watchdog(void **state)
 {
 	struct rh *h = *state;
@@ -945,6 +995,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_reset_mid_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watchdog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_overflow, setup, teardown),
 	};
