@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: any byte string through the importer and, when it
- * loads, one inference. Must never crash, hang or trip ASan/UBSan.
+ * loads, one inference on the CPU; and through the NPU compiler (or the
+ * compiled-model reader, for "QNPC" files) of an offline target device
+ * when QNPU_FUZZ_TARGET names a DTB. Must never crash, hang or trip
+ * ASan/UBSan.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,32 +16,52 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void run_once(struct qnpu_model *m)
 {
-	static struct qnpu_device *dev;
-	struct qnpu_model *m;
-	int i, n;
+	int i, n = qnpu_model_num_inputs(m);
 
-	if (!dev && qnpu_device_open("cpu", &dev))
-		abort();
-	if (qnpu_model_load_memory(dev, data, size, &m))
-		return 0;
-	n = qnpu_model_num_inputs(m);
 	for (i = 0; i < n; i++) {
 		struct qnpu_tensor_info t;
 		void *buf;
 
 		qnpu_model_input_info(m, i, &t);
 		if (t.bytes > (1u << 22))
-			goto out;	/* keep each run cheap */
+			return;	/* keep each run cheap */
 		buf = calloc(1, t.bytes);
 		if (!buf)
-			goto out;
+			return;
 		qnpu_model_set_input(m, i, buf, t.bytes);
 		free(buf);
 	}
 	qnpu_model_run(m);
-out:
-	qnpu_model_free(m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct qnpu_device *cpu, *target;
+	static int init;
+	struct qnpu_model *m;
+
+	if (!init) {
+		const char *dtb = getenv("QNPU_FUZZ_TARGET");
+		char name[4096];
+
+		init = 1;
+		if (qnpu_device_open("cpu", &cpu))
+			abort();
+		if (dtb) {
+			snprintf(name, sizeof(name), "target:%s", dtb);
+			if (qnpu_device_open(name, &target)) {
+				fprintf(stderr, "%s\n", qnpu_last_error());
+				abort();
+			}
+		}
+	}
+	if (!qnpu_model_load_memory(cpu, data, size, &m)) {
+		run_once(m);
+		qnpu_model_free(m);
+	}
+	if (target && !qnpu_model_load_memory(target, data, size, &m))
+		qnpu_model_free(m);
 	return 0;
 }

@@ -352,12 +352,19 @@ int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
 		return qnpu_err(-ENOMEM, "out of memory");
 	}
 	for (i = 0; i < nops; i++) {
-		const struct qnpc_op *o = take(&r, sizeof(*o));
+		const void *po = take(&r, sizeof(struct qnpc_op));
 		struct qnpu_npu_job *job = &jobs[i];
+		struct qnpc_op op, *o = &op;
 		const void *c, *k;
 
-		if (!o || o->target > 1) {
+		/* The file has no alignment: copy, never cast. */
+		if (!po) {
 			ret = BAD("operator %u is truncated", i);
+			goto err;
+		}
+		memcpy(&op, po, sizeof(op));
+		if (o->target > 1) {
+			ret = BAD("operator %u has target %u", i, o->target);
 			goto err;
 		}
 		g->ops[i].target = o->target ? QNPU_TARGET_NPU :
