@@ -100,20 +100,37 @@ CHECK_DEPS += $(DRV_KO) $(DRV_UAPI_PROGS)
 endif
 CHECK_TESTS += "$(MAKE) --no-print-directory module-sparse"
 
-# The driver's VM runs, with qnpu-sim serving the device model: every
-# guest test, then the device-lost run (qnpu-sim dies after
-# DRV_LOST_DOORBELLS doorbells). Both SKIP while qnpu-sim has no device.
+# The driver's VM runs, with qnpu-sim serving the device model: the full
+# image with every guest test; and two images of one program each, for
+# the device-lost run (qnpu-sim dies after DRV_LOST_DOORBELLS doorbells)
+# and the benchmark. They SKIP while qnpu-sim has no device model.
 DRV_LOST_DOORBELLS ?= 24
 DRV_VM_RUN = tests/uapi/vm-device.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
 	     $(VM_QEMU)
+DRV_VM_ONE = tests/uapi/vm-device.sh $(BUILD)/vm-$(1) $(VM_SIM) \
+	     '$(VM_KVER)' $(VM_QEMU)
+
+define DRV_VM_ONE_RULE
+$(BUILD)/vm-$(1)/initramfs.cpio: $(DRV_KO) $(DRV_UAPI_DIR)/qnpu-$(2) \
+		$(VM_DIR)/vmlinux scripts/vm/mkinitramfs.sh scripts/vm/init
+	@mkdir -p $$(@D)
+	ln -sf ../vm/vmlinux $$(@D)/vmlinux
+	scripts/vm/mkinitramfs.sh -k $(VM_KVER) -o $$@ -m '$(VM_MODULES)' \
+		-t $(DRV_UAPI_DIR)/qnpu-$(2) -f $(DRV_KO):/qnpu/qnpu.ko
+endef
+$(eval $(call DRV_VM_ONE_RULE,lost,60-device-lost))
+$(eval $(call DRV_VM_ONE_RULE,bench,70-bench))
+
 .PHONY: vm-check-dev vm-check-lost bench-vm
 vm-check-dev: vm-image
 	@$(DRV_VM_RUN)
-vm-check-lost: vm-image
-	@$(DRV_VM_RUN) --lost $(DRV_LOST_DOORBELLS)
+vm-check-lost: $(VM_SIM) $(BUILD)/vm-lost/initramfs.cpio
+	@$(call DRV_VM_ONE,lost) --lost $(DRV_LOST_DOORBELLS)
 # Empty-job throughput against DRM_IOCTL_VERSION (tests/uapi/bench.c).
-bench-vm: vm-image
-	@$(DRV_VM_RUN) --bench | grep -E '^bench:|run-vm:|SKIP'
-ifneq ($(VM_HAVE),)
-CHECK_TESTS += "$(DRV_VM_RUN)" "$(DRV_VM_RUN) --lost $(DRV_LOST_DOORBELLS)"
+bench-vm: $(VM_SIM) $(BUILD)/vm-bench/initramfs.cpio
+	@$(call DRV_VM_ONE,bench) --bench | grep -E '^bench:|run-vm:|SKIP'
+ifneq ($(and $(VM_HAVE),$(DRV_HAVE)),)
+CHECK_DEPS += $(BUILD)/vm-lost/initramfs.cpio
+CHECK_TESTS += "$(DRV_VM_RUN)" \
+	"$(call DRV_VM_ONE,lost) --lost $(DRV_LOST_DOORBELLS)"
 endif

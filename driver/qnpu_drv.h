@@ -145,6 +145,10 @@ struct qnpu_job {
 	struct drm_gem_object **bos;
 	u32 bo_count;
 
+	/* The in-sync fences: if one failed, the job is not run. */
+	struct dma_fence **in_fences;
+	u32 in_count;
+
 	struct drm_gem_object *info_obj;
 	void *info_vaddr;
 	u64 info_offset;

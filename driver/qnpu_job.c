@@ -170,6 +170,19 @@ static struct dma_fence *qnpu_job_result_fence(struct qnpu_job *job)
 	return fence;
 }
 
+/* This scheduler runs a job whose dependencies failed; we do not. Only
+ * the explicit in-syncs count: implicit ones are other jobs that merely
+ * used the same BOs. */
+static bool qnpu_job_dependency_failed(struct qnpu_job *job)
+{
+	unsigned int i;
+
+	for (i = 0; i < job->in_count; i++)
+		if (dma_fence_chain_contained(job->in_fences[i])->error)
+			return true;
+	return false;
+}
+
 static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 {
 	struct qnpu_job *job = to_qnpu_job(sched_job);
@@ -192,7 +205,8 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 		dma_fence_put(job->done);
 		job->done = NULL;
 	}
-	if (!job->has_result && sched_job->s_fence->finished.error)
+	if (!job->has_result && (sched_job->s_fence->finished.error ||
+				 qnpu_job_dependency_failed(job)))
 		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
 	if (!job->has_result && READ_ONCE(qdev->lost))
 		qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
@@ -301,6 +315,9 @@ static void qnpu_job_put_bos(struct qnpu_job *job)
 	for (i = 0; i < job->bo_count; i++)
 		drm_gem_object_put(job->bos[i]);
 	kvfree(job->bos);
+	for (i = 0; i < job->in_count; i++)
+		dma_fence_put(job->in_fences[i]);
+	kfree(job->in_fences);
 }
 
 static void qnpu_job_free(struct drm_sched_job *sched_job)
@@ -387,6 +404,12 @@ static int qnpu_job_add_in_syncs(struct drm_device *ddev,
 	unsigned int i;
 	int ret;
 
+	if (!args->in_sync_count)
+		return 0;
+	job->in_fences = kcalloc(args->in_sync_count,
+				 sizeof(*job->in_fences), GFP_KERNEL);
+	if (!job->in_fences)
+		return -ENOMEM;
 	for (i = 0; i < args->in_sync_count; i++) {
 		if (copy_from_user(&sync, usyncs + i, sizeof(sync))) {
 			drm_dbg(ddev, "submit: bad in_syncs pointer\n");
@@ -404,6 +427,7 @@ static int qnpu_job_add_in_syncs(struct drm_device *ddev,
 				ret);
 			return ret;
 		}
+		job->in_fences[job->in_count++] = dma_fence_get(fence);
 		ret = drm_sched_job_add_dependency(&job->base, fence);
 		if (ret)
 			return ret;

@@ -371,6 +371,68 @@ static int test_pipelined(void)
 	return QT_PASS;
 }
 
+/* The BOs a job lists stay alive while it runs, handles closed or not. */
+static int test_bos_kept_alive(void)
+{
+	long bos0 = qt_debugfs_count("bos", "bos");
+	uint32_t bo;
+	struct qt_dev d;
+
+	qt_assert_eq(qt_dev_open(&d, 256), 0);
+	qt_assert_eq(long_job(&d, 256, &bo), 0);
+	qt_assert_eq(qt_dev_submit(&d, 0, 256, &bo, 1, 0), 0);
+	/* data, command and info BOs: the job still holds all three */
+	qt_assert_eq(qt_gem_close(d.fd, bo), 0);
+	qt_assert_eq(qt_gem_close(d.fd, d.cmd), 0);
+	qt_assert(d.infos[0].done == 0);
+	qt_assert_eq(qt_debugfs_count("bos", "bos"), bos0 + 3);
+	qt_assert_eq(qt_dev_wait(&d, 0, WAIT_MS), 0);
+	qt_assert_eq(d.infos[0].status, DRM_QNPU_JOB_OK);
+	/* gone once the job is (cmd mapping aside, which holds its BO) */
+	qt_dev_close(&d);
+	qt_assert_eq(qt_wait_counts(bos0, qt_debugfs_count("contexts",
+							  "contexts"), WAIT_MS),
+		     0);
+	return QT_PASS;
+}
+
+/* A job whose in-sync failed is not run (the driver checks: Debian 6.1's
+ * scheduler passes no dependency errors on); its fence says so. */
+static int test_dependency_on_failed_job(void)
+{
+	struct drm_qnpu_sync in;
+	struct drm_qnpu_submit s;
+	struct qt_dev d;
+
+	qt_assert_eq(qt_dev_open(&d, 64), 0);
+	qt_cmd_load(&d.cmds[0], QNPU_BUF_ABUF, 0x40000000, 64, 1, 0);
+	memset(&d.cmds[1], 0, sizeof(d.cmds[1]));
+	QT_SET(&d.cmds[1], OPCODE, QNPU_OP_SYNC);
+	qt_assert_eq(qt_dev_submit(&d, 0, 1, NULL, 0, 0), 0);
+	memset(&s, 0, sizeof(s));
+	in = (struct drm_qnpu_sync){ .handle = d.sync };
+	s.cmd_handle = d.cmd;
+	s.cmd_offset = QNPU_CMD_BYTES;
+	s.cmd_size = QNPU_CMD_BYTES;
+	s.in_syncs = (uintptr_t)&in;
+	s.in_sync_count = 1;
+	s.info_handle = d.info;
+	s.info_offset = sizeof(struct drm_qnpu_job_info);
+	memset(&d.infos[1], 0, sizeof(d.infos[1]));
+	qt_assert_eq(qt_ioctl(d.fd, DRM_IOCTL_QNPU_SUBMIT, &s), 0);
+	qt_assert_eq(qt_dev_wait(&d, 0, WAIT_MS), 0);
+	qt_assert_eq(d.infos[0].status, DRM_QNPU_JOB_FAULT);
+	while (!d.infos[1].done)
+		usleep(1000);
+	printf("job after a faulted dependency: status %#x\n",
+	       d.infos[1].status);
+	qt_assert_eq(d.infos[1].status, DRM_QNPU_JOB_CANCELED);
+	qt_assert_eq(d.infos[1].cmd_bytes, 0);
+	qt_assert_eq(next_job_ok(&d, 2), 0);
+	qt_dev_close(&d);
+	return QT_PASS;
+}
+
 static const struct qt_subtest tests[] = {
 	{ "job-trivial", test_trivial },
 	{ "job-copy", test_copy },
@@ -384,6 +446,8 @@ static const struct qt_subtest tests[] = {
 	{ "job-syncobj-chain", test_syncobj_chain },
 	{ "job-bo-wait-busy", test_bo_wait_busy },
 	{ "job-pipelined-full-ring", test_pipelined },
+	{ "job-bos-kept-alive", test_bos_kept_alive },
+	{ "job-dependency-on-failed-job", test_dependency_on_failed_job },
 };
 
 int main(int argc, char **argv)
