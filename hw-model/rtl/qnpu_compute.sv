@@ -47,10 +47,10 @@ module qnpu_compute
   input  logic [Cols*8-1:0] wbuf_rdata_i [1],
   output logic [PbufAw-1:0] pbuf_raddr_o [ParamSetWords],
   input  logic [Cols*8-1:0] pbuf_rdata_i [ParamSetWords],
-  // OBUF write port (from the PPU)
-  output logic              obuf_we_o,
-  output logic [ObufAw-1:0] obuf_waddr_o,
-  output logic [Cols*8-1:0] obuf_wdata_o
+  // OBUF write ports (from the PPU, two rows per cycle)
+  output logic              obuf_we_o [2],
+  output logic [ObufAw-1:0] obuf_waddr_o [2],
+  output logic [Cols*8-1:0] obuf_wdata_o [2]
 );
   localparam int unsigned ColsLog = $clog2(Cols);
 

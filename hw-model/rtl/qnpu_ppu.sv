@@ -1,6 +1,6 @@
 // Post-processing unit: takes a copy of the accumulators when the compute
-// engine finishes a DRAIN command and writes one OBUF word (Cols int8
-// outputs) per array row per cycle, while the array already works on the
+// engine finishes a DRAIN command and writes two OBUF words (Cols int8
+// outputs each, two array rows) per cycle, while the array already works on the
 // next tile. Per column: CONV/DWCONV/ADD: clamp(MBQM(acc + bias, mult, shift)
 // + zp); AVGPOOL: clamp(round(acc / count)); MAXPOOL: clamp(acc).
 
@@ -29,9 +29,9 @@ module qnpu_ppu
   input  logic               push_next_i,
   output logic               busy_o,
   output logic               push_next_o,
-  output logic               obuf_we_o,
-  output logic [ObufAw-1:0]  obuf_waddr_o,
-  output logic [Cols*8-1:0]  obuf_wdata_o
+  output logic               obuf_we_o [2],
+  output logic [ObufAw-1:0]  obuf_waddr_o [2],
+  output logic [Cols*8-1:0]  obuf_wdata_o [2]
 );
   logic               busy_q;
   logic [7:0]         op_q;
@@ -81,9 +81,9 @@ module qnpu_ppu
         max_q    <= act_max_i;
         push_q   <= push_next_i;
       end else if (busy_q) begin
-        row_q   <= row_q + 8'd1;
-        waddr_q <= waddr_q + 20'(stride_q);
-        if (row_q + 8'd1 == npix_q) begin
+        row_q   <= row_q + 8'd2;
+        waddr_q <= waddr_q + 20'(stride_q) + 20'(stride_q);
+        if (row_q + 8'd2 >= npix_q) begin
           busy_q      <= 1'b0;
           push_next_o <= push_q;
         end
@@ -109,26 +109,33 @@ module qnpu_ppu
     end
   end
 
+  // lane l writes array row row_q + l
   logic signed [31:0] v, cnt, half;
+  logic [$clog2(Rows)-1:0] row;
   always_comb begin
-    obuf_wdata_o = '0;
-    cnt = 32'(cnt_q[row_q[$clog2(Rows)-1:0]]);
-    half = cnt >>> 1;
-    if (busy_q) begin
-      for (int unsigned c = 0; c < Cols; c++) begin
-        v = acc_q[row_q[$clog2(Rows)-1:0]][c];
-        unique case (op_q)
-          OpAvgpool: v = (v > 0) ? (v + half) / cnt : (v - half) / cnt;
-          OpMaxpool: v = v;
-          default:   v = mbqm(v + bias_q[c], mult_q[c], shift_q[c]) + 32'(zp_q);
-        endcase
-        v = clamp8(v, min_q, max_q);
-        obuf_wdata_o[c*8 +: 8] = v[7:0];
+    for (int unsigned l = 0; l < 2; l++) begin
+      obuf_wdata_o[l] = '0;
+      row = row_q[$clog2(Rows)-1:0] + $clog2(Rows)'(l);
+      cnt = 32'(cnt_q[row]);
+      half = cnt >>> 1;
+      if (busy_q) begin
+        for (int unsigned c = 0; c < Cols; c++) begin
+          v = acc_q[row][c];
+          unique case (op_q)
+            OpAvgpool: v = (v > 0) ? (v + half) / cnt : (v - half) / cnt;
+            OpMaxpool: v = v;
+            default:   v = mbqm(v + bias_q[c], mult_q[c], shift_q[c]) + 32'(zp_q);
+          endcase
+          v = clamp8(v, min_q, max_q);
+          obuf_wdata_o[l][c*8 +: 8] = v[7:0];
+        end
       end
     end
   end
 
-  assign busy_o       = busy_q | push_next_o;
-  assign obuf_we_o    = busy_q;
-  assign obuf_waddr_o = waddr_q[ObufAw-1:0];
+  assign busy_o          = busy_q | push_next_o;
+  assign obuf_we_o[0]    = busy_q;
+  assign obuf_we_o[1]    = busy_q && (row_q + 8'd1 < npix_q);
+  assign obuf_waddr_o[0] = waddr_q[ObufAw-1:0];
+  assign obuf_waddr_o[1] = ObufAw'(waddr_q + 20'(stride_q));
 endmodule

@@ -95,44 +95,58 @@ module qnpu_top
   );
 
   // ---- SRAMs ----
-  logic              abuf_we, wbuf_we, pbuf_we, obuf_we;
+  logic              abuf_we, wbuf_we, pbuf_we;
+  logic              obuf_we [2];
   logic [19:0]       ld_waddr;
-  logic [Cols*8-1:0] ld_wdata, obuf_wdata;
+  logic [Cols*8-1:0] ld_wdata;
+  logic [Cols*8-1:0] obuf_wdata [2];
   logic [AbufAw-1:0] abuf_raddr [Rows];
   logic [Cols*8-1:0] abuf_rdata [Rows];
   logic [WbufAw-1:0] wbuf_raddr [1];
   logic [Cols*8-1:0] wbuf_rdata [1];
   logic [PbufAw-1:0] pbuf_raddr [ParamSetWords];
   logic [Cols*8-1:0] pbuf_rdata [ParamSetWords];
-  logic [ObufAw-1:0] obuf_waddr;
+  logic [ObufAw-1:0] obuf_waddr [2];
+  logic              abuf_we_a [1], wbuf_we_a [1], pbuf_we_a [1];
+  logic [AbufAw-1:0] abuf_waddr_a [1];
+  logic [WbufAw-1:0] wbuf_waddr_a [1];
+  logic [PbufAw-1:0] pbuf_waddr_a [1];
+  logic [Cols*8-1:0] ld_wdata_a [1];
+  assign abuf_we_a[0]    = abuf_we;
+  assign wbuf_we_a[0]    = wbuf_we;
+  assign pbuf_we_a[0]    = pbuf_we;
+  assign abuf_waddr_a[0] = ld_waddr[AbufAw-1:0];
+  assign wbuf_waddr_a[0] = ld_waddr[WbufAw-1:0];
+  assign pbuf_waddr_a[0] = ld_waddr[PbufAw-1:0];
+  assign ld_wdata_a[0]   = ld_wdata;
   logic [ObufAw-1:0] obuf_raddr [1];
   logic [Cols*8-1:0] obuf_rdata [1];
 
   qnpu_sram #(.Words (AbufWords), .Width (Cols*8), .NumRd (Rows)) u_abuf (
     .clk_i,
-    .we_i    (abuf_we),
-    .waddr_i (ld_waddr[AbufAw-1:0]),
-    .wdata_i (ld_wdata),
+    .we_i    (abuf_we_a),
+    .waddr_i (abuf_waddr_a),
+    .wdata_i (ld_wdata_a),
     .raddr_i (abuf_raddr),
     .rdata_o (abuf_rdata)
   );
   qnpu_sram #(.Words (WbufWords), .Width (Cols*8), .NumRd (1)) u_wbuf (
     .clk_i,
-    .we_i    (wbuf_we),
-    .waddr_i (ld_waddr[WbufAw-1:0]),
-    .wdata_i (ld_wdata),
+    .we_i    (wbuf_we_a),
+    .waddr_i (wbuf_waddr_a),
+    .wdata_i (ld_wdata_a),
     .raddr_i (wbuf_raddr),
     .rdata_o (wbuf_rdata)
   );
   qnpu_sram #(.Words (PbufWords), .Width (Cols*8), .NumRd (ParamSetWords)) u_pbuf (
     .clk_i,
-    .we_i    (pbuf_we),
-    .waddr_i (ld_waddr[PbufAw-1:0]),
-    .wdata_i (ld_wdata),
+    .we_i    (pbuf_we_a),
+    .waddr_i (pbuf_waddr_a),
+    .wdata_i (ld_wdata_a),
     .raddr_i (pbuf_raddr),
     .rdata_o (pbuf_rdata)
   );
-  qnpu_sram #(.Words (ObufWords), .Width (Cols*8), .NumRd (1)) u_obuf (
+  qnpu_sram #(.Words (ObufWords), .Width (Cols*8), .NumRd (1), .NumWr (2)) u_obuf (
     .clk_i,
     .we_i    (obuf_we),
     .waddr_i (obuf_waddr),
