@@ -302,7 +302,7 @@ int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
 	struct rbuf r = { data, size, 0 };
 	const struct qnpu_device_info *d = &dev->info;
 	uint32_t version, tg[6], nops = 0, i;
-	uint64_t arena, model_len;
+	uint64_t arena, model_len, next_consts = QNPU_VA_CONSTS;
 	struct qnpu_npu_job *jobs = NULL;
 	struct qnpu_model *m = NULL;
 	struct qnpu_ir_graph *g;
@@ -341,9 +341,10 @@ int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
 		return ret;
 	}
 	if (take32(&r, &nops) || nops != (uint32_t)g->nops) {
+		ret = BAD("has %u operators, its model %d", nops, g->nops);
 		qnpu_ir_graph_free(g);
 		free(model);
-		return BAD("has %u operators, its model %d", nops, g->nops);
+		return ret;
 	}
 	jobs = calloc((size_t)nops + 1, sizeof(*jobs));
 	if (!jobs) {
@@ -379,6 +380,15 @@ int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
 			ret = BAD("operator %u is truncated", i);
 			goto err;
 		}
+		/* Constants where the compiler puts them: ascending pages. */
+		if (job->consts_va % PAGE || job->consts_va < next_consts ||
+		    job->consts_va - QNPU_VA_CONSTS > QNPU_VA_CONSTS ||
+		    o->consts_len > 2 * QNPU_VA_CONSTS - job->consts_va) {
+			ret = BAD("operator %u's constants at 0x%llx are out of place",
+				  i, (unsigned long long)job->consts_va);
+			goto err;
+		}
+		next_consts = job->consts_va + o->consts_len;
 		job->consts_len = o->consts_len;
 		job->consts = malloc(o->consts_len ? o->consts_len : 1);
 		job->ncmds = job->cap = o->ncmds;
@@ -399,9 +409,10 @@ int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
 	if (ret)
 		return ret;
 	if (m->arena_size != arena) {
+		ret = BAD("its memory plan (%llu bytes) differs from this libqnpu's (%zu): compile it again",
+			  (unsigned long long)arena, m->arena_size);
 		qnpu_model_free(m);
-		return BAD("its memory plan (%llu bytes) differs from this libqnpu's (%zu): compile it again",
-			   (unsigned long long)arena, m->arena_size);
+		return ret;
 	}
 	*out = m;
 	return 0;
