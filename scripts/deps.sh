@@ -6,7 +6,7 @@ set -e
 PKGS="build-essential pkg-config python3 clang llvm libclang-rt-14-dev
 libcmocka-dev verilator libdrm-dev libfdt-dev device-tree-compiler
 linux-headers-amd64 linux-image-amd64 qemu-system-x86 busybox-static cpio
-valgrind sparse xz-utils"
+valgrind sparse xz-utils file bc kmod"
 
 missing=""
 for p in $PKGS; do
