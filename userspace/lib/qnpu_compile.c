@@ -785,9 +785,9 @@ static void load_input(struct emit *e, int32_t y_lo, int32_t n, int32_t skip,
 }
 
 /* The input layout of a vector-mode unit: which channels, how packed. */
-static void vec_slice(const struct emit *e, uint32_t g0, uint32_t ng,
-		      uint32_t c0, uint32_t nch, uint32_t *in_c0,
-		      uint32_t *in_nch, uint32_t *pix_words)
+static void vec_slice(const struct emit *e, uint32_t ng, uint32_t c0,
+		      uint32_t nch, uint32_t *in_c0, uint32_t *in_nch,
+		      uint32_t *pix_words)
 {
 	const struct layer *l = e->l;
 
@@ -804,7 +804,6 @@ static void vec_slice(const struct emit *e, uint32_t g0, uint32_t ng,
 		*in_nch = (uint32_t)l->ic;
 		*pix_words = e->G;
 	}
-	(void)g0;
 }
 
 static void compute_cmd(struct emit *e, uint32_t opc, uint32_t a_addr,
@@ -920,7 +919,7 @@ static int emit_layer(struct emit *e)
 			uint32_t i0 = 0, ch;
 
 			if (vec)
-				vec_slice(e, g0, ng, c0, nch, &in_c0, &in_nch,
+				vec_slice(e, ng, c0, nch, &in_c0, &in_nch,
 					  &pix_words);
 			for (ch = 0; ch < job->nchunks; ch++, u++) {
 				int h = u % 2;
