@@ -451,3 +451,16 @@ int qnpu_ivshmem_dma_write(struct qnpu_ivshmem *ivs, uint64_t gpa,
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	return 0;
 }
+
+int qnpu_ivshmem_take_doorbell(struct qnpu_ivshmem *ivs)
+{
+	unsigned int v;
+	uint64_t cnt;
+	int rang = 0;
+
+	for (v = 0; v < ivs->cfg.vectors; v++)
+		if (ivs->host_efd[v] >= 0 &&
+		    read(ivs->host_efd[v], &cnt, sizeof(cnt)) == sizeof(cnt))
+			rang = 1;
+	return rang;
+}

@@ -86,6 +86,13 @@ int qnpu_ivshmem_connected(const struct qnpu_ivshmem *ivs);
 void *qnpu_ivshmem_shm(struct qnpu_ivshmem *ivs, size_t *size);
 
 /*
+ * Consume the doorbells the guest rang since they were last seen, without
+ * waiting and without calling ops->doorbell: 1 if there was any, else 0.
+ * For a device busy in a long job that must still see, e.g., a reset.
+ */
+int qnpu_ivshmem_take_doorbell(struct qnpu_ivshmem *ivs);
+
+/*
  * Raise guest interrupt @vector (the guest's eventfd; QEMU turns it into
  * MSI-X if the guest driver enabled MSI-X and bus mastering, else drops
  * it). -ENOTCONN without a guest, -EINVAL for a bad vector.

@@ -15,6 +15,8 @@
 
 /* A job that ran this long without idling is cut short (then TIMEOUT). */
 #define QNPU_SIM_MAX_CYCLES (1ull << 32)
+/* How often a running job looks for doorbells (a reset, new jobs). */
+#define QNPU_SIM_POLL_CYCLES 4096
 
 struct qnpu_sim_device {
 	struct qnpu_hw *hw;
@@ -44,6 +46,15 @@ static void qnpu_sim_irq(void *ctx, int level)
 	/* MSI-X is edge triggered: one message per raise. */
 	if (level && d->ivs)
 		qnpu_ivshmem_irq(d->ivs, 0);
+}
+
+/* A doorbell rung while a job runs is taken now, not after the job. */
+static void qnpu_sim_poll(void *ctx)
+{
+	struct qnpu_sim_device *d = ctx;
+
+	if (d->ivs && qnpu_ivshmem_take_doorbell(d->ivs))
+		qnpu_hw_doorbell(d->hw);
 }
 
 static void qnpu_sim_dev_connect(void *priv, struct qnpu_ivshmem *ivs)
@@ -130,6 +141,7 @@ int qnpu_sim_device_attach(const char *dtb_path,
 		goto err_free;
 	}
 	qnpu_hw_set_irq(d->hw, qnpu_sim_irq, d);
+	qnpu_hw_set_poll(d->hw, qnpu_sim_poll, d, QNPU_SIM_POLL_CYCLES);
 	qnpu_hw_attach_regs(d->hw, d->idle_page);
 	p = *qnpu_hw_get_params(d->hw);
 	printf("qnpu-sim: device %ux%u MAC array, SRAMs %u/%u/%u/%u bytes\n",
