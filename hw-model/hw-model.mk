@@ -37,8 +37,11 @@ hw-gen:
 hw-gen-check:
 	@python3 scripts/gen_regs.py --check
 
+# (touch: the outputs are newer than the description even when it changed
+# only in comments)
 $(HW_GEN) &: $(HW_DIR)/qnpu_regs.toml scripts/gen_regs.py
 	python3 scripts/gen_regs.py
+	@touch $(HW_GEN)
 
 # ---- Verilated models, one per configuration ----
 define HW_MODEL_RULE
