@@ -873,6 +873,25 @@ static void test_ring_overflow(void **state)
 	test_copy_ok(state);
 }
 
+/* The register page can live in caller memory (co-simulation shared
+ * memory): the device initialises it and works through it. */
+static void test_attach_regs(void **state)
+{
+	struct rh *h = *state;
+	static uint32_t page[1024];
+	memset(page, 0xa5, sizeof(page));
+	qnpu_hw_attach_regs(h->hw, page);
+	assert_ptr_equal(qnpu_hw_regs(h->hw), page);
+	assert_int_equal(page[QNPU_REG_MAGIC / 4], QNPU_MAGIC);
+	assert_int_equal(page[QNPU_REG_SQ_HEAD / 4], 0);
+	assert_int_equal(page[QNPU_REG_CQ_TAIL / 4], 0);
+	page[QNPU_REG_CTRL / 4] = QNPU_CTRL_IRQ_EN_MASK;
+	test_copy_ok(state);
+	assert_int_equal(page[QNPU_REG_TOTAL_JOBS / 4], 1);
+	qnpu_hw_attach_regs(h->hw, NULL);
+	assert_int_equal(qnpu_hw_reg_read32(h->hw, QNPU_REG_MAGIC), QNPU_MAGIC);
+}
+
 static void test_id_regs(void **state)
 {
 	struct rh *h = *state;
@@ -975,6 +994,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ref_mbqm),
 		cmocka_unit_test_setup_teardown(test_id_regs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_regs, setup, teardown),
 		cmocka_unit_test(test_create_mismatch),
 		cmocka_unit_test(test_create_from_dtb),
 		cmocka_unit_test_setup_teardown(test_copy_ok, setup, teardown),
