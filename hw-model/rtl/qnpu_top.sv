@@ -124,6 +124,7 @@ module qnpu_top
 
   qnpu_sram #(.Words (AbufWords), .Width (Cols*8), .NumRd (Rows)) u_abuf (
     .clk_i,
+    .rst_ni,
     .we_i    (abuf_we_a),
     .waddr_i (abuf_waddr_a),
     .wdata_i (ld_wdata_a),
@@ -132,6 +133,7 @@ module qnpu_top
   );
   qnpu_sram #(.Words (WbufWords), .Width (Cols*8), .NumRd (1)) u_wbuf (
     .clk_i,
+    .rst_ni,
     .we_i    (wbuf_we_a),
     .waddr_i (wbuf_waddr_a),
     .wdata_i (ld_wdata_a),
@@ -140,6 +142,7 @@ module qnpu_top
   );
   qnpu_sram #(.Words (PbufWords), .Width (Cols*8), .NumRd (ParamSetWords)) u_pbuf (
     .clk_i,
+    .rst_ni,
     .we_i    (pbuf_we_a),
     .waddr_i (pbuf_waddr_a),
     .wdata_i (ld_wdata_a),
@@ -148,6 +151,7 @@ module qnpu_top
   );
   qnpu_sram #(.Words (ObufWords), .Width (Cols*8), .NumRd (1), .NumWr (2)) u_obuf (
     .clk_i,
+    .rst_ni,
     .we_i    (obuf_we),
     .waddr_i (obuf_waddr),
     .wdata_i (obuf_wdata),

@@ -473,6 +473,28 @@ static void test_copy_ok(void **state)
 	assert_int_equal(qnpu_hw_irq_level(h->hw), 0);
 }
 
+/* SRAM contents do not survive a job: a job that computes on ABUF without
+ * loading it reads zeros, not the previous job's data. */
+static void test_sram_no_leak(void **state)
+{
+	struct rh *h = *state;
+	int8_t *s, *d;
+	int n = h->p.cols * 2;
+	uint64_t vs = rh_alloc(h, n, 0, (void **)&s), vd = rh_alloc(h, n, 1, (void **)&d);
+	memset(s, 0x77, n);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, n), 100000, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	assert_int_equal((uint8_t)d[0], 0x77);
+	memset(d, 0x11, n);
+	make_copy(h, vs, vd, n);
+	RH_SET(&copy_cmds[1], POP_PREV, 0); /* no LOAD: compute on what ABUF holds */
+	assert_int_equal(rh_run(h, &copy_cmds[1], 2, 100000, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(d[i], 0);
+}
+
 static void test_mmu_unmapped_read(void **state)
 {
 	struct rh *h = *state;
@@ -1004,6 +1026,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_dwconv_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sram_no_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_unmapped_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_unmapped_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_readonly_write, setup, teardown),
