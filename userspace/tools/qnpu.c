@@ -27,7 +27,7 @@ static const char usage_main[] =
 	"  help     this text; `qnpu COMMAND --help` for a command\n";
 
 static const char usage_run[] =
-	"usage: qnpu run [--backend=cpu|sim|auto] [--target=DTB]\n"
+	"usage: qnpu run [--backend=cpu|sim|drm|auto] [--target=DTB]\n"
 	"                --input=FILE [--input=FILE ...]\n"
 	"                --output=FILE [--dump-layers=DIR] MODEL.tflite\n"
 	"\n"
@@ -36,7 +36,8 @@ static const char usage_run[] =
 	"writes N outputs back to back (all outputs of one inference, in the\n"
 	"model's output order, then the next).\n"
 	"  --backend=NAME     device to run on: cpu, sim (the simulated NPU),\n"
-	"                     auto (default: the best present)\n"
+	"                     drm (the kernel driver), auto (default: drm if\n"
+	"                     a qnpu render node exists, else sim)\n"
 	"  --target=DTB       NPU configuration for sim, from a device tree\n"
 	"  --dump-layers=DIR  write each operator's output for the first\n"
 	"                     inference to DIR, with DIR/index.tsv\n";
