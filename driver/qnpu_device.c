@@ -276,9 +276,9 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	dev_info(qdev->dev,
 		 "qnpu %u.%u: %ux%u MACs, SRAM a/w/p/o %u/%u/%u/%u bytes\n",
 		 FIELD_GET(QNPU_VERSION_MAJOR_MASK, qdev->hw.version),
-		 FIELD_GET(QNPU_VERSION_MINOR_MASK, qdev->hw.version), qdev->hw.rows,
-		 qdev->hw.cols, qdev->hw.abuf_bytes, qdev->hw.wbuf_bytes,
-		 qdev->hw.pbuf_bytes, qdev->hw.obuf_bytes);
+		 FIELD_GET(QNPU_VERSION_MINOR_MASK, qdev->hw.version),
+		 qdev->hw.rows, qdev->hw.cols, qdev->hw.abuf_bytes,
+		 qdev->hw.wbuf_bytes, qdev->hw.pbuf_bytes, qdev->hw.obuf_bytes);
 	return 0;
 }
 
