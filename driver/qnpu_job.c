@@ -427,6 +427,10 @@ static int qnpu_job_add_in_syncs(struct drm_device *ddev,
 				ret);
 			return ret;
 		}
+		/* Wait for that job to end, not just to reach the device: its
+		 * result decides whether this one runs. */
+		set_bit(DRM_SCHED_FENCE_DONT_PIPELINE,
+			&dma_fence_chain_contained(fence)->flags);
 		job->in_fences[job->in_count++] = dma_fence_get(fence);
 		ret = drm_sched_job_add_dependency(&job->base, fence);
 		if (ret)

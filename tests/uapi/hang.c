@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * Hangs. A command stream that waits for a dependency token nobody will
- * produce must fail (the device reports DEADLOCK, or the driver's timeout
- * resets the device) and the next job must be correct. A job that runs
- * past the driver's timeout (job_timeout_s=1 here) is failed with HANG,
- * the device is reset, and another file's job queued behind it still
- * completes correctly. Reloads the module; leaves it loaded with defaults.
+ * produce must fail and the next job must be correct: alone, the device
+ * sees the deadlock itself (DEADLOCK); while another engine keeps it busy
+ * past the driver's timeout (job_timeout_s=1 here), the job fails with
+ * HANG, the device is reset, and another file's job queued behind it
+ * still completes correctly. Reloads the module; leaves it loaded with
+ * defaults.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -77,11 +78,19 @@ static int test_timeout_reset(void)
 	qt_assert_eq(qt_dev_open(&a, ncmds), 0);
 	qt_assert_eq(qt_dev_open(&b, 64), 0);
 
-	/* A: ~16M cycles of LOADs, well over a second of simulation */
+	/*
+	 * A: the compute engine waits for a token the load engine never
+	 * gives, while the load engine keeps the device busy (~16M cycles of
+	 * LOADs, well over a second of simulation), so the device cannot call
+	 * it a deadlock before the driver's timeout.
+	 */
 	abuf = qt_get_param(a.fd, DRM_QNPU_PARAM_ABUF_BYTES);
 	rows = abuf / 4096;
 	qt_assert_eq(qt_dev_bo(&a, abuf, 0, &bo, &va, NULL), 0);
-	for (i = 0; i < ncmds; i++)
+	memset(&a.cmds[0], 0, sizeof(a.cmds[0]));
+	QT_SET(&a.cmds[0], OPCODE, QNPU_OP_SYNC);
+	QT_SET(&a.cmds[0], POP_PREV, 1);
+	for (i = 1; i < ncmds; i++)
 		qt_cmd_load(&a.cmds[i], QNPU_BUF_ABUF, va, 4096, rows, 4096);
 	qt_assert_eq(qt_dev_submit(&a, 0, ncmds, &bo, 1, 0), 0);
 
@@ -93,7 +102,7 @@ static int test_timeout_reset(void)
 	qt_assert_eq(qt_dev_wait(&a, 0, WAIT_MS), 0);
 	printf("A: status %#x after %llu cycles\n", a.infos[0].status,
 	       (unsigned long long)a.infos[0].cycles);
-	if (a.infos[0].status == DRM_QNPU_JOB_OK) {
+	if (a.infos[0].status == DRM_QNPU_JOB_DEADLOCK) {
 		/* The reset reached the device only after the job: the
 		 * driver saw a late completion, not a hang. */
 		printf("SKIP: qnpu-sim took the reset only after the job "
