@@ -147,6 +147,38 @@ static int test_refuse_wrong_magic(void)
 	return QT_PASS;
 }
 
+/* The register page as debugfs shows it: the ID registers read right. */
+static int check_debugfs(void)
+{
+	char path[256], line[256];
+	int magic = 0, files = 0;
+	const char *names[] = { "regs", "rings", "contexts", "bos" };
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", qt_debugfs, names[i]);
+		f = fopen(path, "r");
+		if (!f)
+			qt_fail("no %s", path);
+		files++;
+		while (fgets(line, sizeof(line), f)) {
+			if (i == 0 && strstr(line, " MAGIC ") &&
+			    strtoul(strrchr(line, ' ') + 1, NULL, 16) ==
+			    QNPU_MAGIC)
+				magic = 1;
+			if (i == 0 && (strstr(line, " MAGIC ") ||
+				       strstr(line, " VERSION ") ||
+				       strstr(line, " HW_")))
+				printf("  %s", line);
+		}
+		fclose(f);
+	}
+	qt_assert_eq(files, 4);
+	qt_assert(magic);
+	return QT_PASS;
+}
+
 static int test_bind(void)
 {
 	volatile uint32_t *regs;
@@ -165,7 +197,7 @@ static int test_bind(void)
 	qt_assert(bound_to_qnpu());
 	qt_assert_eq(qt_find_render_node(), 0);
 	printf("bound: %s\n", qt_node);
-	return QT_PASS;
+	return check_debugfs();
 }
 
 static const struct qt_subtest tests[] = {
