@@ -40,7 +40,7 @@ $(QNPU_BIN): userspace/tools/qnpu.c $(US_SO)
 	$(CC) $(US_CFLAGS) -o $@ $< -L$(BUILD)/lib -lqnpu \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(US_A) $(US_HW_LIB)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/qnpu_unit.h $(US_A) $(US_HW_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) -Iuserspace/lib/cpu -o $@ $< $(US_A) $(US_HW_LIB) \
 		-lcmocka $(US_LDLIBS)

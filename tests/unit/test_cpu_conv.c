@@ -17,20 +17,8 @@
 
 #include "qnpu_cpu.h"
 
-static uint32_t rng = 0xC0FFEEu;
-
-static uint32_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng;
-}
-
-static int rnd(int lo, int hi)
-{
-	return lo + (int)(xorshift() % (uint32_t)(hi - lo + 1));
-}
+#define QNPU_UNIT_SEED 0xC0FFEEu
+#include "qnpu_unit.h"
 
 static void fill(int8_t *p, size_t n)
 {

@@ -16,20 +16,8 @@
 
 #include "qnpu_cpu.h"
 
-static uint32_t rng = 0xD3E9u;
-
-static uint32_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng;
-}
-
-static int rnd(int lo, int hi)
-{
-	return lo + (int)(xorshift() % (uint32_t)(hi - lo + 1));
-}
+#define QNPU_UNIT_SEED 0xD3E9u
+#include "qnpu_unit.h"
 
 static void run_case(int dm, int with_bias, int act)
 {

@@ -15,15 +15,8 @@
 
 #include "qnpu_cpu.h"
 
-static uint32_t rng = 0x12345678u;
-
-static uint32_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng;
-}
+#define QNPU_UNIT_SEED 0x12345678u
+#include "qnpu_unit.h"
 
 /* Round half away from zero of an exactly representable quotient. */
 static long double round_away(long double v)

@@ -20,15 +20,8 @@
 
 #include "qnpu_cpu.h"
 
-static uint32_t rng = 0x50F7u;
-
-static uint32_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng;
-}
+#define QNPU_UNIT_SEED 0x50F7u
+#include "qnpu_unit.h"
 
 static void test_softmax_prepare(void **state)
 {
@@ -112,13 +105,6 @@ static void test_softmax_float(void **state)
 			}
 		}
 	}
-}
-
-static const char *models_dir(void)
-{
-	const char *d = getenv("QNPU_MODELS");
-
-	return d ? d : "../shared/models";
 }
 
 static long read_file(const char *path, int8_t *buf, size_t cap)
