@@ -87,9 +87,17 @@ static void qnpu_max_pixel(const struct qnpu_cpu_pool *p,
 	}
 }
 
-void qnpu_cpu_avg_pool(const struct qnpu_cpu_pool *p,
-		       const struct qnpu_cpu_shape *is, const int8_t *in,
-		       const struct qnpu_cpu_shape *os, int8_t *out)
+typedef void (*qnpu_pool_pixel_fn)(const struct qnpu_cpu_pool *p,
+				   const struct qnpu_cpu_shape *is,
+				   const int8_t *img, int32_t y_lo,
+				   int32_t y_hi, int32_t x_lo, int32_t x_hi,
+				   int8_t *o);
+
+/* The window walk both pools share; @pixel reduces one output pixel. */
+static inline void qnpu_pool(const struct qnpu_cpu_pool *p,
+			     const struct qnpu_cpu_shape *is, const int8_t *in,
+			     const struct qnpu_cpu_shape *os, int8_t *out,
+			     qnpu_pool_pixel_fn pixel)
 {
 	const int32_t depth = os->c;
 	int32_t b, oy, ox;
@@ -110,41 +118,24 @@ void qnpu_cpu_avg_pool(const struct qnpu_cpu_pool *p,
 				qnpu_pool_window(ox, p->stride_w, p->pad_w,
 						 p->filter_w, is->w, &x0, &xs,
 						 &xe);
-				qnpu_avg_pixel(p, is, in + (size_t)b * is->h *
-					       is->w * depth, y0 + ys,
-					       y0 + ye, x0 + xs, x0 + xe, o);
+				pixel(p, is, in + (size_t)b * is->h * is->w *
+				      depth, y0 + ys, y0 + ye, x0 + xs,
+				      x0 + xe, o);
 			}
 		}
 	}
+}
+
+void qnpu_cpu_avg_pool(const struct qnpu_cpu_pool *p,
+		       const struct qnpu_cpu_shape *is, const int8_t *in,
+		       const struct qnpu_cpu_shape *os, int8_t *out)
+{
+	qnpu_pool(p, is, in, os, out, qnpu_avg_pixel);
 }
 
 void qnpu_cpu_max_pool(const struct qnpu_cpu_pool *p,
 		       const struct qnpu_cpu_shape *is, const int8_t *in,
 		       const struct qnpu_cpu_shape *os, int8_t *out)
 {
-	const int32_t depth = os->c;
-	int32_t b, oy, ox;
-
-	if (is->c != os->c || is->n != os->n)
-		return;
-	for (b = 0; b < os->n; b++) {
-		for (oy = 0; oy < os->h; oy++) {
-			int32_t y0, ys, ye;
-
-			qnpu_pool_window(oy, p->stride_h, p->pad_h, p->filter_h,
-					 is->h, &y0, &ys, &ye);
-			for (ox = 0; ox < os->w; ox++) {
-				int8_t *o = out + (((size_t)b * os->h + oy) *
-						   os->w + ox) * depth;
-				int32_t x0, xs, xe;
-
-				qnpu_pool_window(ox, p->stride_w, p->pad_w,
-						 p->filter_w, is->w, &x0, &xs,
-						 &xe);
-				qnpu_max_pixel(p, is, in + (size_t)b * is->h *
-					       is->w * depth, y0 + ys,
-					       y0 + ye, x0 + xs, x0 + xe, o);
-			}
-		}
-	}
+	qnpu_pool(p, is, in, os, out, qnpu_max_pixel);
 }
