@@ -10,7 +10,9 @@ US_CFLAGS  := $(CFLAGS_COMMON) -fvisibility=hidden -Iuserspace/include \
 US_HW_LIB  := $(BUILD)/hw-model/libqnpu_hw.a
 US_LDLIBS  := -ldrm -lfdt -lstdc++ -lm -lpthread
 
-US_LIB_SRCS := $(wildcard userspace/lib/*.c userspace/lib/cpu/*.c)
+US_LIB_SRCS := $(wildcard userspace/lib/*.c userspace/lib/*/*.c)
+US_LIB_HDRS := $(wildcard userspace/include/*.h userspace/lib/*.h userspace/lib/*/*.h \
+	       userspace/lib/*/*.inc)
 US_LIB_OBJS := $(patsubst userspace/%.c,$(US_OBJDIR)/%.o,$(US_LIB_SRCS))
 US_SO       := $(BUILD)/lib/libqnpu.so.$(US_VERSION)
 US_A        := $(BUILD)/lib/libqnpu.a
@@ -19,7 +21,8 @@ QNPU_BIN    := $(BUILD)/bin/qnpu
 US_UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 US_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(US_UNIT_SRCS))
 
-$(US_OBJDIR)/%.o: userspace/%.c $(wildcard userspace/include/*.h userspace/lib/*.h userspace/lib/*.inc userspace/lib/cpu/*.h) hw-model/gen/qnpu_regs.h hw-model/include/qnpu_hw.h
+$(US_OBJDIR)/%.o: userspace/%.c $(US_LIB_HDRS) hw-model/gen/qnpu_regs.h \
+		hw-model/include/qnpu_hw.h
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) -c $< -o $@
 

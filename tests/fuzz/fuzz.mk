@@ -8,7 +8,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	       -Ihw-model/include -Ihw-model/gen -Iinclude/uapi/drm \
 	       -I/usr/include/libdrm
 
-$(FUZZ_BIN): tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) $(wildcard userspace/lib/*.h userspace/lib/cpu/*.h) $(US_HW_LIB)
+$(FUZZ_BIN): tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) $(US_LIB_HDRS) $(US_HW_LIB)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) \
 		$(US_HW_LIB) $(US_LDLIBS)

@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "qnpu.h"
-#include "qnpu_internal.h"
-#include "qnpu_ir.h"
+#include "backend/qnpu_backend.h"
+#include "ir/qnpu_ir.h"
 
 struct rng {
 	uint32_t s;

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "qnpu_internal.h"
-#include "qnpu_ir.h"
+#include "backend/qnpu_backend.h"
+#include "ir/qnpu_ir.h"
 
 static const char *const models[] = {
 	"mlperf_tiny_ad_fc_autoencoder", "mlperf_tiny_ic_resnet8",

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "qnpu.h"
-#include "qnpu_fb.h"
+#include "import/qnpu_fb.h"
 
 struct fixture {
 	struct qnpu_device *dev;

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "qnpu_internal.h"
-#include "qnpu_ir.h"
-#include "qnpu_npu.h"
+#include "backend/qnpu_backend.h"
+#include "ir/qnpu_ir.h"
+#include "compiler/qnpu_compiler.h"
 
 uint64_t qnpu_now_ns(void)
 {

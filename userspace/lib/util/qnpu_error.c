@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "qnpu_internal.h"
+#include "backend/qnpu_backend.h"
 
 static __thread char last_error[512] = "no error";
 

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "cpu/qnpu_cpu.h"
-#include "qnpu_cpu_backend.h"
-#include "qnpu_internal.h"
-#include "qnpu_ir.h"
+#include "quant/qnpu_op_params.h"
+#include "backend/qnpu_backend.h"
+#include "ir/qnpu_ir.h"
 
 
 

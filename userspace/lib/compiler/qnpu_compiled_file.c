@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qnpu_npu.h"
+#include "compiler/qnpu_compiler.h"
 #include "qnpu_regs.h"
 
 #define QNPC_MAGIC "QNPC"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "qnpu_hw.h"
-#include "qnpu_npu.h"
+#include "compiler/qnpu_compiler.h"
 
 struct target_model {
 	struct qnpu_npu_job *jobs;

@@ -8,7 +8,7 @@
 #include <limits.h>
 #include <math.h>
 
-#include "qnpu_cpu.h"
+#include "cpu/qnpu_cpu.h"
 
 /*
  * QuantizeMultiplier() of tensorflow/lite/kernels/internal/

@@ -19,7 +19,7 @@
 #include <xf86drm.h>
 
 #include "qnpu_drm.h"
-#include "qnpu_npu.h"
+#include "compiler/qnpu_compiler.h"
 #include "qnpu_regs.h"
 
 #define JOB_TIMEOUT_NS (600ull * 1000000000ull) /* the driver's is shorter */

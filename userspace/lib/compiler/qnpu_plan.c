@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "qnpu_internal.h"
-#include "qnpu_ir.h"
+#include "backend/qnpu_backend.h"
+#include "ir/qnpu_ir.h"
 
 #define PLAN_ALIGN 64
 

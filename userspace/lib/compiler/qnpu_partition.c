@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "qnpu_internal.h"
-#include "qnpu_ir.h"
+#include "backend/qnpu_backend.h"
+#include "ir/qnpu_ir.h"
 
 /* Compute operators that qnpu runs on int8 data only. */
 static bool is_compute(int builtin)

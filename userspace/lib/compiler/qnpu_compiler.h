@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "qnpu_internal.h"
-#include "qnpu_ir.h"
+#include "backend/qnpu_backend.h"
+#include "ir/qnpu_ir.h"
 
 /*
  * Device VAs a compiled model is emitted against: the tensor arena, then

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 
 #include "qnpu_hw.h"
-#include "qnpu_npu.h"
+#include "compiler/qnpu_compiler.h"
 #include "qnpu_regs.h"
 
 #define PAGE 4096ull

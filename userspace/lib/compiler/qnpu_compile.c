@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qnpu_cpu_backend.h"
-#include "qnpu_npu.h"
+#include "quant/qnpu_op_params.h"
+#include "compiler/qnpu_compiler.h"
 #include "qnpu_regs.h"
 
 enum { JOB_CONV, JOB_DW, JOB_MAXPOOL, JOB_AVGPOOL, JOB_ADD };

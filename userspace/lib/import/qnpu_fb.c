@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "qnpu_fb.h"
+#include "import/qnpu_fb.h"
 
 static void fb_fail(struct qnpu_fb *fb, const char *fmt, ...)
 {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "qnpu.h"
-#include "qnpu_ir.h"
+#include "ir/qnpu_ir.h"
 
 #define QNPU_EXPORT __attribute__((visibility("default")))
 
