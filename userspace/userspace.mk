@@ -107,3 +107,6 @@ VM_GUEST_FILES += $(QNPU_BIN):/qnpu/bin/qnpu \
 	$(MODELS)/tflite:/qnpu/models/tflite \
 	$(MODELS)/inputs:/qnpu/models/inputs \
 	$(MODELS)/golden:/qnpu/models/golden
+
+# libqnpu's stages include only themselves and the stages below them.
+CHECK_TESTS += scripts/check-layers.sh "scripts/check-layers.sh --self-test"

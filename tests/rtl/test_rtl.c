@@ -100,17 +100,17 @@ static int out_dim(int in, int k, int s, int d, int pad_total)
 static void cpu_conv(const struct ref_conv *p, int op, const int8_t *in, const int8_t *f,
 		     int8_t *out)
 {
-	struct qnpu_cpu_conv c = {
+	struct qnpu_conv_params c = {
 		.stride_h = p->sh, .stride_w = p->sw, .dilation_h = p->dh, .dilation_w = p->dw,
 		.pad_h = p->pad_t, .pad_w = p->pad_l, .depth_multiplier = p->dm,
 		.input_offset = p->in_off, .output_offset = p->out_zp,
 		.act_min = p->act_min, .act_max = p->act_max, .mult = p->mult, .shift = p->shift};
-	struct qnpu_cpu_shape is = {1, p->ih, p->iw, p->ic}, os = {1, p->oh, p->ow, p->oc};
+	struct qnpu_shape4 is = {1, p->ih, p->iw, p->ic}, os = {1, p->oh, p->ow, p->oc};
 	if (op == QNPU_OP_CONV) {
-		struct qnpu_cpu_shape fs = {p->oc, p->kh, p->kw, p->ic};
+		struct qnpu_shape4 fs = {p->oc, p->kh, p->kw, p->ic};
 		qnpu_cpu_conv2d(&c, &is, in, &fs, f, p->bias, &os, out);
 	} else {
-		struct qnpu_cpu_shape fs = {1, p->kh, p->kw, p->oc};
+		struct qnpu_shape4 fs = {1, p->kh, p->kw, p->oc};
 		qnpu_cpu_depthwise_conv2d(&c, &is, in, &fs, f, p->bias, &os, out);
 	}
 }
@@ -192,18 +192,18 @@ static void run_layer(struct rh *h, int op, struct ref_conv *p, int max_band, in
 	}
 	if (op == QNPU_OP_CONV && p->ih == 1 && p->kh == 1 && p->kw == 1 && p->sw == 1 &&
 	    p->pad_l == 0 && p->ow == p->iw) {
-		struct qnpu_cpu_fc fc = {.input_offset = p->in_off, .output_offset = p->out_zp,
+		struct qnpu_fc_params fc = {.input_offset = p->in_off, .output_offset = p->out_zp,
 					 .act_min = p->act_min, .act_max = p->act_max,
 					 .per_channel = 1, .mult = p->mult, .shift = p->shift};
 		qnpu_cpu_fully_connected(&fc, p->iw, p->ic, p->oc, in, f, p->bias, cpu);
 		assert_memory_equal(cpu, ref, out_n);
 	}
 	if (op == QNPU_OP_MAXPOOL || op == QNPU_OP_AVGPOOL) {
-		struct qnpu_cpu_pool pp = {.stride_h = p->sh, .stride_w = p->sw,
+		struct qnpu_pool_params pp = {.stride_h = p->sh, .stride_w = p->sw,
 					   .filter_h = p->kh, .filter_w = p->kw,
 					   .pad_h = p->pad_t, .pad_w = p->pad_l,
 					   .act_min = p->act_min, .act_max = p->act_max};
-		struct qnpu_cpu_shape is = {1, p->ih, p->iw, p->ic}, os = {1, p->oh, p->ow, p->ic};
+		struct qnpu_shape4 is = {1, p->ih, p->iw, p->ic}, os = {1, p->oh, p->ow, p->ic};
 		if (op == QNPU_OP_MAXPOOL)
 			qnpu_cpu_max_pool(&pp, &is, in, &os, cpu);
 		else
@@ -380,7 +380,7 @@ static void test_add_random(void **state)
 		ref_add(&p, n, a, b, ref);
 #ifdef QNPU_HAVE_CPU_KERNELS
 		{
-			struct qnpu_cpu_add c = {
+			struct qnpu_add_params c = {
 				.left_shift = p.lshift, .in1_offset = p.off_a, .in1_mult = p.mult_a,
 				.in1_shift = p.shift_a, .in2_offset = p.off_b, .in2_mult = p.mult_b,
 				.in2_shift = p.shift_b, .out_offset = p.out_zp, .out_mult = p.mult_o,

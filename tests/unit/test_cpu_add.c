@@ -22,13 +22,13 @@
 
 static void test_add_prepare(void **state)
 {
-	struct qnpu_cpu_add p;
+	struct qnpu_add_params p;
 	int32_t m;
 	int s;
 
 	(void)state;
 	/* Equal scales: each input multiplier is exactly 1/2. */
-	qnpu_cpu_add_prepare(&p, 0.1f, 3, 0.1f, -4, 0.2f, 5, -128, 127);
+	qnpu_add_prepare(&p, 0.1f, 3, 0.1f, -4, 0.2f, 5, -128, 127);
 	assert_int_equal(p.left_shift, 20);
 	assert_int_equal(p.in1_offset, -3);
 	assert_int_equal(p.in2_offset, 4);
@@ -42,7 +42,7 @@ static void test_add_prepare(void **state)
 	assert_int_equal(p.out_mult, m);
 	assert_int_equal(p.out_shift, s);
 	/* Unequal: the smaller input gets a multiplier below 1/2. */
-	qnpu_cpu_add_prepare(&p, 0.05f, 0, 0.2f, 0, 0.3f, 0, -128, 127);
+	qnpu_add_prepare(&p, 0.05f, 0, 0.2f, 0, 0.3f, 0, -128, 127);
 	qnpu_quantize_multiplier((double)0.05f / (2 * (double)0.2f), &m, &s);
 	assert_int_equal(p.in1_mult, m);
 	assert_int_equal(p.in1_shift, s);
@@ -50,7 +50,7 @@ static void test_add_prepare(void **state)
 }
 
 /* AddFunc spelled out with the (separately tested) primitives. */
-static int8_t ref_add(const struct qnpu_cpu_add *p, int8_t x, int8_t y)
+static int8_t ref_add(const struct qnpu_add_params *p, int8_t x, int8_t y)
 {
 	int32_t a = (x + p->in1_offset) * (1 << p->left_shift);
 	int32_t b = (y + p->in2_offset) * (1 << p->left_shift);
@@ -72,7 +72,7 @@ static int8_t ref_add(const struct qnpu_cpu_add *p, int8_t x, int8_t y)
 
 static void test_add_elementwise(void **state)
 {
-	struct qnpu_cpu_add p;
+	struct qnpu_add_params p;
 	int8_t a[256], b[256], out[256];
 	int t, i;
 
@@ -84,9 +84,9 @@ static void test_add_elementwise(void **state)
 		int32_t z1 = rnd(-128, 127), z2 = rnd(-128, 127);
 		int32_t zo = rnd(-128, 127), lo, hi;
 
-		assert_int_equal(qnpu_cpu_act_range(t % 2, so, zo, &lo, &hi),
+		assert_int_equal(qnpu_act_range(t % 2, so, zo, &lo, &hi),
 				 0);
-		qnpu_cpu_add_prepare(&p, s1, z1, s2, z2, so, zo, lo, hi);
+		qnpu_add_prepare(&p, s1, z1, s2, z2, so, zo, lo, hi);
 		for (i = 0; i < 256; i++) {
 			a[i] = (int8_t)xorshift();
 			b[i] = (int8_t)xorshift();
@@ -105,13 +105,13 @@ static void test_add_elementwise(void **state)
 
 static void test_add_broadcast(void **state)
 {
-	struct qnpu_cpu_add p;
+	struct qnpu_add_params p;
 	int t;
 
 	(void)state;
-	qnpu_cpu_add_prepare(&p, 0.07f, 3, 0.11f, -9, 0.15f, 2, -100, 120);
+	qnpu_add_prepare(&p, 0.07f, 3, 0.11f, -9, 0.15f, 2, -100, 120);
 	for (t = 0; t < 300; t++) {
-		struct qnpu_cpu_shape os, as, bs;
+		struct qnpu_shape4 os, as, bs;
 		int8_t *a, *b, *ea, *eb, *out, *want;
 		size_t n, na, nb, i;
 		int32_t k, y, x, c;
@@ -173,7 +173,7 @@ static void test_add_golden(void **state)
 				       { 11, 9, 10 } };
 	static const char dir[] = "mlperf_tiny_ic_resnet8/layers_ic_sample0";
 	static int8_t a[16384], b[16384], want[16384], out[16384];
-	struct qnpu_cpu_add p;
+	struct qnpu_add_params p;
 	int i;
 
 	(void)state;
@@ -189,8 +189,8 @@ static void test_add_golden(void **state)
 					      &za), n);
 		assert_int_equal(golden_layer(dir, ops[i][2], b, sizeof(b), &sb,
 					      &zb), n);
-		assert_int_equal(qnpu_cpu_act_range(1, so, zo, &lo, &hi), 0);
-		qnpu_cpu_add_prepare(&p, sa, za, sb, zb, so, zo, lo, hi);
+		assert_int_equal(qnpu_act_range(1, so, zo, &lo, &hi), 0);
+		qnpu_add_prepare(&p, sa, za, sb, zb, so, zo, lo, hi);
 		qnpu_cpu_add(&p, n, a, b, out);
 		assert_memory_equal(out, want, n);
 	}

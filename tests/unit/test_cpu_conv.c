@@ -30,8 +30,8 @@ static void fill(int8_t *p, size_t n)
 
 static void run_case(int with_bias, int per_tensor, int act)
 {
-	struct qnpu_cpu_shape is, fs, os;
-	struct qnpu_cpu_conv p;
+	struct qnpu_shape4 is, fs, os;
+	struct qnpu_conv_params p;
 	int32_t kh = rnd(1, 4), kw = rnd(1, 4), sh = rnd(1, 2), sw = rnd(1, 2);
 	int32_t dh = rnd(1, 2), dw = rnd(1, 2), ph, pw, groups = rnd(1, 2);
 	int32_t ekh, ekw, ph_total, pw_total, izp = rnd(-128, 127);
@@ -81,7 +81,7 @@ static void run_case(int with_bias, int per_tensor, int act)
 		bias[i] = rnd(-3000, 3000);
 		wsc[i] = 0.002f + rnd(0, 1000) / 100000.0f;
 	}
-	qnpu_cpu_conv_multipliers(in_scale, wsc, per_tensor ? 1 : os.c,
+	qnpu_conv_multipliers(in_scale, wsc, per_tensor ? 1 : os.c,
 				  out_scale, os.c, mult, shift);
 
 	memset(&p, 0, sizeof(p));
@@ -93,7 +93,7 @@ static void run_case(int with_bias, int per_tensor, int act)
 	p.pad_w = pw;
 	p.input_offset = -izp;
 	p.output_offset = ozp;
-	assert_int_equal(qnpu_cpu_act_range(act, out_scale, ozp, &p.act_min,
+	assert_int_equal(qnpu_act_range(act, out_scale, ozp, &p.act_min,
 					    &p.act_max), 0);
 	p.mult = mult;
 	p.shift = shift;
@@ -182,7 +182,7 @@ static void test_conv_multipliers(void **state)
 
 	(void)state;
 	/* One scale broadcasts to every channel. */
-	qnpu_cpu_conv_multipliers(0.1f, w, 1, 0.2f, 3, m, s);
+	qnpu_conv_multipliers(0.1f, w, 1, 0.2f, 3, m, s);
 	for (i = 0; i < 3; i++) {
 		qnpu_quantize_multiplier(
 			(double)0.1f * (double)0.5f / (double)0.2f, &m1,
@@ -190,7 +190,7 @@ static void test_conv_multipliers(void **state)
 		assert_int_equal(m[i], m1);
 		assert_int_equal(s[i], s1);
 	}
-	qnpu_cpu_conv_multipliers(0.1f, w, 3, 0.2f, 3, m, s);
+	qnpu_conv_multipliers(0.1f, w, 3, 0.2f, 3, m, s);
 	for (i = 0; i < 3; i++) {
 		qnpu_quantize_multiplier(
 			(double)0.1f * (double)w[i] / (double)0.2f, &m1,

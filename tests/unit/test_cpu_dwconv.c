@@ -21,8 +21,8 @@
 
 static void run_case(int dm, int with_bias, int act)
 {
-	struct qnpu_cpu_shape is, fs, os;
-	struct qnpu_cpu_conv p;
+	struct qnpu_shape4 is, fs, os;
+	struct qnpu_conv_params p;
 	int32_t izp = rnd(-128, 127), ozp = rnd(-10, 10);
 	int32_t *bias, *mult, *shift, b, y, x, c, m;
 	float in_scale = 0.02f + rnd(0, 50) / 1000.0f, out_scale, wsc[64];
@@ -68,11 +68,11 @@ static void run_case(int dm, int with_bias, int act)
 		bias[i] = rnd(-2000, 2000);
 		wsc[i] = 0.003f + rnd(0, 1000) / 100000.0f;
 	}
-	qnpu_cpu_conv_multipliers(in_scale, wsc, os.c, out_scale, os.c, mult,
+	qnpu_conv_multipliers(in_scale, wsc, os.c, out_scale, os.c, mult,
 				  shift);
 	p.input_offset = -izp;
 	p.output_offset = ozp;
-	assert_int_equal(qnpu_cpu_act_range(act, out_scale, ozp, &p.act_min,
+	assert_int_equal(qnpu_act_range(act, out_scale, ozp, &p.act_min,
 					    &p.act_max), 0);
 	p.mult = mult;
 	p.shift = shift;

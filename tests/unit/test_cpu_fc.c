@@ -26,7 +26,7 @@ static void run_case(int per_channel, int with_bias, int act)
 	int32_t ozp = rnd(-20, 20), *bias, mult[64], shift[64], b, o, d;
 	float in_scale = 0.01f + rnd(0, 100) / 1000.0f, out_scale;
 	float wsc[64];
-	struct qnpu_cpu_fc p;
+	struct qnpu_fc_params p;
 	int8_t *in, *f, *out;
 	size_t i;
 
@@ -43,7 +43,7 @@ static void run_case(int per_channel, int with_bias, int act)
 		wsc[i] = 0.001f + rnd(0, 1000) / 200000.0f;
 	}
 	out_scale = in_scale * 0.004f * sqrtf((float)depth) * 30.0f;
-	qnpu_cpu_fc_multipliers(in_scale, wsc, per_channel ? od : 1,
+	qnpu_fc_multipliers(in_scale, wsc, per_channel ? od : 1,
 				out_scale, mult, shift);
 	memset(&p, 0, sizeof(p));
 	p.input_offset = -izp;
@@ -52,7 +52,7 @@ static void run_case(int per_channel, int with_bias, int act)
 	p.per_channel = per_channel;
 	p.mult = mult;
 	p.shift = shift;
-	assert_int_equal(qnpu_cpu_act_range(act, out_scale, ozp, &p.act_min,
+	assert_int_equal(qnpu_act_range(act, out_scale, ozp, &p.act_min,
 					    &p.act_max), 0);
 	/* A filter offset must not leak into the per-channel kernel. */
 	if (per_channel)
@@ -121,7 +121,7 @@ static void test_fc_multipliers(void **state)
 		int32_t md;
 		int sd;
 
-		qnpu_cpu_fc_multipliers(a, &w, 1, o, m, s);
+		qnpu_fc_multipliers(a, &w, 1, o, m, s);
 		qnpu_quantize_multiplier((double)prod / (double)o, &want_m,
 					 &want_s);
 		assert_int_equal(m[0], want_m);
@@ -137,7 +137,7 @@ static void test_fc_multipliers(void **state)
 	{
 		const float w[4] = { 0.1f, 0.2f, 0.3f, 0.4f };
 
-		qnpu_cpu_fc_multipliers(0.7f, w, 4, 0.9f, m, s);
+		qnpu_fc_multipliers(0.7f, w, 4, 0.9f, m, s);
 		for (i = 0; i < 4; i++) {
 			qnpu_quantize_multiplier((double)0.7f * (double)w[i] /
 						 (double)0.9f, &want_m,

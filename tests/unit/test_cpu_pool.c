@@ -22,8 +22,8 @@
 
 static void run_case(int is_max)
 {
-	struct qnpu_cpu_shape is, os;
-	struct qnpu_cpu_pool p;
+	struct qnpu_shape4 is, os;
+	struct qnpu_pool_params p;
 	int8_t *in, *out;
 	int32_t b, y, x, c, ky, kx;
 	size_t nin, nout, i;
@@ -111,8 +111,8 @@ static void test_max_pool(void **state)
 static void test_avg_pool_ties(void **state)
 {
 	const int8_t in[4] = { -3, -4, 3, 4 };
-	struct qnpu_cpu_shape is = { 1, 1, 4, 1 }, os = { 1, 1, 2, 1 };
-	struct qnpu_cpu_pool p = {
+	struct qnpu_shape4 is = { 1, 1, 4, 1 }, os = { 1, 1, 2, 1 };
+	struct qnpu_pool_params p = {
 		.stride_h = 1, .stride_w = 2, .filter_h = 1, .filter_w = 2,
 		.act_min = -128, .act_max = 127,
 	};
@@ -143,9 +143,9 @@ static void test_avg_pool_golden(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
-		struct qnpu_cpu_shape is = { 1, g[i].h, g[i].w, g[i].c };
-		struct qnpu_cpu_shape os = { 1, 1, 1, g[i].c };
-		struct qnpu_cpu_pool p = {
+		struct qnpu_shape4 is = { 1, g[i].h, g[i].w, g[i].c };
+		struct qnpu_shape4 os = { 1, 1, 1, g[i].c };
+		struct qnpu_pool_params p = {
 			.stride_h = g[i].sh, .stride_w = g[i].sw,
 			.filter_h = g[i].fh, .filter_w = g[i].fw,
 			.act_min = -128, .act_max = 127,

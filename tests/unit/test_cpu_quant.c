@@ -216,26 +216,26 @@ static void test_act_range(void **state)
 	int32_t lo, hi;
 
 	(void)state;
-	assert_int_equal(qnpu_cpu_act_range(0, 0.1f, -5, &lo, &hi), 0);
+	assert_int_equal(qnpu_act_range(0, 0.1f, -5, &lo, &hi), 0);
 	assert_int_equal(lo, -128);
 	assert_int_equal(hi, 127);
-	assert_int_equal(qnpu_cpu_act_range(1, 0.1f, -5, &lo, &hi), 0);
+	assert_int_equal(qnpu_act_range(1, 0.1f, -5, &lo, &hi), 0);
 	assert_int_equal(lo, -5);
 	assert_int_equal(hi, 127);
-	assert_int_equal(qnpu_cpu_act_range(3, 0.1f, -5, &lo, &hi), 0);
+	assert_int_equal(qnpu_act_range(3, 0.1f, -5, &lo, &hi), 0);
 	assert_int_equal(lo, -5);
 	assert_int_equal(hi, 55);
-	assert_int_equal(qnpu_cpu_act_range(2, 0.1f, -5, &lo, &hi), 0);
+	assert_int_equal(qnpu_act_range(2, 0.1f, -5, &lo, &hi), 0);
 	assert_int_equal(lo, -15);
 	assert_int_equal(hi, 5);
 	/* relu6 above the int8 range clamps to qmax. */
-	assert_int_equal(qnpu_cpu_act_range(3, 0.01f, 0, &lo, &hi), 0);
+	assert_int_equal(qnpu_act_range(3, 0.01f, 0, &lo, &hi), 0);
 	assert_int_equal(hi, 127);
 	/* relu with a zero point below qmin clamps to qmin. */
-	assert_int_equal(qnpu_cpu_act_range(1, 1.0f, -200, &lo, &hi), 0);
+	assert_int_equal(qnpu_act_range(1, 1.0f, -200, &lo, &hi), 0);
 	assert_int_equal(lo, -128);
-	assert_int_equal(qnpu_cpu_act_range(4, 0.1f, 0, &lo, &hi), -EINVAL);
-	assert_int_equal(qnpu_cpu_act_range(6, 0.1f, 0, &lo, &hi), -EINVAL);
+	assert_int_equal(qnpu_act_range(4, 0.1f, 0, &lo, &hi), -EINVAL);
+	assert_int_equal(qnpu_act_range(6, 0.1f, 0, &lo, &hi), -EINVAL);
 }
 
 static void test_quantize_f32(void **state)
@@ -273,7 +273,7 @@ static void test_dequantize(void **state)
 
 static void test_requantize(void **state)
 {
-	struct qnpu_cpu_requant p;
+	struct qnpu_requant_params p;
 	int8_t in[256], out[256];
 	int i, t;
 
@@ -286,7 +286,7 @@ static void test_requantize(void **state)
 		int32_t zi = (int32_t)(xorshift() % 256) - 128;
 		int32_t zo = (int32_t)(xorshift() % 256) - 128;
 
-		qnpu_cpu_requantize_prepare(&p, si, zi, so, zo);
+		qnpu_requantize_prepare(&p, si, zi, so, zo);
 		qnpu_cpu_requantize_i8(&p, 256, in, out);
 		for (i = 0; i < 256; i++) {
 			long double real = (long double)(in[i] - zi) * si / so;

@@ -25,37 +25,37 @@
 
 static void test_softmax_prepare(void **state)
 {
-	struct qnpu_cpu_softmax p;
+	struct qnpu_softmax_params p;
 
 	(void)state;
 	/* beta * scale * 2^26 = 2^22: multiplier 1/2, shift 23. */
-	assert_int_equal(qnpu_cpu_softmax_prepare(&p, 1.0f, 1.0f / 16, -128),
+	assert_int_equal(qnpu_softmax_prepare(&p, 1.0f, 1.0f / 16, -128),
 			 0);
 	assert_int_equal(p.input_multiplier, 1 << 30);
 	assert_int_equal(p.input_left_shift, 23);
 	/* floor(31 * 2^26 / 2^23) = 248. */
 	assert_int_equal(p.diff_min, -248);
-	assert_int_equal(qnpu_cpu_softmax_prepare(&p, 1.0f, 0.1f, -128), 0);
+	assert_int_equal(qnpu_softmax_prepare(&p, 1.0f, 0.1f, -128), 0);
 	assert_int_equal(p.input_left_shift, 23);
 	assert_int_equal(p.diff_min, -248);
 	/* Huge scales are capped at 2^31 - 1; radius floor(0.97) = 0. */
-	assert_int_equal(qnpu_cpu_softmax_prepare(&p, 1.0f, 1000.0f, -128),
+	assert_int_equal(qnpu_softmax_prepare(&p, 1.0f, 1000.0f, -128),
 			 0);
 	assert_int_equal(p.input_left_shift, 31);
 	assert_int_equal(p.input_multiplier, INT32_MAX);
 	assert_int_equal(p.diff_min, 0);
-	assert_int_equal(qnpu_cpu_softmax_prepare(&p, 1.0f, 0.1f, 0),
+	assert_int_equal(qnpu_softmax_prepare(&p, 1.0f, 0.1f, 0),
 			 -EINVAL);
 }
 
 static void test_softmax_shapes(void **state)
 {
 	const int8_t in[] = { 5, 5, 5, 5, 7, -100, 127, -128 };
-	struct qnpu_cpu_softmax p;
+	struct qnpu_softmax_params p;
 	int8_t out[8];
 
 	(void)state;
-	assert_int_equal(qnpu_cpu_softmax_prepare(&p, 1.0f, 1.0f / 16, -128),
+	assert_int_equal(qnpu_softmax_prepare(&p, 1.0f, 1.0f / 16, -128),
 			 0);
 	/* Four equal logits: 0.25 -> 64 - 128. */
 	qnpu_cpu_softmax(&p, 1, 4, in, out);
@@ -72,7 +72,7 @@ static void test_softmax_shapes(void **state)
 
 static void test_softmax_float(void **state)
 {
-	struct qnpu_cpu_softmax p;
+	struct qnpu_softmax_params p;
 	int8_t in[64 * 8], out[64 * 8];
 	int t, i, r;
 
@@ -82,7 +82,7 @@ static void test_softmax_float(void **state)
 		float beta = (t % 3) ? 1.0f : 0.5f + (xorshift() % 100) / 50.0f;
 		int depth = 1 + xorshift() % 64, rows = 1 + xorshift() % 8;
 
-		assert_int_equal(qnpu_cpu_softmax_prepare(&p, beta, scale,
+		assert_int_equal(qnpu_softmax_prepare(&p, beta, scale,
 							  -128), 0);
 		for (i = 0; i < depth * rows; i++)
 			in[i] = (int8_t)xorshift();
@@ -165,7 +165,7 @@ static int index_scale(const char *dir, const char *name, float *scale)
 static void test_softmax_golden(void **state)
 {
 	int8_t in[64], want[64], out[64];
-	struct qnpu_cpu_softmax p;
+	struct qnpu_softmax_params p;
 	char path[512];
 	unsigned int g, found = 0;
 
@@ -188,7 +188,7 @@ static void test_softmax_golden(void **state)
 			 goldens[g].dir, goldens[g].out);
 		assert_int_equal(read_file(path, want, sizeof(want)),
 				 goldens[g].depth);
-		assert_int_equal(qnpu_cpu_softmax_prepare(&p, 1.0f, scale,
+		assert_int_equal(qnpu_softmax_prepare(&p, 1.0f, scale,
 							  -128), 0);
 		qnpu_cpu_softmax(&p, 1, goldens[g].depth, in, out);
 		assert_memory_equal(out, want, goldens[g].depth);

@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "qnpu.h"
-#include "backend/qnpu_backend.h"
 #include "ir/qnpu_ir.h"
+#include "qnpu_runtime.h"
 
 struct rng {
 	uint32_t s;

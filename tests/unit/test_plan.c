@@ -14,8 +14,10 @@
 
 #include <cmocka.h>
 
-#include "backend/qnpu_backend.h"
+#include "compiler/qnpu_compiler.h"
+#include "import/qnpu_import.h"
 #include "ir/qnpu_ir.h"
+#include "util/qnpu_util.h"
 
 static const char *const models[] = {
 	"mlperf_tiny_ad_fc_autoencoder", "mlperf_tiny_ic_resnet8",

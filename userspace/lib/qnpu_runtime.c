@@ -1,25 +1,20 @@
 // SPDX-License-Identifier: MIT
-/* Devices, model loading, tensors and the run loop. */
+/*
+ * The runtime: devices, model loading, tensors and the run loop. The one
+ * place that ties the stages together: import -> quant (parameters) ->
+ * compiler (partition, memory plan; compiled files) -> backend. May
+ * include every folder.
+ */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "backend/qnpu_backend.h"
-#include "ir/qnpu_ir.h"
 #include "compiler/qnpu_compiler.h"
-
-uint64_t qnpu_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "import/qnpu_import.h"
+#include "qnpu_runtime.h"
+#include "quant/qnpu_op_params.h"
 
 static const struct qnpu_backend *const backends[] = {
 	&qnpu_cpu_backend,
@@ -91,20 +86,14 @@ QNPU_EXPORT int qnpu_device_query(const struct qnpu_device *dev,
 
 QNPU_EXPORT void qnpu_model_free(struct qnpu_model *m)
 {
-	int i;
-
 	if (!m)
 		return;
 	if (m->dev->backend->model_fini)
 		m->dev->backend->model_fini(m);
 	else
 		free(m->arena);
-	qnpu_npu_jobs_free(m, m->precompiled);
-	if (m->g) {
-		for (i = 0; i < m->g->nops; i++)
-			if (m->g->ops[i].priv)
-				qnpu_cpu_backend.release(m, &m->g->ops[i]);
-	}
+	if (m->g)
+		qnpu_npu_jobs_free(m->precompiled, m->g->nops);
 	qnpu_ir_graph_free(m->g);
 	free(m->data);
 	free(m->offsets);
@@ -202,6 +191,33 @@ static int check_io(struct qnpu_ir_graph *g)
 	return 0;
 }
 
+static bool npu_supported(void *ctx, const struct qnpu_ir_op *op)
+{
+	struct qnpu_model *m = ctx;
+
+	return m->dev->backend->supported(m, op);
+}
+
+static bool cpu_supported(void *ctx, const struct qnpu_ir_op *op)
+{
+	return qnpu_cpu_backend.supported(ctx, op);
+}
+
+static int partition(struct qnpu_model *m)
+{
+	const struct qnpu_backend *be = m->dev->backend;
+	struct qnpu_partition_req req = {
+		.device = be->name,
+		.npu = be != &qnpu_cpu_backend && be->supported ?
+		       npu_supported : NULL,
+		.cpu = cpu_supported,
+		.ctx = m,
+		.precompiled = m->precompiled != NULL,
+	};
+
+	return qnpu_partition(m->g, &req);
+}
+
 int qnpu_model_from_graph(struct qnpu_device *dev, struct qnpu_ir_graph *g,
 			  uint8_t *file, size_t len, struct qnpu_model **out)
 {
@@ -215,14 +231,14 @@ int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
 {
 	struct qnpu_model *m;
 	bool *ready;
-	int i, r;
+	int r;
 
 	*out = NULL;
 	m = calloc(1, sizeof(*m));
 	if (!m) {
+		qnpu_npu_jobs_free(jobs, g->nops);
 		qnpu_ir_graph_free(g);
 		free(file);
-		free(jobs);
 		return qnpu_err(-ENOMEM, "out of memory");
 	}
 	m->dev = dev;
@@ -231,7 +247,7 @@ int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
 	m->g = g;
 	m->precompiled = jobs;
 	/* Unsupported operators are named before any deeper check. */
-	r = qnpu_partition(m);
+	r = partition(m);
 	if (r)
 		goto err_free;
 	ready = calloc((size_t)m->g->ntensors + 1, sizeof(*ready));
@@ -248,12 +264,10 @@ int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
 		r = qnpu_err(-ENOMEM, "out of memory");
 		goto err_free;
 	}
-	/* Every operator is validated and prepared as the CPU would run it. */
-	for (i = 0; i < m->g->nops; i++) {
-		r = qnpu_cpu_backend.prepare(m, &m->g->ops[i]);
-		if (r)
-			goto err_free;
-	}
+	/* Every operator is validated and its parameters computed, once. */
+	r = qnpu_op_params_prepare_all(m->g);
+	if (r)
+		goto err_free;
 	r = alloc_tensors(m);
 	if (r)
 		goto err_free;
@@ -265,14 +279,72 @@ err_free:
 	return r;
 }
 
+static void device_target(const struct qnpu_device *dev,
+			  struct qnpu_npu_target *t)
+{
+	const struct qnpu_device_info *d = &dev->info;
+
+	*t = (struct qnpu_npu_target){ d->rows, d->cols, d->abuf_bytes,
+				       d->wbuf_bytes, d->pbuf_bytes,
+				       d->obuf_bytes };
+}
+
+/* A compiled file: its graph with the targets and jobs it stored. */
+static int load_compiled(struct qnpu_device *dev, const uint8_t *data,
+			 size_t size, struct qnpu_model **out)
+{
+	struct qnpu_npu_target t;
+	struct qnpu_compiled c;
+	uint64_t arena;
+	int r;
+
+	device_target(dev, &t);
+	r = qnpu_compiled_read(data, size, dev->info.is_npu ? &t : NULL,
+			       dev->info.name, &c);
+	if (r)
+		return r;
+	arena = c.arena_size;
+	r = qnpu_model_from_graph_jobs(dev, c.g, c.model, c.model_len, c.jobs,
+				       out);
+	if (r)
+		return r;
+	if ((*out)->arena_size != arena) {
+		r = qnpu_err(-EINVAL, "compiled model: its memory plan (%llu bytes) differs from this libqnpu's (%zu): compile it again",
+			     (unsigned long long)arena, (*out)->arena_size);
+		qnpu_model_free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+QNPU_EXPORT int qnpu_model_save(const struct qnpu_model *m, const char *path)
+{
+	const struct qnpu_npu_job *jobs = m->dev->backend->model_jobs ?
+		m->dev->backend->model_jobs(m) : NULL;
+	struct qnpu_compiled c = {
+		.arena_size = m->arena_size,
+		.model = m->file,
+		.model_len = m->file_len,
+		.g = m->g,
+		.jobs = (struct qnpu_npu_job *)jobs,
+	};
+
+	if (!m->dev->info.is_npu || !jobs)
+		return qnpu_err(-EINVAL,
+				"model was loaded on \"%s\", which compiles nothing: load it on an NPU device or target",
+				m->dev->info.name);
+	device_target(m->dev, &c.target);
+	return qnpu_compiled_write(path, &c);
+}
+
 static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
 		      struct qnpu_model **out)
 {
 	struct qnpu_ir_graph *g;
 	int r;
 
-	if (qnpu_is_compiled(file, len)) {
-		r = qnpu_load_compiled(dev, file, len, out);
+	if (qnpu_compiled_is(file, len)) {
+		r = load_compiled(dev, file, len, out);
 		free(file);
 		return r;
 	}
@@ -299,42 +371,6 @@ QNPU_EXPORT int qnpu_model_load_memory(struct qnpu_device *dev,
 				size);
 	memcpy(copy, data, size);
 	return model_load(dev, copy, size, out);
-}
-
-int qnpu_read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd, r;
-
-	*buf = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return qnpu_err(-errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return qnpu_err(-EINVAL, "%s: not a regular file", path);
-	}
-	*buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!*buf) {
-		close(fd);
-		return qnpu_err(-ENOMEM, "%s: out of memory", path);
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			close(fd);
-			free(*buf);
-			*buf = NULL;
-			return qnpu_err(r, "%s: read failed", path);
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return 0;
 }
 
 QNPU_EXPORT int qnpu_model_load_file(struct qnpu_device *dev,

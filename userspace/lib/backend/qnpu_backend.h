@@ -1,22 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* libqnpu internals shared between the runtime and its backends. */
-#ifndef QNPU_INTERNAL_H
-#define QNPU_INTERNAL_H
+/*
+ * Backends: the device kinds behind qnpu_device_open() (cpu, sim, drm,
+ * target) and the model and device state they work on. A backend runs
+ * operators; the NPU backends compile through compiler/ and place the
+ * result in device memory. The runtime (qnpu_runtime.c) is the only
+ * caller of a backend's ops. May include: compiler/, quant/, ir/, cpu/,
+ * util/, the hw-model C API (sim, target) and the uAPI header (drm).
+ */
+#ifndef QNPU_BACKEND_H
+#define QNPU_BACKEND_H
 
 #include <stdbool.h>
 
-#include "qnpu.h"
 #include "ir/qnpu_ir.h"
-
-#define QNPU_EXPORT __attribute__((visibility("default")))
-
-/* Set this thread's last error; returns @err for `return qnpu_err(...)`. */
-int qnpu_err(int err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#include "qnpu.h"
+#include "util/qnpu_util.h"
 
 struct qnpu_backend;
-
 struct qnpu_npu_job;
+struct qnpu_npu_target;
 
 /* Per-operator measurements of the last run (NPU backends fill most). */
 struct qnpu_op_run {
@@ -41,22 +43,18 @@ struct qnpu_model {
 };
 
 /*
- * A backend: the device kinds behind qnpu_device_open(). supported() is the
- * per-operator predicate the partitioner asks. The CPU backend's prepare()
- * validates and precomputes every operator (NPU backends lower from that);
- * an NPU backend's model_init() places the arena in device memory and
- * compiles its operators, and run_op() runs one.
+ * A backend. supported() is the per-operator predicate the partitioner
+ * asks. An NPU backend's model_init() places the arena in device memory
+ * and compiles its operators, and run_op() runs one.
  */
 struct qnpu_backend {
 	const char *name;
 	int (*open)(struct qnpu_device *dev, const char *arg);
 	void (*close)(struct qnpu_device *dev);
 	bool (*supported)(struct qnpu_model *m, const struct qnpu_ir_op *op);
-	int (*prepare)(struct qnpu_model *m, struct qnpu_ir_op *op);
 	int (*model_init)(struct qnpu_model *m);
 	void (*model_fini)(struct qnpu_model *m);
 	int (*run_op)(struct qnpu_model *m, struct qnpu_ir_op *op);
-	void (*release)(struct qnpu_model *m, struct qnpu_ir_op *op);
 	/* The compiled operators, for qnpu_model_save(). */
 	const struct qnpu_npu_job *(*model_jobs)(const struct qnpu_model *m);
 };
@@ -73,25 +71,19 @@ extern const struct qnpu_backend qnpu_target_backend;
 extern const struct qnpu_backend qnpu_drm_backend;
 bool qnpu_drm_present(void);
 
-int qnpu_partition(struct qnpu_model *m);
-/*
- * A model from an IR graph (the importer's, or one built by a test); takes
- * ownership of @g and @file (the bytes constant data points into, or NULL).
- */
-int qnpu_model_from_graph(struct qnpu_device *dev, struct qnpu_ir_graph *g,
-			  uint8_t *file, size_t len, struct qnpu_model **out);
-/* The same with the operators' jobs already compiled (owned too). */
-int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
-			       struct qnpu_ir_graph *g, uint8_t *file,
-			       size_t len, struct qnpu_npu_job *jobs,
-			       struct qnpu_model **out);
-bool qnpu_is_compiled(const void *data, size_t size);
-int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
-		       size_t size, struct qnpu_model **out);
-int qnpu_plan_memory(struct qnpu_ir_graph *g, size_t *offsets,
-		     size_t *total);
-uint64_t qnpu_now_ns(void);
-/* A whole file into a malloc()ed buffer; the error names the path. */
-int qnpu_read_file(const char *path, uint8_t **buf, size_t *len);
+/* --- shared by the NPU backends (qnpu_npu_backend.c) --- */
 
-#endif /* QNPU_INTERNAL_H */
+/* An NPU device's public description from its target parameters. */
+void qnpu_npu_set_info(struct qnpu_device *dev,
+		       const struct qnpu_npu_target *t);
+/* Name of a job status (device codes, then the drm driver's). */
+const char *qnpu_npu_status_name(uint32_t status);
+/*
+ * The jobs of @m for @t: those of its compiled file, else compiled now.
+ * Operators that fell back to the CPU get their reason as a note.
+ */
+int qnpu_npu_model_jobs(struct qnpu_model *m, const struct qnpu_npu_target *t,
+			struct qnpu_npu_job **jobs);
+void qnpu_npu_model_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs);
+
+#endif /* QNPU_BACKEND_H */

@@ -18,8 +18,9 @@
 
 #include <xf86drm.h>
 
-#include "qnpu_drm.h"
+#include "backend/qnpu_backend.h"
 #include "compiler/qnpu_compiler.h"
+#include "qnpu_drm.h"
 #include "qnpu_regs.h"
 
 #define JOB_TIMEOUT_NS (600ull * 1000000000ull) /* the driver's is shorter */
@@ -198,7 +199,7 @@ static bool drm_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
 {
 	struct drm_dev *d = m->dev->priv;
 
-	return qnpu_npu_supported(&d->target, m, op);
+	return qnpu_npu_supported(&d->target, op);
 }
 
 static int drm_model_init(struct qnpu_model *m)
@@ -221,7 +222,7 @@ static int drm_model_init(struct qnpu_model *m)
 	r = bo_create(d, sizeof(struct drm_qnpu_job_info), false, &dm->info);
 	if (r)
 		return r;
-	r = qnpu_npu_compile(m, &d->target, &dm->jobs);
+	r = qnpu_npu_model_jobs(m, &d->target, &dm->jobs);
 	if (r)
 		return r;
 	for (i = 0; i < m->g->nops; i++) {
@@ -263,7 +264,7 @@ static void drm_model_fini(struct qnpu_model *m)
 	bo_free(d, &dm->info);
 	bo_free(d, &dm->arena);
 	m->arena = NULL;
-	qnpu_npu_jobs_free(m, dm->jobs);
+	qnpu_npu_model_jobs_free(m, dm->jobs);
 	free(dm->consts);
 	free(dm->cmds);
 	free(dm);

@@ -11,8 +11,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "qnpu_hw.h"
+#include "backend/qnpu_backend.h"
 #include "compiler/qnpu_compiler.h"
+#include "qnpu_hw.h"
 #include "qnpu_regs.h"
 
 #define PAGE 4096ull
@@ -235,7 +236,7 @@ static bool sim_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
 {
 	struct sim_dev *s = m->dev->priv;
 
-	return qnpu_npu_supported(&s->target, m, op);
+	return qnpu_npu_supported(&s->target, op);
 }
 
 static int sim_model_init(struct qnpu_model *m)
@@ -260,7 +261,7 @@ static int sim_model_init(struct qnpu_model *m)
 	if (r)
 		return r;
 	m->arena = host;
-	r = qnpu_npu_compile(m, &s->target, &sm->jobs);
+	r = qnpu_npu_model_jobs(m, &s->target, &sm->jobs);
 	if (r)
 		return r;
 	for (i = 0; i < m->g->nops; i++) {
@@ -295,7 +296,7 @@ static void sim_model_fini(struct qnpu_model *m)
 
 	if (!sm)
 		return;
-	qnpu_npu_jobs_free(m, sm->jobs);
+	qnpu_npu_model_jobs_free(m, sm->jobs);
 	free(sm);
 	m->priv = NULL;
 	/* A bump allocator: all device memory comes back with the last model. */

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qnpu_hw.h"
+#include "backend/qnpu_backend.h"
 #include "compiler/qnpu_compiler.h"
+#include "qnpu_hw.h"
 
 struct target_model {
 	struct qnpu_npu_job *jobs;
@@ -53,7 +54,7 @@ static void target_close(struct qnpu_device *dev)
 static bool target_supported(struct qnpu_model *m,
 			     const struct qnpu_ir_op *op)
 {
-	return qnpu_npu_supported(m->dev->priv, m, op);
+	return qnpu_npu_supported(m->dev->priv, op);
 }
 
 static int target_model_init(struct qnpu_model *m)
@@ -66,7 +67,7 @@ static int target_model_init(struct qnpu_model *m)
 	m->arena = calloc(1, m->arena_size ? m->arena_size : 1);
 	if (!m->arena)
 		return qnpu_err(-ENOMEM, "out of memory");
-	return qnpu_npu_compile(m, m->dev->priv, &tm->jobs);
+	return qnpu_npu_model_jobs(m, m->dev->priv, &tm->jobs);
 }
 
 static void target_model_fini(struct qnpu_model *m)
@@ -76,7 +77,7 @@ static void target_model_fini(struct qnpu_model *m)
 	free(m->arena);
 	if (!tm)
 		return;
-	qnpu_npu_jobs_free(m, tm->jobs);
+	qnpu_npu_model_jobs_free(m, tm->jobs);
 	free(tm);
 }
 

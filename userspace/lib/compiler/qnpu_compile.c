@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quant/qnpu_op_params.h"
 #include "compiler/qnpu_compiler.h"
 #include "qnpu_regs.h"
+#include "quant/qnpu_op_params.h"
 
 enum { JOB_CONV, JOB_DW, JOB_MAXPOOL, JOB_AVGPOOL, JOB_ADD };
 
@@ -37,7 +37,7 @@ struct layer {
 	const int8_t *w;
 	const int32_t *bias, *mult, *shift;
 	bool per_channel;
-	const struct qnpu_cpu_add *add;
+	const struct qnpu_add_params *add;
 	size_t count;				/* ADD elements */
 	int tin, tin2, tout;
 };
@@ -61,12 +61,11 @@ static uint32_t div_up(uint64_t a, uint64_t b)
 	return (uint32_t)((a + b - 1) / b);
 }
 
-/* Fill @l from the IR and the CPU backend's prepared parameters. */
-static int describe(struct qnpu_model *m, const struct qnpu_ir_op *op,
+/* Fill @l from the IR and the operator's requantization parameters. */
+static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 		    struct layer *l, struct qnpu_npu_job *job)
 {
-	struct qnpu_ir_graph *g = m->g;
-	const struct qnpu_cpu_op *c = op->priv;
+	const struct qnpu_op_params *c = op->params;
 	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
 
 	memset(l, 0, sizeof(*l));
@@ -163,11 +162,10 @@ static int describe(struct qnpu_model *m, const struct qnpu_ir_op *op,
 	return 0;
 }
 
-bool qnpu_npu_supported(const struct qnpu_npu_target *t, struct qnpu_model *m,
+bool qnpu_npu_supported(const struct qnpu_npu_target *t,
 			const struct qnpu_ir_op *op)
 {
 	(void)t;
-	(void)m;
 	switch (op->builtin) {
 	case QNPU_TFL_CONV_2D:
 	case QNPU_TFL_DEPTHWISE_CONV_2D:
@@ -526,15 +524,16 @@ static uint64_t stream_cycles(const struct qnpu_npu_target *t,
 	return end;
 }
 
-static uint64_t no_va(struct qnpu_model *m, int tensor)
+static uint64_t no_va(void *ctx, int tensor)
 {
-	(void)m;
+	(void)ctx;
 	(void)tensor;
 	return 1ull << 32;
 }
 
 /* Plan every variant, emit it, and keep the one predicted fastest. */
-static int choose_plan(const struct qnpu_npu_target *t, struct qnpu_model *m,
+static int choose_plan(const struct qnpu_npu_target *t,
+		       const struct qnpu_ir_graph *g,
 		       const struct qnpu_ir_op *op, const struct layer *l,
 		       struct qnpu_npu_job *job)
 {
@@ -549,7 +548,7 @@ static int choose_plan(const struct qnpu_npu_target *t, struct qnpu_model *m,
 		if (!r) {
 			/* Weights come after the plan: emit needs their sizes. */
 			cand.p_off = 0;
-			r = qnpu_npu_emit(t, m, op, &cand, no_va);
+			r = qnpu_npu_emit(t, g, op, &cand, no_va, NULL);
 		}
 		if (r) {
 			if (!err) {
@@ -578,23 +577,24 @@ static int choose_plan(const struct qnpu_npu_target *t, struct qnpu_model *m,
 	return 0;
 }
 
-int qnpu_npu_pack(const struct qnpu_npu_target *t, struct qnpu_model *m,
-		  const struct qnpu_ir_op *op, struct qnpu_npu_job *job)
+int qnpu_npu_pack(const struct qnpu_npu_target *t,
+		  const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
+		  struct qnpu_npu_job *job)
 {
 	struct layer l;
 	int r;
 
 	memset(job, 0, sizeof(*job));
-	r = describe(m, op, &l, job);
+	r = describe(g, op, &l, job);
 	if (r)
 		return r;
 	if (op->nin > 2 && op->in[2] >= 0 &&
 	    (l.kind == JOB_CONV || l.kind == JOB_DW))
-		l.bias = (const int32_t *)m->g->tensors[op->in[2]].const_data;
+		l.bias = (const int32_t *)g->tensors[op->in[2]].const_data;
 	if (op->nin > 2 && op->in[2] >= 0 && !l.bias &&
 	    (l.kind == JOB_CONV || l.kind == JOB_DW))
 		return why(job, "bias is not constant");
-	r = choose_plan(t, m, op, &l, job);
+	r = choose_plan(t, g, op, &l, job);
 	if (r)
 		return r;
 	r = pack(t, &l, job);
@@ -1044,7 +1044,7 @@ static int emit_add(struct emit *e)
 	const uint32_t C = e->C, R = e->R;
 	const uint32_t half_a = e->t->abuf_bytes / 2;
 	const uint32_t half_o = (e->t->obuf_bytes / C) / 2;
-	const struct qnpu_cpu_add *a = l->add;
+	const struct qnpu_add_params *a = l->add;
 	uint32_t words = div_up(l->count, C), w0;
 	int n = job->nunits, u = 0;
 
@@ -1119,23 +1119,24 @@ static int emit_add(struct emit *e)
 	return job->err;
 }
 
-int qnpu_npu_emit(const struct qnpu_npu_target *t, struct qnpu_model *m,
-		  const struct qnpu_ir_op *op, struct qnpu_npu_job *job,
-		  uint64_t (*tensor_va)(struct qnpu_model *m, int tensor))
+int qnpu_npu_emit(const struct qnpu_npu_target *t,
+		  const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
+		  struct qnpu_npu_job *job, qnpu_tensor_va_fn tensor_va,
+		  void *ctx)
 {
 	struct layer l;
 	struct emit e = { .t = t, .l = &l, .job = job, .C = t->cols,
 			  .R = t->rows };
 	int r;
 
-	r = describe(m, op, &l, job);
+	r = describe(g, op, &l, job);
 	if (r)
 		return r;
 	e.G = div_up((uint64_t)l.oc, t->cols);
-	e.in_va = tensor_va(m, l.tin);
-	e.out_va = tensor_va(m, l.tout);
+	e.in_va = tensor_va(ctx, l.tin);
+	e.out_va = tensor_va(ctx, l.tout);
 	if (l.kind == JOB_ADD)
-		e.in2_va = tensor_va(m, l.tin2);
+		e.in2_va = tensor_va(ctx, l.tin2);
 	job->ncmds = 0;
 	r = l.kind == JOB_ADD ? emit_add(&e) : emit_layer(&e);
 	if (r && !job->why[0])

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Whole-model compilation for the NPU backends, and the compiled-model
- * file: the .tflite bytes, the target, and per operator where it runs,
- * its packed constants and its command stream (emitted against the
- * canonical VAs of qnpu_npu.h, so it needs no relocation).
+ * The compiled-model file: the .tflite bytes, the target, and per operator
+ * where it runs, its packed constants and its command stream (emitted
+ * against the canonical VAs of qnpu_compiler.h, so it needs no
+ * relocation). The reader checks every size against the file and returns
+ * data; the runtime makes a model of it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +12,8 @@
 #include <string.h>
 
 #include "compiler/qnpu_compiler.h"
-#include "qnpu_regs.h"
+#include "import/qnpu_import.h"
+#include "util/qnpu_util.h"
 
 #define QNPC_MAGIC "QNPC"
 #define QNPC_VERSION 1
@@ -22,157 +24,6 @@ struct qnpc_op {		/* the stored part of a job */
 	uint32_t ncmds;
 	uint64_t consts_len;
 };
-
-void qnpu_npu_set_info(struct qnpu_device *dev,
-		       const struct qnpu_npu_target *t)
-{
-	dev->info.is_npu = 1;
-	dev->info.rows = t->rows;
-	dev->info.cols = t->cols;
-	dev->info.abuf_bytes = t->abuf_bytes;
-	dev->info.wbuf_bytes = t->wbuf_bytes;
-	dev->info.pbuf_bytes = t->pbuf_bytes;
-	dev->info.obuf_bytes = t->obuf_bytes;
-}
-
-const char *qnpu_npu_status_name(uint32_t st)
-{
-	static const char *const names[] = {
-		"OK", "BAD_OPCODE", "BAD_FIELD", "SRAM_RANGE", "ALIGN",
-		"FAULT", "DEADLOCK", "TOKEN_OVERFLOW", "TIMEOUT", "ABORTED",
-		"BAD_DESC",
-	};
-
-	if (st < sizeof(names) / sizeof(names[0]))
-		return names[st];
-	switch (st) {	/* qnpu_drm.h's DRM_QNPU_JOB_* past the device's */
-	case 0x100: return "HANG (device reset)";
-	case 0x101: return "DEVICE_LOST";
-	case 0x102: return "CANCELED";
-	}
-	return "unknown status";
-}
-
-static uint64_t canonical_va(struct qnpu_model *m, int t)
-{
-	return QNPU_VA_ARENA + m->offsets[t];
-}
-
-/* Why an op the NPU supports must stay on the CPU, or NULL. */
-static const char *cannot_take(struct qnpu_model *m,
-			       const struct qnpu_ir_op *op)
-{
-	int i;
-
-	for (i = 0; i < op->nin; i++) {
-		if (op->in[i] < 0)
-			continue;
-		if (i == 0 || (op->builtin == QNPU_TFL_ADD && i == 1))
-			if (m->g->tensors[op->in[i]].const_data)
-				return "constant activation input";
-	}
-	return NULL;
-}
-
-static int compile_op(struct qnpu_model *m, const struct qnpu_npu_target *t,
-		      struct qnpu_ir_op *op, struct qnpu_npu_job *job,
-		      uint64_t *consts_va)
-{
-	char *note = m->runs[op->index].note;
-	const char *no = cannot_take(m, op);
-
-	if (no) {
-		snprintf(note, sizeof(m->runs[0].note), "%s", no);
-		goto fallback;
-	}
-	if (qnpu_npu_pack(t, m, op, job))
-		goto fallback_why;
-	job->consts_va = *consts_va;
-	*consts_va += (job->consts_len + PAGE - 1) & ~(PAGE - 1);
-	if (qnpu_npu_emit(t, m, op, job, canonical_va))
-		goto fallback_why;
-	return 0;
-
-fallback_why:
-	if (job->err == -ENOMEM)
-		return qnpu_err(-ENOMEM, "out of memory compiling operator %d",
-				op->index);
-	snprintf(note, sizeof(m->runs[0].note), "%s", job->why);
-fallback:
-	op->target = QNPU_TARGET_CPU;
-	qnpu_npu_job_free(job);
-	return 0;
-}
-
-int qnpu_npu_compile(struct qnpu_model *m, const struct qnpu_npu_target *t,
-		     struct qnpu_npu_job **jobs)
-{
-	uint64_t consts_va = QNPU_VA_CONSTS;
-	int i, r;
-
-	if (m->precompiled) {
-		/* From a compiled file: the loader already checked the target. */
-		*jobs = m->precompiled;
-		m->precompiled = NULL;
-		return 0;
-	}
-	*jobs = calloc((size_t)m->g->nops + 1, sizeof(**jobs));
-	if (!*jobs)
-		return qnpu_err(-ENOMEM, "out of memory");
-	for (i = 0; i < m->g->nops; i++) {
-		if (m->g->ops[i].target != QNPU_TARGET_NPU)
-			continue;
-		r = compile_op(m, t, &m->g->ops[i], &(*jobs)[i], &consts_va);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-void qnpu_npu_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs)
-{
-	int i;
-
-	if (!jobs)
-		return;
-	for (i = 0; i < m->g->nops; i++)
-		qnpu_npu_job_free(&jobs[i]);
-	free(jobs);
-}
-
-void qnpu_npu_relocate(struct qnpu_npu_job *job, uint64_t arena_from,
-		       uint64_t arena_len, uint64_t arena_to,
-		       uint64_t consts_to)
-{
-	size_t i;
-
-	for (i = 0; i < job->ncmds; i++) {
-		uint32_t *w = job->cmds[i].w;
-		uint32_t op = (w[QNPU_CMD_OPCODE_WORD] & QNPU_CMD_OPCODE_MASK) >>
-			      QNPU_CMD_OPCODE_SHIFT;
-		uint64_t va;
-
-		if (op != QNPU_OP_LOAD && op != QNPU_OP_STORE)
-			continue;
-		va = w[QNPU_CMD_DRAM_LO_WORD] |
-		     (uint64_t)((w[QNPU_CMD_DRAM_HI_WORD] &
-				 QNPU_CMD_DRAM_HI_MASK) >>
-				QNPU_CMD_DRAM_HI_SHIFT) << 32;
-		if (va >= arena_from && va - arena_from < arena_len)
-			va = arena_to + (va - arena_from);
-		else if (va >= job->consts_va &&
-			 va - job->consts_va < job->consts_len)
-			va = consts_to + (va - job->consts_va);
-		else
-			continue;
-		w[QNPU_CMD_DRAM_LO_WORD] = (uint32_t)va;
-		w[QNPU_CMD_DRAM_HI_WORD] =
-			(w[QNPU_CMD_DRAM_HI_WORD] & ~QNPU_CMD_DRAM_HI_MASK) |
-			((uint32_t)(va >> 32) << QNPU_CMD_DRAM_HI_SHIFT &
-			 QNPU_CMD_DRAM_HI_MASK);
-	}
-	job->consts_va = consts_to;
-}
 
 /* ---- the compiled-model file ---- */
 
@@ -197,7 +48,7 @@ static void put64(struct wbuf *w, uint64_t v)
 	put(w, &v, 8);
 }
 
-static void put_target(struct wbuf *w, const struct qnpu_device_info *d)
+static void put_target(struct wbuf *w, const struct qnpu_npu_target *d)
 {
 	put32(w, d->rows);
 	put32(w, d->cols);
@@ -207,32 +58,27 @@ static void put_target(struct wbuf *w, const struct qnpu_device_info *d)
 	put32(w, d->obuf_bytes);
 }
 
-QNPU_EXPORT int qnpu_model_save(const struct qnpu_model *m, const char *path)
+int qnpu_compiled_write(const char *path, const struct qnpu_compiled *c)
 {
-	const struct qnpu_npu_job *jobs = m->dev->backend->model_jobs ?
-		m->dev->backend->model_jobs(m) : NULL;
+	const struct qnpu_ir_graph *g = c->g;
 	struct wbuf w = { 0 };
 	char tmp[4096];
 	int i;
 
-	if (!m->dev->info.is_npu || !jobs)
-		return qnpu_err(-EINVAL,
-				"model was loaded on \"%s\", which compiles nothing: load it on an NPU device or target",
-				m->dev->info.name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	w.f = fopen(tmp, "wb");
 	if (!w.f)
 		return qnpu_err(-errno, "%s: %s", tmp, strerror(errno));
 	put(&w, QNPC_MAGIC, 4);
 	put32(&w, QNPC_VERSION);
-	put_target(&w, &m->dev->info);
-	put64(&w, m->arena_size);
-	put64(&w, m->file_len);
-	put(&w, m->file, m->file_len);
-	put32(&w, (uint32_t)m->g->nops);
-	for (i = 0; i < m->g->nops; i++) {
-		const struct qnpu_npu_job *job = &jobs[i];
-		bool npu = m->g->ops[i].target == QNPU_TARGET_NPU;
+	put_target(&w, &c->target);
+	put64(&w, c->arena_size);
+	put64(&w, c->model_len);
+	put(&w, c->model, c->model_len);
+	put32(&w, (uint32_t)g->nops);
+	for (i = 0; i < g->nops; i++) {
+		const struct qnpu_npu_job *job = &c->jobs[i];
+		bool npu = g->ops[i].target == QNPU_TARGET_NPU;
 		struct qnpc_op o = {
 			.target = npu,
 			.ncmds = npu ? (uint32_t)job->ncmds : 0,
@@ -289,38 +135,38 @@ static int take64(struct rbuf *r, uint64_t *v)
 	return p ? 0 : -EINVAL;
 }
 
-bool qnpu_is_compiled(const void *data, size_t size)
+bool qnpu_compiled_is(const void *data, size_t size)
 {
 	return size >= 4 && !memcmp(data, QNPC_MAGIC, 4);
 }
 
 #define BAD(...) qnpu_err(-EINVAL, "compiled model: " __VA_ARGS__)
 
-int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
-		       size_t size, struct qnpu_model **out)
+void qnpu_compiled_fini(struct qnpu_compiled *c)
 {
-	struct rbuf r = { data, size, 0 };
-	const struct qnpu_device_info *d = &dev->info;
-	uint32_t version, tg[6], nops = 0, i;
-	uint64_t arena, model_len, next_consts = QNPU_VA_CONSTS;
-	struct qnpu_npu_job *jobs = NULL;
-	struct qnpu_model *m = NULL;
-	struct qnpu_ir_graph *g;
-	uint8_t *model;
-	int ret;
+	if (c->g)
+		qnpu_npu_jobs_free(c->jobs, c->g->nops);
+	qnpu_ir_graph_free(c->g);
+	free(c->model);
+	memset(c, 0, sizeof(*c));
+}
 
-	*out = NULL;
-	take(&r, 4);
-	if (take32(&r, &version))
+static int read_header(struct rbuf *r, const struct qnpu_npu_target *d,
+		       const char *dev_name, struct qnpu_compiled *c)
+{
+	uint32_t version, tg[6], i;
+
+	take(r, 4);
+	if (take32(r, &version))
 		return BAD("truncated header");
 	if (version != QNPC_VERSION)
 		return BAD("format version %u, this libqnpu reads version %u: compile it again",
 			   version, QNPC_VERSION);
 	for (i = 0; i < 6; i++)
-		if (take32(&r, &tg[i]))
+		if (take32(r, &tg[i]))
 			return BAD("truncated header");
-	if (!d->is_npu)
-		return BAD("it runs on an NPU, device \"%s\" is none", d->name);
+	if (!d)
+		return BAD("it runs on an NPU, device \"%s\" is none", dev_name);
 	if (tg[0] != d->rows || tg[1] != d->cols || tg[2] != d->abuf_bytes ||
 	    tg[3] != d->wbuf_bytes || tg[4] != d->pbuf_bytes ||
 	    tg[5] != d->obuf_bytes)
@@ -328,100 +174,97 @@ int qnpu_load_compiled(struct qnpu_device *dev, const uint8_t *data,
 			   tg[0], tg[1], tg[2], tg[3], tg[4], tg[5], d->rows,
 			   d->cols, d->abuf_bytes, d->wbuf_bytes,
 			   d->pbuf_bytes, d->obuf_bytes);
-	if (take64(&r, &arena) || take64(&r, &model_len) ||
-	    model_len > size - r.off)
+	c->target = *d;
+	if (take64(r, &c->arena_size) || take64(r, &c->model_len) ||
+	    c->model_len > r->len - r->off)
 		return BAD("truncated model");
-	model = malloc(model_len ? model_len : 1);
-	if (!model)
+	return 0;
+}
+
+/* One operator's record: where it runs, its constants and commands. */
+static int read_op(struct rbuf *r, uint32_t i, struct qnpu_ir_op *op,
+		   struct qnpu_npu_job *job, uint64_t *next_consts)
+{
+	const void *po = take(r, sizeof(struct qnpc_op));
+	size_t size = r->len;
+	struct qnpc_op o;
+	const void *c, *k;
+
+	/* The file has no alignment: copy, never cast. */
+	if (!po)
+		return BAD("operator %u is truncated", i);
+	memcpy(&o, po, sizeof(o));
+	if (o.target > 1)
+		return BAD("operator %u has target %u", i, o.target);
+	op->target = o.target ? QNPU_TARGET_NPU : QNPU_TARGET_CPU;
+	if (!o.target)
+		return 0;
+	if (take64(r, &job->consts_va) || o.consts_len > size - r->off ||
+	    !(k = take(r, o.consts_len)) ||
+	    (uint64_t)o.ncmds * sizeof(struct qnpu_cmd) > size - r->off ||
+	    !(c = take(r, o.ncmds * sizeof(struct qnpu_cmd))))
+		return BAD("operator %u is truncated", i);
+	/* Constants where the compiler puts them: ascending pages. */
+	if (job->consts_va % PAGE || job->consts_va < *next_consts ||
+	    job->consts_va - QNPU_VA_CONSTS > QNPU_VA_CONSTS ||
+	    o.consts_len > 2 * QNPU_VA_CONSTS - job->consts_va)
+		return BAD("operator %u's constants at 0x%llx are out of place",
+			   i, (unsigned long long)job->consts_va);
+	*next_consts = job->consts_va + o.consts_len;
+	job->consts_len = o.consts_len;
+	job->consts = malloc(o.consts_len ? o.consts_len : 1);
+	job->ncmds = job->cap = o.ncmds;
+	job->cmds = malloc(o.ncmds ? o.ncmds * sizeof(*job->cmds) : 1);
+	if (!job->consts || !job->cmds)
 		return qnpu_err(-ENOMEM, "out of memory");
-	memcpy(model, take(&r, model_len), model_len);
-	ret = qnpu_tflite_import(model, model_len, &g);
-	if (ret) {
-		free(model);
+	memcpy(job->consts, k, o.consts_len);
+	memcpy(job->cmds, c, o.ncmds * sizeof(*job->cmds));
+	return 0;
+}
+
+int qnpu_compiled_read(const uint8_t *data, size_t size,
+		       const struct qnpu_npu_target *dev, const char *dev_name,
+		       struct qnpu_compiled *out)
+{
+	struct rbuf r = { data, size, 0 };
+	uint64_t next_consts = QNPU_VA_CONSTS;
+	struct qnpu_compiled c = { 0 };
+	uint32_t nops = 0, i;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = read_header(&r, dev, dev_name, &c);
+	if (ret)
 		return ret;
-	}
-	if (take32(&r, &nops) || nops != (uint32_t)g->nops) {
-		ret = BAD("has %u operators, its model %d", nops, g->nops);
-		qnpu_ir_graph_free(g);
-		free(model);
-		return ret;
-	}
-	jobs = calloc((size_t)nops + 1, sizeof(*jobs));
-	if (!jobs) {
-		qnpu_ir_graph_free(g);
-		free(model);
+	c.model = malloc(c.model_len ? c.model_len : 1);
+	if (!c.model)
 		return qnpu_err(-ENOMEM, "out of memory");
+	memcpy(c.model, take(&r, c.model_len), c.model_len);
+	ret = qnpu_tflite_import(c.model, c.model_len, &c.g);
+	if (ret)
+		goto err;
+	if (take32(&r, &nops) || nops != (uint32_t)c.g->nops) {
+		ret = BAD("has %u operators, its model %d", nops, c.g->nops);
+		goto err;
+	}
+	c.jobs = calloc((size_t)nops + 1, sizeof(*c.jobs));
+	if (!c.jobs) {
+		ret = qnpu_err(-ENOMEM, "out of memory");
+		goto err;
 	}
 	for (i = 0; i < nops; i++) {
-		const void *po = take(&r, sizeof(struct qnpc_op));
-		struct qnpu_npu_job *job = &jobs[i];
-		struct qnpc_op op, *o = &op;
-		const void *c, *k;
-
-		/* The file has no alignment: copy, never cast. */
-		if (!po) {
-			ret = BAD("operator %u is truncated", i);
+		ret = read_op(&r, i, &c.g->ops[i], &c.jobs[i], &next_consts);
+		if (ret)
 			goto err;
-		}
-		memcpy(&op, po, sizeof(op));
-		if (o->target > 1) {
-			ret = BAD("operator %u has target %u", i, o->target);
-			goto err;
-		}
-		g->ops[i].target = o->target ? QNPU_TARGET_NPU :
-				   QNPU_TARGET_CPU;
-		if (!o->target)
-			continue;
-		if (take64(&r, &job->consts_va) ||
-		    o->consts_len > size - r.off ||
-		    !(k = take(&r, o->consts_len)) ||
-		    (uint64_t)o->ncmds * sizeof(struct qnpu_cmd) > size - r.off ||
-		    !(c = take(&r, o->ncmds * sizeof(struct qnpu_cmd)))) {
-			ret = BAD("operator %u is truncated", i);
-			goto err;
-		}
-		/* Constants where the compiler puts them: ascending pages. */
-		if (job->consts_va % PAGE || job->consts_va < next_consts ||
-		    job->consts_va - QNPU_VA_CONSTS > QNPU_VA_CONSTS ||
-		    o->consts_len > 2 * QNPU_VA_CONSTS - job->consts_va) {
-			ret = BAD("operator %u's constants at 0x%llx are out of place",
-				  i, (unsigned long long)job->consts_va);
-			goto err;
-		}
-		next_consts = job->consts_va + o->consts_len;
-		job->consts_len = o->consts_len;
-		job->consts = malloc(o->consts_len ? o->consts_len : 1);
-		job->ncmds = job->cap = o->ncmds;
-		job->cmds = malloc(o->ncmds ? o->ncmds * sizeof(*job->cmds) :
-				   1);
-		if (!job->consts || !job->cmds) {
-			ret = qnpu_err(-ENOMEM, "out of memory");
-			goto err;
-		}
-		memcpy(job->consts, k, o->consts_len);
-		memcpy(job->cmds, c, o->ncmds * sizeof(*job->cmds));
 	}
 	if (r.off != size) {
 		ret = BAD("%zu bytes of trailing data", size - r.off);
 		goto err;
 	}
-	ret = qnpu_model_from_graph_jobs(dev, g, model, model_len, jobs, &m);
-	if (ret)
-		return ret;
-	if (m->arena_size != arena) {
-		ret = BAD("its memory plan (%llu bytes) differs from this libqnpu's (%zu): compile it again",
-			  (unsigned long long)arena, m->arena_size);
-		qnpu_model_free(m);
-		return ret;
-	}
-	*out = m;
+	*out = c;
 	return 0;
 
 err:
-	for (i = 0; i < nops; i++)
-		qnpu_npu_job_free(&jobs[i]);
-	free(jobs);
-	qnpu_ir_graph_free(g);
-	free(model);
+	qnpu_compiled_fini(&c);
 	return ret;
 }

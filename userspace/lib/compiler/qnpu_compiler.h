@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The NPU compiler: lowering of one IR operator to a command stream for the
- * device of docs/hw-spec.md. Shared by every NPU backend (sim, drm); they
- * own device memory, the compiler only needs addresses.
+ * The compiler: partitioning (which operators run where), memory planning,
+ * lowering of IR operators to command streams for the device of
+ * docs/hw-spec.md, and the compiled-model file. It works on IR graphs whose
+ * operators quant/ has prepared and returns plans, jobs and streams; it
+ * knows no backend and never calls the runtime (backends own device
+ * memory, the compiler only needs addresses). May include: ir/, quant/,
+ * import/, util/ and the generated register header.
  */
-#ifndef QNPU_NPU_H
-#define QNPU_NPU_H
+#ifndef QNPU_COMPILER_H
+#define QNPU_COMPILER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend/qnpu_backend.h"
 #include "ir/qnpu_ir.h"
 
 /*
@@ -27,12 +30,6 @@ struct qnpu_npu_target {
 	uint32_t rows, cols;
 	uint32_t abuf_bytes, wbuf_bytes, pbuf_bytes, obuf_bytes;
 };
-
-/* An NPU device's public description from its target parameters. */
-void qnpu_npu_set_info(struct qnpu_device *dev,
-		       const struct qnpu_npu_target *t);
-/* Name of a job status (device codes, then the drm driver's). */
-const char *qnpu_npu_status_name(uint32_t status);
 
 struct qnpu_cmd {
 	uint32_t w[16];
@@ -68,29 +65,56 @@ struct qnpu_npu_job {
 	char why[160];			/* why the NPU cannot take it */
 };
 
+/*
+ * Partitioning: each operator runs on the NPU when @npu says it can (NULL:
+ * no NPU), else on the CPU when @cpu says so, else the model is refused
+ * with the operator's index, name and types. With @precompiled the
+ * targets a compiled model stored are only checked.
+ */
+struct qnpu_partition_req {
+	const char *device;		/* for messages */
+	bool (*npu)(void *ctx, const struct qnpu_ir_op *op);
+	bool (*cpu)(void *ctx, const struct qnpu_ir_op *op);
+	void *ctx;
+	bool precompiled;
+};
+
+int qnpu_partition(struct qnpu_ir_graph *g,
+		   const struct qnpu_partition_req *req);
+/*
+ * Offsets of the non-constant tensors in one arena, tensors with disjoint
+ * lifetimes sharing memory; *@total gets the arena's size.
+ */
+int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
+		     size_t *total);
+
 /* Whether the target can run @op, before any planning. */
-bool qnpu_npu_supported(const struct qnpu_npu_target *t, struct qnpu_model *m,
+bool qnpu_npu_supported(const struct qnpu_npu_target *t,
 			const struct qnpu_ir_op *op);
 /*
  * Plan @op for @t and pack its constants. Returns 0, or -ENOTSUP with
  * job->why set when the op must fall back to the CPU.
  */
-int qnpu_npu_pack(const struct qnpu_npu_target *t, struct qnpu_model *m,
-		  const struct qnpu_ir_op *op, struct qnpu_npu_job *job);
-/* Emit the command stream; @tensor_va gives each tensor's device VA. */
-int qnpu_npu_emit(const struct qnpu_npu_target *t, struct qnpu_model *m,
-		  const struct qnpu_ir_op *op, struct qnpu_npu_job *job,
-		  uint64_t (*tensor_va)(struct qnpu_model *m, int tensor));
+int qnpu_npu_pack(const struct qnpu_npu_target *t,
+		  const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
+		  struct qnpu_npu_job *job);
+/* Emit the command stream; @tensor_va(@ctx, t) gives tensor t's device VA. */
+typedef uint64_t (*qnpu_tensor_va_fn)(void *ctx, int tensor);
+int qnpu_npu_emit(const struct qnpu_npu_target *t,
+		  const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
+		  struct qnpu_npu_job *job, qnpu_tensor_va_fn tensor_va,
+		  void *ctx);
 void qnpu_npu_job_free(struct qnpu_npu_job *job);
 
 /*
- * Compile every NPU operator of @m for @t (or take the jobs of a compiled
- * model file, see qnpu_model_save()); operators that cannot be lowered
- * move to the CPU with a note. *@jobs gets one entry per operator.
+ * Compile every NPU operator of @g for @t against the canonical VAs of the
+ * arena planned at @offsets. An operator that cannot be lowered moves to
+ * the CPU (op->target) and keeps the reason in its job's why[]. *@jobs
+ * gets one entry per operator.
  */
-int qnpu_npu_compile(struct qnpu_model *m, const struct qnpu_npu_target *t,
-		     struct qnpu_npu_job **jobs);
-void qnpu_npu_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs);
+int qnpu_npu_compile(const struct qnpu_npu_target *t, struct qnpu_ir_graph *g,
+		     const size_t *offsets, struct qnpu_npu_job **jobs);
+void qnpu_npu_jobs_free(struct qnpu_npu_job *jobs, int nops);
 /*
  * For a backend whose kernel chooses VAs: move the DMA addresses of @job
  * from the canonical arena [@arena_from, + @arena_len) to @arena_to and
@@ -100,4 +124,31 @@ void qnpu_npu_relocate(struct qnpu_npu_job *job, uint64_t arena_from,
 		       uint64_t arena_len, uint64_t arena_to,
 		       uint64_t consts_to);
 
-#endif /* QNPU_NPU_H */
+/*
+ * The compiled-model file: the .tflite bytes, the target, the arena size,
+ * and per operator where it runs, its packed constants and its command
+ * stream (emitted against the canonical VAs above, no relocation needed).
+ */
+struct qnpu_compiled {
+	struct qnpu_npu_target target;
+	uint64_t arena_size;
+	uint8_t *model;			/* the .tflite bytes (owned) */
+	size_t model_len;
+	struct qnpu_ir_graph *g;	/* imported from them; targets set */
+	struct qnpu_npu_job *jobs;	/* per operator (owned) */
+};
+
+bool qnpu_compiled_is(const void *data, size_t size);
+/*
+ * Parse @data, checking it was built for @dev (NULL when the device is not
+ * an NPU; @dev_name names it in the error). On success @out owns a copy of
+ * the model, its graph and jobs (qnpu_compiled_fini()).
+ */
+int qnpu_compiled_read(const uint8_t *data, size_t size,
+		       const struct qnpu_npu_target *dev, const char *dev_name,
+		       struct qnpu_compiled *out);
+/* Write @c (jobs of NPU operators only) atomically to @path. */
+int qnpu_compiled_write(const char *path, const struct qnpu_compiled *c);
+void qnpu_compiled_fini(struct qnpu_compiled *c);
+
+#endif /* QNPU_COMPILER_H */

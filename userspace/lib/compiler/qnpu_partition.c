@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "backend/qnpu_backend.h"
-#include "ir/qnpu_ir.h"
+#include "compiler/qnpu_compiler.h"
+#include "util/qnpu_util.h"
 
 /* Compute operators that qnpu runs on int8 data only. */
 static bool is_compute(int builtin)
@@ -40,10 +40,9 @@ static int unsupported(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op)
 			op->index, qnpu_ir_op_name(op->builtin), types);
 }
 
-int qnpu_partition(struct qnpu_model *m)
+int qnpu_partition(struct qnpu_ir_graph *g,
+		   const struct qnpu_partition_req *req)
 {
-	const struct qnpu_backend *be = m->dev->backend;
-	struct qnpu_ir_graph *g = m->g;
 	int i;
 
 	/* A float model is named as such before any operator is refused. */
@@ -61,22 +60,22 @@ int qnpu_partition(struct qnpu_model *m)
 		struct qnpu_ir_op *op = &g->ops[i];
 
 		/* A compiled model says where each operator runs. */
-		if (m->precompiled && op->target == QNPU_TARGET_NPU) {
-			if (!be->supported || !be->supported(m, op))
+		if (req->precompiled && op->target == QNPU_TARGET_NPU) {
+			if (!req->npu || !req->npu(req->ctx, op))
 				return qnpu_err(-EINVAL,
 						"compiled model: operator %d (%s) is on the NPU, which device \"%s\" does not support",
 						i, qnpu_ir_op_name(op->builtin),
-						be->name);
+						req->device);
 			continue;
 		}
-		if (m->precompiled) {
-			if (!qnpu_cpu_backend.supported(m, op))
+		if (req->precompiled) {
+			if (!req->cpu(req->ctx, op))
 				return unsupported(g, op);
 			continue;
 		}
-		if (be != &qnpu_cpu_backend && be->supported(m, op))
+		if (req->npu && req->npu(req->ctx, op))
 			op->target = QNPU_TARGET_NPU;
-		else if (qnpu_cpu_backend.supported(m, op))
+		else if (req->cpu(req->ctx, op))
 			op->target = QNPU_TARGET_CPU;
 		else
 			return unsupported(g, op);

@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "backend/qnpu_backend.h"
-#include "ir/qnpu_ir.h"
+#include "compiler/qnpu_compiler.h"
+#include "util/qnpu_util.h"
 
 #define PLAN_ALIGN 64
 
@@ -29,7 +29,8 @@ static int by_size(const void *a, const void *b)
 	return x->t - y->t;
 }
 
-int qnpu_plan_memory(struct qnpu_ir_graph *g, size_t *offsets, size_t *total)
+int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
+		     size_t *total)
 {
 	struct live *lv, **placed;
 	int i, j, k, n = 0, np = 0;

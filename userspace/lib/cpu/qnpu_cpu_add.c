@@ -5,37 +5,6 @@
  */
 #include "qnpu_cpu.h"
 
-/* QuantizeMultiplierSmallerThanOneExp(): shift is <= 0 for m in (0, 1). */
-static void qnpu_add_mult(double real, int32_t *mult, int32_t *shift)
-{
-	int s;
-
-	qnpu_quantize_multiplier(real, mult, &s);
-	*shift = s;
-}
-
-/*
- * CalculateOpDataAdd(): the max of the two scales is taken in float, then
- * doubled in double; all ratios are in double.
- */
-void qnpu_cpu_add_prepare(struct qnpu_cpu_add *p, float s1, int32_t zp1,
-			  float s2, int32_t zp2, float so, int32_t zpo,
-			  int32_t act_min, int32_t act_max)
-{
-	const double twice_max = 2 * (double)(s1 > s2 ? s1 : s2);
-
-	p->in1_offset = -zp1;
-	p->in2_offset = -zp2;
-	p->out_offset = zpo;
-	p->left_shift = 20;
-	qnpu_add_mult((double)s1 / twice_max, &p->in1_mult, &p->in1_shift);
-	qnpu_add_mult((double)s2 / twice_max, &p->in2_mult, &p->in2_shift);
-	qnpu_add_mult(twice_max / ((1 << p->left_shift) * (double)so),
-		      &p->out_mult, &p->out_shift);
-	p->act_min = act_min;
-	p->act_max = act_max;
-}
-
 /*
  * MultiplyByQuantizedMultiplierSmallerThanOneExp: for shift <= 0 it is the
  * general function; going through it also keeps a (TFLite-rejected)
@@ -46,7 +15,7 @@ static inline int32_t qnpu_mul_small(int32_t x, int32_t mult, int32_t shift)
 	return qnpu_mul_by_quantized_multiplier(x, mult, shift);
 }
 
-static inline int8_t qnpu_add_one(const struct qnpu_cpu_add *p, int8_t x,
+static inline int8_t qnpu_add_one(const struct qnpu_add_params *p, int8_t x,
 				  int8_t y)
 {
 	const int32_t a = (p->in1_offset + x) * (1 << p->left_shift);
@@ -61,7 +30,7 @@ static inline int8_t qnpu_add_one(const struct qnpu_cpu_add *p, int8_t x,
 	return (int8_t)o;
 }
 
-void qnpu_cpu_add(const struct qnpu_cpu_add *p, size_t n, const int8_t *a,
+void qnpu_cpu_add(const struct qnpu_add_params *p, size_t n, const int8_t *a,
 		  const int8_t *b, int8_t *out)
 {
 	size_t i;
@@ -76,10 +45,10 @@ static inline size_t qnpu_bstride(int32_t dim, int32_t odim, size_t stride)
 	return dim == 1 && odim != 1 ? 0 : stride;
 }
 
-void qnpu_cpu_add_broadcast(const struct qnpu_cpu_add *p,
-			    const struct qnpu_cpu_shape *as, const int8_t *a,
-			    const struct qnpu_cpu_shape *bs, const int8_t *b,
-			    const struct qnpu_cpu_shape *os, int8_t *out)
+void qnpu_cpu_add_broadcast(const struct qnpu_add_params *p,
+			    const struct qnpu_shape4 *as, const int8_t *a,
+			    const struct qnpu_shape4 *bs, const int8_t *b,
+			    const struct qnpu_shape4 *os, int8_t *out)
 {
 	const size_t ac = qnpu_bstride(as->c, os->c, 1);
 	const size_t aw = qnpu_bstride(as->w, os->w, (size_t)as->c);

@@ -4,27 +4,6 @@
  */
 #include "qnpu_cpu.h"
 
-/*
- * PopulateConvolutionQuantizationParams(): the per-channel product is done
- * in double (unlike the legacy uint8 scalar path, which multiplies floats).
- */
-void qnpu_cpu_conv_multipliers(float in_scale, const float *w_scale,
-			       int nscales, float out_scale, int channels,
-			       int32_t *mult, int32_t *shift)
-{
-	int i;
-
-	for (i = 0; i < channels; i++) {
-		const float w = nscales > 1 ? w_scale[i] : w_scale[0];
-		const double eff = (double)in_scale * (double)w /
-				   (double)out_scale;
-		int s;
-
-		qnpu_quantize_multiplier(eff, &mult[i], &s);
-		shift[i] = s;
-	}
-}
-
 static inline int32_t qnpu_max_i32(int32_t a, int32_t b)
 {
 	return a > b ? a : b;
@@ -50,9 +29,9 @@ static inline int32_t qnpu_dot(const int8_t *x, const int8_t *w, int32_t n,
  * All output channels of one output pixel. `in` points at the batch's
  * image; taps that fall into the padding are skipped, as in TFLite.
  */
-static void qnpu_conv_pixel(const struct qnpu_cpu_conv *p,
-			    const struct qnpu_cpu_shape *is, const int8_t *in,
-			    const struct qnpu_cpu_shape *fs,
+static void qnpu_conv_pixel(const struct qnpu_conv_params *p,
+			    const struct qnpu_shape4 *is, const int8_t *in,
+			    const struct qnpu_shape4 *fs,
 			    const int8_t *filter, const int32_t *bias,
 			    int32_t iy0, int32_t ix0, int32_t out_c,
 			    int32_t per_group, int8_t *o)
@@ -98,11 +77,11 @@ static void qnpu_conv_pixel(const struct qnpu_cpu_conv *p,
  * Filter is [out_c][kh][kw][in_c / groups]. Grouped convolution is handled
  * as TFLite does (groups = input depth / filter depth).
  */
-void qnpu_cpu_conv2d(const struct qnpu_cpu_conv *p,
-		     const struct qnpu_cpu_shape *is, const int8_t *in,
-		     const struct qnpu_cpu_shape *fs, const int8_t *filter,
+void qnpu_cpu_conv2d(const struct qnpu_conv_params *p,
+		     const struct qnpu_shape4 *is, const int8_t *in,
+		     const struct qnpu_shape4 *fs, const int8_t *filter,
 		     const int32_t *bias,
-		     const struct qnpu_cpu_shape *os, int8_t *out)
+		     const struct qnpu_shape4 *os, int8_t *out)
 {
 	const size_t in_image = (size_t)is->h * is->w * is->c;
 	int32_t groups, per_group, b, oy, ox;

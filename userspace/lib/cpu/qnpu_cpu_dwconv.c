@@ -9,10 +9,10 @@
  * One output channel of one output pixel; `in` points at the batch's
  * image, taps in the padding are skipped as in TFLite.
  */
-static inline int32_t qnpu_dw_acc(const struct qnpu_cpu_conv *p,
-				  const struct qnpu_cpu_shape *is,
+static inline int32_t qnpu_dw_acc(const struct qnpu_conv_params *p,
+				  const struct qnpu_shape4 *is,
 				  const int8_t *in,
-				  const struct qnpu_cpu_shape *fs,
+				  const struct qnpu_shape4 *fs,
 				  const int8_t *filter, int32_t iy0,
 				  int32_t ix0, int32_t ic, int32_t oc)
 {
@@ -37,10 +37,10 @@ static inline int32_t qnpu_dw_acc(const struct qnpu_cpu_conv *p,
 	return acc;
 }
 
-static inline void qnpu_dw_out(const struct qnpu_cpu_conv *p,
-			       const struct qnpu_cpu_shape *is,
+static inline void qnpu_dw_out(const struct qnpu_conv_params *p,
+			       const struct qnpu_shape4 *is,
 			       const int8_t *in,
-			       const struct qnpu_cpu_shape *fs,
+			       const struct qnpu_shape4 *fs,
 			       const int8_t *filter, const int32_t *bias,
 			       int32_t iy0, int32_t ix0, int32_t ic,
 			       int32_t oc, int8_t *o)
@@ -57,13 +57,13 @@ static inline void qnpu_dw_out(const struct qnpu_cpu_conv *p,
 	o[oc] = (int8_t)acc;
 }
 
-void qnpu_cpu_depthwise_conv2d(const struct qnpu_cpu_conv *p,
-			       const struct qnpu_cpu_shape *is,
+void qnpu_cpu_depthwise_conv2d(const struct qnpu_conv_params *p,
+			       const struct qnpu_shape4 *is,
 			       const int8_t *in,
-			       const struct qnpu_cpu_shape *fs,
+			       const struct qnpu_shape4 *fs,
 			       const int8_t *filter,
 			       const int32_t *bias,
-			       const struct qnpu_cpu_shape *os, int8_t *out)
+			       const struct qnpu_shape4 *os, int8_t *out)
 {
 	const size_t in_image = (size_t)is->h * is->w * is->c;
 	const int32_t dm = p->depth_multiplier;

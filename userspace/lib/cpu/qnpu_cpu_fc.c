@@ -5,34 +5,6 @@
  */
 #include "qnpu_cpu.h"
 
-/*
- * CalculateOpDataFullyConnected(). Per channel: double(in) * double(w) /
- * double(out). Per tensor it goes through GetQuantizedConvolutionMultipler,
- * which multiplies the two scales in *float* before widening to double.
- */
-void qnpu_cpu_fc_multipliers(float in_scale, const float *w_scale,
-			     int nscales, float out_scale, int32_t *mult,
-			     int32_t *shift)
-{
-	int i, s;
-
-	if (nscales <= 1) {
-		const float prod = in_scale * w_scale[0];
-
-		qnpu_quantize_multiplier((double)prod / (double)out_scale,
-					 &mult[0], &s);
-		shift[0] = s;
-		return;
-	}
-	for (i = 0; i < nscales; i++) {
-		const double eff = (double)in_scale * (double)w_scale[i] /
-				   (double)out_scale;
-
-		qnpu_quantize_multiplier(eff, &mult[i], &s);
-		shift[i] = s;
-	}
-}
-
 static inline int8_t qnpu_fc_out(int32_t acc, int32_t mult, int32_t shift,
 				 int32_t out_off, int32_t lo, int32_t hi)
 {
@@ -43,7 +15,7 @@ static inline int8_t qnpu_fc_out(int32_t acc, int32_t mult, int32_t shift,
 	return (int8_t)acc;
 }
 
-void qnpu_cpu_fully_connected(const struct qnpu_cpu_fc *p, int32_t batches,
+void qnpu_cpu_fully_connected(const struct qnpu_fc_params *p, int32_t batches,
 			      int32_t accum_depth, int32_t out_depth,
 			      const int8_t *in, const int8_t *filter,
 			      const int32_t *bias, int8_t *out)

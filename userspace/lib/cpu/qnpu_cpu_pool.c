@@ -28,8 +28,8 @@ static inline void qnpu_pool_window(int32_t o, int32_t stride, int32_t pad,
 }
 
 /* Average of rows [y_lo, y_hi) x columns [x_lo, x_hi) of one image. */
-static void qnpu_avg_pixel(const struct qnpu_cpu_pool *p,
-			   const struct qnpu_cpu_shape *is, const int8_t *img,
+static void qnpu_avg_pixel(const struct qnpu_pool_params *p,
+			   const struct qnpu_shape4 *is, const int8_t *img,
 			   int32_t y_lo, int32_t y_hi, int32_t x_lo,
 			   int32_t x_hi, int8_t *o)
 {
@@ -59,8 +59,8 @@ static void qnpu_avg_pixel(const struct qnpu_cpu_pool *p,
 }
 
 /* Max of rows [y_lo, y_hi) x columns [x_lo, x_hi), channels innermost. */
-static void qnpu_max_pixel(const struct qnpu_cpu_pool *p,
-			   const struct qnpu_cpu_shape *is, const int8_t *img,
+static void qnpu_max_pixel(const struct qnpu_pool_params *p,
+			   const struct qnpu_shape4 *is, const int8_t *img,
 			   int32_t y_lo, int32_t y_hi, int32_t x_lo,
 			   int32_t x_hi, int8_t *o)
 {
@@ -87,16 +87,16 @@ static void qnpu_max_pixel(const struct qnpu_cpu_pool *p,
 	}
 }
 
-typedef void (*qnpu_pool_pixel_fn)(const struct qnpu_cpu_pool *p,
-				   const struct qnpu_cpu_shape *is,
+typedef void (*qnpu_pool_pixel_fn)(const struct qnpu_pool_params *p,
+				   const struct qnpu_shape4 *is,
 				   const int8_t *img, int32_t y_lo,
 				   int32_t y_hi, int32_t x_lo, int32_t x_hi,
 				   int8_t *o);
 
 /* The window walk both pools share; @pixel reduces one output pixel. */
-static inline void qnpu_pool(const struct qnpu_cpu_pool *p,
-			     const struct qnpu_cpu_shape *is, const int8_t *in,
-			     const struct qnpu_cpu_shape *os, int8_t *out,
+static inline void qnpu_pool(const struct qnpu_pool_params *p,
+			     const struct qnpu_shape4 *is, const int8_t *in,
+			     const struct qnpu_shape4 *os, int8_t *out,
 			     qnpu_pool_pixel_fn pixel)
 {
 	const int32_t depth = os->c;
@@ -126,16 +126,16 @@ static inline void qnpu_pool(const struct qnpu_cpu_pool *p,
 	}
 }
 
-void qnpu_cpu_avg_pool(const struct qnpu_cpu_pool *p,
-		       const struct qnpu_cpu_shape *is, const int8_t *in,
-		       const struct qnpu_cpu_shape *os, int8_t *out)
+void qnpu_cpu_avg_pool(const struct qnpu_pool_params *p,
+		       const struct qnpu_shape4 *is, const int8_t *in,
+		       const struct qnpu_shape4 *os, int8_t *out)
 {
 	qnpu_pool(p, is, in, os, out, qnpu_avg_pixel);
 }
 
-void qnpu_cpu_max_pool(const struct qnpu_cpu_pool *p,
-		       const struct qnpu_cpu_shape *is, const int8_t *in,
-		       const struct qnpu_cpu_shape *os, int8_t *out)
+void qnpu_cpu_max_pool(const struct qnpu_pool_params *p,
+		       const struct qnpu_shape4 *is, const int8_t *in,
+		       const struct qnpu_shape4 *os, int8_t *out)
 {
 	qnpu_pool(p, is, in, os, out, qnpu_max_pixel);
 }

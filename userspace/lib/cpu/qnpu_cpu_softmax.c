@@ -13,39 +13,6 @@
 #define QNPU_SCALED_DIFF_INT_BITS	5
 #define QNPU_ACCUM_INT_BITS		12
 
-/* CalculateSoftmaxParams() for int8 input and int8 output. */
-int qnpu_cpu_softmax_prepare(struct qnpu_cpu_softmax *p, float beta,
-			     float input_scale, int32_t output_zero_point)
-{
-	const double max_real = (double)((1LL << 31) - 1);
-	double real, radius;
-	int32_t mult;
-	int shift;
-
-	if (output_zero_point != -128)
-		return -EINVAL;
-	/* PreprocessSoftmaxScaling(): all in double, capped at 2^31 - 1. */
-	real = (double)beta * (double)input_scale *
-	       (double)(1 << (31 - QNPU_SCALED_DIFF_INT_BITS));
-	if (real > max_real)
-		real = max_real;
-	/* QuantizeMultiplierGreaterThanOne() checks the multiplier > 1. */
-	if (!(real > 1.))
-		return -EINVAL;
-	qnpu_quantize_multiplier(real, &mult, &shift);
-	if (shift < 0)
-		return -EINVAL;
-	/* CalculateInputRadius(5, shift, 31), floored in double. */
-	radius = 1.0 * ((1 << QNPU_SCALED_DIFF_INT_BITS) - 1) *
-		 (double)(1LL << (31 - QNPU_SCALED_DIFF_INT_BITS)) /
-		 (double)(1LL << shift);
-	p->input_multiplier = mult;
-	p->input_left_shift = shift;
-	p->diff_min = (int32_t)(-1.0 * (int)floor(radius));
-	p->output_zero_point = output_zero_point;
-	return 0;
-}
-
 static inline int32_t qnpu_srdhm(int32_t a, int32_t b)
 {
 	return qnpu_saturating_rounding_doubling_high_mul(a, b);
@@ -153,7 +120,7 @@ static int32_t qnpu_get_reciprocal(int32_t x, int x_int_digits,
 	return qnpu_one_over_one_plus_x(shifted_sum_minus_one);
 }
 
-static inline int32_t qnpu_softmax_rescale(const struct qnpu_cpu_softmax *p,
+static inline int32_t qnpu_softmax_rescale(const struct qnpu_softmax_params *p,
 					   int32_t diff)
 {
 	/* MultiplyByQuantizedMultiplierGreaterThanOne, no rounding shift. */
@@ -163,7 +130,7 @@ static inline int32_t qnpu_softmax_rescale(const struct qnpu_cpu_softmax *p,
 	return qnpu_srdhm(shifted, p->input_multiplier);
 }
 
-void qnpu_cpu_softmax(const struct qnpu_cpu_softmax *p, int32_t outer,
+void qnpu_cpu_softmax(const struct qnpu_softmax_params *p, int32_t outer,
 		      int32_t depth, const int8_t *in, int8_t *out)
 {
 	int32_t i, c;

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "import/qnpu_fb.h"
-#include "backend/qnpu_backend.h"
-#include "ir/qnpu_ir.h"
+#include "import/qnpu_import.h"
+#include "util/qnpu_util.h"
 
 /* Field numbers from TFLite's schema.fbs (a union takes two slots). */
 enum { MODEL_VERSION, MODEL_OPCODES, MODEL_SUBGRAPHS, MODEL_DESCRIPTION,

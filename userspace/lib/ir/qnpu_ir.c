@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "backend/qnpu_backend.h"
 #include "ir/qnpu_ir.h"
+#include "util/qnpu_util.h"
 
 static const char *const op_names[] = {
 #include "qnpu_ir_names.inc"
@@ -121,6 +121,7 @@ void qnpu_ir_graph_free(struct qnpu_ir_graph *g)
 	for (i = 0; i < g->nops; i++) {
 		free(g->ops[i].in);
 		free(g->ops[i].out);
+		free(g->ops[i].params);
 	}
 	free(g->tensors);
 	free(g->ops);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The graph IR: tensors and operators of one subgraph, imported from TFLite
- * and annotated by later stages (partition: op->target; backends: op->priv).
- * Constant data and names point into the model's own copy of the file.
+ * The graph IR: tensors and operators of one subgraph, as an importer
+ * builds it, annotated by later stages (quant/: op->params; the
+ * partitioner: op->target). Constant data and names point into the
+ * model's own copy of the file. Knows no file format and no device; may
+ * include only the public header and util/ (the bottom stage).
  */
 #ifndef QNPU_IR_H
 #define QNPU_IR_H
@@ -12,6 +14,8 @@
 #include <stdint.h>
 
 #include "qnpu.h"
+
+struct qnpu_op_params;
 
 /* TFLite builtin operator codes used by name in the code. */
 enum qnpu_builtin {
@@ -74,7 +78,8 @@ struct qnpu_ir_op {
 	} opt;
 	uint64_t macs;
 	enum qnpu_target target;
-	void *priv;			/* backend data, freed by the backend */
+	/* quant/qnpu_op_params.h; one allocation, freed with the graph */
+	struct qnpu_op_params *params;
 };
 
 struct qnpu_ir_graph {
@@ -95,20 +100,17 @@ bool qnpu_ir_dtype_known(int tflite_type);
 const char *qnpu_ir_tflite_type_name(int tflite_type);
 
 static inline struct qnpu_ir_tensor *
-qnpu_ir_in(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op, int i)
+qnpu_ir_in(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op, int i)
 {
 	return i < op->nin && op->in[i] >= 0 ? &g->tensors[op->in[i]] : NULL;
 }
 
 static inline struct qnpu_ir_tensor *
-qnpu_ir_out(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op, int i)
+qnpu_ir_out(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op, int i)
 {
 	return i < op->nout && op->out[i] >= 0 ? &g->tensors[op->out[i]] : NULL;
 }
 
-/* Import a TFLite flatbuffer; @buf must outlive the graph. */
-int qnpu_tflite_import(const uint8_t *buf, size_t len,
-		       struct qnpu_ir_graph **out);
 void qnpu_ir_graph_free(struct qnpu_ir_graph *g);
 
 /* "1x96x96x1" */

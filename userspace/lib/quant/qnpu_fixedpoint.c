@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * Fixed-point helpers and (de)quantization, following TensorFlow Lite
- * Micro's reference arithmetic (double rounding) literally: every cast,
- * float-vs-double product and int64 intermediate matters for bit-exactness.
+ * Fixed-point helpers, following TensorFlow Lite Micro's reference
+ * arithmetic (double rounding) literally: every cast, float-vs-double
+ * product and int64 intermediate matters for bit-exactness.
  */
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 
-#include "cpu/qnpu_cpu.h"
+#include "quant/qnpu_fixedpoint.h"
 
 /*
  * QuantizeMultiplier() of tensorflow/lite/kernels/internal/
@@ -84,125 +83,3 @@ int32_t qnpu_mul_by_quantized_multiplier(int32_t x, int32_t mult, int shift)
 		right_shift);
 }
 
-/* Quantize() helper of kernel_util.cc: float division, float round. */
-static int qnpu_act_quantize(float scale, int32_t zero_point, float f,
-			     int32_t *q)
-{
-	const float tmp = roundf(f / scale);
-
-	if (!(tmp >= (float)INT32_MIN && tmp <= (float)INT32_MAX))
-		return -EINVAL;
-	*q = zero_point + (int32_t)tmp;
-	return 0;
-}
-
-/* CalculateActivationRangeQuantized() for int8 outputs. */
-int qnpu_cpu_act_range(int activation, float scale, int32_t zero_point,
-		       int32_t *act_min, int32_t *act_max)
-{
-	const int32_t qmin = -128, qmax = 127;
-	int32_t lo = qmin, hi = qmax, q;
-
-	switch (activation) {
-	case 0:
-		break;
-	case 1:	/* relu */
-		if (qnpu_act_quantize(scale, zero_point, 0.0f, &q))
-			return -EINVAL;
-		lo = q > qmin ? q : qmin;
-		break;
-	case 2:	/* relu_n1_to_1 */
-		if (qnpu_act_quantize(scale, zero_point, -1.0f, &q))
-			return -EINVAL;
-		lo = q > qmin ? q : qmin;
-		if (qnpu_act_quantize(scale, zero_point, 1.0f, &q))
-			return -EINVAL;
-		hi = q < qmax ? q : qmax;
-		break;
-	case 3:	/* relu6 */
-		if (qnpu_act_quantize(scale, zero_point, 0.0f, &q))
-			return -EINVAL;
-		lo = q > qmin ? q : qmin;
-		if (qnpu_act_quantize(scale, zero_point, 6.0f, &q))
-			return -EINVAL;
-		hi = q < qmax ? q : qmax;
-		break;
-	default:
-		return -EINVAL;
-	}
-	*act_min = lo;
-	*act_max = hi;
-	return 0;
-}
-
-/*
- * reference_ops::AffineQuantize: the op keeps the scale as a double, but
- * divides in float, then TfLiteRound(float) = roundf (halves away from
- * zero), then adds the zero point in int32 and clamps.
- */
-void qnpu_cpu_quantize_f32(const float *in, size_t n, float scale,
-			   int32_t zero_point, int8_t *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const float r = roundf(in[i] / scale);
-		int32_t q;
-
-		/*
-		 * TFLite's float->int32 cast is UB out of range; saturate
-		 * (NaN goes low) so that only the clamp below decides.
-		 */
-		if (r >= 65536.0f)
-			q = 65536;
-		else if (r > -65536.0f)
-			q = (int32_t)r;
-		else
-			q = -65536;
-		q += zero_point;
-		out[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
-	}
-}
-
-/*
- * reference_ops::Dequantize: the double scale is cast back to float and
- * multiplies the int32 difference in float.
- */
-void qnpu_cpu_dequantize_i8(const int8_t *in, size_t n, float scale,
-			    int32_t zero_point, float *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		out[i] = scale * (float)((int32_t)in[i] - zero_point);
-}
-
-/* PrepareQuantizeReference(): in_scale / out_scale in double. */
-void qnpu_cpu_requantize_prepare(struct qnpu_cpu_requant *p, float in_scale,
-				 int32_t in_zp, float out_scale,
-				 int32_t out_zp)
-{
-	int shift;
-
-	qnpu_quantize_multiplier((double)in_scale / (double)out_scale,
-				 &p->mult, &shift);
-	p->shift = shift;
-	p->in_zero_point = in_zp;
-	p->out_zero_point = out_zp;
-}
-
-/* reference_ops::Requantize<int8_t, int8_t> (no fast path for int8->int8). */
-void qnpu_cpu_requantize_i8(const struct qnpu_cpu_requant *p, size_t n,
-			    const int8_t *in, int8_t *out)
-{
-	const int32_t mult = p->mult, shift = p->shift;
-	const int32_t izp = p->in_zero_point, ozp = p->out_zero_point;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		int32_t v = qnpu_wrap_add(qnpu_mul_by_quantized_multiplier(
-						in[i] - izp, mult, shift), ozp);
-
-		out[i] = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
-	}
-}

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The CPU backend: validates each operator against what TFLite's kernels
- * accept, precomputes its quantization parameters once, and runs the
- * reference kernels of lib/cpu/. It is also the NPU backends' fallback.
+ * Per-operator requantization parameters: each operator is checked
+ * against what TFLite's kernels accept and its parameters (multipliers,
+ * offsets, activation range, geometry) are computed once, into the IR op.
+ * The CPU backend runs from them and the NPU compiler lowers them, so the
+ * two paths cannot disagree. May include: ir/, quant/, util/.
  */
 #include <errno.h>
 #include <math.h>
@@ -11,12 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/qnpu_cpu.h"
-#include "quant/qnpu_op_params.h"
-#include "backend/qnpu_backend.h"
 #include "ir/qnpu_ir.h"
-
-
+#include "quant/qnpu_op_params.h"
+#include "util/qnpu_util.h"
 
 #define op_fail(op, ...) qnpu_op_error(op, __VA_ARGS__)
 
@@ -80,9 +79,9 @@ static int check_shifts(const struct qnpu_ir_op *op, const int32_t *shift,
 	return 0;
 }
 
-static struct qnpu_cpu_shape shape4(const struct qnpu_ir_tensor *t)
+static struct qnpu_shape4 shape4(const struct qnpu_ir_tensor *t)
 {
-	struct qnpu_cpu_shape s = { 1, 1, 1, 1 };
+	struct qnpu_shape4 s = { 1, 1, 1, 1 };
 	int32_t d[4] = { 1, 1, 1, 1 };
 	int i;
 
@@ -118,29 +117,40 @@ static int act_range(const struct qnpu_ir_op *op, int act,
 		     const struct qnpu_ir_tensor *out, int32_t *lo,
 		     int32_t *hi)
 {
-	if (qnpu_cpu_act_range(act, out->scale[0], out->zero_point[0], lo, hi))
+	if (qnpu_act_range(act, out->scale[0], out->zero_point[0], lo, hi))
 		return op_fail(op, "fused activation %d is not supported", act);
 	return 0;
 }
 
-static int alloc_channels(struct qnpu_cpu_op *c, int n)
+/*
+ * Per-channel multipliers and shifts trail the struct in one allocation,
+ * so that the IR frees an operator's parameters with a plain free().
+ */
+static int alloc_channels(struct qnpu_ir_op *op, struct qnpu_op_params **c,
+			  int n)
 {
-	c->mult = calloc((size_t)n, sizeof(*c->mult));
-	c->shift = calloc((size_t)n, sizeof(*c->shift));
-	if (!c->mult || !c->shift)
+	struct qnpu_op_params *p;
+
+	p = realloc(*c, sizeof(*p) + 2 * (size_t)n * sizeof(int32_t));
+	if (!p)
 		return qnpu_err(-ENOMEM, "out of memory");
+	p->mult = p->chan;
+	p->shift = p->chan + n;
+	memset(p->chan, 0, 2 * (size_t)n * sizeof(int32_t));
+	*c = p;
+	op->params = p;
 	return 0;
 }
 
 static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-			struct qnpu_cpu_op *c)
+			struct qnpu_op_params *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
 	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 2);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
 	bool dw = op->builtin == QNPU_TFL_DEPTHWISE_CONV_2D;
-	struct qnpu_cpu_conv *p = &c->p.conv;
+	struct qnpu_conv_params *p = &c->p.conv;
 	int oh, ow, oc, r;
 
 	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, 4, true)) ||
@@ -196,9 +206,10 @@ static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 			       oh, ow, oc);
 	if ((r = act_range(op, op->opt.conv.act, out, &p->act_min,
 			   &p->act_max)) ||
-	    (r = alloc_channels(c, oc)))
+	    (r = alloc_channels(op, &c, oc)))
 		return r;
-	qnpu_cpu_conv_multipliers(in->scale[0], w->scale, w->nq,
+	p = &c->p.conv;
+	qnpu_conv_multipliers(in->scale[0], w->scale, w->nq,
 				  out->scale[0], oc, c->mult, c->shift);
 	if ((r = check_shifts(op, c->shift, oc)))
 		return r;
@@ -210,13 +221,13 @@ static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_fc(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-		      struct qnpu_cpu_op *c)
+		      struct qnpu_op_params *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
 	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 2);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
-	struct qnpu_cpu_fc *p = &c->p.fc;
+	struct qnpu_fc_params *p = &c->p.fc;
 	int r;
 
 	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1, true)) ||
@@ -244,9 +255,10 @@ static int prepare_fc(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 			       w->nq, c->out_depth);
 	if ((r = act_range(op, op->opt.fc.act, out, &p->act_min,
 			   &p->act_max)) ||
-	    (r = alloc_channels(c, w->nq)))
+	    (r = alloc_channels(op, &c, w->nq)))
 		return r;
-	qnpu_cpu_fc_multipliers(in->scale[0], w->scale, w->nq, out->scale[0],
+	p = &c->p.fc;
+	qnpu_fc_multipliers(in->scale[0], w->scale, w->nq, out->scale[0],
 				c->mult, c->shift);
 	if ((r = check_shifts(op, c->shift, w->nq)))
 		return r;
@@ -260,7 +272,7 @@ static int prepare_fc(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_add(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-		       struct qnpu_cpu_op *c)
+		       struct qnpu_op_params *c)
 {
 	const struct qnpu_ir_tensor *a = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 1);
@@ -292,7 +304,7 @@ static int prepare_add(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	}
 	if ((r = act_range(op, op->opt.add.act, out, &lo, &hi)))
 		return r;
-	qnpu_cpu_add_prepare(&c->p.add, a->scale[0], a->zero_point[0],
+	qnpu_add_prepare(&c->p.add, a->scale[0], a->zero_point[0],
 			     b->scale[0], b->zero_point[0], out->scale[0],
 			     out->zero_point[0], lo, hi);
 	return check_shifts(op, (int32_t[]){ c->p.add.in1_shift,
@@ -301,11 +313,11 @@ static int prepare_add(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-			struct qnpu_cpu_op *c)
+			struct qnpu_op_params *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
-	struct qnpu_cpu_pool *p = &c->p.pool;
+	struct qnpu_pool_params *p = &c->p.pool;
 	int oh, ow, r;
 
 	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, 4, true)) ||
@@ -336,7 +348,7 @@ static int prepare_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_softmax(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-			   struct qnpu_cpu_op *c)
+			   struct qnpu_op_params *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
@@ -351,7 +363,7 @@ static int prepare_softmax(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		return op_fail(op, "int8 output must have scale 1/256 and zero point -128");
 	c->out_depth = in->shape[in->rank - 1];
 	c->batches = c->out_depth ? (int32_t)(in->count / (size_t)c->out_depth) : 0;
-	if (qnpu_cpu_softmax_prepare(&c->p.softmax, op->opt.softmax.beta,
+	if (qnpu_softmax_prepare(&c->p.softmax, op->opt.softmax.beta,
 				     in->scale[0], out->zero_point[0]))
 		return op_fail(op, "beta %g with input scale %g is out of range",
 			       (double)op->opt.softmax.beta,
@@ -360,7 +372,7 @@ static int prepare_softmax(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 }
 
 static int prepare_quant(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
-			 struct qnpu_cpu_op *c)
+			 struct qnpu_op_params *c)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
@@ -381,7 +393,7 @@ static int prepare_quant(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		return 0;
 	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1, true)))
 		return r;
-	qnpu_cpu_requantize_prepare(&c->p.requant, in->scale[0],
+	qnpu_requantize_prepare(&c->p.requant, in->scale[0],
 				    in->zero_point[0], out->scale[0],
 				    out->zero_point[0]);
 	return check_shifts(op, &c->p.requant.shift, 1);
@@ -400,149 +412,47 @@ static int prepare_reshape(struct qnpu_ir_graph *g, struct qnpu_ir_op *op)
 	return 0;
 }
 
-static bool cpu_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
-{
-	(void)m;
-	switch (op->builtin) {
-	case QNPU_TFL_CONV_2D:
-	case QNPU_TFL_DEPTHWISE_CONV_2D:
-	case QNPU_TFL_FULLY_CONNECTED:
-	case QNPU_TFL_ADD:
-	case QNPU_TFL_AVERAGE_POOL_2D:
-	case QNPU_TFL_MAX_POOL_2D:
-	case QNPU_TFL_RESHAPE:
-	case QNPU_TFL_SOFTMAX:
-	case QNPU_TFL_QUANTIZE:
-	case QNPU_TFL_DEQUANTIZE:
-		return true;
-	}
-	return false;
-}
 
-static void cpu_release(struct qnpu_model *m, struct qnpu_ir_op *op)
+int qnpu_op_params_prepare(struct qnpu_ir_graph *g, struct qnpu_ir_op *op)
 {
-	struct qnpu_cpu_op *c = op->priv;
-
-	(void)m;
-	if (!c)
-		return;
-	free(c->mult);
-	free(c->shift);
-	free(c);
-	op->priv = NULL;
-}
-
-static int cpu_prepare(struct qnpu_model *m, struct qnpu_ir_op *op)
-{
-	struct qnpu_cpu_op *c = calloc(1, sizeof(*c));
-	struct qnpu_ir_graph *g = m->g;
-	int r = 0;
+	struct qnpu_op_params *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return qnpu_err(-ENOMEM, "out of memory");
-	op->priv = c;
+	free(op->params);
+	op->params = c;
 	if (op->nout < 1 || !qnpu_ir_out(g, op, 0))
 		return op_fail(op, "has no output tensor");
 	switch (op->builtin) {
 	case QNPU_TFL_CONV_2D:
 	case QNPU_TFL_DEPTHWISE_CONV_2D:
-		r = prepare_conv(g, op, c);
-		break;
+		return prepare_conv(g, op, c);
 	case QNPU_TFL_FULLY_CONNECTED:
-		r = prepare_fc(g, op, c);
-		break;
+		return prepare_fc(g, op, c);
 	case QNPU_TFL_ADD:
-		r = prepare_add(g, op, c);
-		break;
+		return prepare_add(g, op, c);
 	case QNPU_TFL_AVERAGE_POOL_2D:
 	case QNPU_TFL_MAX_POOL_2D:
-		r = prepare_pool(g, op, c);
-		break;
+		return prepare_pool(g, op, c);
 	case QNPU_TFL_SOFTMAX:
-		r = prepare_softmax(g, op, c);
-		break;
+		return prepare_softmax(g, op, c);
 	case QNPU_TFL_QUANTIZE:
 	case QNPU_TFL_DEQUANTIZE:
-		r = prepare_quant(g, op, c);
-		break;
+		return prepare_quant(g, op, c);
 	case QNPU_TFL_RESHAPE:
-		r = prepare_reshape(g, op);
-		break;
-	default:
-		r = op_fail(op, "not supported on the CPU");
+		return prepare_reshape(g, op);
 	}
-	return r;
+	return op_fail(op, "not supported on the CPU");
 }
 
-static int cpu_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+int qnpu_op_params_prepare_all(struct qnpu_ir_graph *g)
 {
-	struct qnpu_cpu_op *c = op->priv;
-	struct qnpu_ir_graph *g = m->g;
-	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
-	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
-	const void *x = m->data[op->in[0]];
-	const void *w = op->nin > 1 && op->in[1] >= 0 ? m->data[op->in[1]] :
-			NULL;
-	const int32_t *bias = op->nin > 2 && op->in[2] >= 0 ?
-			      (const int32_t *)m->data[op->in[2]] : NULL;
-	void *y = m->data[op->out[0]];
+	int i, r;
 
-	switch (op->builtin) {
-	case QNPU_TFL_CONV_2D:
-		qnpu_cpu_conv2d(&c->p.conv, &c->is, x, &c->fs, w, bias, &c->os,
-				y);
-		break;
-	case QNPU_TFL_DEPTHWISE_CONV_2D:
-		qnpu_cpu_depthwise_conv2d(&c->p.conv, &c->is, x, &c->fs, w,
-					  bias, &c->os, y);
-		break;
-	case QNPU_TFL_FULLY_CONNECTED:
-		qnpu_cpu_fully_connected(&c->p.fc, c->batches, c->accum,
-					 c->out_depth, x, w, bias, y);
-		break;
-	case QNPU_TFL_ADD:
-		if (c->broadcast)
-			qnpu_cpu_add_broadcast(&c->p.add, &c->is, x, &c->bs, w,
-					       &c->os, y);
-		else
-			qnpu_cpu_add(&c->p.add, out->count, x, w, y);
-		break;
-	case QNPU_TFL_AVERAGE_POOL_2D:
-		qnpu_cpu_avg_pool(&c->p.pool, &c->is, x, &c->os, y);
-		break;
-	case QNPU_TFL_MAX_POOL_2D:
-		qnpu_cpu_max_pool(&c->p.pool, &c->is, x, &c->os, y);
-		break;
-	case QNPU_TFL_SOFTMAX:
-		qnpu_cpu_softmax(&c->p.softmax, c->batches, c->out_depth, x, y);
-		break;
-	case QNPU_TFL_QUANTIZE:
-		if (in->dtype == QNPU_DTYPE_FLOAT32)
-			qnpu_cpu_quantize_f32(x, out->count, out->scale[0],
-					      out->zero_point[0], y);
-		else
-			qnpu_cpu_requantize_i8(&c->p.requant, out->count, x,
-					       y);
-		break;
-	case QNPU_TFL_DEQUANTIZE:
-		qnpu_cpu_dequantize_i8(x, out->count, in->scale[0],
-				       in->zero_point[0], y);
-		break;
-	case QNPU_TFL_RESHAPE:
-		if (y != x)
-			memcpy(y, x, out->bytes);
-		break;
-	default:
-		return op_fail(op, "not supported on the CPU");
+	for (i = 0; i < g->nops; i++) {
+		r = qnpu_op_params_prepare(g, &g->ops[i]);
+		if (r)
+			return r;
 	}
 	return 0;
 }
-
-const struct qnpu_backend qnpu_cpu_backend = {
-	.name = "cpu",
-	.open = NULL,
-	.supported = cpu_supported,
-	.prepare = cpu_prepare,
-	.run_op = cpu_run_op,
-	.release = cpu_release,
-};

@@ -1,29 +1,43 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the CPU backend prepares for each operator. NPU backends read it
- * too: they lower operators with exactly the parameters (padding,
- * multipliers, activation range) the reference path uses.
+ * What an operator needs at run time beyond the graph: its requantization
+ * parameters and normalized geometry, computed once by
+ * qnpu_op_params_prepare() and stored in the IR op (op->params, one
+ * allocation the IR frees). The CPU backend runs its kernels from them;
+ * the NPU compiler lowers exactly the same values. May include: ir/,
+ * quant/, util/.
  */
-#ifndef QNPU_CPU_BACKEND_H
-#define QNPU_CPU_BACKEND_H
+#ifndef QNPU_OP_PARAMS_H
+#define QNPU_OP_PARAMS_H
 
 #include <stdbool.h>
 
-#include "cpu/qnpu_cpu.h"
+#include "ir/qnpu_ir.h"
+#include "quant/qnpu_qparams.h"
 
-struct qnpu_cpu_op {
+struct qnpu_op_params {
 	union {
-		struct qnpu_cpu_conv conv;
-		struct qnpu_cpu_fc fc;
-		struct qnpu_cpu_add add;
-		struct qnpu_cpu_pool pool;
-		struct qnpu_cpu_softmax softmax;
-		struct qnpu_cpu_requant requant;
+		struct qnpu_conv_params conv;
+		struct qnpu_fc_params fc;
+		struct qnpu_add_params add;
+		struct qnpu_pool_params pool;
+		struct qnpu_softmax_params softmax;
+		struct qnpu_requant_params requant;
 	} p;
-	struct qnpu_cpu_shape is, fs, os, bs;	/* input, filter, output, in2 */
+	struct qnpu_shape4 is, fs, os, bs;	/* input, filter, output, in2 */
 	int32_t batches, accum, out_depth;	/* fully connected */
 	bool broadcast;				/* add */
-	int32_t *mult, *shift;			/* per channel */
+	int32_t *mult, *shift;			/* per channel, in chan[] */
+	int32_t chan[];
 };
 
-#endif /* QNPU_CPU_BACKEND_H */
+/*
+ * Check @op against what TFLite's kernels accept and compute op->params.
+ * Returns 0, or a negative errno with the operator named in the last
+ * error.
+ */
+int qnpu_op_params_prepare(struct qnpu_ir_graph *g, struct qnpu_ir_op *op);
+/* The same for every operator of @g, stopping at the first refusal. */
+int qnpu_op_params_prepare_all(struct qnpu_ir_graph *g);
+
+#endif /* QNPU_OP_PARAMS_H */

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "backend/qnpu_backend.h"
+#include "util/qnpu_util.h"
 
 static __thread char last_error[512] = "no error";
 

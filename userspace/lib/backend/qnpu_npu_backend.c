@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+/* What the NPU backends (sim, drm, target) share. */
+#include <stdio.h>
+
+#include "backend/qnpu_backend.h"
+#include "compiler/qnpu_compiler.h"
+
+void qnpu_npu_set_info(struct qnpu_device *dev,
+		       const struct qnpu_npu_target *t)
+{
+	dev->info.is_npu = 1;
+	dev->info.rows = t->rows;
+	dev->info.cols = t->cols;
+	dev->info.abuf_bytes = t->abuf_bytes;
+	dev->info.wbuf_bytes = t->wbuf_bytes;
+	dev->info.pbuf_bytes = t->pbuf_bytes;
+	dev->info.obuf_bytes = t->obuf_bytes;
+}
+
+const char *qnpu_npu_status_name(uint32_t st)
+{
+	static const char *const names[] = {
+		"OK", "BAD_OPCODE", "BAD_FIELD", "SRAM_RANGE", "ALIGN",
+		"FAULT", "DEADLOCK", "TOKEN_OVERFLOW", "TIMEOUT", "ABORTED",
+		"BAD_DESC",
+	};
+
+	if (st < sizeof(names) / sizeof(names[0]))
+		return names[st];
+	switch (st) {	/* qnpu_drm.h's DRM_QNPU_JOB_* past the device's */
+	case 0x100: return "HANG (device reset)";
+	case 0x101: return "DEVICE_LOST";
+	case 0x102: return "CANCELED";
+	}
+	return "unknown status";
+}
+
+int qnpu_npu_model_jobs(struct qnpu_model *m, const struct qnpu_npu_target *t,
+			struct qnpu_npu_job **jobs)
+{
+	int i, r;
+
+	if (m->precompiled) {
+		/* From a compiled file: the loader already checked the target. */
+		*jobs = m->precompiled;
+		m->precompiled = NULL;
+		return 0;
+	}
+	r = qnpu_npu_compile(t, m->g, m->offsets, jobs);
+	if (r)
+		return r;
+	for (i = 0; i < m->g->nops; i++)
+		if ((*jobs)[i].why[0])
+			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
+				 "%s", (*jobs)[i].why);
+	return 0;
+}
+
+void qnpu_npu_model_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs)
+{
+	qnpu_npu_jobs_free(jobs, m->g->nops);
+}
