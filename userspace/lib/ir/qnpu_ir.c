@@ -115,6 +115,8 @@ void qnpu_ir_graph_free(struct qnpu_ir_graph *g)
 	if (!g)
 		return;
 	for (i = 0; i < g->ntensors; i++) {
+		if (g->tensors[i].owns_data)
+			free((void *)g->tensors[i].const_data);
 		free(g->tensors[i].scale);
 		free(g->tensors[i].zero_point);
 	}

@@ -47,6 +47,12 @@ struct qnpu_ir_tensor {
 	int32_t *zero_point;
 	int qdim;
 	const uint8_t *const_data;	/* constant (weights), or NULL */
+	/*
+	 * const_data was malloc()ed for this tensor (made by a stage, e.g. a
+	 * dequantized or quantized constant) and is freed with the graph;
+	 * otherwise it points into the model's file bytes.
+	 */
+	bool owns_data;
 	bool is_input, is_output;
 };
 
