@@ -223,6 +223,162 @@ typedef int (*qnpu_layer_cb)(const struct qnpu_op_info *op, const void *data,
 int qnpu_model_set_layer_callback(struct qnpu_model *model, qnpu_layer_cb cb,
 				  void *user);
 
+/**
+ * DOC: post-training quantization
+ *
+ * From a float32 .tflite to an int8 model: create a calibrator on the
+ * float model, give it sample inputs, then quantize with a calibration
+ * method. The calibrator keeps every activation's histogram, so one
+ * calibration serves every method. qnpu_compare() is the debugger: a float
+ * model and an int8 model (ours or the TFLite converter's) on the same
+ * inputs, layer by layer.
+ */
+struct qnpu_calib;
+
+enum qnpu_calibration {
+	QNPU_CALIB_MINMAX = 0,		/* everything seen */
+	QNPU_CALIB_PERCENTILE = 1,	/* both tails cut at (100 - P)% */
+	QNPU_CALIB_MSE = 2,		/* least expected squared error */
+	QNPU_CALIB_ENTROPY = 3,		/* TensorRT's KL-divergence search */
+};
+
+/**
+ * struct qnpu_quant_options - how to quantize.
+ * @method: how each activation's range is picked from its histogram
+ * @percentile: for QNPU_CALIB_PERCENTILE, in (50, 100]; 0 means 99.99
+ * @per_tensor: one weight scale per tensor also for convolutions
+ * @float_io: keep float32 inputs and outputs (QUANTIZE / DEQUANTIZE
+ *            operators at the edges); int8 I/O otherwise
+ */
+struct qnpu_quant_options {
+	enum qnpu_calibration method;
+	double percentile;
+	int per_tensor;
+	int float_io;
+};
+
+/*
+ * typedef qnpu_progress_cb - progress of a long calibration: @done of
+ * @total samples of @pass (1: ranges, 2: histograms).
+ */
+typedef void (*qnpu_progress_cb)(int pass, int done, int total, void *user);
+
+/**
+ * qnpu_calib_create() - a calibrator for a float32 .tflite model.
+ *
+ * Fails with -ENOTSUP naming the first operator (and its index) that qnpu
+ * cannot quantize, and -EINVAL for a model that is already int8.
+ * Free with qnpu_calib_free().
+ */
+int qnpu_calib_create(const char *float_path, struct qnpu_calib **out);
+/* As qnpu_calib_create(), from memory; @data is copied. */
+int qnpu_calib_create_memory(const void *data, size_t size,
+			     struct qnpu_calib **out);
+void qnpu_calib_free(struct qnpu_calib *c);
+/* Floats of one sample: every model input's elements, inputs in order. */
+size_t qnpu_calib_sample_floats(const struct qnpu_calib *c);
+/**
+ * qnpu_calib_add_samples() - add @size bytes of float32 samples.
+ *
+ * @size must be a whole number of samples (-EINVAL naming both sizes);
+ * NaN or Inf anywhere is refused (-EINVAL naming sample and element).
+ * Returns the number of samples added. The data is copied.
+ */
+int qnpu_calib_add_samples(struct qnpu_calib *c, const float *data,
+			   size_t size);
+int qnpu_calib_set_progress(struct qnpu_calib *c, qnpu_progress_cb cb,
+			    void *user);
+/*
+ * Run the float model over the samples (done by the first quantize when
+ * not called). -EINVAL without samples.
+ */
+int qnpu_calib_run(struct qnpu_calib *c);
+/**
+ * qnpu_calib_range() - the range @opt's method picks for tensor @index of
+ * the float model (before it is widened to hold 0). -ENOENT for a tensor
+ * that is not a calibrated activation.
+ */
+int qnpu_calib_range(struct qnpu_calib *c, int index,
+		     const struct qnpu_quant_options *opt, float *min,
+		     float *max);
+
+/**
+ * qnpu_quantize_model() - the int8 model, loaded on @dev.
+ * @opt: NULL for the defaults (min/max, per-channel, int8 I/O)
+ *
+ * Tensors keep the float model's names (int8 I/O tensors of a float_io
+ * model get "_int8" appended). Free with qnpu_model_free().
+ */
+int qnpu_quantize_model(struct qnpu_calib *c,
+			const struct qnpu_quant_options *opt,
+			struct qnpu_device *dev, struct qnpu_model **out);
+
+/**
+ * struct qnpu_compare_layer - one int8 tensor against its float twin.
+ * @op_index: the int8 model's operator that writes it
+ * @op_name: its builtin name
+ * @name: the int8 tensor's name
+ * @float_index: the float tensor it was matched with
+ * @by_name: 1 if matched by name, 0 by position in the op sequence
+ * @sqnr_db: 10 log10(sum f^2 / sum (f - q)^2) over all inputs (inf: exact)
+ * @cosine: cosine similarity of f and q
+ * @max_abs_err: max |f - q|
+ * @min: smallest float value seen
+ * @max: largest float value seen
+ * @qmin: smallest value the int8 tensor represents
+ * @qmax: largest value the int8 tensor represents
+ * @clipped: fraction of float values outside [qmin, qmax] by over half a
+ *           step
+ */
+struct qnpu_compare_layer {
+	int op_index;
+	const char *op_name;
+	const char *name;
+	int float_index;
+	int by_name;
+	double sqnr_db, cosine, max_abs_err;
+	float min, max, qmin, qmax;
+	double clipped;
+};
+
+/**
+ * struct qnpu_compare_report - what qnpu_compare() found.
+ * @num_inputs: inputs run
+ * @num_layers: matched tensors, in the int8 model's op order
+ * @layers: them
+ * @is_classifier: the float model ends in SOFTMAX
+ * @top1_agreement: fraction of inputs whose argmax agrees (classifiers;
+ *                  first index wins ties)
+ * @output_sqnr_db: SQNR of the dequantized outputs over all inputs
+ * @output_max_abs_err: max |f - q| of the outputs
+ */
+struct qnpu_compare_report {
+	int num_inputs;
+	int num_layers;
+	struct qnpu_compare_layer *layers;
+	int is_classifier;
+	double top1_agreement;
+	double output_sqnr_db;
+	double output_max_abs_err;
+};
+
+/**
+ * qnpu_compare() - run a float model and an int8 model on the same inputs.
+ * @float_path: the float32 .tflite
+ * @int8: an int8 model of the same network, on any device; its layer
+ *        callback is used during the call
+ * @inputs: float32 inputs, every model input of one sample in order, then
+ *          the next sample; int8 inputs are quantized as TFLite does
+ *          (division in float32, round half away, clamp)
+ * @size: bytes of @inputs, a whole number of samples
+ * @out: the report, freed with qnpu_compare_free(); names in it point
+ *       into @int8, valid while it lives
+ */
+int qnpu_compare(const char *float_path, struct qnpu_model *int8,
+		 const float *inputs, size_t size,
+		 struct qnpu_compare_report **out);
+void qnpu_compare_free(struct qnpu_compare_report *r);
+
 #ifdef __cplusplus
 }
 #endif

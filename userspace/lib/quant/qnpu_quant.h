@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Post-training quantization inside libqnpu: a float32 reference run of an
+ * IR graph (every tensor kept, for calibration and for the debugger),
+ * per-tensor histograms and the range each calibration method picks
+ * (qnpu_calib.c), the rewrite of a float graph into TFLite's int8 scheme
+ * (qnpu_quantize.c) and the per-tensor error statistics of the debugger
+ * (qnpu_compare.c). May include: ir/, quant/, util/.
+ */
+#ifndef QNPU_QUANT_H
+#define QNPU_QUANT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir/qnpu_ir.h"
+
+/* --- float32 reference run (qnpu_fref.c) --- */
+
+struct qnpu_fref;
+
+/*
+ * Check that every operator of @g is a float operator the reference knows
+ * (else -ENOTSUP naming it and its index; -EINVAL for an int8 model) and
+ * allocate every tensor. @g must outlive the run.
+ */
+int qnpu_fref_create(const struct qnpu_ir_graph *g, struct qnpu_fref **out);
+void qnpu_fref_free(struct qnpu_fref *r);
+/* Run on one input per model input (float32, the input's element count). */
+void qnpu_fref_run(struct qnpu_fref *r, const float *const *inputs);
+/* Tensor @i after the last run (constants too); NULL if not float. */
+const float *qnpu_fref_tensor(const struct qnpu_fref *r, int i);
+
+/* --- calibration (qnpu_calib.c) --- */
+
+#define QNPU_HIST_BINS 2048
+
+/* What one activation tensor held over all calibration samples. */
+struct qnpu_tstats {
+	bool used;			/* a float activation we calibrate */
+	float min, max;
+	uint64_t count;
+	double lo, width;		/* hist: bin i covers lo + i * width */
+	uint64_t hist[QNPU_HIST_BINS];	/* signed values over [min, max] */
+	double amax;			/* abs: bin i covers i * awidth */
+	uint64_t ahist[QNPU_HIST_BINS];	/* |x| over [0, max|x|] */
+};
+
+enum qnpu_calib_method_int {
+	QNPU_QM_MINMAX,
+	QNPU_QM_PERCENTILE,
+	QNPU_QM_MSE,
+	QNPU_QM_ENTROPY,
+};
+
+/* Pass 1: min/max of @n values. */
+void qnpu_tstats_minmax(struct qnpu_tstats *s, const float *x, size_t n);
+/* Before pass 2: place the histograms on the range pass 1 found. */
+void qnpu_tstats_hist_init(struct qnpu_tstats *s);
+/* Pass 2: histogram @n values. */
+void qnpu_tstats_hist(struct qnpu_tstats *s, const float *x, size_t n);
+/* The range [*lo, *hi] the method picks (before nudging to include 0). */
+void qnpu_tstats_range(const struct qnpu_tstats *s, int method,
+		       double percentile, float *lo, float *hi);
+
+/* TFLite converter's GetAsymmetricQuantizationParams for int8. */
+void qnpu_asym_params(float min, float max, float *scale, int32_t *zp);
+float qnpu_round_away(float x);
+
+/* --- the quantizer (qnpu_quantize.c) --- */
+
+struct qnpu_quant_ranges {
+	float *lo, *hi;			/* per tensor, from calibration */
+	bool *have;
+};
+
+struct qnpu_quantize_opts {
+	bool per_tensor;		/* conv/depthwise weights per tensor */
+	bool float_io;			/* keep float32 input and output */
+};
+
+/*
+ * Rewrite the float graph @g (imported from a file whose bytes hold
+ * @name_room spare bytes at @names for new tensor names) into TFLite's
+ * int8 scheme in place: ranges per activation, weights symmetric int8,
+ * biases int32. -ENOTSUP names an operator it cannot quantize.
+ */
+int qnpu_quantize_graph(struct qnpu_ir_graph *g,
+			const struct qnpu_quant_ranges *ranges,
+			const struct qnpu_quantize_opts *opts, char *names,
+			size_t name_room);
+
+/* --- the debugger's statistics (qnpu_compare.c) --- */
+
+struct qnpu_cmp_acc {
+	double sf2, se2, sq2, sfq;	/* sum f^2, (f-q)^2, q^2, f*q */
+	double max_err;
+	float fmin, fmax;		/* the float tensor's range */
+	float qlo, qhi;			/* what the int8 tensor can hold */
+	uint64_t n, clipped;
+};
+
+/* Accumulate float @f against the int8 tensor @q dequantized. */
+void qnpu_cmp_acc_i8(struct qnpu_cmp_acc *a, const float *f, const int8_t *q,
+		     size_t n, float scale, int32_t zp);
+/* The same against a float tensor (float I/O). */
+void qnpu_cmp_acc_f32(struct qnpu_cmp_acc *a, const float *f, const float *q,
+		      size_t n);
+double qnpu_cmp_sqnr(const struct qnpu_cmp_acc *a);
+double qnpu_cmp_cosine(const struct qnpu_cmp_acc *a);
+
+#endif /* QNPU_QUANT_H */
