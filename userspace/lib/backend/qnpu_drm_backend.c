@@ -39,7 +39,6 @@ struct drm_bo {
 };
 
 struct drm_model {
-	struct qnpu_npu_job *jobs;
 	struct drm_bo arena, info;
 	struct drm_bo *consts, *cmds;	/* per operator */
 };
@@ -195,13 +194,6 @@ static void drm_close(struct qnpu_device *dev)
 	free(d);
 }
 
-static bool drm_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
-{
-	struct drm_dev *d = m->dev->priv;
-
-	return qnpu_npu_supported(&d->target, op);
-}
-
 static int drm_model_init(struct qnpu_model *m)
 {
 	struct drm_dev *d = m->dev->priv;
@@ -222,11 +214,11 @@ static int drm_model_init(struct qnpu_model *m)
 	r = bo_create(d, sizeof(struct drm_qnpu_job_info), false, &dm->info);
 	if (r)
 		return r;
-	r = qnpu_npu_model_jobs(m, &d->target, &dm->jobs);
+	r = qnpu_npu_model_compile(m);
 	if (r)
 		return r;
 	for (i = 0; i < m->g->nops; i++) {
-		struct qnpu_npu_job *job = &dm->jobs[i];
+		struct qnpu_npu_job *job = &m->jobs[i];
 		size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
 
 		if (m->g->ops[i].target != QNPU_TARGET_NPU)
@@ -264,25 +256,17 @@ static void drm_model_fini(struct qnpu_model *m)
 	bo_free(d, &dm->info);
 	bo_free(d, &dm->arena);
 	m->arena = NULL;
-	qnpu_npu_model_jobs_free(m, dm->jobs);
 	free(dm->consts);
 	free(dm->cmds);
 	free(dm);
 	m->priv = NULL;
 }
 
-static const struct qnpu_npu_job *drm_jobs(const struct qnpu_model *m)
-{
-	const struct drm_model *dm = m->priv;
-
-	return dm ? dm->jobs : NULL;
-}
-
 static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 {
 	struct drm_dev *d = m->dev->priv;
 	struct drm_model *dm = m->priv;
-	struct qnpu_npu_job *job = &dm->jobs[op->index];
+	struct qnpu_npu_job *job = &m->jobs[op->index];
 	struct drm_qnpu_job_info *info = dm->info.map;
 	struct qnpu_op_stats *st = &m->runs[op->index].stats;
 	uint32_t bos[3] = { dm->arena.handle, dm->cmds[op->index].handle,
@@ -359,9 +343,8 @@ const struct qnpu_backend qnpu_drm_backend = {
 	.name = "drm",
 	.open = drm_open,
 	.close = drm_close,
-	.supported = drm_supported,
+	.supported = qnpu_npu_backend_supported,
 	.model_init = drm_model_init,
 	.model_fini = drm_model_fini,
-	.model_jobs = drm_jobs,
 	.run_op = drm_run_op,
 };

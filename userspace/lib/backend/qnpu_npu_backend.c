@@ -35,28 +35,40 @@ const char *qnpu_npu_status_name(uint32_t st)
 	return "unknown status";
 }
 
-int qnpu_npu_model_jobs(struct qnpu_model *m, const struct qnpu_npu_target *t,
-			struct qnpu_npu_job **jobs)
+void qnpu_npu_device_target(const struct qnpu_device *dev,
+			    struct qnpu_npu_target *t)
 {
+	const struct qnpu_device_info *d = &dev->info;
+
+	*t = (struct qnpu_npu_target){ d->rows, d->cols, d->abuf_bytes,
+				       d->wbuf_bytes, d->pbuf_bytes,
+				       d->obuf_bytes };
+}
+
+bool qnpu_npu_backend_supported(struct qnpu_model *m,
+				const struct qnpu_ir_op *op)
+{
+	struct qnpu_npu_target t;
+
+	qnpu_npu_device_target(m->dev, &t);
+	return qnpu_npu_supported(&t, op);
+}
+
+int qnpu_npu_model_compile(struct qnpu_model *m)
+{
+	struct qnpu_npu_target t;
 	int i, r;
 
-	if (m->precompiled) {
-		/* From a compiled file: the loader already checked the target. */
-		*jobs = m->precompiled;
-		m->precompiled = NULL;
+	/* From a compiled file: the loader already checked the target. */
+	if (m->jobs)
 		return 0;
-	}
-	r = qnpu_npu_compile(t, m->g, m->offsets, jobs);
+	qnpu_npu_device_target(m->dev, &t);
+	r = qnpu_npu_compile(&t, m->g, m->offsets, &m->jobs);
 	if (r)
 		return r;
 	for (i = 0; i < m->g->nops; i++)
-		if ((*jobs)[i].why[0])
+		if (m->jobs[i].why[0])
 			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
-				 "%s", (*jobs)[i].why);
+				 "%s", m->jobs[i].why);
 	return 0;
-}
-
-void qnpu_npu_model_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs)
-{
-	qnpu_npu_jobs_free(jobs, m->g->nops);
 }

@@ -36,7 +36,6 @@ struct sim_dev {
 struct sim_model {
 	uint64_t pt_root;
 	uint64_t va_next;		/* command streams go here */
-	struct qnpu_npu_job *jobs;	/* per operator */
 };
 
 static int mem_read(void *ctx, uint64_t pa, void *dst, size_t len)
@@ -232,13 +231,6 @@ static void sim_close(struct qnpu_device *dev)
 	free(s);
 }
 
-static bool sim_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
-{
-	struct sim_dev *s = m->dev->priv;
-
-	return qnpu_npu_supported(&s->target, op);
-}
-
 static int sim_model_init(struct qnpu_model *m)
 {
 	struct sim_dev *s = m->dev->priv;
@@ -261,11 +253,11 @@ static int sim_model_init(struct qnpu_model *m)
 	if (r)
 		return r;
 	m->arena = host;
-	r = qnpu_npu_model_jobs(m, &s->target, &sm->jobs);
+	r = qnpu_npu_model_compile(m);
 	if (r)
 		return r;
 	for (i = 0; i < m->g->nops; i++) {
-		struct qnpu_npu_job *job = &sm->jobs[i];
+		struct qnpu_npu_job *job = &m->jobs[i];
 		size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
 
 		if (m->g->ops[i].target != QNPU_TARGET_NPU)
@@ -296,7 +288,6 @@ static void sim_model_fini(struct qnpu_model *m)
 
 	if (!sm)
 		return;
-	qnpu_npu_model_jobs_free(m, sm->jobs);
 	free(sm);
 	m->priv = NULL;
 	/* A bump allocator: all device memory comes back with the last model. */
@@ -326,7 +317,7 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 {
 	struct sim_dev *s = m->dev->priv;
 	struct sim_model *sm = m->priv;
-	struct qnpu_npu_job *job = &sm->jobs[op->index];
+	struct qnpu_npu_job *job = &m->jobs[op->index];
 	struct qnpu_op_stats *st = &m->runs[op->index].stats;
 	uint8_t *regs = qnpu_hw_regs(s->hw), sqe[QNPU_SQE_BYTES] = { 0 };
 	const uint8_t *cqe;
@@ -383,19 +374,11 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 	return 0;
 }
 
-static const struct qnpu_npu_job *sim_jobs(const struct qnpu_model *m)
-{
-	const struct sim_model *sm = m->priv;
-
-	return sm ? sm->jobs : NULL;
-}
-
 const struct qnpu_backend qnpu_sim_backend = {
-	.model_jobs = sim_jobs,
 	.name = "sim",
 	.open = sim_open,
 	.close = sim_close,
-	.supported = sim_supported,
+	.supported = qnpu_npu_backend_supported,
 	.model_init = sim_model_init,
 	.model_fini = sim_model_fini,
 	.run_op = sim_run_op,
