@@ -88,8 +88,12 @@ bool qnpu_npu_backend_supported(struct qnpu_model *m,
 				const struct qnpu_ir_op *op);
 /*
  * m->jobs for the device: those of a compiled file, else compiled now.
- * Operators that fell back to the CPU get their reason as a note.
+ * Operators that fell back to the CPU get their reason as a note. Then
+ * @place (if any) puts each NPU operator's constants and commands in
+ * device memory.
  */
-int qnpu_npu_model_compile(struct qnpu_model *m);
+int qnpu_npu_model_compile(struct qnpu_model *m,
+			   int (*place)(struct qnpu_model *m, int op,
+					struct qnpu_npu_job *job));
 
 #endif /* QNPU_BACKEND_H */

@@ -194,11 +194,35 @@ static void drm_close(struct qnpu_device *dev)
 	free(d);
 }
 
+/* An operator's constants and commands in BOs of their own. */
+static int drm_place(struct qnpu_model *m, int i, struct qnpu_npu_job *job)
+{
+	struct drm_dev *d = m->dev->priv;
+	struct drm_model *dm = m->priv;
+	size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
+	int r;
+
+	if (job->consts_len) {
+		r = bo_create(d, job->consts_len, true, &dm->consts[i]);
+		if (r)
+			return r;
+		memcpy(dm->consts[i].map, job->consts, job->consts_len);
+	}
+	/* The kernel chose the VAs: move the canonical ones there. */
+	qnpu_npu_relocate(job, QNPU_VA_ARENA, m->arena_size, dm->arena.va,
+			  dm->consts[i].va);
+	r = bo_create(d, bytes, true, &dm->cmds[i]);
+	if (r)
+		return r;
+	memcpy(dm->cmds[i].map, job->cmds, bytes);
+	return 0;
+}
+
 static int drm_model_init(struct qnpu_model *m)
 {
 	struct drm_dev *d = m->dev->priv;
 	struct drm_model *dm = calloc(1, sizeof(*dm));
-	int i, r;
+	int r;
 
 	if (!dm)
 		return qnpu_err(-ENOMEM, "out of memory");
@@ -214,31 +238,7 @@ static int drm_model_init(struct qnpu_model *m)
 	r = bo_create(d, sizeof(struct drm_qnpu_job_info), false, &dm->info);
 	if (r)
 		return r;
-	r = qnpu_npu_model_compile(m);
-	if (r)
-		return r;
-	for (i = 0; i < m->g->nops; i++) {
-		struct qnpu_npu_job *job = &m->jobs[i];
-		size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
-
-		if (m->g->ops[i].target != QNPU_TARGET_NPU)
-			continue;
-		if (job->consts_len) {
-			r = bo_create(d, job->consts_len, true, &dm->consts[i]);
-			if (r)
-				return r;
-			memcpy(dm->consts[i].map, job->consts,
-			       job->consts_len);
-		}
-		/* The kernel chose the VAs: move the canonical ones there. */
-		qnpu_npu_relocate(job, QNPU_VA_ARENA, m->arena_size,
-				  dm->arena.va, dm->consts[i].va);
-		r = bo_create(d, bytes, true, &dm->cmds[i]);
-		if (r)
-			return r;
-		memcpy(dm->cmds[i].map, job->cmds, bytes);
-	}
-	return 0;
+	return qnpu_npu_model_compile(m, drm_place);
 }
 
 static void drm_model_fini(struct qnpu_model *m)

@@ -54,21 +54,29 @@ bool qnpu_npu_backend_supported(struct qnpu_model *m,
 	return qnpu_npu_supported(&t, op);
 }
 
-int qnpu_npu_model_compile(struct qnpu_model *m)
+int qnpu_npu_model_compile(struct qnpu_model *m,
+			   int (*place)(struct qnpu_model *m, int op,
+					struct qnpu_npu_job *job))
 {
 	struct qnpu_npu_target t;
 	int i, r;
 
-	/* From a compiled file: the loader already checked the target. */
-	if (m->jobs)
-		return 0;
-	qnpu_npu_device_target(m->dev, &t);
-	r = qnpu_npu_compile(&t, m->g, m->offsets, &m->jobs);
-	if (r)
-		return r;
-	for (i = 0; i < m->g->nops; i++)
+	/* From a compiled file the loader already checked the target. */
+	if (!m->jobs) {
+		qnpu_npu_device_target(m->dev, &t);
+		r = qnpu_npu_compile(&t, m->g, m->offsets, &m->jobs);
+		if (r)
+			return r;
+	}
+	for (i = 0; i < m->g->nops; i++) {
 		if (m->jobs[i].why[0])
 			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
 				 "%s", m->jobs[i].why);
+		if (!place || m->g->ops[i].target != QNPU_TARGET_NPU)
+			continue;
+		r = place(m, i, &m->jobs[i]);
+		if (r)
+			return r;
+	}
 	return 0;
 }

@@ -231,12 +231,38 @@ static void sim_close(struct qnpu_device *dev)
 	free(s);
 }
 
+/* An operator's constants at their VA, its commands after the last. */
+static int sim_place(struct qnpu_model *m, int op, struct qnpu_npu_job *job)
+{
+	struct sim_dev *s = m->dev->priv;
+	struct sim_model *sm = m->priv;
+	size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
+	void *host;
+	int r;
+
+	(void)op;
+	if (job->consts_len) {
+		r = dev_alloc(s, sm->pt_root, job->consts_va, job->consts_len,
+			      false, &host);
+		if (r)
+			return r;
+		memcpy(host, job->consts, job->consts_len);
+	}
+	job->cmds_va = sm->va_next;
+	sm->va_next += ((bytes + PAGE - 1) & ~(PAGE - 1)) + PAGE;
+	r = dev_alloc(s, sm->pt_root, job->cmds_va, bytes, false, &host);
+	if (r)
+		return r;
+	memcpy(host, job->cmds, bytes);
+	return 0;
+}
+
 static int sim_model_init(struct qnpu_model *m)
 {
 	struct sim_dev *s = m->dev->priv;
 	struct sim_model *sm;
 	void *host;
-	int i, r;
+	int r;
 
 	sm = calloc(1, sizeof(*sm));
 	if (!sm)
@@ -253,31 +279,7 @@ static int sim_model_init(struct qnpu_model *m)
 	if (r)
 		return r;
 	m->arena = host;
-	r = qnpu_npu_model_compile(m);
-	if (r)
-		return r;
-	for (i = 0; i < m->g->nops; i++) {
-		struct qnpu_npu_job *job = &m->jobs[i];
-		size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
-
-		if (m->g->ops[i].target != QNPU_TARGET_NPU)
-			continue;
-		if (job->consts_len) {
-			r = dev_alloc(s, sm->pt_root, job->consts_va,
-				      job->consts_len, false, &host);
-			if (r)
-				return r;
-			memcpy(host, job->consts, job->consts_len);
-		}
-		job->cmds_va = sm->va_next;
-		sm->va_next += ((bytes + PAGE - 1) & ~(PAGE - 1)) + PAGE;
-		r = dev_alloc(s, sm->pt_root, job->cmds_va, bytes, false,
-			      &host);
-		if (r)
-			return r;
-		memcpy(host, job->cmds, bytes);
-	}
-	return 0;
+	return qnpu_npu_model_compile(m, sim_place);
 }
 
 static void sim_model_fini(struct qnpu_model *m)
