@@ -93,7 +93,7 @@ QNPU_EXPORT void qnpu_model_free(struct qnpu_model *m)
 	else
 		free(m->arena);
 	if (m->g)
-		qnpu_npu_jobs_free(m->precompiled, m->g->nops);
+		qnpu_npu_jobs_free(m->jobs, m->g->nops);
 	qnpu_ir_graph_free(m->g);
 	free(m->data);
 	free(m->offsets);
@@ -212,7 +212,7 @@ static int partition(struct qnpu_model *m)
 		       npu_supported : NULL,
 		.cpu = cpu_supported,
 		.ctx = m,
-		.precompiled = m->precompiled != NULL,
+		.precompiled = m->jobs != NULL,
 	};
 
 	return qnpu_partition(m->g, &req);
@@ -245,7 +245,7 @@ int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
 	m->file = file;
 	m->file_len = len;
 	m->g = g;
-	m->precompiled = jobs;
+	m->jobs = jobs;
 	/* Unsupported operators are named before any deeper check. */
 	r = partition(m);
 	if (r)
@@ -279,16 +279,6 @@ err_free:
 	return r;
 }
 
-static void device_target(const struct qnpu_device *dev,
-			  struct qnpu_npu_target *t)
-{
-	const struct qnpu_device_info *d = &dev->info;
-
-	*t = (struct qnpu_npu_target){ d->rows, d->cols, d->abuf_bytes,
-				       d->wbuf_bytes, d->pbuf_bytes,
-				       d->obuf_bytes };
-}
-
 /* A compiled file: its graph with the targets and jobs it stored. */
 static int load_compiled(struct qnpu_device *dev, const uint8_t *data,
 			 size_t size, struct qnpu_model **out)
@@ -298,7 +288,7 @@ static int load_compiled(struct qnpu_device *dev, const uint8_t *data,
 	uint64_t arena;
 	int r;
 
-	device_target(dev, &t);
+	qnpu_npu_device_target(dev, &t);
 	r = qnpu_compiled_read(data, size, dev->info.is_npu ? &t : NULL,
 			       dev->info.name, &c);
 	if (r)
@@ -319,21 +309,19 @@ static int load_compiled(struct qnpu_device *dev, const uint8_t *data,
 
 QNPU_EXPORT int qnpu_model_save(const struct qnpu_model *m, const char *path)
 {
-	const struct qnpu_npu_job *jobs = m->dev->backend->model_jobs ?
-		m->dev->backend->model_jobs(m) : NULL;
 	struct qnpu_compiled c = {
 		.arena_size = m->arena_size,
 		.model = m->file,
 		.model_len = m->file_len,
 		.g = m->g,
-		.jobs = (struct qnpu_npu_job *)jobs,
+		.jobs = m->jobs,
 	};
 
-	if (!m->dev->info.is_npu || !jobs)
+	if (!m->dev->info.is_npu || !m->jobs)
 		return qnpu_err(-EINVAL,
 				"model was loaded on \"%s\", which compiles nothing: load it on an NPU device or target",
 				m->dev->info.name);
-	device_target(m->dev, &c.target);
+	qnpu_npu_device_target(m->dev, &c.target);
 	return qnpu_compiled_write(path, &c);
 }
 

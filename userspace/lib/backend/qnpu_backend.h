@@ -39,7 +39,11 @@ struct qnpu_model {
 	qnpu_layer_cb layer_cb;
 	void *layer_user;
 	void *priv;			/* backend's per-model state */
-	struct qnpu_npu_job *precompiled; /* from a compiled file, until used */
+	/*
+	 * NPU devices: per operator, its compiled job, from a compiled file
+	 * or compiled by the backend's model_init(); freed by the runtime.
+	 */
+	struct qnpu_npu_job *jobs;
 };
 
 /*
@@ -55,8 +59,6 @@ struct qnpu_backend {
 	int (*model_init)(struct qnpu_model *m);
 	void (*model_fini)(struct qnpu_model *m);
 	int (*run_op)(struct qnpu_model *m, struct qnpu_ir_op *op);
-	/* The compiled operators, for qnpu_model_save(). */
-	const struct qnpu_npu_job *(*model_jobs)(const struct qnpu_model *m);
 };
 
 struct qnpu_device {
@@ -78,12 +80,20 @@ void qnpu_npu_set_info(struct qnpu_device *dev,
 		       const struct qnpu_npu_target *t);
 /* Name of a job status (device codes, then the drm driver's). */
 const char *qnpu_npu_status_name(uint32_t status);
+/* The compile target an NPU device describes in its info. */
+void qnpu_npu_device_target(const struct qnpu_device *dev,
+			    struct qnpu_npu_target *t);
+/* supported() of every NPU backend: what the compiler can lower. */
+bool qnpu_npu_backend_supported(struct qnpu_model *m,
+				const struct qnpu_ir_op *op);
 /*
- * The jobs of @m for @t: those of its compiled file, else compiled now.
- * Operators that fell back to the CPU get their reason as a note.
+ * m->jobs for the device: those of a compiled file, else compiled now.
+ * Operators that fell back to the CPU get their reason as a note. Then
+ * @place (if any) puts each NPU operator's constants and commands in
+ * device memory.
  */
-int qnpu_npu_model_jobs(struct qnpu_model *m, const struct qnpu_npu_target *t,
-			struct qnpu_npu_job **jobs);
-void qnpu_npu_model_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs);
+int qnpu_npu_model_compile(struct qnpu_model *m,
+			   int (*place)(struct qnpu_model *m, int op,
+					struct qnpu_npu_job *job));
 
 #endif /* QNPU_BACKEND_H */

@@ -39,7 +39,6 @@ struct drm_bo {
 };
 
 struct drm_model {
-	struct qnpu_npu_job *jobs;
 	struct drm_bo arena, info;
 	struct drm_bo *consts, *cmds;	/* per operator */
 };
@@ -195,18 +194,35 @@ static void drm_close(struct qnpu_device *dev)
 	free(d);
 }
 
-static bool drm_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
+/* An operator's constants and commands in BOs of their own. */
+static int drm_place(struct qnpu_model *m, int i, struct qnpu_npu_job *job)
 {
 	struct drm_dev *d = m->dev->priv;
+	struct drm_model *dm = m->priv;
+	size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
+	int r;
 
-	return qnpu_npu_supported(&d->target, op);
+	if (job->consts_len) {
+		r = bo_create(d, job->consts_len, true, &dm->consts[i]);
+		if (r)
+			return r;
+		memcpy(dm->consts[i].map, job->consts, job->consts_len);
+	}
+	/* The kernel chose the VAs: move the canonical ones there. */
+	qnpu_npu_relocate(job, QNPU_VA_ARENA, m->arena_size, dm->arena.va,
+			  dm->consts[i].va);
+	r = bo_create(d, bytes, true, &dm->cmds[i]);
+	if (r)
+		return r;
+	memcpy(dm->cmds[i].map, job->cmds, bytes);
+	return 0;
 }
 
 static int drm_model_init(struct qnpu_model *m)
 {
 	struct drm_dev *d = m->dev->priv;
 	struct drm_model *dm = calloc(1, sizeof(*dm));
-	int i, r;
+	int r;
 
 	if (!dm)
 		return qnpu_err(-ENOMEM, "out of memory");
@@ -222,31 +238,7 @@ static int drm_model_init(struct qnpu_model *m)
 	r = bo_create(d, sizeof(struct drm_qnpu_job_info), false, &dm->info);
 	if (r)
 		return r;
-	r = qnpu_npu_model_jobs(m, &d->target, &dm->jobs);
-	if (r)
-		return r;
-	for (i = 0; i < m->g->nops; i++) {
-		struct qnpu_npu_job *job = &dm->jobs[i];
-		size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
-
-		if (m->g->ops[i].target != QNPU_TARGET_NPU)
-			continue;
-		if (job->consts_len) {
-			r = bo_create(d, job->consts_len, true, &dm->consts[i]);
-			if (r)
-				return r;
-			memcpy(dm->consts[i].map, job->consts,
-			       job->consts_len);
-		}
-		/* The kernel chose the VAs: move the canonical ones there. */
-		qnpu_npu_relocate(job, QNPU_VA_ARENA, m->arena_size,
-				  dm->arena.va, dm->consts[i].va);
-		r = bo_create(d, bytes, true, &dm->cmds[i]);
-		if (r)
-			return r;
-		memcpy(dm->cmds[i].map, job->cmds, bytes);
-	}
-	return 0;
+	return qnpu_npu_model_compile(m, drm_place);
 }
 
 static void drm_model_fini(struct qnpu_model *m)
@@ -264,25 +256,17 @@ static void drm_model_fini(struct qnpu_model *m)
 	bo_free(d, &dm->info);
 	bo_free(d, &dm->arena);
 	m->arena = NULL;
-	qnpu_npu_model_jobs_free(m, dm->jobs);
 	free(dm->consts);
 	free(dm->cmds);
 	free(dm);
 	m->priv = NULL;
 }
 
-static const struct qnpu_npu_job *drm_jobs(const struct qnpu_model *m)
-{
-	const struct drm_model *dm = m->priv;
-
-	return dm ? dm->jobs : NULL;
-}
-
 static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 {
 	struct drm_dev *d = m->dev->priv;
 	struct drm_model *dm = m->priv;
-	struct qnpu_npu_job *job = &dm->jobs[op->index];
+	struct qnpu_npu_job *job = &m->jobs[op->index];
 	struct drm_qnpu_job_info *info = dm->info.map;
 	struct qnpu_op_stats *st = &m->runs[op->index].stats;
 	uint32_t bos[3] = { dm->arena.handle, dm->cmds[op->index].handle,
@@ -359,9 +343,8 @@ const struct qnpu_backend qnpu_drm_backend = {
 	.name = "drm",
 	.open = drm_open,
 	.close = drm_close,
-	.supported = drm_supported,
+	.supported = qnpu_npu_backend_supported,
 	.model_init = drm_model_init,
 	.model_fini = drm_model_fini,
-	.model_jobs = drm_jobs,
 	.run_op = drm_run_op,
 };

@@ -35,28 +35,48 @@ const char *qnpu_npu_status_name(uint32_t st)
 	return "unknown status";
 }
 
-int qnpu_npu_model_jobs(struct qnpu_model *m, const struct qnpu_npu_target *t,
-			struct qnpu_npu_job **jobs)
+void qnpu_npu_device_target(const struct qnpu_device *dev,
+			    struct qnpu_npu_target *t)
 {
-	int i, r;
+	const struct qnpu_device_info *d = &dev->info;
 
-	if (m->precompiled) {
-		/* From a compiled file: the loader already checked the target. */
-		*jobs = m->precompiled;
-		m->precompiled = NULL;
-		return 0;
-	}
-	r = qnpu_npu_compile(t, m->g, m->offsets, jobs);
-	if (r)
-		return r;
-	for (i = 0; i < m->g->nops; i++)
-		if ((*jobs)[i].why[0])
-			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
-				 "%s", (*jobs)[i].why);
-	return 0;
+	*t = (struct qnpu_npu_target){ d->rows, d->cols, d->abuf_bytes,
+				       d->wbuf_bytes, d->pbuf_bytes,
+				       d->obuf_bytes };
 }
 
-void qnpu_npu_model_jobs_free(struct qnpu_model *m, struct qnpu_npu_job *jobs)
+bool qnpu_npu_backend_supported(struct qnpu_model *m,
+				const struct qnpu_ir_op *op)
 {
-	qnpu_npu_jobs_free(jobs, m->g->nops);
+	struct qnpu_npu_target t;
+
+	qnpu_npu_device_target(m->dev, &t);
+	return qnpu_npu_supported(&t, op);
+}
+
+int qnpu_npu_model_compile(struct qnpu_model *m,
+			   int (*place)(struct qnpu_model *m, int op,
+					struct qnpu_npu_job *job))
+{
+	struct qnpu_npu_target t;
+	int i, r;
+
+	/* From a compiled file the loader already checked the target. */
+	if (!m->jobs) {
+		qnpu_npu_device_target(m->dev, &t);
+		r = qnpu_npu_compile(&t, m->g, m->offsets, &m->jobs);
+		if (r)
+			return r;
+	}
+	for (i = 0; i < m->g->nops; i++) {
+		if (m->jobs[i].why[0])
+			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
+				 "%s", m->jobs[i].why);
+		if (!place || m->g->ops[i].target != QNPU_TARGET_NPU)
+			continue;
+		r = place(m, i, &m->jobs[i]);
+		if (r)
+			return r;
+	}
+	return 0;
 }

@@ -36,7 +36,6 @@ struct sim_dev {
 struct sim_model {
 	uint64_t pt_root;
 	uint64_t va_next;		/* command streams go here */
-	struct qnpu_npu_job *jobs;	/* per operator */
 };
 
 static int mem_read(void *ctx, uint64_t pa, void *dst, size_t len)
@@ -232,11 +231,30 @@ static void sim_close(struct qnpu_device *dev)
 	free(s);
 }
 
-static bool sim_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
+/* An operator's constants at their VA, its commands after the last. */
+static int sim_place(struct qnpu_model *m, int op, struct qnpu_npu_job *job)
 {
 	struct sim_dev *s = m->dev->priv;
+	struct sim_model *sm = m->priv;
+	size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
+	void *host;
+	int r;
 
-	return qnpu_npu_supported(&s->target, op);
+	(void)op;
+	if (job->consts_len) {
+		r = dev_alloc(s, sm->pt_root, job->consts_va, job->consts_len,
+			      false, &host);
+		if (r)
+			return r;
+		memcpy(host, job->consts, job->consts_len);
+	}
+	job->cmds_va = sm->va_next;
+	sm->va_next += ((bytes + PAGE - 1) & ~(PAGE - 1)) + PAGE;
+	r = dev_alloc(s, sm->pt_root, job->cmds_va, bytes, false, &host);
+	if (r)
+		return r;
+	memcpy(host, job->cmds, bytes);
+	return 0;
 }
 
 static int sim_model_init(struct qnpu_model *m)
@@ -244,7 +262,7 @@ static int sim_model_init(struct qnpu_model *m)
 	struct sim_dev *s = m->dev->priv;
 	struct sim_model *sm;
 	void *host;
-	int i, r;
+	int r;
 
 	sm = calloc(1, sizeof(*sm));
 	if (!sm)
@@ -261,31 +279,7 @@ static int sim_model_init(struct qnpu_model *m)
 	if (r)
 		return r;
 	m->arena = host;
-	r = qnpu_npu_model_jobs(m, &s->target, &sm->jobs);
-	if (r)
-		return r;
-	for (i = 0; i < m->g->nops; i++) {
-		struct qnpu_npu_job *job = &sm->jobs[i];
-		size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
-
-		if (m->g->ops[i].target != QNPU_TARGET_NPU)
-			continue;
-		if (job->consts_len) {
-			r = dev_alloc(s, sm->pt_root, job->consts_va,
-				      job->consts_len, false, &host);
-			if (r)
-				return r;
-			memcpy(host, job->consts, job->consts_len);
-		}
-		job->cmds_va = sm->va_next;
-		sm->va_next += ((bytes + PAGE - 1) & ~(PAGE - 1)) + PAGE;
-		r = dev_alloc(s, sm->pt_root, job->cmds_va, bytes, false,
-			      &host);
-		if (r)
-			return r;
-		memcpy(host, job->cmds, bytes);
-	}
-	return 0;
+	return qnpu_npu_model_compile(m, sim_place);
 }
 
 static void sim_model_fini(struct qnpu_model *m)
@@ -296,7 +290,6 @@ static void sim_model_fini(struct qnpu_model *m)
 
 	if (!sm)
 		return;
-	qnpu_npu_model_jobs_free(m, sm->jobs);
 	free(sm);
 	m->priv = NULL;
 	/* A bump allocator: all device memory comes back with the last model. */
@@ -326,7 +319,7 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 {
 	struct sim_dev *s = m->dev->priv;
 	struct sim_model *sm = m->priv;
-	struct qnpu_npu_job *job = &sm->jobs[op->index];
+	struct qnpu_npu_job *job = &m->jobs[op->index];
 	struct qnpu_op_stats *st = &m->runs[op->index].stats;
 	uint8_t *regs = qnpu_hw_regs(s->hw), sqe[QNPU_SQE_BYTES] = { 0 };
 	const uint8_t *cqe;
@@ -383,19 +376,11 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 	return 0;
 }
 
-static const struct qnpu_npu_job *sim_jobs(const struct qnpu_model *m)
-{
-	const struct sim_model *sm = m->priv;
-
-	return sm ? sm->jobs : NULL;
-}
-
 const struct qnpu_backend qnpu_sim_backend = {
-	.model_jobs = sim_jobs,
 	.name = "sim",
 	.open = sim_open,
 	.close = sim_close,
-	.supported = sim_supported,
+	.supported = qnpu_npu_backend_supported,
 	.model_init = sim_model_init,
 	.model_fini = sim_model_fini,
 	.run_op = sim_run_op,

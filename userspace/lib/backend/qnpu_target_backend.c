@@ -13,10 +13,6 @@
 #include "compiler/qnpu_compiler.h"
 #include "qnpu_hw.h"
 
-struct target_model {
-	struct qnpu_npu_job *jobs;
-};
-
 static int target_open(struct qnpu_device *dev, const char *arg)
 {
 	struct qnpu_hw_params p;
@@ -51,41 +47,17 @@ static void target_close(struct qnpu_device *dev)
 	free(dev->priv);
 }
 
-static bool target_supported(struct qnpu_model *m,
-			     const struct qnpu_ir_op *op)
-{
-	return qnpu_npu_supported(m->dev->priv, op);
-}
-
 static int target_model_init(struct qnpu_model *m)
 {
-	struct target_model *tm = calloc(1, sizeof(*tm));
-
-	if (!tm)
-		return qnpu_err(-ENOMEM, "out of memory");
-	m->priv = tm;
 	m->arena = calloc(1, m->arena_size ? m->arena_size : 1);
 	if (!m->arena)
 		return qnpu_err(-ENOMEM, "out of memory");
-	return qnpu_npu_model_jobs(m, m->dev->priv, &tm->jobs);
+	return qnpu_npu_model_compile(m, NULL);
 }
 
 static void target_model_fini(struct qnpu_model *m)
 {
-	struct target_model *tm = m->priv;
-
 	free(m->arena);
-	if (!tm)
-		return;
-	qnpu_npu_model_jobs_free(m, tm->jobs);
-	free(tm);
-}
-
-static const struct qnpu_npu_job *target_jobs(const struct qnpu_model *m)
-{
-	const struct target_model *tm = m->priv;
-
-	return tm ? tm->jobs : NULL;
 }
 
 static int target_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
@@ -100,9 +72,8 @@ const struct qnpu_backend qnpu_target_backend = {
 	.name = "target",
 	.open = target_open,
 	.close = target_close,
-	.supported = target_supported,
+	.supported = qnpu_npu_backend_supported,
 	.model_init = target_model_init,
 	.model_fini = target_model_fini,
-	.model_jobs = target_jobs,
 	.run_op = target_run_op,
 };

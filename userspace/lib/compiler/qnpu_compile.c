@@ -744,6 +744,8 @@ struct emit {
 	uint64_t in_va, in2_va, out_va;
 	uint32_t C, R, G;
 	bool stream;		/* every unit loads */
+	uint32_t opc;		/* the layer's COMPUTE opcode */
+	int32_t skip;		/* input rows a 1-row kernel steps over */
 };
 
 /*
@@ -806,234 +808,278 @@ static void vec_slice(const struct emit *e, uint32_t ng, uint32_t c0,
 	}
 }
 
-static void compute_cmd(struct emit *e, uint32_t opc, uint32_t a_addr,
-			uint32_t pix_words, int32_t in_rows, int32_t pad_t,
-			int32_t stride_h,
-			uint32_t p, uint32_t npix, uint32_t ncols, uint32_t ic,
-			uint32_t g, uint32_t wbase, uint32_t pbase,
-			uint32_t obase, uint32_t ostride, bool clear,
-			bool drain)
+/*
+ * An output band: output rows [oy0, oy0 + nb) and the input rows it reads,
+ * y_lo .. y_lo + in_rows - 1, of which the first pad_t are padding.
+ */
+struct band {
+	int32_t oy0, nb;
+	int32_t y_lo, in_rows, pad_t;
+	uint32_t pix;			/* output pixels of the band */
+};
+
+/*
+ * A unit: channel groups [g0, g0 + ng) x output pixels [p0, p0 + np) of a
+ * band, computed in nchunks reduction chunks; chunk ch covers input
+ * channels [i0, i0 + icc) from SRAM half h.
+ */
+struct unit {
+	uint32_t g0, ng, c0, nch, p0, np;
+	uint32_t in_c0, in_nch, pix_words;	/* vector-mode input layout */
+	uint32_t obase;				/* OBUF half of the store */
+	uint32_t ch, i0, icc;
+	uint32_t abase, wbase, pbase;		/* SRAM halves of the chunk */
+	bool last;				/* last chunk: drain */
+};
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The input rows output rows [oy0, oy0 + nb) need, and their padding. */
+static int band_at(const struct emit *e, int32_t oy0, struct band *b)
+{
+	const struct layer *l = e->l;
+	const struct qnpu_npu_job *job = e->job;
+	int32_t lo = oy0 * l->sh - l->pad_t, y_hi;
+
+	b->oy0 = oy0;
+	b->nb = l->oh - oy0 < (int32_t)job->band_rows ? l->oh - oy0 :
+		(int32_t)job->band_rows;
+	b->pix = (uint32_t)b->nb * (uint32_t)l->ow;
+	b->y_lo = lo > 0 ? lo : 0;
+	y_hi = (oy0 + b->nb - 1) * l->sh - l->pad_t + (l->kh - 1) * l->dh;
+	if (y_hi > l->ih - 1)
+		y_hi = l->ih - 1;
+	if (!job->in_stream) {
+		b->y_lo = 0;
+		y_hi = l->ih - 1;
+	}
+	b->in_rows = y_hi - b->y_lo + 1;
+	if (b->in_rows < 1)
+		return why(e->job, "an output band sees only padding");
+	b->pad_t = l->pad_t + b->y_lo - oy0 * l->sh;
+	if (e->skip > 1) {	/* rows oy * sh only, in a dense stack */
+		b->y_lo = job->in_stream ? oy0 * l->sh : 0;
+		b->in_rows = job->in_stream ? b->nb : l->oh;
+		b->pad_t = 0;
+	}
+	return 0;
+}
+
+/* The unit of channel groups from g0 and pixels from p0 of band @b. */
+static void unit_at(const struct emit *e, const struct band *b, uint32_t g0,
+		    uint32_t p0, uint32_t su, struct unit *un)
+{
+	const struct layer *l = e->l;
+	const struct qnpu_npu_job *job = e->job;
+
+	memset(un, 0, sizeof(*un));
+	un->g0 = g0;
+	un->ng = min_u32(e->G - g0, job->gset);
+	un->c0 = g0 * e->C;
+	un->nch = min_u32((uint32_t)l->oc - un->c0, un->ng * e->C);
+	un->p0 = p0;
+	un->np = min_u32(b->pix - p0, job->unit_pix);
+	un->obase = (su % 2) * ((e->t->obuf_bytes / e->C) / 2);
+	if (l->kind != JOB_CONV)
+		vec_slice(e, un->ng, un->c0, un->nch, &un->in_c0,
+			  &un->in_nch, &un->pix_words);
+}
+
+/* Reduction chunk @ch of unit @un, the @u-th chunk of the layer. */
+static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
+		     int u)
+{
+	const struct qnpu_npu_job *job = e->job;
+	const struct qnpu_npu_target *t = e->t;
+	const uint32_t h = (uint32_t)(u % 2);
+
+	un->i0 = ch ? un->i0 + un->icc : 0;
+	un->ch = ch;
+	un->icc = min_u32((uint32_t)e->l->ic - un->i0, job->ic_chunk);
+	un->abase = job->in_stream ? h * (t->abuf_bytes / 2) : 0;
+	un->wbase = job->w_stream ? h * ((t->wbuf_bytes / e->C) / 2) : 0;
+	un->pbase = job->w_stream ? h * ((t->pbuf_bytes / e->C) / 2) : 0;
+	un->last = ch + 1 == job->nchunks;
+}
+
+/*
+ * The loads of a chunk: streamed operands every time, resident ones with
+ * the first unit only. Returns whether it loaded anything.
+ */
+static bool emit_loads(struct emit *e, const struct band *b,
+		       const struct unit *un, int u)
 {
 	const struct layer *l = e->l;
 	struct qnpu_npu_job *job = e->job;
-	struct qnpu_cmd *c = cmd_new(job, opc);
-	bool vec = l->kind != JOB_CONV;
+	const uint32_t C = e->C, taps = (uint32_t)(l->kh * l->kw);
+	size_t first = job->ncmds;
+	struct unit_tok tk;
 
-	F(job, c, ACC_CLEAR, clear);
-	F(job, c, DRAIN, drain);
-	F(job, c, A_ADDR, a_addr);
-	F(job, c, PIX_STRIDE, vec ? pix_words * e->C : (uint32_t)l->ic);
-	F(job, c, ROW_STRIDE, in_row_bytes(e->t, l, pix_words));
-	F(job, c, IN_H, in_rows);
+	if (u == 0 || job->in_stream)
+		load_input(e, b->y_lo, b->in_rows, e->skip, un->in_c0,
+			   un->in_nch, un->pix_words, un->abase);
+	if ((l->kind == JOB_CONV || l->kind == JOB_DW) &&
+	    (u == 0 || job->w_stream)) {
+		uint32_t wg = job->w_stream ? un->g0 : 0;
+		uint32_t wn = job->w_stream ? un->ng : e->G;
+		uint64_t woff = (uint64_t)wg * job->w_group_bytes +
+				(uint64_t)taps * un->i0 * C;
+		uint64_t wlen = job->nchunks > 1 ?
+				(uint64_t)taps * un->icc * C :
+				(uint64_t)wn * job->w_group_bytes;
+
+		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_WBUF,
+			  job->consts_va + woff, wlen, un->wbase);
+		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_PBUF,
+			  job->consts_va + job->p_off +
+			  (uint64_t)wg * PSET_WORDS * C,
+			  (uint64_t)wn * PSET_WORDS * C, un->pbase);
+	}
+	tk = (struct unit_tok){
+		.pop_next = e->stream && u >= 2,
+		.push_next = job->ncmds > first,
+	};
+	tokens(job, first, job->ncmds - 1, &tk);
+	return job->ncmds > first;
+}
+
+/* One COMPUTE: @npix pixels from @p x channel group j of the unit. */
+static void compute_cmd(struct emit *e, const struct band *b,
+			const struct unit *un, uint32_t p, uint32_t npix,
+			uint32_t j)
+{
+	const struct layer *l = e->l;
+	struct qnpu_npu_job *job = e->job;
+	const uint32_t C = e->C, g = un->g0 + j;
+	const uint32_t gw = job->w_stream ? j : g;
+	const uint32_t K = (uint32_t)(job->w_group_bytes / C);
+	const bool vec = l->kind != JOB_CONV;
+	struct qnpu_cmd *c = cmd_new(job, e->opc);
+	uint32_t a = un->abase + un->i0;
+
+	if (vec && l->dm == 1)
+		a += (un->pix_words == e->G ? g : j) * C;
+	F(job, c, ACC_CLEAR, un->ch == 0);
+	F(job, c, DRAIN, un->last);
+	F(job, c, A_ADDR, a);
+	F(job, c, PIX_STRIDE, vec ? un->pix_words * C : (uint32_t)l->ic);
+	F(job, c, ROW_STRIDE, in_row_bytes(e->t, l, un->pix_words));
+	F(job, c, IN_H, b->in_rows);
 	F(job, c, IN_W, l->iw);
 	F(job, c, OUT_W, l->ow);
 	F(job, c, PIX0, p);
 	F(job, c, NPIX, npix);
-	F(job, c, NCOLS, ncols);
+	F(job, c, NCOLS, min_u32((uint32_t)l->oc - g * C, C));
 	F(job, c, KH, l->kh);
 	F(job, c, KW, l->kw);
-	F(job, c, STRIDE_H, stride_h);
+	F(job, c, STRIDE_H, l->sh / e->skip);
 	F(job, c, STRIDE_W, l->sw);
-	F(job, c, PAD_T, pad_t);
+	F(job, c, PAD_T, b->pad_t);
 	F(job, c, PAD_L, l->pad_l);
 	F(job, c, DIL_H, l->dh);
 	F(job, c, DIL_W, l->dw);
-	F(job, c, IC, l->kind == JOB_CONV ? ic : (uint32_t)l->dm);
-	F(job, c, DM_PHASE, l->kind == JOB_DW ? (g * e->C) % (uint32_t)l->dm :
+	F(job, c, IC, l->kind == JOB_CONV ? un->icc : (uint32_t)l->dm);
+	F(job, c, DM_PHASE, l->kind == JOB_DW ? (g * C) % (uint32_t)l->dm :
 	  0);
 	if (l->kind == JOB_CONV || l->kind == JOB_DW) {
-		F(job, c, W_ADDR, wbase);
-		F(job, c, P_ADDR, pbase);
+		F(job, c, W_ADDR, un->wbase + gw * (job->nchunks > 1 ? 0 : K));
+		F(job, c, P_ADDR, un->pbase + gw * PSET_WORDS);
 	}
-	F(job, c, O_ADDR, obase);
-	F(job, c, O_STRIDE, ostride);
+	F(job, c, O_ADDR, un->obase + (p - un->p0) * un->ng + j);
+	F(job, c, O_STRIDE, un->ng);
 	F(job, c, IN_OFF, l->in_off);
 	F(job, c, OUT_ZP, l->out_zp);
 	F(job, c, ACT_MIN, l->act_min);
 	F(job, c, ACT_MAX, l->act_max);
 }
 
+/* The computes of a chunk: tiles of R pixels x C channels. */
+static void emit_computes(struct emit *e, const struct band *b,
+			  const struct unit *un, int u, uint32_t su,
+			  bool loaded)
+{
+	struct qnpu_npu_job *job = e->job;
+	size_t first = job->ncmds;
+	struct unit_tok tk;
+	uint32_t p, j;
+
+	for (p = un->p0; p < un->p0 + un->np; p += e->R)
+		for (j = 0; j < un->ng; j++)
+			compute_cmd(e, b, un, p,
+				    min_u32(un->p0 + un->np - p, e->R), j);
+	tk = (struct unit_tok){
+		.pop_prev = loaded,
+		.pop_next = un->ch == 0 && su >= 2,
+		.push_prev = e->stream && u + 2 < job->nunits,
+		.push_next = un->last,
+	};
+	tokens(job, first, job->ncmds - 1, &tk);
+}
+
+/* The store of a unit's outputs, once its last chunk drained. */
+static void emit_store(struct emit *e, const struct band *b,
+		       const struct unit *un, uint32_t su, uint32_t ns)
+{
+	const struct layer *l = e->l;
+	struct qnpu_npu_job *job = e->job;
+	uint64_t va = e->out_va + ((uint64_t)b->oy0 * l->ow + un->p0) *
+		      (uint64_t)l->oc + un->c0;
+	size_t first = job->ncmds;
+	struct unit_tok tk = {
+		.pop_prev = true,
+		.push_prev = su + 2 < ns,
+	};
+
+	if (un->nch == (uint32_t)l->oc && l->oc % e->C == 0)
+		dma_block(e->t, job, QNPU_OP_STORE, 0, va,
+			  (uint64_t)un->np * l->oc, un->obase);
+	else
+		dma_rows(job, QNPU_OP_STORE, 0, va, (uint32_t)l->oc, un->nch,
+			 un->np, un->obase, un->ng);
+	tokens(job, first, job->ncmds - 1, &tk);
+}
+
+/*
+ * A conv/depthwise/pool layer: for each output band, each set of channel
+ * groups and each pixel range a unit, each unit in reduction chunks of
+ * loads, computes, and one store.
+ */
 static int emit_layer(struct emit *e)
 {
 	const struct layer *l = e->l;
 	struct qnpu_npu_job *job = e->job;
-	const uint32_t C = e->C, R = e->R, G = e->G;
-	const uint32_t K = (uint32_t)(job->w_group_bytes / C);
-	const uint32_t taps = (uint32_t)(l->kh * l->kw);
-	const uint32_t half_a = e->t->abuf_bytes / 2;
-	const uint32_t half_w = (e->t->wbuf_bytes / C) / 2;
-	const uint32_t half_p = (e->t->pbuf_bytes / C) / 2;
-	const uint32_t half_o = (e->t->obuf_bytes / C) / 2;
-	const bool vec = l->kind != JOB_CONV;
-	const bool weights = l->kind == JOB_CONV || l->kind == JOB_DW;
-	const uint32_t opc = l->kind == JOB_CONV ? QNPU_OP_CONV :
-			     l->kind == JOB_DW ? QNPU_OP_DWCONV :
-			     l->kind == JOB_MAXPOOL ? QNPU_OP_MAXPOOL :
-			     QNPU_OP_AVGPOOL;
-	const uint32_t bo = job->band_rows;
-	const int n = job->nunits, ns = n / (int)job->nchunks;
-	int u = 0, su = 0;	/* unit, and store (drained unit) index */
-	const int32_t skip = l->kh == 1 && l->sh > 1 && l->pad_t == 0 &&
-			     (int64_t)(l->oh - 1) * l->sh < l->ih ? l->sh : 1;
+	const uint32_t ns = (uint32_t)(job->nunits / (int)job->nchunks);
+	uint32_t su = 0, g0, p0, ch;	/* su: stored (drained) units */
+	int u = 0;			/* chunks emitted */
+	struct band b = { 0 };
+	struct unit un;
 	int32_t oy0;
 
+	e->opc = l->kind == JOB_CONV ? QNPU_OP_CONV :
+		 l->kind == JOB_DW ? QNPU_OP_DWCONV :
+		 l->kind == JOB_MAXPOOL ? QNPU_OP_MAXPOOL : QNPU_OP_AVGPOOL;
+	e->skip = l->kh == 1 && l->sh > 1 && l->pad_t == 0 &&
+		  (int64_t)(l->oh - 1) * l->sh < l->ih ? l->sh : 1;
 	e->stream = job->in_stream || job->w_stream;
-	for (oy0 = 0; oy0 < l->oh; oy0 += (int32_t)bo) {
-		int32_t nb = l->oh - oy0 < (int32_t)bo ? l->oh - oy0 :
-			     (int32_t)bo;
-		int32_t lo = oy0 * l->sh - l->pad_t;
-		int32_t y_lo = lo > 0 ? lo : 0;
-		int32_t y_hi = (oy0 + nb - 1) * l->sh - l->pad_t +
-			       (l->kh - 1) * l->dh;
-		uint32_t band_pix = (uint32_t)nb * (uint32_t)l->ow, g0, p0;
-		int32_t in_rows, pad_t;
-
-		if (y_hi > l->ih - 1)
-			y_hi = l->ih - 1;
-		if (!job->in_stream) {
-			y_lo = 0;
-			y_hi = l->ih - 1;
-		}
-		in_rows = y_hi - y_lo + 1;
-		if (in_rows < 1)
-			return why(job, "an output band sees only padding");
-		pad_t = l->pad_t + y_lo - oy0 * l->sh;
-		if (skip > 1) {	/* rows oy * sh only, in a dense stack */
-			y_lo = oy0 * l->sh;
-			in_rows = job->in_stream ? nb : l->oh;
-			if (!job->in_stream)
-				y_lo = 0;
-			pad_t = 0;
-		}
-
-		for (g0 = 0; g0 < G; g0 += job->gset)
-		for (p0 = 0; p0 < band_pix; p0 += job->unit_pix) {
-			uint32_t ng = G - g0 < job->gset ? G - g0 : job->gset;
-			uint32_t c0 = g0 * C;
-			uint32_t nch = (uint32_t)l->oc - c0 < ng * C ?
-				       (uint32_t)l->oc - c0 : ng * C;
-			uint32_t np = band_pix - p0 < job->unit_pix ?
-				      band_pix - p0 : job->unit_pix;
-			uint32_t in_c0 = 0, in_nch = 0, pix_words = 0;
-			uint32_t obase = (uint32_t)(su % 2) * half_o;
-			uint32_t i0 = 0, ch;
-
-			if (vec)
-				vec_slice(e, ng, c0, nch, &in_c0, &in_nch,
-					  &pix_words);
+	for (oy0 = 0; oy0 < l->oh; oy0 += (int32_t)job->band_rows) {
+		if (band_at(e, oy0, &b))
+			return job->err;
+		for (g0 = 0; g0 < e->G; g0 += job->gset)
+		for (p0 = 0; p0 < b.pix; p0 += job->unit_pix) {
+			unit_at(e, &b, g0, p0, su, &un);
 			for (ch = 0; ch < job->nchunks; ch++, u++) {
-				int h = u % 2;
-				uint32_t abase = job->in_stream ? h * half_a : 0;
-				uint32_t wbase = job->w_stream ? h * half_w : 0;
-				uint32_t pbase = job->w_stream ? h * half_p : 0;
-				uint32_t icc = (uint32_t)l->ic - i0 <
-					       job->ic_chunk ?
-					       (uint32_t)l->ic - i0 :
-					       job->ic_chunk;
-				bool last = ch + 1 == job->nchunks;
-				struct unit_tok tk;
-				size_t first;
-				bool loads;
-				uint32_t p, j;
-
-				/* loads: streamed operands, resident once */
-				first = job->ncmds;
-				if (u == 0 || job->in_stream)
-					load_input(e, y_lo, in_rows, skip,
-						   in_c0, in_nch, pix_words,
-						   abase);
-				if (weights && (u == 0 || job->w_stream)) {
-					uint32_t wg = job->w_stream ? g0 : 0;
-					uint32_t wn = job->w_stream ? ng : G;
-					uint64_t woff = (uint64_t)wg *
-							job->w_group_bytes +
-							(uint64_t)taps * i0 * C;
-					uint64_t wlen = job->nchunks > 1 ?
-						(uint64_t)taps * icc * C :
-						(uint64_t)wn * job->w_group_bytes;
-
-					dma_block(e->t, job, QNPU_OP_LOAD,
-						  QNPU_BUF_WBUF,
-						  job->consts_va + woff, wlen,
-						  wbase);
-					dma_block(e->t, job, QNPU_OP_LOAD,
-						  QNPU_BUF_PBUF,
-						  job->consts_va + job->p_off +
-						  (uint64_t)wg * PSET_WORDS * C,
-						  (uint64_t)wn * PSET_WORDS * C,
-						  pbase);
-				}
-				loads = job->ncmds > first;
-				tk = (struct unit_tok){
-					.pop_next = e->stream && u >= 2,
-					.push_next = loads,
-				};
-				tokens(job, first, job->ncmds - 1, &tk);
-
-				/* compute: tiles of R pixels x C channels */
-				first = job->ncmds;
-				for (p = p0; p < p0 + np; p += R) {
-					uint32_t npix = p0 + np - p < R ?
-							p0 + np - p : R;
-
-					for (j = 0; j < ng; j++) {
-						uint32_t g = g0 + j;
-						uint32_t gw = job->w_stream ? j : g;
-						uint32_t ncols = (uint32_t)l->oc -
-							g * C < C ?
-							(uint32_t)l->oc - g * C : C;
-						uint32_t a = abase + i0;
-
-						if (vec && l->dm == 1)
-							a += (pix_words == G ?
-							      g : j) * C;
-						compute_cmd(e, opc, a, pix_words,
-							    in_rows, pad_t,
-							    l->sh / skip, p,
-							    npix, ncols, icc, g,
-							    wbase + gw * (job->nchunks > 1 ?
-							    0 : K),
-							    pbase + gw * PSET_WORDS,
-							    obase + (p - p0) * ng + j,
-							    ng, ch == 0, last);
-					}
-				}
-				tk = (struct unit_tok){
-					.pop_prev = loads,
-					.pop_next = ch == 0 && su >= 2,
-					.push_prev = e->stream && u + 2 < n,
-					.push_next = last,
-				};
-				tokens(job, first, job->ncmds - 1, &tk);
-				i0 += icc;
+				chunk_at(e, &un, ch, u);
+				emit_computes(e, &b, &un, u, su,
+					      emit_loads(e, &b, &un, u));
 			}
-
-			/* store the unit's outputs */
-			{
-				uint64_t va = e->out_va +
-					((uint64_t)oy0 * l->ow + p0) *
-					(uint64_t)l->oc + c0;
-				size_t first = job->ncmds;
-				struct unit_tok tk = {
-					.pop_prev = true,
-					.push_prev = su + 2 < ns,
-				};
-
-				if (nch == (uint32_t)l->oc && l->oc % C == 0)
-					dma_block(e->t, job, QNPU_OP_STORE, 0,
-						  va, (uint64_t)np * l->oc,
-						  obase);
-				else
-					dma_rows(job, QNPU_OP_STORE, 0, va,
-						 (uint32_t)l->oc, nch, np,
-						 obase, ng);
-				tokens(job, first, job->ncmds - 1, &tk);
-				su++;
-			}
+			emit_store(e, &b, &un, su++, ns);
 		}
 	}
-	if (!job->err && (u != n || su != ns))
-		return why(job, "planned %d units, emitted %d", n, u);
+	if (!job->err && (u != job->nunits || su != ns))
+		return why(job, "planned %d units, emitted %d", job->nunits, u);
 	return job->err;
 }
 
