@@ -85,7 +85,6 @@ static int default_version(const struct qnpu_ir_graph *g,
 			   const struct qnpu_ir_op *op)
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
-	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
 
 	switch (op->builtin) {
@@ -107,7 +106,6 @@ static int default_version(const struct qnpu_ir_graph *g,
 		/* int8 -> int8 is a requantization */
 		return is_int8(in) && is_int8(out) ? 2 : 1;
 	}
-	(void)w;
 	return 1;
 }
 
