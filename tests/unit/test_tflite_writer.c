@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "qnpu.h"
+#include "import/qnpu_fb.h"
 #include "import/qnpu_import.h"
 
 #define MAX_MODELS 32
@@ -241,6 +242,61 @@ static void test_bounds_checked(void **state)
 	}
 }
 
+/* Vector field @f of @t: present or not, its elements @align-aligned. */
+static void expect_aligned(struct qnpu_fb *fb, const struct qnpu_fb_table *t,
+			   int f, size_t esize, size_t align, const char *what)
+{
+	struct qnpu_fb_vec v;
+
+	assert_int_equal(qnpu_fb_vector(fb, t, f, esize, &v), 0);
+	if (v.len && v.pos % align)
+		fail_msg("%s: elements at %u, not %zu-byte aligned", what,
+			 v.pos, align);
+}
+
+/*
+ * FlatBuffers alignment, which TFLite's WASM build does not check: every
+ * int32/float vector on 4 bytes, zero points (int64) on 8, buffer data on
+ * 16 (schema force_align), tables on 4 (the reader checks those).
+ */
+static void test_aligned(void **state)
+{
+	struct fixture *fx = *state;
+	struct qnpu_fb fb;
+	struct qnpu_fb_table root, sg, t, q;
+	struct qnpu_fb_vec sgs, tensors, ops, bufs;
+	uint32_t i;
+
+	qnpu_fb_init(&fb, fx->w1, fx->w1_len);
+	assert_int_equal(qnpu_fb_root(&fb, "TFL3", &root), 0);
+	assert_int_equal(qnpu_fb_vector(&fb, &root, 2, 4, &sgs), 0);
+	assert_int_equal(sgs.pos % 4, 0);
+	assert_int_equal(qnpu_fb_vec_table(&fb, &sgs, 0, &sg), 0);
+	assert_int_equal(qnpu_fb_vector(&fb, &sg, 0, 4, &tensors), 0);
+	assert_int_equal(qnpu_fb_vector(&fb, &sg, 3, 4, &ops), 0);
+	expect_aligned(&fb, &sg, 1, 4, 4, "subgraph inputs");
+	expect_aligned(&fb, &sg, 2, 4, 4, "subgraph outputs");
+	for (i = 0; i < tensors.len; i++) {
+		assert_int_equal(qnpu_fb_vec_table(&fb, &tensors, i, &t), 0);
+		expect_aligned(&fb, &t, 0, 4, 4, "tensor shape");
+		if (qnpu_fb_table(&fb, &t, 4, &q) == 1) {
+			expect_aligned(&fb, &q, 2, 4, 4, "scales");
+			expect_aligned(&fb, &q, 3, 8, 8, "zero points");
+		}
+	}
+	for (i = 0; i < ops.len; i++) {
+		assert_int_equal(qnpu_fb_vec_table(&fb, &ops, i, &t), 0);
+		expect_aligned(&fb, &t, 1, 4, 4, "operator inputs");
+		expect_aligned(&fb, &t, 2, 4, 4, "operator outputs");
+	}
+	assert_int_equal(qnpu_fb_vector(&fb, &root, 4, 4, &bufs), 0);
+	for (i = 0; i < bufs.len; i++) {
+		assert_int_equal(qnpu_fb_vec_table(&fb, &bufs, i, &t), 0);
+		expect_aligned(&fb, &t, 0, 1, 16, "buffer data");
+	}
+	assert_int_equal(fb.err, 0);
+}
+
 /* The input files that go with golden output @out (1 or 2 inputs). */
 static int golden_inputs(const char *model, const char *out, char in[2][640])
 {
@@ -454,8 +510,8 @@ static struct fixture fixtures[MAX_MODELS];
 
 int main(void)
 {
-	struct CMUnitTest tests[MAX_MODELS * 6];
-	static char names[MAX_MODELS * 6][192];
+	struct CMUnitTest tests[MAX_MODELS * 8];
+	static char names[MAX_MODELS * 8][192];
 	const char *dirs[] = { "tflite", "float/tflite" };
 	int nfx = 0, nt = 0, d;
 	size_t i;
@@ -493,6 +549,7 @@ int main(void)
 			{ "roundtrip", test_roundtrip, false },
 			{ "deterministic", test_deterministic, false },
 			{ "bounds_checked", test_bounds_checked, false },
+			{ "aligned", test_aligned, false },
 			{ "runs_golden", test_runs_golden, false },
 			{ "unencodable_op", test_unencodable_op, false },
 			{ "default_versions", test_default_versions, true },
