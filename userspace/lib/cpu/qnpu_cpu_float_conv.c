@@ -48,8 +48,10 @@ static inline qnpu_v4f qnpu_ld4(const float *p)
 }
 
 /*
- * Output channels [ob, ob + 4 * nv) of one pixel (nv is 4 or 1), with the
- * filter_t layout; the sums live in registers.
+ * Output channels [ob, ob + 4 * nv) (nv is 4 or 1) of np pixels (1 or 2,
+ * the second one stride_w to the right with the same taps), with the
+ * filter_t layout; the sums live in registers, and two pixels share each
+ * load of weights. acc gets 16 floats per pixel.
  */
 static inline __attribute__((always_inline)) void
 qnpu_conv_block(const struct qnpu_conv_params *p,
@@ -57,10 +59,12 @@ qnpu_conv_block(const struct qnpu_conv_params *p,
 		const struct qnpu_shape4 *fs, const float *filter_t,
 		int32_t iy0, int32_t ix0, int32_t ky0, int32_t ky1,
 		int32_t kx0, int32_t kx1, int32_t ob, const int nv,
-		float *acc)
+		const int np, float *acc)
 {
 	const int32_t oc = fs->n, ic = fs->c;
+	const size_t px = (size_t)p->stride_w * is->c;
 	qnpu_v4f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+	qnpu_v4f b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
 	int32_t ky, kx, i;
 
 	for (ky = ky0; ky < ky1; ky++) {
@@ -74,23 +78,63 @@ qnpu_conv_block(const struct qnpu_conv_params *p,
 					 ic * oc + ob;
 
 			for (i = 0; i < ic; i++, w += oc) {
+				const qnpu_v4f w0 = qnpu_ld4(w);
 				const float x = ip[i];
 
-				a0 += x * qnpu_ld4(w);
+				a0 += x * w0;
 				if (nv == 4) {
-					a1 += x * qnpu_ld4(w + 4);
-					a2 += x * qnpu_ld4(w + 8);
-					a3 += x * qnpu_ld4(w + 12);
+					const qnpu_v4f w1 = qnpu_ld4(w + 4);
+					const qnpu_v4f w2 = qnpu_ld4(w + 8);
+					const qnpu_v4f w3 = qnpu_ld4(w + 12);
+
+					a1 += x * w1;
+					a2 += x * w2;
+					a3 += x * w3;
+					if (np == 2) {
+						const float y = ip[px + i];
+
+						b0 += y * w0;
+						b1 += y * w1;
+						b2 += y * w2;
+						b3 += y * w3;
+					}
+				} else if (np == 2) {
+					b0 += ip[px + i] * w0;
 				}
 			}
 		}
 	}
 	memcpy(acc, &a0, sizeof(a0));
-	if (nv == 4) {
-		memcpy(acc + 4, &a1, sizeof(a1));
-		memcpy(acc + 8, &a2, sizeof(a2));
-		memcpy(acc + 12, &a3, sizeof(a3));
-	}
+	memcpy(acc + 4, &a1, sizeof(a1));
+	memcpy(acc + 8, &a2, sizeof(a2));
+	memcpy(acc + 12, &a3, sizeof(a3));
+	memcpy(acc + 16, &b0, sizeof(b0));
+	memcpy(acc + 20, &b1, sizeof(b1));
+	memcpy(acc + 24, &b2, sizeof(b2));
+	memcpy(acc + 28, &b3, sizeof(b3));
+}
+
+/* Output channels [oc, oc + 4 * nv) of np pixels, in one call. */
+static void qnpu_conv_blocks(const struct qnpu_conv_params *p,
+			     const struct qnpu_shape4 *is, const float *img,
+			     const struct qnpu_shape4 *fs,
+			     const float *filter_t, int32_t iy0, int32_t ix0,
+			     int32_t ky0, int32_t ky1, int32_t kx0,
+			     int32_t kx1, int32_t oc, int nv, int np,
+			     float *acc)
+{
+	if (nv == 4 && np == 2)
+		qnpu_conv_block(p, is, img, fs, filter_t, iy0, ix0, ky0, ky1,
+				kx0, kx1, oc, 4, 2, acc);
+	else if (nv == 4)
+		qnpu_conv_block(p, is, img, fs, filter_t, iy0, ix0, ky0, ky1,
+				kx0, kx1, oc, 4, 1, acc);
+	else if (np == 2)
+		qnpu_conv_block(p, is, img, fs, filter_t, iy0, ix0, ky0, ky1,
+				kx0, kx1, oc, 1, 2, acc);
+	else
+		qnpu_conv_block(p, is, img, fs, filter_t, iy0, ix0, ky0, ky1,
+				kx0, kx1, oc, 1, 1, acc);
 }
 
 /* One output channel of one pixel, in the plain [oc][kh][kw][ic] layout. */
@@ -140,7 +184,7 @@ void qnpu_cpu_conv2d_f32(const struct qnpu_conv_params *p, float act_min,
 			 float *out)
 {
 	const size_t in_image = (size_t)is->h * is->w * is->c;
-	int32_t b, oy, ox, oc;
+	int32_t b, oy, ox, oc, np;
 
 	if (fs->c != is->c || fs->n != os->c || is->n != os->n)
 		return;
@@ -152,42 +196,56 @@ void qnpu_cpu_conv2d_f32(const struct qnpu_conv_params *p, float act_min,
 			int32_t ky0, ky1;
 
 			qnpu_taps(iy0, p->dilation_h, fs->h, is->h, &ky0, &ky1);
-			for (ox = 0; ox < os->w; ox++) {
+			for (ox = 0; ox < os->w; ox += np) {
 				const int32_t ix0 = ox * p->stride_w - p->pad_w;
 				float *o = out + (((size_t)b * os->h + oy) *
 						  os->w + ox) * os->c;
-				int32_t kx0, kx1;
+				int32_t kx0, kx1, kx0b, kx1b;
 
 				qnpu_taps(ix0, p->dilation_w, fs->w, is->w,
 					  &kx0, &kx1);
+				/* Two pixels at once where their taps agree. */
+				np = 1;
+				if (filter_t && ox + 1 < os->w) {
+					qnpu_taps(ix0 + p->stride_w,
+						  p->dilation_w, fs->w, is->w,
+						  &kx0b, &kx1b);
+					if (kx0b == kx0 && kx1b == kx1)
+						np = 2;
+				}
 				for (oc = 0; filter_t && oc < os->c - 3;) {
 					const int nv = oc + 16 <= os->c ? 4 : 1;
-					float acc[16];
-					int32_t j;
+					float acc[32];
+					int32_t j, k;
 
-					if (nv == 4)
-						qnpu_conv_block(p, is, img, fs,
-							filter_t, iy0, ix0,
-							ky0, ky1, kx0, kx1,
-							oc, 4, acc);
-					else
-						qnpu_conv_block(p, is, img, fs,
-							filter_t, iy0, ix0,
-							ky0, ky1, kx0, kx1,
-							oc, 1, acc);
-					for (j = 0; j < 4 * nv; j++, oc++)
-						o[oc] = qnpu_clampf(acc[j] +
-							(bias ? bias[oc] : 0.0f),
-							act_min, act_max);
+					qnpu_conv_blocks(p, is, img, fs,
+							 filter_t, iy0, ix0,
+							 ky0, ky1, kx0, kx1,
+							 oc, nv, np, acc);
+					for (k = 0; k < np; k++)
+						for (j = 0; j < 4 * nv; j++)
+							o[k * os->c + oc + j] =
+								qnpu_clampf(acc[16 * k + j] +
+									(bias ? bias[oc + j] : 0.0f),
+									act_min, act_max);
+					oc += 4 * nv;
 				}
 				for (; oc < os->c; oc++) {
-					float t = qnpu_conv_one(p, is, img, fs,
-						filter, filter_t, iy0, ix0,
-						ky0, ky1, kx0, kx1, oc);
+					int32_t k;
 
-					o[oc] = qnpu_clampf(t + (bias ? bias[oc] :
-							    0.0f), act_min,
-							    act_max);
+					for (k = 0; k < np; k++) {
+						float t = qnpu_conv_one(p, is,
+							img, fs, filter,
+							filter_t, iy0,
+							ix0 + k * p->stride_w,
+							ky0, ky1, kx0, kx1,
+							oc);
+
+						o[k * os->c + oc] =
+							qnpu_clampf(t +
+								(bias ? bias[oc] : 0.0f),
+								act_min, act_max);
+					}
 				}
 			}
 		}
