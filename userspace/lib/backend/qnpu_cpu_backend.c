@@ -45,9 +45,11 @@ static int cpu_run_float(struct qnpu_model *m, struct qnpu_ir_op *op)
 	const float *bias = op->nin > 2 && op->in[2] >= 0 ?
 			    (const float *)m->data[op->in[2]] : NULL;
 	float *y = (float *)m->data[op->out[0]];
+	const struct qnpu_backend *be = m->dev->backend;
 
-	/* Where the NPU could have taken the op kind, say why it did not. */
-	if (m->dev->info.is_npu && !m->runs[op->index].note[0])
+	/* Where the NPU takes the op kind in int8, say why it did not. */
+	if (be != &qnpu_cpu_backend && be->supported && be->supported(m, op) &&
+	    !m->runs[op->index].note[0])
 		snprintf(m->runs[op->index].note,
 			 sizeof(m->runs[op->index].note),
 			 "float32 operator: the NPU takes INT8 only");
