@@ -181,7 +181,7 @@ static int finish_conv_f32(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	(void)g;
 	if ((r = act_range_f32(op, c, op->opt.conv.act)))
 		return r;
-	if (dw || !w->const_data)
+	if (dw || !w->const_data || !w->count)
 		return 0;
 	n = realloc(c, sizeof(*n) + w->count * sizeof(float));
 	if (!n)
@@ -485,7 +485,8 @@ static int prepare_dequant(struct qnpu_ir_op *op, struct qnpu_op_params *c,
 		c->axis = (size_t)in->shape[in->qdim];
 		for (i = in->qdim + 1; i < in->rank; i++)
 			c->inner *= (size_t)in->shape[i];
-		c->outer = in->count / (c->axis * c->inner);
+		c->outer = c->axis && c->inner ?
+			   in->count / (c->axis * c->inner) : 0;
 	}
 	return 0;
 }
