@@ -314,6 +314,14 @@ int qnpu_quantize_model(struct qnpu_calib *c,
 			struct qnpu_device *dev, struct qnpu_model **out);
 
 /**
+ * qnpu_quantize_tflite() - the int8 model as a .tflite flatbuffer that
+ * TensorFlow Lite's runtime loads; *@buf is malloc()ed, free() it.
+ */
+int qnpu_quantize_tflite(struct qnpu_calib *c,
+			 const struct qnpu_quant_options *opt, void **buf,
+			 size_t *len);
+
+/**
  * struct qnpu_compare_layer - one int8 tensor against its float twin.
  * @op_index: the int8 model's operator that writes it
  * @op_name: its builtin name

@@ -297,10 +297,11 @@ QNPU_EXPORT int qnpu_calib_range(struct qnpu_calib *c, int index,
 	return 0;
 }
 
-QNPU_EXPORT int qnpu_quantize_model(struct qnpu_calib *c,
-				    const struct qnpu_quant_options *opt,
-				    struct qnpu_device *dev,
-				    struct qnpu_model **out)
+/* The quantized graph of @c under @opt (and the bytes its names and
+ * constants point into). */
+static int quantize_graph(struct qnpu_calib *c,
+			  const struct qnpu_quant_options *opt,
+			  struct qnpu_ir_graph **gout, uint8_t **fout)
 {
 	struct qnpu_quantize_opts qo;
 	struct qnpu_quant_ranges rg = { 0 };
@@ -308,7 +309,6 @@ QNPU_EXPORT int qnpu_quantize_model(struct qnpu_calib *c,
 	uint8_t *file;
 	int i, r;
 
-	*out = NULL;
 	if (!opt)
 		opt = &default_opts;
 	if ((r = calib_ready(c, opt)))
@@ -323,7 +323,7 @@ QNPU_EXPORT int qnpu_quantize_model(struct qnpu_calib *c,
 	rg.have = calloc((size_t)c->g->ntensors + 1, sizeof(bool));
 	if (!rg.lo || !rg.hi || !rg.have) {
 		r = qnpu_err(-ENOMEM, "out of memory");
-		goto err_free;
+		goto out;
 	}
 	for (i = 0; i < c->g->ntensors; i++) {
 		if (!c->st[i].used || !c->st[i].count)
@@ -332,23 +332,59 @@ QNPU_EXPORT int qnpu_quantize_model(struct qnpu_calib *c,
 		rg.have[i] = true;
 	}
 	if ((r = qnpu_tflite_import(file, c->len, &g)))
-		goto err_free;
+		goto out;
 	qo.per_tensor = opt->per_tensor;
 	qo.float_io = opt->float_io;
 	r = qnpu_quantize_graph(g, &rg, &qo, (char *)file + c->len, NAME_ROOM);
-	if (r)
-		goto err_free;
+out:
 	free(rg.lo);
 	free(rg.hi);
 	free(rg.have);
-	return qnpu_model_from_graph(dev, g, file, c->len, out);
+	if (r) {
+		qnpu_ir_graph_free(g);
+		free(file);
+		return r;
+	}
+	*gout = g;
+	*fout = file;
+	return 0;
+}
 
-err_free:
+QNPU_EXPORT int qnpu_quantize_tflite(struct qnpu_calib *c,
+				     const struct qnpu_quant_options *opt,
+				     void **buf, size_t *len)
+{
+	struct qnpu_ir_graph *g = NULL;
+	uint8_t *file = NULL, *out;
+	int r;
+
+	*buf = NULL;
+	*len = 0;
+	if ((r = quantize_graph(c, opt, &g, &file)))
+		return r;
+	r = qnpu_tflite_write(g, &out, len);
 	qnpu_ir_graph_free(g);
-	free(rg.lo);
-	free(rg.hi);
-	free(rg.have);
 	free(file);
+	if (!r)
+		*buf = out;
+	return r;
+}
+
+QNPU_EXPORT int qnpu_quantize_model(struct qnpu_calib *c,
+				    const struct qnpu_quant_options *opt,
+				    struct qnpu_device *dev,
+				    struct qnpu_model **out)
+{
+	void *buf;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	/* Through the writer: the model holds the .tflite it came from. */
+	if ((r = qnpu_quantize_tflite(c, opt, &buf, &len)))
+		return r;
+	r = qnpu_model_load_memory(dev, buf, len, out);
+	free(buf);
 	return r;
 }
 

@@ -91,7 +91,13 @@ void qnpu_tstats_hist(struct qnpu_tstats *s, const float *x, size_t n)
 		b = b < 0 ? 0 : b >= QNPU_HIST_BINS ? QNPU_HIST_BINS - 1 : b;
 		a = a >= QNPU_HIST_BINS ? QNPU_HIST_BINS - 1 : a;
 		s->hist[b]++;
-		s->ahist[a]++;
+		/*
+		 * Exact zeros (ReLU's spike) are represented exactly by the
+		 * zero point; left in, their spike smeared over a level
+		 * dominates the KL divergence and drags every threshold
+		 * down.
+		 */
+		s->ahist[a] += v != 0;
 	}
 }
 
