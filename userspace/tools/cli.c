@@ -9,8 +9,9 @@
 #include "qnpu_cli.h"
 
 /*
- * Every option any command takes, each with an argument: the string in
- * struct cli it sets (--input adds to c->inputs instead).
+ * Every option any command takes, each with an argument (but for the
+ * CLI_NO_ARG ones, which set their string to "1"): the string in struct cli it
+ * sets (--input and --samples add to c->inputs / c->samples instead).
  */
 static const struct cli_option {
 	const char *name;
@@ -25,9 +26,16 @@ static const struct cli_option {
 	{ "dump-layers", 'd', CLI_DUMP_LAYERS, offsetof(struct cli, dump_dir) },
 	{ "format", 'f', CLI_FORMAT, offsetof(struct cli, format) },
 	{ "runs", 'r', CLI_RUNS, offsetof(struct cli, runs_opt) },
+	{ "calibration", 'c', CLI_CALIBRATION, offsetof(struct cli, calibration) },
+	{ "per-tensor", 0x100, CLI_PER_TENSOR, offsetof(struct cli, per_tensor) },
+	{ "float-io", 0x101, CLI_FLOAT_IO, offsetof(struct cli, float_io) },
+	{ "samples", 's', CLI_SAMPLES, offsetof(struct cli, samples) },
+	{ "plot", 'p', CLI_PLOT, offsetof(struct cli, plot) },
 };
 
 #define NUM_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
+/* The options that take no argument. */
+#define CLI_NO_ARG (CLI_PER_TENSOR | CLI_FLOAT_IO)
 
 int cli_err(const char *fmt, ...)
 {
@@ -83,7 +91,9 @@ static int parse(struct cli *c, int argc, char **argv)
 	for (o = cli_options; o < cli_options + NUM_OPTIONS; o++)
 		if (cmd->opts & o->flag)
 			longopts[n++] =
-				(struct option){ o->name, required_argument,
+				(struct option){ o->name,
+						 (o->flag & CLI_NO_ARG) ? no_argument :
+							     required_argument,
 						 NULL, o->val };
 	snprintf(shortopts, sizeof(shortopts), "h%s",
 		 cmd->shortopts ? cmd->shortopts : "");
@@ -95,12 +105,18 @@ static int parse(struct cli *c, int argc, char **argv)
 			return opt == 'h' ? -1 : 2;
 		}
 		given |= o->flag;
-		if (o->flag != CLI_INPUT)
-			*(const char **)((char *)c + o->field) = optarg;
-		else if (c->num_inputs < CLI_MAX_INPUTS)
+		if (o->flag == CLI_INPUT) {
+			if (c->num_inputs >= CLI_MAX_INPUTS)
+				return cli_err("at most %d inputs", CLI_MAX_INPUTS);
 			c->inputs[c->num_inputs++] = optarg;
-		else
-			return cli_err("at most %d inputs", CLI_MAX_INPUTS);
+		} else if (o->flag == CLI_SAMPLES) {
+			if (c->num_samples >= CLI_MAX_INPUTS)
+				return cli_err("at most %d sample files", CLI_MAX_INPUTS);
+			c->samples[c->num_samples++] = optarg;
+		} else {
+			*(const char **)((char *)c + o->field) =
+				(o->flag & CLI_NO_ARG) ? "1" : optarg;
+		}
 	}
 	c->json = c->format && !strcmp(c->format, "json");
 	c->runs = c->runs_opt ? atoi(c->runs_opt) : 5;

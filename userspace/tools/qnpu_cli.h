@@ -35,6 +35,11 @@ enum {
 	CLI_DUMP_LAYERS = 1 << 4, /* --dump-layers=DIR */
 	CLI_FORMAT = 1 << 5, /* --format=table|json */
 	CLI_RUNS = 1 << 6, /* --runs=N, 1 to CLI_MAX_RUNS (default 5) */
+	CLI_CALIBRATION = 1 << 7, /* --calibration=METHOD[:P] */
+	CLI_PER_TENSOR = 1 << 8, /* --per-tensor (no argument) */
+	CLI_FLOAT_IO = 1 << 9, /* --float-io (no argument) */
+	CLI_SAMPLES = 1 << 10, /* --samples=FILE, repeatable */
+	CLI_PLOT = 1 << 11, /* --plot=FILE.svg */
 };
 
 /* How a command takes its models and --target (cli_cmd.flags). */
@@ -69,6 +74,9 @@ struct cli {
 	const char *backend, *target, *output, *dump_dir, *format, *runs_opt;
 	const char *inputs[CLI_MAX_INPUTS];
 	int num_inputs;
+	const char *calibration, *per_tensor, *float_io, *plot;
+	const char *samples[CLI_MAX_INPUTS];
+	int num_samples;
 	/* What parsing made of them. */
 	bool json; /* --format=json */
 	int runs; /* --runs, default 5 */
@@ -86,7 +94,7 @@ struct cli {
 };
 
 extern const struct cli_cmd cli_cmd_run, cli_cmd_inspect, cli_cmd_profile,
-	cli_cmd_bench, cli_cmd_compile;
+	cli_cmd_bench, cli_cmd_compile, cli_cmd_quantize, cli_cmd_compare;
 
 /* cli.c */
 
@@ -122,6 +130,15 @@ int cli_write_file(const char *path, const void *buf, size_t len);
 int cli_dump_start(struct cli *c);
 /* Stop dumping, if it was. */
 int cli_dump_stop(struct cli *c);
+
+/* cmd_quantize.c, for quantize and compare */
+
+/* A file of whole float32 samples of @floats_per_sample; 0 or 1. */
+int cli_read_floats(const char *path, size_t floats_per_sample, float **buf,
+		    size_t *bytes);
+/* --calibration=METHOD[:P] into @o; 0 or 1. */
+struct qnpu_quant_options;
+int cli_calibration(const char *s, struct qnpu_quant_options *o);
 
 /* cli_stats.c */
 
