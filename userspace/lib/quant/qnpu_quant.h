@@ -73,6 +73,13 @@ float qnpu_round_away(float x);
 struct qnpu_quant_ranges {
 	float *lo, *hi;			/* per tensor, from calibration */
 	bool *have;
+	/*
+	 * Optional, per tensor: parameters to take as they are where
+	 * scale[i] > 0 (another model's, e.g. the converter's, to compare
+	 * weights and biases under the same activation scales).
+	 */
+	const float *scale;
+	const int32_t *zp;
 };
 
 struct qnpu_quantize_opts {

@@ -59,6 +59,8 @@ static int act_from_range(struct qnpu_ir_graph *g, int ti,
 	float s;
 	int32_t zp;
 
+	if (rg->scale && rg->scale[ti] > 0)
+		return act_params(&g->tensors[ti], rg->scale[ti], rg->zp[ti]);
 	if (!rg->have[ti])
 		return qnpu_err(-EINVAL, "tensor %d (%s) has no calibrated range",
 				ti, g->tensors[ti].name);
