@@ -124,3 +124,18 @@ $(TFLITE_REWRITE): tests/tflite-runtime/tflite_rewrite.c $(US_A) $(US_HW_LIB)
 	$(CC) $(US_CFLAGS) -o $@ $< $(US_A) $(US_HW_LIB) $(US_LDLIBS)
 CHECK_DEPS  += $(TFLITE_REWRITE)
 CHECK_TESTS += "QNPU_TFLITE_RUNTIME=$(abspath $(BUILD))/tflite-runtime tests/tflite-runtime/test_tflite_runtime.sh $(TFLITE_REWRITE)"
+
+# Post-training quantization: the CLI on the shared float models (8
+# evaluation inputs each on cpu and sim, and in the real TFLite runtime),
+# and `make bench-quant`, the one table of docs/quantization.md.
+CHECK_TESTS += "tests/quant/test_quant_cli.sh $(QNPU_BIN) 8 tflite"
+BENCH_QUANT_BIN := $(BUILD)/tests/bench/bench_quant
+CHECK_DEPS += $(BENCH_QUANT_BIN)
+$(BENCH_QUANT_BIN): tests/bench/bench_quant.c $(US_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -o $@ $< -L$(BUILD)/lib -lqnpu -lm \
+		-Wl,-rpath,'$$ORIGIN/../../lib'
+
+.PHONY: bench-quant
+bench-quant: $(BENCH_QUANT_BIN)
+	@$(BENCH_QUANT_BIN) $(MODELS)
