@@ -145,11 +145,14 @@ int main(int argc, char **argv)
 		const char *name;
 		struct qnpu_quant_options o;
 	} methods[] = {
-		{ "minmax", { QNPU_CALIB_MINMAX, 0, 0, 0 } },
-		{ "percentile:99.99", { QNPU_CALIB_PERCENTILE, 99.99, 0, 0 } },
-		{ "percentile:99.9", { QNPU_CALIB_PERCENTILE, 99.9, 0, 0 } },
-		{ "mse", { QNPU_CALIB_MSE, 0, 0, 0 } },
-		{ "entropy", { QNPU_CALIB_ENTROPY, 0, 0, 0 } },
+		{ "minmax", { QNPU_CALIB_MINMAX, 0, 0, 0, 0 } },
+		{ "percentile:99.99", { QNPU_CALIB_PERCENTILE, 99.99, 0, 0, 0 } },
+		{ "percentile:99.9", { QNPU_CALIB_PERCENTILE, 99.9, 0, 0, 0 } },
+		{ "mse", { QNPU_CALIB_MSE, 0, 0, 0, 0 } },
+		{ "entropy", { QNPU_CALIB_ENTROPY, 0, 0, 0, 0 } },
+		{ "minmax +bc", { QNPU_CALIB_MINMAX, 0, 0, 0, 1 } },
+		{ "mse +bc", { QNPU_CALIB_MSE, 0, 0, 0, 1 } },
+		{ "entropy +bc", { QNPU_CALIB_ENTROPY, 0, 0, 0, 1 } },
 	};
 	const char *dir = argc > 1 ? argv[1] : "../shared/models";
 	const char *devname = argc > 2 ? argv[2] : "cpu";
@@ -230,7 +233,10 @@ int main(int argc, char **argv)
 		free(ev);
 		free(gold);
 	}
-	printf("\ntime s: calibration samples run + quantization (minmax row: both passes' first; others reuse it and add the histogram pass once)\n");
+	printf("\n+bc: --bias-correction. time s: CPU seconds of this row's calibration\n"
+	       "passes and quantization (the first row runs the float model over the\n"
+	       "samples for min/max, the first histogram method once more; later rows\n"
+	       "reuse them). TFLite converter: ../tflite/<model>.tflite.\n");
 	qnpu_device_close(dev);
 	return 0;
 }

@@ -109,6 +109,13 @@ done
 "$qnpu" quantize -o "$tmp/kt.tflite" --per-tensor --samples="$calib" "$fm" >/dev/null 2>&1 &&
 	"$qnpu" inspect --backend=cpu "$tmp/kt.tflite" | grep -q 'CONV_2D .*t[0-9]*:INT8:64x10x4x1:s=' &&
 	ok "--per-tensor: one filter scale" || bad "--per-tensor"
+if "$qnpu" quantize -o "$tmp/kb.tflite" --bias-correction --samples="$calib" "$fm" >"$tmp/out" 2>&1 &&
+	grep -q "bias correction" "$tmp/out" &&
+	"$qnpu" compare --input="$tmp/two.f32" "$fm" "$tmp/kb.tflite" >/dev/null 2>&1; then
+	ok "--bias-correction"
+else
+	bad "--bias-correction: $(cat "$tmp/out")"
+fi
 if "$qnpu" quantize -o "$tmp/kf.tflite" --float-io --samples="$calib" "$fm" >/dev/null 2>&1 &&
 	"$qnpu" run --backend=sim --input="$tmp/two.f32" --output="$tmp/kf.out" "$tmp/kf.tflite" >/dev/null 2>&1 &&
 	[ "$(stat -c %s "$tmp/kf.out")" = $((12 * 4 * 2)) ]; then

@@ -337,10 +337,10 @@ static void test_minmax_weights(void **state)
 static void test_methods(void **state)
 {
 	static const struct qnpu_quant_options opts[] = {
-		{ QNPU_CALIB_MINMAX, 0, 0, 0 },
-		{ QNPU_CALIB_PERCENTILE, 99.9, 0, 0 },
-		{ QNPU_CALIB_MSE, 0, 1, 0 },
-		{ QNPU_CALIB_ENTROPY, 0, 0, 1 },
+		{ QNPU_CALIB_MINMAX, 0, 0, 0, 0 },
+		{ QNPU_CALIB_PERCENTILE, 99.9, 0, 0, 0 },
+		{ QNPU_CALIB_MSE, 0, 1, 0, 1 },
+		{ QNPU_CALIB_ENTROPY, 0, 0, 1, 0 },
 	};
 	struct qnpu_device *dev;
 	struct qnpu_calib *c;
@@ -420,6 +420,45 @@ static void test_compare(void **state)
 	assert_non_null(strstr(qnpu_last_error(), "whole number"));
 	free(ev);
 	qnpu_model_free(m);
+	qnpu_device_close(dev);
+	qnpu_calib_free(c);
+}
+
+/*
+ * Bias correction on the autoencoder (per-tensor FC weights): the mean
+ * error of the rounded weights folded into the biases gains several dB.
+ */
+static void test_bias_correction(void **state)
+{
+	struct qnpu_quant_options o = { QNPU_CALIB_MSE, 0, 0, 0, 0 };
+	struct qnpu_compare_report *r;
+	struct qnpu_device *dev;
+	struct qnpu_calib *c;
+	struct qnpu_model *m;
+	double sqnr[2];
+	size_t bytes;
+	float *ev;
+	int k;
+
+	(void)state;
+	need_models();
+	c = calib(ad, 0);
+	assert_int_equal(qnpu_device_open("cpu", &dev), 0);
+	ev = read_all(path_of("float/inputs/%s_float/eval.f32.bin", ad), &bytes);
+	assert_non_null(ev);
+	for (k = 0; k < 2; k++) {
+		o.bias_correction = k;
+		assert_int_equal(qnpu_quantize_model(c, &o, dev, &m), 0);
+		assert_int_equal(qnpu_compare(path_of("float/tflite/%s_float.tflite", ad),
+					      m, ev, bytes / 4, &r), 0);
+		sqnr[k] = r->output_sqnr_db;
+		qnpu_compare_free(r);
+		qnpu_model_free(m);
+	}
+	print_message("AD output SQNR %.2f dB, with bias correction %.2f dB\n",
+		      sqnr[0], sqnr[1]);
+	assert_true(sqnr[1] > sqnr[0] + 5);
+	free(ev);
 	qnpu_device_close(dev);
 	qnpu_calib_free(c);
 }
@@ -550,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_minmax_weights),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_bias_correction),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_dead_channel),
 	};

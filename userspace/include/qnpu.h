@@ -249,12 +249,16 @@ enum qnpu_calibration {
  * @per_tensor: one weight scale per tensor also for convolutions
  * @float_io: keep float32 inputs and outputs (QUANTIZE / DEQUANTIZE
  *            operators at the edges); int8 I/O otherwise
+ * @bias_correction: fold the mean error of the rounded weights (measured
+ *                   on the calibration inputs' channel means) into the
+ *                   int32 biases; off, biases are TFLite's converter's
  */
 struct qnpu_quant_options {
 	enum qnpu_calibration method;
 	double percentile;
 	int per_tensor;
 	int float_io;
+	int bias_correction;
 };
 
 /*

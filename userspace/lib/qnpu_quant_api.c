@@ -36,8 +36,12 @@ struct qnpu_calib {
 
 QNPU_EXPORT void qnpu_calib_free(struct qnpu_calib *c)
 {
+	int i;
+
 	if (!c)
 		return;
+	for (i = 0; c->st && c->g && i < c->g->ntensors; i++)
+		free(c->st[i].chsum);
 	qnpu_fref_free(c->ref);
 	qnpu_ir_graph_free(c->g);
 	free(c->st);
@@ -77,6 +81,19 @@ static int calib_create(uint8_t *file, size_t len, struct qnpu_calib **out)
 
 		if (op->nout >= 1 && op->out[0] >= 0)
 			c->st[op->out[0]].used = true;
+	}
+	for (i = 0; i < c->g->ntensors; i++) {
+		const struct qnpu_ir_tensor *t = &c->g->tensors[i];
+		struct qnpu_tstats *s = &c->st[i];
+
+		if (!s->used || !t->rank || t->shape[t->rank - 1] < 1)
+			continue;
+		s->nch = t->shape[t->rank - 1];
+		s->chsum = calloc((size_t)s->nch, sizeof(double));
+		if (!s->chsum) {
+			r = qnpu_err(-ENOMEM, "out of memory");
+			goto err_free;
+		}
 	}
 	*out = c;
 	return 0;
@@ -210,6 +227,8 @@ static int calib_pass(struct qnpu_calib *c, int pass)
 		if (pass == 1) {
 			s->count = 0;
 			s->min = s->max = 0;
+			if (s->chsum)
+				memset(s->chsum, 0, (size_t)s->nch * sizeof(double));
 		} else {
 			qnpu_tstats_hist_init(s);
 		}
@@ -306,6 +325,7 @@ static int quantize_graph(struct qnpu_calib *c,
 	struct qnpu_quantize_opts qo;
 	struct qnpu_quant_ranges rg = { 0 };
 	struct qnpu_ir_graph *g = NULL;
+	double **mean = NULL;
 	uint8_t *file;
 	int i, r;
 
@@ -325,11 +345,32 @@ static int quantize_graph(struct qnpu_calib *c,
 		r = qnpu_err(-ENOMEM, "out of memory");
 		goto out;
 	}
+	if (opt->bias_correction) {
+		mean = calloc((size_t)c->g->ntensors + 1, sizeof(*mean));
+		if (!mean) {
+			r = qnpu_err(-ENOMEM, "out of memory");
+			goto out;
+		}
+		rg.mean = (const double *const *)mean;
+	}
 	for (i = 0; i < c->g->ntensors; i++) {
-		if (!c->st[i].used || !c->st[i].count)
+		struct qnpu_tstats *s = &c->st[i];
+		int k;
+
+		if (!s->used || !s->count)
 			continue;
 		pick_range(c, i, opt, &rg.lo[i], &rg.hi[i]);
 		rg.have[i] = true;
+		if (!mean || !s->chsum)
+			continue;
+		/* Channel sums into means, in place of the next pass's. */
+		mean[i] = malloc((size_t)s->nch * sizeof(double));
+		if (!mean[i]) {
+			r = qnpu_err(-ENOMEM, "out of memory");
+			goto out;
+		}
+		for (k = 0; k < s->nch; k++)
+			mean[i][k] = s->chsum[k] / ((double)s->count / s->nch);
 	}
 	if ((r = qnpu_tflite_import(file, c->len, &g)))
 		goto out;
@@ -337,6 +378,9 @@ static int quantize_graph(struct qnpu_calib *c,
 	qo.float_io = opt->float_io;
 	r = qnpu_quantize_graph(g, &rg, &qo, (char *)file + c->len, NAME_ROOM);
 out:
+	for (i = 0; mean && i < c->g->ntensors; i++)
+		free(mean[i]);
+	free(mean);
 	free(rg.lo);
 	free(rg.hi);
 	free(rg.have);

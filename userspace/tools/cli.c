@@ -31,11 +31,12 @@ static const struct cli_option {
 	{ "float-io", 0x101, CLI_FLOAT_IO, offsetof(struct cli, float_io) },
 	{ "samples", 's', CLI_SAMPLES, offsetof(struct cli, samples) },
 	{ "plot", 'p', CLI_PLOT, offsetof(struct cli, plot) },
+	{ "bias-correction", 0x102, CLI_BIAS_CORRECTION, offsetof(struct cli, bias_corr) },
 };
 
 #define NUM_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
 /* The options that take no argument. */
-#define CLI_NO_ARG (CLI_PER_TENSOR | CLI_FLOAT_IO)
+#define CLI_NO_ARG (CLI_PER_TENSOR | CLI_FLOAT_IO | CLI_BIAS_CORRECTION)
 
 int cli_err(const char *fmt, ...)
 {

@@ -9,7 +9,8 @@
 
 static const char usage[] =
 	"usage: qnpu quantize -o OUT.tflite [--calibration=minmax|percentile[:P]|mse|entropy]\n"
-	"                     [--per-tensor] [--float-io] --samples=FILE... FLOAT.tflite\n"
+	"                     [--per-tensor] [--float-io] [--bias-correction]\n"
+	"                     --samples=FILE... FLOAT.tflite\n"
 	"\n"
 	"Post-training full-integer quantization to TFLite's int8 scheme: the float\n"
 	"model runs over the samples (float32, every model input of a sample in\n"
@@ -17,7 +18,9 @@ static const char usage[] =
 	"range is picked by the calibration method (default minmax; percentile\n"
 	"defaults to 99.99), weights are symmetric int8 per output channel\n"
 	"(--per-tensor: one scale per tensor), biases int32; inputs and outputs\n"
-	"are int8 unless --float-io. docs/quantization.md has the details.\n";
+	"are int8 unless --float-io. --bias-correction folds the mean error of\n"
+	"the rounded weights into the biases (then they differ from TFLite's\n"
+	"converter). docs/quantization.md has the details.\n";
 
 int cli_read_floats(const char *path, size_t floats_per_sample, float **buf,
 		    size_t *bytes)
@@ -105,6 +108,7 @@ static int quantize(struct cli *c)
 		return 1;
 	o.per_tensor = c->per_tensor != NULL;
 	o.float_io = c->float_io != NULL;
+	o.bias_correction = c->bias_corr != NULL;
 	if (qnpu_calib_create(c->models[0], &cal))
 		return cli_err("%s", qnpu_last_error());
 	/* Progress only where someone watches it. */
@@ -132,9 +136,10 @@ static int quantize(struct cli *c)
 	r = cli_write_file(c->output, out, len);
 	free(out);
 	if (!r)
-		printf("%s: int8, %s calibration on %d samples, %zu bytes, %.2f s\n",
+		printf("%s: int8, %s calibration%s on %d samples, %zu bytes, %.2f s\n",
 		       c->output, c->calibration ? c->calibration : "minmax",
-		       n, len, (double)(cli_now_ns() - t0) / 1e9);
+		       o.bias_correction ? ", bias correction" : "", n, len,
+		       (double)(cli_now_ns() - t0) / 1e9);
 out:
 	qnpu_calib_free(cal);
 	return r;
@@ -147,7 +152,7 @@ const struct cli_cmd cli_cmd_quantize = {
 	.missing = "needs -o OUT.tflite and one FLOAT.tflite",
 	.shortopts = "o:",
 	.opts = CLI_OUTPUT | CLI_CALIBRATION | CLI_PER_TENSOR | CLI_FLOAT_IO |
-		CLI_SAMPLES,
+		CLI_SAMPLES | CLI_BIAS_CORRECTION,
 	.need = CLI_OUTPUT,
 	.flags = CLI_MANY_MODELS,
 	.run = quantize,

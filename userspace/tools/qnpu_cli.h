@@ -40,6 +40,7 @@ enum {
 	CLI_FLOAT_IO = 1 << 9, /* --float-io (no argument) */
 	CLI_SAMPLES = 1 << 10, /* --samples=FILE, repeatable */
 	CLI_PLOT = 1 << 11, /* --plot=FILE.svg */
+	CLI_BIAS_CORRECTION = 1 << 12, /* --bias-correction (no argument) */
 };
 
 /* How a command takes its models and --target (cli_cmd.flags). */
@@ -74,7 +75,7 @@ struct cli {
 	const char *backend, *target, *output, *dump_dir, *format, *runs_opt;
 	const char *inputs[CLI_MAX_INPUTS];
 	int num_inputs;
-	const char *calibration, *per_tensor, *float_io, *plot;
+	const char *calibration, *per_tensor, *float_io, *plot, *bias_corr;
 	const char *samples[CLI_MAX_INPUTS];
 	int num_samples;
 	/* What parsing made of them. */

@@ -60,6 +60,9 @@ void qnpu_tstats_minmax(struct qnpu_tstats *s, const float *x, size_t n)
 		lo = x[i] < lo ? x[i] : lo;
 		hi = x[i] > hi ? x[i] : hi;
 	}
+	if (s->chsum && s->nch > 0)
+		for (i = 0; i < n; i++)
+			s->chsum[i % (size_t)s->nch] += x[i];
 	s->min = lo;
 	s->max = hi;
 	s->count += n;

@@ -45,6 +45,8 @@ struct qnpu_tstats {
 	uint64_t hist[QNPU_HIST_BINS];	/* signed values over [min, max] */
 	double amax;			/* abs: bin i covers i * awidth */
 	uint64_t ahist[QNPU_HIST_BINS];	/* |x| over [0, max|x|] */
+	int nch;			/* channels: the innermost dimension */
+	double *chsum;			/* per channel: sum of the values */
 };
 
 enum qnpu_calib_method_int {
@@ -54,7 +56,7 @@ enum qnpu_calib_method_int {
 	QNPU_QM_ENTROPY,
 };
 
-/* Pass 1: min/max of @n values. */
+/* Pass 1: min/max of @n values (and per-channel sums if s->chsum). */
 void qnpu_tstats_minmax(struct qnpu_tstats *s, const float *x, size_t n);
 /* Before pass 2: place the histograms on the range pass 1 found. */
 void qnpu_tstats_hist_init(struct qnpu_tstats *s);
@@ -80,6 +82,12 @@ struct qnpu_quant_ranges {
 	 */
 	const float *scale;
 	const int32_t *zp;
+	/*
+	 * Optional, per tensor: the mean of each channel (innermost
+	 * dimension) over the calibration samples, NULL where unknown. Given,
+	 * biases absorb the mean error the weights' rounding causes.
+	 */
+	const double *const *mean;
 };
 
 struct qnpu_quantize_opts {

@@ -127,8 +127,40 @@ static int quant_weights(struct qnpu_ir_tensor *t, int nch, bool innermost)
 	return 0;
 }
 
+/*
+ * Bias correction (Nagel et al., "Data-Free Quantization", 2019): the
+ * rounded weights shift each output channel's mean by
+ * sum (s * q - w) * E[x]; subtracting that from the float bias gives the
+ * int8 layer the float layer's mean output. @wf: the float weights,
+ * @w: the quantized tensor, @mean: the input's per-channel means.
+ * Conv borders (zero padding) are ignored.
+ */
+static void mean_shift(const struct qnpu_ir_op *op, const float *wf,
+		       const struct qnpu_ir_tensor *w, const double *mean,
+		       int in_ch, double *delta, int nout)
+{
+	size_t k, n = w->count;
+	int o, ic;
+
+	memset(delta, 0, (size_t)nout * sizeof(double));
+	for (k = 0; k < n; k++) {
+		double e;
+
+		if (op->builtin == QNPU_TFL_DEPTHWISE_CONV_2D) {
+			o = (int)(k % (size_t)nout);
+			ic = o / (nout / in_ch);
+		} else {
+			o = (int)(k / (n / (size_t)nout));
+			ic = (int)(k % (size_t)in_ch);
+		}
+		e = (double)w->scale[w->nq > 1 ? o : 0] *
+		    ((const int8_t *)w->const_data)[k] - wf[k];
+		delta[o] += e * mean[ic];
+	}
+}
+
 static int quant_bias(struct qnpu_ir_tensor *b, float in_scale,
-		      const struct qnpu_ir_tensor *w)
+		      const struct qnpu_ir_tensor *w, const double *delta)
 {
 	const float *f = (const float *)b->const_data;
 	size_t n = b->count, k;
@@ -144,7 +176,8 @@ static int quant_bias(struct qnpu_ir_tensor *b, float in_scale,
 	}
 	for (k = 0; k < n; k++) {
 		float s = in_scale * w->scale[w->nq > 1 ? k : 0];
-		double v = roundf(f[k] / s);
+		float fb = delta ? (float)(f[k] - delta[k]) : f[k];
+		double v = roundf(fb / s);
 
 		b->scale[w->nq > 1 ? k : 0] = s;
 		q[k] = v > INT32_MAX ? INT32_MAX : v < -INT32_MAX ? -INT32_MAX :
@@ -177,13 +210,37 @@ static int quant_op(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		bool fc = op->builtin == QNPU_TFL_FULLY_CONNECTED;
 		int nch = fc || o->per_tensor ? 1 : dw ? w->shape[3] : w->shape[0];
 
-		if (w->dtype == QNPU_DTYPE_FLOAT32 &&
-		    (r = quant_weights(w, nch, dw)))
-			return r;
-		if (b && b->dtype == QNPU_DTYPE_FLOAT32 &&
-		    (r = quant_bias(b, in->scale[0], w)))
-			return r;
-		return act_from_range(g, op->out[0], rg);
+		const double *mean = rg->mean ? rg->mean[op->in[0]] : NULL;
+		int in_ch = in->rank ? in->shape[in->rank - 1] : 0;
+		int nout = fc || !dw ? w->shape[0] : w->shape[3];
+		double *delta = NULL;
+		float *wf = NULL;
+
+		if (w->dtype != QNPU_DTYPE_FLOAT32)
+			return qnpu_err(-EINVAL, "operator %d (%s): filter is %s, expected FLOAT32",
+					op->index, qnpu_ir_op_name(op->builtin),
+					qnpu_dtype_name(w->dtype));
+		/* The float weights, for bias correction. */
+		if (mean && b && b->dtype == QNPU_DTYPE_FLOAT32 && in_ch > 0 &&
+		    (fc ? w->shape[1] == in_ch :
+		     dw ? nout % in_ch == 0 : w->shape[3] == in_ch)) {
+			wf = malloc(w->bytes);
+			delta = calloc((size_t)nout, sizeof(double));
+			if (!wf || !delta) {
+				free(wf);
+				free(delta);
+				return qnpu_err(-ENOMEM, "out of memory");
+			}
+			memcpy(wf, w->const_data, w->bytes);
+		}
+		r = quant_weights(w, nch, dw);
+		if (!r && delta)
+			mean_shift(op, wf, w, mean, in_ch, delta, nout);
+		if (!r && b && b->dtype == QNPU_DTYPE_FLOAT32)
+			r = quant_bias(b, in->scale[0], w, delta);
+		free(wf);
+		free(delta);
+		return r ? r : act_from_range(g, op->out[0], rg);
 	}
 	case QNPU_TFL_AVERAGE_POOL_2D:
 	case QNPU_TFL_MAX_POOL_2D:
