@@ -293,8 +293,10 @@ int qnpu_calib_add_samples(struct qnpu_calib *c, const float *data,
 int qnpu_calib_set_progress(struct qnpu_calib *c, qnpu_progress_cb cb,
 			    void *user);
 /*
- * Run the float model over the samples (done by the first quantize when
- * not called). -EINVAL without samples.
+ * Run the float model over the samples for every activation's min/max
+ * (done by the first quantize when not called; the histogram methods add
+ * a second pass the first time one is asked for). -EINVAL without
+ * samples. Adding samples later starts over.
  */
 int qnpu_calib_run(struct qnpu_calib *c);
 /**
