@@ -38,9 +38,11 @@ $(US_SO): $(US_LIB_OBJS) userspace/lib/libqnpu.map $(US_HW_LIB)
 	ln -sf libqnpu.so.$(US_VERSION) $(BUILD)/lib/libqnpu.so.$(US_SOVER)
 	ln -sf libqnpu.so.$(US_SOVER) $(BUILD)/lib/libqnpu.so
 
-$(QNPU_BIN): userspace/tools/qnpu.c $(US_SO)
+# The CLI: qnpu.c dispatches to one cmd_<name>.c per command (tools/qnpu_cli.h).
+QNPU_TOOL_SRCS := $(wildcard userspace/tools/*.c)
+$(QNPU_BIN): $(QNPU_TOOL_SRCS) userspace/tools/qnpu_cli.h $(US_SO)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) -o $@ $< -L$(BUILD)/lib -lqnpu \
+	$(CC) $(US_CFLAGS) -o $@ $(QNPU_TOOL_SRCS) -L$(BUILD)/lib -lqnpu \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/qnpu_unit.h $(US_A) $(US_HW_LIB)

@@ -91,5 +91,15 @@ if "$qnpu" profile --backend=sim "$r8" | grep -q "^total: 12501632 MACs"; then
 else
 	bad "profile table"
 fi
+head -c 3000 "$in" >"$tmp/short.bin"
+expect_fail "profile input of the wrong size" \
+	"is 3000 bytes, not a multiple of input 0 (INT8 1x32x32x3, 3072 bytes)" \
+	"$qnpu" profile --backend=sim --input="$tmp/short.bin" "$r8"
+if "$qnpu" bench --target="$dtbs/qnpu-8x8.dtb" --runs=1 "$r8" |
+	grep -q "^device sim, 8x8 MAC array"; then
+	ok "bench --target: heading names the DTB's 8x8 NPU"
+else
+	bad "bench --target heading"
+fi
 echo "npu cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/* The qnpu CLI's shared layer: options, usage errors, device and model. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qnpu_cli.h"
+
+/*
+ * Every option any command takes, each with an argument: the string in
+ * struct cli it sets (--input adds to c->inputs instead).
+ */
+static const struct cli_option {
+	const char *name;
+	int val; /* getopt's value: the short name, where it has one */
+	unsigned int flag;
+	size_t field; /* offsetof(struct cli, ...) */
+} cli_options[] = {
+	{ "backend", 'b', CLI_BACKEND, offsetof(struct cli, backend) },
+	{ "target", 't', CLI_TARGET, offsetof(struct cli, target) },
+	{ "input", 'i', CLI_INPUT, offsetof(struct cli, inputs) },
+	{ "output", 'o', CLI_OUTPUT, offsetof(struct cli, output) },
+	{ "dump-layers", 'd', CLI_DUMP_LAYERS, offsetof(struct cli, dump_dir) },
+	{ "format", 'f', CLI_FORMAT, offsetof(struct cli, format) },
+	{ "runs", 'r', CLI_RUNS, offsetof(struct cli, runs_opt) },
+};
+
+#define NUM_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
+
+int cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("qnpu: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static const struct cli_option *find_option(int val)
+{
+	size_t i;
+
+	for (i = 0; i < NUM_OPTIONS; i++)
+		if (cli_options[i].val == val)
+			return &cli_options[i];
+	return NULL;
+}
+
+/* Whether the options @given and the models make sense for the command. */
+static bool usage_ok(const struct cli *c, unsigned int given)
+{
+	const struct cli_cmd *cmd = c->cmd;
+
+	if (c->num_models < 1 ||
+	    (c->num_models > 1 && !(cmd->flags & CLI_MANY_MODELS)))
+		return false;
+	if (cmd->need & ~given)
+		return false;
+	if (c->format && !c->json && strcmp(c->format, "table"))
+		return false;
+	if (c->runs < 1 || c->runs > CLI_MAX_RUNS)
+		return false;
+	return !(c->target && c->backend && (cmd->flags & CLI_OFFLINE_TARGET));
+}
+
+/* Options into @c; 0, 1 for a failure, 2 for a usage error, -1 for --help. */
+static int parse(struct cli *c, int argc, char **argv)
+{
+	const struct cli_cmd *cmd = c->cmd;
+	struct option longopts[NUM_OPTIONS + 2] = {
+		{ "help", no_argument, NULL, 'h' },
+	};
+	const struct cli_option *o;
+	unsigned int given = 0, n = 1;
+	char shortopts[16];
+	int opt;
+
+	for (o = cli_options; o < cli_options + NUM_OPTIONS; o++)
+		if (cmd->opts & o->flag)
+			longopts[n++] =
+				(struct option){ o->name, required_argument,
+						 NULL, o->val };
+	snprintf(shortopts, sizeof(shortopts), "h%s",
+		 cmd->shortopts ? cmd->shortopts : "");
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	       -1) {
+		o = find_option(opt);
+		if (!o) { /* -h, --help, or getopt has said what is wrong */
+			fputs(cmd->usage, opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? -1 : 2;
+		}
+		given |= o->flag;
+		if (o->flag != CLI_INPUT)
+			*(const char **)((char *)c + o->field) = optarg;
+		else if (c->num_inputs < CLI_MAX_INPUTS)
+			c->inputs[c->num_inputs++] = optarg;
+		else
+			return cli_err("at most %d inputs", CLI_MAX_INPUTS);
+	}
+	c->json = c->format && !strcmp(c->format, "json");
+	c->runs = c->runs_opt ? atoi(c->runs_opt) : 5;
+	c->models = argv + optind;
+	c->num_models = argc - optind;
+	if (!usage_ok(c, given)) {
+		fputs(cmd->usage, stderr);
+		if (cmd->missing)
+			cli_err("%s: %s", cmd->name, cmd->missing);
+		return 2;
+	}
+	return 0;
+}
+
+int cli_main(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct cli c = { .cmd = cmd };
+	int ret = parse(&c, argc, argv);
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (cmd->flags & CLI_MANY_MODELS)
+		return cmd->run(&c);
+	ret = cli_load(&c, c.models[0]) || cmd->run(&c);
+	cli_unload(&c);
+	return ret;
+}
+
+const char *cli_device(const struct cli *c, char *buf, size_t n)
+{
+	if (!c->target)
+		return c->backend ? c->backend : "auto";
+	if (c->cmd->flags & CLI_OFFLINE_TARGET) {
+		snprintf(buf, n, "target:%s", c->target);
+		return buf;
+	}
+	if (c->backend && strcmp(c->backend, "sim") &&
+	    strcmp(c->backend, "auto"))
+		return NULL;
+	snprintf(buf, n, "sim:%s", c->target);
+	return buf;
+}
+
+int cli_load(struct cli *c, const char *path)
+{
+	char buf[4096];
+	const char *name = cli_device(c, buf, sizeof(buf));
+	uint64_t t0 = cli_now_ns();
+
+	if (!name)
+		return cli_err("--target applies to the sim backend, not %s",
+			       c->backend);
+	if (qnpu_device_open(name, &c->dev))
+		return cli_err("%s", qnpu_last_error());
+	if (qnpu_model_load_file(c->dev, path, &c->model))
+		return cli_err("%s", qnpu_last_error());
+	c->load_ns = cli_now_ns() - t0;
+	if (!(c->cmd->flags & CLI_INFER))
+		return 0;
+	return cli_read_inputs(c) || cli_set_inputs(c, 0) ||
+	       (c->dump_dir && cli_dump_start(c));
+}
+
+void cli_unload(struct cli *c)
+{
+	int i;
+
+	cli_dump_stop(c);
+	for (i = 0; i < c->num_in_buf; i++)
+		free(c->in_buf[i]);
+	free(c->in_buf);
+	c->in_buf = NULL;
+	c->num_in_buf = 0;
+	qnpu_model_free(c->model);
+	c->model = NULL;
+	qnpu_device_close(c->dev);
+	c->dev = NULL;
+}

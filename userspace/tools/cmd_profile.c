@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/* qnpu profile: one inference, its cycles, utilization and DMA per layer. */
+#include "qnpu_cli.h"
+
+static const char usage[] =
+	"usage: qnpu profile [--backend=sim] [--target=DTB] [--format=table|json]\n"
+	"                    [--input=FILE ...] MODEL.tflite\n"
+	"\n"
+	"Run one inference (on the given inputs, else zeros) and report per\n"
+	"operator: index, op, where it ran (npu/cpu), MACs, cycles, MAC\n"
+	"utilization (MACs / (rows x cols x cycles)), DMA bytes in and out;\n"
+	"then totals: MACs, NPU MACs, cycles, utilization of the NPU part and\n"
+	"host wall time.\n";
+
+static void layer(struct cli *c, const struct qnpu_device_info *di, int i,
+		  bool last)
+{
+	struct qnpu_op_info op;
+	struct qnpu_op_stats st;
+	double u;
+
+	qnpu_model_op_info(c->model, i, &op);
+	qnpu_model_op_stats(c->model, i, &st);
+	u = cli_util(op.macs, di, st.cycles);
+	if (c->json)
+		printf("    {\"index\": %d, \"op\": \"%s\", \"where\": \"%s\", \"macs\": %llu, \"cycles\": %llu, \"utilization\": %.4f, \"dma_in\": %llu, \"dma_out\": %llu, \"host_us\": %.1f}%s\n",
+		       i, op.name, cli_where(&op), (ull)op.macs, (ull)st.cycles,
+		       u, (ull)st.dma_in, (ull)st.dma_out,
+		       (double)st.host_ns / 1e3, last ? "" : ",");
+	else
+		printf("%4d  %-18s %-4s %10llu %10llu %5.1f%% %9llu %9llu  %s\n",
+		       i, op.name, cli_where(&op), (ull)op.macs, (ull)st.cycles,
+		       100 * u, (ull)st.dma_in, (ull)st.dma_out,
+		       st.note ? st.note : "");
+}
+
+static int profile(struct cli *c)
+{
+	int i, n = qnpu_model_num_ops(c->model);
+	struct qnpu_device_info di;
+	struct cli_totals t;
+	uint64_t host;
+
+	qnpu_device_query(c->dev, &di);
+	host = cli_now_ns();
+	if (qnpu_model_run(c->model))
+		return cli_err("run failed: %s", qnpu_last_error());
+	host = cli_now_ns() - host;
+	if (c->json)
+		printf("{\n  \"model\": \"%s\",\n  \"device\": \"%s\",\n  \"rows\": %u,\n  \"cols\": %u,\n  \"layers\": [\n",
+		       c->models[0], di.name, di.rows, di.cols);
+	else
+		printf("%4s  %-18s %-4s %10s %10s %6s %9s %9s  %s\n", "idx",
+		       "op", "on", "MACs", "cycles", "util", "dma_in",
+		       "dma_out", "note");
+	for (i = 0; i < n; i++)
+		layer(c, &di, i, i + 1 == n);
+	cli_totals(c->model, &t);
+	if (c->json)
+		printf("  ],\n  \"total\": {\"macs\": %llu, \"npu_macs\": %llu, \"cycles\": %llu, \"utilization\": %.4f, \"host_wall_us\": %.1f}\n}\n",
+		       (ull)t.macs, (ull)t.npu_macs, (ull)t.cycles,
+		       cli_util(t.npu_macs, &di, t.cycles), (double)host / 1e3);
+	else
+		printf("\ntotal: %llu MACs, %llu on the NPU (%.1f%%), %llu NPU cycles, NPU utilization %.1f%% (%ux%u), host wall %.2f ms\n",
+		       (ull)t.macs, (ull)t.npu_macs,
+		       100.0 * t.npu_macs / (t.macs ? t.macs : 1),
+		       (ull)t.cycles, 100 * cli_util(t.npu_macs, &di, t.cycles),
+		       di.rows, di.cols, (double)host / 1e6);
+	return 0;
+}
+
+const struct cli_cmd cli_cmd_profile = {
+	.name = "profile",
+	.summary = "run once and report cycles, utilization and DMA per layer",
+	.usage = usage,
+	.opts = CLI_BACKEND | CLI_TARGET | CLI_FORMAT | CLI_INPUT,
+	.flags = CLI_INFER,
+	.run = profile,
+};

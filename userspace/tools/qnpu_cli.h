@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The qnpu CLI's private header: what a command is, the options the
+ * commands share, and the helpers behind them: cli.c (options, device and
+ * model), cli_io.c (inputs, inferences, output file), cli_dump.c
+ * (--dump-layers), cli_stats.c (what commands print of a model).
+ *
+ * A command is a struct cli_cmd in its own cmd_<name>.c, listed in qnpu.c.
+ * It names the options it takes; cli_main() parses them, refuses usage
+ * errors, opens the device and the model and reads the inputs, so that
+ * .run only does the command's own work. A new option is one line in
+ * cli.c's table, a flag here and a field in struct cli.
+ */
+#ifndef QNPU_CLI_H
+#define QNPU_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "qnpu.h"
+
+#define CLI_MAX_INPUTS 16
+#define CLI_MAX_RUNS 64
+
+typedef unsigned long long ull; /* what printf's %llu takes */
+
+/* The options a command takes (cli_cmd.opts) or needs (cli_cmd.need). */
+enum {
+	CLI_BACKEND = 1 << 0, /* --backend=NAME */
+	CLI_TARGET = 1 << 1, /* --target=DTB */
+	CLI_INPUT = 1 << 2, /* --input=FILE, one per model input */
+	CLI_OUTPUT = 1 << 3, /* --output=FILE */
+	CLI_DUMP_LAYERS = 1 << 4, /* --dump-layers=DIR */
+	CLI_FORMAT = 1 << 5, /* --format=table|json */
+	CLI_RUNS = 1 << 6, /* --runs=N, 1 to CLI_MAX_RUNS (default 5) */
+};
+
+/* How a command takes its models and --target (cli_cmd.flags). */
+enum {
+	/* MODEL...: the command loads each with cli_load(); without this
+	 * flag it takes one MODEL, loaded before .run. */
+	CLI_MANY_MODELS = 1 << 0,
+	/* --target=DTB is the offline device "target:DTB" and excludes
+	 * --backend; without it, it configures sim ("sim:DTB"). */
+	CLI_OFFLINE_TARGET = 1 << 1,
+	/* Runs inferences: cli_load() reads the --input files (or makes
+	 * zeros for one inference when none is given), sets the first and
+	 * starts --dump-layers. */
+	CLI_INFER = 1 << 2,
+};
+
+struct cli;
+
+struct cli_cmd {
+	const char *name;
+	const char *summary; /* its line in `qnpu help` */
+	const char *usage; /* `qnpu NAME --help` */
+	const char *missing; /* said after the usage on a usage error */
+	const char *shortopts; /* short options besides -h, e.g. "o:" */
+	unsigned int opts, need, flags;
+	int (*run)(struct cli *c); /* 0, or 1 once the error is said */
+};
+
+struct cli {
+	const struct cli_cmd *cmd;
+	/* The options as given; NULL or 0 when not. */
+	const char *backend, *target, *output, *dump_dir, *format, *runs_opt;
+	const char *inputs[CLI_MAX_INPUTS];
+	int num_inputs;
+	/* What parsing made of them. */
+	bool json; /* --format=json */
+	int runs; /* --runs, default 5 */
+	char **models;
+	int num_models;
+	/* Set by cli_load(): the model on its device; for CLI_INFER its
+	 * inputs, num_inferences of them back to back in in_buf[i]. */
+	struct qnpu_device *dev;
+	struct qnpu_model *model;
+	unsigned char **in_buf;
+	int num_in_buf;
+	size_t num_inferences;
+	uint64_t load_ns; /* device open, model load and compile */
+	FILE *dump_index; /* DIR/index.tsv until the first run is dumped */
+};
+
+extern const struct cli_cmd cli_cmd_run, cli_cmd_inspect, cli_cmd_profile,
+	cli_cmd_bench, cli_cmd_compile;
+
+/* cli.c */
+
+/* Parse argv (argv[0] is the command's name) and run @cmd: its exit code. */
+int cli_main(const struct cli_cmd *cmd, int argc, char **argv);
+
+/* "qnpu: MESSAGE" on stderr; returns 1, the exit code of a failure. */
+int cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The device the options name, e.g. "sim:x.dtb" for --target=x.dtb; NULL
+ * for a --target with a backend other than sim. @buf holds it if needed.
+ */
+const char *cli_device(const struct cli *c, char *buf, size_t n);
+
+/* Open the device and load @path into @c, as CLI_INFER says; 0 or 1. */
+int cli_load(struct cli *c, const char *path);
+/* Undo cli_load(), whatever part of it succeeded. */
+void cli_unload(struct cli *c);
+
+/* cli_io.c; each returns 0, or 1 once the error is said. */
+
+/* The --input files (or zeros) into c->in_buf, their sizes checked. */
+int cli_read_inputs(struct cli *c);
+/* Give the model inference @k of those inputs. */
+int cli_set_inputs(struct cli *c, size_t k);
+/* Run every inference; all their outputs back to back in a new @out. */
+int cli_infer(struct cli *c, unsigned char **out, size_t *len);
+/* Write @path whole or not at all (FILE.tmp, renamed). */
+int cli_write_file(const char *path, const void *buf, size_t len);
+
+/* cli_dump.c: each operator's output of the next run into c->dump_dir. */
+int cli_dump_start(struct cli *c);
+/* Stop dumping, if it was. */
+int cli_dump_stop(struct cli *c);
+
+/* cli_stats.c */
+
+/* "1x32x32x3", or "scalar". */
+void cli_shape(const struct qnpu_tensor_info *t, char *buf, size_t n);
+/* "npu" or "cpu". */
+const char *cli_where(const struct qnpu_op_info *op);
+uint64_t cli_now_ns(void);
+
+/* MACs of a model, of its NPU part, and the NPU cycles of its last run. */
+struct cli_totals {
+	uint64_t macs, npu_macs, cycles;
+};
+
+void cli_totals(const struct qnpu_model *model, struct cli_totals *t);
+/* MACs / (rows x cols x cycles); 0 without cycles or a MAC array. */
+double cli_util(uint64_t macs, const struct qnpu_device_info *d,
+		uint64_t cycles);
+
+#endif
