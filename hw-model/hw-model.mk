@@ -4,7 +4,7 @@
 HW_DIR     := hw-model
 HW_BUILD   := $(BUILD)/hw-model
 HW_RTL     := $(addprefix $(HW_DIR)/rtl/,qnpu_pkg.sv qnpu_math_pkg.sv qnpu_fifo.sv \
-	qnpu_sram.sv qnpu_perf.sv qnpu_cmd_proc.sv qnpu_load.sv qnpu_store.sv \
+	qnpu_sram.sv qnpu_perf.sv qnpu_cmd_proc.sv qnpu_burst.sv qnpu_load.sv qnpu_store.sv \
 	qnpu_ppu.sv qnpu_compute.sv qnpu_top.sv)
 HW_WAIVERS := $(HW_DIR)/lint/qnpu.vlt
 HW_REGS_H  := $(HW_DIR)/gen/qnpu_regs.h
