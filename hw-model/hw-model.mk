@@ -3,20 +3,28 @@
 
 HW_DIR     := hw-model
 HW_BUILD   := $(BUILD)/hw-model
-HW_RTL     := $(addprefix $(HW_DIR)/rtl/,qnpu_pkg.sv qnpu_math_pkg.sv qnpu_fifo.sv \
-	qnpu_sram.sv qnpu_perf.sv qnpu_cmd_proc.sv qnpu_burst.sv qnpu_load.sv qnpu_store.sv \
-	qnpu_ppu.sv qnpu_compute.sv qnpu_top.sv)
+# the RTL sources in compile order, listed once for the build and lint
+HW_RTL     := $(strip $(file < $(HW_DIR)/rtl/qnpu.f))
 HW_WAIVERS := $(HW_DIR)/lint/qnpu.vlt
 HW_REGS_H  := $(HW_DIR)/gen/qnpu_regs.h
 HW_GEN     := $(HW_REGS_H) $(HW_DIR)/rtl/qnpu_pkg.sv docs/hw-regs.md
 HW_VERILATOR ?= verilator
 
-# The three built configurations: rows/cols and SRAM bytes. They must match
-# kConfigs in hw-model/capi/qnpu_hw.cpp and the dts/ targets.
-HW_SIZES   := 8 16 32
-HW_CFG_8   := -GRows=8 -GCols=8 -GAbufBytes=32768 -GWbufBytes=16384 -GPbufBytes=2048 -GObufBytes=16384
-HW_CFG_16  := -GRows=16 -GCols=16 -GAbufBytes=65536 -GWbufBytes=32768 -GPbufBytes=4096 -GObufBytes=32768
-HW_CFG_32  := -GRows=32 -GCols=32 -GAbufBytes=131072 -GWbufBytes=65536 -GPbufBytes=8192 -GObufBytes=65536
+# The built configurations are the device trees dts/qnpu-<name>.dts; their
+# parameters are read from there (scripts/hw_configs.py) into a make fragment
+# (HW_CONFIGS, HW_VPARAMS_<name>) and the C API's table of models.
+HW_TARGET_DTS := $(sort $(wildcard dts/qnpu-*.dts))
+HW_DEFAULT_CONFIG := 16x16
+HW_CFG_MK  := $(HW_BUILD)/gen/configs.mk
+HW_CFG_H   := $(HW_BUILD)/gen/qnpu_hw_configs.h
+
+$(HW_CFG_MK) $(HW_CFG_H) &: $(HW_TARGET_DTS) dts/qnpu.dtsi scripts/hw_configs.py
+	@python3 scripts/hw_configs.py --default $(HW_DEFAULT_CONFIG) \
+		--mk $(HW_CFG_MK) --header $(HW_CFG_H) $(HW_TARGET_DTS)
+
+# (make remakes the fragment first; "-include" lets `make deps` run before dtc exists)
+-include $(HW_CFG_MK)
+
 HW_VFLAGS  := --cc --build -j 2 --top-module qnpu_top -O3 --x-assign fast --x-initial fast --unroll-count 4 \
 	--noassert -CFLAGS "-fPIC -std=gnu++17" \
 	-MAKEFLAGS "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O1 VM_PARALLEL_BUILDS=1"
@@ -24,7 +32,7 @@ HW_VFLAGS  := --cc --build -j 2 --top-module qnpu_top -O3 --x-assign fast --x-in
 HW_LIB     := $(HW_BUILD)/libqnpu_hw.a
 HW_LDLIBS  := -lfdt -lstdc++ -lpthread -lm
 HW_CFLAGS  := -I$(HW_DIR)/include -I$(HW_DIR)/gen
-HW_MODEL_LIBS := $(foreach s,$(HW_SIZES),$(HW_BUILD)/r$(s)/Vqnpu_r$(s)__ALL.a)
+HW_MODEL_LIBS := $(foreach c,$(HW_CONFIGS),$(HW_BUILD)/models/$(c)/Vqnpu_$(c)__ALL.a)
 
 .PHONY: hw-model hw-gen hw-gen-check hw-dtbs bench-rtl
 
@@ -45,24 +53,24 @@ $(HW_GEN) &: $(HW_DIR)/qnpu_regs.toml scripts/gen_regs.py
 
 # ---- Verilated models, one per configuration ----
 define HW_MODEL_RULE
-$(HW_BUILD)/r$(1)/Vqnpu_r$(1)__ALL.a: $(HW_RTL) $(HW_WAIVERS)
-	@mkdir -p $(HW_BUILD)/r$(1)
-	@echo "  VERILATE $(1)x$(1)"
+$(HW_BUILD)/models/$(1)/Vqnpu_$(1)__ALL.a: $(HW_RTL) $(HW_WAIVERS) dts/qnpu-$(1).dts
+	@mkdir -p $(HW_BUILD)/models/$(1)
+	@echo "  VERILATE $(1)"
 	@start=$$$$(date +%s.%N); \
-	$(HW_VERILATOR) $(HW_VFLAGS) --prefix Vqnpu_r$(1) --Mdir $(HW_BUILD)/r$(1) \
-		$(HW_CFG_$(1)) $(HW_WAIVERS) $(HW_RTL) >$(HW_BUILD)/r$(1)/build.log 2>&1 || \
-		{ cat $(HW_BUILD)/r$(1)/build.log; exit 1; }; \
+	$(HW_VERILATOR) $(HW_VFLAGS) --prefix Vqnpu_$(1) --Mdir $(HW_BUILD)/models/$(1) \
+		$(HW_VPARAMS_$(1)) $(HW_WAIVERS) $(HW_RTL) >$(HW_BUILD)/models/$(1)/build.log 2>&1 || \
+		{ cat $(HW_BUILD)/models/$(1)/build.log; exit 1; }; \
 	end=$$$$(date +%s.%N); \
-	echo "$$$$end - $$$$start" | bc -l 2>/dev/null >$(HW_BUILD)/r$(1)/build-seconds || \
-	python3 -c "print($$$$end - $$$$start)" >$(HW_BUILD)/r$(1)/build-seconds
+	echo "$$$$end - $$$$start" | bc -l 2>/dev/null >$(HW_BUILD)/models/$(1)/build-seconds || \
+	python3 -c "print($$$$end - $$$$start)" >$(HW_BUILD)/models/$(1)/build-seconds
 endef
-$(foreach s,$(HW_SIZES),$(eval $(call HW_MODEL_RULE,$(s))))
+$(foreach c,$(HW_CONFIGS),$(eval $(call HW_MODEL_RULE,$(c))))
 
 $(HW_BUILD)/capi/qnpu_hw.o: $(HW_DIR)/capi/qnpu_hw.cpp $(HW_DIR)/include/qnpu_hw.h \
-		$(HW_REGS_H) $(HW_MODEL_LIBS)
+		$(HW_REGS_H) $(HW_CFG_H) $(HW_MODEL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CXX) -O2 -g -Wall -Wextra -Werror -fPIC -std=gnu++17 $(HW_CFLAGS) \
-		$(foreach s,$(HW_SIZES),-isystem $(HW_BUILD)/r$(s)) \
+	$(CXX) -O2 -g -Wall -Wextra -Werror -fPIC -std=gnu++17 $(HW_CFLAGS) -I$(dir $(HW_CFG_H)) \
+		$(foreach c,$(HW_CONFIGS),-isystem $(HW_BUILD)/models/$(c)) \
 		-isystem /usr/share/verilator/include -isystem /usr/share/verilator/include/vltstd \
 		-c $< -o $@
 
@@ -83,8 +91,7 @@ $(HW_LIB): $(HW_BUILD)/capi/qnpu_hw.o $(HW_VLT_OBJS) $(HW_MODEL_LIBS)
 	@echo "  AR      $@"
 
 # ---- device trees ----
-HW_DTS  := $(foreach s,$(HW_SIZES),dts/qnpu-$(s)x$(s).dts)
-HW_DTBS := $(foreach s,$(HW_SIZES),$(HW_BUILD)/dts/qnpu-$(s)x$(s).dtb)
+HW_DTBS := $(foreach c,$(HW_CONFIGS),$(HW_BUILD)/dts/qnpu-$(c).dtb)
 
 hw-dtbs: $(HW_DTBS)
 
@@ -111,9 +118,7 @@ $(HW_TEST_BIN): $(HW_TEST_SRCS) tests/rtl/rtl_ref.h tests/rtl/rtl_harness.h test
 
 CHECK_DEPS  += $(HW_LIB) $(HW_DTBS) $(HW_TEST_BIN)
 CHECK_TESTS += "python3 scripts/gen_regs.py --check" "$(HW_DIR)/lint/run-lint.sh" \
-	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-16x16.dtb" \
-	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-8x8.dtb" \
-	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-32x32.dtb"
+	$(foreach c,$(HW_CONFIGS),"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-$(c).dtb")
 
 # ---- benchmark ----
 HW_BENCH_BIN := $(HW_BUILD)/tests/bench_rtl
@@ -125,4 +130,4 @@ $(HW_BENCH_BIN): tests/rtl/bench_rtl.c tests/rtl/rtl_harness.c tests/rtl/rtl_har
 
 bench: bench-rtl
 bench-rtl: $(HW_BENCH_BIN)
-	@$(HW_BENCH_BIN) $(foreach s,$(HW_SIZES),$(s):$(HW_BUILD)/r$(s)/build-seconds)
+	@$(HW_BENCH_BIN) $(foreach c,$(HW_CONFIGS),$(c):$(HW_BUILD)/models/$(c)/build-seconds)

@@ -1,0 +1,12 @@
+hw-model/rtl/qnpu_pkg.sv
+hw-model/rtl/qnpu_math_pkg.sv
+hw-model/rtl/qnpu_fifo.sv
+hw-model/rtl/qnpu_sram.sv
+hw-model/rtl/qnpu_perf.sv
+hw-model/rtl/qnpu_cmd_proc.sv
+hw-model/rtl/qnpu_burst.sv
+hw-model/rtl/qnpu_load.sv
+hw-model/rtl/qnpu_store.sv
+hw-model/rtl/qnpu_ppu.sv
+hw-model/rtl/qnpu_compute.sv
+hw-model/rtl/qnpu_top.sv
