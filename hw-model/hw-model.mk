@@ -3,8 +3,10 @@
 
 HW_DIR     := hw-model
 HW_BUILD   := $(BUILD)/hw-model
-# the RTL sources in compile order, listed once for the build and lint
-HW_RTL     := $(strip $(file < $(HW_DIR)/rtl/qnpu.f))
+# the RTL in compile order (packages first), for the build and lint
+HW_RTL     := $(addprefix $(HW_DIR)/rtl/,qnpu_pkg.sv qnpu_math_pkg.sv qnpu_fifo.sv \
+	qnpu_sram.sv qnpu_perf.sv qnpu_cmd_proc.sv qnpu_burst.sv qnpu_load.sv qnpu_store.sv \
+	qnpu_ppu.sv qnpu_compute.sv qnpu_top.sv)
 HW_WAIVERS := $(HW_DIR)/lint/qnpu.vlt
 HW_REGS_H  := $(HW_DIR)/gen/qnpu_regs.h
 HW_GEN     := $(HW_REGS_H) $(HW_DIR)/rtl/qnpu_pkg.sv docs/hw-regs.md
@@ -103,7 +105,7 @@ $(HW_BUILD)/dts/%.dtb: dts/%.dts dts/qnpu.dtsi
 lint: hw-lint
 .PHONY: hw-lint
 hw-lint:
-	@$(HW_DIR)/lint/run-lint.sh
+	@$(HW_DIR)/lint/run-lint.sh $(HW_RTL)
 
 # ---- RTL tests ----
 HW_TEST_CPU_SRCS := $(wildcard userspace/lib/cpu/qnpu_cpu_*.c)
@@ -117,7 +119,7 @@ $(HW_TEST_BIN): $(HW_TEST_SRCS) tests/rtl/rtl_ref.h tests/rtl/rtl_harness.h test
 		-o $@ $(HW_TEST_SRCS) $(HW_TEST_CPU_SRCS) $(HW_LIB) -lcmocka $(HW_LDLIBS) -lm
 
 CHECK_DEPS  += $(HW_LIB) $(HW_DTBS) $(HW_TEST_BIN)
-CHECK_TESTS += "python3 scripts/gen_regs.py --check" "$(HW_DIR)/lint/run-lint.sh" \
+CHECK_TESTS += "python3 scripts/gen_regs.py --check" "$(HW_DIR)/lint/run-lint.sh $(HW_RTL)" \
 	$(foreach c,$(HW_CONFIGS),"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-$(c).dtb")
 
 # ---- benchmark ----
