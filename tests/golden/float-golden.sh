@@ -12,8 +12,9 @@
 #     the range from TFLite's (README: 9e-5 for PyTorch's float32).
 # The hybrid KWS model (int8 conv filters) must give exactly the pure
 # float copy's output: its filters dequantize to the same float bits.
-# Also: one input alone equals the first output of the stacked run, and a
-# float op without a kernel is refused with one line.
+# Also: one input alone equals the first output of the stacked run; a
+# float op without a kernel and a FLOAT16 activation are refused with one
+# line.
 # Usage: float-golden.sh QNPU_BIN
 set -u
 qnpu=$1
@@ -109,6 +110,32 @@ elif [ "$(wc -l <"$tmp/stderr")" -eq 1 ] && grep -qF "$want" "$tmp/stderr" &&
 	ok "float op without a kernel: $(cat "$tmp/stderr")"
 else
 	bad "float TANH model: $(cat "$tmp/stderr")"
+fi
+
+# A FLOAT16 activation: simple_add's first input retyped to FLOAT16.
+python3 - "$M/tflite/tflm_simple_add.tflite" "$tmp/f16.tflite" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+u32 = lambda p: struct.unpack_from('<I', b, p)[0]
+deref = lambda p: p + u32(p)
+def field(t, f):
+    vt = t - struct.unpack_from('<i', b, t)[0]
+    n = (struct.unpack_from('<H', b, vt)[0] - 4) // 2
+    o = struct.unpack_from('<H', b, vt + 4 + 2 * f)[0] if f < n else 0
+    return t + o if o else None
+sg = deref(deref(field(deref(0), 2)) + 4)
+t0 = deref(deref(field(sg, 0)) + 4)
+b[field(t0, 1)] = 1	# Tensor.type = FLOAT16
+open(sys.argv[2], 'wb').write(b)
+PY
+want="unsupported operator 0: ADD (inputs FLOAT16, INT8 -> outputs INT8): tensor 0"
+if "$qnpu" inspect "$tmp/f16.tflite" >/dev/null 2>"$tmp/stderr"; then
+	bad "FLOAT16 activation model: loads"
+elif [ "$(wc -l <"$tmp/stderr")" -eq 1 ] && grep -qF "$want" "$tmp/stderr" &&
+	grep -qF "is a FLOAT16 activation" "$tmp/stderr"; then
+	ok "FLOAT16 activation: $(cat "$tmp/stderr")"
+else
+	bad "FLOAT16 activation model: $(cat "$tmp/stderr")"
 fi
 
 echo "float golden on cpu: $pass passed, $fail failed"
