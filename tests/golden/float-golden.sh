@@ -13,7 +13,8 @@
 #     float32 is 9e-5 from TFLite's); rounding, not a kernel difference.
 # The hybrid KWS model (int8 conv filters) must give exactly the pure
 # float copy's output: its filters dequantize to the same float bits.
-# Also: one input alone equals the first output of the stacked run; a
+# Also: the sim device gives the cpu's bytes (float ops fall back), one
+# input alone equals the first output of the stacked run; a
 # float op without a kernel and a FLOAT16 activation are refused with one
 # line.
 # Usage: float-golden.sh QNPU_BIN
@@ -54,6 +55,14 @@ while read -r m depth tol top1; do
 			bad "$m $set: $r"
 		fi
 	done
+	# On the simulated NPU float ops fall back to the CPU: the same bytes.
+	if "$qnpu" run --backend=sim --input="$F/inputs/$m/eval.f32.bin" \
+		--output="$tmp/sim.bin" "$F/tflite/$m.tflite" &&
+		cmp -s "$tmp/sim.bin" "$tmp/$m.eval.bin"; then
+		ok "$m eval on sim: identical to the cpu run"
+	else
+		bad "$m eval on sim: differs from the cpu run"
+	fi
 	# The first input on its own: the same bytes as in the stacked run.
 	isz=$(($(stat -c %s "$F/inputs/$m/calib.f32.bin") /
 	       ($(stat -c %s "$F/golden/$m/calib.out.f32.bin") / (4 * depth))))
@@ -139,5 +148,5 @@ else
 	bad "FLOAT16 activation model: $(cat "$tmp/stderr")"
 fi
 
-echo "float golden on cpu: $pass passed, $fail failed"
+echo "float golden: $pass passed, $fail failed"
 [ $fail -eq 0 ]
