@@ -73,7 +73,7 @@ expect_fail "truncated model" "malformed model" \
 expect_fail "not a model" 'file identifier is not "TFL3"' \
 	"$qnpu" inspect "$rin"
 U=$M/unsupported
-expect_fail "float32 model" "model is float32 (operator 0 CONV_2D takes FLOAT32 input): qnpu runs INT8 models" \
+expect_fail "int8 input to a float32 model" "not a multiple of input 0 (FLOAT32 1x32x32x3, 12288 bytes)" \
 	"$qnpu" run --input="$rin" --output="$tmp/out.bin" "$U/mlperf_tiny_ic_resnet8_float32.tflite"
 expect_fail "LSTM model" "unsupported operator 0: UNIDIRECTIONAL_SEQUENCE_LSTM (inputs INT8" \
 	"$qnpu" inspect "$U/tflm_mnist_lstm_int8.tflite"

@@ -406,11 +406,26 @@ static void load_unsupported(const char *name, int err, const char *needle)
 	teardown(&state);
 }
 
+/* A float32 model loads and runs on the CPU (tests/unit/test_float_*.c). */
 static void test_float_model(void **state)
 {
+	struct qnpu_tensor_info in;
+	struct fixture *fx;
+	struct qnpu_model *m;
+	static float x[32 * 32 * 3];
+
 	(void)state;
-	load_unsupported("mlperf_tiny_ic_resnet8_float32.tflite", -ENOTSUP,
-			 "model is float32 (operator 0 CONV_2D takes FLOAT32 input): qnpu runs INT8 models");
+	assert_int_equal(setup(state, "unsupported/mlperf_tiny_ic_resnet8_float32.tflite"), 0);
+	fx = *state;
+	assert_int_equal(qnpu_model_load_memory(fx->dev, fx->buf, fx->len, &m),
+			 0);
+	qnpu_model_input_info(m, 0, &in);
+	assert_int_equal(in.dtype, QNPU_DTYPE_FLOAT32);
+	assert_int_equal(in.bytes, sizeof(x));
+	assert_int_equal(qnpu_model_set_input(m, 0, x, sizeof(x)), 0);
+	assert_int_equal(qnpu_model_run(m), 0);
+	qnpu_model_free(m);
+	teardown(state);
 }
 
 static void test_lstm_model(void **state)

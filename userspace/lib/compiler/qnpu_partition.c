@@ -2,7 +2,7 @@
 /*
  * Partitioner: each operator runs where the device's backend says it is
  * supported, else on the CPU fallback, else the model is refused with the
- * operator's index, name and types.
+ * operator's index, name and types. Float operators run on the CPU.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,20 +10,42 @@
 #include "compiler/qnpu_compiler.h"
 #include "util/qnpu_util.h"
 
-/* Compute operators that qnpu runs on int8 data only. */
-static bool is_compute(int builtin)
+/*
+ * The NPU takes int8 only: an operator with a float tensor (float32
+ * activations, a float constant) runs on the CPU. Float16 is known for
+ * constants only; as an activation it is refused here, by name.
+ */
+static bool has_float(const struct qnpu_ir_graph *g,
+		      const struct qnpu_ir_op *op)
 {
-	switch (builtin) {
-	case QNPU_TFL_CONV_2D:
-	case QNPU_TFL_DEPTHWISE_CONV_2D:
-	case QNPU_TFL_FULLY_CONNECTED:
-	case QNPU_TFL_ADD:
-	case QNPU_TFL_AVERAGE_POOL_2D:
-	case QNPU_TFL_MAX_POOL_2D:
-	case QNPU_TFL_SOFTMAX:
-		return true;
+	int i;
+
+	for (i = 0; i < op->nin + op->nout; i++) {
+		int32_t ti = i < op->nin ? op->in[i] : op->out[i - op->nin];
+
+		if (ti >= 0 && (g->tensors[ti].dtype == QNPU_DTYPE_FLOAT32 ||
+				(int)g->tensors[ti].dtype ==
+				QNPU_IR_DTYPE_FLOAT16))
+			return true;
 	}
 	return false;
+}
+
+/* A FLOAT16 tensor that is not a constant, or -1. */
+static int float16_activation(const struct qnpu_ir_graph *g,
+			      const struct qnpu_ir_op *op)
+{
+	int i;
+
+	for (i = 0; i < op->nin + op->nout; i++) {
+		int32_t ti = i < op->nin ? op->in[i] : op->out[i - op->nin];
+
+		if (ti >= 0 &&
+		    (int)g->tensors[ti].dtype == QNPU_IR_DTYPE_FLOAT16 &&
+		    !g->tensors[ti].const_data)
+			return ti;
+	}
+	return -1;
 }
 
 static int unsupported(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op)
@@ -43,25 +65,28 @@ static int unsupported(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op)
 int qnpu_partition(struct qnpu_ir_graph *g,
 		   const struct qnpu_partition_req *req)
 {
-	int i;
+	int i, ti;
 
-	/* A float model is named as such before any operator is refused. */
 	for (i = 0; i < g->nops; i++) {
-		const struct qnpu_ir_op *op = &g->ops[i];
-		const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+		struct qnpu_ir_op *op = &g->ops[i];
+		char types[192];
 
-		if (is_compute(op->builtin) && in &&
-		    in->dtype == QNPU_DTYPE_FLOAT32)
+		ti = float16_activation(g, op);
+		if (ti >= 0) {
+			qnpu_ir_op_types_str(g, op, types, sizeof(types));
 			return qnpu_err(-ENOTSUP,
-					"model is float32 (operator %d %s takes FLOAT32 input): qnpu runs INT8 models; convert it with full-integer quantization",
-					i, qnpu_ir_op_name(op->builtin));
+					"unsupported operator %d: %s (%s): tensor %d (%s) is a FLOAT16 activation; qnpu runs FLOAT32 and INT8 (FLOAT16 only as DEQUANTIZE constants)",
+					i, qnpu_ir_op_name(op->builtin), types,
+					ti, g->tensors[ti].name);
+		}
 	}
 	for (i = 0; i < g->nops; i++) {
 		struct qnpu_ir_op *op = &g->ops[i];
+		bool npu_ok = req->npu && !has_float(g, op);
 
 		/* A compiled model says where each operator runs. */
 		if (req->precompiled && op->target == QNPU_TARGET_NPU) {
-			if (!req->npu || !req->npu(req->ctx, op))
+			if (!npu_ok || !req->npu(req->ctx, op))
 				return qnpu_err(-EINVAL,
 						"compiled model: operator %d (%s) is on the NPU, which device \"%s\" does not support",
 						i, qnpu_ir_op_name(op->builtin),
@@ -73,7 +98,7 @@ int qnpu_partition(struct qnpu_ir_graph *g,
 				return unsupported(g, op);
 			continue;
 		}
-		if (req->npu && req->npu(req->ctx, op))
+		if (npu_ok && req->npu(req->ctx, op))
 			op->target = QNPU_TARGET_NPU;
 		else if (req->cpu(req->ctx, op))
 			op->target = QNPU_TARGET_CPU;

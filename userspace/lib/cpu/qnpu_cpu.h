@@ -80,4 +80,77 @@ void qnpu_cpu_dequantize_i8(const int8_t *in, size_t n, float scale,
 void qnpu_cpu_requantize_i8(const struct qnpu_requant_params *p, size_t n,
 			    const int8_t *in, int8_t *out);
 
+/*
+ * --- float32 (qnpu_cpu_float_conv.c, qnpu_cpu_float.c) ---
+ *
+ * As TFLite's reference float kernels: every output element accumulates
+ * in float, in the reference order (conv: ky, kx, ic; bias last), so the
+ * vectorized paths give the same bits as the plain loops. Geometry comes
+ * in the int8 parameter structs (their requantization fields unused);
+ * act_min / act_max is the fused activation as a float clamp.
+ */
+
+/*
+ * filter is [out_c][kh][kw][in_c]. filter_t, when not NULL, is the same
+ * filter laid out as [kh][kw][in_c][out_c] (quant/ makes it once for a
+ * constant filter); it lets the kernel vectorize over output channels,
+ * with the same results.
+ */
+void qnpu_cpu_conv2d_f32(const struct qnpu_conv_params *p, float act_min,
+			 float act_max, const struct qnpu_shape4 *is,
+			 const float *in, const struct qnpu_shape4 *fs,
+			 const float *filter, const float *filter_t,
+			 const float *bias, /* may be NULL */
+			 const struct qnpu_shape4 *os, float *out);
+
+/* filter shape: n = 1, h, w = kernel, c = output channels. */
+void qnpu_cpu_depthwise_conv2d_f32(const struct qnpu_conv_params *p,
+				   float act_min, float act_max,
+				   const struct qnpu_shape4 *is,
+				   const float *in,
+				   const struct qnpu_shape4 *fs,
+				   const float *filter,
+				   const float *bias, /* may be NULL */
+				   const struct qnpu_shape4 *os, float *out);
+
+/* filter is [out_depth, accum_depth]; out is [batches, out_depth]. */
+void qnpu_cpu_fully_connected_f32(float act_min, float act_max,
+				  int32_t batches, int32_t accum_depth,
+				  int32_t out_depth, const float *in,
+				  const float *filter,
+				  const float *bias, /* may be NULL */
+				  float *out);
+
+void qnpu_cpu_add_f32(float act_min, float act_max, size_t n, const float *a,
+		      const float *b, float *out);
+void qnpu_cpu_add_broadcast_f32(float act_min, float act_max,
+				const struct qnpu_shape4 *as, const float *a,
+				const struct qnpu_shape4 *bs, const float *b,
+				const struct qnpu_shape4 *os, float *out);
+
+/* Pools use the geometry of p; the average divides by the in-bounds count. */
+void qnpu_cpu_avg_pool_f32(const struct qnpu_pool_params *p, float act_min,
+			   float act_max, const struct qnpu_shape4 *is,
+			   const float *in, const struct qnpu_shape4 *os,
+			   float *out);
+void qnpu_cpu_max_pool_f32(const struct qnpu_pool_params *p, float act_min,
+			   float act_max, const struct qnpu_shape4 *is,
+			   const float *in, const struct qnpu_shape4 *os,
+			   float *out);
+
+/* exp(beta * (x - max)) / sum over the innermost dimension. */
+void qnpu_cpu_softmax_f32(float beta, int32_t outer, int32_t depth,
+			  const float *in, float *out);
+
+/*
+ * int8 -> float with one scale and zero point per index of an axis:
+ * the tensor is [outer][axis][inner] (per tensor: axis = 1).
+ */
+void qnpu_cpu_dequantize_i8_axis(const int8_t *in, size_t outer,
+				 size_t axis, size_t inner, const float *scale,
+				 const int32_t *zero_point, float *out);
+/* IEEE half -> float (exact). */
+float qnpu_f16_to_f32(uint16_t h);
+void qnpu_cpu_dequantize_f16(const uint16_t *in, size_t n, float *out);
+
 #endif /* QNPU_CPU_H */

@@ -179,7 +179,9 @@ static int import_tensor(struct importer *im, int ti,
 					ti, t->name, MAX_TENSOR_BYTES);
 	}
 	t->count = (size_t)count;
-	esize = qnpu_ir_dtype_known(type) ? qnpu_dtype_size(t->dtype) : 0;
+	/* FLOAT16 sizes constants only; the partitioner refuses it elsewhere. */
+	esize = qnpu_ir_dtype_known(type) || type == QNPU_IR_DTYPE_FLOAT16 ?
+		qnpu_dtype_size(t->dtype) : 0;
 	t->bytes = t->count * esize;
 	if (t->bytes > MAX_TENSOR_BYTES)
 		return qnpu_err(-EINVAL,
@@ -357,6 +359,79 @@ static uint64_t op_macs(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op)
 	return 0;
 }
 
+/* Whether @op reads tensor @ti as the filter of a float32 CONV/DW/FC. */
+static bool float_filter_use(const struct qnpu_ir_graph *g,
+			     const struct qnpu_ir_op *op, int ti)
+{
+	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+
+	switch (op->builtin) {
+	case QNPU_TFL_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
+	case QNPU_TFL_FULLY_CONNECTED:
+		return op->nin > 1 && op->in[1] == ti && op->in[0] != ti &&
+		       in && in->dtype == QNPU_DTYPE_FLOAT32;
+	}
+	return false;
+}
+
+/*
+ * Hybrid models (TFLite dynamic-range quantization: float activations,
+ * int8 constant filters with a scale per tensor or channel) become float
+ * models: each such filter is dequantized once, w = scale * (q - zp) in
+ * float as TFLite's DEQUANTIZE, which equals float(double(scale) * q), the
+ * float model the converter started from, at per-tensor int8 precision.
+ * A filter another operator also reads as int8 is left alone (and that
+ * float operator is refused later, naming its INT8 filter).
+ */
+static int dequantize_hybrid_filters(struct qnpu_ir_graph *g)
+{
+	int i, j, k;
+
+	for (i = 0; i < g->nops; i++) {
+		const struct qnpu_ir_op *op = &g->ops[i];
+		struct qnpu_ir_tensor *w;
+		size_t inner = 1, e;
+		float *f;
+		bool only_float = true;
+
+		if (!float_filter_use(g, op, op->nin > 1 ? op->in[1] : -1))
+			continue;
+		w = &g->tensors[op->in[1]];
+		if (w->dtype != QNPU_DTYPE_INT8 || !w->const_data || w->nq < 1)
+			continue;
+		for (j = 0; j < g->nops && only_float; j++)
+			for (k = 0; k < g->ops[j].nin; k++)
+				if (g->ops[j].in[k] == op->in[1] &&
+				    !float_filter_use(g, &g->ops[j], op->in[1]))
+					only_float = false;
+		if (!only_float || w->is_input || w->is_output)
+			continue;
+		for (k = w->nq > 1 ? w->qdim + 1 : w->rank; k < w->rank; k++)
+			inner *= (size_t)w->shape[k];
+		f = malloc(w->count ? w->count * sizeof(*f) : 1);
+		if (!f)
+			return qnpu_err(-ENOMEM, "out of memory");
+		for (e = 0; e < w->count; e++) {
+			size_t ch = w->nq > 1 ? (e / inner) % (size_t)w->nq : 0;
+
+			f[e] = w->scale[ch] *
+			       (float)((int32_t)(int8_t)w->const_data[e] -
+				       w->zero_point[ch]);
+		}
+		w->const_data = (const uint8_t *)f;
+		w->owns_data = true;
+		w->dtype = QNPU_DTYPE_FLOAT32;
+		w->bytes = w->count * sizeof(*f);
+		free(w->scale);
+		free(w->zero_point);
+		w->scale = NULL;
+		w->zero_point = NULL;
+		w->nq = 0;
+	}
+	return 0;
+}
+
 int qnpu_tflite_import(const uint8_t *buf, size_t len,
 		       struct qnpu_ir_graph **out)
 {
@@ -449,6 +524,9 @@ int qnpu_tflite_import(const uint8_t *buf, size_t len,
 		}
 		g->tensors[g->outputs[i]].is_output = true;
 	}
+	r = dequantize_hybrid_filters(g);
+	if (r)
+		goto err_free;
 	*out = g;
 	return 0;
 

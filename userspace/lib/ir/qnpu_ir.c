@@ -57,6 +57,8 @@ QNPU_EXPORT const char *qnpu_dtype_name(enum qnpu_dtype dtype)
 
 size_t qnpu_dtype_size(enum qnpu_dtype dtype)
 {
+	if ((int)dtype == QNPU_IR_DTYPE_FLOAT16)
+		return 2;
 	switch (dtype) {
 	case QNPU_DTYPE_INT8:
 	case QNPU_DTYPE_UINT8:

@@ -34,6 +34,12 @@ enum qnpu_builtin {
 
 enum qnpu_padding { QNPU_PAD_SAME = 0, QNPU_PAD_VALID = 1 };
 
+/*
+ * TFLite's FLOAT16, which the public qnpu_dtype does not name: the IR
+ * holds it for constants (DEQUANTIZE inputs); it is never an activation.
+ */
+#define QNPU_IR_DTYPE_FLOAT16 1
+
 struct qnpu_ir_tensor {
 	const char *name;
 	enum qnpu_dtype dtype;

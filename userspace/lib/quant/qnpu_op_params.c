@@ -7,6 +7,7 @@
  * two paths cannot disagree. May include: ir/, quant/, util/.
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,6 +143,59 @@ static int alloc_channels(struct qnpu_ir_op *op, struct qnpu_op_params **c,
 	return 0;
 }
 
+/* Float32 activations select the float kernels. */
+static bool is_float(const struct qnpu_ir_tensor *t)
+{
+	return t && t->dtype == QNPU_DTYPE_FLOAT32;
+}
+
+/* TFLite's CalculateActivationRange<float>: NONE, RELU, RELU_N1_TO_1, RELU6. */
+static int act_range_f32(struct qnpu_ir_op *op, struct qnpu_op_params *c,
+			 int act)
+{
+	static const float lo[] = { -FLT_MAX, 0.0f, -1.0f, 0.0f };
+	static const float hi[] = { FLT_MAX, FLT_MAX, 1.0f, 6.0f };
+
+	c->is_float = true;
+	if (act < 0 || act > 3)
+		return op_fail(op, "fused activation %d is not supported", act);
+	c->act_min = lo[act];
+	c->act_max = hi[act];
+	return 0;
+}
+
+/*
+ * A constant CONV_2D filter is re-laid out once ([kh][kw][ic][oc], after
+ * the struct, freed with it) so that the kernel vectorizes over output
+ * channels; a filter computed at run time is read as it is.
+ */
+static int finish_conv_f32(struct qnpu_ir_op *op,
+			   struct qnpu_op_params *c,
+			   const struct qnpu_ir_tensor *w, bool dw)
+{
+	struct qnpu_op_params *n;
+	size_t taps, oc, t;
+	float *wt;
+	int r;
+
+	if ((r = act_range_f32(op, c, op->opt.conv.act)))
+		return r;
+	if (dw || !w->const_data || !w->count)
+		return 0;
+	n = realloc(c, sizeof(*n) + w->count * sizeof(float));
+	if (!n)
+		return qnpu_err(-ENOMEM, "out of memory");
+	op->params = n;
+	wt = (float *)(void *)n->chan;
+	taps = w->count / (size_t)n->fs.n;
+	for (oc = 0; oc < (size_t)n->fs.n; oc++)
+		for (t = 0; t < taps; t++)
+			memcpy(&wt[t * n->fs.n + oc], w->const_data +
+			       (oc * taps + t) * sizeof(float), sizeof(float));
+	n->filter_t = wt;
+	return 0;
+}
+
 static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 			struct qnpu_op_params *c)
 {
@@ -150,23 +204,26 @@ static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 2);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
 	bool dw = op->builtin == QNPU_TFL_DEPTHWISE_CONV_2D;
+	bool f = is_float(in);
+	enum qnpu_dtype dt = f ? QNPU_DTYPE_FLOAT32 : QNPU_DTYPE_INT8;
 	struct qnpu_conv_params *p = &c->p.conv;
 	int oh, ow, oc, r;
 
-	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, 4, true)) ||
-	    (r = want_tensor(op, w, "filter", QNPU_DTYPE_INT8, 4, true)) ||
-	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, 4, true)))
+	if ((r = want_tensor(op, in, "input", dt, 4, !f)) ||
+	    (r = want_tensor(op, w, "filter", dt, 4, !f)) ||
+	    (r = want_tensor(op, out, "output", dt, 4, !f)))
 		return r;
 	c->is = shape4(in);
 	c->fs = shape4(w);
 	c->os = shape4(out);
 	oc = dw ? c->fs.c : c->fs.n;
-	if (b && (r = want_tensor(op, b, "bias", QNPU_DTYPE_INT32, -1, false)))
+	if (b && (r = want_tensor(op, b, "bias", f ? QNPU_DTYPE_FLOAT32 :
+				  QNPU_DTYPE_INT32, -1, false)))
 		return r;
 	if (b && (int64_t)b->count != oc)
 		return op_fail(op, "bias has %zu elements for %d channels",
 			       b->count, oc);
-	if (w->nq != 1 && w->nq != oc)
+	if (!f && w->nq != 1 && w->nq != oc)
 		return op_fail(op, "filter has %d scales for %d channels",
 			       w->nq, oc);
 	if (op->opt.conv.stride_w < 1 || op->opt.conv.stride_h < 1 ||
@@ -204,6 +261,8 @@ static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		return op_fail(op, "output is %dx%dx%dx%d, expected %dx%dx%dx%d",
 			       c->os.n, c->os.h, c->os.w, c->os.c, c->is.n,
 			       oh, ow, oc);
+	if (f)
+		return finish_conv_f32(op, c, w, dw);
 	if ((r = act_range(op, op->opt.conv.act, out, &p->act_min,
 			   &p->act_max)) ||
 	    (r = alloc_channels(op, &c, oc)))
@@ -228,11 +287,13 @@ static int prepare_fc(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 2);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
 	struct qnpu_fc_params *p = &c->p.fc;
+	bool f = is_float(in);
+	enum qnpu_dtype dt = f ? QNPU_DTYPE_FLOAT32 : QNPU_DTYPE_INT8;
 	int r;
 
-	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1, true)) ||
-	    (r = want_tensor(op, w, "weights", QNPU_DTYPE_INT8, 2, true)) ||
-	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, -1, true)))
+	if ((r = want_tensor(op, in, "input", dt, -1, !f)) ||
+	    (r = want_tensor(op, w, "weights", dt, 2, !f)) ||
+	    (r = want_tensor(op, out, "output", dt, -1, !f)))
 		return r;
 	if (op->opt.fc.weights_format)
 		return op_fail(op, "shuffled weights format is not supported");
@@ -245,11 +306,14 @@ static int prepare_fc(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	if (out->count != (size_t)c->batches * (size_t)c->out_depth)
 		return op_fail(op, "output has %zu elements, expected %d x %d",
 			       out->count, c->batches, c->out_depth);
-	if (b && (r = want_tensor(op, b, "bias", QNPU_DTYPE_INT32, -1, false)))
+	if (b && (r = want_tensor(op, b, "bias", f ? QNPU_DTYPE_FLOAT32 :
+				  QNPU_DTYPE_INT32, -1, false)))
 		return r;
 	if (b && (int64_t)b->count != c->out_depth)
 		return op_fail(op, "bias has %zu elements for %d outputs",
 			       b->count, c->out_depth);
+	if (f)
+		return act_range_f32(op, c, op->opt.fc.act);
 	if (w->nq != 1 && w->nq != c->out_depth)
 		return op_fail(op, "weights have %d scales for %d outputs",
 			       w->nq, c->out_depth);
@@ -277,12 +341,14 @@ static int prepare_add(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	const struct qnpu_ir_tensor *a = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 1);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	bool f = is_float(a);
+	enum qnpu_dtype dt = f ? QNPU_DTYPE_FLOAT32 : QNPU_DTYPE_INT8;
 	int32_t lo, hi;
 	int r;
 
-	if ((r = want_tensor(op, a, "input 0", QNPU_DTYPE_INT8, -1, true)) ||
-	    (r = want_tensor(op, b, "input 1", QNPU_DTYPE_INT8, -1, true)) ||
-	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, -1, true)))
+	if ((r = want_tensor(op, a, "input 0", dt, -1, !f)) ||
+	    (r = want_tensor(op, b, "input 1", dt, -1, !f)) ||
+	    (r = want_tensor(op, out, "output", dt, -1, !f)))
 		return r;
 	if (a->rank > 4 || b->rank > 4 || out->rank > 4)
 		return op_fail(op, "broadcast beyond rank 4 is not supported");
@@ -302,6 +368,8 @@ static int prepare_add(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 				return op_fail(op, "inputs do not broadcast to the output shape");
 		}
 	}
+	if (f)
+		return act_range_f32(op, c, op->opt.add.act);
 	if ((r = act_range(op, op->opt.add.act, out, &lo, &hi)))
 		return r;
 	qnpu_add_prepare(&c->p.add, a->scale[0], a->zero_point[0],
@@ -318,10 +386,12 @@ static int prepare_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
 	struct qnpu_pool_params *p = &c->p.pool;
+	bool f = is_float(in);
+	enum qnpu_dtype dt = f ? QNPU_DTYPE_FLOAT32 : QNPU_DTYPE_INT8;
 	int oh, ow, r;
 
-	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, 4, true)) ||
-	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, 4, true)))
+	if ((r = want_tensor(op, in, "input", dt, 4, !f)) ||
+	    (r = want_tensor(op, out, "output", dt, 4, !f)))
 		return r;
 	p->stride_h = op->opt.pool.stride_h;
 	p->stride_w = op->opt.pool.stride_w;
@@ -344,6 +414,8 @@ static int prepare_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		return op_fail(op, "output is %dx%dx%dx%d, expected %dx%dx%dx%d",
 			       c->os.n, c->os.h, c->os.w, c->os.c, c->is.n,
 			       oh, ow, c->is.c);
+	if (f)
+		return act_range_f32(op, c, op->opt.pool.act);
 	return act_range(op, op->opt.pool.act, out, &p->act_min, &p->act_max);
 }
 
@@ -352,13 +424,29 @@ static int prepare_softmax(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 {
 	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	bool f = is_float(in);
 	int r;
 
-	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1, true)) ||
-	    (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, -1, true)))
+	if (f && ((r = want_tensor(op, out, "output", QNPU_DTYPE_FLOAT32, -1,
+				   false))))
+		return r;
+	if (!f && ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1,
+				    true)) ||
+		   (r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, -1,
+				    true))))
 		return r;
 	if (in->rank < 1 || out->count != in->count)
 		return op_fail(op, "output shape differs from input shape");
+	if (f) {
+		c->is_float = true;
+		c->out_depth = in->shape[in->rank - 1];
+		c->batches = c->out_depth ?
+			(int32_t)(in->count / (size_t)c->out_depth) : 0;
+		if (!isfinite(op->opt.softmax.beta))
+			return op_fail(op, "beta %g is not a number",
+				       (double)op->opt.softmax.beta);
+		return 0;
+	}
 	if (out->zero_point[0] != -128 || out->scale[0] != 1.0f / 256)
 		return op_fail(op, "int8 output must have scale 1/256 and zero point -128");
 	c->out_depth = in->shape[in->rank - 1];
@@ -368,6 +456,37 @@ static int prepare_softmax(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		return op_fail(op, "beta %g with input scale %g is out of range",
 			       (double)op->opt.softmax.beta,
 			       (double)in->scale[0]);
+	return 0;
+}
+
+/*
+ * DEQUANTIZE: int8 with one scale or one per index of its axis (constant
+ * weights), or float16 (constants of a float16-weight model) to float32.
+ */
+static int prepare_dequant(struct qnpu_ir_op *op, struct qnpu_op_params *c,
+			   const struct qnpu_ir_tensor *in,
+			   const struct qnpu_ir_tensor *out)
+{
+	int i, r;
+
+	if ((r = want_tensor(op, out, "output", QNPU_DTYPE_FLOAT32, -1,
+			     false)))
+		return r;
+	c->is_float = true;
+	if ((int)in->dtype == QNPU_IR_DTYPE_FLOAT16)
+		return 0;
+	if ((r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1, true)))
+		return r;
+	c->outer = in->count;
+	c->axis = 1;
+	c->inner = 1;
+	if (in->nq > 1) {
+		c->axis = (size_t)in->shape[in->qdim];
+		for (i = in->qdim + 1; i < in->rank; i++)
+			c->inner *= (size_t)in->shape[i];
+		c->outer = c->axis && c->inner ?
+			   in->count / (c->axis * c->inner) : 0;
+	}
 	return 0;
 }
 
@@ -383,10 +502,7 @@ static int prepare_quant(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	if (in->count != out->count)
 		return op_fail(op, "output shape differs from input shape");
 	if (op->builtin == QNPU_TFL_DEQUANTIZE)
-		return (r = want_tensor(op, in, "input", QNPU_DTYPE_INT8, -1,
-					true)) ? r :
-			want_tensor(op, out, "output", QNPU_DTYPE_FLOAT32, -1,
-				    false);
+		return prepare_dequant(op, c, in, out);
 	if ((r = want_tensor(op, out, "output", QNPU_DTYPE_INT8, -1, true)))
 		return r;
 	if (in->dtype == QNPU_DTYPE_FLOAT32)

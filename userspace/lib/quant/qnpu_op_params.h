@@ -27,6 +27,15 @@ struct qnpu_op_params {
 	struct qnpu_shape4 is, fs, os, bs;	/* input, filter, output, in2 */
 	int32_t batches, accum, out_depth;	/* fully connected */
 	bool broadcast;				/* add */
+	/*
+	 * Float32 operators (is_float): the fused activation as a clamp, a
+	 * constant CONV_2D filter re-laid out for the kernel (in chan[]),
+	 * DEQUANTIZE as [outer][axis][inner] with a scale per axis index.
+	 */
+	bool is_float;
+	float act_min, act_max;
+	const float *filter_t;
+	size_t outer, axis, inner;
 	int32_t *mult, *shift;			/* per channel, in chan[] */
 	int32_t chan[];
 };
