@@ -60,7 +60,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 struct fixture {
 	char path[512];
 	char name[128];		/* file name without .tflite */
-	bool is_float;		/* no INT8 golden: compared with the original */
+	bool is_float;		/* no golden: compare with the original */
 	uint8_t *orig;		/* the shared model */
 	size_t orig_len;
 	struct qnpu_ir_graph *g1;	/* imported from orig */
@@ -163,7 +163,8 @@ static void expect_same_graph(const char *model, const struct qnpu_ir_graph *a,
 		else if (x->version != y->version)
 			what = "version";
 		else if (x->nin != y->nin || x->nout != y->nout ||
-			 memcmp(x->in, y->in, sizeof(int32_t) * (size_t)x->nin) ||
+			 memcmp(x->in, y->in,
+				sizeof(int32_t) * (size_t)x->nin) ||
 			 memcmp(x->out, y->out,
 				sizeof(int32_t) * (size_t)x->nout))
 			what = "inputs/outputs";
@@ -454,11 +455,12 @@ static void test_unencodable_op(void **state)
 	size_t len = 1;
 	int saved = fx->g1->ops[0].builtin;
 
-	fx->g1->ops[0].builtin = 2;	/* CONCATENATION: options not in IR */
+	fx->g1->ops[0].builtin = 2;	/* CONCATENATION: no options in IR */
 	assert_int_equal(qnpu_tflite_write(fx->g1, &buf, &len), -ENOTSUP);
 	assert_null(buf);
 	assert_int_equal(len, 0);
-	assert_non_null(strstr(qnpu_last_error(), "operator 0 (CONCATENATION)"));
+	assert_non_null(strstr(qnpu_last_error(),
+			       "operator 0 (CONCATENATION)"));
 	assert_null(strchr(qnpu_last_error(), '\n'));
 	fx->g1->ops[0].builtin = QNPU_TFL_CUSTOM;
 	assert_int_equal(qnpu_tflite_write(fx->g1, &buf, &len), -ENOTSUP);
@@ -545,7 +547,8 @@ static void test_refuses_real_models(void **state)
 		}
 		assert_int_equal(qnpu_tflite_write(g, &out, &olen), -ENOTSUP);
 		assert_null(out);
-		assert_non_null(strstr(qnpu_last_error(), "cannot write operator"));
+		assert_non_null(strstr(qnpu_last_error(),
+				       "cannot write operator"));
 		assert_null(strchr(qnpu_last_error(), '\n'));
 		print_message("%s: %s\n", files[i], qnpu_last_error());
 		refused++;
