@@ -114,3 +114,13 @@ VM_GUEST_FILES += $(QNPU_BIN):/qnpu/bin/qnpu \
 
 # libqnpu's stages include only themselves and the stages below them.
 CHECK_TESTS += scripts/check-layers.sh "scripts/check-layers.sh --self-test"
+
+# The real TFLite runtime (WASM, from npm, installed once under
+# $(BUILD)/tflite-runtime) as an oracle: our golden and the TFLite writer's
+# output against it (tests/tflite-runtime/).
+TFLITE_REWRITE := $(BUILD)/tests/tflite-runtime/tflite_rewrite
+$(TFLITE_REWRITE): tests/tflite-runtime/tflite_rewrite.c $(US_A) $(US_HW_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -o $@ $< $(US_A) $(US_HW_LIB) $(US_LDLIBS)
+CHECK_DEPS  += $(TFLITE_REWRITE)
+CHECK_TESTS += "QNPU_TFLITE_RUNTIME=$(abspath $(BUILD))/tflite-runtime tests/tflite-runtime/test_tflite_runtime.sh $(TFLITE_REWRITE)"

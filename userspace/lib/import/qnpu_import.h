@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Importers: model files in, IR graphs out. Each reader checks every
+ * Importers: model files in, IR graphs out (and TFLite's writer: an IR
+ * graph out as a .tflite). Each reader checks every
  * offset and size against the buffer before use (qnpu_fb.h for
  * FlatBuffers). May include: ir/, util/.
  */
@@ -15,5 +16,15 @@
 /* Import a TFLite flatbuffer; @buf must outlive the graph. */
 int qnpu_tflite_import(const uint8_t *buf, size_t len,
 		       struct qnpu_ir_graph **out);
+
+/*
+ * Write @g as a TFLite flatbuffer (schema version 3, "TFL3") that the
+ * TFLite runtime loads: *@buf is malloc()ed, the caller frees it; @g
+ * stays the caller's. The same graph always gives the same bytes.
+ * -ENOTSUP (and qnpu_last_error()) for an operator the writer has no
+ * encoding for, -EINVAL for an inconsistent graph.
+ */
+int qnpu_tflite_write(const struct qnpu_ir_graph *g, uint8_t **buf,
+		      size_t *len);
 
 #endif /* QNPU_IMPORT_H */
