@@ -3,28 +3,45 @@
 
 HW_DIR     := hw-model
 HW_BUILD   := $(BUILD)/hw-model
+# the RTL in compile order (packages first), for the build and lint
 HW_RTL     := $(addprefix $(HW_DIR)/rtl/,qnpu_pkg.sv qnpu_math_pkg.sv qnpu_fifo.sv \
-	qnpu_sram.sv qnpu_perf.sv qnpu_cmd_proc.sv qnpu_load.sv qnpu_store.sv \
+	qnpu_sram.sv qnpu_perf.sv qnpu_cmd_proc.sv qnpu_burst.sv qnpu_load.sv qnpu_store.sv \
 	qnpu_ppu.sv qnpu_compute.sv qnpu_top.sv)
 HW_WAIVERS := $(HW_DIR)/lint/qnpu.vlt
 HW_REGS_H  := $(HW_DIR)/gen/qnpu_regs.h
 HW_GEN     := $(HW_REGS_H) $(HW_DIR)/rtl/qnpu_pkg.sv docs/hw-regs.md
 HW_VERILATOR ?= verilator
 
-# The three built configurations: rows/cols and SRAM bytes. They must match
-# kConfigs in hw-model/capi/qnpu_hw.cpp and the dts/ targets.
-HW_SIZES   := 8 16 32
-HW_CFG_8   := -GRows=8 -GCols=8 -GAbufBytes=32768 -GWbufBytes=16384 -GPbufBytes=2048 -GObufBytes=16384
-HW_CFG_16  := -GRows=16 -GCols=16 -GAbufBytes=65536 -GWbufBytes=32768 -GPbufBytes=4096 -GObufBytes=32768
-HW_CFG_32  := -GRows=32 -GCols=32 -GAbufBytes=131072 -GWbufBytes=65536 -GPbufBytes=8192 -GObufBytes=65536
+# The built configurations are the device trees dts/qnpu-<name>.dts; their
+# parameters are read from there (scripts/hw_configs.py) into a make fragment
+# (HW_CONFIGS, HW_VPARAMS_<name>) and the C API's table of models.
+HW_TARGET_DTS := $(sort $(wildcard dts/qnpu-*.dts))
+HW_DEFAULT_CONFIG := 16x16
+HW_CFG_MK  := $(HW_BUILD)/gen/configs.mk
+HW_CFG_H   := $(HW_BUILD)/gen/qnpu_hw_configs.h
+
+$(HW_CFG_MK) $(HW_CFG_H) &: $(HW_TARGET_DTS) dts/qnpu.dtsi scripts/hw_configs.py
+	@python3 scripts/hw_configs.py --default $(HW_DEFAULT_CONFIG) \
+		--mk $(HW_CFG_MK) --header $(HW_CFG_H) $(HW_TARGET_DTS)
+
+# (make remakes the fragment first; "-include" lets `make deps` run before dtc exists)
+-include $(HW_CFG_MK)
+
 HW_VFLAGS  := --cc --build -j 2 --top-module qnpu_top -O3 --x-assign fast --x-initial fast --unroll-count 4 \
-	--noassert -CFLAGS "-fPIC -std=gnu++17" \
+	-CFLAGS "-fPIC -std=gnu++17" \
 	-MAKEFLAGS "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O1 VM_PARALLEL_BUILDS=1"
 
+# Two builds of the library. HW_LIB, which every test, the sim backend and
+# qnpu-sim link, checks the RTL's assertions (SVA and unique case) on every
+# cycle; HW_BENCH_LIB, built only for `make bench-rtl`, is --noassert: it
+# measures simulation speed, which the checks cost 4-14 % (docs/hw-rtl.md).
 HW_LIB     := $(HW_BUILD)/libqnpu_hw.a
+HW_BENCH_BUILD := $(HW_BUILD)/bench
+HW_BENCH_LIB := $(HW_BENCH_BUILD)/libqnpu_hw.a
 HW_LDLIBS  := -lfdt -lstdc++ -lpthread -lm
 HW_CFLAGS  := -I$(HW_DIR)/include -I$(HW_DIR)/gen
-HW_MODEL_LIBS := $(foreach s,$(HW_SIZES),$(HW_BUILD)/r$(s)/Vqnpu_r$(s)__ALL.a)
+# the models of a build directory
+hw_model_libs = $(foreach c,$(HW_CONFIGS),$(1)/models/$(c)/Vqnpu_$(c)__ALL.a)
 
 .PHONY: hw-model hw-gen hw-gen-check hw-dtbs bench-rtl
 
@@ -43,28 +60,39 @@ $(HW_GEN) &: $(HW_DIR)/qnpu_regs.toml scripts/gen_regs.py
 	python3 scripts/gen_regs.py
 	@touch $(HW_GEN)
 
-# ---- Verilated models, one per configuration ----
+# ---- Verilated models: $(1) configuration, $(2) build directory, $(3) --assert
+# or --noassert ----
 define HW_MODEL_RULE
-$(HW_BUILD)/r$(1)/Vqnpu_r$(1)__ALL.a: $(HW_RTL) $(HW_WAIVERS)
-	@mkdir -p $(HW_BUILD)/r$(1)
-	@echo "  VERILATE $(1)x$(1)"
+$(2)/models/$(1)/Vqnpu_$(1)__ALL.a: $(HW_RTL) $(HW_WAIVERS) dts/qnpu-$(1).dts
+	@mkdir -p $(2)/models/$(1)
+	@echo "  VERILATE $(1) $(3)"
 	@start=$$$$(date +%s.%N); \
-	$(HW_VERILATOR) $(HW_VFLAGS) --prefix Vqnpu_r$(1) --Mdir $(HW_BUILD)/r$(1) \
-		$(HW_CFG_$(1)) $(HW_WAIVERS) $(HW_RTL) >$(HW_BUILD)/r$(1)/build.log 2>&1 || \
-		{ cat $(HW_BUILD)/r$(1)/build.log; exit 1; }; \
+	$(HW_VERILATOR) $(HW_VFLAGS) $(3) --prefix Vqnpu_$(1) --Mdir $(2)/models/$(1) \
+		$(HW_VPARAMS_$(1)) $(HW_WAIVERS) $(HW_RTL) >$(2)/models/$(1)/build.log 2>&1 || \
+		{ cat $(2)/models/$(1)/build.log; exit 1; }; \
 	end=$$$$(date +%s.%N); \
-	echo "$$$$end - $$$$start" | bc -l 2>/dev/null >$(HW_BUILD)/r$(1)/build-seconds || \
-	python3 -c "print($$$$end - $$$$start)" >$(HW_BUILD)/r$(1)/build-seconds
+	echo "$$$$end - $$$$start" | bc -l 2>/dev/null >$(2)/models/$(1)/build-seconds || \
+	python3 -c "print($$$$end - $$$$start)" >$(2)/models/$(1)/build-seconds
 endef
-$(foreach s,$(HW_SIZES),$(eval $(call HW_MODEL_RULE,$(s))))
 
-$(HW_BUILD)/capi/qnpu_hw.o: $(HW_DIR)/capi/qnpu_hw.cpp $(HW_DIR)/include/qnpu_hw.h \
-		$(HW_REGS_H) $(HW_MODEL_LIBS)
-	@mkdir -p $(dir $@)
-	$(CXX) -O2 -g -Wall -Wextra -Werror -fPIC -std=gnu++17 $(HW_CFLAGS) \
-		$(foreach s,$(HW_SIZES),-isystem $(HW_BUILD)/r$(s)) \
+# ---- the C API over the models of build directory $(1) ----
+define HW_CAPI_RULE
+$(1)/capi/qnpu_hw.o: $(HW_DIR)/capi/qnpu_hw.cpp $(HW_DIR)/include/qnpu_hw.h \
+		$(HW_REGS_H) $(HW_CFG_H) $(call hw_model_libs,$(1))
+	@mkdir -p $$(dir $$@)
+	$$(CXX) -O2 -g -Wall -Wextra -Werror -fPIC -std=gnu++17 $(HW_CFLAGS) -I$(dir $(HW_CFG_H)) \
+		$(foreach c,$(HW_CONFIGS),-isystem $(1)/models/$(c)) \
 		-isystem /usr/share/verilator/include -isystem /usr/share/verilator/include/vltstd \
-		-c $< -o $@
+		-c $$< -o $$@
+
+$(1)/libqnpu_hw.a: $(1)/capi/qnpu_hw.o $(HW_VLT_OBJS) $(call hw_model_libs,$(1))
+	@rm -f $$@
+	@{ echo "create $$@"; \
+	   for a in $(call hw_model_libs,$(1)); do echo "addlib $$$$a"; done; \
+	   for o in $$< $(HW_VLT_OBJS); do echo "addmod $$$$o"; done; \
+	   echo save; echo end; } | ar -M
+	@echo "  AR      $$@"
+endef
 
 # the Verilator runtime, once for all models
 HW_VLT_INC := /usr/share/verilator/include
@@ -74,17 +102,13 @@ $(HW_BUILD)/capi/vlt_%.o: $(HW_VLT_INC)/%.cpp
 	$(CXX) -O2 -fPIC -std=gnu++17 -DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=0 \
 		-faligned-new -isystem $(HW_VLT_INC) -isystem $(HW_VLT_INC)/vltstd -c $< -o $@
 
-$(HW_LIB): $(HW_BUILD)/capi/qnpu_hw.o $(HW_VLT_OBJS) $(HW_MODEL_LIBS)
-	@rm -f $@
-	@{ echo "create $@"; \
-	   for a in $(HW_MODEL_LIBS); do echo "addlib $$a"; done; \
-	   for o in $< $(HW_VLT_OBJS); do echo "addmod $$o"; done; \
-	   echo save; echo end; } | ar -M
-	@echo "  AR      $@"
+$(foreach c,$(HW_CONFIGS),$(eval $(call HW_MODEL_RULE,$(c),$(HW_BUILD),--assert)) \
+	$(eval $(call HW_MODEL_RULE,$(c),$(HW_BENCH_BUILD),--noassert)))
+$(eval $(call HW_CAPI_RULE,$(HW_BUILD)))
+$(eval $(call HW_CAPI_RULE,$(HW_BENCH_BUILD)))
 
 # ---- device trees ----
-HW_DTS  := $(foreach s,$(HW_SIZES),dts/qnpu-$(s)x$(s).dts)
-HW_DTBS := $(foreach s,$(HW_SIZES),$(HW_BUILD)/dts/qnpu-$(s)x$(s).dtb)
+HW_DTBS := $(foreach c,$(HW_CONFIGS),$(HW_BUILD)/dts/qnpu-$(c).dtb)
 
 hw-dtbs: $(HW_DTBS)
 
@@ -96,7 +120,7 @@ $(HW_BUILD)/dts/%.dtb: dts/%.dts dts/qnpu.dtsi
 lint: hw-lint
 .PHONY: hw-lint
 hw-lint:
-	@$(HW_DIR)/lint/run-lint.sh
+	@$(HW_DIR)/lint/run-lint.sh $(HW_RTL)
 
 # ---- RTL tests ----
 HW_TEST_CPU_SRCS := $(wildcard userspace/lib/cpu/qnpu_cpu_*.c userspace/lib/quant/qnpu_fixedpoint.c \
@@ -111,19 +135,17 @@ $(HW_TEST_BIN): $(HW_TEST_SRCS) tests/rtl/rtl_ref.h tests/rtl/rtl_harness.h test
 		-o $@ $(HW_TEST_SRCS) $(HW_TEST_CPU_SRCS) $(HW_LIB) -lcmocka $(HW_LDLIBS) -lm
 
 CHECK_DEPS  += $(HW_LIB) $(HW_DTBS) $(HW_TEST_BIN)
-CHECK_TESTS += "python3 scripts/gen_regs.py --check" "$(HW_DIR)/lint/run-lint.sh" \
-	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-16x16.dtb" \
-	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-8x8.dtb" \
-	"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-32x32.dtb"
+CHECK_TESTS += "python3 scripts/gen_regs.py --check" "$(HW_DIR)/lint/run-lint.sh $(HW_RTL)" \
+	$(foreach c,$(HW_CONFIGS),"$(HW_TEST_BIN) --dtb $(HW_BUILD)/dts/qnpu-$(c).dtb")
 
-# ---- benchmark ----
-HW_BENCH_BIN := $(HW_BUILD)/tests/bench_rtl
+# ---- benchmark (the --noassert build) ----
+HW_BENCH_BIN := $(HW_BENCH_BUILD)/bench_rtl
 
-$(HW_BENCH_BIN): tests/rtl/bench_rtl.c tests/rtl/rtl_harness.c tests/rtl/rtl_harness.h tests/rtl/rtl_lower.c tests/rtl/rtl_lower.h $(HW_LIB)
+$(HW_BENCH_BIN): tests/rtl/bench_rtl.c tests/rtl/rtl_harness.c tests/rtl/rtl_harness.h tests/rtl/rtl_lower.c tests/rtl/rtl_lower.h $(HW_BENCH_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(HW_CFLAGS) -o $@ tests/rtl/bench_rtl.c tests/rtl/rtl_harness.c tests/rtl/rtl_lower.c tests/rtl/rtl_ref.c \
-		$(HW_LIB) $(HW_LDLIBS) -lm
+		$(HW_BENCH_LIB) $(HW_LDLIBS) -lm
 
 bench: bench-rtl
 bench-rtl: $(HW_BENCH_BIN)
-	@$(HW_BENCH_BIN) $(foreach s,$(HW_SIZES),$(s):$(HW_BUILD)/r$(s)/build-seconds)
+	@$(HW_BENCH_BIN) $(foreach c,$(HW_CONFIGS),$(c):$(HW_BENCH_BUILD)/models/$(c)/build-seconds)

@@ -19,20 +19,17 @@ extern "C" {
 #include "qnpu_hw.h"
 #include "qnpu_regs.h"
 
-#include "Vqnpu_r8.h"
-#include "Vqnpu_r16.h"
-#include "Vqnpu_r32.h"
+// the built configurations and their models, generated from dts/qnpu-*.dts
+#include "qnpu_hw_configs.h"
 #include "verilated.h"
 
 namespace {
 
-const qnpu_hw_params kConfigs[] = {
-	{8, 8, 32768, 16384, 2048, 16384},
-	{16, 16, 65536, 32768, 4096, 32768},
-	{32, 32, 131072, 65536, 8192, 65536},
-};
-constexpr int kNumConfigs = 3;
-constexpr int kDefaultConfig = 1;
+#define QNPU_HW_PARAMS(model, name, ...) {__VA_ARGS__},
+const qnpu_hw_params kConfigs[] = {QNPU_HW_CONFIGS(QNPU_HW_PARAMS)};
+#undef QNPU_HW_PARAMS
+constexpr int kNumConfigs = sizeof(kConfigs) / sizeof(kConfigs[0]);
+constexpr int kDefaultConfig = QNPU_HW_DEFAULT_CONFIG;
 constexpr int kNumCnt = 12;
 constexpr uint64_t kPaMask = QNPU_PTE_PA_MASK;
 
@@ -453,8 +450,10 @@ template <class V> class Dev : public DevBase {
 public:
 	Dev(const qnpu_hw_params &p, const qnpu_hw_mem_ops &m) : DevBase(p, m)
 	{
+		// fatalOnError stays on: a failed RTL assertion aborts with its
+		// file:line, as it is a bug of the RTL or this bridge, not a device
+		// error software could handle
 		ctx.reset(new VerilatedContext);
-		ctx->fatalOnError(false);
 		model.reset(new V(ctx.get()));
 		model->clk_i = 0;
 		model->job_start_i = 0;
@@ -571,8 +570,29 @@ private:
 	std::unique_ptr<V> model;
 };
 
+template <class V> DevBase *new_dev(const qnpu_hw_params &p, const qnpu_hw_mem_ops &m)
+{
+	return new Dev<V>(p, m);
+}
+
+using NewDevFn = DevBase *(*)(const qnpu_hw_params &, const qnpu_hw_mem_ops &);
+#define QNPU_HW_NEW_DEV(model, ...) new_dev<model>,
+const NewDevFn kNewDev[] = {QNPU_HW_CONFIGS(QNPU_HW_NEW_DEV)};
+#undef QNPU_HW_NEW_DEV
+
+bool same_params(const qnpu_hw_params &a, const qnpu_hw_params &b)
+{
+	return a.rows == b.rows && a.cols == b.cols && a.abuf_bytes == b.abuf_bytes &&
+	       a.wbuf_bytes == b.wbuf_bytes && a.pbuf_bytes == b.pbuf_bytes &&
+	       a.obuf_bytes == b.obuf_bytes;
+}
+
+// An exact match, else the first model of that array size names what differs.
 int find_config(const qnpu_hw_params *p, char *err, size_t errlen)
 {
+	for (int i = 0; i < kNumConfigs; i++)
+		if (same_params(kConfigs[i], *p))
+			return i;
 	for (int i = 0; i < kNumConfigs; i++) {
 		const qnpu_hw_params &c = kConfigs[i];
 		if (c.rows != p->rows || c.cols != p->cols)
@@ -594,11 +614,9 @@ int find_config(const qnpu_hw_params *p, char *err, size_t errlen)
 				c.rows, c.cols, what, want, got);
 			return -EINVAL;
 		}
-		return i;
 	}
 	set_err(err, errlen,
-		"qnpu-hw: no model built for a %ux%u MAC array (built: 8x8, "
-		"16x16, 32x32)",
+		"qnpu-hw: no model built for a %ux%u MAC array (built: " QNPU_HW_CONFIG_NAMES ")",
 		p->rows, p->cols);
 	return -EINVAL;
 }
@@ -673,17 +691,7 @@ int qnpu_hw_create(const struct qnpu_hw_params *p, const struct qnpu_hw_mem_ops 
 	qnpu_hw *hw = new (std::nothrow) qnpu_hw;
 	if (!hw)
 		return -ENOMEM;
-	switch (kConfigs[i].rows) {
-	case 8:
-		hw->dev.reset(new Dev<Vqnpu_r8>(kConfigs[i], *mem));
-		break;
-	case 16:
-		hw->dev.reset(new Dev<Vqnpu_r16>(kConfigs[i], *mem));
-		break;
-	default:
-		hw->dev.reset(new Dev<Vqnpu_r32>(kConfigs[i], *mem));
-		break;
-	}
+	hw->dev.reset(kNewDev[i](kConfigs[i], *mem));
 	*out = hw;
 	return 0;
 }

@@ -5,9 +5,9 @@
  * library. The device is described in docs/hw-spec.md; register offsets and
  * encodings are in the generated qnpu_regs.h.
  *
- * The library holds one Verilated model per supported configuration
- * (8x8, 16x16, 32x32 with their SRAM sizes); a device is created for one of
- * them, from explicit parameters or from a DTB.
+ * The library holds one Verilated model per built configuration (the
+ * device trees dts/qnpu-<name>.dts: array size and SRAM sizes); a device is
+ * created for one of them, from explicit parameters or from a DTB.
  *
  * Functions return 0 or a negative errno. Not thread-safe per device; any
  * number of devices may exist at once.

@@ -1,19 +1,16 @@
 #!/bin/sh
-# verilator --lint-only -Wall over the RTL for every built configuration.
-# Waivers live only in hw-model/lint/qnpu.vlt, each with its reason.
+# verilator --lint-only -Wall over the RTL files given (make lint passes them
+# in compile order) for every built configuration: each dts/qnpu-<name>.dts,
+# its parameters read by scripts/hw_configs.py. Waivers live only in
+# hw-model/lint/qnpu.vlt, each with its reason.
 set -e
 cd "$(dirname "$0")/../.."
 V=${VERILATOR:-verilator}
-RTL="hw-model/rtl/qnpu_pkg.sv hw-model/rtl/qnpu_math_pkg.sv hw-model/rtl/qnpu_fifo.sv
-hw-model/rtl/qnpu_sram.sv hw-model/rtl/qnpu_perf.sv hw-model/rtl/qnpu_cmd_proc.sv
-hw-model/rtl/qnpu_load.sv hw-model/rtl/qnpu_store.sv hw-model/rtl/qnpu_ppu.sv
-hw-model/rtl/qnpu_compute.sv hw-model/rtl/qnpu_top.sv"
-for cfg in \
-	"-GRows=8 -GCols=8 -GAbufBytes=32768 -GWbufBytes=16384 -GPbufBytes=2048 -GObufBytes=16384" \
-	"-GRows=16 -GCols=16 -GAbufBytes=65536 -GWbufBytes=32768 -GPbufBytes=4096 -GObufBytes=32768" \
-	"-GRows=32 -GCols=32 -GAbufBytes=131072 -GWbufBytes=65536 -GPbufBytes=8192 -GObufBytes=65536"; do
-	echo "lint: $cfg"
+[ $# -gt 0 ] || { echo "usage: $0 RTL.sv..." >&2; exit 2; }
+for dts in dts/qnpu-*.dts; do
+	cfg=$(python3 scripts/hw_configs.py --vflags "$dts")
+	echo "lint: $dts: $cfg"
 	# shellcheck disable=SC2086
-	$V --lint-only -Wall --unroll-count 4 --top-module qnpu_top $cfg hw-model/lint/qnpu.vlt $RTL
+	$V --lint-only -Wall --unroll-count 4 --top-module qnpu_top $cfg hw-model/lint/qnpu.vlt "$@"
 done
 echo "lint: clean"

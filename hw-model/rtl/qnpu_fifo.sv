@@ -44,4 +44,9 @@ module qnpu_fifo #(
       mem_q[wptr_q] <= data_i;
     end
   end
+
+  // the user pushes only when not full and pops only when not empty: the
+  // count has no overflow handling
+  NoOverflow_A: assert property (@(posedge clk_i) disable iff (!rst_ni) push_i |-> !full_o);
+  NoUnderflow_A: assert property (@(posedge clk_i) disable iff (!rst_ni) pop_i |-> !empty_o);
 endmodule

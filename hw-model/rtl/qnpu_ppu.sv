@@ -91,6 +91,10 @@ module qnpu_ppu
     end
   end
 
+  // a handoff never lands on results still being written: it would replace
+  // the accumulators of the rows not yet drained
+  StartIdle_A: assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> !busy_q);
+
   always_ff @(posedge clk_i) begin
     if (start_i) begin
       logic signed [31:0] bias_t [Cols];

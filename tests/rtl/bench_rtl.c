@@ -3,7 +3,7 @@
 // NPU (median of 5 runs) for each built array size, with the model's build
 // time, on a ResNet-8-shaped stack of convolutions lowered by rtl_lower.c
 // (simple schedule: no double buffering). Usage:
-//   bench_rtl SIZE:BUILD_SECONDS_FILE ...
+//   bench_rtl ROWSxCOLS:BUILD_SECONDS_FILE ...
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +41,11 @@ int main(int argc, char **argv)
 	printf("| array | sim cycles/s (median of 5) | ResNet-8 convs: cycles | MACs | utilization | wall s | model build s |\n");
 	printf("|---|---|---|---|---|---|---|\n");
 	for (int a = 1; a < argc; a++) {
-		int size = atoi(argv[a]);
+		unsigned rows, cols;
+		if (sscanf(argv[a], "%ux%u", &rows, &cols) != 2) {
+			fprintf(stderr, "bench: %s: expected ROWSxCOLS[:FILE]\n", argv[a]);
+			return 2;
+		}
 		const char *bs = strchr(argv[a], ':');
 		double build = -1;
 		if (bs) {
@@ -55,12 +59,14 @@ int main(int argc, char **argv)
 		struct qnpu_hw_params p;
 		int found = 0;
 		for (int i = 0; i < qnpu_hw_num_configs(); i++)
-			if ((int)qnpu_hw_config(i)->rows == size) {
+			if (qnpu_hw_config(i)->rows == rows && qnpu_hw_config(i)->cols == cols) {
 				p = *qnpu_hw_config(i);
 				found = 1;
 			}
-		if (!found)
-			continue;
+		if (!found) {
+			fprintf(stderr, "bench: no %ux%u model is built\n", rows, cols);
+			return 1;
+		}
 		struct rh h;
 		if (rh_init(&h, &p, 64))
 			return 1;
@@ -124,7 +130,7 @@ int main(int argc, char **argv)
 		}
 		qsort(rate, 5, sizeof(double), cmp_d);
 		qsort(wall, 5, sizeof(double), cmp_d);
-		printf("| %dx%d | %.0f | %llu | %llu | %.1f %% | %.3f | %.0f |\n", size, size, rate[2],
+		printf("| %ux%u | %.0f | %llu | %llu | %.1f %% | %.3f | %.0f |\n", rows, cols, rate[2],
 		       (unsigned long long)cycles, (unsigned long long)macs,
 		       100.0 * macs / ((double)p.rows * p.cols * cycles), wall[2], build);
 		emit_free(&e);

@@ -938,6 +938,12 @@ static void test_create_mismatch(void **state)
 	p.rows = 12;
 	assert_int_equal(qnpu_hw_create(&p, &ops, &hw, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "12x"));
+	/* the message lists the built configurations, this one among them */
+	char name[32];
+	snprintf(name, sizeof(name), " %ux%u", g_params.rows, g_params.cols);
+	const char *built = strstr(err, "built:");
+	assert_non_null(built);
+	assert_non_null(strstr(built, name));
 	assert_int_equal(qnpu_hw_params_from_dtb("junk", 4, NULL, &p, err, sizeof(err)), -EINVAL);
 }
 

@@ -10,6 +10,11 @@
 #     must load it, its outputs must equal TFLite's on the original
 #     bit for bit (same runtime, same content) and so lie within the same
 #     bound of our golden.
+#  c) the float models on their eval inputs: the original in TFLite equals
+#     ../shared/models/float/golden bit for bit (made with this same
+#     runtime build: the harness reproduces it), and so does the written
+#     model; the float-I/O model (QUANTIZE ... DEQUANTIZE) written equals
+#     the original in TFLite.
 # mlperf_tiny_ic_resnet8 must pass (a). A model TFLite refuses in its
 # original form (person_detect: 1-D biases with quantized_dimension 3) is
 # reported, and its written form must load and pass (b) against the golden.
@@ -113,5 +118,47 @@ for model in "$M"/tflite/*.tflite; do
 	within "$tmp/$m/written/out0.bin" "$tmp/$m/golden.bin" \
 		"$m: written model in TFLite vs golden"
 done
+# c) float models: bit-identical to the float golden, original and written
+for model in "$M"/float/tflite/*.tflite; do
+	m=$(basename "$model" .tflite)
+	in=$M/float/inputs/$m/eval.f32.bin
+	golden=$M/float/golden/$m/eval.out.f32.bin
+	[ -f "$in" ] && [ -f "$golden" ] || continue
+	mkdir -p "$tmp/$m"
+	"$rewrite" "$model" "$tmp/$m/written.tflite" || { bad "$m: the writer failed"; continue; }
+	for which in orig written; do
+		f=$model
+		[ $which = written ] && f=$tmp/$m/written.tflite
+		if ! run "$f" "$tmp/$m/$which" "$in"; then
+			bad "$m ($which): TFLite cannot run it: $(grep -v INFO "$tmp/$m/$which.log" | head -3 | tr '\n' ' ')"
+		elif cmp -s "$tmp/$m/$which/out0.bin" "$golden"; then
+			ok "$m ($which): TFLite output == float golden ($(stat -c %s "$golden") bytes)"
+		else
+			bad "$m ($which): TFLite output differs from the float golden"
+		fi
+	done
+done
+
+# The float-I/O INT8 model: written == original in TFLite on float inputs.
+model=$M/unsupported/mlperf_tiny_ad_toycar_float_io.tflite
+if [ -f "$model" ]; then
+	m=float_io
+	mkdir -p "$tmp/$m"
+	node -e '
+		const a = new Float32Array(640 * 4);
+		for (let i = 0; i < a.length; i++) a[i] = ((i * 37) % 101) * 0.9 - 80;
+		require("fs").writeFileSync(process.argv[1], Buffer.from(a.buffer));
+	' "$tmp/$m/in.f32.bin"
+	if ! "$rewrite" "$model" "$tmp/$m/written.tflite"; then
+		bad "$m: the writer failed"
+	elif ! run "$model" "$tmp/$m/orig" "$tmp/$m/in.f32.bin" ||
+	     ! run "$tmp/$m/written.tflite" "$tmp/$m/written" "$tmp/$m/in.f32.bin"; then
+		bad "$m: TFLite cannot run it: $(cat "$tmp/$m"/*.log | grep -v INFO | head -3 | tr '\n' ' ')"
+	elif cmp -s "$tmp/$m/orig/out0.bin" "$tmp/$m/written/out0.bin"; then
+		ok "$(basename "$model" .tflite): written == original in TFLite ($(stat -c %s "$tmp/$m/orig/out0.bin") bytes, QUANTIZE/DEQUANTIZE)"
+	else
+		bad "$m: written and original differ in TFLite"
+	fi
+fi
 echo "TFLite runtime: $pass passed, $fail failed"
 [ $pass -gt 0 ] && [ $fail -eq 0 ]

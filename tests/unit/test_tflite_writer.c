@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -59,7 +60,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 struct fixture {
 	char path[512];
 	char name[128];		/* file name without .tflite */
-	bool is_float;
+	bool is_float;		/* no golden: compare with the original */
 	uint8_t *orig;		/* the shared model */
 	size_t orig_len;
 	struct qnpu_ir_graph *g1;	/* imported from orig */
@@ -162,7 +163,8 @@ static void expect_same_graph(const char *model, const struct qnpu_ir_graph *a,
 		else if (x->version != y->version)
 			what = "version";
 		else if (x->nin != y->nin || x->nout != y->nout ||
-			 memcmp(x->in, y->in, sizeof(int32_t) * (size_t)x->nin) ||
+			 memcmp(x->in, y->in,
+				sizeof(int32_t) * (size_t)x->nin) ||
 			 memcmp(x->out, y->out,
 				sizeof(int32_t) * (size_t)x->nout))
 			what = "inputs/outputs";
@@ -363,8 +365,8 @@ static void test_runs_golden(void **state)
 	int checked = 0;
 
 	if (fx->is_float) {
-		/* Float: the original and the written model agree, if the
-		 * cpu backend runs float models at all. */
+		/* No golden: the original and the written model agree, if
+		 * the cpu backend runs the model at all. */
 		struct qnpu_model *mo;
 		struct qnpu_tensor_info ii;
 		uint8_t *in[2], *a, *b;
@@ -387,7 +389,13 @@ static void test_runs_golden(void **state)
 		assert_int_equal(qnpu_model_input_info(mo, 0, &ii), 0);
 		in[0] = malloc(ii.bytes);
 		for (i = 0; i < ii.bytes; i++)
-			in[0][i] = (uint8_t)(i * 37 % 61);	/* small floats */
+			in[0][i] = (uint8_t)(i * 37 % 61);
+		if (ii.dtype == QNPU_DTYPE_FLOAT32) {
+			float *f = (float *)in[0];
+
+			for (i = 0; i < ii.bytes / 4; i++)
+				f[i] = (float)(i * 37 % 101) * 0.9f - 80.0f;
+		}
 		in_len[0] = ii.bytes;
 		a = run_stacked(mo, in, in_len, 1, &alen);
 		b = run_stacked(m, in, in_len, 1, &blen);
@@ -447,11 +455,12 @@ static void test_unencodable_op(void **state)
 	size_t len = 1;
 	int saved = fx->g1->ops[0].builtin;
 
-	fx->g1->ops[0].builtin = 2;	/* CONCATENATION: options not in IR */
+	fx->g1->ops[0].builtin = 2;	/* CONCATENATION: no options in IR */
 	assert_int_equal(qnpu_tflite_write(fx->g1, &buf, &len), -ENOTSUP);
 	assert_null(buf);
 	assert_int_equal(len, 0);
-	assert_non_null(strstr(qnpu_last_error(), "operator 0 (CONCATENATION)"));
+	assert_non_null(strstr(qnpu_last_error(),
+			       "operator 0 (CONCATENATION)"));
 	assert_null(strchr(qnpu_last_error(), '\n'));
 	fx->g1->ops[0].builtin = QNPU_TFL_CUSTOM;
 	assert_int_equal(qnpu_tflite_write(fx->g1, &buf, &len), -ENOTSUP);
@@ -506,11 +515,55 @@ static void test_default_versions(void **state)
 		fx->g1->ops[i].version = fx->g2->ops[i].version;
 }
 
+/*
+ * Real models with operators the writer has no encoding for (CUSTOM,
+ * SVDF, LSTM): -ENOTSUP naming the operator, on one line.
+ */
+static void test_refuses_real_models(void **state)
+{
+	static const char *const files[] = {
+		"tflm_audio_preprocessor_int8_signal_custom_ops.tflite",
+		"tflm_keyword_scrambled_8bit_svdf.tflite",
+		"tflm_mnist_lstm_int8.tflite",
+	};
+	size_t i;
+	int refused = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct qnpu_ir_graph *g;
+		char path[512];
+		uint8_t *in, *out = NULL;
+		size_t len, olen;
+
+		snprintf(path, sizeof(path), "%s/unsupported/%s", models_dir(),
+			 files[i]);
+		in = slurp(path, &len);
+		if (!in)
+			continue;
+		if (qnpu_tflite_import(in, len, &g)) {
+			free(in);
+			continue;
+		}
+		assert_int_equal(qnpu_tflite_write(g, &out, &olen), -ENOTSUP);
+		assert_null(out);
+		assert_non_null(strstr(qnpu_last_error(),
+				       "cannot write operator"));
+		assert_null(strchr(qnpu_last_error(), '\n'));
+		print_message("%s: %s\n", files[i], qnpu_last_error());
+		refused++;
+		qnpu_ir_graph_free(g);
+		free(in);
+	}
+	if (!refused)
+		skip();
+}
+
 static struct fixture fixtures[MAX_MODELS];
 
 int main(void)
 {
-	struct CMUnitTest tests[MAX_MODELS * 8];
+	struct CMUnitTest tests[MAX_MODELS * 8 + 1];
 	static char names[MAX_MODELS * 8][192];
 	const char *dirs[] = { "tflite", "float/tflite" };
 	int nfx = 0, nt = 0, d;
@@ -536,6 +589,19 @@ int main(void)
 		}
 		globfree(&gl);
 	}
+	/* INT8 inside, float outside: QUANTIZE and DEQUANTIZE written. */
+	if (nfx < MAX_MODELS) {
+		struct fixture *fx = &fixtures[nfx];
+
+		snprintf(fx->path, sizeof(fx->path),
+			 "%s/unsupported/mlperf_tiny_ad_toycar_float_io.tflite",
+			 models_dir());
+		snprintf(fx->name, sizeof(fx->name),
+			 "mlperf_tiny_ad_toycar_float_io");
+		fx->is_float = true;
+		if (access(fx->path, R_OK) == 0)
+			nfx++;
+	}
 	if (!nfx) {
 		printf("SKIP: no shared models under %s\n", models_dir());
 		return 77;
@@ -550,7 +616,7 @@ int main(void)
 			{ "deterministic", test_deterministic, false },
 			{ "bounds_checked", test_bounds_checked, false },
 			{ "aligned", test_aligned, false },
-			{ "runs_golden", test_runs_golden, false },
+			{ "runs", test_runs_golden, false },
 			{ "unencodable_op", test_unencodable_op, false },
 			{ "default_versions", test_default_versions, true },
 		};
@@ -571,6 +637,8 @@ int main(void)
 			nt++;
 		}
 	}
+	tests[nt++] = (struct CMUnitTest)
+		cmocka_unit_test(test_refuses_real_models);
 	return _cmocka_run_group_tests("tflite_writer", tests, (size_t)nt,
 				       NULL, NULL);
 }

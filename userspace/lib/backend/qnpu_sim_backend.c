@@ -129,7 +129,7 @@ static int parse_config(const char *arg, struct qnpu_hw_params *p,
 			char *err, size_t errlen, uint8_t **dtb, size_t *dtb_len)
 {
 	unsigned int rows, c;
-	int i, r;
+	int i, n, r;
 
 	*dtb = NULL;
 	qnpu_hw_default_params(p);
@@ -144,8 +144,15 @@ static int parse_config(const char *arg, struct qnpu_hw_params *p,
 				return 0;
 			}
 		}
-		snprintf(err, errlen, "sim: no %ux%u configuration is built (8x8, 16x16, 32x32)",
-			 rows, c);
+		n = snprintf(err, errlen, "sim: no %ux%u configuration is built (built:",
+			     rows, c);
+		for (i = 0; i < qnpu_hw_num_configs() && n > 0 &&
+		     (size_t)n < errlen; i++)
+			n += snprintf(err + n, errlen - (size_t)n, "%s %ux%u",
+				      i ? "," : "", qnpu_hw_config(i)->rows,
+				      qnpu_hw_config(i)->cols);
+		if (n > 0 && (size_t)n < errlen)
+			snprintf(err + n, errlen - (size_t)n, ")");
 		return -EINVAL;
 	}
 	r = qnpu_read_file(arg, dtb, dtb_len);

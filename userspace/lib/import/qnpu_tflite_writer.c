@@ -222,7 +222,7 @@ static void write_opcodes(struct writer *w, size_t field)
 		int code = w->code_builtin[c];
 
 		qnpu_fbb_table_begin(&t);
-		/* Readers before 2.3 see only the byte; 127 = "look further". */
+		/* Old readers see only the byte; 127 = "look further". */
 		qnpu_fbb_add_u8(&t, OPCODE_DEPRECATED,
 				(uint8_t)(code < 127 ? code : 127));
 		qnpu_fbb_add_u32(&t, OPCODE_VERSION,

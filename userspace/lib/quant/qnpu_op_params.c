@@ -169,7 +169,7 @@ static int act_range_f32(struct qnpu_ir_op *op, struct qnpu_op_params *c,
  * the struct, freed with it) so that the kernel vectorizes over output
  * channels; a filter computed at run time is read as it is.
  */
-static int finish_conv_f32(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
+static int finish_conv_f32(struct qnpu_ir_op *op,
 			   struct qnpu_op_params *c,
 			   const struct qnpu_ir_tensor *w, bool dw)
 {
@@ -178,7 +178,6 @@ static int finish_conv_f32(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	float *wt;
 	int r;
 
-	(void)g;
 	if ((r = act_range_f32(op, c, op->opt.conv.act)))
 		return r;
 	if (dw || !w->const_data || !w->count)
@@ -263,7 +262,7 @@ static int prepare_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 			       c->os.n, c->os.h, c->os.w, c->os.c, c->is.n,
 			       oh, ow, oc);
 	if (f)
-		return finish_conv_f32(g, op, c, w, dw);
+		return finish_conv_f32(op, c, w, dw);
 	if ((r = act_range(op, op->opt.conv.act, out, &p->act_min,
 			   &p->act_max)) ||
 	    (r = alloc_channels(op, &c, oc)))
