@@ -375,25 +375,6 @@ static int add_float_io(struct qnpu_ir_graph *g, char *names, size_t room)
 	return 0;
 }
 
-/* The operator versions TFLite's converter writes for int8 kernels. */
-static int int8_version(int builtin)
-{
-	switch (builtin) {
-	case QNPU_TFL_CONV_2D:
-	case QNPU_TFL_DEPTHWISE_CONV_2D:
-		return 3;
-	case QNPU_TFL_FULLY_CONNECTED:
-		return 4;
-	case QNPU_TFL_ADD:
-	case QNPU_TFL_AVERAGE_POOL_2D:
-	case QNPU_TFL_MAX_POOL_2D:
-	case QNPU_TFL_SOFTMAX:
-	case QNPU_TFL_DEQUANTIZE:
-		return 2;
-	}
-	return 1;
-}
-
 int qnpu_quantize_graph(struct qnpu_ir_graph *g,
 			const struct qnpu_quant_ranges *rg,
 			const struct qnpu_quantize_opts *o, char *names,
@@ -409,7 +390,8 @@ int qnpu_quantize_graph(struct qnpu_ir_graph *g,
 			return r;
 	for (i = 0; i < g->nops; i++) {
 		g->ops[i].target = QNPU_TARGET_CPU;
-		g->ops[i].version = int8_version(g->ops[i].builtin);
+		/* The writer picks the version TFLite gives these types. */
+		g->ops[i].version = 0;
 	}
 	return o->float_io ? add_float_io(g, names, name_room) : 0;
 }
