@@ -112,6 +112,14 @@ VM_GUEST_FILES += $(QNPU_BIN):/qnpu/bin/qnpu \
 	$(MODELS)/inputs:/qnpu/models/inputs \
 	$(MODELS)/golden:/qnpu/models/golden
 
+# The float models quantized by `qnpu quantize` through qnpu.ko, against
+# the sim backend's outputs (tests/golden/qnpu-82-drm-quant).
+QUANT_VM_DIR := $(BUILD)/quant-vm
+$(QUANT_VM_DIR): $(QNPU_BIN) $(US_SO) tests/quant/make-vm-set.sh 		tests/quant/f32_to_int8.py
+	tests/quant/make-vm-set.sh $(QNPU_BIN) $(MODELS) $@
+VM_GUEST_TESTS += tests/golden/qnpu-82-drm-quant
+VM_GUEST_FILES += $(QUANT_VM_DIR):/qnpu/quant
+
 # libqnpu's stages include only themselves and the stages below them.
 CHECK_TESTS += scripts/check-layers.sh "scripts/check-layers.sh --self-test"
 
