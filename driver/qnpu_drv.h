@@ -163,6 +163,8 @@ struct qnpu_ctx {
 	unsigned int bo_count;
 	u64 mapped_bytes;
 
+	/* Its file was closed by a killed process: queued jobs do not run. */
+	bool killed;
 	/* Submissions: arm to push, the idle check of teardown. */
 	struct mutex submit_lock;
 	/* Hardware fence of its latest job on the ring, under job_lock. */

@@ -248,6 +248,7 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 
 	if (!job->has_result && (sched_job->s_fence->finished.error ||
+				 READ_ONCE(job->ctx->killed) ||
 				 qnpu_job_dependency_failed(job)))
 		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
 	/* The device is being removed: nothing reaches it any more. */
