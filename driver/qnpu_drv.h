@@ -132,8 +132,10 @@ struct qnpu_device {
 
 #define to_qnpu_device(d) container_of(d, struct qnpu_device, ddev)
 
-/* One level of a page table: the device-visible page and, above the leaf
- * level, the tables it points to. */
+/*
+ * One level of a page table: the device-visible page and, above the leaf
+ * level, the tables it points to.
+ */
 struct qnpu_pt {
 	__le64 *cpu;
 	dma_addr_t dma;
