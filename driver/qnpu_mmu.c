@@ -183,13 +183,20 @@ void qnpu_mmu_apply(struct qnpu_ctx *ctx)
 {
 	struct qnpu_bo *bo, *tmp;
 	unsigned long flags;
+	LIST_HEAD(list);
 
+	/*
+	 * Taken off the list, written without the lock: only a teardown
+	 * touches a staged BO's node otherwise, and it runs only while the
+	 * context is idle and no submit is under way, never beside this.
+	 */
 	spin_lock_irqsave(&ctx->state_lock, flags);
-	list_for_each_entry_safe(bo, tmp, &ctx->staged, staged_node) {
+	list_splice_init(&ctx->staged, &list);
+	spin_unlock_irqrestore(&ctx->state_lock, flags);
+	list_for_each_entry_safe(bo, tmp, &list, staged_node) {
 		qnpu_mmu_write_bo(ctx, bo);
 		list_del_init(&bo->staged_node);
 	}
-	spin_unlock_irqrestore(&ctx->state_lock, flags);
 }
 
 /**
