@@ -3,10 +3,13 @@
 # the device model (not the transport test hook), every guest test.
 # With --lost N, qnpu-sim dies like a crash after N doorbells
 # (--exit-after-doorbells) and the guest runs only tests/uapi/lost.c
-# (kernel command line qnpu_only=device-lost). With --bench, only the
-# benchmark runs (qnpu_only=bench).
+# (kernel command line qnpu_only=device-lost); --lost-idle N the same
+# with tests/uapi/lost_idle.c (qnpu_only=device-lost-idle), where the
+# device dies while idle. With --bench, only the benchmark runs
+# (qnpu_only=bench).
 # Exit 0 pass, 77 skip with the reason, else fail.
-# Usage: vm-device.sh VM_DIR SIM KVER QEMU [--lost N | --bench]
+# Usage: vm-device.sh VM_DIR SIM KVER QEMU [--lost N | --lost-idle N |
+#        --bench]
 set -u
 dir=$1 sim=$2 kver=$3 qemu=$4
 shift 4
@@ -15,6 +18,10 @@ if [ "${1:-}" = --lost ]; then
 	args=(--timeout 180 --log-tag lost --sim-may-exit
 	      --sim-arg "--exit-after-doorbells=$2"
 	      --append qnpu_only=device-lost)
+elif [ "${1:-}" = --lost-idle ]; then
+	args=(--timeout 180 --log-tag lost-idle --sim-may-exit
+	      --sim-arg "--exit-after-doorbells=$2"
+	      --append qnpu_only=device-lost-idle)
 elif [ "${1:-}" = --bench ]; then
 	args=(--timeout 600 --test-timeout 540 --log-tag bench
 	      --append qnpu_only=bench)
