@@ -147,13 +147,7 @@ QNPU_EXPORT int qnpu_calib_create(const char *path, struct qnpu_calib **out)
 		return r;
 	r = qnpu_calib_create_memory(buf, len, out);
 	free(buf);
-	if (r) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", qnpu_last_error());
-		qnpu_err(r, "%s: %s", path, msg);
-	}
-	return r;
+	return r ? qnpu_err_prefix(r, path) : 0;
 }
 
 QNPU_EXPORT size_t qnpu_calib_sample_floats(const struct qnpu_calib *c)
