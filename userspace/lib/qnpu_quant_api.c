@@ -3,9 +3,12 @@
  * The public face of post-training quantization (qnpu.h): the calibrator
  * (a float model, its samples and per-tensor statistics), the quantizer
  * that turns it into a runnable int8 model, and the comparison debugger.
- * Ties import (the float model), quant/ (reference run, histograms,
- * quantizer, statistics) and the runtime (the int8 model) together, so it
- * lives at the library's root.
+ * Ties import (the float model), quant/ (histograms, quantizer,
+ * statistics) and the runtime together, so it lives at the library's
+ * root. The float model runs as a model on the "cpu" device, through the
+ * float32 kernels every float model runs on: the layer callback shows
+ * each operator's output as it is computed, and quant/ is told what was
+ * observed (qnpu_tstats_observe()).
  */
 #include <errno.h>
 #include <math.h>
@@ -24,8 +27,9 @@
 struct qnpu_calib {
 	uint8_t *file;			/* the float model's bytes */
 	size_t len;
-	struct qnpu_ir_graph *g;	/* imported from them */
-	struct qnpu_fref *ref;
+	struct qnpu_ir_graph *g;	/* imported from them; fm's */
+	struct qnpu_device *dev;	/* "cpu" */
+	struct qnpu_model *fm;		/* the float model on it */
 	float *samples;
 	size_t nsamples, sample_floats;
 	struct qnpu_tstats *st;		/* per tensor */
@@ -42,8 +46,8 @@ QNPU_EXPORT void qnpu_calib_free(struct qnpu_calib *c)
 		return;
 	for (i = 0; c->st && c->g && i < c->g->ntensors; i++)
 		free(c->st[i].chsum);
-	qnpu_fref_free(c->ref);
-	qnpu_ir_graph_free(c->g);
+	qnpu_model_free(c->fm);
+	qnpu_device_close(c->dev);
 	free(c->st);
 	free(c->samples);
 	free(c->file);
@@ -53,6 +57,7 @@ QNPU_EXPORT void qnpu_calib_free(struct qnpu_calib *c)
 static int calib_create(uint8_t *file, size_t len, struct qnpu_calib **out)
 {
 	struct qnpu_calib *c = calloc(1, sizeof(*c));
+	struct qnpu_ir_graph *g;
 	int i, r;
 
 	if (!c) {
@@ -61,12 +66,21 @@ static int calib_create(uint8_t *file, size_t len, struct qnpu_calib **out)
 	}
 	c->file = file;
 	c->len = len;
-	r = qnpu_tflite_import(file, len, &c->g);
+	r = qnpu_tflite_import(file, len, &g);
+	if (!r && (r = qnpu_quantize_check(g)))
+		qnpu_ir_graph_free(g);
 	if (r)
 		goto err_free;
-	r = qnpu_fref_create(c->g, &c->ref);
+	r = qnpu_device_open("cpu", &c->dev);
+	if (r) {
+		qnpu_ir_graph_free(g);
+		goto err_free;
+	}
+	/* The model owns the graph; its constants stay in c->file. */
+	r = qnpu_model_from_graph(c->dev, g, NULL, 0, &c->fm);
 	if (r)
 		goto err_free;
+	c->g = c->fm->g;
 	c->st = calloc((size_t)c->g->ntensors + 1, sizeof(*c->st));
 	if (!c->st) {
 		r = qnpu_err(-ENOMEM, "out of memory");
@@ -133,13 +147,7 @@ QNPU_EXPORT int qnpu_calib_create(const char *path, struct qnpu_calib **out)
 		return r;
 	r = qnpu_calib_create_memory(buf, len, out);
 	free(buf);
-	if (r) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", qnpu_last_error());
-		qnpu_err(r, "%s: %s", path, msg);
-	}
-	return r;
+	return r ? qnpu_err_prefix(r, path) : 0;
 }
 
 QNPU_EXPORT size_t qnpu_calib_sample_floats(const struct qnpu_calib *c)
@@ -195,30 +203,69 @@ QNPU_EXPORT int qnpu_calib_add_samples(struct qnpu_calib *c, const float *data,
 	return (int)n;
 }
 
-/* Run the float model on sample @k. */
-static void run_sample(struct qnpu_calib *c, size_t k)
-{
-	const float *in[QNPU_MAX_OP_IO];
-	const float *x = c->samples + k * c->sample_floats;
-	int i;
+/* Called with each tensor a float run computes. */
+typedef void (*observe_fn)(void *user, int tensor, const float *x, size_t n);
 
-	for (i = 0; i < c->g->ninputs && i < QNPU_MAX_OP_IO; i++) {
-		in[i] = x;
-		x += c->g->tensors[c->g->inputs[i]].count;
+struct float_run {
+	const struct qnpu_ir_graph *g;
+	observe_fn fn;
+	void *user;
+};
+
+static int float_layer_cb(const struct qnpu_op_info *op, const void *data,
+			  void *user)
+{
+	struct float_run *fr = user;
+	int t = op->outputs[0];
+
+	if (op->output.dtype == QNPU_DTYPE_FLOAT32)
+		fr->fn(fr->user, t, data, fr->g->tensors[t].count);
+	return 0;
+}
+
+/* Run the float model on the sample at @x, showing @fn its inputs and
+ * every operator's output. */
+static int run_float(struct qnpu_calib *c, const float *x, observe_fn fn,
+		     void *user)
+{
+	struct float_run fr = { c->g, fn, user };
+	int i, r;
+
+	for (i = 0; i < c->g->ninputs; i++) {
+		int t = c->g->inputs[i];
+		size_t n = c->g->tensors[t].count;
+
+		if ((r = qnpu_model_set_input(c->fm, i, x, n * sizeof(float))))
+			return r;
+		fn(user, t, x, n);
+		x += n;
 	}
-	qnpu_fref_run(c->ref, in);
+	qnpu_model_set_layer_callback(c->fm, float_layer_cb, &fr);
+	r = qnpu_model_run(c->fm);
+	qnpu_model_set_layer_callback(c->fm, NULL, NULL);
+	return r;
+}
+
+struct pass_state {
+	struct qnpu_tstats *st;
+	int pass;
+};
+
+static void observe_pass(void *user, int tensor, const float *x, size_t n)
+{
+	struct pass_state *p = user;
+
+	qnpu_tstats_observe(&p->st[tensor], p->pass, x, n);
 }
 
 static int calib_pass(struct qnpu_calib *c, int pass)
 {
+	struct pass_state ps = { c->st, pass };
 	size_t k;
-	int i;
+	int i, r;
 
 	if (!c->nsamples)
 		return qnpu_err(-EINVAL, "no calibration samples");
-	if (c->g->ninputs > QNPU_MAX_OP_IO)
-		return qnpu_err(-ENOTSUP, "model has %d inputs, at most %d supported",
-				c->g->ninputs, QNPU_MAX_OP_IO);
 	for (i = 0; i < c->g->ntensors; i++) {
 		struct qnpu_tstats *s = &c->st[i];
 
@@ -234,18 +281,10 @@ static int calib_pass(struct qnpu_calib *c, int pass)
 		}
 	}
 	for (k = 0; k < c->nsamples; k++) {
-		run_sample(c, k);
-		for (i = 0; i < c->g->ntensors; i++) {
-			struct qnpu_tstats *s = &c->st[i];
-			const float *x;
-
-			if (!s->used || !(x = qnpu_fref_tensor(c->ref, i)))
-				continue;
-			if (pass == 1)
-				qnpu_tstats_minmax(s, x, c->g->tensors[i].count);
-			else
-				qnpu_tstats_hist(s, x, c->g->tensors[i].count);
-		}
+		r = run_float(c, c->samples + k * c->sample_floats,
+			      observe_pass, &ps);
+		if (r)
+			return r;
 		if (c->progress)
 			c->progress(pass, (int)k + 1, (int)c->nsamples,
 				    c->user);
@@ -435,7 +474,7 @@ QNPU_EXPORT int qnpu_quantize_model(struct qnpu_calib *c,
 /* --- the debugger --- */
 
 struct cmp_state {
-	struct qnpu_fref *ref;
+	float **keep;			/* per float tensor: its last value */
 	struct qnpu_cmp_acc *acc;	/* per int8 op */
 	int *fidx;			/* per int8 op: float tensor or -1 */
 	int *slot;			/* per int8 op: layer index or -1 */
@@ -447,7 +486,7 @@ static int cmp_cb(const struct qnpu_op_info *op, const void *data, void *user)
 	const float *f;
 	int i = op->index;
 
-	if (s->fidx[i] < 0 || !(f = qnpu_fref_tensor(s->ref, s->fidx[i])))
+	if (s->fidx[i] < 0 || !(f = s->keep[s->fidx[i]]))
 		return 0;
 	if (op->output.dtype == QNPU_DTYPE_INT8)
 		qnpu_cmp_acc_i8(&s->acc[i], f, data, op->output.bytes,
@@ -455,6 +494,15 @@ static int cmp_cb(const struct qnpu_op_info *op, const void *data, void *user)
 	else if (op->output.dtype == QNPU_DTYPE_FLOAT32)
 		qnpu_cmp_acc_f32(&s->acc[i], f, data, op->output.bytes / 4);
 	return 0;
+}
+
+/* A float run's tensor: kept where the comparison reads it. */
+static void observe_keep(void *user, int tensor, const float *x, size_t n)
+{
+	float **keep = user;
+
+	if (keep[tensor])
+		memcpy(keep[tensor], x, n * sizeof(float));
 }
 
 /* Which float tensor each int8 operator's output is: by name, else the
@@ -593,27 +641,39 @@ QNPU_EXPORT int qnpu_compare(const char *float_path, struct qnpu_model *m,
 		r = qnpu_err(-EINVAL, "the models' first outputs differ in size");
 		goto out_free;
 	}
-	s.ref = c->ref;
+	s.keep = calloc((size_t)c->g->ntensors + 1, sizeof(*s.keep));
 	s.acc = calloc((size_t)nops + 1, sizeof(*s.acc));
 	s.fidx = calloc((size_t)nops + 1, sizeof(int));
 	by_name = calloc((size_t)nops + 1, sizeof(int));
 	buf = malloc(in_elems * 4 + obytes + 16);
 	qout = malloc((obytes + 1) * sizeof(float));
 	rep = calloc(1, sizeof(*rep));
-	if (!s.acc || !s.fidx || !by_name || !buf || !qout || !rep) {
+	if (!s.keep || !s.acc || !s.fidx || !by_name || !buf || !qout ||
+	    !rep) {
 		r = qnpu_err(-ENOMEM, "out of memory");
 		goto out_free;
 	}
 	match_tensors(c->g, m, s.fidx, by_name);
+	/* The float tensors compared: the matched ones and the output. */
+	for (i = 0; i <= nops; i++) {
+		int t = i < nops ? s.fidx[i] : c->g->outputs[0];
+
+		if (t < 0 || s.keep[t])
+			continue;
+		s.keep[t] = malloc((c->g->tensors[t].count + 1) * sizeof(float));
+		if (!s.keep[t]) {
+			r = qnpu_err(-ENOMEM, "out of memory");
+			goto out_free;
+		}
+	}
 	qnpu_model_set_layer_callback(m, cmp_cb, &s);
 	for (k = 0; k < n; k++) {
 		const float *x = inputs + k * c->sample_floats;
 		const float *fo;
 		size_t no = c->g->tensors[c->g->outputs[0]].count, e;
 
-		c->samples = (float *)x;	/* borrowed for run_sample */
-		run_sample(c, 0);
-		c->samples = NULL;
+		if ((r = run_float(c, x, observe_keep, s.keep)))
+			goto out_cb;
 		for (i = 0; i < c->g->ninputs; i++) {
 			if ((r = set_input(m, i, x, buf)))
 				goto out_cb;
@@ -627,7 +687,7 @@ QNPU_EXPORT int qnpu_compare(const char *float_path, struct qnpu_model *m,
 			qout[e] = oi.dtype == QNPU_DTYPE_INT8 ?
 				oi.scale * (float)(((int8_t *)buf)[e] - oi.zero_point) :
 				((float *)buf)[e];
-		fo = qnpu_fref_tensor(c->ref, c->g->outputs[0]);
+		fo = s.keep[c->g->outputs[0]];
 		qnpu_cmp_acc_f32(&oacc, fo, qout, no);
 		agree += argmax(fo, no) == argmax(qout, no);
 	}
@@ -671,6 +731,9 @@ QNPU_EXPORT int qnpu_compare(const char *float_path, struct qnpu_model *m,
 out_cb:
 	qnpu_model_set_layer_callback(m, NULL, NULL);
 out_free:
+	for (i = 0; s.keep && i < c->g->ntensors; i++)
+		free(s.keep[i]);
+	free(s.keep);
 	qnpu_compare_free(rep);
 	free(s.acc);
 	free(s.fidx);

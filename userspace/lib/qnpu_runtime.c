@@ -375,13 +375,7 @@ QNPU_EXPORT int qnpu_model_load_file(struct qnpu_device *dev,
 	if (r)
 		return r;
 	r = model_load(dev, buf, len, out);
-	if (r) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", qnpu_last_error());
-		qnpu_err(r, "%s: %s", path, msg);
-	}
-	return r;
+	return r ? qnpu_err_prefix(r, path) : 0;
 }
 
 QNPU_EXPORT int qnpu_model_num_inputs(const struct qnpu_model *m)

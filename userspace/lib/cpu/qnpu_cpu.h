@@ -45,6 +45,37 @@ void qnpu_cpu_fully_connected(const struct qnpu_fc_params *p, int32_t batches,
 
 /* --- add (qnpu_cpu_add.c) --- */
 
+/*
+ * The 4-D broadcast walk the int8 and float ADDs share: the output's
+ * elements in order; for each, a[it.a] and b[it.b] are its inputs (an
+ * input's stride is 0 along a dimension it broadcasts).
+ */
+struct qnpu_bcast {
+	size_t a, b;			/* the current element's offsets */
+	size_t count;			/* output elements */
+	/* private: */
+	size_t ac, aw, ah, an, bc, bw, bh, bn;
+	size_t ra, rb;			/* the current row's offsets */
+	int32_t c, x, y, n, oc, ow, oh;
+};
+
+/* 0, or -1 where a dimension of @as or @bs is neither @os's nor 1. */
+int qnpu_bcast_begin(struct qnpu_bcast *it, const struct qnpu_shape4 *as,
+		     const struct qnpu_shape4 *bs,
+		     const struct qnpu_shape4 *os);
+/* To the next row of channels. */
+void qnpu_bcast_next_row(struct qnpu_bcast *it);
+
+static inline void qnpu_bcast_next(struct qnpu_bcast *it)
+{
+	if (++it->c < it->oc) {
+		it->a += it->ac;
+		it->b += it->bc;
+	} else {
+		qnpu_bcast_next_row(it);
+	}
+}
+
 void qnpu_cpu_add(const struct qnpu_add_params *p, size_t n, const int8_t *a,
 		  const int8_t *b, int8_t *out);
 /* NumPy-style broadcast of 4-D shapes (dimension 1 broadcasts). */

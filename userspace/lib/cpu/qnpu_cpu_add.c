@@ -45,40 +45,62 @@ static inline size_t qnpu_bstride(int32_t dim, int32_t odim, size_t stride)
 	return dim == 1 && odim != 1 ? 0 : stride;
 }
 
-void qnpu_cpu_add_broadcast(const struct qnpu_add_params *p,
-			    const struct qnpu_shape4 *as, const int8_t *a,
-			    const struct qnpu_shape4 *bs, const int8_t *b,
-			    const struct qnpu_shape4 *os, int8_t *out)
+int qnpu_bcast_begin(struct qnpu_bcast *it, const struct qnpu_shape4 *as,
+		     const struct qnpu_shape4 *bs,
+		     const struct qnpu_shape4 *os)
 {
-	const size_t ac = qnpu_bstride(as->c, os->c, 1);
-	const size_t aw = qnpu_bstride(as->w, os->w, (size_t)as->c);
-	const size_t ah = qnpu_bstride(as->h, os->h, (size_t)as->c * as->w);
-	const size_t an = qnpu_bstride(as->n, os->n,
-				       (size_t)as->c * as->w * as->h);
-	const size_t bc = qnpu_bstride(bs->c, os->c, 1);
-	const size_t bw = qnpu_bstride(bs->w, os->w, (size_t)bs->c);
-	const size_t bh = qnpu_bstride(bs->h, os->h, (size_t)bs->c * bs->w);
-	const size_t bn = qnpu_bstride(bs->n, os->n,
-				       (size_t)bs->c * bs->w * bs->h);
-	int32_t n, y, x, c;
-
 	/* Each input dimension must match the output or be 1. */
 	if ((as->n != os->n && as->n != 1) || (as->h != os->h && as->h != 1) ||
 	    (as->w != os->w && as->w != 1) || (as->c != os->c && as->c != 1) ||
 	    (bs->n != os->n && bs->n != 1) || (bs->h != os->h && bs->h != 1) ||
 	    (bs->w != os->w && bs->w != 1) || (bs->c != os->c && bs->c != 1))
-		return;
+		return -1;
+	it->ac = qnpu_bstride(as->c, os->c, 1);
+	it->aw = qnpu_bstride(as->w, os->w, (size_t)as->c);
+	it->ah = qnpu_bstride(as->h, os->h, (size_t)as->c * as->w);
+	it->an = qnpu_bstride(as->n, os->n, (size_t)as->c * as->w * as->h);
+	it->bc = qnpu_bstride(bs->c, os->c, 1);
+	it->bw = qnpu_bstride(bs->w, os->w, (size_t)bs->c);
+	it->bh = qnpu_bstride(bs->h, os->h, (size_t)bs->c * bs->w);
+	it->bn = qnpu_bstride(bs->n, os->n, (size_t)bs->c * bs->w * bs->h);
+	it->count = (size_t)os->n * os->h * os->w * os->c;
+	it->oc = os->c;
+	it->ow = os->w;
+	it->oh = os->h;
+	it->c = it->x = it->y = it->n = 0;
+	it->a = it->b = it->ra = it->rb = 0;
+	return 0;
+}
 
-	for (n = 0; n < os->n; n++) {
-		for (y = 0; y < os->h; y++) {
-			for (x = 0; x < os->w; x++) {
-				const int8_t *pa = a + n * an + y * ah + x * aw;
-				const int8_t *pb = b + n * bn + y * bh + x * bw;
-
-				for (c = 0; c < os->c; c++)
-					*out++ = qnpu_add_one(p, pa[c * ac],
-							      pb[c * bc]);
-			}
+void qnpu_bcast_next_row(struct qnpu_bcast *it)
+{
+	it->c = 0;
+	if (++it->x < it->ow) {
+		it->ra += it->aw;
+		it->rb += it->bw;
+	} else {
+		it->x = 0;
+		if (++it->y >= it->oh) {
+			it->y = 0;
+			it->n++;
 		}
+		it->ra = (size_t)it->n * it->an + (size_t)it->y * it->ah;
+		it->rb = (size_t)it->n * it->bn + (size_t)it->y * it->bh;
 	}
+	it->a = it->ra;
+	it->b = it->rb;
+}
+
+void qnpu_cpu_add_broadcast(const struct qnpu_add_params *p,
+			    const struct qnpu_shape4 *as, const int8_t *a,
+			    const struct qnpu_shape4 *bs, const int8_t *b,
+			    const struct qnpu_shape4 *os, int8_t *out)
+{
+	struct qnpu_bcast it;
+	size_t i;
+
+	if (qnpu_bcast_begin(&it, as, bs, os))
+		return;
+	for (i = 0; i < it.count; i++, qnpu_bcast_next(&it))
+		out[i] = qnpu_add_one(p, a[it.a], b[it.b]);
 }

@@ -24,45 +24,18 @@ void qnpu_cpu_add_f32(float act_min, float act_max, size_t n, const float *a,
 		out[i] = qnpu_clampf(a[i] + b[i], act_min, act_max);
 }
 
-/* Element stride of one dimension: 0 where the input broadcasts. */
-static inline size_t qnpu_bstride(int32_t dim, int32_t odim, size_t stride)
-{
-	return dim == 1 && odim != 1 ? 0 : stride;
-}
-
 void qnpu_cpu_add_broadcast_f32(float act_min, float act_max,
 				const struct qnpu_shape4 *as, const float *a,
 				const struct qnpu_shape4 *bs, const float *b,
 				const struct qnpu_shape4 *os, float *out)
 {
-	const size_t ac = qnpu_bstride(as->c, os->c, 1);
-	const size_t aw = qnpu_bstride(as->w, os->w, (size_t)as->c);
-	const size_t ah = qnpu_bstride(as->h, os->h, (size_t)as->c * as->w);
-	const size_t an = qnpu_bstride(as->n, os->n,
-				       (size_t)as->c * as->w * as->h);
-	const size_t bc = qnpu_bstride(bs->c, os->c, 1);
-	const size_t bw = qnpu_bstride(bs->w, os->w, (size_t)bs->c);
-	const size_t bh = qnpu_bstride(bs->h, os->h, (size_t)bs->c * bs->w);
-	const size_t bn = qnpu_bstride(bs->n, os->n,
-				       (size_t)bs->c * bs->w * bs->h);
-	int32_t n, y, x, c;
+	struct qnpu_bcast it;
+	size_t i;
 
-	if ((as->n != os->n && as->n != 1) || (as->h != os->h && as->h != 1) ||
-	    (as->w != os->w && as->w != 1) || (as->c != os->c && as->c != 1) ||
-	    (bs->n != os->n && bs->n != 1) || (bs->h != os->h && bs->h != 1) ||
-	    (bs->w != os->w && bs->w != 1) || (bs->c != os->c && bs->c != 1))
+	if (qnpu_bcast_begin(&it, as, bs, os))
 		return;
-	for (n = 0; n < os->n; n++)
-		for (y = 0; y < os->h; y++)
-			for (x = 0; x < os->w; x++) {
-				const float *pa = a + n * an + y * ah + x * aw;
-				const float *pb = b + n * bn + y * bh + x * bw;
-
-				for (c = 0; c < os->c; c++)
-					*out++ = qnpu_clampf(pa[c * ac] +
-							     pb[c * bc],
-							     act_min, act_max);
-			}
+	for (i = 0; i < it.count; i++, qnpu_bcast_next(&it))
+		out[i] = qnpu_clampf(a[it.a] + b[it.b], act_min, act_max);
 }
 
 static inline int32_t qnpu_imax(int32_t a, int32_t b)

@@ -68,6 +68,17 @@ void qnpu_tstats_minmax(struct qnpu_tstats *s, const float *x, size_t n)
 	s->count += n;
 }
 
+void qnpu_tstats_observe(struct qnpu_tstats *s, int pass, const float *x,
+			 size_t n)
+{
+	if (!s->used)
+		return;
+	if (pass == 1)
+		qnpu_tstats_minmax(s, x, n);
+	else
+		qnpu_tstats_hist(s, x, n);
+}
+
 void qnpu_tstats_hist_init(struct qnpu_tstats *s)
 {
 	double span = (double)s->max - (double)s->min;

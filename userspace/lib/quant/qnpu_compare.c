@@ -18,6 +18,21 @@ static void acc_range(struct qnpu_cmp_acc *a, float f)
 		a->fmax = f;
 }
 
+/* One float value @f against its quantized counterpart @y. */
+static void acc_one(struct qnpu_cmp_acc *a, float f, double y)
+{
+	double x = f, e = x - y;
+
+	a->sf2 += x * x;
+	a->se2 += e * e;
+	a->sq2 += y * y;
+	a->sfq += x * y;
+	if (fabs(e) > a->max_err)
+		a->max_err = fabs(e);
+	acc_range(a, f);
+	a->n++;
+}
+
 void qnpu_cmp_acc_i8(struct qnpu_cmp_acc *a, const float *f, const int8_t *q,
 		     size_t n, float scale, int32_t zp)
 {
@@ -29,19 +44,8 @@ void qnpu_cmp_acc_i8(struct qnpu_cmp_acc *a, const float *f, const int8_t *q,
 	a->qlo = (float)(-128 - zp) * scale;
 	a->qhi = (float)(127 - zp) * scale;
 	for (i = 0; i < n; i++) {
-		double x = f[i];
-		double y = (double)scale * (double)((int32_t)q[i] - zp);
-		double e = x - y;
-
-		a->sf2 += x * x;
-		a->se2 += e * e;
-		a->sq2 += y * y;
-		a->sfq += x * y;
-		if (fabs(e) > a->max_err)
-			a->max_err = fabs(e);
+		acc_one(a, f[i], (double)scale * (double)((int32_t)q[i] - zp));
 		a->clipped += f[i] < lo || f[i] > hi;
-		acc_range(a, f[i]);
-		a->n++;
 	}
 }
 
@@ -50,18 +54,8 @@ void qnpu_cmp_acc_f32(struct qnpu_cmp_acc *a, const float *f, const float *q,
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		double x = f[i], y = q[i], e = x - y;
-
-		a->sf2 += x * x;
-		a->se2 += e * e;
-		a->sq2 += y * y;
-		a->sfq += x * y;
-		if (fabs(e) > a->max_err)
-			a->max_err = fabs(e);
-		acc_range(a, f[i]);
-		a->n++;
-	}
+	for (i = 0; i < n; i++)
+		acc_one(a, f[i], q[i]);
 	a->qlo = -INFINITY;
 	a->qhi = INFINITY;
 }

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Post-training quantization inside libqnpu: a float32 reference run of an
- * IR graph (every tensor kept, for calibration and for the debugger),
- * per-tensor histograms and the range each calibration method picks
- * (qnpu_calib.c), the rewrite of a float graph into TFLite's int8 scheme
+ * Post-training quantization inside libqnpu: per-tensor statistics fed
+ * with what a float run of the model (the runtime's, on the CPU kernels)
+ * shows, the range each calibration method picks (qnpu_calib.c), the rewrite of a float graph into TFLite's int8 scheme
  * (qnpu_quantize.c) and the per-tensor error statistics of the debugger
  * (qnpu_compare.c). May include: ir/, quant/, util/.
  */
@@ -15,22 +14,6 @@
 #include <stdint.h>
 
 #include "ir/qnpu_ir.h"
-
-/* --- float32 reference run (qnpu_fref.c) --- */
-
-struct qnpu_fref;
-
-/*
- * Check that every operator of @g is a float operator the reference knows
- * (else -ENOTSUP naming it and its index; -EINVAL for an int8 model) and
- * allocate every tensor. @g must outlive the run.
- */
-int qnpu_fref_create(const struct qnpu_ir_graph *g, struct qnpu_fref **out);
-void qnpu_fref_free(struct qnpu_fref *r);
-/* Run on one input per model input (float32, the input's element count). */
-void qnpu_fref_run(struct qnpu_fref *r, const float *const *inputs);
-/* Tensor @i after the last run (constants too); NULL if not float. */
-const float *qnpu_fref_tensor(const struct qnpu_fref *r, int i);
 
 /* --- calibration (qnpu_calib.c) --- */
 
@@ -56,6 +39,13 @@ enum qnpu_calib_method_int {
 	QNPU_QM_ENTROPY,
 };
 
+/*
+ * Tensor @x of @n floats was observed in calibration pass @pass (1:
+ * min/max and channel sums, 2: histograms): add it to its statistics @s
+ * if s->used. The float run that observes it lives above quant/.
+ */
+void qnpu_tstats_observe(struct qnpu_tstats *s, int pass, const float *x,
+			 size_t n);
 /* Pass 1: min/max of @n values (and per-channel sums if s->chsum). */
 void qnpu_tstats_minmax(struct qnpu_tstats *s, const float *x, size_t n);
 /* Before pass 2: place the histograms on the range pass 1 found. */
@@ -100,7 +90,10 @@ struct qnpu_quantize_opts {
  * @name_room spare bytes at @names for new tensor names) into TFLite's
  * int8 scheme in place: ranges per activation, weights symmetric int8,
  * biases int32. -ENOTSUP names an operator it cannot quantize.
+ * qnpu_quantize_check() says beforehand whether @g is such a graph (else
+ * -ENOTSUP naming the operator and its index; -EINVAL for an int8 model).
  */
+int qnpu_quantize_check(const struct qnpu_ir_graph *g);
 int qnpu_quantize_graph(struct qnpu_ir_graph *g,
 			const struct qnpu_quant_ranges *ranges,
 			const struct qnpu_quantize_opts *opts, char *names,

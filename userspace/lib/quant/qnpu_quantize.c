@@ -375,6 +375,116 @@ static int add_float_io(struct qnpu_ir_graph *g, char *names, size_t room)
 	return 0;
 }
 
+static bool op_known(int builtin)
+{
+	switch (builtin) {
+	case QNPU_TFL_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
+	case QNPU_TFL_FULLY_CONNECTED:
+	case QNPU_TFL_ADD:
+	case QNPU_TFL_AVERAGE_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D:
+	case QNPU_TFL_RESHAPE:
+	case QNPU_TFL_SOFTMAX:
+		return true;
+	}
+	return false;
+}
+
+static int check_op(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op)
+{
+	const struct qnpu_ir_tensor *in = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *out = qnpu_ir_out(g, op, 0);
+	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
+
+	if (!op_known(op->builtin))
+		return qnpu_err(-ENOTSUP,
+				"operator %d (%s) cannot be quantized: qnpu quantizes CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE and SOFTMAX",
+				op->index, qnpu_ir_op_name(op->builtin));
+	if (!in || !out)
+		return qnpu_err(-EINVAL, "operator %d (%s) lacks an input or output",
+				op->index, qnpu_ir_op_name(op->builtin));
+	if (in->dtype != QNPU_DTYPE_FLOAT32 || out->dtype != QNPU_DTYPE_FLOAT32)
+		return qnpu_err(-EINVAL,
+				"model is not float32: operator %d (%s) reads %s and writes %s (already quantized?)",
+				op->index, qnpu_ir_op_name(op->builtin),
+				qnpu_dtype_name(in->dtype),
+				qnpu_dtype_name(out->dtype));
+	switch (op->builtin) {
+	case QNPU_TFL_CONV_2D:
+	case QNPU_TFL_DEPTHWISE_CONV_2D:
+		if (in->rank != 4 || out->rank != 4 || !w || w->rank != 4 ||
+		    !w->const_data)
+			return qnpu_err(-EINVAL,
+					"operator %d (%s): expects a 4-D input and constant 4-D filter",
+					op->index, qnpu_ir_op_name(op->builtin));
+		if (op->opt.conv.stride_w < 1 || op->opt.conv.stride_h < 1 ||
+		    op->opt.conv.dilation_w < 1 || op->opt.conv.dilation_h < 1)
+			return qnpu_err(-EINVAL, "operator %d (%s): bad stride or dilation",
+					op->index, qnpu_ir_op_name(op->builtin));
+		break;
+	case QNPU_TFL_FULLY_CONNECTED:
+		if (!w || w->rank != 2 || !w->const_data || !w->shape[1] ||
+		    in->count % (size_t)w->shape[1])
+			return qnpu_err(-EINVAL,
+					"operator %d (FULLY_CONNECTED): expects constant 2-D weights fitting its input",
+					op->index);
+		break;
+	case QNPU_TFL_ADD:
+		if (!w || (w->count != out->count && w->count != 1) ||
+		    in->count != out->count)
+			return qnpu_err(-ENOTSUP,
+					"operator %d (ADD) cannot be quantized: only equal shapes (or a scalar) are supported",
+					op->index);
+		break;
+	case QNPU_TFL_AVERAGE_POOL_2D:
+	case QNPU_TFL_MAX_POOL_2D:
+		if (in->rank != 4 || out->rank != 4 ||
+		    op->opt.pool.stride_w < 1 || op->opt.pool.stride_h < 1 ||
+		    op->opt.pool.filter_w < 1 || op->opt.pool.filter_h < 1)
+			return qnpu_err(-EINVAL, "operator %d (%s): bad pooling geometry",
+					op->index, qnpu_ir_op_name(op->builtin));
+		break;
+	default:
+		if (in->count != out->count)
+			return qnpu_err(-EINVAL, "operator %d (%s): input and output sizes differ",
+					op->index, qnpu_ir_op_name(op->builtin));
+	}
+	if (op->builtin == QNPU_TFL_CONV_2D) {
+		if (w->shape[3] != in->shape[3] || w->shape[0] != out->shape[3])
+			return qnpu_err(-EINVAL, "operator %d (CONV_2D): filter does not fit its input/output",
+					op->index);
+	} else if (op->builtin == QNPU_TFL_DEPTHWISE_CONV_2D) {
+		if (!in->shape[3] || w->shape[3] != out->shape[3] ||
+		    w->shape[3] % in->shape[3])
+			return qnpu_err(-EINVAL, "operator %d (DEPTHWISE_CONV_2D): filter does not fit its input/output",
+					op->index);
+	}
+	return 0;
+}
+
+/*
+ * What the quantizer and its float run take: float32 inputs and the
+ * operators it knows, with constant weights of fitting shapes.
+ */
+int qnpu_quantize_check(const struct qnpu_ir_graph *g)
+{
+	int i, e;
+
+	for (i = 0; i < g->ninputs; i++) {
+		const struct qnpu_ir_tensor *t = &g->tensors[g->inputs[i]];
+
+		if (t->dtype != QNPU_DTYPE_FLOAT32)
+			return qnpu_err(-EINVAL,
+					"model is not float32: input %d (%s) is %s (already quantized?)",
+					i, t->name, qnpu_dtype_name(t->dtype));
+	}
+	for (i = 0; i < g->nops; i++)
+		if ((e = check_op(g, &g->ops[i])))
+			return e;
+	return 0;
+}
+
 int qnpu_quantize_graph(struct qnpu_ir_graph *g,
 			const struct qnpu_quant_ranges *rg,
 			const struct qnpu_quantize_opts *o, char *names,

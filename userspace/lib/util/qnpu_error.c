@@ -17,6 +17,14 @@ int qnpu_err(int err, const char *fmt, ...)
 	return err;
 }
 
+int qnpu_err_prefix(int err, const char *what)
+{
+	char msg[sizeof(last_error)];
+
+	snprintf(msg, sizeof(msg), "%s", last_error);
+	return qnpu_err(err, "%s: %s", what, msg);
+}
+
 QNPU_EXPORT const char *qnpu_last_error(void)
 {
 	return last_error;

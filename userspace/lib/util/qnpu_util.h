@@ -16,6 +16,8 @@
 /* Set this thread's last error; returns @err for `return qnpu_err(...)`. */
 int qnpu_err(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Put "@what: " before this thread's last error; returns @err. */
+int qnpu_err_prefix(int err, const char *what);
 
 uint64_t qnpu_now_ns(void);
 /* A whole file into a malloc()ed buffer; the error names the path. */
