@@ -1,0 +1,37 @@
+# The VM runs of issue 10 (docs/testing.md, docs/vm.md): device faults
+# injected by qnpu-sim, and the uAPI fuzzer. Included by the top-level
+# Makefile after driver/driver.mk, whose program rule and one-program
+# image rule it reuses.
+#
+#   make vm-check-faults   every fault kind, one VM run each
+
+$(eval $(call DRV_UAPI_RULE,65-fault,fault))
+$(eval $(call DRV_VM_ONE_RULE,fault,65-fault))
+
+# Job-counted faults (qnpu-sim --fault=KIND@N): the Nth job the device
+# starts is hit, after FAULT_N - 1 good ones. "die" kills qnpu-sim in the
+# middle of a job; it runs the device-lost program (image vm-lost).
+FAULT_N       ?= 3
+FAULT_KINDS   := dma irq stuck cqe cqe-id cq-tail
+FAULT_LOST_N  ?= 10
+# In make check: the kinds the driver recovers from as docs/uapi.md says.
+FAULT_CHECK_KINDS ?= dma irq stuck cqe-id cq-tail
+
+.PHONY: vm-check-faults
+vm-check-faults: $(VM_SIM) $(BUILD)/vm-fault/initramfs.cpio \
+		$(BUILD)/vm-lost/initramfs.cpio
+	@rc=0; for k in $(FAULT_KINDS); do \
+		echo "=== fault $$k@$(FAULT_N)"; \
+		$(call DRV_VM_ONE,fault) --fault $$k@$(FAULT_N) || rc=1; \
+	done; \
+	echo "=== fault die@$(FAULT_LOST_N)"; \
+	$(call DRV_VM_ONE,lost) --fault die@$(FAULT_LOST_N) || rc=1; \
+	exit $$rc
+
+# make check: the fault runs.
+ifneq ($(and $(VM_HAVE),$(DRV_HAVE)),)
+CHECK_DEPS += $(BUILD)/vm-fault/initramfs.cpio
+CHECK_TESTS += $(foreach k,$(FAULT_CHECK_KINDS),\
+	"$(call DRV_VM_ONE,fault) --fault $(k)@$(FAULT_N)") \
+	"$(call DRV_VM_ONE,lost) --fault die@$(FAULT_LOST_N)"
+endif
