@@ -71,7 +71,7 @@ DRV_UAPI_DEPS  := tests/uapi/qnpu_test.c tests/uapi/qnpu_test.h \
 define DRV_UAPI_RULE
 $(DRV_UAPI_DIR)/qnpu-$(1): tests/uapi/$(2).c $(DRV_UAPI_DEPS)
 	@mkdir -p $$(@D)
-	$(CC) $(DRV_UAPI_CFLAGS) -o $$@ $$< tests/uapi/qnpu_test.c
+	$(CC) $(DRV_UAPI_CFLAGS) -o $$@ $$< tests/uapi/qnpu_test.c -pthread
 endef
 $(foreach n,$(DRV_UAPI_NAMES),$(eval $(call DRV_UAPI_RULE,$(firstword \
 	$(subst :, ,$(n))),$(lastword $(subst :, ,$(n))))))

@@ -4,6 +4,7 @@
  * The tests read "contexts" and "bos" to prove nothing leaked.
  */
 #include <linux/debugfs.h>
+#include <linux/pid.h>
 #include <linux/seq_file.h>
 #include <drm/drm_debugfs.h>
 #include <drm/drm_file.h>
@@ -61,6 +62,8 @@ static int qnpu_debugfs_rings_show(struct seq_file *m, void *data)
 	seq_printf(m, "cq: head %u tail %u (%u entries)\n", qdev->cq_head,
 		   qnpu_read(qdev, QNPU_REG_CQ_TAIL), qdev->hw.cq_entries);
 	seq_printf(m, "resets: %u\nlost: %d\n", qdev->resets, qdev->lost);
+	seq_printf(m, "heartbeats: %u\nbad_completions: %u\nquarantined: %u\n",
+		   qdev->heartbeats, qdev->bad_completions, qdev->quarantined);
 	list_for_each_entry(job, &qdev->inflight, node)
 		seq_printf(m, "job %llu ctx %u cmd_va %#llx cmds %u\n",
 			   job->id, job->ctx->id, job->cmd_va,
@@ -75,11 +78,12 @@ static int qnpu_debugfs_contexts_show(struct seq_file *m, void *data)
 	struct qnpu_ctx *ctx;
 
 	seq_printf(m, "contexts: %d\n", atomic_read(&qdev->ctx_count));
+	seq_printf(m, "all_devices: %d\n", atomic_read(&qnpu_live_ctxs));
 	mutex_lock(&qdev->ctx_lock);
+	/* The reader's pid namespace; no kernel addresses. */
 	list_for_each_entry(ctx, &qdev->contexts, node)
-		seq_printf(m, "ctx %u pid %d pt_root %pad bos %u bytes %llu\n",
-			   ctx->id, ctx->pid, &ctx->root.dma, ctx->bo_count,
-			   ctx->mapped_bytes);
+		seq_printf(m, "ctx %u pid %d bos %u bytes %llu\n", ctx->id,
+			   pid_vnr(ctx->pid), ctx->bo_count, ctx->mapped_bytes);
 	mutex_unlock(&qdev->ctx_lock);
 	return 0;
 }
@@ -90,6 +94,9 @@ static int qnpu_debugfs_bos_show(struct seq_file *m, void *data)
 
 	seq_printf(m, "bos: %d\nbytes: %lld\n", atomic_read(&qdev->bo_count),
 		   (long long)atomic64_read(&qdev->bo_bytes));
+	/* Every qnpu device of the module, unbound ones included. */
+	seq_printf(m, "all_devices: %d\njobs_all_devices: %d\n",
+		   atomic_read(&qnpu_live_bos), atomic_read(&qnpu_live_jobs));
 	return 0;
 }
 

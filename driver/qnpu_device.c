@@ -10,6 +10,9 @@
 #include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include "qnpu_drv.h"
@@ -49,70 +52,96 @@ void qnpu_device_doorbell(struct qnpu_device *qdev)
 	qdev->bus->doorbell(qdev);
 }
 
+/*
+ * The device wrote ring state the driver cannot trust. Stop listening to
+ * it (acknowledge and mask its interrupt, or a level interrupt would
+ * storm) and have the timeout handler reset it now. Under job_lock.
+ */
+static void qnpu_device_cq_corrupt(struct qnpu_device *qdev, u32 count,
+				   const char *what, u32 a, u32 b)
+{
+	dev_err_ratelimited(qdev->dev, "untrusted completion: %s %u (%u)\n",
+			    what, a, b);
+	qdev->bad_completions++;
+	qnpu_write(qdev, QNPU_REG_IRQ_ACK, count);
+	qnpu_write(qdev, QNPU_REG_CTRL, 0);
+	qnpu_device_doorbell(qdev);
+	if (qdev->cq_corrupt)
+		return;
+	WRITE_ONCE(qdev->cq_corrupt, true);
+	/* In a reset already the handler looks at the flag itself. */
+	if (!qdev->in_reset)
+		drm_sched_fault(&qdev->sched);
+}
+
 /**
  * qnpu_device_process_cq() - retire every completion the device posted
  * @qdev: the device
  *
- * Safe from the interrupt handler and from process context.
+ * Safe from the interrupt handler and from process context. Nothing the
+ * device wrote is trusted: CQ_TAIL must be within the ring, a completion
+ * must be for the oldest job on the device, its status one the device
+ * defines, ABORTED only during a reset.
  */
 void qnpu_device_process_cq(struct qnpu_device *qdev)
 {
-	struct qnpu_job *job, *found;
+	struct qnpu_job *job;
 	void __iomem *cqe;
 	unsigned long flags;
 	u32 count, tail, id, status;
 
 	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (qdev->cq_corrupt)
+		goto out_unlock;
 	/*
 	 * The device posts a completion before it counts its interrupt: every
 	 * interrupt counted here has its completion below CQ_TAIL, and only
 	 * those are acknowledged. A completion posted meanwhile keeps the
-	 * interrupt pending (and raises a new one).
+	 * interrupt pending (and raises a new one). readl() is ordered with
+	 * the readl() after it.
 	 */
 	count = qnpu_read(qdev, QNPU_REG_IRQ_COUNT);
-	rmb();
 	tail = qnpu_read(qdev, QNPU_REG_CQ_TAIL);
 	if (tail - qdev->cq_head > qdev->hw.cq_entries) {
-		/* Not a state the device can be in: ignore the ring. */
-		dev_err_ratelimited(qdev->dev, "CQ_TAIL %u, head %u\n", tail,
-				    qdev->cq_head);
+		qnpu_device_cq_corrupt(qdev, count, "CQ_TAIL", tail,
+				       qdev->cq_head);
 		goto out_unlock;
 	}
-	/* Entries are complete before the index that covers them. */
-	rmb();
 	for (; qdev->cq_head != tail; qdev->cq_head++) {
 		cqe = qdev->regs + QNPU_CQ_OFFSET +
 		      (qdev->cq_head % qdev->hw.cq_entries) * QNPU_CQE_BYTES;
 		id = readl(cqe + QNPU_CQE_JOB_ID);
 		status = readl(cqe + QNPU_CQE_STATUS);
-		found = NULL;
-		list_for_each_entry(job, &qdev->inflight, node) {
-			if (lower_32_bits(job->id) == id) {
-				found = job;
-				break;
-			}
+		job = list_first_entry_or_null(&qdev->inflight, struct qnpu_job,
+					       node);
+		/* Jobs run one at a time, in ring order. */
+		if (!job || lower_32_bits(job->id) != id) {
+			qnpu_device_cq_corrupt(qdev, count, "job id", id,
+					       job ? lower_32_bits(job->id) : 0);
+			goto out_unlock;
 		}
-		if (!found) {
-			dev_warn_ratelimited(qdev->dev,
-					     "completion for unknown job %u\n",
-					     id);
-			continue;
+		if (status > QNPU_STATUS_BAD_DESC ||
+		    (status == QNPU_STATUS_ABORTED && !qdev->in_reset)) {
+			qnpu_device_cq_corrupt(qdev, count, "status", status,
+					       id);
+			goto out_unlock;
 		}
-		list_del_init(&found->node);
-		found->on_device = false;
-		/* Aborted by a reset: the hung job failed, any other is run
-		 * again. */
-		if (status != QNPU_STATUS_ABORTED)
-			qnpu_job_complete(found, status, cqe);
-		else if (found == qdev->hung_job)
-			qnpu_job_complete(found, DRM_QNPU_JOB_HANG, cqe);
-		else
-			dma_fence_set_error(found->done, -ECANCELED);
-		dma_fence_signal(found->done);
+		list_del_init(&job->node);
+		job->on_device = false;
+		/*
+		 * Aborted by a reset: the hung job failed, any other one is
+		 * run again with the same fence.
+		 */
+		if (status != QNPU_STATUS_ABORTED) {
+			qnpu_job_complete(job, status, cqe);
+			qnpu_job_end_fence(job);
+		} else if (job == qdev->hung_job) {
+			qnpu_job_complete(job, DRM_QNPU_JOB_HANG, cqe);
+			qnpu_job_end_fence(job);
+		}
 	}
 	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
 	qnpu_write(qdev, QNPU_REG_IRQ_ACK, count);
-	wmb();
 	/* CQ space and the acknowledge take effect at a doorbell. */
 	qnpu_device_doorbell(qdev);
 out_unlock:
@@ -158,7 +187,6 @@ int qnpu_device_reset(struct qnpu_device *qdev)
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	seq = ++qdev->reset_seq;
 	qnpu_write(qdev, QNPU_REG_RESET_REQ, seq);
-	wmb();
 	qnpu_device_doorbell(qdev);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 
@@ -168,30 +196,110 @@ int qnpu_device_reset(struct qnpu_device *qdev)
 			return -ETIMEDOUT;
 		usleep_range(100, 1000);
 	}
-	qdev->resets++;
 	return 0;
 }
 
 /**
  * qnpu_device_resync() - continue from the device's ring indices
  * @qdev: the device, just reset
+ *
+ * The device dropped what it had not started (SQ_HEAD = SQ_TAIL); its
+ * indices are taken only if they are within the rings. Interrupts are
+ * enabled again (a bad completion masked them).
  */
 void qnpu_device_resync(struct qnpu_device *qdev)
 {
 	unsigned long flags;
+	u32 head, tail;
 
-	/* The device dropped what it had not started (SQ_HEAD = SQ_TAIL);
-	 * continue from its indices. */
 	spin_lock_irqsave(&qdev->job_lock, flags);
-	qdev->sq_tail = qnpu_read(qdev, QNPU_REG_SQ_HEAD);
-	qdev->cq_head = qnpu_read(qdev, QNPU_REG_CQ_TAIL);
+	head = qnpu_read(qdev, QNPU_REG_SQ_HEAD);
+	tail = qnpu_read(qdev, QNPU_REG_CQ_TAIL);
+	if (qdev->sq_tail - head <= qdev->hw.sq_entries)
+		qdev->sq_tail = head;
+	else
+		dev_err(qdev->dev, "SQ_HEAD %u after reset (tail %u)\n", head,
+			qdev->sq_tail);
+	if (tail - qdev->cq_head <= qdev->hw.cq_entries)
+		qdev->cq_head = tail;
+	else
+		dev_err(qdev->dev, "CQ_TAIL %u after reset (head %u)\n", tail,
+			qdev->cq_head);
 	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
 	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
 	qnpu_write(qdev, QNPU_REG_IRQ_ACK,
 		   qnpu_read(qdev, QNPU_REG_IRQ_COUNT));
-	wmb();
+	qnpu_write(qdev, QNPU_REG_CTRL, QNPU_CTRL_IRQ_EN_MASK);
+	WRITE_ONCE(qdev->cq_corrupt, false);
 	qnpu_device_doorbell(qdev);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
+}
+
+/**
+ * qnpu_device_release_quarantine() - free the jobs a lost device held
+ * @qdev: the device, cut off the bus (or being removed)
+ */
+void qnpu_device_release_quarantine(struct qnpu_device *qdev)
+{
+	struct qnpu_job *job, *tmp;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	list_splice_init(&qdev->quarantine, &list);
+	qdev->quarantined = 0;
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+	list_for_each_entry_safe(job, tmp, &list, node) {
+		list_del_init(&job->node);
+		qnpu_job_release(job);
+	}
+}
+
+/*
+ * The heartbeat: completions whose interrupt was lost are retired within a
+ * period, and an idle device that stopped answering is noticed (a reset
+ * handshake while nothing is on the ring), so DEVICE_LOST reads 1 and
+ * submits fail at once instead of after a job timeout.
+ */
+static void qnpu_device_heartbeat(struct work_struct *work)
+{
+	struct qnpu_device *qdev = container_of(to_delayed_work(work),
+						struct qnpu_device, heartbeat);
+	struct task_struct *thread = qdev->sched.thread;
+	unsigned long flags;
+	bool idle;
+	int idx;
+
+	if (!drm_dev_enter(&qdev->ddev, &idx))
+		return;
+	if (READ_ONCE(qdev->lost))
+		goto out;
+	if (qnpu_read(qdev, QNPU_REG_CQ_TAIL) != READ_ONCE(qdev->cq_head)) {
+		qnpu_device_process_cq(qdev);
+		goto out_rearm;
+	}
+	/* Nothing may reach the ring while we reset: park the scheduler. */
+	kthread_park(thread);
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	idle = list_empty(&qdev->inflight) && !qdev->cq_corrupt;
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+	if (idle) {
+		if (qnpu_device_reset(qdev)) {
+			drm_err(&qdev->ddev,
+				"idle device does not answer: device lost\n");
+			WRITE_ONCE(qdev->lost, true);
+		} else {
+			qdev->heartbeats++;
+			qnpu_device_resync(qdev);
+		}
+	}
+	kthread_unpark(thread);
+out_rearm:
+	if (qnpu_heartbeat_ms)
+		queue_delayed_work(qdev->wq, &qdev->heartbeat,
+				   msecs_to_jiffies(qnpu_heartbeat_ms));
+out:
+	drm_dev_exit(idx);
 }
 
 static void qnpu_device_read_hw(struct qnpu_device *qdev)
@@ -212,9 +320,17 @@ static void qnpu_device_read_hw(struct qnpu_device *qdev)
 	hw->va_bits = FIELD_GET(QNPU_RING_INFO_VA_BITS_MASK, ring);
 }
 
+static void qnpu_device_release_wq(struct drm_device *ddev, void *arg)
+{
+	destroy_workqueue(arg);
+}
+
 /**
  * qnpu_device_init() - bring up the core once the bus glue mapped the page
  * @qdev: the device, with @regs, @bus and @dev set
+ *
+ * Resets the device first: whatever a previous driver or boot left running
+ * must not DMA into memory we are about to hand out.
  *
  * Return: 0 or a negative errno.
  */
@@ -230,13 +346,18 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	spin_lock_init(&qdev->job_lock);
 	spin_lock_init(&qdev->fence_lock);
 	INIT_LIST_HEAD(&qdev->inflight);
+	INIT_LIST_HEAD(&qdev->quarantine);
 	mutex_init(&qdev->ctx_lock);
 	INIT_LIST_HEAD(&qdev->contexts);
+	INIT_DELAYED_WORK(&qdev->heartbeat, qnpu_device_heartbeat);
 	qdev->fence_context = dma_fence_context_alloc(1);
+	qdev->result_context = dma_fence_context_alloc(1);
 
 	qnpu_device_read_hw(qdev);
-	/* The rings are sized by the generated header; the device must
-	 * agree, and a command must be what the uAPI says it is. */
+	/*
+	 * The rings are sized by the generated header; the device must
+	 * agree, and a command must be what the uAPI says it is.
+	 */
 	if (qdev->hw.sq_entries != QNPU_SQ_ENTRIES ||
 	    qdev->hw.cq_entries != QNPU_CQ_ENTRIES ||
 	    qdev->hw.cmd_bytes != QNPU_CMD_BYTES ||
@@ -248,10 +369,26 @@ int qnpu_device_init(struct qnpu_device *qdev)
 		return -ENODEV;
 	}
 
-	/* Start from whatever state the device is in: take over its
-	 * indices, acknowledge old interrupts, enable interrupts. */
+	/*
+	 * One ordered queue for the timeout handler, the heartbeat and BO
+	 * teardown: the first two park the scheduler and must not overlap.
+	 */
+	qdev->wq = alloc_ordered_workqueue("qnpu", 0);
+	if (!qdev->wq)
+		return -ENOMEM;
+	ret = drmm_add_action_or_reset(&qdev->ddev, qnpu_device_release_wq,
+				       qdev->wq);
+	if (ret)
+		return ret;
+
+	/* Stop whatever the device was doing, then take over its indices. */
 	qdev->reset_seq = qnpu_read(qdev, QNPU_REG_RESET_ACK);
-	qnpu_write(qdev, QNPU_REG_RESET_REQ, qdev->reset_seq);
+	qnpu_write(qdev, QNPU_REG_CTRL, 0);
+	ret = qnpu_device_reset(qdev);
+	if (ret) {
+		dev_err(qdev->dev, "no reset acknowledge at probe\n");
+		return -ENODEV;
+	}
 	qdev->sq_tail = qnpu_read(qdev, QNPU_REG_SQ_HEAD);
 	qdev->cq_head = qnpu_read(qdev, QNPU_REG_CQ_TAIL);
 	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
@@ -261,6 +398,7 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	/* One job per submission-ring entry. */
 	args.credit_limit = qdev->hw.sq_entries;
 	args.timeout = msecs_to_jiffies(qnpu_job_timeout_s * 1000);
+	args.timeout_wq = qdev->wq;
 	ret = drm_sched_init(&qdev->sched, &args);
 	if (ret) {
 		dev_err(qdev->dev, "scheduler init: %d\n", ret);
@@ -270,8 +408,10 @@ int qnpu_device_init(struct qnpu_device *qdev)
 
 	WRITE_ONCE(qdev->running, true);
 	qnpu_write(qdev, QNPU_REG_CTRL, QNPU_CTRL_IRQ_EN_MASK);
-	wmb();
 	qnpu_device_doorbell(qdev);
+	if (qnpu_heartbeat_ms)
+		queue_delayed_work(qdev->wq, &qdev->heartbeat,
+				   msecs_to_jiffies(qnpu_heartbeat_ms));
 
 	dev_info(qdev->dev,
 		 "qnpu %u.%u: %ux%u MACs, SRAM a/w/p/o %u/%u/%u/%u bytes\n",
@@ -282,37 +422,106 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	return 0;
 }
 
-/**
- * qnpu_device_fini() - stop the core; jobs still on the device are canceled
- * @qdev: the device; its interrupt must already be freed
+/*
+ * Stop the device and end every job on it. A device that acknowledges the
+ * reset no longer touches the jobs' memory; one that does not is cut off
+ * the bus where the glue can, and its jobs are quarantined until then.
  */
-void qnpu_device_fini(struct qnpu_device *qdev)
+static void qnpu_device_stop(struct qnpu_device *qdev, u32 status)
 {
 	struct qnpu_job *job, *tmp;
 	unsigned long flags;
+	bool lost;
 
-	if (!qdev->sched_ready)
-		return;
 	/* From here on the interrupt handler leaves the rings alone. */
 	WRITE_ONCE(qdev->running, false);
-	/* Stop the device before the page tables of its jobs go away. */
-	if (!READ_ONCE(qdev->lost) && qnpu_device_reset(qdev))
+	if (!READ_ONCE(qdev->lost) && qnpu_device_reset(qdev)) {
 		dev_warn(qdev->dev, "no reset acknowledge at removal\n");
-	WRITE_ONCE(qdev->lost, true);
+		WRITE_ONCE(qdev->lost, true);
+	}
+	lost = READ_ONCE(qdev->lost);
 	qnpu_write(qdev, QNPU_REG_CTRL, 0);
-	wmb();
 	qnpu_device_doorbell(qdev);
 
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	list_for_each_entry_safe(job, tmp, &qdev->inflight, node) {
 		list_del_init(&job->node);
 		job->on_device = false;
-		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
-		dma_fence_set_error(job->done, -ECANCELED);
-		dma_fence_signal(job->done);
+		job->quarantine = lost;
+		if (!job->has_result)
+			qnpu_job_complete(job, lost ? DRM_QNPU_JOB_DEVICE_LOST :
+						status, NULL);
+		qnpu_job_end_fence(job);
 	}
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
+}
 
-	drm_sched_fini(&qdev->sched);
+/**
+ * qnpu_device_fini() - stop the core; jobs still on the device are canceled
+ * @qdev: the device, unplugged (drm_dev_unplug()) unless it never was
+ *	registered
+ *
+ * Open files may outlive this: their ioctls fail with -ENODEV, their
+ * queued jobs are ended when they close.
+ */
+void qnpu_device_fini(struct qnpu_device *qdev)
+{
+	struct drm_gpu_scheduler *sched = &qdev->sched;
+	struct drm_sched_job *s_job, *tmp;
+	struct dma_fence *finished;
+
+	if (!qdev->sched_ready)
+		return;
+	cancel_delayed_work_sync(&qdev->heartbeat);
+	/*
+	 * The timeout handler and run_job run under drm_dev_enter(), which
+	 * fails after the unplug: none is under way, none will touch the
+	 * device. Park the scheduler and cancel its timeout work so neither
+	 * runs while we take the jobs apart.
+	 */
+	kthread_park(sched->thread);
+	cancel_delayed_work_sync(&sched->work_tdr);
+	qnpu_device_stop(qdev, DRM_QNPU_JOB_CANCELED);
+
+	drm_sched_fini(sched);
+	/* Debian 6.1's drm_sched_fini() leaves its pending list: drain it. */
+	list_for_each_entry_safe(s_job, tmp, &sched->pending_list, list) {
+		list_del_init(&s_job->list);
+		finished = &s_job->s_fence->finished;
+		if (!dma_fence_is_signaled(finished)) {
+			dma_fence_set_error(finished, -ENODEV);
+			dma_fence_signal(finished);
+		}
+		sched->ops->free_job(s_job);
+	}
+	if (qdev->quarantined) {
+		if (qdev->bus->stop_dma)
+			qdev->bus->stop_dma(qdev);
+		else
+			dev_warn(qdev->dev,
+				 "lost device may still access %u jobs' memory\n",
+				 qdev->quarantined);
+	}
+	qnpu_device_release_quarantine(qdev);
 	qdev->sched_ready = false;
+}
+
+/**
+ * qnpu_device_shutdown() - quiesce the device for reboot or kexec
+ * @qdev: the device
+ *
+ * No more interrupts or DMA; the driver stays bound but the device counts
+ * as lost.
+ */
+void qnpu_device_shutdown(struct qnpu_device *qdev)
+{
+	if (!qdev->sched_ready)
+		return;
+	cancel_delayed_work_sync(&qdev->heartbeat);
+	WRITE_ONCE(qdev->running, false);
+	if (!READ_ONCE(qdev->lost))
+		qnpu_device_reset(qdev);
+	WRITE_ONCE(qdev->lost, true);
+	qnpu_write(qdev, QNPU_REG_CTRL, 0);
+	qnpu_device_doorbell(qdev);
 }

@@ -14,16 +14,37 @@
 #include "qnpu_drv.h"
 #include "qnpu_drm.h"
 
-/* Generous: the device may be RTL simulated in another process. */
-unsigned int qnpu_job_timeout_s = 60;
-module_param_named(job_timeout_s, qnpu_job_timeout_s, uint, 0444);
-MODULE_PARM_DESC(job_timeout_s,
-		 "Seconds a job may run before the device is reset (default 60)");
+atomic_t qnpu_live_bos;
+atomic_t qnpu_live_ctxs;
+atomic_t qnpu_live_jobs;
 
-unsigned int qnpu_reset_timeout_ms = 2000;
-module_param_named(reset_timeout_ms, qnpu_reset_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(reset_timeout_ms,
-		 "Reset acknowledge wait before the device is lost (ms, 2000)");
+/* Module parameters with a range: insmod fails with EINVAL outside it. */
+#define QNPU_PARAM_RANGE(name, var, def, min, max, desc)		\
+	unsigned int var = def;						\
+	static int var##_set(const char *val, const struct kernel_param *kp) \
+	{								\
+		return param_set_uint_minmax(val, kp, min, max);	\
+	}								\
+	static const struct kernel_param_ops var##_ops = {		\
+		.set = var##_set,					\
+		.get = param_get_uint,					\
+	};								\
+	module_param_cb(name, &var##_ops, &var, 0444);			\
+	MODULE_PARM_DESC(name, desc " (default " #def ", " #min ".." #max ")")
+
+/* Generous: the device may be RTL simulated in another process. */
+QNPU_PARAM_RANGE(job_timeout_s, qnpu_job_timeout_s, 60, 1, 3600,
+		 "Seconds a job may run before the device is reset");
+QNPU_PARAM_RANGE(reset_timeout_ms, qnpu_reset_timeout_ms, 2000, 1, 60000,
+		 "Reset acknowledge wait before the device is lost (ms)");
+QNPU_PARAM_RANGE(heartbeat_ms, qnpu_heartbeat_ms, 1000, 0, 60000,
+		 "Period of the lost-interrupt and idle-device check (ms, 0 off)");
+QNPU_PARAM_RANGE(max_bos_per_file, qnpu_max_bos_per_file, 65536, 1, 1048576,
+		 "BOs one open file may have");
+QNPU_PARAM_RANGE(max_mib_per_file, qnpu_max_mib_per_file, 1024, 1, 1048576,
+		 "MiB of BOs one open file may have");
+QNPU_PARAM_RANGE(max_jobs_per_file, qnpu_max_jobs_per_file, 1024, 1, 65536,
+		 "Jobs one open file may have submitted and not yet finished");
 
 static int qnpu_open(struct drm_device *ddev, struct drm_file *file)
 {
@@ -59,8 +80,10 @@ static void qnpu_postclose(struct drm_device *ddev, struct drm_file *file)
 {
 	struct qnpu_file *qfile = file->driver_priv;
 
-	/* Waits for queued jobs (or kills them if the process is dying);
-	 * jobs on the device keep the context alive until they end. */
+	/*
+	 * Waits for queued jobs (or kills them if the process is dying);
+	 * jobs on the device keep the context alive until they end.
+	 */
 	drm_sched_entity_destroy(&qfile->entity);
 	qnpu_ctx_put(qfile->ctx);
 	kfree(qfile);
@@ -111,7 +134,8 @@ static int qnpu_ioctl_get_param(struct drm_device *ddev, void *data,
 		args->value = QNPU_VA_END;
 		break;
 	case DRM_QNPU_PARAM_MAX_BO_SIZE:
-		args->value = QNPU_MAX_BO_SIZE;
+		args->value = min_t(u64, QNPU_MAX_BO_SIZE,
+				    (u64)qnpu_max_mib_per_file << 20);
 		break;
 	case DRM_QNPU_PARAM_MAX_CMD_BYTES:
 		args->value = QNPU_MAX_CMD_BYTES;
@@ -216,8 +240,10 @@ static int __init qnpu_init(void)
 	ret = pci_register_driver(&qnpu_pci_driver);
 	if (ret)
 		return ret;
-	/* Built everywhere (so it stays compiled and checked), registered
-	 * where device trees exist. */
+	/*
+	 * Built everywhere (so it stays compiled and checked), registered
+	 * where device trees exist.
+	 */
 	if (IS_ENABLED(CONFIG_OF)) {
 		ret = platform_driver_register(&qnpu_platform_driver);
 		if (ret)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR MIT */
-/* qnpu: driver-internal types shared by the core, the GEM, MMU, job and
- * bus-glue files. */
+/*
+ * qnpu: driver-internal types shared by the core, the GEM, MMU, job and
+ * bus-glue files.
+ */
 #ifndef QNPU_DRV_H
 #define QNPU_DRV_H
 
@@ -12,6 +14,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <drm/drm_device.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_mm.h>
@@ -21,8 +24,10 @@
 
 #define QNPU_DRIVER_NAME	"qnpu"
 
-/* Device VA layout: page 0..15 unmapped (null pointers fault), a guard
- * page after every BO. */
+/*
+ * Device VA layout: page 0..15 unmapped (null pointers fault), a guard
+ * page after every BO.
+ */
 #define QNPU_VA_START		0x10000ULL
 #define QNPU_VA_END		(1ULL << QNPU_VA_BITS)
 #define QNPU_MAX_BO_SIZE	(1ULL << 30)
@@ -31,13 +36,25 @@
 
 extern unsigned int qnpu_job_timeout_s;
 extern unsigned int qnpu_reset_timeout_ms;
+extern unsigned int qnpu_heartbeat_ms;
+extern unsigned int qnpu_max_bos_per_file;
+extern unsigned int qnpu_max_mib_per_file;
+extern unsigned int qnpu_max_jobs_per_file;
+
+/* Live objects of every qnpu device, for leak checks across unbind. */
+extern atomic_t qnpu_live_bos;
+extern atomic_t qnpu_live_ctxs;
+extern atomic_t qnpu_live_jobs;
 
 struct qnpu_device;
 
-/* What the bus glue provides: where the register page is and how to ring
- * the device's doorbell. */
+/*
+ * What the bus glue provides: how to ring the device's doorbell and, if it
+ * can, how to cut the device off the bus (no more DMA) when it is lost.
+ */
 struct qnpu_bus_ops {
 	void (*doorbell)(struct qnpu_device *qdev);
+	void (*stop_dma)(struct qnpu_device *qdev);
 };
 
 /* Hardware parameters, read from the ID registers at probe. */
@@ -76,13 +93,33 @@ struct qnpu_device {
 	bool lost;
 	u32 reset_seq;
 	unsigned int resets;
+	unsigned int heartbeats;
 	/* The job a reset is for: its ABORTED completion reports HANG. */
 	struct qnpu_job *hung_job;
+	/* A reset is under way: ABORTED completions are expected. */
+	bool in_reset;
+	/* The device wrote ring state we cannot trust: reset it. */
+	bool cq_corrupt;
+	unsigned int bad_completions;
+	/*
+	 * Jobs that were on the device when it was lost: no acknowledged
+	 * reset ended them, so it may still access their memory. They keep
+	 * their BOs and context until the device is cut off the bus.
+	 */
+	struct list_head quarantine;
+	unsigned int quarantined;
 
+	/* Ring fences (in ring order) and fences of jobs decided unrun. */
 	spinlock_t fence_lock;
 	u64 fence_context;
 	u64 fence_seqno;
+	u64 result_context;
+	u64 result_seqno;
 	atomic64_t job_seqno;
+
+	/* BO teardown once a context is idle; the heartbeat. */
+	struct workqueue_struct *wq;
+	struct delayed_work heartbeat;
 
 	/* Live MMU contexts and BOs, for debugfs and leak checks. */
 	struct mutex ctx_lock;
@@ -103,18 +140,42 @@ struct qnpu_pt {
 	struct qnpu_pt **next;
 };
 
-/* A device address space: one per open file. */
+/*
+ * A device address space: one per open file.
+ *
+ * The device caches translations for a whole job and the host must not
+ * change the page tables of a running job (docs/hw-spec.md), so mappings
+ * change only while none of the context's jobs can be on the device: a
+ * new BO's entries are written at the next submit if the context is idle,
+ * else by the job that waits for the context's previous job; a freed BO
+ * is unmapped, and its pages released, once the context has no job left
+ * (@active is 0), from @free_work.
+ */
 struct qnpu_ctx {
 	struct kref refcount;
 	struct qnpu_device *qdev;
 	struct list_head node;
 	unsigned int id;
-	pid_t pid;
-	struct mutex lock;	/* va_mm and the page tables */
+	struct pid *pid;
+	struct mutex lock;	/* va_mm and the page tables' CPU side */
 	struct drm_mm va_mm;
 	struct qnpu_pt root;
 	unsigned int bo_count;
 	u64 mapped_bytes;
+
+	/* Submissions: arm to push, the idle check of teardown. */
+	struct mutex submit_lock;
+	/* Hardware fence of its latest job on the ring, under job_lock. */
+	struct dma_fence *last_hw;
+
+	spinlock_t state_lock;
+	/* Jobs submitted and not yet released (under state_lock). */
+	unsigned int active;
+	/* BOs whose entries are not written yet (under state_lock). */
+	struct list_head staged;
+	/* BOs freed by GEM, waiting for the context to be idle. */
+	struct list_head dead;
+	struct work_struct free_work;
 };
 
 struct qnpu_file {
@@ -128,6 +189,9 @@ struct qnpu_bo {
 	struct qnpu_ctx *ctx;
 	struct drm_mm_node node;
 	bool readonly;
+	/* On ctx->staged (not mapped yet) or ctx->dead. */
+	struct list_head staged_node;
+	struct list_head dead_node;
 };
 
 #define to_qnpu_bo(obj) \
@@ -153,14 +217,23 @@ struct qnpu_job {
 	void *info_vaddr;
 	u64 info_offset;
 
-	/* Hardware fence of the current run, and the job's place on the
-	 * device (under qdev->job_lock). */
-	struct dma_fence *done;
+	/*
+	 * Hardware fence, initialized when the job first reaches the ring
+	 * (or is decided without running) and kept across the re-runs after
+	 * a reset; it owns the job's memory. The job's place on the device,
+	 * under qdev->job_lock.
+	 */
+	struct dma_fence hw_fence;
+	bool hw_fence_init;
 	struct list_head node;
 	bool on_device;
 	/* Final result, once known: a re-run after a reset only reports it. */
 	bool has_result;
 	u32 status;
+	/* Write the context's staged mappings before running. */
+	bool apply_maps;
+	/* Was on the device when it was lost (see qnpu_device.quarantine). */
+	bool quarantine;
 };
 
 #define to_qnpu_job(j) container_of(j, struct qnpu_job, base)
@@ -184,6 +257,8 @@ void qnpu_device_process_cq(struct qnpu_device *qdev);
 void qnpu_device_doorbell(struct qnpu_device *qdev);
 int qnpu_device_reset(struct qnpu_device *qdev);
 void qnpu_device_resync(struct qnpu_device *qdev);
+void qnpu_device_release_quarantine(struct qnpu_device *qdev);
+void qnpu_device_shutdown(struct qnpu_device *qdev);
 
 /* qnpu_drv.c */
 struct qnpu_device *qnpu_drm_alloc(struct device *dev);
@@ -193,13 +268,18 @@ void qnpu_drm_unregister(struct qnpu_device *qdev);
 /* qnpu_mmu.c */
 struct qnpu_ctx *qnpu_ctx_create(struct qnpu_device *qdev);
 void qnpu_ctx_put(struct qnpu_ctx *ctx);
-int qnpu_mmu_map_bo(struct qnpu_ctx *ctx, struct qnpu_bo *bo,
-		    struct sg_table *sgt);
+int qnpu_mmu_map_bo(struct qnpu_ctx *ctx, struct qnpu_bo *bo);
 void qnpu_mmu_unmap_bo(struct qnpu_ctx *ctx, struct qnpu_bo *bo);
+void qnpu_mmu_apply(struct qnpu_ctx *ctx);
+bool qnpu_ctx_has_staged(struct qnpu_ctx *ctx);
+void qnpu_ctx_job_begin(struct qnpu_ctx *ctx);
+void qnpu_ctx_job_end(struct qnpu_ctx *ctx);
+void qnpu_ctx_bo_dead(struct qnpu_ctx *ctx, struct qnpu_bo *bo);
 
 /* qnpu_gem.c */
 struct drm_gem_object *qnpu_gem_create_object(struct drm_device *ddev,
 					      size_t size);
+void qnpu_gem_teardown(struct qnpu_bo *bo);
 int qnpu_ioctl_bo_create(struct drm_device *ddev, void *data,
 			 struct drm_file *file);
 int qnpu_ioctl_bo_mmap_offset(struct drm_device *ddev, void *data,
@@ -213,6 +293,8 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 		      struct drm_file *file);
 void qnpu_job_complete(struct qnpu_job *job, u32 status,
 		       void __iomem *cqe);
+void qnpu_job_release(struct qnpu_job *job);
+void qnpu_job_end_fence(struct qnpu_job *job);
 
 /* qnpu_pci.c, qnpu_of.c */
 extern struct pci_driver qnpu_pci_driver;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * qnpu buffer objects: GEM shmem, pinned at creation and mapped into the
- * creating file's device address space until the last reference goes.
+ * creating file's device address space until the last reference goes and
+ * the context is idle: a job of the context may use any BO of it, listed
+ * or not, so the pages of a freed BO are released only once none of the
+ * context's jobs can reach the device (qnpu_mmu.c).
  */
 #include <linux/dma-resv.h>
 #include <linux/slab.h>
@@ -12,22 +15,37 @@
 #include "qnpu_drv.h"
 #include "qnpu_drm.h"
 
+/**
+ * qnpu_gem_teardown() - unmap a freed BO and release its pages
+ * @bo: the BO, its context idle
+ */
+void qnpu_gem_teardown(struct qnpu_bo *bo)
+{
+	struct qnpu_device *qdev = to_qnpu_device(bo->base.base.dev);
+	struct qnpu_ctx *ctx = bo->ctx;
+
+	qnpu_mmu_unmap_bo(ctx, bo);
+	atomic_dec(&qdev->bo_count);
+	atomic_dec(&qnpu_live_bos);
+	atomic64_sub(bo->base.base.size, &qdev->bo_bytes);
+	bo->ctx = NULL;
+	drm_gem_shmem_free(&bo->base);
+	qnpu_ctx_put(ctx);
+}
+
+/*
+ * May run from the scheduler's free_job (a job dropping the last
+ * reference), in the fence-signalling path: the teardown, which waits for
+ * the context to be idle and takes its locks, is deferred to a worker.
+ */
 static void qnpu_gem_free(struct drm_gem_object *obj)
 {
 	struct qnpu_bo *bo = to_qnpu_bo(obj);
-	struct qnpu_device *qdev = to_qnpu_device(obj->dev);
-	bool counted = bo->ctx;
 
-	if (bo->ctx) {
-		qnpu_mmu_unmap_bo(bo->ctx, bo);
-		qnpu_ctx_put(bo->ctx);
-		bo->ctx = NULL;
-	}
-	if (counted) {
-		atomic_dec(&qdev->bo_count);
-		atomic64_sub(obj->size, &qdev->bo_bytes);
-	}
-	drm_gem_shmem_free(&bo->base);
+	if (bo->ctx)
+		qnpu_ctx_bo_dead(bo->ctx, bo);
+	else
+		drm_gem_shmem_free(&bo->base);
 }
 
 static const struct drm_gem_object_funcs qnpu_gem_funcs = {
@@ -58,6 +76,8 @@ struct drm_gem_object *qnpu_gem_create_object(struct drm_device *ddev,
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 	bo->base.base.funcs = &qnpu_gem_funcs;
+	INIT_LIST_HEAD(&bo->staged_node);
+	INIT_LIST_HEAD(&bo->dead_node);
 	/* The device snoops the CPU cache (PCI, or a coherent SoC port). */
 	bo->base.map_wc = false;
 	return &bo->base.base;
@@ -83,6 +103,12 @@ int qnpu_ioctl_bo_create(struct drm_device *ddev, void *data,
 			args->size);
 		return -EINVAL;
 	}
+	/* Before pinning anything; qnpu_mmu_map_bo() checks for good. */
+	if (PAGE_ALIGN(args->size) > (u64)qnpu_max_mib_per_file << 20) {
+		drm_dbg(ddev, "bo_create: size %llu over the file's limit\n",
+			args->size);
+		return -ENOSPC;
+	}
 
 	shmem = drm_gem_shmem_create(ddev, PAGE_ALIGN(args->size));
 	if (IS_ERR(shmem))
@@ -96,12 +122,13 @@ int qnpu_ioctl_bo_create(struct drm_device *ddev, void *data,
 		ret = PTR_ERR(sgt);
 		goto err_put;
 	}
-	ret = qnpu_mmu_map_bo(qfile->ctx, bo, sgt);
+	ret = qnpu_mmu_map_bo(qfile->ctx, bo);
 	if (ret)
 		goto err_put;
 	kref_get(&qfile->ctx->refcount);
 	bo->ctx = qfile->ctx;
 	atomic_inc(&qdev->bo_count);
+	atomic_inc(&qnpu_live_bos);
 	atomic64_add(shmem->base.size, &qdev->bo_bytes);
 
 	ret = drm_gem_handle_create(file, &shmem->base, &args->handle);

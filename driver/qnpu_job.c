@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/uaccess.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
@@ -35,27 +36,54 @@ static const char *qnpu_fence_get_driver_name(struct dma_fence *fence)
 
 static const char *qnpu_fence_get_timeline_name(struct dma_fence *fence)
 {
-	return "qnpu-ring";
+	struct qnpu_job *job = container_of(fence, struct qnpu_job, hw_fence);
+
+	return fence->context == job->qdev->fence_context ? "qnpu-ring" :
+							     "qnpu-result";
+}
+
+/*
+ * The hardware fence owns the job's memory: the scheduler may hold it
+ * (s_fence->parent) after free_job.
+ */
+static void qnpu_fence_release(struct dma_fence *fence)
+{
+	struct qnpu_job *job = container_of(fence, struct qnpu_job, hw_fence);
+
+	kfree_rcu(job, hw_fence.rcu);
 }
 
 static const struct dma_fence_ops qnpu_fence_ops = {
 	.get_driver_name = qnpu_fence_get_driver_name,
 	.get_timeline_name = qnpu_fence_get_timeline_name,
+	.release = qnpu_fence_release,
 };
 
-static struct dma_fence *qnpu_fence_create(struct qnpu_device *qdev)
+/*
+ * Give the job its hardware fence. On the ring (@ring, under job_lock, as
+ * the entry is written) seqnos follow ring order, which is the order the
+ * fences signal in; a job decided without running gets one of the result
+ * timeline, signaled at once. Nothing is allocated: run_job is in the
+ * fence-signalling path.
+ */
+static void qnpu_job_fence_init(struct qnpu_job *job, bool ring)
 {
-	struct dma_fence *fence;
+	struct qnpu_device *qdev = job->qdev;
 	unsigned long flags;
+	u64 context, seqno;
 
-	fence = kzalloc(sizeof(*fence), GFP_KERNEL);
-	if (!fence)
-		return NULL;
 	spin_lock_irqsave(&qdev->fence_lock, flags);
-	dma_fence_init(fence, &qnpu_fence_ops, &qdev->fence_lock,
-		       qdev->fence_context, ++qdev->fence_seqno);
+	if (ring) {
+		context = qdev->fence_context;
+		seqno = ++qdev->fence_seqno;
+	} else {
+		context = qdev->result_context;
+		seqno = ++qdev->result_seqno;
+	}
 	spin_unlock_irqrestore(&qdev->fence_lock, flags);
-	return fence;
+	dma_fence_init(&job->hw_fence, &qnpu_fence_ops, &qdev->fence_lock,
+		       context, seqno);
+	job->hw_fence_init = true;
 }
 
 static int qnpu_status_errno(u32 status)
@@ -151,28 +179,46 @@ void qnpu_job_complete(struct qnpu_job *job, u32 status, void __iomem *cqe)
 		return;
 	dst = job->info_vaddr + job->info_offset;
 	memcpy(dst, &info, sizeof(info));
-	/* done last: userspace may poll it */
-	wmb();
-	WRITE_ONCE(dst->done, 1);
+	/* done last: userspace may poll it from another CPU */
+	smp_store_release(&dst->done, 1);
 }
 
-/* A fence that is already signaled, carrying the job's recorded result. */
+/**
+ * qnpu_job_end_fence() - signal the job's hardware fence with its result
+ * @job: the job, with a result and a hardware fence
+ *
+ * Nothing if the fence has signaled already.
+ */
+void qnpu_job_end_fence(struct qnpu_job *job)
+{
+	struct dma_fence *fence = &job->hw_fence;
+	unsigned long flags;
+
+	spin_lock_irqsave(fence->lock, flags);
+	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
+		int err = qnpu_status_errno(job->status);
+
+		if (err)
+			dma_fence_set_error(fence, err);
+		dma_fence_signal_locked(fence);
+	}
+	spin_unlock_irqrestore(fence->lock, flags);
+}
+
+/* The job's fence, signaled, carrying its recorded result. */
 static struct dma_fence *qnpu_job_result_fence(struct qnpu_job *job)
 {
-	struct dma_fence *fence = qnpu_fence_create(job->qdev);
-	int err = qnpu_status_errno(job->status);
-
-	if (!fence)
-		return ERR_PTR(-ENOMEM);
-	if (err)
-		dma_fence_set_error(fence, err);
-	dma_fence_signal(fence);
-	return fence;
+	if (!job->hw_fence_init)
+		qnpu_job_fence_init(job, false);
+	qnpu_job_end_fence(job);
+	return dma_fence_get(&job->hw_fence);
 }
 
-/* This scheduler runs a job whose dependencies failed; we do not. Only
+/*
+ * This scheduler runs a job whose dependencies failed; we do not. Only
  * the explicit in-syncs count: implicit ones are other jobs that merely
- * used the same BOs. */
+ * used the same BOs.
+ */
 static bool qnpu_job_dependency_failed(struct qnpu_job *job)
 {
 	unsigned int i;
@@ -190,35 +236,41 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 	struct dma_fence *fence;
 	void __iomem *sqe;
 	unsigned long flags;
+	int idx;
 
 	/* Still running after a timeout that turned out not to be a hang. */
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	if (job->on_device) {
-		fence = dma_fence_get(job->done);
+		fence = dma_fence_get(&job->hw_fence);
 		spin_unlock_irqrestore(&qdev->job_lock, flags);
 		return fence;
 	}
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 
-	if (job->done) {
-		/* A re-run after a reset: the old run is over. */
-		dma_fence_put(job->done);
-		job->done = NULL;
-	}
 	if (!job->has_result && (sched_job->s_fence->finished.error ||
 				 qnpu_job_dependency_failed(job)))
 		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
-	if (!job->has_result && READ_ONCE(qdev->lost))
-		qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
-	if (job->has_result)
+	/* The device is being removed: nothing reaches it any more. */
+	if (!drm_dev_enter(&qdev->ddev, &idx)) {
+		if (!job->has_result)
+			qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
 		return qnpu_job_result_fence(job);
-
-	fence = qnpu_fence_create(qdev);
-	if (!fence)
-		return ERR_PTR(-ENOMEM);
-	job->done = dma_fence_get(fence);
+	}
+	if (job->has_result)
+		goto out_result;
+	/* No other job of the context is on the device (it waited). */
+	if (job->apply_maps)
+		qnpu_mmu_apply(job->ctx);
 
 	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (qdev->lost) {
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+		qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
+		goto out_result;
+	}
+	/* A re-run after a reset keeps the fence it had. */
+	if (!job->hw_fence_init)
+		qnpu_job_fence_init(job, true);
 	sqe = qdev->regs + QNPU_SQ_OFFSET +
 	      (qdev->sq_tail % qdev->hw.sq_entries) * QNPU_SQE_BYTES;
 	writel(lower_32_bits(job->ctx->root.dma), sqe + QNPU_SQE_PT_ROOT);
@@ -232,72 +284,138 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 	list_add_tail(&job->node, &qdev->inflight);
 	job->on_device = true;
 	qdev->sq_tail++;
-	/* The entry before the index, the index before the doorbell. */
-	wmb();
+	dma_fence_put(job->ctx->last_hw);
+	job->ctx->last_hw = dma_fence_get(&job->hw_fence);
+	/*
+	 * writel() orders the entry, and the page tables in coherent memory,
+	 * before the index, and the index before the doorbell.
+	 */
 	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
 	qnpu_device_doorbell(qdev);
+	fence = dma_fence_get(&job->hw_fence);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
+	drm_dev_exit(idx);
 	return fence;
+
+out_result:
+	drm_dev_exit(idx);
+	return qnpu_job_result_fence(job);
 }
 
-/* Take every job off the device after a reset (or loss): its old hardware
- * fence ends with an error nobody waits for any more. */
-static void qnpu_job_drop_inflight(struct qnpu_device *qdev)
+/*
+ * Reset the device after @guilty timed out, or after the device wrote a
+ * completion we could not trust. Jobs the reset took off the device are
+ * run again (their fences are kept); if the device does not acknowledge,
+ * it is lost and every job on it fails, keeping its memory (quarantine).
+ */
+static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 {
 	struct qnpu_job *job, *tmp;
 	unsigned long flags;
+	bool lost;
+
+	if (!READ_ONCE(qdev->lost)) {
+		if (!guilty->has_result)
+			drm_err(&qdev->ddev,
+				"job %llu (ctx %u) timed out after %u s, resetting\n",
+				guilty->id, guilty->ctx->id, qnpu_job_timeout_s);
+		else
+			drm_err(&qdev->ddev,
+				"untrusted completion from the device, resetting\n");
+		spin_lock_irqsave(&qdev->job_lock, flags);
+		qdev->hung_job = guilty->has_result ? NULL : guilty;
+		qdev->in_reset = true;
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+		if (qnpu_device_reset(qdev)) {
+			drm_err(&qdev->ddev,
+				"no reset acknowledge: device lost\n");
+			WRITE_ONCE(qdev->lost, true);
+		} else {
+			qdev->resets++;
+			/* Completions that made it before the reset. */
+			qnpu_device_process_cq(qdev);
+			qnpu_device_resync(qdev);
+		}
+		spin_lock_irqsave(&qdev->job_lock, flags);
+		qdev->hung_job = NULL;
+		qdev->in_reset = false;
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+	}
 
 	spin_lock_irqsave(&qdev->job_lock, flags);
+	lost = qdev->lost;
+	if (!guilty->has_result)
+		qnpu_job_complete(guilty, lost ? DRM_QNPU_JOB_DEVICE_LOST :
+					  DRM_QNPU_JOB_HANG, NULL);
 	list_for_each_entry_safe(job, tmp, &qdev->inflight, node) {
 		list_del_init(&job->node);
 		job->on_device = false;
-		if (qdev->lost && !job->has_result)
+		if (!lost)
+			continue;	/* dropped by the reset: run again */
+		job->quarantine = true;
+		if (!job->has_result)
 			qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
-		dma_fence_set_error(job->done, -ECANCELED);
-		dma_fence_signal(job->done);
+		qnpu_job_end_fence(job);
 	}
+	if (guilty->hw_fence_init)
+		qnpu_job_end_fence(guilty);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
+}
+
+/*
+ * A job that writes the context's new mappings waits for the context's
+ * previous job to leave the device: its hardware fence (the scheduler
+ * would not wait for a fence of the job's own entity).
+ */
+static struct dma_fence *qnpu_job_dependency(struct drm_sched_job *sched_job,
+					     struct drm_sched_entity *entity)
+{
+	struct qnpu_job *job = to_qnpu_job(sched_job);
+	struct qnpu_device *qdev = job->qdev;
+	struct dma_fence *fence = NULL;
+	unsigned long flags;
+
+	if (!job->apply_maps)
+		return NULL;
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (job->ctx->last_hw && !dma_fence_is_signaled(job->ctx->last_hw))
+		fence = dma_fence_get(job->ctx->last_hw);
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+	return fence;
 }
 
 static enum drm_gpu_sched_stat qnpu_job_timedout(struct drm_sched_job *bad)
 {
 	struct qnpu_job *job = to_qnpu_job(bad);
 	struct qnpu_device *qdev = job->qdev;
+	struct drm_gpu_scheduler *sched = &qdev->sched;
+	int idx;
 
-	drm_sched_stop(&qdev->sched, bad);
-	/* A lost interrupt is not a hang. */
-	qnpu_device_process_cq(qdev);
-
-	if (!job->has_result) {
-		if (!READ_ONCE(qdev->lost)) {
-			drm_err(&qdev->ddev,
-				"job %llu (ctx %u) timed out after %u s, resetting\n",
-				job->id, job->ctx->id, qnpu_job_timeout_s);
-			WRITE_ONCE(qdev->hung_job, job);
-			if (qnpu_device_reset(qdev)) {
-				drm_err(&qdev->ddev,
-					"no reset acknowledge: device lost\n");
-				WRITE_ONCE(qdev->lost, true);
-			} else {
-				/* Completions that made it before the
-				 * reset; the aborted job is re-run. */
-				qnpu_device_process_cq(qdev);
-				qnpu_device_resync(qdev);
-			}
-			WRITE_ONCE(qdev->hung_job, NULL);
-		}
-		if (!job->has_result)
-			qnpu_job_complete(job, READ_ONCE(qdev->lost) ?
-					  DRM_QNPU_JOB_DEVICE_LOST :
-					  DRM_QNPU_JOB_HANG, NULL);
-		/* The reset dropped everything else on the device. */
-		qnpu_job_drop_inflight(qdev);
+	if (!drm_dev_enter(&qdev->ddev, &idx)) {
+		/*
+		 * Removal: qnpu_device_fini() ends every job. The scheduler
+		 * took the job off its pending list for us; put it back where
+		 * fini finds it.
+		 */
+		spin_lock(&sched->job_list_lock);
+		list_add(&bad->list, &sched->pending_list);
+		spin_unlock(&sched->job_list_lock);
+		return DRM_GPU_SCHED_STAT_ENODEV;
 	}
 
-	/* Re-runs the pending jobs: the ones still on the device keep their
-	 * fence, the ones with a result only report it. */
-	drm_sched_resubmit_jobs(&qdev->sched);
-	drm_sched_start(&qdev->sched, true);
+	drm_sched_stop(sched, bad);
+	/* A lost interrupt is not a hang. */
+	qnpu_device_process_cq(qdev);
+	if (!job->has_result || READ_ONCE(qdev->cq_corrupt))
+		qnpu_job_recover(qdev, job);
+
+	/*
+	 * Re-runs the pending jobs: the ones still on the device keep their
+	 * place, the ones with a result only report it.
+	 */
+	drm_sched_resubmit_jobs(sched);
+	drm_sched_start(sched, true);
+	drm_dev_exit(idx);
 	return DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
@@ -320,18 +438,49 @@ static void qnpu_job_put_bos(struct qnpu_job *job)
 	kfree(job->in_fences);
 }
 
+/* The job's memory: with its fence if it has one. */
+static void qnpu_job_free_mem(struct qnpu_job *job)
+{
+	atomic_dec(&qnpu_live_jobs);
+	if (job->hw_fence_init)
+		dma_fence_put(&job->hw_fence);
+	else
+		kfree(job);
+}
+
+/**
+ * qnpu_job_release() - drop what a finished job holds
+ * @job: the job; the device can no longer reach its memory
+ */
+void qnpu_job_release(struct qnpu_job *job)
+{
+	struct qnpu_ctx *ctx = job->ctx;
+
+	qnpu_job_put_bos(job);
+	qnpu_ctx_job_end(ctx);
+	qnpu_ctx_put(ctx);
+	qnpu_job_free_mem(job);
+}
+
 static void qnpu_job_free(struct drm_sched_job *sched_job)
 {
 	struct qnpu_job *job = to_qnpu_job(sched_job);
+	struct qnpu_device *qdev = job->qdev;
+	unsigned long flags;
 
 	drm_sched_job_cleanup(sched_job);
-	dma_fence_put(job->done);
-	qnpu_job_put_bos(job);
-	qnpu_ctx_put(job->ctx);
-	kfree(job);
+	if (job->quarantine) {
+		spin_lock_irqsave(&qdev->job_lock, flags);
+		list_add_tail(&job->node, &qdev->quarantine);
+		qdev->quarantined++;
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+		return;
+	}
+	qnpu_job_release(job);
 }
 
 const struct drm_sched_backend_ops qnpu_sched_ops = {
+	.dependency = qnpu_job_dependency,
 	.run_job = qnpu_job_run,
 	.timedout_job = qnpu_job_timedout,
 	.free_job = qnpu_job_free,
@@ -344,19 +493,37 @@ static int qnpu_ptr_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The user's BOs plus the command BO, sorted and without duplicates (each
- * reservation is locked once). */
+/*
+ * A BO the job may use: one of the submitting file's own context. GEM_FLINK
+ * / GEM_OPEN or PRIME can give a file a handle to another file's BO, which
+ * is mapped in that file's address space only.
+ */
+static bool qnpu_job_bo_ok(struct drm_device *ddev, struct qnpu_file *qfile,
+			   struct drm_gem_object *obj, const char *what)
+{
+	if (to_qnpu_bo(obj)->ctx == qfile->ctx)
+		return true;
+	drm_dbg(ddev, "submit: %s BO belongs to another file\n", what);
+	return false;
+}
+
+/*
+ * The user's BOs plus the command BO and the info BO, sorted and without
+ * duplicates (each reservation is locked once); the job's fence goes into
+ * every one of them.
+ */
 static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 			       struct drm_qnpu_submit *args,
 			       struct qnpu_job *job,
 			       struct drm_gem_object *cmd_obj)
 {
 	u32 __user *uhandles = u64_to_user_ptr(args->bo_handles);
+	struct qnpu_file *qfile = file->driver_priv;
 	struct drm_gem_object **bos;
 	unsigned int i, n = 0;
 	u32 handle;
 
-	bos = kvcalloc(args->bo_count + 1, sizeof(*bos), GFP_KERNEL);
+	bos = kvcalloc(args->bo_count + 2, sizeof(*bos), GFP_KERNEL);
 	if (!bos)
 		return -ENOMEM;
 	job->bos = bos;
@@ -371,10 +538,17 @@ static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 			return -ENOENT;
 		}
 		job->bo_count = ++n;
+		if (!qnpu_job_bo_ok(ddev, qfile, bos[n - 1], "listed"))
+			return -EINVAL;
 	}
 	drm_gem_object_get(cmd_obj);
 	bos[n++] = cmd_obj;
 	job->bo_count = n;
+	if (job->info_obj) {
+		drm_gem_object_get(job->info_obj);
+		bos[n++] = job->info_obj;
+		job->bo_count = n;
+	}
 
 	sort(bos, n, sizeof(*bos), qnpu_ptr_cmp, NULL);
 	for (i = 1, n = 1; i < job->bo_count; i++) {
@@ -385,6 +559,22 @@ static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 	}
 	job->bo_count = n;
 	return 0;
+}
+
+/*
+ * Make our scheduler wait for @fence to signal, not just for its job to
+ * reach the device (the job's result decides whether the waiter runs, or
+ * the waiter changes the page tables). Only our own scheduler's finished
+ * fences: the flag bit means something else on anybody else's fence.
+ */
+static void qnpu_fence_dont_pipeline(struct qnpu_device *qdev,
+				     struct dma_fence *fence)
+{
+	struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
+
+	if (s_fence && s_fence->sched == &qdev->sched &&
+	    fence == &s_fence->finished)
+		set_bit(DRM_SCHED_FENCE_DONT_PIPELINE, &fence->flags);
 }
 
 struct qnpu_out_sync {
@@ -427,10 +617,8 @@ static int qnpu_job_add_in_syncs(struct drm_device *ddev,
 				ret);
 			return ret;
 		}
-		/* Wait for that job to end, not just to reach the device: its
-		 * result decides whether this one runs. */
-		set_bit(DRM_SCHED_FENCE_DONT_PIPELINE,
-			&dma_fence_chain_contained(fence)->flags);
+		qnpu_fence_dont_pipeline(job->qdev,
+					 dma_fence_chain_contained(fence));
 		job->in_fences[job->in_count++] = dma_fence_get(fence);
 		ret = drm_sched_job_add_dependency(&job->base, fence);
 		if (ret)
@@ -541,6 +729,8 @@ static int qnpu_job_map_info(struct drm_device *ddev, struct drm_file *file,
 		drm_dbg(ddev, "submit: no info BO %u\n", args->info_handle);
 		return -ENOENT;
 	}
+	if (!qnpu_job_bo_ok(ddev, file->driver_priv, job->info_obj, "info"))
+		return -EINVAL;
 	if (args->info_offset > job->info_obj->size ||
 	    job->info_obj->size - args->info_offset <
 	    sizeof(struct drm_qnpu_job_info)) {
@@ -560,6 +750,7 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 {
 	struct qnpu_device *qdev = to_qnpu_device(ddev);
 	struct qnpu_file *qfile = file->driver_priv;
+	struct qnpu_ctx *ctx = qfile->ctx;
 	struct drm_qnpu_submit *args = data;
 	struct qnpu_out_sync *out = NULL;
 	struct drm_gem_object *cmd_obj;
@@ -567,7 +758,7 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 	struct dma_fence *finished;
 	struct qnpu_job *job;
 	unsigned int i;
-	int ret;
+	int ret, idx;
 
 	ret = qnpu_submit_check(ddev, args);
 	if (ret)
@@ -579,6 +770,10 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 	if (!cmd_obj) {
 		drm_dbg(ddev, "submit: no command BO %u\n", args->cmd_handle);
 		return -ENOENT;
+	}
+	if (!qnpu_job_bo_ok(ddev, qfile, cmd_obj, "command")) {
+		ret = -EINVAL;
+		goto err_put_cmd;
 	}
 	if (args->cmd_offset > cmd_obj->size ||
 	    cmd_obj->size - args->cmd_offset < args->cmd_size) {
@@ -592,20 +787,21 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 		ret = -ENOMEM;
 		goto err_put_cmd;
 	}
+	atomic_inc(&qnpu_live_jobs);
 	job->qdev = qdev;
 	INIT_LIST_HEAD(&job->node);
 	job->cmd_va = to_qnpu_bo(cmd_obj)->node.start + args->cmd_offset;
 	job->cmd_count = args->cmd_size / QNPU_CMD_BYTES;
 	job->max_kcycles = args->max_kcycles;
 
-	ret = qnpu_job_lookup_bos(ddev, file, args, job, cmd_obj);
-	if (ret)
-		goto err_free_job;
 	if (args->info_handle) {
 		ret = qnpu_job_map_info(ddev, file, args, job);
 		if (ret)
 			goto err_free_job;
 	}
+	ret = qnpu_job_lookup_bos(ddev, file, args, job, cmd_obj);
+	if (ret)
+		goto err_free_job;
 	if (args->out_sync_count) {
 		out = kcalloc(args->out_sync_count, sizeof(*out), GFP_KERNEL);
 		if (!out) {
@@ -624,9 +820,37 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 	if (ret)
 		goto err_cleanup_job;
 
+	if (!drm_dev_enter(ddev, &idx)) {
+		ret = -ENODEV;
+		goto err_cleanup_job;
+	}
+	/*
+	 * One submission of the file at a time from here to the push: jobs
+	 * reach the entity in the order they were armed, and the context's
+	 * idle state (mappings, teardown) cannot change under us.
+	 */
+	mutex_lock(&ctx->submit_lock);
+	if (ctx->active >= qnpu_max_jobs_per_file) {
+		drm_dbg(ddev, "submit: %u jobs queued, the file's limit\n",
+			ctx->active);
+		ret = -EBUSY;
+		goto err_unlock_submit;
+	}
+	/*
+	 * New BOs are mapped now if no job of the context can be on the
+	 * device, else by this job once the previous one has left it
+	 * (qnpu_job_dependency()).
+	 */
+	if (qnpu_ctx_has_staged(ctx)) {
+		if (!ctx->active)
+			qnpu_mmu_apply(ctx);
+		else
+			job->apply_maps = true;
+	}
+
 	ret = drm_gem_lock_reservations(job->bos, job->bo_count, &acquire);
 	if (ret)
-		goto err_cleanup_job;
+		goto err_unlock_submit;
 	for (i = 0; i < job->bo_count; i++) {
 		ret = dma_resv_reserve_fences(job->bos[i]->resv, 1);
 		if (ret)
@@ -638,8 +862,8 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 			goto err_unlock;
 	}
 
-	kref_get(&qfile->ctx->refcount);
-	job->ctx = qfile->ctx;
+	kref_get(&ctx->refcount);
+	job->ctx = ctx;
 	job->id = atomic64_inc_return(&qdev->job_seqno);
 	drm_sched_job_arm(&job->base);
 	finished = dma_fence_get(&job->base.s_fence->finished);
@@ -647,9 +871,12 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 		dma_resv_add_fence(job->bos[i]->resv, finished,
 				   DMA_RESV_USAGE_WRITE);
 	drm_gem_unlock_reservations(job->bos, job->bo_count, &acquire);
+	qnpu_ctx_job_begin(ctx);
 	/* From here on the scheduler owns (and may free) the job. */
 	args->job_id = job->id;
 	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(&ctx->submit_lock);
+	drm_dev_exit(idx);
 
 	for (i = 0; i < args->out_sync_count; i++) {
 		if (out[i].chain) {
@@ -668,6 +895,9 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 
 err_unlock:
 	drm_gem_unlock_reservations(job->bos, job->bo_count, &acquire);
+err_unlock_submit:
+	mutex_unlock(&ctx->submit_lock);
+	drm_dev_exit(idx);
 err_cleanup_job:
 	drm_sched_job_cleanup(&job->base);
 err_put_out:
@@ -675,7 +905,7 @@ err_put_out:
 		qnpu_job_put_out_syncs(out, args->out_sync_count);
 err_free_job:
 	qnpu_job_put_bos(job);
-	kfree(job);
+	qnpu_job_free_mem(job);
 err_put_cmd:
 	drm_gem_object_put(cmd_obj);
 	return ret;

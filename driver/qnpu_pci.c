@@ -35,8 +35,17 @@ static void qnpu_pci_doorbell(struct qnpu_device *qdev)
 	writel(qnpu_sim_peer << 16 | 0, qpci->ivshmem + QNPU_IVSHMEM_DOORBELL);
 }
 
+/* A lost device: no bus mastering, no DMA (on real PCI). */
+static void qnpu_pci_stop_dma(struct qnpu_device *qdev)
+{
+	struct qnpu_pci *qpci = qdev->bus_priv;
+
+	pci_clear_master(qpci->pdev);
+}
+
 static const struct qnpu_bus_ops qnpu_pci_bus_ops = {
 	.doorbell = qnpu_pci_doorbell,
+	.stop_dma = qnpu_pci_stop_dma,
 };
 
 static void qnpu_pci_free_irqs(struct qnpu_device *qdev, int n)
@@ -124,6 +133,15 @@ static void qnpu_pci_remove(struct pci_dev *pdev)
 	pci_free_irq_vectors(pdev);
 }
 
+/* Reboot or kexec: the device must not DMA into the next kernel. */
+static void qnpu_pci_shutdown(struct pci_dev *pdev)
+{
+	struct qnpu_device *qdev = pci_get_drvdata(pdev);
+
+	qnpu_device_shutdown(qdev);
+	pci_clear_master(pdev);
+}
+
 static const struct pci_device_id qnpu_pci_ids[] = {
 	/* QEMU ivshmem (doorbell), served by qnpu-sim */
 	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },
@@ -136,4 +154,5 @@ struct pci_driver qnpu_pci_driver = {
 	.id_table = qnpu_pci_ids,
 	.probe = qnpu_pci_probe,
 	.remove = qnpu_pci_remove,
+	.shutdown = qnpu_pci_shutdown,
 };
