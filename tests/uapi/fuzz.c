@@ -89,7 +89,8 @@ static uint64_t rnd_field(unsigned int bits)
 /* ---- statistics, shared by every process ---- */
 struct stats {
 	uint64_t ioctls, submits, submits_ok, jobs_checked, mmaps, forks;
-	uint64_t kills, opens;
+	uint64_t kills, opens, hangs;
+	int64_t last_hang;		/* op_hang()'s, CLOCK_MONOTONIC */
 	uint64_t status[16];		/* job info status 0..10, 0x100.. */
 	uint64_t err[140];		/* errno histogram of all ioctls */
 	int failures;
@@ -844,6 +845,47 @@ static void op_check(void)
 			st_, memcmp(chk_s, chk_t, n) ? "wrong" : "exact");
 }
 
+/*
+ * Now and then a job that keeps the device busy past the driver's
+ * timeout (job_timeout_s=2 here): LOADs of 65535 one-byte rows, no
+ * watchdog. The driver resets the device with other files' jobs on it,
+ * which must come through (the checkers say so). At most one every
+ * HANG_EVERY_S seconds among all processes, to leave the device to the
+ * rest.
+ */
+#define HANG_EVERY_S	10
+
+static void op_hang(struct ffd *f)
+{
+	struct drm_qnpu_sync out = { .handle = f->throttle };
+	struct drm_qnpu_submit s;
+	uint32_t bo;
+	int i, ret;
+
+	int64_t last = __atomic_load_n(&st->last_hang, __ATOMIC_RELAXED);
+	int64_t now = qt_now_ns();
+
+	if (!f->cmds || !f->nbos ||
+	    now - last < HANG_EVERY_S * 1000000000LL ||
+	    !__atomic_compare_exchange_n(&st->last_hang, &last, now, 0,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	bo = f->bos[rnd(f->nbos)].handle;
+	for (i = 0; i < CMD_SLOTS; i++)
+		qt_cmd_load(&f->cmds[i], QNPU_BUF_ABUF, f->cmd_va, 1, 65535, 0);
+	memset(&s, 0, sizeof(s));
+	s.cmd_handle = f->cmd;
+	s.cmd_size = CMD_SLOTS * QNPU_CMD_BYTES;
+	s.bo_handles = (uintptr_t)&bo;
+	s.bo_count = 1;
+	s.out_syncs = (uintptr_t)&out;
+	s.out_sync_count = 1;
+	ret = fz_ioctl(f->fd, DRM_IOCTL_QNPU_SUBMIT, &s);
+	qnpu_errno_ok("SUBMIT (hang)", ret);
+	if (!ret)
+		ADD(hangs, 1);
+}
+
 static void child_ops(int count);
 
 /* A child sharing every file with us: it runs a few ops and exits, or
@@ -913,6 +955,8 @@ static void one_op(int allow_fork)
 		op_check();
 	else if (r < 97)
 		op_fork();
+	else if (r < 98)
+		op_hang(f);
 	else
 		op_submit(f);
 }
@@ -1065,13 +1109,13 @@ static int test_fuzz(void)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	printf("fuzz: %.1f s: %llu ioctls (%llu SUBMITs, %llu accepted), "
-	       "%llu checked jobs, %llu mmaps, %llu opens, %llu forks, "
-	       "%llu kills\n", (qt_now_ns() - t0) / 1e9,
+	       "%llu checked jobs, %llu hangs, %llu mmaps, %llu opens, "
+	       "%llu forks, %llu kills\n", (qt_now_ns() - t0) / 1e9,
 	       (unsigned long long)st->ioctls,
 	       (unsigned long long)st->submits,
 	       (unsigned long long)st->submits_ok,
 	       (unsigned long long)st->jobs_checked,
-	       (unsigned long long)st->mmaps, (unsigned long long)st->opens,
+	       (unsigned long long)st->hangs, (unsigned long long)st->mmaps, (unsigned long long)st->opens,
 	       (unsigned long long)st->forks, (unsigned long long)st->kills);
 	printf("fuzz: errnos:");
 	for (i = 1; i < 140; i++)
