@@ -58,7 +58,8 @@ DRV_UAPI_NAMES := 00-load:load 10-get-param:get_param \
 		  13-bo-wait:bo_wait 14-submit:submit 20-jobs:jobs \
 		  30-isolation:isolation 35-stress:stress 40-hang:hang \
 		  50-lifecycle:lifecycle \
-		  60-device-lost:lost 70-bench:bench
+		  60-device-lost:lost 61-device-lost-idle:lost_idle \
+		  70-bench:bench
 DRV_UAPI_PROGS := $(foreach n,$(DRV_UAPI_NAMES),\
 		    $(DRV_UAPI_DIR)/qnpu-$(firstword $(subst :, ,$(n)))) \
 		  $(DRV_UAPI_DIR)/qnpu-99-unload
@@ -119,18 +120,24 @@ $(BUILD)/vm-$(1)/initramfs.cpio: $(DRV_KO) $(DRV_UAPI_DIR)/qnpu-$(2) \
 		-t $(DRV_UAPI_DIR)/qnpu-$(2) -f $(DRV_KO):/qnpu/qnpu.ko
 endef
 $(eval $(call DRV_VM_ONE_RULE,lost,60-device-lost))
+$(eval $(call DRV_VM_ONE_RULE,lost-idle,61-device-lost-idle))
 $(eval $(call DRV_VM_ONE_RULE,bench,70-bench))
 
-.PHONY: vm-check-dev vm-check-lost bench-vm
+.PHONY: vm-check-dev vm-check-lost vm-check-lost-idle bench-vm
 vm-check-dev: vm-image
 	@$(DRV_VM_RUN)
 vm-check-lost: $(VM_SIM) $(BUILD)/vm-lost/initramfs.cpio
 	@$(call DRV_VM_ONE,lost) --lost $(DRV_LOST_DOORBELLS)
+# qnpu-sim dies while the device is idle: only the heartbeat notices.
+vm-check-lost-idle: $(VM_SIM) $(BUILD)/vm-lost-idle/initramfs.cpio
+	@$(call DRV_VM_ONE,lost-idle) --lost-idle $(DRV_LOST_DOORBELLS)
 # Empty-job throughput against DRM_IOCTL_VERSION (tests/uapi/bench.c).
 bench-vm: $(VM_SIM) $(BUILD)/vm-bench/initramfs.cpio
 	@$(call DRV_VM_ONE,bench) --bench | grep -E '^bench:|run-vm:|SKIP'
 ifneq ($(and $(VM_HAVE),$(DRV_HAVE)),)
-CHECK_DEPS += $(BUILD)/vm-lost/initramfs.cpio
+CHECK_DEPS += $(BUILD)/vm-lost/initramfs.cpio \
+	      $(BUILD)/vm-lost-idle/initramfs.cpio
 CHECK_TESTS += "$(DRV_VM_RUN)" \
-	"$(call DRV_VM_ONE,lost) --lost $(DRV_LOST_DOORBELLS)"
+	"$(call DRV_VM_ONE,lost) --lost $(DRV_LOST_DOORBELLS)" \
+	"$(call DRV_VM_ONE,lost-idle) --lost-idle $(DRV_LOST_DOORBELLS)"
 endif

@@ -159,7 +159,12 @@ irqreturn_t qnpu_device_irq(int irq, void *arg)
 {
 	struct qnpu_device *qdev = arg;
 
-	if (!READ_ONCE(qdev->running))
+	/*
+	 * Not ours to handle while the device is untrusted (acknowledged and
+	 * masked, reset pending): a line the device keeps asserting anyway
+	 * is then disabled by the kernel instead of storming.
+	 */
+	if (!READ_ONCE(qdev->running) || READ_ONCE(qdev->cq_corrupt))
 		return IRQ_NONE;
 	if (qnpu_read(qdev, QNPU_REG_IRQ_COUNT) ==
 	    qnpu_read(qdev, QNPU_REG_IRQ_ACK) &&
@@ -274,15 +279,19 @@ static void qnpu_device_heartbeat(struct work_struct *work)
 		return;
 	if (READ_ONCE(qdev->lost))
 		goto out;
-	if (qnpu_read(qdev, QNPU_REG_CQ_TAIL) != READ_ONCE(qdev->cq_head)) {
+	if (!READ_ONCE(qdev->cq_corrupt) &&
+	    qnpu_read(qdev, QNPU_REG_CQ_TAIL) != READ_ONCE(qdev->cq_head)) {
 		qnpu_device_process_cq(qdev);
 		goto out_rearm;
 	}
 	/* Nothing may reach the ring while we reset: park the scheduler. */
 	kthread_park(thread);
 	spin_lock_irqsave(&qdev->job_lock, flags);
-	idle = list_empty(&qdev->inflight) && !qdev->cq_corrupt;
+	idle = list_empty(&qdev->inflight);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
+	/* An untrusted completion with jobs on the ring: the timeout handler. */
+	if (!idle && READ_ONCE(qdev->cq_corrupt))
+		drm_sched_fault(&qdev->sched);
 	if (idle) {
 		if (qnpu_device_reset(qdev)) {
 			drm_err(&qdev->ddev,

@@ -4,6 +4,7 @@
  * and ioctl table; the bus glue (qnpu_pci.c, qnpu_of.c) creates devices.
  */
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -80,6 +81,12 @@ static void qnpu_postclose(struct drm_device *ddev, struct drm_file *file)
 {
 	struct qnpu_file *qfile = file->driver_priv;
 
+	/*
+	 * A killed process's jobs that have not reached the device are not
+	 * run: CANCELED, with their info written (qnpu_job_run()).
+	 */
+	if ((current->flags & PF_EXITING) && (current->flags & PF_SIGNALED))
+		WRITE_ONCE(qfile->ctx->killed, true);
 	/*
 	 * Waits for queued jobs (or kills them if the process is dying);
 	 * jobs on the device keep the context alive until they end.

@@ -132,8 +132,10 @@ struct qnpu_device {
 
 #define to_qnpu_device(d) container_of(d, struct qnpu_device, ddev)
 
-/* One level of a page table: the device-visible page and, above the leaf
- * level, the tables it points to. */
+/*
+ * One level of a page table: the device-visible page and, above the leaf
+ * level, the tables it points to.
+ */
 struct qnpu_pt {
 	__le64 *cpu;
 	dma_addr_t dma;
@@ -163,6 +165,8 @@ struct qnpu_ctx {
 	unsigned int bo_count;
 	u64 mapped_bytes;
 
+	/* Its file was closed by a killed process: queued jobs do not run. */
+	bool killed;
 	/* Submissions: arm to push, the idle check of teardown. */
 	struct mutex submit_lock;
 	/* Hardware fence of its latest job on the ring, under job_lock. */

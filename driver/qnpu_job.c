@@ -248,6 +248,7 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 
 	if (!job->has_result && (sched_job->s_fence->finished.error ||
+				 READ_ONCE(job->ctx->killed) ||
 				 qnpu_job_dependency_failed(job)))
 		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
 	/* The device is being removed: nothing reaches it any more. */
@@ -384,6 +385,26 @@ static struct dma_fence *qnpu_job_dependency(struct drm_sched_job *sched_job,
 	return fence;
 }
 
+/*
+ * After a reset the ring is empty: write now the mappings that jobs about
+ * to be run again would write in run_job, where an earlier job of their
+ * context may already be back on the ring (re-runs skip .dependency).
+ */
+static void qnpu_job_apply_staged(struct qnpu_device *qdev)
+{
+	struct drm_sched_job *s_job;
+	struct qnpu_job *job;
+
+	if (READ_ONCE(qdev->lost))
+		return;
+	/* The scheduler is stopped: the pending list holds still. */
+	list_for_each_entry(s_job, &qdev->sched.pending_list, list) {
+		job = to_qnpu_job(s_job);
+		if (job->apply_maps && !job->has_result)
+			qnpu_mmu_apply(job->ctx);
+	}
+}
+
 static enum drm_gpu_sched_stat qnpu_job_timedout(struct drm_sched_job *bad)
 {
 	struct qnpu_job *job = to_qnpu_job(bad);
@@ -406,8 +427,10 @@ static enum drm_gpu_sched_stat qnpu_job_timedout(struct drm_sched_job *bad)
 	drm_sched_stop(sched, bad);
 	/* A lost interrupt is not a hang. */
 	qnpu_device_process_cq(qdev);
-	if (!job->has_result || READ_ONCE(qdev->cq_corrupt))
+	if (!job->has_result || READ_ONCE(qdev->cq_corrupt)) {
 		qnpu_job_recover(qdev, job);
+		qnpu_job_apply_staged(qdev);
+	}
 
 	/*
 	 * Re-runs the pending jobs: the ones still on the device keep their

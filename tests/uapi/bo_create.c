@@ -131,6 +131,55 @@ static int test_debugfs_counts(void)
 	return QT_PASS;
 }
 
+/* At most max_bos_per_file BOs per file: ENOSPC, another file unaffected. */
+static int test_file_bo_limit(void)
+{
+	uint32_t h[9];
+	int fd, other, i;
+
+	qt_assert_eq(qt_module_reload("max_bos_per_file=8"), 0);
+	qt_assert_eq(qt_find_render_node(), 0);
+	fd = qt_open();
+	other = qt_open();
+	qt_assert(fd >= 0 && other >= 0);
+	for (i = 0; i < 8; i++)
+		qt_assert_eq(qt_bo_create(fd, 4096, 0, &h[i], NULL), 0);
+	qt_assert_errno(qt_bo_create(fd, 4096, 0, &h[8], NULL), ENOSPC);
+	qt_assert_eq(qt_bo_create(other, 4096, 0, &h[8], NULL), 0);
+	/* Freed (the file has no job): room again. */
+	qt_assert_eq(qt_gem_close(fd, h[0]), 0);
+	qt_assert_eq(qt_wait_counts(8, 2, 5000), 0);
+	qt_assert_eq(qt_bo_create(fd, 4096, 0, &h[0], NULL), 0);
+	close(fd);
+	close(other);
+	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
+	qt_assert_eq(qt_module_reload(NULL), 0);
+	qt_assert_eq(qt_find_render_node(), 0);
+	return QT_PASS;
+}
+
+/* At most max_mib_per_file MiB of BOs per file; MAX_BO_SIZE says so. */
+static int test_file_bytes_limit(void)
+{
+	uint32_t h;
+	int fd;
+
+	qt_assert_eq(qt_module_reload("max_mib_per_file=1"), 0);
+	qt_assert_eq(qt_find_render_node(), 0);
+	fd = qt_open();
+	qt_assert(fd >= 0);
+	qt_assert_eq(qt_get_param(fd, DRM_QNPU_PARAM_MAX_BO_SIZE), 1 << 20);
+	qt_assert_errno(qt_bo_create(fd, (1 << 20) + 1, 0, &h, NULL), ENOSPC);
+	qt_assert_eq(qt_bo_create(fd, 512 << 10, 0, &h, NULL), 0);
+	qt_assert_eq(qt_bo_create(fd, 512 << 10, 0, &h, NULL), 0);
+	qt_assert_errno(qt_bo_create(fd, 4096, 0, &h, NULL), ENOSPC);
+	close(fd);
+	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
+	qt_assert_eq(qt_module_reload(NULL), 0);
+	qt_assert_eq(qt_find_render_node(), 0);
+	return QT_PASS;
+}
+
 static const struct qt_subtest tests[] = {
 	{ "bo-create-basic", test_basic },
 	{ "bo-create-per-file-address-space", test_per_file_address_space },
@@ -139,6 +188,8 @@ static const struct qt_subtest tests[] = {
 	{ "bo-create-too-large", test_too_large },
 	{ "bo-create-bad-pointer", test_bad_pointer },
 	{ "bo-create-debugfs-counts", test_debugfs_counts },
+	{ "bo-create-file-bo-limit", test_file_bo_limit },
+	{ "bo-create-file-bytes-limit", test_file_bytes_limit },
 };
 
 int main(int argc, char **argv)

@@ -6,6 +6,7 @@
  * watchdog, syncobj chaining, and BO_WAIT on a busy BO.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -433,6 +434,232 @@ static int test_dependency_on_failed_job(void)
 	return QT_PASS;
 }
 
+
+/*
+ * Use-after-free through the device TLB: a job keeps STOREing into a BO it
+ * does not list while userspace closes that BO. The device cached the
+ * translation at the first STORE, so the pages must stay the BO's until
+ * the job is over: fresh BOs created meanwhile (which would get the freed
+ * pages) stay zero, and the job itself completes.
+ */
+#define UAF_BIG		96	/* whole-ABUF LOADs (~15 ms each) */
+#define UAF_STORES	512	/* STOREs into the closed BO at the end */
+#define UAF_VICTIM	(64 * 4096)
+#define UAF_FRESH	64
+#define UAF_FRESH_SIZE	(64 * 4096)
+
+static int tlb_slot_used(const uint8_t *used, uint64_t va)
+{
+	return used[(va >> 12) & 63];
+}
+
+static void tlb_mark(uint8_t *used, uint64_t va, uint64_t size)
+{
+	uint64_t p;
+
+	for (p = va & ~4095ULL; p < va + size; p += 4096)
+		used[(p >> 12) & 63] = 1;
+}
+
+static int test_close_unlisted_mid_job(void)
+{
+	uint32_t ncmds = 3 + UAF_BIG + 3 + UAF_STORES, abuf, rows, n, i, c;
+	uint32_t src, big, victim, fresh[UAF_FRESH], bos[2];
+	uint64_t vsrc, vbig, vvic, target = 0;
+	uint8_t used[64] = { 0 }, *psrc, *pbig, *pvic;
+	volatile uint8_t *watch;
+	struct qt_dev d;
+	int64_t t0;
+	long bad = 0;
+
+	qt_assert_eq(qt_dev_open(&d, ncmds), 0);
+	abuf = qt_get_param(d.fd, DRM_QNPU_PARAM_ABUF_BYTES);
+	rows = abuf / 4096;
+	n = d.rows * d.cols;
+	qt_assert_eq(qt_dev_bo(&d, 4096, 0, &src, &vsrc, (void **)&psrc), 0);
+	qt_assert_eq(qt_dev_bo(&d, 4096, 0, &big, &vbig, (void **)&pbig), 0);
+	memset(psrc, 0xab, 4096);
+	memset(pbig, 0xab, 4096);
+	qt_assert_eq(qt_bo_create(d.fd, UAF_VICTIM, 0, &victim, &vvic), 0);
+	pvic = qt_bo_map(d.fd, victim, UAF_VICTIM);
+	qt_assert(pvic);
+	memset(pvic, 0, UAF_VICTIM);
+
+	/* A victim page whose TLB slot nothing else of the job uses. */
+	tlb_mark(used, d.cmd_va, (uint64_t)ncmds * sizeof(struct qt_cmd));
+	tlb_mark(used, vsrc, 4096);
+	tlb_mark(used, vbig, 4096);
+	for (i = 0; i < UAF_VICTIM / 4096; i++) {
+		if (!tlb_slot_used(used, vvic + i * 4096ULL)) {
+			target = vvic + i * 4096ULL;
+			break;
+		}
+	}
+	if (!target)
+		qt_skip("no free TLB slot for the victim page");
+	watch = pvic + (target - vvic);
+
+	/* Touch the victim early (its translation is cached), ... */
+	c = qt_cmd_copy(&d.cmds[0], vsrc, target, n, d.cols);
+	/* ... keep the device busy, ... */
+	for (i = 0; i < UAF_BIG; i++)
+		qt_cmd_load(&d.cmds[c++], QNPU_BUF_ABUF, vbig, 4096, rows, 0);
+	/* ... then write it again and again, after the close. */
+	c += qt_cmd_copy(&d.cmds[c], vsrc, target, n, d.cols);
+	for (i = 0; i < UAF_STORES; i++)
+		qt_cmd_store(&d.cmds[c++], target, n, 1, 0);
+	bos[0] = src;
+	bos[1] = big;
+	qt_assert_eq(qt_dev_submit(&d, 0, c, bos, 2, 0), 0);
+
+	t0 = qt_now_ns();
+	while (watch[0] != 0xab) {
+		if (qt_now_ns() - t0 > WAIT_MS * 1000000LL)
+			qt_fail("the job never wrote the victim");
+		usleep(1000);
+	}
+	qt_assert_eq(munmap(pvic, UAF_VICTIM), 0);
+	qt_assert_eq(qt_gem_close(d.fd, victim), 0);
+	/* Fresh BOs: the freed pages would be among theirs. */
+	for (i = 0; i < UAF_FRESH; i++)
+		qt_assert_eq(qt_bo_create(d.fd, UAF_FRESH_SIZE, 0, &fresh[i],
+					  NULL), 0);
+	if (d.infos[0].done)
+		qt_skip("the job ended before the victim was closed");
+
+	qt_assert_eq(qt_dev_wait(&d, 0, WAIT_MS), 0);
+	printf("job: status %#x, %llu cycles, %llu bytes stored\n",
+	       d.infos[0].status, (unsigned long long)d.infos[0].cycles,
+	       (unsigned long long)d.infos[0].dma_out_bytes);
+	for (i = 0; i < UAF_FRESH; i++) {
+		uint8_t *p = qt_bo_map(d.fd, fresh[i], UAF_FRESH_SIZE);
+		uint32_t j;
+
+		qt_assert(p);
+		for (j = 0; j < UAF_FRESH_SIZE; j++)
+			bad += p[j] != 0;
+		munmap(p, UAF_FRESH_SIZE);
+	}
+	if (bad)
+		qt_fail("%ld bytes of fresh BOs written by the job", bad);
+	qt_assert_eq(d.infos[0].status, DRM_QNPU_JOB_OK);
+	qt_assert_eq(next_job_ok(&d, 1), 0);
+	qt_dev_close(&d);
+	return QT_PASS;
+}
+
+/*
+ * Several threads submitting on one file, each job listing one shared BO:
+ * every job is in the BO's reservation in submission order, so a BO_WAIT
+ * that returns means every job has ended, and every copy is exact.
+ */
+#define MT_THREADS	4
+#define MT_JOBS		40
+
+struct mt_arg {
+	struct qt_dev *d;
+	uint32_t shared, info;
+	uint8_t *s, *t;
+	int th, err;
+};
+
+static void *mt_submitter(void *p)
+{
+	struct mt_arg *a = p;
+	struct qt_dev *d = a->d;
+	uint32_t n = d->rows * d->cols, bos[3], j;
+	uint64_t vs, vd;
+	int i;
+
+	if (qt_bo_create(d->fd, 4096, 0, &bos[0], &vs) ||
+	    qt_bo_create(d->fd, 4096, 0, &bos[1], &vd)) {
+		a->err = 1;
+		return NULL;
+	}
+	bos[2] = a->shared;
+	a->s = qt_bo_map(d->fd, bos[0], 4096);
+	a->t = qt_bo_map(d->fd, bos[1], 4096);
+	if (!a->s || !a->t) {
+		a->err = 2;
+		return NULL;
+	}
+	for (j = 0; j < n; j++)
+		a->s[j] = (uint8_t)(a->th * 37 + j + 1);
+	qt_cmd_copy(&d->cmds[3 * a->th], vs, vd, n, d->cols);
+	for (i = 0; i < MT_JOBS; i++) {
+		struct qt_job job = {
+			.cmd_handle = d->cmd,
+			.cmd_offset = 3 * a->th * sizeof(struct qt_cmd),
+			.cmd_size = 3 * sizeof(struct qt_cmd),
+			.bos = bos,
+			.bo_count = 3,
+			.info_handle = a->info,
+			.info_offset = (a->th * MT_JOBS + i) *
+				       sizeof(struct drm_qnpu_job_info),
+		};
+
+		if (qt_submit(d->fd, &job)) {
+			a->err = 3;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static int test_concurrent_submit_one_fd(void)
+{
+	size_t isize = MT_THREADS * MT_JOBS * sizeof(struct drm_qnpu_job_info);
+	uint32_t shared, info, n, notdone = 0;
+	struct drm_qnpu_job_info *infos;
+	struct mt_arg args[MT_THREADS];
+	pthread_t th[MT_THREADS];
+	struct drm_qnpu_bo_wait w;
+	struct qt_dev d;
+	int t, i;
+
+	qt_assert_eq(qt_dev_open(&d, 3 * MT_THREADS), 0);
+	n = d.rows * d.cols;
+	qt_assert_eq(qt_bo_create(d.fd, 4096, 0, &shared, NULL), 0);
+	qt_assert_eq(qt_bo_create(d.fd, isize, 0, &info, NULL), 0);
+	infos = qt_bo_map(d.fd, info, isize);
+	qt_assert(infos);
+	memset(infos, 0, isize);
+	for (t = 0; t < MT_THREADS; t++) {
+		args[t] = (struct mt_arg){ .d = &d, .shared = shared,
+					   .info = info, .th = t };
+		qt_assert_eq(pthread_create(&th[t], NULL, mt_submitter,
+					    &args[t]), 0);
+	}
+	for (t = 0; t < MT_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		if (args[t].err)
+			qt_fail("thread %d: error %d", t, args[t].err);
+	}
+	w = (struct drm_qnpu_bo_wait){
+		.handle = shared,
+		.timeout_ns = qt_now_ns() + WAIT_MS * 1000000LL,
+	};
+	qt_assert_eq(qt_ioctl(d.fd, DRM_IOCTL_QNPU_BO_WAIT, &w), 0);
+	/* Idle means idle: no job of the BO may still be running. */
+	for (i = 0; i < MT_THREADS * MT_JOBS; i++)
+		notdone += !__atomic_load_n(&infos[i].done, __ATOMIC_ACQUIRE);
+	if (notdone)
+		qt_fail("%u jobs still running after BO_WAIT said idle",
+			notdone);
+	for (i = 0; i < MT_THREADS * MT_JOBS; i++)
+		qt_assert_eq(infos[i].status, DRM_QNPU_JOB_OK);
+	for (t = 0; t < MT_THREADS; t++) {
+		qt_assert(!memcmp(args[t].s, args[t].t, n));
+		munmap(args[t].s, 4096);
+		munmap(args[t].t, 4096);
+	}
+	printf("%d threads x %d jobs on one file: all exact\n", MT_THREADS,
+	       MT_JOBS);
+	munmap(infos, isize);
+	qt_dev_close(&d);
+	return QT_PASS;
+}
+
 static const struct qt_subtest tests[] = {
 	{ "job-trivial", test_trivial },
 	{ "job-copy", test_copy },
@@ -448,6 +675,8 @@ static const struct qt_subtest tests[] = {
 	{ "job-pipelined-full-ring", test_pipelined },
 	{ "job-bos-kept-alive", test_bos_kept_alive },
 	{ "job-dependency-on-failed-job", test_dependency_on_failed_job },
+	{ "job-close-unlisted-bo-mid-job", test_close_unlisted_mid_job },
+	{ "job-concurrent-submit-one-fd", test_concurrent_submit_one_fd },
 };
 
 int main(int argc, char **argv)

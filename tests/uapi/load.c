@@ -200,8 +200,38 @@ static int test_bind(void)
 	return check_debugfs();
 }
 
+/*
+ * Module parameters out of range refuse the load: a job timeout of 0 or
+ * one whose milliseconds overflow, a zero reset wait, zero limits.
+ */
+static int test_invalid_params(void)
+{
+	const char *bad[] = {
+		"job_timeout_s=0", "job_timeout_s=4294968",
+		"job_timeout_s=-1", "reset_timeout_ms=0",
+		"max_bos_per_file=0", "max_mib_per_file=0",
+		"max_jobs_per_file=0", "heartbeat_ms=60001",
+	};
+	unsigned int i;
+
+	qt_assert_eq(qt_module_unload(), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		printf("insmod qnpu.ko %s (must fail):\n", bad[i]);
+		fflush(stdout);
+		if (!qt_module_load(bad[i])) {
+			qt_module_unload();
+			qt_fail("the module loaded with %s", bad[i]);
+		}
+		qt_assert(access("/sys/module/qnpu", F_OK));
+	}
+	qt_assert_eq(qt_module_load("job_timeout_s=3600 heartbeat_ms=0"), 0);
+	qt_assert_eq(qt_module_unload(), 0);
+	return QT_PASS;
+}
+
 static const struct qt_subtest tests[] = {
 	{ "module-load-unload", test_load_unload },
+	{ "module-invalid-params", test_invalid_params },
 	{ "module-refuse-wrong-magic", test_refuse_wrong_magic },
 	/* last: leaves the module loaded (and bound if it can be) */
 	{ "module-bind", test_bind },

@@ -2,8 +2,12 @@
 /* DRM_IOCTL_QNPU_SUBMIT: every invalid argument returns its errno and
  * queues nothing. (What valid jobs do is in jobs.c.) */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "qnpu_test.h"
@@ -383,6 +387,138 @@ static int test_other_file_cmd_handle(void)
 	return QT_PASS;
 }
 
+/* The qnpu primary node (/dev/dri/cardN): GEM_FLINK / GEM_OPEN live there. */
+static int open_card(void)
+{
+	char path[64], name[32];
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		struct drm_version v = { .name = name,
+					 .name_len = sizeof(name) - 1 };
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(name, 0, sizeof(name));
+		if (!qt_ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "qnpu"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/*
+ * Process B opens, by its GEM name, a BO process A created: B's handle is
+ * valid, but the BO lives in A's address space. As command, listed or info
+ * BO of B's job it is refused with EINVAL.
+ */
+static int flinked_child(uint32_t name)
+{
+	struct drm_gem_open o = { .name = name };
+	struct drm_qnpu_submit s;
+	uint32_t own, info;
+	int fd = open_card();
+
+	if (fd < 0)
+		return 10;
+	if (qt_ioctl(fd, DRM_IOCTL_GEM_OPEN, &o))
+		return 11;
+	if (qt_bo_create(fd, 8192, 0, &own, NULL) ||
+	    qt_bo_create(fd, 4096, 0, &info, NULL))
+		return 12;
+	memset(&s, 0, sizeof(s));
+	s.cmd_handle = o.handle;
+	s.cmd_size = QNPU_CMD_BYTES;
+	if (qt_ioctl(fd, DRM_IOCTL_QNPU_SUBMIT, &s) != -EINVAL)
+		return 1;
+	s.cmd_handle = own;
+	s.bo_handles = (uintptr_t)&o.handle;
+	s.bo_count = 1;
+	if (qt_ioctl(fd, DRM_IOCTL_QNPU_SUBMIT, &s) != -EINVAL)
+		return 2;
+	s.bo_count = 0;
+	s.bo_handles = 0;
+	s.info_handle = o.handle;
+	if (qt_ioctl(fd, DRM_IOCTL_QNPU_SUBMIT, &s) != -EINVAL)
+		return 3;
+	close(fd);
+	return 0;
+}
+
+static int test_flinked_bo(void)
+{
+	struct drm_gem_flink fl = { 0 };
+	struct qt_cmd *c;
+	int fd, status;
+	pid_t pid;
+
+	fd = open_card();
+	if (fd < 0)
+		qt_skip("no qnpu primary node (/dev/dri/card*)");
+	qt_assert_eq(qt_bo_create(fd, 8192, 0, &fl.handle, NULL), 0);
+	c = qt_bo_map(fd, fl.handle, 8192);
+	qt_assert(c);
+	memset(c, 0, 8192);
+	QT_SET(c, OPCODE, QNPU_OP_SYNC);
+	munmap(c, 8192);
+	qt_assert_eq(qt_ioctl(fd, DRM_IOCTL_GEM_FLINK, &fl), 0);
+	pid = fork();
+	qt_assert(pid >= 0);
+	if (pid == 0)
+		_exit(flinked_child(fl.name));
+	qt_assert_eq(waitpid(pid, &status, 0), pid);
+	qt_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status))
+		qt_fail("child: check %d failed", WEXITSTATUS(status));
+	close(fd);
+	return QT_PASS;
+}
+
+/* At most max_jobs_per_file jobs queued per file: EBUSY, then room again. */
+static int test_queue_full(void)
+{
+	uint32_t abuf, rows, bo, i, ncmds = 64;
+	struct drm_qnpu_submit s;
+	struct qt_dev d;
+	uint64_t va;
+	int ret;
+
+	qt_assert_eq(qt_module_reload("max_jobs_per_file=2"), 0);
+	qt_assert_eq(qt_find_render_node(), 0);
+	qt_assert_eq(qt_dev_open(&d, ncmds), 0);
+	abuf = qt_get_param(d.fd, DRM_QNPU_PARAM_ABUF_BYTES);
+	rows = abuf / 4096;
+	qt_assert_eq(qt_dev_bo(&d, abuf, 0, &bo, &va, NULL), 0);
+	for (i = 0; i < ncmds; i++)
+		qt_cmd_load(&d.cmds[i], QNPU_BUF_ABUF, va, 4096, rows, 4096);
+	qt_assert_eq(qt_dev_submit(&d, 0, ncmds, &bo, 1, 0), 0);
+	qt_assert_eq(qt_dev_submit(&d, 0, ncmds, &bo, 1, 1), 0);
+	memset(&s, 0, sizeof(s));
+	s.cmd_handle = d.cmd;
+	s.cmd_size = QNPU_CMD_BYTES;
+	ret = qt_ioctl(d.fd, DRM_IOCTL_QNPU_SUBMIT, &s);
+	if (ret == 0 && d.infos[0].done)
+		qt_skip("the first jobs ended before the third submit");
+	qt_assert_eq(ret, -EBUSY);
+	qt_assert_eq(qt_dev_wait(&d, 1, 60000), 0);
+	/* Released a little after their fences signal. */
+	for (i = 0; i < 500; i++) {
+		ret = qt_dev_submit(&d, 0, 1, &bo, 1, 2);
+		if (ret != -EBUSY)
+			break;
+		usleep(10000);
+	}
+	qt_assert_eq(ret, 0);
+	qt_assert_eq(qt_dev_wait(&d, 2, 60000), 0);
+	qt_dev_close(&d);
+	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
+	qt_assert_eq(qt_module_reload(NULL), 0);
+	qt_assert_eq(qt_find_render_node(), 0);
+	return QT_PASS;
+}
+
 static const struct qt_subtest tests[] = {
 	{ "submit-invalid-flags", test_invalid_flags },
 	{ "submit-nonzero-pad", test_nonzero_pad },
@@ -413,6 +549,8 @@ static const struct qt_subtest tests[] = {
 	{ "submit-info-offset-without-handle",
 	  test_info_offset_without_handle },
 	{ "submit-bad-pointer", test_bad_pointer },
+	{ "submit-flinked-bo", test_flinked_bo },
+	{ "submit-queue-full", test_queue_full },
 };
 
 int main(int argc, char **argv)

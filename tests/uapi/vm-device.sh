@@ -5,12 +5,14 @@
 # "die" (mid-job) and "exit" (after N doorbells) qnpu-sim dies like a
 # crash and the guest runs only tests/uapi/lost.c (kernel command line
 # qnpu_only=device-lost); for the others only tests/uapi/fault.c
-# (qnpu_only=fault qnpu_fault=KIND@N). --lost N is --fault exit@N.
+# (qnpu_only=fault qnpu_fault=KIND@N). --lost N is --fault exit@N;
+# --lost-idle N the same with tests/uapi/lost_idle.c
+# (qnpu_only=device-lost-idle), where the device dies while idle.
 # With --bench, only the benchmark runs (qnpu_only=bench); with
 # --fuzz SECONDS SEED, only the uAPI fuzzer (qnpu_only=fuzz).
 # Exit 0 pass, 77 skip with the reason, else fail.
-# Usage: vm-device.sh VM_DIR SIM KVER QEMU
-#        [--lost N | --fault KIND@N | --bench | --fuzz SECONDS SEED]
+# Usage: vm-device.sh VM_DIR SIM KVER QEMU [--lost N | --lost-idle N |
+#        --fault KIND@N | --bench | --fuzz SECONDS SEED]
 set -u
 dir=$1 sim=$2 kver=$3 qemu=$4
 shift 4
@@ -28,6 +30,10 @@ if [ "${1:-}" = --fault ]; then
 		      --sim-arg "--fault=$2"
 		      --append "qnpu_only=fault qnpu_fault=$2") ;;
 	esac
+elif [ "${1:-}" = --lost-idle ]; then
+	args=(--timeout 180 --log-tag lost-idle --sim-may-exit
+	      --sim-arg "--fault=exit@$2"
+	      --append qnpu_only=device-lost-idle)
 elif [ "${1:-}" = --fuzz ]; then
 	# The fuzzer's own time, plus boot, the final checks and a margin.
 	args=(--timeout $(($2 + 150)) --test-timeout $(($2 + 90))

@@ -10,7 +10,8 @@
  *
  * Errors (Documentation/gpu/drm-uapi.rst): -ENOENT for an unknown GEM or
  * syncobj handle, -EINVAL for a bad argument, -EFAULT for a bad pointer,
- * -ENODEV once the device is lost. docs/uapi.md describes the model.
+ * -ENODEV once the device is lost or removed, -ENOSPC / -EBUSY at a
+ * per-file limit (module parameters). docs/uapi.md describes the model.
  */
 #ifndef _QNPU_DRM_H_
 #define _QNPU_DRM_H_
@@ -70,7 +71,10 @@ enum drm_qnpu_param {
 	DRM_QNPU_PARAM_VA_START = 9,
 	/** @DRM_QNPU_PARAM_VA_END: end (exclusive) of the device VA range */
 	DRM_QNPU_PARAM_VA_END = 10,
-	/** @DRM_QNPU_PARAM_MAX_BO_SIZE: largest size BO_CREATE accepts */
+	/**
+	 * @DRM_QNPU_PARAM_MAX_BO_SIZE: largest size BO_CREATE accepts (the
+	 * smaller of 1 GiB and the file's byte limit)
+	 */
 	DRM_QNPU_PARAM_MAX_BO_SIZE = 11,
 	/** @DRM_QNPU_PARAM_MAX_CMD_BYTES: largest SUBMIT cmd_size */
 	DRM_QNPU_PARAM_MAX_CMD_BYTES = 12,
@@ -103,11 +107,15 @@ struct drm_qnpu_get_param {
 /**
  * struct drm_qnpu_bo_create - create a buffer object
  *
- * The BO is shmem-backed, pinned, and mapped at creation into the calling
- * file's own device address space (one per open file) at @va; it is
- * unmapped when its last reference goes. The device never sees another
- * file's BOs. @size is rounded up to the page size; 0 or more than
- * %DRM_QNPU_PARAM_MAX_BO_SIZE is -EINVAL.
+ * The BO is shmem-backed, pinned, and given the address @va at creation in
+ * the calling file's own device address space (one per open file); its
+ * page-table entries are written before the file's next job starts. It is
+ * unmapped, and its pages released, once its last reference is gone and
+ * no job of the file is left (a job may reach any BO of its file, listed
+ * or not). The device never sees another file's BOs. @size is rounded up
+ * to the page size; 0 or more than 1 GiB is -EINVAL; beyond the file's
+ * limits (module parameters max_bos_per_file, max_mib_per_file; BOs
+ * awaiting teardown count) -ENOSPC.
  */
 struct drm_qnpu_bo_create {
 	/** @size: Input: size in bytes */
@@ -175,10 +183,14 @@ struct drm_qnpu_sync {
  * [@cmd_offset, @cmd_offset + @cmd_size) of BO @cmd_handle, executed after
  * every fence of @in_syncs and every earlier job writing a listed BO. The
  * command BO, the BOs of @bo_handles and the info BO are kept alive until
- * the job has finished; list every BO the command stream touches. Each of
- * @out_syncs gets the job's fence, which signals with an error if the job
- * failed (-EFAULT MMU fault, -ETIMEDOUT hang or watchdog, -EIO another
- * device error, -ENODEV device lost, -ECANCELED not run).
+ * the job has finished; list every BO the command stream touches (other
+ * BOs of the file stay mapped too until the job ends, but get no implicit
+ * fence). Each of @out_syncs gets the job's fence, which signals with an
+ * error if the job failed (-EFAULT MMU fault, -ETIMEDOUT hang or watchdog,
+ * -EIO another device error, -ENODEV device lost or removed, -ECANCELED
+ * not run because an in-sync failed or its process was killed, -ESRCH
+ * not run because the scheduler dropped it when its killed process's
+ * queue did not drain; no job info is written then).
  *
  * If @info_handle is not 0, a &struct drm_qnpu_job_info is written into
  * that BO at @info_offset when the job ends (before its fence signals):
@@ -189,8 +201,11 @@ struct drm_qnpu_sync {
  * @cmd_offset not command-aligned, the commands or the info past the end
  * of their BO, @info_offset not 8-byte aligned, more than
  * %DRM_QNPU_MAX_BOS BOs or %DRM_QNPU_MAX_SYNCS syncobjs, a count without
- * its array, an in-sync with no fence. -ENOENT: unknown BO or syncobj.
- * -EFAULT: an array pointer that cannot be read.
+ * its array, an in-sync with no fence, a BO of another file's address
+ * space (opened by GEM name or PRIME). -ENOENT: unknown BO or syncobj.
+ * -EFAULT: an array pointer that cannot be read. -EBUSY: the file has
+ * max_jobs_per_file (module parameter) jobs not yet finished.
+ * -ENODEV: the device is lost or removed.
  */
 struct drm_qnpu_submit {
 	/** @cmd_handle: Input: BO holding the command stream */
@@ -245,11 +260,18 @@ struct drm_qnpu_submit {
 #define DRM_QNPU_JOB_TIMEOUT		8
 #define DRM_QNPU_JOB_ABORTED		9
 #define DRM_QNPU_JOB_BAD_DESC		10
-/* The job did not finish within the driver's timeout; the device was reset. */
+/*
+ * The job did not finish within the driver's timeout, or the device wrote a
+ * completion the driver could not trust while it was the oldest job on the
+ * device; the device was reset.
+ */
 #define DRM_QNPU_JOB_HANG		0x100
 /* The device stopped answering; the job did not complete. */
 #define DRM_QNPU_JOB_DEVICE_LOST	0x101
-/* The job was not run (a dependency failed or its process was killed). */
+/*
+ * The job was not run: the fence of one of its in-syncs carries an error,
+ * or its process was killed before the job reached the device.
+ */
 #define DRM_QNPU_JOB_CANCELED		0x102
 
 /* MMU fault reasons (&struct drm_qnpu_job_info.fault_reason). */
