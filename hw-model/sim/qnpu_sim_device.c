@@ -143,7 +143,6 @@ static void qnpu_sim_dev_doorbell(void *priv, struct qnpu_ivshmem *ivs,
 				  unsigned int vector)
 {
 	struct qnpu_sim_device *d = priv;
-
 	uint64_t c;
 
 	(void)ivs;
