@@ -116,8 +116,9 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 					       node);
 		/* Jobs run one at a time, in ring order. */
 		if (!job || lower_32_bits(job->id) != id) {
-			qnpu_device_cq_corrupt(qdev, count, "job id", id,
-					       job ? lower_32_bits(job->id) : 0);
+			u32 want = job ? lower_32_bits(job->id) : 0;
+
+			qnpu_device_cq_corrupt(qdev, count, "job id", id, want);
 			goto out_unlock;
 		}
 		if (status > QNPU_STATUS_BAD_DESC ||
@@ -289,7 +290,7 @@ static void qnpu_device_heartbeat(struct work_struct *work)
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	idle = list_empty(&qdev->inflight);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
-	/* An untrusted completion with jobs on the ring: the timeout handler. */
+	/* Untrusted completion, jobs on the ring: the timeout handler. */
 	if (!idle && READ_ONCE(qdev->cq_corrupt))
 		drm_sched_fault(&qdev->sched);
 	if (idle) {
@@ -508,7 +509,7 @@ void qnpu_device_fini(struct qnpu_device *qdev)
 			qdev->bus->stop_dma(qdev);
 		else
 			dev_warn(qdev->dev,
-				 "lost device may still access %u jobs' memory\n",
+				 "lost device may still access %u jobs\n",
 				 qdev->quarantined);
 	}
 	qnpu_device_release_quarantine(qdev);

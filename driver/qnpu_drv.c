@@ -39,7 +39,7 @@ QNPU_PARAM_RANGE(job_timeout_s, qnpu_job_timeout_s, 60, 1, 3600,
 QNPU_PARAM_RANGE(reset_timeout_ms, qnpu_reset_timeout_ms, 2000, 1, 60000,
 		 "Reset acknowledge wait before the device is lost (ms)");
 QNPU_PARAM_RANGE(heartbeat_ms, qnpu_heartbeat_ms, 1000, 0, 60000,
-		 "Period of the lost-interrupt and idle-device check (ms, 0 off)");
+		 "Lost-interrupt and idle-device check period (ms, 0 off)");
 QNPU_PARAM_RANGE(max_bos_per_file, qnpu_max_bos_per_file, 65536, 1, 1048576,
 		 "BOs one open file may have");
 QNPU_PARAM_RANGE(max_mib_per_file, qnpu_max_mib_per_file, 1024, 1, 1048576,

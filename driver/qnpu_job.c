@@ -319,10 +319,11 @@ static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 		if (!guilty->has_result)
 			drm_err(&qdev->ddev,
 				"job %llu (ctx %u) timed out after %u s, resetting\n",
-				guilty->id, guilty->ctx->id, qnpu_job_timeout_s);
+				guilty->id, guilty->ctx->id,
+				qnpu_job_timeout_s);
 		else
 			drm_err(&qdev->ddev,
-				"untrusted completion from the device, resetting\n");
+				"untrusted completion, resetting\n");
 		spin_lock_irqsave(&qdev->job_lock, flags);
 		qdev->hung_job = guilty->has_result ? NULL : guilty;
 		qdev->in_reset = true;

@@ -108,7 +108,7 @@ static struct qnpu_pt *qnpu_pt_walk(struct qnpu_ctx *ctx, u64 va, bool alloc)
 				kfree(child);
 				return NULL;
 			}
-			/* Readers without ctx->lock (qnpu_mmu_apply) follow it. */
+			/* qnpu_mmu_apply() follows it without ctx->lock. */
 			smp_store_release(&pt->next[idx], child);
 		}
 		pt = child;
@@ -151,10 +151,10 @@ static void qnpu_mmu_clear(struct qnpu_ctx *ctx, u64 va, u64 size)
 static void qnpu_mmu_write_bo(struct qnpu_ctx *ctx, struct qnpu_bo *bo)
 {
 	u64 va = bo->node.start, end = va + bo->base.base.size;
+	unsigned int leaf = QNPU_PT_LEVELS - 1, off;
 	struct sg_dma_page_iter iter;
 	struct qnpu_pt *pt;
 	dma_addr_t pa;
-	unsigned int off;
 
 	for_each_sgtable_dma_page(bo->base.sgt, &iter, 0) {
 		pa = sg_page_iter_dma_address(&iter);
@@ -164,7 +164,7 @@ static void qnpu_mmu_write_bo(struct qnpu_ctx *ctx, struct qnpu_bo *bo)
 			/* Allocated by qnpu_mmu_map_bo(): cannot fail. */
 			if (WARN_ON(!pt))
 				return;
-			WRITE_ONCE(pt->cpu[QNPU_PT_INDEX(va, QNPU_PT_LEVELS - 1)],
+			WRITE_ONCE(pt->cpu[QNPU_PT_INDEX(va, leaf)],
 				   qnpu_pte(pa + off, !bo->readonly));
 		}
 	}
@@ -183,13 +183,20 @@ void qnpu_mmu_apply(struct qnpu_ctx *ctx)
 {
 	struct qnpu_bo *bo, *tmp;
 	unsigned long flags;
+	LIST_HEAD(list);
 
+	/*
+	 * Taken off the list, written without the lock: only a teardown
+	 * touches a staged BO's node otherwise, and it runs only while the
+	 * context is idle and no submit is under way, never beside this.
+	 */
 	spin_lock_irqsave(&ctx->state_lock, flags);
-	list_for_each_entry_safe(bo, tmp, &ctx->staged, staged_node) {
+	list_splice_init(&ctx->staged, &list);
+	spin_unlock_irqrestore(&ctx->state_lock, flags);
+	list_for_each_entry_safe(bo, tmp, &list, staged_node) {
 		qnpu_mmu_write_bo(ctx, bo);
 		list_del_init(&bo->staged_node);
 	}
-	spin_unlock_irqrestore(&ctx->state_lock, flags);
 }
 
 /**

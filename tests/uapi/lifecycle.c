@@ -73,7 +73,7 @@ static int test_exit_outstanding(void)
 	int status;
 	pid_t c;
 
-	qt_assert_eq(qt_wait_counts(0, 0, 1000), 0);
+	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
 	c = fork();
 	qt_assert(c >= 0);
 	if (c == 0) {
@@ -102,7 +102,7 @@ static int test_killed_mid_job(void)
 	char ok;
 	pid_t c;
 
-	qt_assert_eq(qt_wait_counts(0, 0, 1000), 0);
+	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
 	qt_assert_eq(pipe(pfd), 0);
 	c = fork();
 	qt_assert(c >= 0);
@@ -194,7 +194,7 @@ static int test_killed_queued_esrch(void)
 	int sv[2], status, sf;
 	pid_t c;
 
-	qt_assert_eq(qt_wait_counts(0, 0, 1000), 0);
+	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
 	qt_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	c = fork();
 	qt_assert(c >= 0);
@@ -308,7 +308,7 @@ static int test_unbind_rebind(void)
 	uint32_t h;
 	int ret;
 
-	qt_assert_eq(qt_wait_counts(0, 0, 1000), 0);
+	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
 	if (bound_device(bdf, sizeof(bdf)))
 		qt_skip("qnpu is bound to no PCI device");
 	qt_assert_eq(qt_dev_open(&a, 512), 0);

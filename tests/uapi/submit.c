@@ -402,7 +402,8 @@ static int open_card(void)
 		if (fd < 0)
 			continue;
 		memset(name, 0, sizeof(name));
-		if (!qt_ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "qnpu"))
+		if (!qt_ioctl(fd, DRM_IOCTL_VERSION, &v) &&
+		    !strcmp(name, "qnpu"))
 			return fd;
 		close(fd);
 	}
