@@ -1136,14 +1136,17 @@ static int test_fuzz(void)
 	if (system("grep -E 'resets|lost' /sys/kernel/debug/dri/*/rings | "
 		   "tr '\\n' ' '; echo"))
 		printf("?\n");
-	qt_assert_eq(bad, 0);
-	qt_assert_eq(st->failures, 0);
-	qt_assert(st->jobs_checked > 0);
-	/* Everything closed: nothing left, the module goes, no WARN. */
+	/* Everything closed: nothing left, the module goes, no WARN. These
+	 * run whatever the processes found: the kernel's state is the point. */
 	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
 	qt_assert_eq(qt_module_unload(), 0);
 	qt_assert(qt_taint_ok());
 	qt_assert(dmesg_clean());
+	printf("fuzz: kernel clean: counts zero, module unloaded, no taint, "
+	       "nothing in dmesg\n");
+	qt_assert_eq(bad, 0);
+	qt_assert_eq(st->failures, 0);
+	qt_assert(st->jobs_checked > 0);
 	return QT_PASS;
 }
 
