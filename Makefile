@@ -21,6 +21,7 @@ include userspace/userspace.mk
 include tests/fuzz/fuzz.mk
 -include tests/vm/vm.mk
 -include driver/driver.mk
+-include tests/uapi/uapi.mk
 
 all: $(CHECK_DEPS)
 

@@ -8,6 +8,8 @@
 #ifndef QNPU_SIM_H
 #define QNPU_SIM_H
 
+#include <stdio.h>
+
 #include "qnpu_ivshmem.h"
 
 /* Transport test hook (not a device): see qnpu_transport_test.h. */
@@ -19,5 +21,28 @@ void qnpu_transport_test_detach(void *priv);
 int qnpu_sim_device_attach(const char *dtb_path,
 			   const struct qnpu_ivshmem_ops **ops, void **priv);
 void qnpu_sim_device_detach(void *priv);
+
+/*
+ * Fault injection (--fault=KIND@N, docs/vm.md). N counts jobs the device
+ * started (took from the ring and began fetching), from 1 at qnpu-sim's
+ * start, re-runs after a reset included; for "exit" it counts doorbells.
+ */
+enum qnpu_sim_fault_kind {
+	QNPU_SIM_FAULT_DMA,	/* every memory access of job N: bus error */
+	QNPU_SIM_FAULT_IRQ,	/* job N's completion interrupt is not sent */
+	QNPU_SIM_FAULT_STUCK,	/* job N makes no progress until a reset */
+	QNPU_SIM_FAULT_CQE,	/* job N's completion: an undefined status */
+	QNPU_SIM_FAULT_CQE_ID,	/* job N's completion: a job id never sent */
+	QNPU_SIM_FAULT_CQ_TAIL,	/* with job N's completion CQ_TAIL jumps */
+	QNPU_SIM_FAULT_DIE,	/* qnpu-sim dies as job N starts */
+	QNPU_SIM_FAULT_EXIT,	/* qnpu-sim dies after doorbell N */
+	QNPU_SIM_FAULT_KINDS
+};
+/* Add "KIND@N"; 0 or -EINVAL. */
+int qnpu_sim_fault_add(const char *spec);
+/* 1 (once) if a fault of @kind is due at @n: it fires now. */
+int qnpu_sim_fault_take(enum qnpu_sim_fault_kind kind, unsigned long n);
+const char *qnpu_sim_fault_name(enum qnpu_sim_fault_kind kind);
+void qnpu_sim_fault_print(FILE *f);
 
 #endif /* QNPU_SIM_H */

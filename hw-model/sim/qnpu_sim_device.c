@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qnpu_hw.h"
+#include "qnpu_regs.h"
 #include "qnpu_sim.h"
 
 /* A job that ran this long without idling is cut short (then TIMEOUT). */
@@ -22,12 +24,44 @@ struct qnpu_sim_device {
 	struct qnpu_hw *hw;
 	struct qnpu_ivshmem *ivs;
 	void *idle_page;		/* the register page while no guest */
+	/* fault injection (qnpu_sim_fault.c) */
+	unsigned long job_no;		/* jobs started so far */
+	uint32_t job_head;		/* SQ_HEAD when job_no started */
+	unsigned long completed_no;	/* last job whose completion we saw */
+	int dma_fail;			/* job_no's memory accesses fail */
+	int stuck;			/* job_no is stuck until a reset */
 };
+
+/*
+ * Every job the device starts fetches its first command through the MMU at
+ * once, so the first memory access with a new SQ_HEAD is a job start.
+ */
+static void qnpu_sim_job_seen(struct qnpu_sim_device *d)
+{
+	uint32_t head = qnpu_hw_reg_read32(d->hw, QNPU_REG_SQ_HEAD);
+
+	if (d->job_no && head == d->job_head)
+		return;
+	d->job_head = head;
+	d->job_no++;
+	d->dma_fail = qnpu_sim_fault_take(QNPU_SIM_FAULT_DMA, d->job_no);
+	if (qnpu_sim_fault_take(QNPU_SIM_FAULT_STUCK, d->job_no))
+		d->stuck = 1;
+	if (qnpu_sim_fault_take(QNPU_SIM_FAULT_DIE, d->job_no)) {
+		fprintf(stderr, "qnpu-sim: dying in job %lu (job id %u)\n",
+			d->job_no,
+			qnpu_hw_reg_read32(d->hw, QNPU_REG_CUR_JOB_ID));
+		_exit(3);	/* like a crash: no cleanup */
+	}
+}
 
 static int qnpu_sim_dma_read(void *ctx, uint64_t pa, void *dst, size_t len)
 {
 	struct qnpu_sim_device *d = ctx;
 
+	qnpu_sim_job_seen(d);
+	if (d->dma_fail)
+		return -EIO;
 	return d->ivs ? qnpu_ivshmem_dma_read(d->ivs, pa, dst, len) : -EFAULT;
 }
 
@@ -36,13 +70,49 @@ static int qnpu_sim_dma_write(void *ctx, uint64_t pa, const void *src,
 {
 	struct qnpu_sim_device *d = ctx;
 
+	qnpu_sim_job_seen(d);
+	if (d->dma_fail)
+		return -EIO;
 	return d->ivs ? qnpu_ivshmem_dma_write(d->ivs, pa, src, len) : -EFAULT;
+}
+
+/*
+ * A raise right after a completion is posted belongs to the job that just
+ * ended: the device raises before it starts the next one. Returns 1 if
+ * the interrupt is to be dropped.
+ */
+static int qnpu_sim_completion_faults(struct qnpu_sim_device *d)
+{
+	uint8_t *page = qnpu_hw_regs(d->hw);
+	uint32_t tail = qnpu_hw_reg_read32(d->hw, QNPU_REG_CQ_TAIL);
+	uint32_t off = QNPU_CQ_OFFSET +
+		       ((tail - 1) % QNPU_CQ_ENTRIES) * QNPU_CQE_BYTES;
+	unsigned long n = d->job_no;
+	uint32_t v;
+
+	if (!n || n == d->completed_no)
+		return 0;
+	d->completed_no = n;
+	if (qnpu_sim_fault_take(QNPU_SIM_FAULT_CQE, n)) {
+		v = 0xbad0bad0;	/* no QNPU_STATUS_* */
+		memcpy(page + off + QNPU_CQE_STATUS, &v, 4);
+	}
+	if (qnpu_sim_fault_take(QNPU_SIM_FAULT_CQE_ID, n)) {
+		memcpy(&v, page + off + QNPU_CQE_JOB_ID, 4);
+		v ^= 0x80000000u;	/* an id the host never sent */
+		memcpy(page + off + QNPU_CQE_JOB_ID, &v, 4);
+	}
+	if (qnpu_sim_fault_take(QNPU_SIM_FAULT_CQ_TAIL, n))
+		qnpu_hw_reg_write32(d->hw, QNPU_REG_CQ_TAIL, tail + 0x1000);
+	return qnpu_sim_fault_take(QNPU_SIM_FAULT_IRQ, n);
 }
 
 static void qnpu_sim_irq(void *ctx, int level)
 {
 	struct qnpu_sim_device *d = ctx;
 
+	if (level && qnpu_sim_completion_faults(d))
+		return;
 	/* MSI-X is edge triggered: one message per raise. */
 	if (level && d->ivs)
 		qnpu_ivshmem_irq(d->ivs, 0);
@@ -62,6 +132,9 @@ static void qnpu_sim_dev_connect(void *priv, struct qnpu_ivshmem *ivs)
 	struct qnpu_sim_device *d = priv;
 
 	d->ivs = ivs;
+	d->stuck = 0;
+	d->dma_fail = 0;
+	d->job_no = d->completed_no = 0;
 	/* Resets the page: the guest finds a fresh device. */
 	qnpu_hw_attach_regs(d->hw, qnpu_ivshmem_shm(ivs, NULL));
 }
@@ -70,13 +143,32 @@ static void qnpu_sim_dev_doorbell(void *priv, struct qnpu_ivshmem *ivs,
 				  unsigned int vector)
 {
 	struct qnpu_sim_device *d = priv;
+	uint64_t c;
 
 	(void)ivs;
 	(void)vector;
+	if (d->stuck) {
+		/* Only a reset frees a stuck engine; until then the device
+		 * takes the host's indices but makes no progress. */
+		if (qnpu_hw_reg_read32(d->hw, QNPU_REG_RESET_REQ) ==
+		    qnpu_hw_reg_read32(d->hw, QNPU_REG_RESET_ACK)) {
+			qnpu_hw_doorbell(d->hw);
+			return;
+		}
+		fprintf(stderr, "qnpu-sim: reset frees the stuck job %lu\n",
+			d->job_no);
+		d->stuck = 0;
+	}
 	qnpu_hw_doorbell(d->hw);
-	if (qnpu_hw_run_until_idle(d->hw, QNPU_SIM_MAX_CYCLES))
-		fprintf(stderr, "qnpu-sim: device still busy after %llu cycles\n",
-			QNPU_SIM_MAX_CYCLES);
+	/* As qnpu_hw_run_until_idle(), but stopping where a job gets stuck. */
+	for (c = 0; !d->stuck && !qnpu_hw_is_idle(d->hw); c++) {
+		if (c == QNPU_SIM_MAX_CYCLES) {
+			fprintf(stderr, "qnpu-sim: device still busy after "
+				"%llu cycles\n", QNPU_SIM_MAX_CYCLES);
+			break;
+		}
+		qnpu_hw_step(d->hw, 1);
+	}
 }
 
 static void qnpu_sim_dev_disconnect(void *priv, struct qnpu_ivshmem *ivs)

@@ -20,11 +20,6 @@
 
 static struct qnpu_ivshmem *qnpu_sim_ivs;
 
-/*
- * Fault injection for device-lost tests: die like a crash (no cleanup,
- * socket closed by the kernel) after this many doorbells. 0: never.
- */
-static unsigned long qnpu_sim_exit_after;
 static const struct qnpu_ivshmem_ops *qnpu_sim_dev_ops;
 
 static void qnpu_sim_doorbell(void *priv, struct qnpu_ivshmem *ivs,
@@ -34,9 +29,10 @@ static void qnpu_sim_doorbell(void *priv, struct qnpu_ivshmem *ivs,
 
 	if (qnpu_sim_dev_ops->doorbell)
 		qnpu_sim_dev_ops->doorbell(priv, ivs, vector);
-	if (qnpu_sim_exit_after && ++count >= qnpu_sim_exit_after) {
-		fprintf(stderr, "qnpu-sim: exiting after %lu doorbells "
-			"(--exit-after-doorbells)\n", count);
+	/* Die like a crash: no cleanup, the kernel closes the socket. */
+	if (qnpu_sim_fault_take(QNPU_SIM_FAULT_EXIT, ++count)) {
+		fprintf(stderr, "qnpu-sim: exiting after %lu doorbells\n",
+			count);
 		_exit(3);
 	}
 }
@@ -123,7 +119,10 @@ static void qnpu_usage(FILE *f)
 	      "  --ready-file PATH  written (our pid) once QEMU may start\n"
 	      "  --dtb PATH         the NPU's device tree (default: 16x16)\n"
 	      "  --transport-test   tests/vm transport test hook, no device\n"
-	      "  --exit-after-doorbells N  die after N doorbells (fault test)\n"
+	      "  --fault KIND@N     inject a fault (repeatable; docs/vm.md):\n"
+	      "                     dma, irq, stuck, cqe, cqe-id, cq-tail, die\n"
+	      "                     at the Nth job; exit after the Nth doorbell\n"
+	      "  --exit-after-doorbells N  = --fault exit@N\n"
 	      "  -v, --verbose\n", f);
 }
 
@@ -139,6 +138,7 @@ int main(int argc, char **argv)
 		{ "transport-test", no_argument, NULL, 't' },
 		{ "dtb", required_argument, NULL, 'd' },
 		{ "exit-after-doorbells", required_argument, NULL, 'x' },
+		{ "fault", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int transport_test = 0;
 	void *priv = NULL;
+	char spec[64];
 	uint64_t n;
 	int c, ret;
 
@@ -188,9 +189,16 @@ int main(int argc, char **argv)
 			dtb = optarg;
 			break;
 		case 'x':
-			if (qnpu_parse_size(optarg, &n))
+			if (snprintf(spec, sizeof(spec), "exit@%s", optarg) >=
+			    (int)sizeof(spec) || qnpu_sim_fault_add(spec))
 				goto err_usage;
-			qnpu_sim_exit_after = n;
+			break;
+		case 'F':
+			if (qnpu_sim_fault_add(optarg)) {
+				fprintf(stderr, "qnpu-sim: bad --fault %s\n",
+					optarg);
+				goto err_usage;
+			}
 			break;
 		case 'v':
 			cfg.verbose = 1;
@@ -233,6 +241,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)(cfg.ram_size >> 20),
 	       (unsigned long long)(cfg.shm_size >> 10), cfg.vectors,
 	       transport_test ? ", transport test hook" : "");
+	qnpu_sim_fault_print(stdout);
 	fflush(stdout);
 
 	ret = qnpu_ivshmem_run(qnpu_sim_ivs);

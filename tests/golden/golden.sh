@@ -1,7 +1,9 @@
 #!/bin/bash
 # Golden test: every input of one shared model through `qnpu run`, output
 # compared byte for byte with TFLite's; the per-layer dump compared file by
-# file with golden/<model>/layers_<id>/.
+# file with golden/<model>/layers_<id>/. On an NPU backend, also that every
+# operator the NPU implements ran there (`qnpu profile`): the bytes alone
+# would match just as well after a fall back to the CPU.
 # Usage: golden.sh QNPU_BIN MODEL_NAME|ALL [BACKEND [first]]
 # With "first", only the first input of each model (and no layer dump).
 set -u
@@ -48,6 +50,38 @@ for golden in "${goldens[@]}"; do
 		pass=$((pass + 1))
 	fi
 done
+
+# The operators the NPU implements (DESIGN.md section 1, docs/hw-spec.md).
+NPU_OPS='CONV_2D|DEPTHWISE_CONV_2D|FULLY_CONNECTED|ADD|AVERAGE_POOL_2D|MAX_POOL_2D'
+# Profile one inference; every NPU operator must say "npu" and have taken
+# device cycles. Prints the offenders.
+npu_ops_ran_on_npu() {	# id
+	# shellcheck disable=SC2046
+	"$qnpu" profile --backend="$backend" --format=json $(input_args "$1") \
+		"$M/tflite/$model.tflite" >"$tmp/profile.json" || return 1
+	sed -n 's/.*"index": \([0-9]*\), "op": "\([A-Z0-9_]*\)", "where": "\([a-z]*\)", "macs": [0-9]*, "cycles": \([0-9]*\),.*/\1 \2 \3 \4/p' \
+		"$tmp/profile.json" | awk -v ops="^($NPU_OPS)\$" '
+		{ n++ }
+		$2 ~ ops && ($3 != "npu" || $4 == 0) {
+			printf "op %s %s ran on %s, %s device cycles\n", $1, $2, $3, $4
+			bad++
+		}
+		END { if (!n) print "no layers in the profile"; exit !n || bad }'
+}
+
+case $backend in
+cpu) ;;
+*)
+	id=$(basename "${goldens[0]}" .out.int8.bin)
+	if npu_ops_ran_on_npu "$id"; then
+		echo "ok: $model $id: every NPU operator ran on the NPU"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: $model $id: an NPU operator did not run on the NPU"
+		fail=$((fail + 1))
+	fi
+	;;
+esac
 
 for layers in "$M/golden/$model"/layers_*; do
 	[ -n "$only_first" ] && break

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/sync_file.h>
 
 #include "qnpu_test.h"
 #include "qnpu_regs.h"
@@ -127,6 +128,44 @@ int qt_syncobj_wait(int fd, uint32_t handle, int64_t timeout_ms)
 	};
 
 	return qt_ioctl(fd, DRM_IOCTL_SYNCOBJ_WAIT, &w);
+}
+
+int qt_syncobj_fence_error(int fd, uint32_t handle)
+{
+	struct drm_syncobj_handle h = {
+		.handle = handle,
+		.flags = DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
+		.fd = -1,
+	};
+	struct sync_file_info info = { 0 };
+	int ret = qt_ioctl(fd, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &h);
+
+	if (ret)
+		return ret;
+	ret = qt_ioctl(h.fd, SYNC_IOC_FILE_INFO, &info);
+	close(h.fd);
+	if (ret)
+		return ret;
+	return info.status == 1 ? 0 : info.status == 0 ? 1 : info.status;
+}
+
+long qt_irq_count(void)
+{
+	char line[512];
+	long sum = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!p || !strstr(line, " qnpu"))
+			continue;
+		sum += strtol(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return sum;
 }
 
 uint64_t qt_get_param(int fd, uint32_t param)
@@ -452,11 +491,11 @@ int qt_dev_wait(struct qt_dev *d, int slot, int64_t timeout_ms)
 	return d->infos[slot].done ? 0 : -EBADMSG;
 }
 
-/* The value of qnpu_only= on the kernel command line, or NULL. */
-static const char *qt_only(void)
+const char *qt_cmdline(const char *name)
 {
-	static char line[4096];
-	char *p, *end;
+	static char line[4096], val[4096];
+	size_t n = strlen(name);
+	char *p;
 	FILE *f = fopen("/proc/cmdline", "r");
 
 	if (!f)
@@ -464,13 +503,21 @@ static const char *qt_only(void)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = '\0';
 	fclose(f);
-	p = strstr(line, "qnpu_only=");
-	if (!p)
-		return NULL;
-	p += strlen("qnpu_only=");
-	end = p + strcspn(p, " \n");
-	*end = '\0';
-	return p;
+	for (p = line; *p; p += strcspn(p, " \n"), p += strspn(p, " \n")) {
+		if (!strncmp(p, name, n) && p[n] == '=') {
+			p += n + 1;
+			snprintf(val, sizeof(val), "%.*s", (int)strcspn(p, " \n"),
+				 p);
+			return val;
+		}
+	}
+	return NULL;
+}
+
+/* The value of qnpu_only= on the kernel command line, or NULL. */
+static const char *qt_only(void)
+{
+	return qt_cmdline("qnpu_only");
 }
 
 int qt_selected(const char *argv0)

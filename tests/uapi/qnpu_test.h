@@ -68,6 +68,14 @@ int qt_gem_close(int fd, uint32_t handle);
 int qt_syncobj_create(int fd, uint32_t *handle);
 /* Wait for a binary syncobj; 0 or -errno (-ETIME on timeout). */
 int qt_syncobj_wait(int fd, uint32_t handle, int64_t timeout_ms);
+/* The error of a signaled syncobj's fence (0 or -errno), through a
+ * sync_file; 1 if it has not signaled, or the failing call's -errno. */
+int qt_syncobj_fence_error(int fd, uint32_t handle);
+/* Interrupts taken by qnpu (all its vectors, /proc/interrupts), or -1. */
+long qt_irq_count(void);
+/* The value of NAME= on the kernel command line, or NULL (a static
+ * buffer, overwritten by the next call). */
+const char *qt_cmdline(const char *name);
 int64_t qt_now_ns(void);
 uint64_t qt_get_param(int fd, uint32_t param);
 /* A number from a debugfs file line "key: N", or -1. */

@@ -1,27 +1,44 @@
 #!/bin/bash
 # The driver's VM runs (each one test for run-tests.sh): qnpu-sim serving
 # the device model (not the transport test hook), every guest test.
-# With --lost N, qnpu-sim dies like a crash after N doorbells
-# (--exit-after-doorbells) and the guest runs only tests/uapi/lost.c
-# (kernel command line qnpu_only=device-lost); --lost-idle N the same
-# with tests/uapi/lost_idle.c (qnpu_only=device-lost-idle), where the
-# device dies while idle. With --bench, only the benchmark runs
-# (qnpu_only=bench).
+# With --fault KIND@N, qnpu-sim injects that fault (docs/vm.md): for
+# "die" (mid-job) and "exit" (after N doorbells) qnpu-sim dies like a
+# crash and the guest runs only tests/uapi/lost.c (kernel command line
+# qnpu_only=device-lost); for the others only tests/uapi/fault.c
+# (qnpu_only=fault qnpu_fault=KIND@N). --lost N is --fault exit@N;
+# --lost-idle N the same with tests/uapi/lost_idle.c
+# (qnpu_only=device-lost-idle), where the device dies while idle.
+# With --bench, only the benchmark runs (qnpu_only=bench); with
+# --fuzz SECONDS SEED, only the uAPI fuzzer (qnpu_only=fuzz).
 # Exit 0 pass, 77 skip with the reason, else fail.
 # Usage: vm-device.sh VM_DIR SIM KVER QEMU [--lost N | --lost-idle N |
-#        --bench]
+#        --fault KIND@N | --bench | --fuzz SECONDS SEED]
 set -u
 dir=$1 sim=$2 kver=$3 qemu=$4
 shift 4
 args=(--timeout 240 --log-tag dev)
 if [ "${1:-}" = --lost ]; then
-	args=(--timeout 180 --log-tag lost --sim-may-exit
-	      --sim-arg "--exit-after-doorbells=$2"
-	      --append qnpu_only=device-lost)
+	set -- --fault "exit@$2"
+fi
+if [ "${1:-}" = --fault ]; then
+	case $2 in
+	die@*|exit@*)
+		args=(--timeout 180 --log-tag "lost-${2%@*}" --sim-may-exit
+		      --sim-arg "--fault=$2" --append qnpu_only=device-lost) ;;
+	*)
+		args=(--timeout 180 --log-tag "fault-${2%@*}"
+		      --sim-arg "--fault=$2"
+		      --append "qnpu_only=fault qnpu_fault=$2") ;;
+	esac
 elif [ "${1:-}" = --lost-idle ]; then
 	args=(--timeout 180 --log-tag lost-idle --sim-may-exit
-	      --sim-arg "--exit-after-doorbells=$2"
+	      --sim-arg "--fault=exit@$2"
 	      --append qnpu_only=device-lost-idle)
+elif [ "${1:-}" = --fuzz ]; then
+	# The fuzzer's own time, plus boot, the final checks and a margin.
+	args=(--timeout $(($2 + 150)) --test-timeout $(($2 + 90))
+	      --log-tag fuzz
+	      --append "qnpu_only=fuzz qnpu_fuzz_time=$2 qnpu_fuzz_seed=$3")
 elif [ "${1:-}" = --bench ]; then
 	args=(--timeout 600 --test-timeout 540 --log-tag bench
 	      --append qnpu_only=bench)

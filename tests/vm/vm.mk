@@ -39,7 +39,8 @@ VM_TESTS_ALL   := $(VM_TT) $(VM_GUEST_TESTS)
 
 VM_SIM_HDRS := $(wildcard hw-model/sim/*.h)
 VM_SIM_OBJS := $(VM_SIM_DIR)/qnpu_transport_test.o \
-	       $(VM_SIM_DIR)/qnpu_sim_main.o $(VM_SIM_DIR)/qnpu_sim_device.o
+	       $(VM_SIM_DIR)/qnpu_sim_main.o $(VM_SIM_DIR)/qnpu_sim_device.o \
+	       $(VM_SIM_DIR)/qnpu_sim_fault.o
 VM_SIM_LIB  := $(VM_SIM_DIR)/libqnpu_ivshmem.a
 VM_GUEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -static \
 		   -Ihw-model/sim
@@ -86,7 +87,7 @@ vm-shell: vm-image
 $(VM_SIM_DIR)/qnpu_ivshmem.o $(VM_SIM_OBJS): $(VM_SIM_DIR)/%.o: \
 		hw-model/sim/%.c $(VM_SIM_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) -Ihw-model/include -c -o $@ $<
+	$(CC) $(CFLAGS_COMMON) -Ihw-model/include -Ihw-model/gen -c -o $@ $<
 
 $(VM_SIM_LIB): $(VM_SIM_DIR)/qnpu_ivshmem.o
 	$(AR) rcs $@ $^
