@@ -209,9 +209,12 @@ int qnpu_device_reset(struct qnpu_device *qdev)
  * qnpu_device_resync() - continue from the device's ring indices
  * @qdev: the device, just reset
  *
- * The device dropped what it had not started (SQ_HEAD = SQ_TAIL); its
- * indices are taken only if they are within the rings. Interrupts are
- * enabled again (a bad completion masked them).
+ * The device dropped what it had not started (SQ_HEAD = SQ_TAIL) and
+ * every job it held is accounted for, so both rings are empty: its
+ * indices are taken as they are, even ones a fault moved out of range
+ * (the device keeps them across a reset; keeping ours instead would make
+ * every later completion look untrusted). Interrupts are enabled again
+ * (a bad completion masked them).
  */
 void qnpu_device_resync(struct qnpu_device *qdev)
 {
@@ -221,16 +224,13 @@ void qnpu_device_resync(struct qnpu_device *qdev)
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	head = qnpu_read(qdev, QNPU_REG_SQ_HEAD);
 	tail = qnpu_read(qdev, QNPU_REG_CQ_TAIL);
-	if (qdev->sq_tail - head <= qdev->hw.sq_entries)
-		qdev->sq_tail = head;
-	else
-		dev_err(qdev->dev, "SQ_HEAD %u after reset (tail %u)\n", head,
-			qdev->sq_tail);
-	if (tail - qdev->cq_head <= qdev->hw.cq_entries)
-		qdev->cq_head = tail;
-	else
-		dev_err(qdev->dev, "CQ_TAIL %u after reset (head %u)\n", tail,
-			qdev->cq_head);
+	if (qdev->sq_tail - head > qdev->hw.sq_entries ||
+	    tail - qdev->cq_head > qdev->hw.cq_entries)
+		dev_warn(qdev->dev,
+			 "ring indices moved during the reset: SQ_HEAD %u (tail %u), CQ_TAIL %u (head %u); taking the device's\n",
+			 head, qdev->sq_tail, tail, qdev->cq_head);
+	qdev->sq_tail = head;
+	qdev->cq_head = tail;
 	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
 	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
 	qnpu_write(qdev, QNPU_REG_IRQ_ACK,
