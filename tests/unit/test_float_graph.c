@@ -26,6 +26,7 @@
 #include "qnpu_cpu.h"
 #include "import/qnpu_import.h"
 #include "qnpu_runtime.h"
+#include "util/qnpu_util.h"
 
 #define QNPU_UNIT_SEED 0xF6A9u
 #include "qnpu_unit.h"
@@ -33,28 +34,14 @@
 #define KWS "float/tflite/mlperf_tiny_kws_dscnn_float.tflite"
 #define KWS_HYBRID "float/hybrid/mlperf_tiny_kws_dscnn_float32_hybrid.tflite"
 
+/* A shared model by its path below the models folder; NULL if unreadable. */
 static uint8_t *slurp(const char *name, size_t *len)
 {
 	char path[512];
 	uint8_t *b;
-	FILE *f;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/%s", models_dir(), name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	b = malloc((size_t)n);
-	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return b;
+	return qnpu_read_file(path, &b, len) ? NULL : b;
 }
 
 struct seen {

@@ -18,6 +18,7 @@
 
 #include "qnpu.h"
 #include "import/qnpu_fb.h"
+#include "util/qnpu_util.h"
 
 struct fixture {
 	struct qnpu_device *dev;
@@ -32,25 +33,12 @@ static const char *models_dir(void)
 	return m ? m : "../shared/models";
 }
 
+/* The library's whole-file reader; NULL when the file cannot be read. */
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	uint8_t *b;
-	long n;
 
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	b = malloc((size_t)n);
-	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return b;
+	return qnpu_read_file(path, &b, len) ? NULL : b;
 }
 
 static int setup(void **state, const char *name)

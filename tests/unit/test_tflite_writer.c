@@ -25,6 +25,7 @@
 #include "qnpu.h"
 #include "import/qnpu_fb.h"
 #include "import/qnpu_import.h"
+#include "util/qnpu_util.h"
 
 #define MAX_MODELS 32
 
@@ -35,26 +36,12 @@ static const char *models_dir(void)
 	return m ? m : "../shared/models";
 }
 
+/* The library's whole-file reader; NULL when the file cannot be read. */
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *b = NULL;
-	long n;
+	uint8_t *b;
 
-	*len = 0;
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0) {
-		b = malloc((size_t)n + 1);
-		if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-			free(b);
-			b = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return b;
+	return qnpu_read_file(path, &b, len) ? NULL : b;
 }
 
 struct fixture {
