@@ -157,6 +157,15 @@ void qnpu_device_close(struct qnpu_device *dev);
 const char *qnpu_device_name(const struct qnpu_device *dev);
 int qnpu_device_query(const struct qnpu_device *dev,
 		      struct qnpu_device_info *info);
+/**
+ * qnpu_device_set_threads() - threads for the operators run on the CPU.
+ * @threads: 1 or more, or 0 for one per online core (the default)
+ *
+ * The CPU kernels split each layer's outputs over a pool of this many
+ * threads (the caller is one of them); outputs are identical whatever the
+ * count. Not while a model of @dev runs. -EINVAL outside 0..1024.
+ */
+int qnpu_device_set_threads(struct qnpu_device *dev, int threads);
 
 /**
  * qnpu_model_load_file() - import and prepare a .tflite model.

@@ -69,12 +69,19 @@ QNPU_EXPORT void qnpu_device_close(struct qnpu_device *dev)
 {
 	if (dev && dev->backend->close)
 		dev->backend->close(dev);
+	if (dev)
+		qnpu_cpu_device_fini(dev);
 	free(dev);
 }
 
 QNPU_EXPORT const char *qnpu_device_name(const struct qnpu_device *dev)
 {
 	return dev->backend->name;
+}
+
+QNPU_EXPORT int qnpu_device_set_threads(struct qnpu_device *dev, int threads)
+{
+	return qnpu_cpu_set_threads(dev, threads);
 }
 
 QNPU_EXPORT int qnpu_device_query(const struct qnpu_device *dev,
@@ -94,6 +101,7 @@ QNPU_EXPORT void qnpu_model_free(struct qnpu_model *m)
 		free(m->arena);
 	if (m->g)
 		qnpu_npu_jobs_free(m->jobs, m->g->nops);
+	qnpu_cpu_model_fini(m);
 	qnpu_ir_graph_free(m->g);
 	free(m->data);
 	free(m->offsets);
@@ -269,6 +277,10 @@ int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
 	if (r)
 		goto err_free;
 	r = alloc_tensors(m);
+	if (r)
+		goto err_free;
+	/* Targets are final now: pack the CPU operators' weights. */
+	r = qnpu_cpu_model_init(m);
 	if (r)
 		goto err_free;
 	*out = m;

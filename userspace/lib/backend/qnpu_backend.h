@@ -44,6 +44,8 @@ struct qnpu_model {
 	 * or compiled by the backend's model_init(); freed by the runtime.
 	 */
 	struct qnpu_npu_job *jobs;
+	/* The CPU operators' packed layers and scratch (qnpu_cpu_backend.c). */
+	struct qnpu_cpu_model *cpu;
 };
 
 /*
@@ -65,6 +67,9 @@ struct qnpu_device {
 	const struct qnpu_backend *backend;
 	struct qnpu_device_info info;
 	void *priv;
+	/* The CPU operators' threads, whatever the backend. */
+	int cpu_threads;		/* 0: one per online core */
+	struct qnpu_cpu_pool *cpu_pool;	/* made by the first model */
 };
 
 extern const struct qnpu_backend qnpu_cpu_backend;
@@ -72,6 +77,16 @@ extern const struct qnpu_backend qnpu_sim_backend;
 extern const struct qnpu_backend qnpu_target_backend;
 extern const struct qnpu_backend qnpu_drm_backend;
 bool qnpu_drm_present(void);
+
+/*
+ * The CPU kernels' state (qnpu_cpu_backend.c), for every device: at load,
+ * the ISA (QNPU_CPU_ISA), the device's pool and each CPU operator's
+ * packed weights; model_fini frees what model_init made.
+ */
+int qnpu_cpu_model_init(struct qnpu_model *m);
+void qnpu_cpu_model_fini(struct qnpu_model *m);
+int qnpu_cpu_set_threads(struct qnpu_device *dev, int threads);
+void qnpu_cpu_device_fini(struct qnpu_device *dev);
 
 /* --- shared by the NPU backends (qnpu_npu_backend.c) --- */
 

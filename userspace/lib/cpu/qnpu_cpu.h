@@ -184,4 +184,92 @@ void qnpu_cpu_dequantize_i8_axis(const int8_t *in, size_t outer,
 float qnpu_f16_to_f32(uint16_t h);
 void qnpu_cpu_dequantize_f16(const uint16_t *in, size_t n, float *out);
 
+/*
+ * --- fast int8 paths: ISA dispatch, thread pool, packed layers ---
+ *
+ * The functions above are the scalar reference. The packed layers below
+ * give the same bytes on every ISA and thread count: they sum the same
+ * int32 products (wrapping int32 addition does not care about order) and
+ * requantize with the same double rounding, lane by lane.
+ */
+
+enum qnpu_cpu_isa {
+	QNPU_CPU_SCALAR = 0,	/* the reference kernels above */
+	QNPU_CPU_AVX2 = 1,
+	QNPU_CPU_AVX512VNNI = 2,	/* AVX-512 F/BW/VL + VNNI */
+	QNPU_CPU_NISA
+};
+
+/* "scalar", "avx2", "avx512vnni". */
+const char *qnpu_cpu_isa_name(int isa);
+/* Whether this CPU (and its OS) runs @isa. */
+int qnpu_cpu_isa_supported(int isa);
+/*
+ * The path QNPU_CPU_ISA names, else the best this CPU has. -EINVAL for an
+ * unknown name, -ENOTSUP for a path this CPU lacks; @why (80 bytes or
+ * more) then holds one line.
+ */
+int qnpu_cpu_isa_select(char *why, size_t n);
+
+/* Online cores, at least 1. */
+int qnpu_cpu_online_cores(void);
+
+/*
+ * A persistent pool: @threads - 1 workers and the caller. Workers spin a
+ * little after each job (layers take microseconds), then sleep.
+ */
+struct qnpu_cpu_pool;
+/* Tasks [begin, end) of a job; each thread gets one contiguous range. */
+typedef void (*qnpu_cpu_task_fn)(void *ctx, int begin, int end);
+int qnpu_cpu_pool_create(int threads, struct qnpu_cpu_pool **out);
+void qnpu_cpu_pool_destroy(struct qnpu_cpu_pool *pool);
+int qnpu_cpu_pool_threads(const struct qnpu_cpu_pool *pool);
+/*
+ * Run @ntasks tasks split over the threads and wait for them. A NULL
+ * pool, or one busy with another caller's job, runs them all here.
+ */
+void qnpu_cpu_pool_run(struct qnpu_cpu_pool *pool, int ntasks,
+		       qnpu_cpu_task_fn fn, void *ctx);
+
+/*
+ * A CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer with constant
+ * weights, packed once for an ISA (not SCALAR). Running it needs a
+ * scratch buffer of qnpu_cpu_layer_scratch() bytes (64-byte aligned) and
+ * allocates nothing. Create returns -ENOTSUP for shapes it does not take
+ * (grouped convolution): run the reference kernel for those.
+ */
+struct qnpu_cpu_layer;
+int qnpu_cpu_conv_create(int isa, const struct qnpu_conv_params *p,
+			 const struct qnpu_shape4 *is,
+			 const struct qnpu_shape4 *fs, const int8_t *filter,
+			 const int32_t *bias, const struct qnpu_shape4 *os,
+			 struct qnpu_cpu_layer **out);
+int qnpu_cpu_dwconv_create(int isa, const struct qnpu_conv_params *p,
+			   const struct qnpu_shape4 *is,
+			   const struct qnpu_shape4 *fs, const int8_t *filter,
+			   const int32_t *bias, const struct qnpu_shape4 *os,
+			   struct qnpu_cpu_layer **out);
+int qnpu_cpu_fc_create(int isa, const struct qnpu_fc_params *p,
+		       int32_t batches, int32_t accum_depth,
+		       int32_t out_depth, const int8_t *filter,
+		       const int32_t *bias, struct qnpu_cpu_layer **out);
+size_t qnpu_cpu_layer_scratch(const struct qnpu_cpu_layer *l);
+void qnpu_cpu_layer_run(const struct qnpu_cpu_layer *l,
+			struct qnpu_cpu_pool *pool, const int8_t *in,
+			int8_t *out, void *scratch);
+void qnpu_cpu_layer_destroy(struct qnpu_cpu_layer *l);
+
+/* Element-wise ADD and the pools on a fast ISA (SCALAR: the reference). */
+void qnpu_cpu_add_isa(int isa, struct qnpu_cpu_pool *pool,
+		      const struct qnpu_add_params *p, size_t n,
+		      const int8_t *a, const int8_t *b, int8_t *out);
+void qnpu_cpu_avg_pool_isa(int isa, struct qnpu_cpu_pool *pool,
+			   const struct qnpu_pool_params *p,
+			   const struct qnpu_shape4 *is, const int8_t *in,
+			   const struct qnpu_shape4 *os, int8_t *out);
+void qnpu_cpu_max_pool_isa(int isa, struct qnpu_cpu_pool *pool,
+			   const struct qnpu_pool_params *p,
+			   const struct qnpu_shape4 *is, const int8_t *in,
+			   const struct qnpu_shape4 *os, int8_t *out);
+
 #endif /* QNPU_CPU_H */

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to cpu/: a packed layer (qnpu_cpu_layer.c builds it) and the
+ * x86 kernels that run it (qnpu_cpu_x86.c).
+ *
+ * Every packed layer reads its input through one int16 image per batch,
+ * (x + input_offset) with the padding written as 0 around it: a padding
+ * tap then adds 0, which is what TFLite's skipping it means, and no
+ * kernel checks bounds. Products of two int16 summed in pairs into int32
+ * (vpmaddwd, vpdpwssd) are exact here: |x + off| <= 255, |w| <= 255.
+ */
+#ifndef QNPU_CPU_LAYER_H
+#define QNPU_CPU_LAYER_H
+
+#include "qnpu_cpu.h"
+
+enum { QNPU_LAYER_CONV, QNPU_LAYER_DW };
+
+/* Per output channel requantization, rows of cpad int32 in l->q. */
+enum { QNPU_Q_BIAS, QNPU_Q_MULT, QNPU_Q_LSH, QNPU_Q_RSH, QNPU_Q_MASK,
+       QNPU_Q_HALF, QNPU_Q_ROWS };
+
+/* Output channels per block: conv 16 (two ymm, one zmm), depthwise 8. */
+#define QNPU_CONV_NR 16
+#define QNPU_DW_NR 8
+/* Output pixels per conv micro-kernel call. */
+#define QNPU_CONV_MR 4
+#define QNPU_VNNI_MR 8
+
+struct qnpu_cpu_layer {
+	int isa, kind;
+	int32_t n;			/* images (batches) */
+	int32_t ih, iw, ic, oh, ow, oc;
+	int32_t sh, sw, pad_h, pad_w, dm;
+	int32_t hp, wp, cp;		/* the padded int16 image */
+	int32_t in_off, out_off, act_min, act_max;
+	/*
+	 * conv: a pixel reads nruns runs of runlen int16 (even) at
+	 * base + run_off[r]; depthwise: ntaps taps of cp channels at
+	 * base + run_off[t].
+	 */
+	int32_t nruns, runlen, ntaps;
+	int32_t *run_off;
+	int32_t nob, cpad;		/* output channel blocks, nob * NR */
+	int32_t kpairs;			/* conv: int16 pairs per output */
+	int16_t *w;			/* conv: [nob][kpairs][NR][2] */
+	int32_t *w32;			/* dw: [ntaps][cp], w in the low half */
+	int32_t *q;			/* [QNPU_Q_ROWS][cpad] */
+	size_t scratch;			/* bytes of the int16 image */
+};
+
+struct qnpu_layer_job {
+	const struct qnpu_cpu_layer *l;
+	const int8_t *in;		/* this image's input */
+	int8_t *out;			/* this image's output */
+	int16_t *buf;
+	int ntiles;			/* conv: pixel tiles per channel block */
+};
+
+/* Tasks: padded rows; conv (ob, tile) ob-major; depthwise output pixels. */
+void qnpu_x86_pad_rows(void *job, int begin, int end);
+void qnpu_avx2_conv_tasks(void *job, int begin, int end);
+void qnpu_avx2_dw_tasks(void *job, int begin, int end);
+void qnpu_vnni_conv_tasks(void *job, int begin, int end);
+
+void qnpu_avx2_add(const struct qnpu_add_params *p, size_t n,
+		   const int8_t *a, const int8_t *b, int8_t *out);
+/* Output pixels [begin, end) of image-major NHWC (n * oh * ow in all). */
+void qnpu_avx2_avg_pool(const struct qnpu_pool_params *p,
+			const struct qnpu_shape4 *is, const int8_t *in,
+			const struct qnpu_shape4 *os, int8_t *out,
+			int begin, int end);
+void qnpu_avx2_max_pool(const struct qnpu_pool_params *p,
+			const struct qnpu_shape4 *is, const int8_t *in,
+			const struct qnpu_shape4 *os, int8_t *out,
+			int begin, int end);
+
+#endif /* QNPU_CPU_LAYER_H */

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPU kernels' persistent thread pool. A layer of these models takes
+ * 2-30 us, less than starting a thread, so workers live as long as the
+ * pool, spin briefly between jobs (the next layer follows within
+ * microseconds) and only then sleep on a condition variable. The split is
+ * static (thread t takes tasks [t*n/T, (t+1)*n/T)), and every output is
+ * computed by exactly one thread the same way, so results do not depend
+ * on the thread count.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qnpu_cpu.h"
+
+/* How long an idle worker spins before it sleeps. */
+#define QNPU_POOL_SPIN_NS 200000
+
+struct qnpu_cpu_pool {
+	int threads;
+	pthread_t *tid;
+	pthread_mutex_t run_lock;	/* one job at a time */
+	pthread_mutex_t lock;		/* sleepers and the condition */
+	pthread_cond_t wake;
+	atomic_uint gen;		/* bumped once per job */
+	atomic_int pending;		/* workers still in the job */
+	atomic_int sleepers;
+	atomic_int stop;
+	/* The job, written before gen is bumped. */
+	qnpu_cpu_task_fn fn;
+	void *ctx;
+	int ntasks;
+};
+
+struct qnpu_pool_worker {
+	struct qnpu_cpu_pool *pool;
+	int index;
+};
+
+static inline void qnpu_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static uint64_t qnpu_pool_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void qnpu_pool_slice(struct qnpu_cpu_pool *p, int t)
+{
+	const int b = (int)((long long)p->ntasks * t / p->threads);
+	const int e = (int)((long long)p->ntasks * (t + 1) / p->threads);
+
+	if (b < e)
+		p->fn(p->ctx, b, e);
+}
+
+/* Wait for a generation other than @seen; 0, or -1 when stopping. */
+static int qnpu_pool_wait(struct qnpu_cpu_pool *p, unsigned int seen)
+{
+	uint64_t t0 = 0;
+	unsigned int i;
+
+	for (i = 0;; i++) {
+		if (atomic_load_explicit(&p->gen, memory_order_acquire) != seen)
+			return 0;
+		if (atomic_load_explicit(&p->stop, memory_order_relaxed))
+			return -1;
+		qnpu_cpu_relax();
+		if (i % 256)
+			continue;
+		if (!t0)
+			t0 = qnpu_pool_now();
+		else if (qnpu_pool_now() - t0 > QNPU_POOL_SPIN_NS)
+			break;
+	}
+	/*
+	 * Sleep. sleepers is raised before gen is read again and the caller
+	 * bumps gen before it reads sleepers, so one of the two sees the
+	 * other: no wake-up is lost.
+	 */
+	pthread_mutex_lock(&p->lock);
+	atomic_fetch_add(&p->sleepers, 1);
+	while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop))
+		pthread_cond_wait(&p->wake, &p->lock);
+	atomic_fetch_sub(&p->sleepers, 1);
+	pthread_mutex_unlock(&p->lock);
+	return atomic_load(&p->gen) != seen ? 0 : -1;
+}
+
+static void *qnpu_pool_main(void *arg)
+{
+	struct qnpu_pool_worker *w = arg;
+	struct qnpu_cpu_pool *p = w->pool;
+	const int index = w->index;
+	/* gen is 0 until the first job, which may come before we run. */
+	unsigned int seen = 0;
+
+	free(w);
+	while (!qnpu_pool_wait(p, seen)) {
+		seen = atomic_load_explicit(&p->gen, memory_order_acquire);
+		qnpu_pool_slice(p, index);
+		atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+	}
+	return NULL;
+}
+
+static void qnpu_pool_stop(struct qnpu_cpu_pool *p, int started)
+{
+	int i;
+
+	atomic_store(&p->stop, 1);
+	pthread_mutex_lock(&p->lock);
+	pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < started; i++)
+		pthread_join(p->tid[i], NULL);
+}
+
+int qnpu_cpu_pool_create(int threads, struct qnpu_cpu_pool **out)
+{
+	struct qnpu_cpu_pool *p;
+	int i, r;
+
+	*out = NULL;
+	if (threads < 1)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->threads = threads;
+	p->tid = calloc((size_t)threads, sizeof(*p->tid));
+	if (!p->tid) {
+		free(p);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&p->run_lock, NULL);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	for (i = 0; i < threads - 1; i++) {
+		struct qnpu_pool_worker *w = malloc(sizeof(*w));
+
+		if (!w) {
+			r = -ENOMEM;
+			goto err_stop;
+		}
+		w->pool = p;
+		w->index = i + 1;
+		r = -pthread_create(&p->tid[i], NULL, qnpu_pool_main, w);
+		if (r) {
+			free(w);
+			goto err_stop;
+		}
+	}
+	*out = p;
+	return 0;
+
+err_stop:
+	qnpu_pool_stop(p, i);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->run_lock);
+	free(p->tid);
+	free(p);
+	return r;
+}
+
+void qnpu_cpu_pool_destroy(struct qnpu_cpu_pool *p)
+{
+	if (!p)
+		return;
+	qnpu_pool_stop(p, p->threads - 1);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->run_lock);
+	free(p->tid);
+	free(p);
+}
+
+int qnpu_cpu_pool_threads(const struct qnpu_cpu_pool *p)
+{
+	return p ? p->threads : 1;
+}
+
+void qnpu_cpu_pool_run(struct qnpu_cpu_pool *p, int ntasks,
+		       qnpu_cpu_task_fn fn, void *ctx)
+{
+	unsigned int spins = 0;
+
+	if (ntasks <= 0)
+		return;
+	/* One task, one thread, or a pool another caller is using: here. */
+	if (!p || p->threads == 1 || ntasks == 1 ||
+	    pthread_mutex_trylock(&p->run_lock)) {
+		fn(ctx, 0, ntasks);
+		return;
+	}
+	p->fn = fn;
+	p->ctx = ctx;
+	p->ntasks = ntasks;
+	atomic_store_explicit(&p->pending, p->threads - 1,
+			      memory_order_relaxed);
+	atomic_fetch_add(&p->gen, 1);	/* publishes the job (seq_cst) */
+	if (atomic_load(&p->sleepers)) {
+		pthread_mutex_lock(&p->lock);
+		pthread_cond_broadcast(&p->wake);
+		pthread_mutex_unlock(&p->lock);
+	}
+	qnpu_pool_slice(p, 0);
+	/* A descheduled worker should not cost a whole time slice of spin. */
+	while (atomic_load_explicit(&p->pending, memory_order_acquire)) {
+		if (++spins % 4096)
+			qnpu_cpu_relax();
+		else
+			sched_yield();
+	}
+	pthread_mutex_unlock(&p->run_lock);
+}
+
+int qnpu_cpu_online_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
+}
