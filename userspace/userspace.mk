@@ -147,3 +147,17 @@ $(BENCH_QUANT_BIN): tests/bench/bench_quant.c $(US_SO)
 .PHONY: bench-quant
 bench-quant: $(BENCH_QUANT_BIN)
 	@$(BENCH_QUANT_BIN) $(MODELS)
+
+# `make bench-cpu`: the CPU kernels against oneDNN and XNNPACK (Debian's
+# libdnnl-dev, libxnnpack-dev: benchmark-only, scripts/deps.sh), the one
+# table of docs/performance.md. Not part of make check.
+BENCH_CPU_BIN  := $(BUILD)/tests/bench/bench_cpu
+BENCH_CPU_REPS ?= 200
+$(BENCH_CPU_BIN): tests/bench/bench_cpu.c $(US_A) $(US_HW_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -o $@ $< $(US_A) $(US_HW_LIB) -ldnnl -lXNNPACK \
+		-lpthreadpool -lgomp $(US_LDLIBS)
+
+.PHONY: bench-cpu
+bench-cpu: deps $(BENCH_CPU_BIN)
+	@$(BENCH_CPU_BIN) $(MODELS) $(BENCH_CPU_REPS)
