@@ -14,6 +14,10 @@
  * oneDNN's source is u8 (x + 128; every one of the nine inputs has zero
  * point -128, so this is the same arithmetic without a zero-point pass),
  * its destination s8 with a zero point; XNNPACK runs its QC8 operator.
+ * Each convolution's input is what it gets in a real inference (the
+ * model's first golden input); one more row runs qnpu's AVX2 kernels on
+ * uniformly random inputs, which take its slower int16 path (see
+ * qnpu_cpu_layer.h: the time depends on the data, the bytes never do).
  *
  * Usage: bench_cpu MODELS_DIR [REPS]
  */
@@ -44,6 +48,7 @@ struct conv {
 	const float *w_scale;
 	int32_t in_zp, out_zp;
 	int8_t *in, *ref, *out;
+	int8_t *real, *rnd;		/* the two inputs @in may point at */
 	size_t in_bytes, out_bytes;
 	int pad_b, pad_r;		/* bottom / right padding */
 };
@@ -461,6 +466,43 @@ static double model_us(const char *dir, int m, int isa, int threads, int n)
 
 /* --- the nine convolutions of ResNet-8, from the model --- */
 
+/* Every operator output of one inference, by tensor index. */
+static uint8_t **seen;
+
+static int keep_layer(const struct qnpu_op_info *op, const void *data,
+		      void *user)
+{
+	(void)user;
+	seen[op->output.index] = malloc(op->output.bytes);
+	if (!seen[op->output.index])
+		return -ENOMEM;
+	memcpy(seen[op->output.index], data, op->output.bytes);
+	return 0;
+}
+
+static void real_inputs(const char *dir, struct qnpu_model *m)
+{
+	char path[1024];
+	struct qnpu_tensor_info ti;
+	FILE *f;
+	void *in;
+
+	seen = calloc((size_t)m->g->ntensors, sizeof(*seen));
+	snprintf(path, sizeof(path), "%s/inputs/%s/ic_sample0.int8.bin", dir,
+		 model_names[0]);
+	qnpu_model_input_info(m, 0, &ti);
+	in = malloc(ti.bytes);
+	f = fopen(path, "rb");
+	if (!seen || !in || !f || fread(in, 1, ti.bytes, f) != ti.bytes)
+		die("cannot read ResNet-8's first golden input");
+	fclose(f);
+	seen[ti.index] = in;
+	if (qnpu_model_set_input(m, 0, in, ti.bytes) ||
+	    qnpu_model_set_layer_callback(m, keep_layer, NULL) ||
+	    qnpu_model_run(m) || qnpu_model_set_layer_callback(m, NULL, NULL))
+		die(qnpu_last_error());
+}
+
 static void load_convs(const char *dir, struct qnpu_device **devp,
 		       struct qnpu_model **mp)
 {
@@ -475,6 +517,7 @@ static void load_convs(const char *dir, struct qnpu_device **devp,
 	    qnpu_model_load_file(*devp, path, mp))
 		die(qnpu_last_error());
 	m = *mp;
+	real_inputs(dir, m);
 	for (i = 0; i < m->g->nops && n < NCONV; i++) {
 		const struct qnpu_ir_op *op = &m->g->ops[i];
 		const struct qnpu_ir_tensor *it, *wt, *ot;
@@ -496,13 +539,15 @@ static void load_convs(const char *dir, struct qnpu_device **devp,
 		v->out_zp = ot->zero_point[0];
 		v->in_bytes = it->bytes;
 		v->out_bytes = ot->bytes;
-		v->in = malloc(v->in_bytes);
+		v->real = (int8_t *)seen[op->in[0]];
+		v->rnd = malloc(v->in_bytes);
 		v->ref = malloc(v->out_bytes);
 		v->out = malloc(v->out_bytes);
-		if (!v->in || !v->ref || !v->out)
+		if (!v->real || !v->rnd || !v->ref || !v->out)
 			die("out of memory");
 		for (k = 0; k < v->in_bytes; k++)
-			v->in[k] = (int8_t)(rand_r(&seed) & 0xff);
+			v->rnd[k] = (int8_t)(rand_r(&seed) & 0xff);
+		v->in = v->real;
 		v->pad_b = (v->c->os.h - 1) * v->c->p.conv.stride_h +
 			   v->c->fs.h - v->c->is.h - v->c->p.conv.pad_h;
 		v->pad_r = (v->c->os.w - 1) * v->c->p.conv.stride_w +
@@ -641,6 +686,27 @@ int main(int argc, char **argv)
 			for (m = 0; m < 3; m++)
 				r->model_us[m] = model_us(argv[1], m, isa, t, n);
 		}
+	}
+	/* The same kernels on data that takes the exact int16 fallback. */
+	if (qnpu_cpu_isa_supported(QNPU_CPU_AVX2)) {
+		struct engine *r = &e[ne++];
+		struct qnpu_ctx *q = qnpu_setup(QNPU_CPU_AVX2, 1);
+
+		memset(r, 0, sizeof(*r));
+		snprintf(r->name, sizeof(r->name),
+			 "qnpu avx2, random inputs (int16 path)");
+		r->threads = 1;
+		r->run = run_qnpu;
+		r->ctx = q;
+		for (i = 0; i < NCONV; i++) {
+			convs[i].in = convs[i].rnd;
+			run_ref(NULL, i);
+			memcpy(convs[i].ref, convs[i].out, convs[i].out_bytes);
+		}
+		time_engine(r, reps);
+		for (i = 0; i < 3; i++)
+			r->model_us[i] = -1;
+		qnpu_teardown(q);
 	}
 	printf("\n");
 	print_table(e, ne, dnnl1);

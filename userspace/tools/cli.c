@@ -32,6 +32,7 @@ static const struct cli_option {
 	{ "samples", 's', CLI_SAMPLES, offsetof(struct cli, samples) },
 	{ "plot", 'p', CLI_PLOT, offsetof(struct cli, plot) },
 	{ "bias-correction", 0x102, CLI_BIAS_CORRECTION, offsetof(struct cli, bias_corr) },
+	{ "threads", 0x103, CLI_THREADS, offsetof(struct cli, threads_opt) },
 };
 
 #define NUM_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
@@ -73,6 +74,8 @@ static bool usage_ok(const struct cli *c, unsigned int given)
 	if (c->format && !c->json && strcmp(c->format, "table"))
 		return false;
 	if (c->runs < 1 || c->runs > CLI_MAX_RUNS)
+		return false;
+	if (c->threads < 0)
 		return false;
 	return !(c->target && c->backend && (cmd->flags & CLI_OFFLINE_TARGET));
 }
@@ -121,6 +124,13 @@ static int parse(struct cli *c, int argc, char **argv)
 	}
 	c->json = c->format && !strcmp(c->format, "json");
 	c->runs = c->runs_opt ? atoi(c->runs_opt) : 5;
+	if (c->threads_opt) {
+		char *end;
+		long t = strtol(c->threads_opt, &end, 10);
+
+		c->threads = *c->threads_opt && !*end && t >= 1 && t <= 1024 ?
+			     (int)t : -1;
+	}
 	c->models = argv + optind;
 	c->num_models = argc - optind;
 	if (!usage_ok(c, given)) {
@@ -171,6 +181,8 @@ int cli_load(struct cli *c, const char *path)
 		return cli_err("--target applies to the sim backend, not %s",
 			       c->backend);
 	if (qnpu_device_open(name, &c->dev))
+		return cli_err("%s", qnpu_last_error());
+	if (c->threads && qnpu_device_set_threads(c->dev, c->threads))
 		return cli_err("%s", qnpu_last_error());
 	if (qnpu_model_load_file(c->dev, path, &c->model))
 		return cli_err("%s", qnpu_last_error());

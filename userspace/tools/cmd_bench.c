@@ -6,12 +6,14 @@
 #include "qnpu_cli.h"
 
 static const char usage[] =
-	"usage: qnpu bench [--backend=NAME] [--target=DTB] [--runs=N] MODEL...\n"
+	"usage: qnpu bench [--backend=NAME] [--target=DTB] [--runs=N]\n"
+	"                  [--threads=N] MODEL...\n"
 	"\n"
 	"For each model, print: MACs, MACs on the NPU, NPU cycles per inference,\n"
 	"NPU utilization (NPU MACs / (rows x cols x NPU cycles)), simulated time\n"
 	"at a nominal 1 GHz, host wall time per inference (median of N runs,\n"
-	"default 5, on zero inputs) and compile time (load + compile).\n";
+	"default 5, on zero inputs) and compile time (load + compile).\n"
+	"--threads=N: threads for the CPU operators (default: one per core).\n";
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -76,7 +78,7 @@ const struct cli_cmd cli_cmd_bench = {
 	.summary =
 		"per model: MACs, cycles, utilization, wall and compile time",
 	.usage = usage,
-	.opts = CLI_BACKEND | CLI_TARGET | CLI_RUNS,
+	.opts = CLI_BACKEND | CLI_TARGET | CLI_RUNS | CLI_THREADS,
 	.flags = CLI_MANY_MODELS | CLI_INFER,
 	.run = bench,
 };

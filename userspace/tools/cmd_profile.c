@@ -4,13 +4,14 @@
 
 static const char usage[] =
 	"usage: qnpu profile [--backend=sim] [--target=DTB] [--format=table|json]\n"
-	"                    [--input=FILE ...] MODEL.tflite\n"
+	"                    [--input=FILE ...] [--threads=N] MODEL.tflite\n"
 	"\n"
 	"Run one inference (on the given inputs, else zeros) and report per\n"
 	"operator: index, op, where it ran (npu/cpu), MACs, cycles, MAC\n"
 	"utilization (MACs / (rows x cols x cycles)), DMA bytes in and out;\n"
 	"then totals: MACs, NPU MACs, cycles, utilization of the NPU part and\n"
-	"host wall time.\n";
+	"host wall time. --threads=N: threads for the CPU operators (default:\n"
+	"one per core).\n";
 
 static void layer(struct cli *c, const struct qnpu_device_info *di, int i,
 		  bool last)
@@ -73,7 +74,7 @@ const struct cli_cmd cli_cmd_profile = {
 	.name = "profile",
 	.summary = "run once and report cycles, utilization and DMA per layer",
 	.usage = usage,
-	.opts = CLI_BACKEND | CLI_TARGET | CLI_FORMAT | CLI_INPUT,
+	.opts = CLI_BACKEND | CLI_TARGET | CLI_FORMAT | CLI_INPUT | CLI_THREADS,
 	.flags = CLI_INFER,
 	.run = profile,
 };

@@ -7,7 +7,8 @@
 static const char usage[] =
 	"usage: qnpu run [--backend=cpu|sim|drm|auto] [--target=DTB]\n"
 	"                --input=FILE [--input=FILE ...]\n"
-	"                --output=FILE [--dump-layers=DIR] MODEL.tflite\n"
+	"                --output=FILE [--dump-layers=DIR] [--threads=N]\n"
+	"                MODEL.tflite\n"
 	"\n"
 	"One --input per model input, in the model's input order: raw tensor\n"
 	"bytes. A file holding N inputs back to back runs N inferences and\n"
@@ -18,7 +19,9 @@ static const char usage[] =
 	"                     a qnpu render node exists, else sim)\n"
 	"  --target=DTB       NPU configuration for sim, from a device tree\n"
 	"  --dump-layers=DIR  write each operator's output for the first\n"
-	"                     inference to DIR, with DIR/index.tsv\n";
+	"                     inference to DIR, with DIR/index.tsv\n"
+	"  --threads=N        threads for the operators run on the CPU\n"
+	"                     (default: one per core; same outputs for any N)\n";
 
 static int run(struct cli *c)
 {
@@ -39,7 +42,7 @@ const struct cli_cmd cli_cmd_run = {
 	.usage = usage,
 	.missing = "need MODEL, --output and at least one --input",
 	.opts = CLI_BACKEND | CLI_TARGET | CLI_INPUT | CLI_OUTPUT |
-		CLI_DUMP_LAYERS,
+		CLI_DUMP_LAYERS | CLI_THREADS,
 	.need = CLI_OUTPUT | CLI_INPUT,
 	.flags = CLI_INFER,
 	.run = run,

@@ -41,6 +41,7 @@ enum {
 	CLI_SAMPLES = 1 << 10, /* --samples=FILE, repeatable */
 	CLI_PLOT = 1 << 11, /* --plot=FILE.svg */
 	CLI_BIAS_CORRECTION = 1 << 12, /* --bias-correction (no argument) */
+	CLI_THREADS = 1 << 13, /* --threads=N, CPU operators' threads */
 };
 
 /* How a command takes its models and --target (cli_cmd.flags). */
@@ -76,11 +77,13 @@ struct cli {
 	const char *inputs[CLI_MAX_INPUTS];
 	int num_inputs;
 	const char *calibration, *per_tensor, *float_io, *plot, *bias_corr;
+	const char *threads_opt;
 	const char *samples[CLI_MAX_INPUTS];
 	int num_samples;
 	/* What parsing made of them. */
 	bool json; /* --format=json */
 	int runs; /* --runs, default 5 */
+	int threads; /* --threads, 0 (one per core) when not given */
 	char **models;
 	int num_models;
 	/* Set by cli_load(): the model on its device; for CLI_INFER its

@@ -93,6 +93,8 @@ void qnpu_cpu_layer_destroy(struct qnpu_cpu_layer *l)
 	if (!l)
 		return;
 	free(l->run_off);
+	free(l->run_off8);
+	free(l->wq);
 	free(l->w);
 	free(l->w32);
 	free(l->q);
@@ -161,8 +163,9 @@ static int layer_begin(int isa, int kind, const struct qnpu_conv_params *p,
 	l->act_max = p->act_max;
 	l->nob = (os->c + nr - 1) / nr;
 	l->cpad = l->nob * nr;
-	l->scratch = ((size_t)l->hp * l->wp * cp * sizeof(int16_t) + 63) /
-		     64 * 64;
+	l->buf16_bytes = ((size_t)l->hp * l->wp * cp * sizeof(int16_t) +
+			  63) / 64 * 64;
+	l->scratch = l->buf16_bytes;
 	l->q = alloc64((size_t)QNPU_Q_ROWS * l->cpad * sizeof(int32_t));
 	if (!l->q) {
 		qnpu_cpu_layer_destroy(l);
@@ -177,6 +180,7 @@ static int layer_begin(int isa, int kind, const struct qnpu_conv_params *p,
 		s = s < -31 ? -31 : (s > 31 ? 31 : s);
 		rsh = s > 0 ? 0 : -s;
 		l->q[QNPU_Q_BIAS * l->cpad + c] = bias ? bias[c] : 0;
+		l->q[QNPU_Q_BIAS_U8 * l->cpad + c] = bias ? bias[c] : 0;
 		l->q[QNPU_Q_MULT * l->cpad + c] = p->mult[ch];
 		l->q[QNPU_Q_LSH * l->cpad + c] = s > 0 ? s : 0;
 		l->q[QNPU_Q_RSH * l->cpad + c] = rsh;
@@ -244,6 +248,79 @@ static int pack_conv(struct qnpu_cpu_layer *l, const struct qnpu_conv_params *p,
 	return 0;
 }
 
+/*
+ * The u8 path's weights as [ob][quad][16 channels][4]: one int32 lane per
+ * channel holds four reduction steps, the bytes one vpbroadcastd of the
+ * u8 image gives. The bias absorbs -(128 + zp) * sum(w): the image holds
+ * x + 128 and its padding 128 + zp.
+ */
+static int pack_conv_u8(struct qnpu_cpu_layer *l,
+			const struct qnpu_conv_params *p,
+			const struct qnpu_shape4 *fs, const int8_t *filter)
+{
+	const int32_t kh = fs->h, kw = fs->w, ic = fs->c;
+	const int contiguous = p->dilation_w == 1;
+	const int32_t pad = 128 - l->in_off;	/* 128 + zero point */
+	int32_t r, j, ob, lane, oc, wmax = 0;
+	size_t k, kn = (size_t)kh * kw * ic;
+
+	l->cq = round_up(ic, 4);
+	l->qlen = contiguous ? kw * l->cq : l->cq;
+	l->kquads = (contiguous ? kh : kh * kw) * l->qlen / 4;
+	l->run_off8 = calloc((size_t)l->nruns, sizeof(*l->run_off8));
+	l->wq = alloc64((size_t)l->nob * l->kquads * QNPU_CONV_NR * 4);
+	if (!l->run_off8 || !l->wq)
+		return -ENOMEM;
+	for (r = 0; r < l->nruns; r++) {
+		const int32_t ky = contiguous ? r : r / kw;
+		const int32_t kx = contiguous ? 0 : r % kw;
+
+		l->run_off8[r] = (ky * p->dilation_h * l->wp +
+				  kx * p->dilation_w) * l->cq;
+	}
+	for (ob = 0; ob < l->nob; ob++) {
+		for (r = 0; r < l->nruns; r++) {
+			for (j = 0; j < l->qlen; j++) {
+				const int32_t ky = contiguous ? r : r / kw;
+				const int32_t kx = contiguous ? j / l->cq :
+						   r % kw;
+				const int32_t c = j % l->cq;
+				const size_t quad = (size_t)r * l->qlen / 4 +
+						    j / 4;
+				int8_t *dst = l->wq + ((size_t)ob * l->kquads +
+						quad) * QNPU_CONV_NR * 4 + j % 4;
+
+				for (lane = 0; lane < QNPU_CONV_NR; lane++) {
+					oc = ob * QNPU_CONV_NR + lane;
+					if (oc < l->oc && c < ic)
+						dst[lane * 4] = filter[(((size_t)oc *
+							kh + ky) * kw + kx) * ic + c];
+				}
+			}
+		}
+	}
+	for (oc = 0; oc < l->oc; oc++) {
+		uint32_t sum = 0;
+
+		for (k = 0; k < kn; k++) {
+			const int32_t v = filter[(size_t)oc * kn + k];
+
+			sum += (uint32_t)v;
+			wmax = v < 0 ? (-v > wmax ? -v : wmax) :
+			       (v > wmax ? v : wmax);
+		}
+		l->q[QNPU_Q_BIAS_U8 * l->cpad + oc] = (int32_t)(
+			(uint32_t)l->q[QNPU_Q_BIAS_U8 * l->cpad + oc] -
+			(uint32_t)pad * sum);
+	}
+	l->u8_limit = wmax ? 32767 / wmax : 0x7fffffff;
+	l->buf8_bytes = ((size_t)l->hp * l->wp * l->cq + 63) / 64 * 64;
+	l->scratch = l->buf16_bytes + l->buf8_bytes +
+		     (size_t)l->hp * sizeof(int32_t);
+	l->u8_ok = true;
+	return 0;
+}
+
 int qnpu_cpu_conv_create(int isa, const struct qnpu_conv_params *p,
 			 const struct qnpu_shape4 *is,
 			 const struct qnpu_shape4 *fs, const int8_t *filter,
@@ -262,6 +339,8 @@ int qnpu_cpu_conv_create(int isa, const struct qnpu_conv_params *p,
 	if (r)
 		return r;
 	r = pack_conv(l, p, fs, filter, 0);
+	if (!r)
+		r = pack_conv_u8(l, p, fs, filter);
 	if (r) {
 		qnpu_cpu_layer_destroy(l);
 		return r;
@@ -301,6 +380,9 @@ int qnpu_cpu_fc_create(int isa, const struct qnpu_fc_params *fp,
 	/* The per-channel kernel ignores the filter offset, as TFLite's. */
 	r = pack_conv(l, &p, &fs, filter,
 		      fp->per_channel ? 0 : fp->filter_offset);
+	/* A filter offset makes weights beyond int8: int16 path only. */
+	if (!r && (fp->per_channel || !fp->filter_offset))
+		r = pack_conv_u8(l, &p, &fs, filter);
 	if (r) {
 		qnpu_cpu_layer_destroy(l);
 		return r;
@@ -357,6 +439,20 @@ static void run_conv_tasks(void *job, int begin, int end)
 		qnpu_avx2_conv_tasks(job, begin, end);
 }
 
+/* The u8 image of one input; true if the u8 path is exact on it. */
+static bool pad_u8(const struct qnpu_cpu_layer *l, struct qnpu_cpu_pool *pool,
+		   struct qnpu_layer_job *j)
+{
+	int32_t r, max = 0;
+
+	qnpu_cpu_pool_run(pool, l->hp, qnpu_x86_pad_rows_u8, j);
+	if (l->isa == QNPU_CPU_AVX512VNNI)
+		return true;	/* vpdpbusd never saturates */
+	for (r = 0; r < l->hp; r++)
+		max = j->row_max[r] > max ? j->row_max[r] : max;
+	return max <= l->u8_limit;
+}
+
 void qnpu_cpu_layer_run(const struct qnpu_cpu_layer *l,
 			struct qnpu_cpu_pool *pool, const int8_t *in,
 			int8_t *out, void *scratch)
@@ -364,22 +460,33 @@ void qnpu_cpu_layer_run(const struct qnpu_cpu_layer *l,
 	const size_t in_image = (size_t)l->ih * l->iw * l->ic;
 	const size_t out_image = (size_t)l->oh * l->ow * l->oc;
 	const int pixels = l->oh * l->ow;
-	struct qnpu_layer_job j = { .l = l, .buf = scratch };
+	const int mr = l->isa == QNPU_CPU_AVX512VNNI ? QNPU_VNNI_MR :
+		       QNPU_CONV_MR;
+	struct qnpu_layer_job j = {
+		.l = l, .buf = scratch,
+		.buf8 = (uint8_t *)scratch + l->buf16_bytes,
+		.row_max = (int32_t *)((uint8_t *)scratch + l->buf16_bytes +
+				       l->buf8_bytes),
+		.ntiles = (pixels + mr - 1) / mr,
+	};
 	int32_t b;
 
 	for (b = 0; b < l->n; b++) {
 		j.in = in + b * in_image;
 		j.out = out + b * out_image;
+		if (l->u8_ok && pad_u8(l, pool, &j)) {
+			qnpu_cpu_pool_run(pool, j.ntiles * l->nob,
+					  l->isa == QNPU_CPU_AVX512VNNI ?
+					  qnpu_vnni_conv_u8_tasks :
+					  qnpu_avx2_conv_u8_tasks, &j);
+			continue;
+		}
 		qnpu_cpu_pool_run(pool, l->hp, qnpu_x86_pad_rows, &j);
 		if (l->kind == QNPU_LAYER_DW) {
 			qnpu_cpu_pool_run(pool, pixels, qnpu_avx2_dw_tasks,
 					  &j);
 			continue;
 		}
-		j.ntiles = (pixels + (l->isa == QNPU_CPU_AVX512VNNI ?
-				      QNPU_VNNI_MR : QNPU_CONV_MR) - 1) /
-			   (l->isa == QNPU_CPU_AVX512VNNI ? QNPU_VNNI_MR :
-			    QNPU_CONV_MR);
 		qnpu_cpu_pool_run(pool, j.ntiles * l->nob, run_conv_tasks,
 				  &j);
 	}

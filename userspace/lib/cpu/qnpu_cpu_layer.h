@@ -7,10 +7,22 @@
  * (x + input_offset) with the padding written as 0 around it: a padding
  * tap then adds 0, which is what TFLite's skipping it means, and no
  * kernel checks bounds. Products of two int16 summed in pairs into int32
- * (vpmaddwd, vpdpwssd) are exact here: |x + off| <= 255, |w| <= 255.
+ * (vpmaddwd) are exact here: |x + off| <= 255, |w| <= 255.
+ *
+ * Convolutions also have a u8 path: x + 128 against int8 weights, four
+ * reduction steps per int32 lane (vpmaddubsw + vpmaddwd on AVX2, vpdpbusd
+ * on VNNI), with the zero point folded into the bias (padding holds
+ * 128 + zp, which adds 0 after the fold). vpdpbusd is exact for any data.
+ * vpmaddubsw saturates a pair x0*w0 + x1*w1 to int16, so AVX2 takes this
+ * path only for an image whose every channel pair has x0 + x1 <= u8_limit
+ * (= 32767 / max |w|): then no pair can saturate. The pad pass measures
+ * that; an image beyond it runs the int16 path. Same bytes either way,
+ * only the time differs (real activations sit far below the limit).
  */
 #ifndef QNPU_CPU_LAYER_H
 #define QNPU_CPU_LAYER_H
+
+#include <stdbool.h>
 
 #include "qnpu_cpu.h"
 
@@ -18,7 +30,7 @@ enum { QNPU_LAYER_CONV, QNPU_LAYER_DW };
 
 /* Per output channel requantization, rows of cpad int32 in l->q. */
 enum { QNPU_Q_BIAS, QNPU_Q_MULT, QNPU_Q_LSH, QNPU_Q_RSH, QNPU_Q_MASK,
-       QNPU_Q_HALF, QNPU_Q_ROWS };
+       QNPU_Q_HALF, QNPU_Q_BIAS_U8, QNPU_Q_ROWS };
 
 /* Output channels per block: conv 16 (two ymm, one zmm), depthwise 8. */
 #define QNPU_CONV_NR 16
@@ -46,7 +58,17 @@ struct qnpu_cpu_layer {
 	int16_t *w;			/* conv: [nob][kpairs][NR][2] */
 	int32_t *w32;			/* dw: [ntaps][cp], w in the low half */
 	int32_t *q;			/* [QNPU_Q_ROWS][cpad] */
-	size_t scratch;			/* bytes of the int16 image */
+	size_t scratch;			/* bytes: int16 image, u8 image, rows */
+	/*
+	 * conv u8 path (u8_ok): the image has cq bytes per pixel (ic
+	 * rounded up to 4); runs of qlen bytes at base8 + run_off8[r]; weights
+	 * [nob][kquads][NR][4].
+	 */
+	bool u8_ok;
+	int32_t cq, qlen, kquads, u8_limit;
+	int32_t *run_off8;
+	int8_t *wq;
+	size_t buf16_bytes, buf8_bytes;
 };
 
 struct qnpu_layer_job {
@@ -54,11 +76,16 @@ struct qnpu_layer_job {
 	const int8_t *in;		/* this image's input */
 	int8_t *out;			/* this image's output */
 	int16_t *buf;
+	uint8_t *buf8;
+	int32_t *row_max;		/* per padded row: largest pair sum */
 	int ntiles;			/* conv: pixel tiles per channel block */
 };
 
 /* Tasks: padded rows; conv (ob, tile) ob-major; depthwise output pixels. */
 void qnpu_x86_pad_rows(void *job, int begin, int end);
+void qnpu_x86_pad_rows_u8(void *job, int begin, int end);
+void qnpu_avx2_conv_u8_tasks(void *job, int begin, int end);
+void qnpu_vnni_conv_u8_tasks(void *job, int begin, int end);
 void qnpu_avx2_conv_tasks(void *job, int begin, int end);
 void qnpu_avx2_dw_tasks(void *job, int begin, int end);
 void qnpu_vnni_conv_tasks(void *job, int begin, int end);

@@ -3,10 +3,14 @@
  * The CPU kernels' persistent thread pool. A layer of these models takes
  * 2-30 us, less than starting a thread, so workers live as long as the
  * pool, spin briefly between jobs (the next layer follows within
- * microseconds) and only then sleep on a condition variable. The split is
- * static (thread t takes tasks [t*n/T, (t+1)*n/T)), and every output is
- * computed by exactly one thread the same way, so results do not depend
- * on the thread count.
+ * microseconds) and only then sleep on a condition variable.
+ *
+ * Tasks are claimed in chunks from one counter by whichever thread comes
+ * first, the caller included: on a loaded machine a descheduled worker
+ * then costs at most the chunk it holds, not its whole share (a static
+ * split made every layer wait for a time slice). Every output is
+ * computed by exactly one thread, the same way, so results do not depend
+ * on the thread count or on who ran what.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,18 +32,15 @@ struct qnpu_cpu_pool {
 	pthread_mutex_t lock;		/* sleepers and the condition */
 	pthread_cond_t wake;
 	atomic_uint gen;		/* bumped once per job */
-	atomic_int pending;		/* workers still in the job */
+	/* (job generation << 32) | next task: a claim is valid for one job. */
+	_Atomic unsigned long long next;
+	atomic_int done;		/* tasks finished */
 	atomic_int sleepers;
 	atomic_int stop;
 	/* The job, written before gen is bumped. */
 	qnpu_cpu_task_fn fn;
 	void *ctx;
-	int ntasks;
-};
-
-struct qnpu_pool_worker {
-	struct qnpu_cpu_pool *pool;
-	int index;
+	int ntasks, chunk;
 };
 
 static inline void qnpu_cpu_relax(void)
@@ -57,13 +58,31 @@ static uint64_t qnpu_pool_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void qnpu_pool_slice(struct qnpu_cpu_pool *p, int t)
+/* Claim and run chunks of job @gen until none is left. */
+static void qnpu_pool_work(struct qnpu_cpu_pool *p, unsigned int gen)
 {
-	const int b = (int)((long long)p->ntasks * t / p->threads);
-	const int e = (int)((long long)p->ntasks * (t + 1) / p->threads);
+	unsigned long long v = atomic_load(&p->next);
 
-	if (b < e)
-		p->fn(p->ctx, b, e);
+	for (;;) {
+		unsigned int b;
+		int e, n;
+
+		if ((unsigned int)(v >> 32) != gen)
+			return;		/* a later job: ours is done */
+		b = (unsigned int)v;
+		if ((int)b >= p->ntasks)
+			return;
+		if (!atomic_compare_exchange_weak(&p->next, &v,
+						  v + (unsigned int)p->chunk))
+			continue;
+		/* The claim holds the job (and fn, ctx) until done counts it. */
+		e = (int)b + p->chunk < p->ntasks ? (int)b + p->chunk :
+		    p->ntasks;
+		n = e - (int)b;
+		p->fn(p->ctx, (int)b, e);
+		atomic_fetch_add_explicit(&p->done, n, memory_order_release);
+		v = atomic_load(&p->next);
+	}
 }
 
 /* Wait for a generation other than @seen; 0, or -1 when stopping. */
@@ -101,17 +120,13 @@ static int qnpu_pool_wait(struct qnpu_cpu_pool *p, unsigned int seen)
 
 static void *qnpu_pool_main(void *arg)
 {
-	struct qnpu_pool_worker *w = arg;
-	struct qnpu_cpu_pool *p = w->pool;
-	const int index = w->index;
+	struct qnpu_cpu_pool *p = arg;
 	/* gen is 0 until the first job, which may come before we run. */
 	unsigned int seen = 0;
 
-	free(w);
 	while (!qnpu_pool_wait(p, seen)) {
 		seen = atomic_load_explicit(&p->gen, memory_order_acquire);
-		qnpu_pool_slice(p, index);
-		atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+		qnpu_pool_work(p, seen);
 	}
 	return NULL;
 }
@@ -149,19 +164,9 @@ int qnpu_cpu_pool_create(int threads, struct qnpu_cpu_pool **out)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	for (i = 0; i < threads - 1; i++) {
-		struct qnpu_pool_worker *w = malloc(sizeof(*w));
-
-		if (!w) {
-			r = -ENOMEM;
+		r = -pthread_create(&p->tid[i], NULL, qnpu_pool_main, p);
+		if (r)
 			goto err_stop;
-		}
-		w->pool = p;
-		w->index = i + 1;
-		r = -pthread_create(&p->tid[i], NULL, qnpu_pool_main, w);
-		if (r) {
-			free(w);
-			goto err_stop;
-		}
 	}
 	*out = p;
 	return 0;
@@ -196,7 +201,7 @@ int qnpu_cpu_pool_threads(const struct qnpu_cpu_pool *p)
 void qnpu_cpu_pool_run(struct qnpu_cpu_pool *p, int ntasks,
 		       qnpu_cpu_task_fn fn, void *ctx)
 {
-	unsigned int spins = 0;
+	unsigned int spins = 0, gen;
 
 	if (ntasks <= 0)
 		return;
@@ -209,17 +214,22 @@ void qnpu_cpu_pool_run(struct qnpu_cpu_pool *p, int ntasks,
 	p->fn = fn;
 	p->ctx = ctx;
 	p->ntasks = ntasks;
-	atomic_store_explicit(&p->pending, p->threads - 1,
-			      memory_order_relaxed);
-	atomic_fetch_add(&p->gen, 1);	/* publishes the job (seq_cst) */
+	/* About 8 chunks per thread: balance against claiming costs. */
+	p->chunk = ntasks / (p->threads * 8) > 1 ?
+		   ntasks / (p->threads * 8) : 1;
+	atomic_store(&p->done, 0);
+	gen = atomic_load(&p->gen) + 1;
+	atomic_store(&p->next, (unsigned long long)gen << 32);
+	atomic_store(&p->gen, gen);	/* publishes the job (seq_cst) */
 	if (atomic_load(&p->sleepers)) {
 		pthread_mutex_lock(&p->lock);
 		pthread_cond_broadcast(&p->wake);
 		pthread_mutex_unlock(&p->lock);
 	}
-	qnpu_pool_slice(p, 0);
+	qnpu_pool_work(p, gen);
 	/* A descheduled worker should not cost a whole time slice of spin. */
-	while (atomic_load_explicit(&p->pending, memory_order_acquire)) {
+	while (atomic_load_explicit(&p->done, memory_order_acquire) <
+	       ntasks) {
 		if (++spins % 4096)
 			qnpu_cpu_relax();
 		else

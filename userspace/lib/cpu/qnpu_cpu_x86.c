@@ -150,6 +150,69 @@ QNPU_AVX2 void qnpu_x86_pad_rows(void *job, int begin, int end)
 	}
 }
 
+/* The u8 image: x + 128, padding 128 + zp; the largest pair sum per row. */
+QNPU_AVX2 void qnpu_x86_pad_rows_u8(void *job, int begin, int end)
+{
+	const struct qnpu_layer_job *j = job;
+	const struct qnpu_cpu_layer *l = j->l;
+	const size_t row = (size_t)l->wp * l->cq;
+	const int pad = 128 - l->in_off;
+	const __m256i flip = _mm256_set1_epi8((char)0x80);
+	const __m256i ones = _mm256_set1_epi8(1);
+	int r;
+
+	for (r = begin; r < end; r++) {
+		uint8_t *dst = j->buf8 + (size_t)r * row;
+		const int32_t iy = r - l->pad_h;
+		const int8_t *src = j->in + (size_t)iy * l->iw * l->ic;
+		uint8_t *px = dst + (size_t)l->pad_w * l->cq;
+		__m256i mx = _mm256_setzero_si256();
+		int16_t lanes[16];
+		int32_t x, c, k, best = 0;
+		size_t i;
+
+		if (iy < 0 || iy >= l->ih) {
+			memset(dst, pad, row);
+		} else {
+			memset(dst, pad, (size_t)l->pad_w * l->cq);
+			if (l->cq == l->ic) {
+				const int32_t n = l->iw * l->ic;
+
+				for (k = 0; k + 32 <= n; k += 32)
+					_mm256_storeu_si256((__m256i *)(px + k),
+						_mm256_xor_si256(flip,
+						_mm256_loadu_si256(
+						(const __m256i *)(src + k))));
+				for (; k < n; k++)
+					px[k] = (uint8_t)(src[k] + 128);
+			} else {
+				for (x = 0; x < l->iw; x++, px += l->cq) {
+					const int8_t *s = src + (size_t)x * l->ic;
+
+					for (c = 0; c < l->ic; c++)
+						px[c] = (uint8_t)(s[c] + 128);
+					for (; c < l->cq; c++)
+						px[c] = 0;
+				}
+			}
+			px = dst + (size_t)(l->pad_w + l->iw) * l->cq;
+			memset(px, pad, (size_t)(dst + row - px));
+		}
+		/* Pair sums (cq is a multiple of 4: pairs never straddle). */
+		for (i = 0; i + 32 <= row; i += 32)
+			mx = _mm256_max_epi16(mx, _mm256_maddubs_epi16(
+				_mm256_loadu_si256((const __m256i *)(dst + i)),
+				ones));
+		_mm256_storeu_si256((__m256i *)lanes, mx);
+		for (k = 0; k < 16; k++)
+			best = lanes[k] > best ? lanes[k] : best;
+		for (; i < row; i += 2)
+			best = dst[i] + dst[i + 1] > best ? dst[i] + dst[i + 1] :
+			       best;
+		j->row_max[r] = best;
+	}
+}
+
 /* --- convolution: MR pixels x 16 channels per call --- */
 
 QNPU_INLINE QNPU_AVX2 void conv_block_avx2(const struct qnpu_cpu_layer *l,
@@ -239,6 +302,93 @@ QNPU_AVX2 void qnpu_avx2_conv_tasks(void *job, int begin, int end)
 			break;
 		default:
 			conv_block_avx2(l, j->buf, base, dst, ob, 1);
+			break;
+		}
+	}
+}
+
+/*
+ * The u8 path: per four reduction steps and pixel, one broadcast,
+ * vpmaddubsw (pairs, exact below u8_limit) and vpmaddwd by 1 (quads).
+ */
+QNPU_INLINE QNPU_AVX2 void conv_u8_block_avx2(const struct qnpu_cpu_layer *l,
+					      const uint8_t *buf,
+					      const int32_t *base,
+					      int8_t *const *dst, int32_t ob,
+					      const int mr)
+{
+	const int8_t *w = l->wq + (size_t)ob * l->kquads * QNPU_CONV_NR * 4;
+	const int32_t c0 = ob * QNPU_CONV_NR;
+	const int32_t *bias = l->q + QNPU_Q_BIAS_U8 * (size_t)l->cpad + c0;
+	const __m256i ones = _mm256_set1_epi16(1);
+	const int nvalid = l->oc - c0;
+	__m256i a0[QNPU_CONV_MR], a1[QNPU_CONV_MR];
+	int32_t r, k;
+	int i;
+
+	for (i = 0; i < mr; i++) {
+		a0[i] = _mm256_load_si256((const __m256i *)bias);
+		a1[i] = _mm256_load_si256((const __m256i *)(bias + 8));
+	}
+	for (r = 0; r < l->nruns; r++) {
+		const uint8_t *x[QNPU_CONV_MR];
+
+		for (i = 0; i < mr; i++)
+			x[i] = buf + base[i] + l->run_off8[r];
+		for (k = 0; k < l->qlen; k += 4, w += 4 * QNPU_CONV_NR) {
+			const __m256i w0 = _mm256_load_si256((const __m256i *)w);
+			const __m256i w1 = _mm256_load_si256(
+				(const __m256i *)(w + 32));
+
+			for (i = 0; i < mr; i++) {
+				int32_t quad;
+				__m256i v;
+
+				memcpy(&quad, x[i] + k, sizeof(quad));
+				v = _mm256_set1_epi32(quad);
+				a0[i] = _mm256_add_epi32(a0[i], _mm256_madd_epi16(
+					_mm256_maddubs_epi16(v, w0), ones));
+				a1[i] = _mm256_add_epi32(a1[i], _mm256_madd_epi16(
+					_mm256_maddubs_epi16(v, w1), ones));
+			}
+		}
+	}
+	for (i = 0; i < mr; i++)
+		store16(dst[i], rq8_out(l, a0[i], c0), rq8_out(l, a1[i], c0 + 8),
+			nvalid);
+}
+
+QNPU_AVX2 void qnpu_avx2_conv_u8_tasks(void *job, int begin, int end)
+{
+	const struct qnpu_layer_job *j = job;
+	const struct qnpu_cpu_layer *l = j->l;
+	const int pixels = l->oh * l->ow;
+	int t, i;
+
+	for (t = begin; t < end; t++) {
+		const int32_t ob = t / j->ntiles;
+		const int p0 = (t % j->ntiles) * QNPU_CONV_MR;
+		const int mr = pixels - p0 < QNPU_CONV_MR ? pixels - p0 :
+			       QNPU_CONV_MR;
+		int32_t base[QNPU_CONV_MR];
+		int8_t *dst[QNPU_CONV_MR];
+
+		for (i = 0; i < mr; i++) {
+			conv_pixel(j, p0 + i, ob, &base[i], &dst[i]);
+			base[i] = base[i] / l->cp * l->cq;
+		}
+		switch (mr) {
+		case 4:
+			conv_u8_block_avx2(l, j->buf8, base, dst, ob, 4);
+			break;
+		case 3:
+			conv_u8_block_avx2(l, j->buf8, base, dst, ob, 3);
+			break;
+		case 2:
+			conv_u8_block_avx2(l, j->buf8, base, dst, ob, 2);
+			break;
+		default:
+			conv_u8_block_avx2(l, j->buf8, base, dst, ob, 1);
 			break;
 		}
 	}
@@ -367,6 +517,96 @@ QNPU_VNNI void qnpu_vnni_conv_tasks(void *job, int begin, int end)
 			break;
 		default:
 			conv_block_vnni(l, j->buf, base, dst, ob, 1);
+			break;
+		}
+	}
+}
+
+/* vpdpbusd: four u8 x s8 products into int32, never saturating. */
+QNPU_INLINE QNPU_VNNI void conv_u8_block_vnni(const struct qnpu_cpu_layer *l,
+					      const uint8_t *buf,
+					      const int32_t *base,
+					      int8_t *const *dst, int32_t ob,
+					      const int mr)
+{
+	const int8_t *w = l->wq + (size_t)ob * l->kquads * QNPU_CONV_NR * 4;
+	const int32_t c0 = ob * QNPU_CONV_NR;
+	const int32_t *bias = l->q + QNPU_Q_BIAS_U8 * (size_t)l->cpad + c0;
+	const int nvalid = l->oc - c0;
+	__m512i a[QNPU_VNNI_MR];
+	int32_t r, k;
+	int i;
+
+	for (i = 0; i < mr; i++)
+		a[i] = _mm512_load_si512((const void *)bias);
+	for (r = 0; r < l->nruns; r++) {
+		const uint8_t *x[QNPU_VNNI_MR];
+
+		for (i = 0; i < mr; i++)
+			x[i] = buf + base[i] + l->run_off8[r];
+		for (k = 0; k < l->qlen; k += 4, w += 4 * QNPU_CONV_NR) {
+			const __m512i w0 = _mm512_load_si512((const void *)w);
+
+			for (i = 0; i < mr; i++) {
+				int32_t quad;
+
+				memcpy(&quad, x[i] + k, sizeof(quad));
+				a[i] = _mm512_dpbusd_epi32(a[i],
+							   _mm512_set1_epi32(quad),
+							   w0);
+			}
+		}
+	}
+	for (i = 0; i < mr; i++)
+		store16(dst[i],
+			rq8_out(l, _mm512_castsi512_si256(a[i]), c0),
+			rq8_out(l, _mm512_extracti64x4_epi64(a[i], 1), c0 + 8),
+			nvalid);
+}
+
+QNPU_VNNI void qnpu_vnni_conv_u8_tasks(void *job, int begin, int end)
+{
+	const struct qnpu_layer_job *j = job;
+	const struct qnpu_cpu_layer *l = j->l;
+	const int pixels = l->oh * l->ow;
+	int t, i;
+
+	for (t = begin; t < end; t++) {
+		const int32_t ob = t / j->ntiles;
+		const int p0 = (t % j->ntiles) * QNPU_VNNI_MR;
+		const int mr = pixels - p0 < QNPU_VNNI_MR ? pixels - p0 :
+			       QNPU_VNNI_MR;
+		int32_t base[QNPU_VNNI_MR];
+		int8_t *dst[QNPU_VNNI_MR];
+
+		for (i = 0; i < mr; i++) {
+			conv_pixel(j, p0 + i, ob, &base[i], &dst[i]);
+			base[i] = base[i] / l->cp * l->cq;
+		}
+		switch (mr) {
+		case 8:
+			conv_u8_block_vnni(l, j->buf8, base, dst, ob, 8);
+			break;
+		case 7:
+			conv_u8_block_vnni(l, j->buf8, base, dst, ob, 7);
+			break;
+		case 6:
+			conv_u8_block_vnni(l, j->buf8, base, dst, ob, 6);
+			break;
+		case 5:
+			conv_u8_block_vnni(l, j->buf8, base, dst, ob, 5);
+			break;
+		case 4:
+			conv_u8_block_vnni(l, j->buf8, base, dst, ob, 4);
+			break;
+		case 3:
+			conv_u8_block_vnni(l, j->buf8, base, dst, ob, 3);
+			break;
+		case 2:
+			conv_u8_block_vnni(l, j->buf8, base, dst, ob, 2);
+			break;
+		default:
+			conv_u8_block_vnni(l, j->buf8, base, dst, ob, 1);
 			break;
 		}
 	}
@@ -566,6 +806,18 @@ void qnpu_avx2_dw_tasks(void *job, int begin, int end)
 	(void)job, (void)begin, (void)end;
 }
 void qnpu_vnni_conv_tasks(void *job, int begin, int end)
+{
+	(void)job, (void)begin, (void)end;
+}
+void qnpu_x86_pad_rows_u8(void *job, int begin, int end)
+{
+	(void)job, (void)begin, (void)end;
+}
+void qnpu_avx2_conv_u8_tasks(void *job, int begin, int end)
+{
+	(void)job, (void)begin, (void)end;
+}
+void qnpu_vnni_conv_u8_tasks(void *job, int begin, int end)
 {
 	(void)job, (void)begin, (void)end;
 }
