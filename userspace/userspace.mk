@@ -88,6 +88,8 @@ demo: deps
 US_GOLDEN_MODELS := $(notdir $(basename $(wildcard $(MODELS)/tflite/*.tflite)))
 CHECK_TESTS += $(foreach m,$(US_GOLDEN_MODELS),"tests/golden/golden.sh $(QNPU_BIN) $(m) cpu")
 CHECK_TESTS += "tests/golden/golden-valgrind.sh $(QNPU_BIN) cpu"
+# Each CPU kernel path (QNPU_CPU_ISA) at 1, 2 and 3 threads: the same bytes.
+CHECK_TESTS += $(foreach i,scalar avx2 avx512vnni,"tests/golden/golden-cpu-paths.sh $(QNPU_BIN) $(i)")
 # Float32 models against TFLite's float outputs, at a stated tolerance.
 CHECK_TESTS += "tests/golden/float-golden.sh $(QNPU_BIN)"
 CHECK_TESTS += "tests/cli/test_cli.sh $(QNPU_BIN)"

@@ -8,6 +8,8 @@
 # With "first", only the first input of each model (and no layer dump).
 set -u
 qnpu=$1 model=$2 backend=${3:-cpu} only_first=${4:-}
+# QNPU_GOLDEN_THREADS=N runs with --threads=N (golden-cpu-paths.sh).
+threads=${QNPU_GOLDEN_THREADS:+--threads=$QNPU_GOLDEN_THREADS}
 M=${QNPU_MODELS:-../shared/models}
 if [ ! -d "$M/tflite" ]; then
 	echo "SKIP: shared models not found at $M"
@@ -39,7 +41,7 @@ goldens=("$M/golden/$model"/*.out.int8.bin)
 for golden in "${goldens[@]}"; do
 	id=$(basename "$golden" .out.int8.bin)
 	# shellcheck disable=SC2046
-	if ! "$qnpu" run --backend="$backend" $(input_args "$id") \
+	if ! "$qnpu" run --backend="$backend" $threads $(input_args "$id") \
 		--output="$tmp/out.bin" "$M/tflite/$model.tflite"; then
 		echo "FAIL: $model $id: qnpu run failed"; fail=$((fail + 1))
 	elif ! cmp "$tmp/out.bin" "$golden"; then
@@ -88,7 +90,7 @@ for layers in "$M/golden/$model"/layers_*; do
 	id=${layers##*/layers_}
 	id=${id%_x0}	# a layer dump of a stacked input is of its first
 	# shellcheck disable=SC2046
-	if ! "$qnpu" run --backend="$backend" $(input_args "$id") \
+	if ! "$qnpu" run --backend="$backend" $threads $(input_args "$id") \
 		--output="$tmp/out.bin" --dump-layers="$tmp/layers" \
 		"$M/tflite/$model.tflite"; then
 		echo "FAIL: $model layers_$id: qnpu run failed"
