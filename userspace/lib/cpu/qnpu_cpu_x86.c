@@ -21,6 +21,11 @@
 #define QNPU_AVX2 __attribute__((target("avx2,fma")))
 #define QNPU_VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
 #define QNPU_INLINE static inline __attribute__((always_inline))
+/*
+ * The micro-kernels' pixel loops carry "#pragma GCC unroll": unrolled,
+ * their accumulators live in registers; GCC otherwise interchanges the
+ * loops and keeps them in memory.
+ */
 
 /* MultiplyByQuantizedMultiplier on 8 lanes with per-lane constants. */
 QNPU_INLINE QNPU_AVX2 __m256i rq8(__m256i x, __m256i mult, __m256i lsh,
@@ -229,6 +234,7 @@ QNPU_INLINE QNPU_AVX2 void conv_block_avx2(const struct qnpu_cpu_layer *l,
 	int32_t r, k;
 	int i;
 
+	#pragma GCC unroll 8
 	for (i = 0; i < mr; i++) {
 		a0[i] = _mm256_load_si256((const __m256i *)bias);
 		a1[i] = _mm256_load_si256((const __m256i *)(bias + 8));
@@ -236,13 +242,17 @@ QNPU_INLINE QNPU_AVX2 void conv_block_avx2(const struct qnpu_cpu_layer *l,
 	for (r = 0; r < l->nruns; r++) {
 		const int16_t *x[QNPU_CONV_MR];
 
+		#pragma GCC unroll 8
 		for (i = 0; i < mr; i++)
 			x[i] = buf + base[i] + l->run_off[r];
 		for (k = 0; k < l->runlen; k += 2, w += 2 * QNPU_CONV_NR) {
-			const __m256i w0 = _mm256_load_si256((const __m256i *)w);
-			const __m256i w1 = _mm256_load_si256(
+			__m256i w0 = _mm256_load_si256((const __m256i *)w);
+			__m256i w1 = _mm256_load_si256(
 				(const __m256i *)(w + 16));
 
+			__asm__("" : "+x"(w0), "+x"(w1));
+
+			#pragma GCC unroll 8
 			for (i = 0; i < mr; i++) {
 				int32_t pair;
 				__m256i v;
@@ -256,6 +266,7 @@ QNPU_INLINE QNPU_AVX2 void conv_block_avx2(const struct qnpu_cpu_layer *l,
 			}
 		}
 	}
+	#pragma GCC unroll 8
 	for (i = 0; i < mr; i++)
 		store16(dst[i], rq8_out(l, a0[i], c0), rq8_out(l, a1[i], c0 + 8),
 			nvalid);
@@ -284,9 +295,10 @@ QNPU_AVX2 void qnpu_avx2_conv_tasks(void *job, int begin, int end)
 		const int p0 = (t % j->ntiles) * QNPU_CONV_MR;
 		const int mr = pixels - p0 < QNPU_CONV_MR ? pixels - p0 :
 			       QNPU_CONV_MR;
-		int32_t base[QNPU_CONV_MR];
-		int8_t *dst[QNPU_CONV_MR];
+		int32_t base[QNPU_CONV_MR] = { 0 };
+		int8_t *dst[QNPU_CONV_MR] = { NULL };
 
+		#pragma GCC unroll 8
 		for (i = 0; i < mr; i++)
 			conv_pixel(j, p0 + i, ob, &base[i], &dst[i]);
 		/* A constant mr lets the compiler keep accumulators in registers. */
@@ -326,6 +338,7 @@ QNPU_INLINE QNPU_AVX2 void conv_u8_block_avx2(const struct qnpu_cpu_layer *l,
 	int32_t r, k;
 	int i;
 
+	#pragma GCC unroll 8
 	for (i = 0; i < mr; i++) {
 		a0[i] = _mm256_load_si256((const __m256i *)bias);
 		a1[i] = _mm256_load_si256((const __m256i *)(bias + 8));
@@ -333,26 +346,40 @@ QNPU_INLINE QNPU_AVX2 void conv_u8_block_avx2(const struct qnpu_cpu_layer *l,
 	for (r = 0; r < l->nruns; r++) {
 		const uint8_t *x[QNPU_CONV_MR];
 
+		#pragma GCC unroll 8
 		for (i = 0; i < mr; i++)
 			x[i] = buf + base[i] + l->run_off8[r];
 		for (k = 0; k < l->qlen; k += 4, w += 4 * QNPU_CONV_NR) {
-			const __m256i w0 = _mm256_load_si256((const __m256i *)w);
-			const __m256i w1 = _mm256_load_si256(
+			__m256i w0 = _mm256_load_si256((const __m256i *)w);
+			__m256i w1 = _mm256_load_si256(
 				(const __m256i *)(w + 32));
 
+			/* In registers: a folded 256-bit load per use costs Zen. */
+			__asm__("" : "+x"(w0), "+x"(w1));
+
+			#pragma GCC unroll 8
 			for (i = 0; i < mr; i++) {
 				int32_t quad;
 				__m256i v;
 
 				memcpy(&quad, x[i] + k, sizeof(quad));
 				v = _mm256_set1_epi32(quad);
+				const __m256i t1 = _mm256_maddubs_epi16(v, w1);
+
 				a0[i] = _mm256_add_epi32(a0[i], _mm256_madd_epi16(
 					_mm256_maddubs_epi16(v, w0), ones));
-				a1[i] = _mm256_add_epi32(a1[i], _mm256_madd_epi16(
-					_mm256_maddubs_epi16(v, w1), ones));
+				/*
+				 * The other half widens by shifts: Zen runs
+				 * vpmaddubsw and vpmaddwd on one pipe only.
+				 */
+				a1[i] = _mm256_add_epi32(a1[i], _mm256_add_epi32(
+					_mm256_srai_epi32(t1, 16),
+					_mm256_srai_epi32(_mm256_slli_epi32(t1, 16),
+							  16)));
 			}
 		}
 	}
+	#pragma GCC unroll 8
 	for (i = 0; i < mr; i++)
 		store16(dst[i], rq8_out(l, a0[i], c0), rq8_out(l, a1[i], c0 + 8),
 			nvalid);
@@ -370,9 +397,10 @@ QNPU_AVX2 void qnpu_avx2_conv_u8_tasks(void *job, int begin, int end)
 		const int p0 = (t % j->ntiles) * QNPU_CONV_MR;
 		const int mr = pixels - p0 < QNPU_CONV_MR ? pixels - p0 :
 			       QNPU_CONV_MR;
-		int32_t base[QNPU_CONV_MR];
-		int8_t *dst[QNPU_CONV_MR];
+		int32_t base[QNPU_CONV_MR] = { 0 };
+		int8_t *dst[QNPU_CONV_MR] = { NULL };
 
+		#pragma GCC unroll 8
 		for (i = 0; i < mr; i++) {
 			conv_pixel(j, p0 + i, ob, &base[i], &dst[i]);
 			base[i] = base[i] / l->cp * l->cq;
@@ -448,16 +476,19 @@ QNPU_INLINE QNPU_VNNI void conv_block_vnni(const struct qnpu_cpu_layer *l,
 	int32_t r, k;
 	int i;
 
+	#pragma GCC unroll 8
 	for (i = 0; i < mr; i++)
 		a[i] = _mm512_load_si512((const void *)bias);
 	for (r = 0; r < l->nruns; r++) {
 		const int16_t *x[QNPU_VNNI_MR];
 
+		#pragma GCC unroll 8
 		for (i = 0; i < mr; i++)
 			x[i] = buf + base[i] + l->run_off[r];
 		for (k = 0; k < l->runlen; k += 2, w += 2 * QNPU_CONV_NR) {
 			const __m512i w0 = _mm512_load_si512((const void *)w);
 
+			#pragma GCC unroll 8
 			for (i = 0; i < mr; i++) {
 				int32_t pair;
 
@@ -469,6 +500,7 @@ QNPU_INLINE QNPU_VNNI void conv_block_vnni(const struct qnpu_cpu_layer *l,
 		}
 	}
 	/* Requantization is the AVX2 one on each half: exactly the same. */
+	#pragma GCC unroll 8
 	for (i = 0; i < mr; i++)
 		store16(dst[i],
 			rq8_out(l, _mm512_castsi512_si256(a[i]), c0),
@@ -488,9 +520,10 @@ QNPU_VNNI void qnpu_vnni_conv_tasks(void *job, int begin, int end)
 		const int p0 = (t % j->ntiles) * QNPU_VNNI_MR;
 		const int mr = pixels - p0 < QNPU_VNNI_MR ? pixels - p0 :
 			       QNPU_VNNI_MR;
-		int32_t base[QNPU_VNNI_MR];
-		int8_t *dst[QNPU_VNNI_MR];
+		int32_t base[QNPU_VNNI_MR] = { 0 };
+		int8_t *dst[QNPU_VNNI_MR] = { NULL };
 
+		#pragma GCC unroll 8
 		for (i = 0; i < mr; i++)
 			conv_pixel(j, p0 + i, ob, &base[i], &dst[i]);
 		switch (mr) {
@@ -537,16 +570,19 @@ QNPU_INLINE QNPU_VNNI void conv_u8_block_vnni(const struct qnpu_cpu_layer *l,
 	int32_t r, k;
 	int i;
 
+	#pragma GCC unroll 8
 	for (i = 0; i < mr; i++)
 		a[i] = _mm512_load_si512((const void *)bias);
 	for (r = 0; r < l->nruns; r++) {
 		const uint8_t *x[QNPU_VNNI_MR];
 
+		#pragma GCC unroll 8
 		for (i = 0; i < mr; i++)
 			x[i] = buf + base[i] + l->run_off8[r];
 		for (k = 0; k < l->qlen; k += 4, w += 4 * QNPU_CONV_NR) {
 			const __m512i w0 = _mm512_load_si512((const void *)w);
 
+			#pragma GCC unroll 8
 			for (i = 0; i < mr; i++) {
 				int32_t quad;
 
@@ -557,6 +593,7 @@ QNPU_INLINE QNPU_VNNI void conv_u8_block_vnni(const struct qnpu_cpu_layer *l,
 			}
 		}
 	}
+	#pragma GCC unroll 8
 	for (i = 0; i < mr; i++)
 		store16(dst[i],
 			rq8_out(l, _mm512_castsi512_si256(a[i]), c0),
@@ -576,9 +613,10 @@ QNPU_VNNI void qnpu_vnni_conv_u8_tasks(void *job, int begin, int end)
 		const int p0 = (t % j->ntiles) * QNPU_VNNI_MR;
 		const int mr = pixels - p0 < QNPU_VNNI_MR ? pixels - p0 :
 			       QNPU_VNNI_MR;
-		int32_t base[QNPU_VNNI_MR];
-		int8_t *dst[QNPU_VNNI_MR];
+		int32_t base[QNPU_VNNI_MR] = { 0 };
+		int8_t *dst[QNPU_VNNI_MR] = { NULL };
 
+		#pragma GCC unroll 8
 		for (i = 0; i < mr; i++) {
 			conv_pixel(j, p0 + i, ob, &base[i], &dst[i]);
 			base[i] = base[i] / l->cp * l->cq;
