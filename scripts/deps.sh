@@ -10,6 +10,9 @@ valgrind sparse xz-utils file bc kmod nodejs"
 # tests/tflite-runtime runs TFLite (WASM, from npm) in node; Debian's npm
 # only when the installed nodejs does not bring its own.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+# Benchmark-only: `make bench-cpu` compares the CPU kernels with oneDNN and
+# XNNPACK (and XNNPACK's thread pool header); nothing else links them.
+PKGS="$PKGS libdnnl-dev libxnnpack-dev libpthreadpool-dev"
 
 missing=""
 for p in $PKGS; do

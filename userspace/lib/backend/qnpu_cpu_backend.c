@@ -227,7 +227,7 @@ int qnpu_cpu_model_init(struct qnpu_model *m)
 			scratch = qnpu_cpu_layer_scratch(cm->layers[i]);
 	}
 	if (scratch) {
-		cm->scratch = aligned_alloc(64, scratch);
+		cm->scratch = aligned_alloc(64, (scratch + 63) / 64 * 64);
 		if (!cm->scratch)
 			return qnpu_err(-ENOMEM, "out of memory for %zu bytes of CPU scratch",
 					scratch);
