@@ -207,6 +207,10 @@ static void dw_case(int isa, int k)
 	is.h = k % 6 == 1 ? 1 : rnd(1, 12);
 	is.w = k % 6 == 1 ? 1 : rnd(1, 12);
 	is.c = rnd(1, 27);
+	if (k % 10 == 9) {	/* person_detect's first layer: 1 -> 8, 16 */
+		is.c = 1;
+		p.depth_multiplier = 8 * rnd(1, 2);
+	}
 	fs.n = 1;
 	fs.h = rnd(1, 5);
 	fs.w = rnd(1, 5);

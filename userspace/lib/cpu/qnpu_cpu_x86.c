@@ -135,19 +135,29 @@ QNPU_AVX2 void qnpu_x86_pad_rows(void *job, int begin, int end)
 			}
 			for (; k < n; k++)
 				px[k] = (int16_t)(src[k] + l->in_off);
+		} else if (l->ic == 1 && l->oc == l->cp) {
+			/* One channel, depth multiplier a multiple of 8. */
+			for (x = 0; x < l->iw; x++, px += l->cp)
+				for (c = 0; c < l->cp; c += 8)
+					_mm_storeu_si128((__m128i *)(px + c),
+						_mm_set1_epi16((int16_t)(src[x] +
+							l->in_off)));
 		} else {
 			/* Odd conv channels, depth multiplier, dw tails. */
-			const int32_t used = l->kind == QNPU_LAYER_DW ? l->oc :
-					     l->ic;
-
 			for (x = 0; x < l->iw; x++, px += l->cp) {
 				const int8_t *s = src + (size_t)x * l->ic;
+				int16_t *d = px;
+				int32_t m;
 
-				for (c = 0; c < used; c++)
-					px[c] = (int16_t)(s[c / l->dm] +
-							  l->in_off);
-				for (; c < l->cp; c++)
-					px[c] = 0;
+				for (c = 0; c < l->ic; c++) {
+					const int16_t v = (int16_t)(s[c] +
+								    l->in_off);
+
+					for (m = 0; m < l->dm; m++)
+						*d++ = v;
+				}
+				while (d < px + l->cp)
+					*d++ = 0;
 			}
 		}
 		px = dst + (size_t)(l->pad_w + l->iw) * l->cp;
