@@ -419,8 +419,34 @@ static const char *const model_names[3] = {
 	"tflm_person_detect",
 };
 
-static double model_us(const char *dir, int m, int isa, int threads, int n)
+/* ResNet-8 per operator on the best path, one thread (where time goes). */
+#define MAXOPS 64
+static double op_us[MAXOPS];
+static char op_name[MAXOPS][24];
+static int nops_kept;
+
+static void keep_op_times(struct qnpu_model *model, double *per_op, int n)
 {
+	int i, k;
+
+	nops_kept = qnpu_model_num_ops(model);
+	if (nops_kept > MAXOPS)
+		nops_kept = MAXOPS;
+	for (i = 0; i < nops_kept; i++) {
+		struct qnpu_op_info oi;
+
+		qnpu_model_op_info(model, i, &oi);
+		snprintf(op_name[i], sizeof(op_name[i]), "%s", oi.name);
+		for (k = 0; k < n; k++)
+			per_op[k] = per_op[(size_t)(i + 1) * n + k];
+		op_us[i] = median(per_op, n);
+	}
+}
+
+static double model_us(const char *dir, int m, int isa, int threads, int n,
+		       int keep)
+{
+	double *per_op = NULL;
 	char path[1024];
 	struct qnpu_device *dev;
 	struct qnpu_model *model;
@@ -449,14 +475,30 @@ static double model_us(const char *dir, int m, int isa, int threads, int n)
 	}
 	for (k = 0; k < 3; k++)
 		qnpu_model_run(model);
+	if (keep) {
+		per_op = malloc(sizeof(double) * (size_t)n * (MAXOPS + 1));
+		if (!per_op)
+			die("out of memory");
+	}
 	for (k = 0; k < n; k++) {
 		double t0 = now_us();
 
 		if (qnpu_model_run(model))
 			die(qnpu_last_error());
 		t[k] = now_us() - t0;
+		for (i = 0; per_op && i < qnpu_model_num_ops(model) &&
+			    i < MAXOPS; i++) {
+			struct qnpu_op_stats st;
+
+			qnpu_model_op_stats(model, i, &st);
+			per_op[(size_t)(i + 1) * n + k] = st.host_ns / 1e3;
+		}
 	}
 	r = median(t, n);
+	if (per_op) {
+		keep_op_times(model, per_op, n);
+		free(per_op);
+	}
 	qnpu_model_free(model);
 	qnpu_device_close(dev);
 	unsetenv("QNPU_CPU_ISA");
@@ -599,7 +641,7 @@ int main(int argc, char **argv)
 	struct dnnl_ctx *d;
 	struct xnn_ctx *x;
 	double dnnl1 = 0;
-	int ne = 0, isa, t, i, m;
+	int ne = 0, isa, t, i, m, best = QNPU_CPU_SCALAR;
 
 	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "usage: bench_cpu MODELS_DIR [REPS]\n");
@@ -607,6 +649,9 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3)
 		reps = atoi(argv[2]) > 0 ? atoi(argv[2]) : reps;
+	for (isa = 0; isa < QNPU_CPU_NISA; isa++)
+		if (qnpu_cpu_isa_supported(isa))
+			best = isa;
 	if (xnn_initialize(NULL) != xnn_status_success)
 		die("XNNPACK: initialize");
 	load_convs(argv[1], &dev, &rn8);
@@ -684,7 +729,8 @@ int main(int argc, char **argv)
 			if (q)
 				qnpu_teardown(q);
 			for (m = 0; m < 3; m++)
-				r->model_us[m] = model_us(argv[1], m, isa, t, n);
+				r->model_us[m] = model_us(argv[1], m, isa, t, n,
+					m == 0 && t == 1 && isa == best);
 		}
 	}
 	/* The same kernels on data that takes the exact int16 fallback. */
@@ -710,6 +756,11 @@ int main(int argc, char **argv)
 	}
 	printf("\n");
 	print_table(e, ne, dnnl1);
+	printf("\nResNet-8 on qnpu %s, 1 thread, per operator (us, median):",
+	       qnpu_cpu_isa_name(best));
+	for (i = 0; i < nops_kept; i++)
+		printf("%s %d %s %.1f", i ? "," : "", i, op_name[i], op_us[i]);
+	printf("\n");
 	qnpu_model_free(rn8);
 	qnpu_device_close(dev);
 	xnn_deinitialize();
