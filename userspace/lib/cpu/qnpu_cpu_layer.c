@@ -107,12 +107,12 @@ size_t qnpu_cpu_layer_scratch(const struct qnpu_cpu_layer *l)
 }
 
 /* Rows of padding so that every tap of every output pixel is inside. */
-static int32_t padded_extent(int32_t in, int32_t out, int32_t stride,
+static int64_t padded_extent(int32_t in, int32_t out, int32_t stride,
 			     int32_t pad, int32_t k, int32_t dil)
 {
-	int32_t need = (out - 1) * stride + (k - 1) * dil + 1;
+	int64_t need = (int64_t)(out - 1) * stride + (int64_t)(k - 1) * dil + 1;
 
-	return need > pad + in ? need : pad + in;
+	return need > (int64_t)pad + in ? need : (int64_t)pad + in;
 }
 
 /* Geometry and requantization shared by conv, depthwise and FC. */
@@ -135,6 +135,13 @@ static int layer_begin(int isa, int kind, const struct qnpu_conv_params *p,
 	    p->pad_w < 0 || fs->h < 1 || fs->w < 1 || os->c < 1 ||
 	    os->h < 1 || os->w < 1)
 		return -ENOTSUP;
+	/* Offsets are int32: absurd geometry stays on the reference kernel. */
+	if ((int64_t)padded_extent(is->h, os->h, p->stride_h, p->pad_h, fs->h,
+				   p->dilation_h) *
+	    padded_extent(is->w, os->w, p->stride_w, p->pad_w, fs->w,
+			  p->dilation_w) * (cp + 4) > (1 << 28) ||
+	    (int64_t)os->h * os->w * os->c > (1 << 28))
+		return -ENOTSUP;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
@@ -152,9 +159,9 @@ static int layer_begin(int isa, int kind, const struct qnpu_conv_params *p,
 	l->pad_h = p->pad_h;
 	l->pad_w = p->pad_w;
 	l->dm = kind == QNPU_LAYER_DW ? p->depth_multiplier : 1;
-	l->hp = padded_extent(is->h, os->h, p->stride_h, p->pad_h, fs->h,
+	l->hp = (int32_t)padded_extent(is->h, os->h, p->stride_h, p->pad_h, fs->h,
 			      p->dilation_h);
-	l->wp = padded_extent(is->w, os->w, p->stride_w, p->pad_w, fs->w,
+	l->wp = (int32_t)padded_extent(is->w, os->w, p->stride_w, p->pad_w, fs->w,
 			      p->dilation_w);
 	l->cp = cp;
 	l->in_off = p->input_offset;

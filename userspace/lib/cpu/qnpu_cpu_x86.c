@@ -114,14 +114,15 @@ QNPU_AVX2 void qnpu_x86_pad_rows(void *job, int begin, int end)
 	for (r = begin; r < end; r++) {
 		int16_t *dst = j->buf + (size_t)r * row;
 		const int32_t iy = r - l->pad_h;
-		const int8_t *src = j->in + (size_t)iy * l->iw * l->ic;
 		int16_t *px = dst + (size_t)l->pad_w * l->cp;
+		const int8_t *src;
 		int32_t x, c, k;
 
 		if (iy < 0 || iy >= l->ih) {
 			memset(dst, 0, row * sizeof(*dst));
 			continue;
 		}
+		src = j->in + (size_t)iy * l->iw * l->ic;
 		memset(dst, 0, (size_t)l->pad_w * l->cp * sizeof(*dst));
 		if (l->cp == l->ic && l->dm == 1) {
 			const int32_t n = l->iw * l->ic;
@@ -179,7 +180,7 @@ QNPU_AVX2 void qnpu_x86_pad_rows_u8(void *job, int begin, int end)
 	for (r = begin; r < end; r++) {
 		uint8_t *dst = j->buf8 + (size_t)r * row;
 		const int32_t iy = r - l->pad_h;
-		const int8_t *src = j->in + (size_t)iy * l->iw * l->ic;
+		const int8_t *src = j->in;
 		uint8_t *px = dst + (size_t)l->pad_w * l->cq;
 		__m256i mx = _mm256_setzero_si256();
 		int16_t lanes[16];
@@ -189,6 +190,7 @@ QNPU_AVX2 void qnpu_x86_pad_rows_u8(void *job, int begin, int end)
 		if (iy < 0 || iy >= l->ih) {
 			memset(dst, pad, row);
 		} else {
+			src += (size_t)iy * l->iw * l->ic;
 			memset(dst, pad, (size_t)l->pad_w * l->cq);
 			if (l->cq == l->ic) {
 				const int32_t n = l->iw * l->ic;
