@@ -3,7 +3,8 @@
  * The CPU kernels' persistent thread pool. A layer of these models takes
  * 2-30 us, less than starting a thread, so workers live as long as the
  * pool, spin briefly between jobs (the next layer follows within
- * microseconds) and only then sleep on a condition variable.
+ * microseconds) and only then sleep on a futex on the job counter (no
+ * mutex: a waker never blocks behind a descheduled sleeper).
  *
  * Tasks are claimed in chunks from one counter by whichever thread comes
  * first, the caller included: on a loaded machine a descheduled worker
@@ -13,10 +14,13 @@
  * on the thread count or on who ran what.
  */
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,9 +33,7 @@ struct qnpu_cpu_pool {
 	int threads;
 	pthread_t *tid;
 	pthread_mutex_t run_lock;	/* one job at a time */
-	pthread_mutex_t lock;		/* sleepers and the condition */
-	pthread_cond_t wake;
-	atomic_uint gen;		/* bumped once per job */
+	atomic_uint gen;		/* bumped once per job; the futex */
 	/* (job generation << 32) | next task: a claim is valid for one job. */
 	_Atomic unsigned long long next;
 	atomic_int done;		/* tasks finished */
@@ -107,15 +109,20 @@ static int qnpu_pool_wait(struct qnpu_cpu_pool *p, unsigned int seen)
 	/*
 	 * Sleep. sleepers is raised before gen is read again and the caller
 	 * bumps gen before it reads sleepers, so one of the two sees the
-	 * other: no wake-up is lost.
+	 * other; FUTEX_WAIT itself returns at once if gen moved.
 	 */
-	pthread_mutex_lock(&p->lock);
 	atomic_fetch_add(&p->sleepers, 1);
 	while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop))
-		pthread_cond_wait(&p->wake, &p->lock);
+		syscall(SYS_futex, &p->gen, FUTEX_WAIT_PRIVATE, seen, NULL,
+			NULL, 0);
 	atomic_fetch_sub(&p->sleepers, 1);
-	pthread_mutex_unlock(&p->lock);
 	return atomic_load(&p->gen) != seen ? 0 : -1;
+}
+
+static void qnpu_pool_wake(struct qnpu_cpu_pool *p)
+{
+	syscall(SYS_futex, &p->gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL,
+		0);
 }
 
 static void *qnpu_pool_main(void *arg)
@@ -136,9 +143,9 @@ static void qnpu_pool_stop(struct qnpu_cpu_pool *p, int started)
 	int i;
 
 	atomic_store(&p->stop, 1);
-	pthread_mutex_lock(&p->lock);
-	pthread_cond_broadcast(&p->wake);
-	pthread_mutex_unlock(&p->lock);
+	/* Sleepers wake on a gen change: make one, then wake them. */
+	atomic_fetch_add(&p->gen, 1);
+	qnpu_pool_wake(p);
 	for (i = 0; i < started; i++)
 		pthread_join(p->tid[i], NULL);
 }
@@ -161,8 +168,6 @@ int qnpu_cpu_pool_create(int threads, struct qnpu_cpu_pool **out)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&p->run_lock, NULL);
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->wake, NULL);
 	for (i = 0; i < threads - 1; i++) {
 		r = -pthread_create(&p->tid[i], NULL, qnpu_pool_main, p);
 		if (r)
@@ -173,8 +178,6 @@ int qnpu_cpu_pool_create(int threads, struct qnpu_cpu_pool **out)
 
 err_stop:
 	qnpu_pool_stop(p, i);
-	pthread_cond_destroy(&p->wake);
-	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->run_lock);
 	free(p->tid);
 	free(p);
@@ -186,8 +189,6 @@ void qnpu_cpu_pool_destroy(struct qnpu_cpu_pool *p)
 	if (!p)
 		return;
 	qnpu_pool_stop(p, p->threads - 1);
-	pthread_cond_destroy(&p->wake);
-	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->run_lock);
 	free(p->tid);
 	free(p);
@@ -221,11 +222,8 @@ void qnpu_cpu_pool_run(struct qnpu_cpu_pool *p, int ntasks,
 	gen = atomic_load(&p->gen) + 1;
 	atomic_store(&p->next, (unsigned long long)gen << 32);
 	atomic_store(&p->gen, gen);	/* publishes the job (seq_cst) */
-	if (atomic_load(&p->sleepers)) {
-		pthread_mutex_lock(&p->lock);
-		pthread_cond_broadcast(&p->wake);
-		pthread_mutex_unlock(&p->lock);
-	}
+	if (atomic_load(&p->sleepers))
+		qnpu_pool_wake(p);
 	qnpu_pool_work(p, gen);
 	/* A descheduled worker should not cost a whole time slice of spin. */
 	while (atomic_load_explicit(&p->done, memory_order_acquire) <
