@@ -101,6 +101,13 @@ static int qnpu_pool_wait(struct qnpu_cpu_pool *p, unsigned int seen)
 		qnpu_cpu_relax();
 		if (i % 256)
 			continue;
+		/*
+		 * On a loaded machine the caller may share our CPU: let it
+		 * run (it is what posts the next job) rather than spin out a
+		 * whole time slice.
+		 */
+		if (i % 4096 == 0)
+			sched_yield();
 		if (!t0)
 			t0 = qnpu_pool_now();
 		else if (qnpu_pool_now() - t0 > QNPU_POOL_SPIN_NS)
