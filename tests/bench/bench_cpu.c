@@ -21,8 +21,6 @@
  *
  * Usage: bench_cpu MODELS_DIR [REPS]
  */
-#define _GNU_SOURCE
-#include <sched.h>
 #include <dnnl.h>
 #include <errno.h>
 #include <math.h>
@@ -702,7 +700,6 @@ int main(int argc, char **argv)
 			r->model_us[i] = -1;
 		xnn_teardown(x);
 	}
-	{ cpu_set_t cs; sched_getaffinity(0, sizeof(cs), &cs); fprintf(stderr, "DEBUG affinity %d\n", CPU_COUNT(&cs)); }
 	for (isa = 0; isa < QNPU_CPU_NISA; isa++) {
 		if (!qnpu_cpu_isa_supported(isa))
 			continue;
