@@ -113,6 +113,7 @@ static int cpu_run_float(struct qnpu_model *m, struct qnpu_ir_op *op)
 struct qnpu_cpu_model {
 	int isa;
 	struct qnpu_cpu_layer **layers;	/* per operator, or NULL */
+	int8_t **add_tables;		/* per element-wise ADD, or NULL */
 	void *scratch;			/* the largest layer's */
 };
 
@@ -151,7 +152,10 @@ void qnpu_cpu_model_fini(struct qnpu_model *m)
 		return;
 	for (i = 0; cm->layers && i < m->g->nops; i++)
 		qnpu_cpu_layer_destroy(cm->layers[i]);
+	for (i = 0; cm->add_tables && i < m->g->nops; i++)
+		free(cm->add_tables[i]);
 	free(cm->layers);
+	free(cm->add_tables);
 	free(cm->scratch);
 	free(cm);
 	m->cpu = NULL;
@@ -210,13 +214,23 @@ int qnpu_cpu_model_init(struct qnpu_model *m)
 	m->cpu = cm;
 	cm->isa = isa;
 	cm->layers = calloc((size_t)m->g->nops + 1, sizeof(*cm->layers));
-	if (!cm->layers)
+	cm->add_tables = calloc((size_t)m->g->nops + 1,
+				sizeof(*cm->add_tables));
+	if (!cm->layers || !cm->add_tables)
 		return qnpu_err(-ENOMEM, "out of memory");
 	for (i = 0; isa != QNPU_CPU_SCALAR && i < m->g->nops; i++) {
 		const struct qnpu_ir_op *op = &m->g->ops[i];
+		const struct qnpu_op_params *c = op->params;
 
-		if (op->target != QNPU_TARGET_CPU || !op->params)
+		if (op->target != QNPU_TARGET_CPU || !c)
 			continue;
+		if (op->builtin == QNPU_TFL_ADD && !c->is_float &&
+		    !c->broadcast) {
+			cm->add_tables[i] = qnpu_cpu_add_table(&c->p.add);
+			if (!cm->add_tables[i])
+				return qnpu_err(-ENOMEM, "out of memory");
+			continue;
+		}
 		r = pack_op(m, op, isa, &cm->layers[i]);
 		if (r == -ENOTSUP)
 			continue;	/* the reference kernel runs it */
@@ -280,9 +294,11 @@ static int cpu_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 		if (c->broadcast)
 			qnpu_cpu_add_broadcast(&c->p.add, &c->is, x, &c->bs, w,
 					       &c->os, y);
+		else if (cm && cm->add_tables[op->index])
+			qnpu_cpu_add_lut(pool, cm->add_tables[op->index],
+					 out->count, x, w, y);
 		else
-			qnpu_cpu_add_isa(isa, pool, &c->p.add, out->count, x,
-					 w, y);
+			qnpu_cpu_add(&c->p.add, out->count, x, w, y);
 		break;
 	case QNPU_TFL_AVERAGE_POOL_2D:
 		qnpu_cpu_avg_pool_isa(isa, pool, &c->p.pool, &c->is, x, &c->os,

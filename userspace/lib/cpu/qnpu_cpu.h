@@ -259,10 +259,17 @@ void qnpu_cpu_layer_run(const struct qnpu_cpu_layer *l,
 			int8_t *out, void *scratch);
 void qnpu_cpu_layer_destroy(struct qnpu_cpu_layer *l);
 
-/* Element-wise ADD and the pools on a fast ISA (SCALAR: the reference). */
-void qnpu_cpu_add_isa(int isa, struct qnpu_cpu_pool *pool,
-		      const struct qnpu_add_params *p, size_t n,
-		      const int8_t *a, const int8_t *b, int8_t *out);
+/*
+ * ADD as one 64 KiB table, out = table[(uint8_t)a << 8 | (uint8_t)b],
+ * filled once by the reference arithmetic: exact by construction, and a
+ * load per element where the requantizing kernel takes three roundings.
+ * NULL when out of memory; free() it.
+ */
+int8_t *qnpu_cpu_add_table(const struct qnpu_add_params *p);
+void qnpu_cpu_add_lut(struct qnpu_cpu_pool *pool, const int8_t *table,
+		      size_t n, const int8_t *a, const int8_t *b, int8_t *out);
+
+/* The pools on a fast ISA (SCALAR: the reference). */
 void qnpu_cpu_avg_pool_isa(int isa, struct qnpu_cpu_pool *pool,
 			   const struct qnpu_pool_params *p,
 			   const struct qnpu_shape4 *is, const int8_t *in,

@@ -502,7 +502,7 @@ void qnpu_cpu_layer_run(const struct qnpu_cpu_layer *l,
 /* --- ADD and the pools: element or pixel ranges over the pool --- */
 
 struct qnpu_ew_job {
-	const struct qnpu_add_params *ap;
+	const int8_t *table;
 	const struct qnpu_pool_params *pp;
 	const struct qnpu_shape4 *is, *os;
 	const int8_t *a, *b;
@@ -511,28 +511,47 @@ struct qnpu_ew_job {
 	int chunk;
 };
 
-/* Elements per ADD task: big enough to amortize, a multiple of 32. */
+/* Elements per ADD task: enough to amortize a claim. */
 #define QNPU_ADD_CHUNK 4096
+
+int8_t *qnpu_cpu_add_table(const struct qnpu_add_params *p)
+{
+	int8_t *t = malloc(256 * 256), a[256], b[256];
+	int i;
+
+	if (!t)
+		return NULL;
+	for (i = 0; i < 256; i++)
+		b[i] = (int8_t)i;
+	for (i = 0; i < 256; i++) {
+		memset(a, i, sizeof(a));
+		qnpu_cpu_add(p, 256, a, b, t + i * 256);
+	}
+	return t;
+}
 
 static void add_tasks(void *job, int begin, int end)
 {
 	const struct qnpu_ew_job *j = job;
 	const size_t lo = (size_t)begin * QNPU_ADD_CHUNK;
-	size_t hi = (size_t)end * QNPU_ADD_CHUNK;
+	size_t hi = (size_t)end * QNPU_ADD_CHUNK, i;
 
 	if (hi > j->n)
 		hi = j->n;
-	qnpu_avx2_add(j->ap, hi - lo, j->a + lo, j->b + lo, j->out + lo);
+	for (i = lo; i < hi; i++)
+		j->out[i] = j->table[(uint8_t)j->a[i] << 8 | (uint8_t)j->b[i]];
 }
 
-void qnpu_cpu_add_isa(int isa, struct qnpu_cpu_pool *pool,
-		      const struct qnpu_add_params *p, size_t n,
-		      const int8_t *a, const int8_t *b, int8_t *out)
+void qnpu_cpu_add_lut(struct qnpu_cpu_pool *pool, const int8_t *table,
+		      size_t n, const int8_t *a, const int8_t *b, int8_t *out)
 {
-	struct qnpu_ew_job j = { .ap = p, .a = a, .b = b, .out = out, .n = n };
+	struct qnpu_ew_job j = { .table = table, .a = a, .b = b, .out = out,
+				 .n = n };
+	size_t i;
 
-	if (isa <= QNPU_CPU_SCALAR || n > (size_t)QNPU_ADD_CHUNK * 0x7fffffff) {
-		qnpu_cpu_add(p, n, a, b, out);
+	if (n > (size_t)QNPU_ADD_CHUNK * 0x7fffffff) {
+		for (i = 0; i < n; i++)
+			out[i] = table[(uint8_t)a[i] << 8 | (uint8_t)b[i]];
 		return;
 	}
 	qnpu_cpu_pool_run(pool, (int)((n + QNPU_ADD_CHUNK - 1) /

@@ -90,8 +90,6 @@ void qnpu_avx2_conv_tasks(void *job, int begin, int end);
 void qnpu_avx2_dw_tasks(void *job, int begin, int end);
 void qnpu_vnni_conv_tasks(void *job, int begin, int end);
 
-void qnpu_avx2_add(const struct qnpu_add_params *p, size_t n,
-		   const int8_t *a, const int8_t *b, int8_t *out);
 /* Output pixels [begin, end) of image-major NHWC (n * oh * ow in all). */
 void qnpu_avx2_avg_pool(const struct qnpu_pool_params *p,
 			const struct qnpu_shape4 *is, const int8_t *in,

@@ -662,51 +662,6 @@ QNPU_VNNI void qnpu_vnni_conv_u8_tasks(void *job, int begin, int end)
 	}
 }
 
-/* --- ADD: TFLite's int8 AddFunc, 8 lanes --- */
-
-/* MultiplyByQuantizedMultiplierSmallerThanOneExp with one multiplier. */
-QNPU_INLINE QNPU_AVX2 __m256i rq8_uniform(__m256i x, int32_t mult,
-					  int32_t shift)
-{
-	const int32_t s = shift < -31 ? -31 : (shift > 31 ? 31 : shift);
-	const int32_t rsh = s > 0 ? 0 : -s;
-	const int32_t mask = (int32_t)((1LL << rsh) - 1);
-
-	return rq8(x, _mm256_set1_epi32(mult),
-		   _mm256_set1_epi32(s > 0 ? s : 0), _mm256_set1_epi32(rsh),
-		   _mm256_set1_epi32(mask), _mm256_set1_epi32(mask >> 1));
-}
-
-QNPU_AVX2 void qnpu_avx2_add(const struct qnpu_add_params *p, size_t n,
-			     const int8_t *a, const int8_t *b, int8_t *out)
-{
-	const __m256i off1 = _mm256_set1_epi32(p->in1_offset);
-	const __m256i off2 = _mm256_set1_epi32(p->in2_offset);
-	const __m128i ls = _mm_cvtsi32_si128(p->left_shift);
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		int64_t av, bv;
-		__m256i x, y, s;
-
-		memcpy(&av, a + i, 8);
-		memcpy(&bv, b + i, 8);
-		x = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(av));
-		y = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(bv));
-		x = _mm256_sll_epi32(_mm256_add_epi32(x, off1), ls);
-		y = _mm256_sll_epi32(_mm256_add_epi32(y, off2), ls);
-		s = _mm256_add_epi32(rq8_uniform(x, p->in1_mult, p->in1_shift),
-				     rq8_uniform(y, p->in2_mult, p->in2_shift));
-		s = _mm256_add_epi32(rq8_uniform(s, p->out_mult, p->out_shift),
-				     _mm256_set1_epi32(p->out_offset));
-		s = _mm256_max_epi32(s, _mm256_set1_epi32(p->act_min));
-		s = _mm256_min_epi32(s, _mm256_set1_epi32(p->act_max));
-		store8(out + i, s, 8);
-	}
-	if (i < n)
-		qnpu_cpu_add(p, n - i, a + i, b + i, out + i);
-}
-
 /* --- pools: one output pixel per task, 8 channels per vector --- */
 
 struct pool_win {
@@ -870,11 +825,6 @@ void qnpu_avx2_conv_u8_tasks(void *job, int begin, int end)
 void qnpu_vnni_conv_u8_tasks(void *job, int begin, int end)
 {
 	(void)job, (void)begin, (void)end;
-}
-void qnpu_avx2_add(const struct qnpu_add_params *p, size_t n,
-		   const int8_t *a, const int8_t *b, int8_t *out)
-{
-	qnpu_cpu_add(p, n, a, b, out);
 }
 void qnpu_avx2_avg_pool(const struct qnpu_pool_params *p,
 			const struct qnpu_shape4 *is, const int8_t *in,
