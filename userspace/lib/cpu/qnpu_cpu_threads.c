@@ -13,6 +13,7 @@
  * computed by exactly one thread, the same way, so results do not depend
  * on the thread count or on who ran what.
  */
+#define _GNU_SOURCE	/* sched_getcpu() */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -39,6 +40,7 @@ struct qnpu_cpu_pool {
 	atomic_int done;		/* tasks finished */
 	atomic_int sleepers;
 	atomic_int stop;
+	atomic_int caller_cpu;		/* where the last job was posted */
 	/* The job, written before gen is bumped. */
 	qnpu_cpu_task_fn fn;
 	void *ctx;
@@ -102,11 +104,12 @@ static int qnpu_pool_wait(struct qnpu_cpu_pool *p, unsigned int seen)
 		if (i % 256)
 			continue;
 		/*
-		 * On a loaded machine the caller may share our CPU: let it
-		 * run (it is what posts the next job) rather than spin out a
-		 * whole time slice.
+		 * On a loaded machine the scheduler may put us on the
+		 * caller's CPU: spinning there only keeps it from posting the
+		 * next job, so give the CPU back.
 		 */
-		if (i % 4096 == 0)
+		if (sched_getcpu() == atomic_load_explicit(&p->caller_cpu,
+							   memory_order_relaxed))
 			sched_yield();
 		if (!t0)
 			t0 = qnpu_pool_now();
@@ -219,6 +222,8 @@ void qnpu_cpu_pool_run(struct qnpu_cpu_pool *p, int ntasks,
 		fn(ctx, 0, ntasks);
 		return;
 	}
+	atomic_store_explicit(&p->caller_cpu, sched_getcpu(),
+			      memory_order_relaxed);
 	p->fn = fn;
 	p->ctx = ctx;
 	p->ntasks = ntasks;
