@@ -41,6 +41,7 @@ struct qnpu_cpu_pool {
 	atomic_int sleepers;
 	atomic_int stop;
 	atomic_int caller_cpu;		/* where the last job was posted */
+	cpu_set_t cpus;			/* the creator's CPUs */
 	/* The job, written before gen is bumped. */
 	qnpu_cpu_task_fn fn;
 	void *ctx;
@@ -89,6 +90,22 @@ static void qnpu_pool_work(struct qnpu_cpu_pool *p, unsigned int gen)
 	}
 }
 
+/* Run anywhere the pool may but on the CPU the caller last used. */
+static void qnpu_pool_move_off(struct qnpu_cpu_pool *p)
+{
+	const int cpu = atomic_load_explicit(&p->caller_cpu,
+					     memory_order_relaxed);
+	cpu_set_t set = p->cpus;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set))
+		return;
+	CPU_CLR(cpu, &set);
+	if (CPU_COUNT(&set))
+		sched_setaffinity(0, sizeof(set), &set);
+	else
+		sched_yield();
+}
+
 /* Wait for a generation other than @seen; 0, or -1 when stopping. */
 static int qnpu_pool_wait(struct qnpu_cpu_pool *p, unsigned int seen)
 {
@@ -104,13 +121,14 @@ static int qnpu_pool_wait(struct qnpu_cpu_pool *p, unsigned int seen)
 		if (i % 256)
 			continue;
 		/*
-		 * On a loaded machine the scheduler may put us on the
-		 * caller's CPU: spinning there only keeps it from posting the
-		 * next job, so give the CPU back.
+		 * A woken thread lands on its waker's CPU, and on a loaded
+		 * machine it stays there: both then share one core. Move
+		 * off the caller's CPU (the spinning libraries' threads never
+		 * sleep, so never get moved).
 		 */
 		if (sched_getcpu() == atomic_load_explicit(&p->caller_cpu,
 							   memory_order_relaxed))
-			sched_yield();
+			qnpu_pool_move_off(p);
 		if (!t0)
 			t0 = qnpu_pool_now();
 		else if (qnpu_pool_now() - t0 > QNPU_POOL_SPIN_NS)
@@ -178,6 +196,9 @@ int qnpu_cpu_pool_create(int threads, struct qnpu_cpu_pool **out)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&p->run_lock, NULL);
+	atomic_store(&p->caller_cpu, -1);
+	if (sched_getaffinity(0, sizeof(p->cpus), &p->cpus))
+		CPU_ZERO(&p->cpus);
 	for (i = 0; i < threads - 1; i++) {
 		r = -pthread_create(&p->tid[i], NULL, qnpu_pool_main, p);
 		if (r)
