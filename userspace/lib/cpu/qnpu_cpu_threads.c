@@ -35,8 +35,7 @@ struct qnpu_cpu_pool {
 	pthread_t *tid;
 	pthread_mutex_t run_lock;	/* one job at a time */
 	atomic_uint gen;		/* bumped once per job; the futex */
-	/* (job generation << 32) | next task: a claim is valid for one job. */
-	_Atomic unsigned long long next;
+	_Atomic unsigned long long next;	/* qnpu_pool_state() */
 	atomic_int done;		/* tasks finished */
 	atomic_int sleepers;
 	atomic_int stop;
@@ -63,29 +62,46 @@ static uint64_t qnpu_pool_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * The claim state packs the job's generation (low 16 bits), its task
+ * count and the next unclaimed task, so that a claim never reads a field
+ * the caller may be rewriting: a successful compare-exchange from a
+ * state with tasks left proves the job is still running, and with it
+ * fn, ctx and chunk are that job's.
+ */
+#define QNPU_POOL_TASK_BITS 24
+#define QNPU_POOL_MAX_TASKS ((1 << QNPU_POOL_TASK_BITS) - 1)
+
+static inline unsigned long long qnpu_pool_state(unsigned int gen, int ntasks,
+						 int next)
+{
+	return (unsigned long long)(gen & 0xffff) << 48 |
+	       (unsigned long long)ntasks << QNPU_POOL_TASK_BITS |
+	       (unsigned long long)next;
+}
+
 /* Claim and run chunks of job @gen until none is left. */
 static void qnpu_pool_work(struct qnpu_cpu_pool *p, unsigned int gen)
 {
 	unsigned long long v = atomic_load(&p->next);
 
 	for (;;) {
-		unsigned int b;
-		int e, n;
+		const int b = (int)(v & QNPU_POOL_MAX_TASKS);
+		const int n = (int)(v >> QNPU_POOL_TASK_BITS &
+				    QNPU_POOL_MAX_TASKS);
+		int chunk, e;
 
-		if ((unsigned int)(v >> 32) != gen)
-			return;		/* a later job: ours is done */
-		b = (unsigned int)v;
-		if ((int)b >= p->ntasks)
-			return;
+		if ((unsigned int)(v >> 48) != (gen & 0xffff) || b >= n)
+			return;		/* not our job, or all claimed */
+		chunk = p->chunk;
+		e = b + chunk < n ? b + chunk : n;
 		if (!atomic_compare_exchange_weak(&p->next, &v,
-						  v + (unsigned int)p->chunk))
+				qnpu_pool_state(gen, n, e)))
 			continue;
 		/* The claim holds the job (and fn, ctx) until done counts it. */
-		e = (int)b + p->chunk < p->ntasks ? (int)b + p->chunk :
-		    p->ntasks;
-		n = e - (int)b;
-		p->fn(p->ctx, (int)b, e);
-		atomic_fetch_add_explicit(&p->done, n, memory_order_release);
+		p->fn(p->ctx, b, e);
+		atomic_fetch_add_explicit(&p->done, e - b,
+					  memory_order_release);
 		v = atomic_load(&p->next);
 	}
 }
@@ -239,6 +255,7 @@ void qnpu_cpu_pool_run(struct qnpu_cpu_pool *p, int ntasks,
 		return;
 	/* One task, one thread, or a pool another caller is using: here. */
 	if (!p || p->threads == 1 || ntasks == 1 ||
+	    ntasks > QNPU_POOL_MAX_TASKS ||
 	    pthread_mutex_trylock(&p->run_lock)) {
 		fn(ctx, 0, ntasks);
 		return;
@@ -253,7 +270,7 @@ void qnpu_cpu_pool_run(struct qnpu_cpu_pool *p, int ntasks,
 		   ntasks / (p->threads * 8) : 1;
 	atomic_store(&p->done, 0);
 	gen = atomic_load(&p->gen) + 1;
-	atomic_store(&p->next, (unsigned long long)gen << 32);
+	atomic_store(&p->next, qnpu_pool_state(gen, ntasks, 0));
 	atomic_store(&p->gen, gen);	/* publishes the job (seq_cst) */
 	if (atomic_load(&p->sleepers))
 		qnpu_pool_wake(p);
