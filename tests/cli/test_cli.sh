@@ -67,6 +67,10 @@ expect_fail "inputs with different counts" "holds 1 inferences, input $tmp/two.b
 	"$M/tflite/tflm_simple_add.tflite"
 expect_fail "unknown backend" 'unknown device "nosuch"' \
 	"$qnpu" run --backend=nosuch --input="$rin" --output="$tmp/out.bin" "$resnet"
+expect_fail "bad thread count" "--threads=0: give a thread count from 1 to 1024" \
+	"$qnpu" run --backend=cpu --threads=0 --input="$rin" --output="$tmp/out.bin" "$resnet"
+expect_fail "unknown CPU path" "QNPU_CPU_ISA=sse9: unknown path" \
+	env QNPU_CPU_ISA=sse9 "$qnpu" run --backend=cpu --input="$rin" --output="$tmp/out.bin" "$resnet"
 head -c 1000 "$resnet" >"$tmp/trunc.tflite"
 expect_fail "truncated model" "malformed model" \
 	"$qnpu" run --input="$rin" --output="$tmp/out.bin" "$tmp/trunc.tflite"

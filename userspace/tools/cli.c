@@ -75,8 +75,6 @@ static bool usage_ok(const struct cli *c, unsigned int given)
 		return false;
 	if (c->runs < 1 || c->runs > CLI_MAX_RUNS)
 		return false;
-	if (c->threads < 0)
-		return false;
 	return !(c->target && c->backend && (cmd->flags & CLI_OFFLINE_TARGET));
 }
 
@@ -128,8 +126,10 @@ static int parse(struct cli *c, int argc, char **argv)
 		char *end;
 		long t = strtol(c->threads_opt, &end, 10);
 
-		c->threads = *c->threads_opt && !*end && t >= 1 && t <= 1024 ?
-			     (int)t : -1;
+		if (!*c->threads_opt || *end || t < 1 || t > 1024)
+			return cli_err("--threads=%s: give a thread count from 1 to 1024",
+				       c->threads_opt) + 1;
+		c->threads = (int)t;
 	}
 	c->models = argv + optind;
 	c->num_models = argc - optind;
