@@ -44,7 +44,8 @@ struct qnpu_cpu_pool {
 	/* The job, written before gen is bumped. */
 	qnpu_cpu_task_fn fn;
 	void *ctx;
-	int ntasks, chunk;
+	int ntasks;
+	atomic_int chunk;		/* read before a claim succeeds */
 };
 
 static inline void qnpu_cpu_relax(void)
@@ -64,10 +65,11 @@ static uint64_t qnpu_pool_now(void)
 
 /*
  * The claim state packs the job's generation (low 16 bits), its task
- * count and the next unclaimed task, so that a claim never reads a field
- * the caller may be rewriting: a successful compare-exchange from a
- * state with tasks left proves the job is still running, and with it
- * fn, ctx and chunk are that job's.
+ * count and the next unclaimed task, so that a claim never relies on a
+ * field the caller may be rewriting: a successful compare-exchange from a
+ * state with tasks left claims tasks of the running job, whose fn and ctx
+ * are read after it (chunk, read before, only sizes the claim). Even a
+ * generation that wrapped to an equal state makes a valid claim.
  */
 #define QNPU_POOL_TASK_BITS 24
 #define QNPU_POOL_MAX_TASKS ((1 << QNPU_POOL_TASK_BITS) - 1)
@@ -93,7 +95,7 @@ static void qnpu_pool_work(struct qnpu_cpu_pool *p, unsigned int gen)
 
 		if ((unsigned int)(v >> 48) != (gen & 0xffff) || b >= n)
 			return;		/* not our job, or all claimed */
-		chunk = p->chunk;
+		chunk = atomic_load_explicit(&p->chunk, memory_order_relaxed);
 		e = b + chunk < n ? b + chunk : n;
 		if (!atomic_compare_exchange_weak(&p->next, &v,
 				qnpu_pool_state(gen, n, e)))
@@ -266,8 +268,9 @@ void qnpu_cpu_pool_run(struct qnpu_cpu_pool *p, int ntasks,
 	p->ctx = ctx;
 	p->ntasks = ntasks;
 	/* About 8 chunks per thread: balance against claiming costs. */
-	p->chunk = ntasks / (p->threads * 8) > 1 ?
-		   ntasks / (p->threads * 8) : 1;
+	atomic_store_explicit(&p->chunk, ntasks / (p->threads * 8) > 1 ?
+			      ntasks / (p->threads * 8) : 1,
+			      memory_order_relaxed);
 	atomic_store(&p->done, 0);
 	gen = atomic_load(&p->gen) + 1;
 	atomic_store(&p->next, qnpu_pool_state(gen, ntasks, 0));
