@@ -214,7 +214,8 @@ int qnpu_cpu_pool_create(int threads, struct qnpu_cpu_pool **out)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&p->run_lock, NULL);
-	atomic_store(&p->caller_cpu, -1);
+	/* The creator is likely the caller: start the workers elsewhere. */
+	atomic_store(&p->caller_cpu, sched_getcpu());
 	if (sched_getaffinity(0, sizeof(p->cpus), &p->cpus))
 		CPU_ZERO(&p->cpus);
 	for (i = 0; i < threads - 1; i++) {
