@@ -8,6 +8,7 @@
 #ifndef QNPU_IMPORT_H
 #define QNPU_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,19 @@
 /* Import a TFLite flatbuffer; @buf must outlive the graph. */
 int qnpu_tflite_import(const uint8_t *buf, size_t len,
 		       struct qnpu_ir_graph **out);
+
+/*
+ * Import an ONNX model (protobuf, opsets 10-17): QDQ groups folded into
+ * quantized operators, QOperator ops mapped directly, ONNX Runtime's
+ * rounding (QNPU_ROUND_ONNX). The graph keeps no pointer into @buf.
+ * -EINVAL with a one-line qnpu_last_error() for a malformed file,
+ * -ENOTSUP for what qnpu does not run (operator, dynamic shape, external
+ * data).
+ */
+int qnpu_onnx_import(const uint8_t *buf, size_t len,
+		     struct qnpu_ir_graph **out);
+/* Whether @buf looks like an ONNX ModelProto rather than TFLite. */
+bool qnpu_onnx_is(const uint8_t *buf, size_t len);
 
 /*
  * Write @g as a TFLite flatbuffer (schema version 3, "TFL3") that the
