@@ -336,7 +336,8 @@ static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
 		free(file);
 		return r;
 	}
-	r = qnpu_tflite_import(file, len, &g);
+	r = qnpu_onnx_is(file, len) ? qnpu_onnx_import(file, len, &g) :
+	    qnpu_tflite_import(file, len, &g);
 	if (r) {
 		free(file);
 		return r;
