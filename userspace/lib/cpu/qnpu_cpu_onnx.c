@@ -43,7 +43,8 @@ void qnpu_cpu_onnx_conv(const struct qnpu_onnx_params *p, const void *x,
 
 			for (oy = 0; oy < p->oh; oy++)
 				for (ox = 0; ox < p->ow; ox++) {
-					int32_t acc = bias ? bias[oc] : 0;
+					/* int32 wrap-around as MLAS, without UB */
+					int64_t acc = bias ? bias[oc] : 0;
 
 					for (ic = 0; ic < cg; ic++) {
 						size_t xc = ((size_t)b * p->c +
@@ -77,7 +78,7 @@ void qnpu_cpu_onnx_conv(const struct qnpu_onnx_params *p, const void *x,
 					}
 					out_elem(p, y,
 						 (((size_t)b * p->m + oc) * p->oh + oy) *
-						 p->ow + ox, acc, oc);
+						 p->ow + ox, (int32_t)(uint32_t)acc, oc);
 				}
 		}
 }
@@ -94,7 +95,7 @@ void qnpu_cpu_onnx_matmul(const struct qnpu_onnx_params *p, const void *a,
 
 		for (i = 0; i < p->mm; i++)
 			for (j = 0; j < p->nn; j++) {
-				int32_t acc = bias ? bias[i * p->bias_rs +
+				int64_t acc = bias ? bias[i * p->bias_rs +
 							  j * p->bias_cs] : 0;
 				int32_t bz = wzp(&p->wq, j);
 
@@ -112,7 +113,7 @@ void qnpu_cpu_onnx_matmul(const struct qnpu_onnx_params *p, const void *a,
 						bz);
 				}
 				out_elem(p, y, t * (size_t)p->mm * p->nn +
-					 (size_t)i * p->nn + j, acc, j);
+					 (size_t)i * p->nn + j, (int32_t)(uint32_t)acc, j);
 			}
 	}
 }
@@ -147,7 +148,7 @@ void qnpu_cpu_onnx_qadd(const struct qnpu_onnx_params *p, const void *a,
 		vb = p->ratio_b * (float)(qnpu_onnx_ld(p->b.type, b, bo) -
 					  p->b.zp);
 		f = va + vb;
-		if (f < (float)(p->qmin - p->y.zp))
+		if (!(f >= (float)(p->qmin - p->y.zp)))
 			f = (float)(p->qmin - p->y.zp);
 		if (f > (float)(p->qmax - p->y.zp))
 			f = (float)(p->qmax - p->y.zp);
@@ -178,13 +179,14 @@ void qnpu_cpu_onnx_qavg_pool(const struct qnpu_onnx_params *p, const void *x,
 	    !p->pad_t && !p->pad_l) {
 		/* MlasQLinearGlobalAveragePoolNchw: M = x_s / (y_s * H*W). */
 		for (i = 0; i < nc; i++) {
-			int32_t acc = -p->x.zp * (int32_t)plane;
+			int64_t acc = -(int64_t)p->x.zp * (int64_t)plane;
 			size_t j;
 
 			for (j = 0; j < plane; j++)
 				acc += qnpu_onnx_ld(p->x.type, x, i * plane + j);
 			qnpu_onnx_st(p->y.type, y, i,
-				     qnpu_onnx_requant(acc, p->mult[0], p->y.zp,
+				     qnpu_onnx_requant((int32_t)(uint32_t)acc,
+						       p->mult[0], p->y.zp,
 						       p->qmin, p->qmax));
 		}
 		return;
@@ -317,7 +319,7 @@ void qnpu_cpu_onnx_dynamic_quantize(const struct qnpu_onnx_params *p,
 	}
 	s = (hi - lo) / 255.0f;
 	z = s != 0 ? 0.0f - lo / s : 0.0f;
-	z = z < 0 ? 0 : z > 255 ? 255 : z;
+	z = !(z >= 0) ? 0 : z > 255 ? 255 : z;
 	*scale = s;
 	*zp = (uint8_t)nearbyintf(z);
 	for (i = 0; i < p->count; i++)

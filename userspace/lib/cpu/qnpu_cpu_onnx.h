@@ -25,11 +25,24 @@ static inline int32_t qnpu_onnx_requant(int32_t acc, float m, int32_t zp,
 {
 	float f = (float)acc * m;
 
-	if (f < (float)(qmin - zp))
+	if (!(f >= (float)(qmin - zp)))	/* also NaN */
 		f = (float)(qmin - zp);
 	if (f > (float)(qmax - zp))
 		f = (float)(qmax - zp);
 	return (int32_t)nearbyintf(f) + zp;
+}
+
+/* float -> int32 without UB: saturated, NaN as 0 (ORT's Cast leaves
+ * these undefined; the model cannot rely on them). */
+static inline int32_t qnpu_onnx_f2i(double v)
+{
+	if (!(v == v))
+		return 0;
+	if (v <= -2147483648.0)
+		return INT32_MIN;
+	if (v >= 2147483647.0)
+		return INT32_MAX;
+	return (int32_t)v;
 }
 
 /* Element i of a UINT8 / INT8 / INT32 tensor as int32. */

@@ -198,10 +198,12 @@ void qnpu_cpu_onnx_cast(int from, int to, size_t n, const void *x, void *y)
 			((float *)y)[i] = (float)v;
 			break;
 		case QNPU_ONNX_I64:
-			((int64_t *)y)[i] = (int64_t)v;
+			((int64_t *)y)[i] = !(v == v) ? 0 :
+					    v <= -9.2e18 ? INT64_MIN :
+					    v >= 9.2e18 ? INT64_MAX : (int64_t)v;
 			break;
 		default:
-			qnpu_onnx_st(to, y, i, (int32_t)v);
+			qnpu_onnx_st(to, y, i, qnpu_onnx_f2i(v));
 			break;
 		}
 	}

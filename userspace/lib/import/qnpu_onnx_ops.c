@@ -69,6 +69,14 @@ static double cval(const struct onnx_val *v, size_t i)
 	return 0;
 }
 
+/* double -> int without UB: saturated, NaN as 0. */
+static int64_t d2i(double x, double lo, double hi)
+{
+	if (!(x == x))
+		return 0;
+	return (int64_t)(x < lo ? lo : x > hi ? hi : x);
+}
+
 static void cset(int dtype, void *d, size_t i, double x)
 {
 	switch (dtype) {
@@ -76,16 +84,16 @@ static void cset(int dtype, void *d, size_t i, double x)
 		((float *)d)[i] = (float)x;
 		break;
 	case QNPU_DTYPE_UINT8:
-		((uint8_t *)d)[i] = (uint8_t)(int32_t)x;
+		((uint8_t *)d)[i] = (uint8_t)d2i(x, -2147483648.0, 2147483647.0);
 		break;
 	case QNPU_DTYPE_INT8:
-		((int8_t *)d)[i] = (int8_t)(int32_t)x;
+		((int8_t *)d)[i] = (int8_t)d2i(x, -2147483648.0, 2147483647.0);
 		break;
 	case QNPU_DTYPE_INT32:
-		((int32_t *)d)[i] = (int32_t)x;
+		((int32_t *)d)[i] = (int32_t)d2i(x, -2147483648.0, 2147483647.0);
 		break;
 	case QNPU_DTYPE_INT64:
-		((int64_t *)d)[i] = (int64_t)x;
+		((int64_t *)d)[i] = d2i(x, -9.2e18, 9.2e18);
 		break;
 	}
 }
@@ -127,7 +135,8 @@ static int set_quant(struct node *nd, int t, int sv, int zv, int axis)
 	int32_t *zp;
 
 	if (!s->data || s->dtype != QNPU_DTYPE_FLOAT32 || !n ||
-	    (z && (!z->data || z->count != n)))
+	    (z && (!z->data || z->count != n ||
+		   (!is_q8(z->dtype) && z->dtype != QNPU_DTYPE_INT32))))
 		return NFAIL(nd, -ENOTSUP,
 			     "scale and zero point of '%s' must be constants of one size",
 			     tt->name);

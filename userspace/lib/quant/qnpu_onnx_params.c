@@ -121,7 +121,8 @@ static int prep_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 {
 	const struct qnpu_ir_tensor *x = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
-	const struct qnpu_ir_tensor *b = qnpu_ir_in(g, op, 2);
+	const struct qnpu_ir_tensor *b = op->builtin == QNPU_ONNX_CONV_INTEGER ?
+					 NULL : qnpu_ir_in(g, op, 2);
 	const struct qnpu_ir_tensor *y = qnpu_ir_out(g, op, 0);
 	int r;
 
