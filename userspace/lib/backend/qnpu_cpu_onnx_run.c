@@ -83,6 +83,9 @@ int qnpu_cpu_onnx_run(struct qnpu_model *m, struct qnpu_ir_op *op)
 	case QNPU_ONNX_REDUCE:
 		qnpu_cpu_onnx_reduce_f32(p, in[0], y);
 		break;
+	case QNPU_ONNX_RELAYOUT:
+		qnpu_cpu_onnx_relayout(p, in[0], y);
+		break;
 	case QNPU_ONNX_CAST:
 		qnpu_cpu_onnx_cast(p->x.type, p->y.type, p->count, in[0], y);
 		break;

@@ -46,39 +46,35 @@ void qnpu_cpu_onnx_conv(const struct qnpu_onnx_params *p, const void *x,
 					/* int32 wrap-around as MLAS, without UB */
 					int64_t acc = bias ? bias[oc] : 0;
 
-					for (ic = 0; ic < cg; ic++) {
-						size_t xc = ((size_t)b * p->c +
-							     (size_t)g * cg + ic) *
-							    p->h;
-
+					for (ic = 0; ic < cg; ic++)
 						for (ky = 0; ky < p->kh; ky++) {
 							int32_t iy = oy * p->stride_h -
-								     p->pad_t +
-								     ky * p->dil_h;
+								     p->pad_t + ky * p->dil_h;
 
 							if (iy < 0 || iy >= p->h)
 								continue;
 							for (kx = 0; kx < p->kw; kx++) {
 								int32_t ix = ox * p->stride_w -
-									     p->pad_l +
-									     kx * p->dil_w;
+									     p->pad_l + kx * p->dil_w;
 								size_t wi = wbase +
 									    ((size_t)ic * p->kh + ky) *
 									    p->kw + kx;
+								size_t xi;
 
 								if (ix < 0 || ix >= p->w)
 									continue;
-								acc += (qnpu_onnx_ld(p->x.type, x,
-										     (xc + iy) * p->w + ix) -
-									p->x.zp) *
-								       (qnpu_onnx_ld(p->wq.type, w, wi) -
-									wz);
+								xi = qnpu_onnx_at(p->nhwc, p->c, p->h,
+										  p->w, b, g * cg + ic,
+										  iy, ix);
+								acc += (int64_t)(qnpu_onnx_ld(p->x.type, x, xi) -
+										 p->x.zp) *
+								       (qnpu_onnx_ld(p->wq.type, w, wi) - wz);
 							}
 						}
-					}
 					out_elem(p, y,
-						 (((size_t)b * p->m + oc) * p->oh + oy) *
-						 p->ow + ox, (int32_t)(uint32_t)acc, oc);
+						 qnpu_onnx_at(p->nhwc, p->m, p->oh, p->ow,
+							      b, oc, oy, ox),
+						 (int32_t)(uint32_t)acc, oc);
 				}
 		}
 }
@@ -169,6 +165,14 @@ static int32_t quant1(float v, float scale, int32_t zp, int32_t qmin,
 	return (int32_t)nearbyintf(f) + zp;
 }
 
+/* Pools over (b, c) planes; nhwc changes only where elements sit. */
+#define AT_IN(p, i, y_, x_) \
+	qnpu_onnx_at((p)->nhwc, (p)->c, (p)->h, (p)->w, (int32_t)((i) / (p)->c), \
+		     (int32_t)((i) % (p)->c), y_, x_)
+#define AT_OUT(p, i, y_, x_) \
+	qnpu_onnx_at((p)->nhwc, (p)->c, (p)->oh, (p)->ow, \
+		     (int32_t)((i) / (p)->c), (int32_t)((i) % (p)->c), y_, x_)
+
 void qnpu_cpu_onnx_qavg_pool(const struct qnpu_onnx_params *p, const void *x,
 			     void *y)
 {
@@ -180,11 +184,12 @@ void qnpu_cpu_onnx_qavg_pool(const struct qnpu_onnx_params *p, const void *x,
 		/* MlasQLinearGlobalAveragePoolNchw: M = x_s / (y_s * H*W). */
 		for (i = 0; i < nc; i++) {
 			int64_t acc = -(int64_t)p->x.zp * (int64_t)plane;
-			size_t j;
 
-			for (j = 0; j < plane; j++)
-				acc += qnpu_onnx_ld(p->x.type, x, i * plane + j);
-			qnpu_onnx_st(p->y.type, y, i,
+			for (oy = 0; oy < p->h; oy++)
+				for (ox = 0; ox < p->w; ox++)
+					acc += qnpu_onnx_ld(p->x.type, x,
+							    AT_IN(p, i, oy, ox));
+			qnpu_onnx_st(p->y.type, y, AT_OUT(p, i, 0, 0),
 				     qnpu_onnx_requant((int32_t)(uint32_t)acc,
 						       p->mult[0], p->y.zp,
 						       p->qmin, p->qmax));
@@ -210,17 +215,12 @@ void qnpu_cpu_onnx_qavg_pool(const struct qnpu_onnx_params *p, const void *x,
 							cnt += p->count_include_pad;
 							continue;
 						}
-						sum += (float)(qnpu_onnx_ld(p->x.type,
-									    x,
-									    i * plane +
-									    (size_t)iy * p->w +
-									    ix) -
-							       p->x.zp) *
-						       p->x.scale;
+						sum += (float)(qnpu_onnx_ld(p->x.type, x,
+									    AT_IN(p, i, iy, ix)) -
+							       p->x.zp) * p->x.scale;
 						cnt++;
 					}
-				qnpu_onnx_st(p->y.type, y,
-					     (i * p->oh + oy) * p->ow + ox,
+				qnpu_onnx_st(p->y.type, y, AT_OUT(p, i, oy, ox),
 					     quant1(sum / (float)cnt, p->y.scale,
 						    p->y.zp, p->qmin, p->qmax));
 			}
@@ -229,7 +229,7 @@ void qnpu_cpu_onnx_qavg_pool(const struct qnpu_onnx_params *p, const void *x,
 void qnpu_cpu_onnx_max_pool(const struct qnpu_onnx_params *p, const void *x,
 			    void *y)
 {
-	size_t plane = (size_t)p->h * p->w, nc = (size_t)p->n * p->c, i;
+	size_t nc = (size_t)p->n * p->c, i;
 	int32_t oy, ox, ky, kx;
 
 	for (i = 0; i < nc; i++)
@@ -237,22 +237,20 @@ void qnpu_cpu_onnx_max_pool(const struct qnpu_onnx_params *p, const void *x,
 			for (ox = 0; ox < p->ow; ox++) {
 				float fm = -INFINITY;
 				int32_t im = INT32_MIN;
-				size_t o = (i * p->oh + oy) * p->ow + ox;
+				size_t o = AT_OUT(p, i, oy, ox);
 
 				for (ky = 0; ky < p->kh; ky++)
 					for (kx = 0; kx < p->kw; kx++) {
 						int32_t iy = oy * p->stride_h -
-							     p->pad_t +
-							     ky * p->dil_h;
+							     p->pad_t + ky * p->dil_h;
 						int32_t ix = ox * p->stride_w -
-							     p->pad_l +
-							     kx * p->dil_w;
-						size_t xi = i * plane +
-							    (size_t)iy * p->w + ix;
+							     p->pad_l + kx * p->dil_w;
+						size_t xi;
 
 						if (iy < 0 || iy >= p->h ||
 						    ix < 0 || ix >= p->w)
 							continue;
+						xi = AT_IN(p, i, iy, ix);
 						if (p->x.type == QNPU_ONNX_F32) {
 							float v = ((const float *)x)[xi];
 
@@ -269,6 +267,36 @@ void qnpu_cpu_onnx_max_pool(const struct qnpu_onnx_params *p, const void *x,
 				else
 					qnpu_onnx_st(p->x.type, y, o, im);
 			}
+}
+
+void qnpu_cpu_onnx_relayout(const struct qnpu_onnx_params *p, const void *x,
+			    void *y)
+{
+	const uint8_t *in = x;
+	uint8_t *out = y, f = p->flip ? 0x80 : 0;
+	int32_t b, c, yy, xx;
+
+	if (!p->relayout) {
+		size_t i;
+
+		for (i = 0; i < p->count; i++)
+			out[i] = in[i] ^ f;
+		return;
+	}
+	for (b = 0; b < p->n; b++)
+		for (c = 0; c < p->c; c++)
+			for (yy = 0; yy < p->h; yy++)
+				for (xx = 0; xx < p->w; xx++) {
+					size_t a = qnpu_onnx_at(0, p->c, p->h, p->w,
+								b, c, yy, xx);
+					size_t h = qnpu_onnx_at(1, p->c, p->h, p->w,
+								b, c, yy, xx);
+
+					if (p->relayout == 1)
+						out[h] = in[a] ^ f;
+					else
+						out[a] = in[h] ^ f;
+				}
 }
 
 void qnpu_cpu_onnx_quantize(const struct qnpu_onnx_params *p, const float *x,

@@ -73,6 +73,15 @@ static inline void qnpu_onnx_st(int type, void *p, size_t i, int32_t v)
 	}
 }
 
+/* Offset of (b, c, y, x) in a [n][c][h][w] or, with nhwc, [n][h][w][c] tensor. */
+static inline size_t qnpu_onnx_at(int nhwc, int32_t c_n, int32_t h_n,
+				  int32_t w_n, int32_t b, int32_t c, int32_t y,
+				  int32_t x)
+{
+	return nhwc ? (((size_t)b * h_n + y) * w_n + x) * c_n + c :
+		      (((size_t)b * c_n + c) * h_n + y) * w_n + x;
+}
+
 /* QLinearConv / folded QDQ Conv; y INT32 (ConvInteger): no requantization. */
 void qnpu_cpu_onnx_conv(const struct qnpu_onnx_params *p, const void *x,
 			const void *w, const int32_t *bias, void *y);
@@ -103,6 +112,11 @@ void qnpu_cpu_onnx_dequantize(const struct qnpu_onnx_params *p, const void *x,
 void qnpu_cpu_onnx_dynamic_quantize(const struct qnpu_onnx_params *p,
 				    const float *x, uint8_t *y, float *scale,
 				    uint8_t *zp);
+
+/* Copy [n][c][h][w] <-> [n][h][w][c] (p->relayout 1 / 2, 0 plain copy) of
+ * bytes, flipping bit 7 with p->flip (UINT8 <-> INT8 of zero point - 128). */
+void qnpu_cpu_onnx_relayout(const struct qnpu_onnx_params *p, const void *x,
+			    void *y);
 
 /* --- float32 (qnpu_cpu_onnx_float.c) --- */
 void qnpu_cpu_onnx_conv_f32(const struct qnpu_onnx_params *p, const float *x,

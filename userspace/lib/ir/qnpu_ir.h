@@ -63,6 +63,8 @@ enum qnpu_onnx_builtin {
 	QNPU_ONNX_UNARY,		/* Relu Clip Round (opt.onnx.fn) */
 	QNPU_ONNX_REDUCE,		/* ReduceMin/ReduceMax over all axes */
 	QNPU_ONNX_CAST,
+	/* NCHW <-> NHWC and/or UINT8 <-> INT8 (x ^ 0x80) at an NPU's edge */
+	QNPU_ONNX_RELAYOUT,
 	QNPU_ONNX_END
 };
 
@@ -142,6 +144,13 @@ struct qnpu_ir_op {
 			int32_t pad[4];		/* top, left, bottom, right */
 			int32_t trans_a, trans_b, axis, fn, to;
 			int32_t count_include_pad;
+			/*
+			 * Its 4-D activations are stored NHWC in memory (their
+			 * shapes stay ONNX's NCHW): set for an NPU by
+			 * compiler/qnpu_onnx_npu.c. RELAYOUT: 1 NCHW -> NHWC,
+			 * 2 NHWC -> NCHW; flip: xor 0x80 (UINT8 <-> INT8).
+			 */
+			int32_t nhwc, flip;
 			/* float clamp (Relu, Clip) fused or as UNARY */
 			float lo, hi;
 			float alpha, beta;
@@ -168,6 +177,8 @@ struct qnpu_ir_graph {
 	 */
 	void *owner;
 	void (*owner_free)(void *owner);
+	/* compiler/qnpu_onnx_npu.c has laid the ONNX graph out for an NPU */
+	bool npu_layout;
 };
 
 /* "CONV_2D", or "BUILTIN_<n>" for codes past the table. */

@@ -24,6 +24,7 @@ static const char *const onnx_names[QNPU_ONNX_END - QNPU_ONNX_BASE] = {
 	[QNPU_ONNX_UNARY - QNPU_ONNX_BASE] = "ONNX_UNARY",
 	[QNPU_ONNX_REDUCE - QNPU_ONNX_BASE] = "ONNX_REDUCE",
 	[QNPU_ONNX_CAST - QNPU_ONNX_BASE] = "ONNX_CAST",
+	[QNPU_ONNX_RELAYOUT - QNPU_ONNX_BASE] = "ONNX_RELAYOUT",
 };
 
 const char *qnpu_ir_onnx_op_name(int builtin)

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,9 +117,23 @@ static void mults(struct qnpu_onnx_params *p, float *m, int32_t n)
 	p->nmult = p->wq.scales ? n : 1;
 }
 
+/* N, C, H, W of a 4-D activation (its shape is ONNX's, NCHW). */
+static void nchw_dims(const struct qnpu_ir_op *op,
+		      const struct qnpu_ir_tensor *t, int32_t *n, int32_t *c,
+		      int32_t *h, int32_t *w)
+{
+	(void)op;	/* shapes stay NCHW; nhwc changes the memory order only */
+	*n = t->shape[0];
+	*c = t->shape[1];
+	*h = t->shape[2];
+	*w = t->shape[3];
+}
+
 static int prep_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		     struct qnpu_onnx_params *p, float *m, int32_t *zs)
 {
+	int32_t k;
+
 	const struct qnpu_ir_tensor *x = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
 	const struct qnpu_ir_tensor *b = op->builtin == QNPU_ONNX_CONV_INTEGER ?
@@ -129,15 +144,12 @@ static int prep_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	if (!x || !w || x->rank != 4 || w->rank != 4 || y->rank != 4 ||
 	    !w->const_data)
 		return fail(op, "needs a 4-D input and a constant 4-D weight");
-	p->n = x->shape[0];
-	p->c = x->shape[1];
-	p->h = x->shape[2];
-	p->w = x->shape[3];
-	p->m = w->shape[0];
+	nchw_dims(op, x, &p->n, &p->c, &p->h, &p->w);
+	nchw_dims(op, y, &k, &p->m, &p->oh, &p->ow);
 	p->kh = w->shape[2];
 	p->kw = w->shape[3];
-	p->oh = y->shape[2];
-	p->ow = y->shape[3];
+	if (w->shape[0] != p->m)
+		return fail(op, "%d weights for %d output channels", w->shape[0], p->m);
 	p->group = op->opt.onnx.group;
 	p->stride_h = op->opt.onnx.stride[0];
 	p->stride_w = op->opt.onnx.stride[1];
@@ -145,8 +157,9 @@ static int prep_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	p->dil_w = op->opt.onnx.dilation[1];
 	p->pad_t = op->opt.onnx.pad[0];
 	p->pad_l = op->opt.onnx.pad[1];
+	p->nhwc = op->opt.onnx.nhwc;
 	if (p->group < 1 || p->c % p->group || p->m % p->group ||
-	    w->shape[1] * p->group != p->c || y->shape[1] != p->m)
+	    w->shape[1] * p->group != p->c)
 		return fail(op, "group %d does not fit the shapes", p->group);
 	if (b && (b->count != (size_t)p->m ||
 		  b->dtype != (op->builtin == QNPU_ONNX_CONV ?
@@ -274,16 +287,15 @@ static int prep_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	const struct qnpu_ir_tensor *x = qnpu_ir_in(g, op, 0);
 	const struct qnpu_ir_tensor *y = qnpu_ir_out(g, op, 0);
 
+	int32_t k, oc;
+
 	if (!x || x->rank != 4 || y->rank != 4)
 		return fail(op, "needs a 4-D input");
-	p->n = x->shape[0];
-	p->c = x->shape[1];
-	p->h = x->shape[2];
-	p->w = x->shape[3];
+	nchw_dims(op, x, &p->n, &p->c, &p->h, &p->w);
+	nchw_dims(op, y, &k, &oc, &p->oh, &p->ow);
+	p->nhwc = op->opt.onnx.nhwc;
 	p->kh = op->opt.onnx.kernel[0];
 	p->kw = op->opt.onnx.kernel[1];
-	p->oh = y->shape[2];
-	p->ow = y->shape[3];
 	p->stride_h = op->opt.onnx.stride[0];
 	p->stride_w = op->opt.onnx.stride[1];
 	p->dil_h = op->opt.onnx.dilation[0];
@@ -292,7 +304,7 @@ static int prep_pool(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	p->pad_l = op->opt.onnx.pad[1];
 	p->count_include_pad = op->opt.onnx.count_include_pad ? 1 : 0;
 	if (p->kh < 1 || p->kw < 1 || p->stride_h < 1 || p->stride_w < 1 ||
-	    y->shape[0] != p->n || y->shape[1] != p->c)
+	    k != p->n || oc != p->c)
 		return fail(op, "bad window");
 	operand(&p->x, x);
 	operand(&p->y, y);
@@ -357,6 +369,11 @@ static int prep_qdq(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	p->y.type = (int)y->dtype;
 	range(q->dtype, &p->qmin, &p->qmax);
 	return 0;
+}
+
+static size_t onnx_esize_ok(const struct qnpu_ir_tensor *t)
+{
+	return t->dtype == QNPU_DTYPE_UINT8 || t->dtype == QNPU_DTYPE_INT8 ? 1 : 0;
 }
 
 static int kfn(int fn)
@@ -434,6 +451,22 @@ static int prepare(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		p->hi = op->opt.onnx.hi;
 		p->count = x->count;
 		return x->count ? 0 : fail(op, "empty input");
+	case QNPU_ONNX_RELAYOUT:
+		p->count = x->count;
+		p->relayout = op->opt.onnx.nhwc;
+		p->flip = op->opt.onnx.flip;
+		if (x->bytes != y->bytes || (p->relayout && x->rank != 4) ||
+		    onnx_esize_ok(x) != 1)
+			return fail(op, "relayouts 4-D byte tensors only");
+		if (p->relayout) {
+			const struct qnpu_ir_tensor *t = p->relayout == 1 ? x : y;
+
+			p->n = t->shape[0];
+			p->c = t->shape[1];
+			p->h = t->shape[2];
+			p->w = t->shape[3];
+		}
+		return 0;
 	case QNPU_ONNX_CAST:
 		p->count = x->count;
 		p->x.type = (int)x->dtype;

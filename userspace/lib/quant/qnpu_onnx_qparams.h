@@ -47,6 +47,8 @@ struct qnpu_onnx_params {
 	int32_t m, kh, kw, oh, ow;	/* output channels, kernel, output */
 	int32_t group, stride_h, stride_w, dil_h, dil_w, pad_t, pad_l;
 	int32_t count_include_pad;
+	int32_t nhwc;			/* activations stored NHWC */
+	int32_t relayout, flip;		/* RELAYOUT: 1 to NHWC, 2 to NCHW */
 	/* MatMul / Gemm: [batch] x [mm, kk] x [kk, nn]. */
 	int32_t batch, mm, kk, nn;
 	int32_t a_batched, b_batched, trans_a, trans_b;
