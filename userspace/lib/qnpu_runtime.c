@@ -246,6 +246,12 @@ int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
 	m->file_len = len;
 	m->g = g;
 	m->jobs = jobs;
+	/* ONNX graphs get the NPU's data layout on an NPU device. */
+	if (dev->info.is_npu) {
+		r = qnpu_onnx_npu_layout(m->g);
+		if (r)
+			goto err_free;
+	}
 	/* Unsupported operators are named before any deeper check. */
 	r = partition(m);
 	if (r)
