@@ -3,7 +3,11 @@
  * Runs one ONNX model through libqnpu on every input of a file of
  * back-to-back inputs and compares each output with the golden file of
  * back-to-back outputs: byte for byte, or with --tol=T as float32 within
- * T (float models). With --npu, every operator must have run on the NPU.
+ * T (float models). With --npu, every operator the NPU implements
+ * (convolution, matrix product, global average and max pool) must have
+ * run on it with device cycles: the bytes alone would match as well after
+ * a fall back to the CPU. (De)quantization, reshapes and the layout copies
+ * at the graph's edges are CPU work by design (docs/onnx.md).
  *
  *   onnx_golden [--tol=T] [--npu] BACKEND MODEL.onnx INPUTS GOLDEN
  */
@@ -102,18 +106,30 @@ int main(int argc, char **argv)
 		}
 	}
 	if (npu) {
+		int on_npu = 0;
+
 		for (i = 0; i < qnpu_model_num_ops(m); i++) {
 			struct qnpu_op_info op;
 			struct qnpu_op_stats st;
 
 			qnpu_model_op_info(m, i, &op);
 			qnpu_model_op_stats(m, i, &st);
+			if (strcmp(op.name, "QLINEAR_CONV") &&
+			    strcmp(op.name, "QLINEAR_MATMUL") &&
+			    strcmp(op.name, "QLINEAR_AVERAGE_POOL") &&
+			    strcmp(op.name, "ONNX_MAX_POOL"))
+				continue;
 			if (op.target != QNPU_TARGET_NPU || !st.cycles) {
 				fprintf(stderr, "op %d %s ran on the CPU: %s\n", i,
 					op.name, st.note ? st.note : "");
 				bad++;
+			} else {
+				on_npu++;
 			}
 		}
+		printf("%d operators on the NPU; ", on_npu);
+		if (!on_npu)
+			bad++;
 	}
 	printf("%s %s: %zu inferences, %d bad%s", argv[a], argv[a + 1], n, bad,
 	       tol >= 0 ? "" : " (byte-identical)\n");
