@@ -21,7 +21,9 @@ CHECK_DEPS  += $(ONNX_GOLDEN) $(ONNX_NODES) $(ONNX_MUTATE)
 CHECK_TESTS += "tests/onnx/test_onnx_nodes.sh $(ONNX_NODES) cpu" \
 	       "tests/onnx/test_onnx_nodes.sh $(ONNX_NODES) cpu float" \
 	       "tests/onnx/test_onnx_golden.sh $(ONNX_GOLDEN) cpu" \
-	       "tests/onnx/test_onnx_errors.sh $(QNPU_BIN) $(ONNX_MUTATE)"
+	       "tests/onnx/test_onnx_errors.sh $(QNPU_BIN) $(ONNX_MUTATE)" \
+	       "tests/onnx/test_onnx_nodes.sh $(ONNX_NODES) sim" \
+	       "tests/onnx/test_onnx_golden.sh $(ONNX_GOLDEN) sim npu"
 
 # The importer under libFuzzer (ASan + UBSan), seeded with the shared
 # ONNX models, the quantized node tests' models and cut copies of them.

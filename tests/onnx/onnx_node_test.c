@@ -107,7 +107,7 @@ static int run_test(const char *backend, const char *dir, double tol)
 	struct qnpu_device *dev = NULL;
 	struct qnpu_model *qm = NULL;
 	const char *name = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
-	int rc = 1, nbaked = 0;
+	int rc = 1, nbaked = 0, on_npu = 0;
 	double maxerr = 0;
 	char why[600] = "";
 
@@ -203,6 +203,17 @@ static int run_test(const char *backend, const char *dir, double tol)
 		if (why[0])
 			goto out;
 	}
+	for (k = 0; k < (size_t)qnpu_model_num_ops(qm); k++) {
+		struct qnpu_op_info op;
+		struct qnpu_op_stats st;
+
+		qnpu_model_op_info(qm, (int)k, &op);
+		qnpu_model_op_stats(qm, (int)k, &st);
+		on_npu += op.target == QNPU_TARGET_NPU && st.cycles;
+		if (st.note && st.note[0])
+			printf("  %s: op %zu %s on the CPU: %s\n", name, k,
+			       op.name, st.note);
+	}
 	rc = 0;
 out:
 	if (rc)
@@ -210,7 +221,8 @@ out:
 	else if (tol >= 0)
 		printf("ok: %s (max |error| %.3g)\n", name, maxerr);
 	else
-		printf("ok: %s (outputs byte-identical)\n", name);
+		printf("ok: %s (outputs byte-identical, %d operators on the NPU)\n",
+		       name, on_npu);
 	free(in);
 	qnpu_model_free(qm);
 	qnpu_device_close(dev);

@@ -4,6 +4,7 @@
  * to its kernel in cpu/qnpu_cpu_onnx*.c, from op->params->p.onnx.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "backend/qnpu_backend.h"
@@ -13,6 +14,32 @@
 bool qnpu_cpu_onnx_supported(const struct qnpu_ir_op *op)
 {
 	return op->builtin >= QNPU_ONNX_BASE && op->builtin < QNPU_ONNX_END;
+}
+
+/* Why an ONNX operator the NPU does not implement runs on the CPU. */
+static const char *not_on_npu(const struct qnpu_ir_op *op)
+{
+	switch (op->builtin) {
+	case QNPU_ONNX_CONV_INTEGER:
+	case QNPU_ONNX_MATMUL_INTEGER:
+		return "INT32 output: the PPU writes 8-bit results";
+	case QNPU_ONNX_QLINEAR_ADD:
+		return "ONNX Runtime's QLinearAdd rounds a float sum of rescaled inputs: no exact NPU mode";
+	case QNPU_ONNX_QUANTIZE:
+	case QNPU_ONNX_DEQUANTIZE:
+	case QNPU_ONNX_DYNAMIC_QUANTIZE:
+	case QNPU_ONNX_CAST:
+		return "float <-> integer conversion: the NPU computes INT8";
+	case QNPU_ONNX_RESHAPE:
+	case QNPU_ONNX_RELAYOUT:
+		return NULL;	/* copies */
+	case QNPU_ONNX_QLINEAR_CONV:
+	case QNPU_ONNX_QLINEAR_MATMUL:
+	case QNPU_ONNX_QLINEAR_AVG_POOL:
+	case QNPU_ONNX_MAX_POOL:
+		return NULL;	/* the compiler says why, if it did not */
+	}
+	return "float32 operator: the NPU takes INT8 only";
 }
 
 int qnpu_cpu_onnx_run(struct qnpu_model *m, struct qnpu_ir_op *op)
@@ -25,6 +52,10 @@ int qnpu_cpu_onnx_run(struct qnpu_model *m, struct qnpu_ir_op *op)
 
 	for (i = 0; i < op->nin && i < 4; i++)
 		in[i] = op->in[i] >= 0 ? m->data[op->in[i]] : NULL;
+	if (m->dev->backend != &qnpu_cpu_backend && !m->runs[op->index].note[0] &&
+	    not_on_npu(op))
+		snprintf(m->runs[op->index].note, sizeof(m->runs[op->index].note),
+			 "%s", not_on_npu(op));
 	switch (op->builtin) {
 	case QNPU_ONNX_QLINEAR_CONV:
 	case QNPU_ONNX_CONV_INTEGER:

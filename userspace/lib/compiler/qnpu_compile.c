@@ -1276,6 +1276,9 @@ static int describe_onnx(const struct qnpu_ir_graph *g,
 	case QNPU_ONNX_QLINEAR_CONV:
 		if (p->n != 1)
 			return why(job, "batch %d > 1", p->n);
+		if (w->const_data && w->dtype == QNPU_DTYPE_UINT8)
+			return why(job, "UINT8 weights with zero point %d: w - zp does not fit the INT8 MACs (zero point 0 or 128 would)",
+				   w->nq ? w->zero_point[0] : 0);
 		if (!w->const_data || w->dtype != QNPU_DTYPE_INT8)
 			return why(job, "weights are not constant INT8");
 		for (i = 0; i < w->nq; i++)
@@ -1319,7 +1322,11 @@ static int describe_onnx(const struct qnpu_ir_graph *g,
 		return fp_params(l, p, p->m, job);
 	case QNPU_ONNX_QLINEAR_MATMUL:
 		if (p->batch != 1 || p->trans_a || x->rank != 2)
-			return why(job, "only 2-D A x constant B");
+			return why(job, "batched MatMul (%d-D A): the NPU takes 2-D A x constant B",
+				   x->rank);
+		if (w->const_data && w->dtype == QNPU_DTYPE_UINT8)
+			return why(job, "UINT8 B with zero point %d: b - zp does not fit the INT8 MACs (zero point 0 or 128 would)",
+				   w->nq ? w->zero_point[0] : 0);
 		if (!w->const_data || w->dtype != QNPU_DTYPE_INT8)
 			return why(job, "B is not a constant INT8 matrix");
 		for (i = 0; i < w->nq; i++)

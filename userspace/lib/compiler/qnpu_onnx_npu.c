@@ -247,6 +247,53 @@ static int to_int8(struct qnpu_ir_graph *g)
 	return 0;
 }
 
+/*
+ * UINT8 weights as the NPU's INT8 ones, where that is exact: zero point
+ * 128 (flip bit 7, zero point 0), or zero point 0 and no value above 127.
+ */
+static int weights_to_int8(struct qnpu_ir_graph *g)
+{
+	int i, k, nt;
+	size_t j;
+
+	for (i = 0; i < g->nops; i++) {
+		struct qnpu_ir_op *op = &g->ops[i];
+		const struct qnpu_ir_tensor *w;
+		bool flip = true, same = true;
+		uint8_t *d;
+
+		if ((op->builtin != QNPU_ONNX_QLINEAR_CONV &&
+		     op->builtin != QNPU_ONNX_QLINEAR_MATMUL) || op->in[1] < 0)
+			continue;
+		w = &g->tensors[op->in[1]];
+		if (w->dtype != QNPU_DTYPE_UINT8 || !w->const_data || !w->nq)
+			continue;
+		for (k = 0; k < w->nq; k++) {
+			flip &= w->zero_point[k] == 128;
+			same &= w->zero_point[k] == 0;
+		}
+		for (j = 0; same && j < w->count; j++)
+			same = w->const_data[j] < 128;
+		if (!flip && !same)
+			continue;
+		nt = new_tensor(g, op->in[1]);
+		if (nt < 0)
+			return nt;
+		d = malloc(g->tensors[nt].bytes + 1);
+		if (!d)
+			return qnpu_err(-ENOMEM, "out of memory");
+		for (j = 0; j < g->tensors[nt].count; j++)
+			d[j] = g->tensors[op->in[1]].const_data[j] ^ (flip ? 0x80 : 0);
+		g->tensors[nt].const_data = d;
+		g->tensors[nt].owns_data = true;
+		g->tensors[nt].dtype = QNPU_DTYPE_INT8;
+		for (k = 0; k < g->tensors[nt].nq; k++)
+			g->tensors[nt].zero_point[k] = 0;
+		op->in[1] = nt;
+	}
+	return 0;
+}
+
 /* Whether @op may run with NHWC activations. */
 static bool layout_aware(const struct qnpu_ir_graph *g,
 			 const struct qnpu_ir_op *op)
@@ -337,6 +384,8 @@ int qnpu_onnx_npu_layout(struct qnpu_ir_graph *g)
 	r = split_io(g);
 	if (!r)
 		r = to_int8(g);
+	if (!r)
+		r = weights_to_int8(g);
 	if (!r)
 		r = to_nhwc(g);
 	return r;
