@@ -23,7 +23,8 @@ CHECK_TESTS += "tests/onnx/test_onnx_nodes.sh $(ONNX_NODES) cpu" \
 	       "tests/onnx/test_onnx_golden.sh $(ONNX_GOLDEN) cpu" \
 	       "tests/onnx/test_onnx_errors.sh $(QNPU_BIN) $(ONNX_MUTATE)" \
 	       "tests/onnx/test_onnx_nodes.sh $(ONNX_NODES) sim" \
-	       "tests/onnx/test_onnx_golden.sh $(ONNX_GOLDEN) sim npu"
+	       "tests/onnx/test_onnx_golden.sh $(ONNX_GOLDEN) sim npu" \
+	       "QNPU_ONNX_RUNTIME=$(abspath $(BUILD))/onnx-runtime tests/onnx/test_onnx_ort.sh $(ONNX_GOLDEN)"
 
 # The importer under libFuzzer (ASan + UBSan), seeded with the shared
 # ONNX models, the quantized node tests' models and cut copies of them.
@@ -57,3 +58,9 @@ fuzz-onnx: $(FUZZ_ONNX_BIN) $(FUZZ_ONNX_CORPUS)/.stamp
 
 CHECK_DEPS  += $(FUZZ_ONNX_BIN) $(FUZZ_ONNX_CORPUS)/.stamp
 CHECK_TESTS += "tests/fuzz/smoke.sh $(FUZZ_ONNX_BIN) $(FUZZ_ONNX_CORPUS)"
+
+# In the VM: the shared ONNX models through qnpu.ko (tests/vm/vm.mk puts
+# the guest test and these files in the image).
+VM_GUEST_TESTS += tests/onnx/qnpu-83-drm-onnx
+VM_GUEST_FILES += $(ONNX_GOLDEN):/qnpu/tests/onnx/onnx_golden \
+	$(MODELS)/onnx:/qnpu/models/onnx
