@@ -28,6 +28,19 @@ int qnpu_tflite_import(const uint8_t *buf, size_t len,
  */
 int qnpu_onnx_import(const uint8_t *buf, size_t len,
 		     struct qnpu_ir_graph **out);
+/* The calibrated float range of IR tensor @tensor; 0 or -errno. */
+typedef int (*qnpu_onnx_range_fn)(void *ctx, int tensor, float *min,
+				  float *max);
+/*
+ * The float ONNX model @buf (imported as @ir) as a QDQ model: UINT8
+ * activations from @range, INT8 weights per output channel (or
+ * @per_tensor), INT32 biases (qnpu_onnx_qdq.c). *@out is malloc()ed.
+ */
+int qnpu_onnx_write_qdq(const uint8_t *buf, size_t len,
+			const struct qnpu_ir_graph *ir, qnpu_onnx_range_fn range,
+			void *ctx, bool per_tensor, uint8_t **out,
+			size_t *out_len);
+
 /* Whether @buf looks like an ONNX ModelProto rather than TFLite. */
 bool qnpu_onnx_is(const uint8_t *buf, size_t len);
 
