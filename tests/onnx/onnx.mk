@@ -25,6 +25,7 @@ CHECK_TESTS += "tests/onnx/test_onnx_nodes.sh $(ONNX_NODES) cpu" \
 	       "tests/onnx/test_onnx_nodes.sh $(ONNX_NODES) sim" \
 	       "tests/onnx/test_onnx_golden.sh $(ONNX_GOLDEN) sim npu" \
 	       "tests/onnx/test_onnx_cli.sh $(QNPU_BIN) $(BUILD)/hw-model/dts" \
+	       "QNPU_ONNX_RUNTIME=$(abspath $(BUILD))/onnx-runtime tests/onnx/test_onnx_quantize.sh $(QNPU_BIN) $(ONNX_GOLDEN)" \
 	       "QNPU_ONNX_RUNTIME=$(abspath $(BUILD))/onnx-runtime tests/onnx/test_onnx_ort.sh $(ONNX_GOLDEN)"
 
 # The importer under libFuzzer (ASan + UBSan), seeded with the shared

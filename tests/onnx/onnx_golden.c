@@ -9,7 +9,10 @@
  * a fall back to the CPU. (De)quantization, reshapes and the layout copies
  * at the graph's edges are CPU work by design (docs/onnx.md).
  *
- *   onnx_golden [--tol=T] [--npu] BACKEND MODEL.onnx INPUTS GOLDEN
+ * With --out=FILE the outputs are also written there, back to back; a
+ * GOLDEN of "-" compares nothing.
+ *
+ *   onnx_golden [--tol=T] [--npu] [--out=FILE] BACKEND MODEL.onnx INPUTS GOLDEN
  */
 #include <math.h>
 #include <stdio.h>
@@ -48,20 +51,26 @@ int main(int argc, char **argv)
 	size_t inlen, glen, n, k;
 	double tol = -1, maxerr = 0;
 	int npu = 0, a = 1, bad = 0, i;
+	const char *outpath = NULL;
+	FILE *of = NULL;
 
 	for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
 		if (!strncmp(argv[a], "--tol=", 6))
 			tol = atof(argv[a] + 6);
 		else if (!strcmp(argv[a], "--npu"))
 			npu = 1;
+		else if (!strncmp(argv[a], "--out=", 6))
+			outpath = argv[a] + 6;
 	}
 	if (argc - a != 4) {
 		fprintf(stderr, "usage: onnx_golden [--tol=T] [--npu] BACKEND MODEL INPUTS GOLDEN\n");
 		return 2;
 	}
 	in = slurp(argv[a + 2], &inlen);
-	gold = slurp(argv[a + 3], &glen);
-	if (!in || !gold) {
+	gold = strcmp(argv[a + 3], "-") ? slurp(argv[a + 3], &glen) : NULL;
+	if (!gold)
+		glen = 0;
+	if (!in || (!gold && strcmp(argv[a + 3], "-"))) {
 		fprintf(stderr, "FAIL: cannot read %s or %s\n", argv[a + 2], argv[a + 3]);
 		return 1;
 	}
@@ -73,12 +82,16 @@ int main(int argc, char **argv)
 	qnpu_model_input_info(m, 0, &ii);
 	qnpu_model_output_info(m, 0, &oi);
 	n = inlen / ii.bytes;
-	if (!n || n * ii.bytes != inlen || n * oi.bytes != glen) {
+	if (!n || n * ii.bytes != inlen || (gold && n * oi.bytes != glen)) {
 		fprintf(stderr, "FAIL: %zu input bytes, %zu golden bytes do not fit %zu/%zu per inference\n",
 			inlen, glen, ii.bytes, oi.bytes);
 		return 1;
 	}
 	out = malloc(oi.bytes);
+	if (outpath && !(of = fopen(outpath, "wb"))) {
+		fprintf(stderr, "FAIL: cannot write %s\n", outpath);
+		return 1;
+	}
 	for (k = 0; k < n; k++) {
 		if (qnpu_model_set_input(m, 0, in + k * ii.bytes, ii.bytes) ||
 		    qnpu_model_run(m) ||
@@ -86,6 +99,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "FAIL: inference %zu: %s\n", k, qnpu_last_error());
 			return 1;
 		}
+		if (of)
+			fwrite(out, 1, oi.bytes, of);
+		if (!gold)
+			continue;
 		if (tol >= 0) {
 			const float *o = (const float *)out;
 			const float *g = (const float *)(gold + k * oi.bytes);
@@ -135,6 +152,8 @@ int main(int argc, char **argv)
 	       tol >= 0 ? "" : " (byte-identical)\n");
 	if (tol >= 0)
 		printf(", max |error| %.3g (tolerance %g)\n", maxerr, tol);
+	if (of)
+		fclose(of);
 	qnpu_model_free(m);
 	qnpu_device_close(dev);
 	free(in);
