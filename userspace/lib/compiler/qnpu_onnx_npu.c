@@ -315,7 +315,7 @@ static int to_nhwc(struct qnpu_ir_graph *g)
 {
 	bool *cand = calloc((size_t)g->ntensors + 1, sizeof(*cand));
 	bool *ok = calloc((size_t)g->nops + 1, sizeof(*ok));
-	bool changed = true, as_in;
+	bool changed = true;
 	int t, i, j;
 
 	if (!cand || !ok) {
@@ -364,8 +364,6 @@ static int to_nhwc(struct qnpu_ir_graph *g)
 			op->opt.onnx.nhwc = 1;
 		}
 	}
-	(void)touches;
-	(void)as_in;
 	free(cand);
 	free(ok);
 	return 0;

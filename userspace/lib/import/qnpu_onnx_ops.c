@@ -205,7 +205,6 @@ static int do_constant(struct node *nd)
 	const Onnx__AttributeProto *a;
 	int o = out_v(nd, 0), r;
 	struct onnx_val *v;
-	int64_t one = 1;
 	size_t i;
 
 	if (o < 0)
@@ -242,7 +241,6 @@ static int do_constant(struct node *nd)
 			     f ? a->floats[i] : (double)a->ints[i]);
 		return 0;
 	}
-	(void)one;
 	return NFAIL(nd, -ENOTSUP, "only tensor, float and int values are supported");
 }
 
@@ -264,12 +262,7 @@ static int do_constant_of_shape(struct node *nd)
 		return NFAIL(nd, -ENOTSUP, "the shape must be a constant INT64 vector");
 	s = &nd->c->v[x];
 	v = &nd->c->v[o];
-	if (a && a->t) {
-		struct onnx_val tmp = { .name = v->name, .tensor = -1 };
-		int k = nd->c->nv;	/* parse into v, then reshape */
-
-		(void)tmp;
-		(void)k;
+	if (a && a->t) {	/* parsed into v, then reshaped */
 		if ((r = onnx_const_from_proto(nd->c, o, a->t)))
 			return r;
 		if (v->count != 1)
@@ -387,7 +380,7 @@ static int do_dequantize(struct node *nd)
 	struct onnx_ctx *c = nd->c;
 	int x = in_v(nd, 0), s = in_v(nd, 1), z = in_v(nd, 2), o = out_v(nd, 0);
 	struct onnx_val *xv, *sv, *ov;
-	int axis, r, t;
+	int axis, t;
 	size_t i, inner = 1, nsc;
 
 	if (x < 0 || s < 0 || z < -1 || o < 0)
@@ -458,7 +451,6 @@ static int do_dequantize(struct node *nd)
 		op->out[0] = t;
 		op->opt.onnx.axis = axis;
 	}
-	(void)r;
 	return 0;
 }
 
