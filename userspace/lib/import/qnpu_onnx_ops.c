@@ -1598,6 +1598,12 @@ static void set_macs(struct qnpu_ir_graph *g, struct qnpu_ir_op *op)
 		op->macs = (uint64_t)y->count * (uint64_t)w->shape[1] *
 			   (uint64_t)w->shape[2] * (uint64_t)w->shape[3];
 		break;
+	case QNPU_ONNX_QLINEAR_AVG_POOL:
+	case QNPU_ONNX_AVG_POOL:
+		/* one accumulation per input element of each window */
+		op->macs = (uint64_t)y->count * (uint64_t)op->opt.onnx.kernel[0] *
+			   (uint64_t)op->opt.onnx.kernel[1];
+		break;
 	case QNPU_ONNX_QLINEAR_MATMUL:
 	case QNPU_ONNX_MATMUL_INTEGER:
 	case QNPU_ONNX_GEMM:
