@@ -85,5 +85,14 @@ elif [ "$(wc -l <"$tmp/err")" = 1 ] && [ ! -e "$tmp/x.onnx" ]; then
 else
 	bad "--float-io: $(cat "$tmp/err")"
 fi
+if "$qnpu" quantize -o "$tmp/x.onnx" --samples="$tmp/calib.bin" \
+	"$M/models/fmnist_cnn_int8_perchannel_qdq.onnx" 2>"$tmp/err"; then
+	bad "a quantized model accepted"
+elif [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "is not a float operator" "$tmp/err" &&
+     [ ! -e "$tmp/x.onnx" ]; then
+	ok "a quantized model refused in one line: $(cat "$tmp/err")"
+else
+	bad "a quantized model: $(cat "$tmp/err")"
+fi
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -490,6 +490,14 @@ QNPU_EXPORT int qnpu_quantize_onnx(struct qnpu_calib *c,
 		return qnpu_err(-EINVAL, "not an ONNX float model: qnpu_quantize_tflite() writes TFLite");
 	if (rc.opt->float_io || rc.opt->bias_correction)
 		return qnpu_err(-ENOTSUP, "ONNX quantization: --float-io and --bias-correction are TFLite-only (the QDQ model keeps float I/O)");
+	for (r = 0; r < c->g->nops; r++) {
+		const struct qnpu_ir_op *op = &c->g->ops[r];
+		const struct qnpu_ir_tensor *y = qnpu_ir_out(c->g, op, 0);
+
+		if (!y || y->dtype != QNPU_DTYPE_FLOAT32)
+			return qnpu_err(-EINVAL, "ONNX quantization: operator %d (%s) is not a float operator: give the float model",
+					r, qnpu_ir_op_name(op->builtin));
+	}
 	if ((r = calib_ready(c, rc.opt)))
 		return r;
 	r = qnpu_onnx_write_qdq(c->file, c->len, c->g, onnx_range, &rc,
