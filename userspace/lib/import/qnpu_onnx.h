@@ -14,6 +14,8 @@
 #include "ir/qnpu_ir.h"
 
 #define ONNX_MAX_ELEMS (1u << 28)
+/* bytes of constants the importer computes, all together */
+#define ONNX_MAX_COMPUTED (64u << 20)
 
 /* One named value of the graph. */
 struct onnx_val {
@@ -45,6 +47,7 @@ struct onnx_ctx {
 	int nbufs, bufcap;
 	struct qnpu_ir_graph *g;
 	int tcap, ocap;
+	size_t computed;	/* bytes of computed constants */
 };
 
 /* qnpu_err() with "node I (OpType): " before the message. */

@@ -187,11 +187,29 @@ static int norm_axis(int64_t a, int rank)
 
 /* ---- constants ---- */
 
+/*
+ * Room for a constant the importer computes (ConstantOfShape, Cast, DQ of
+ * a constant): a file's own constants are bounded by its size, these are
+ * not, so they share a budget.
+ */
+static int const_budget(struct node *nd, size_t bytes)
+{
+	nd->c->computed += bytes;
+	if (nd->c->computed > ONNX_MAX_COMPUTED)
+		return NFAIL(nd, -ENOTSUP, "constants computed at import exceed %u MiB",
+			     ONNX_MAX_COMPUTED >> 20);
+	return 0;
+}
+
 static int new_const(struct node *nd, int o, int dtype)
 {
 	struct onnx_val *v = &nd->c->v[o];
-	void *d = onnx_alloc(nd->c, v->count * onnx_esize(dtype));
+	void *d;
+	int r = const_budget(nd, v->count * onnx_esize(dtype));
 
+	if (r)
+		return r;
+	d = onnx_alloc(nd->c, v->count * onnx_esize(dtype));
 	if (!d)
 		return qnpu_err(-ENOMEM, "out of memory");
 	v->dtype = dtype;
@@ -414,7 +432,11 @@ static int do_dequantize(struct node *nd)
 	}
 	if (xv->data && ov->dq_src >= 0) {
 		/* A constant: its float values too, for float consumers. */
-		float *d = onnx_alloc(c, ov->count * sizeof(float));
+		float *d;
+
+		if ((t = const_budget(nd, ov->count * sizeof(float))))
+			return t;
+		d = onnx_alloc(c, ov->count * sizeof(float));
 
 		if (!d)
 			return qnpu_err(-ENOMEM, "out of memory");
