@@ -29,7 +29,8 @@ CHECK_TESTS += "tests/onnx/test_onnx_nodes.sh $(ONNX_NODES) cpu" \
 	       "QNPU_ONNX_RUNTIME=$(abspath $(BUILD))/onnx-runtime tests/onnx/test_onnx_ort.sh $(ONNX_GOLDEN)"
 
 # The importer under libFuzzer (ASan + UBSan), seeded with the shared
-# ONNX models, the quantized node tests' models and cut copies of them.
+# ONNX models, the quantized node tests' models, cut copies of them, and
+# every input that once troubled the importer (tests/fuzz/regress-onnx/).
 FUZZ_ONNX_BIN    := $(BUILD)/fuzz/fuzz_onnx
 FUZZ_ONNX_CORPUS := $(BUILD)/fuzz/corpus-onnx
 ONNX_TESTDATA    ?= /usr/share/libonnx-testdata/data/node
@@ -40,8 +41,10 @@ $(FUZZ_ONNX_BIN): tests/fuzz/fuzz_onnx.c $(US_LIB_SRCS) $(US_LIB_HDRS) $(US_HW_L
 	clang $(FUZZ_CFLAGS) -I$(US_GEN) -o $@ tests/fuzz/fuzz_onnx.c \
 		$(US_LIB_SRCS) $(US_ONNX_PB) $(US_HW_LIB) $(US_LDLIBS)
 
-$(FUZZ_ONNX_CORPUS)/.stamp: $(wildcard $(MODELS)/onnx/models/*.onnx $(MODELS)/onnx/ops/models/*.onnx)
+$(FUZZ_ONNX_CORPUS)/.stamp: $(wildcard $(MODELS)/onnx/models/*.onnx $(MODELS)/onnx/ops/models/*.onnx \
+		tests/fuzz/regress-onnx/*)
 	@mkdir -p $(dir $@)
+	cp tests/fuzz/regress-onnx/* $(FUZZ_ONNX_CORPUS)/
 	for f in $(MODELS)/onnx/models/*.onnx $(MODELS)/onnx/ops/models/*.onnx; do \
 		n=$$(basename $$f .onnx); cp $$f $(FUZZ_ONNX_CORPUS)/$$n; \
 		head -c 900 $$f > $(FUZZ_ONNX_CORPUS)/$$n.head; \
