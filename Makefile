@@ -19,6 +19,7 @@ all:
 include userspace/userspace.mk
 -include hw-model/hw-model.mk
 include tests/fuzz/fuzz.mk
+include tests/onnx/onnx.mk
 -include tests/vm/vm.mk
 -include driver/driver.mk
 -include tests/uapi/uapi.mk

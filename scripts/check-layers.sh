@@ -13,7 +13,7 @@ allowed() {
 	util)     echo "qnpu.h util/" ;;
 	ir)       echo "qnpu.h util/ ir/ qnpu_ir_names.inc" ;;
 	quant)    echo "qnpu.h util/ ir/ quant/" ;;
-	cpu)      echo "qnpu_cpu.h qnpu_cpu_layer.h quant/qnpu_qparams.h quant/qnpu_fixedpoint.h" ;;
+	cpu)      echo "qnpu_cpu.h qnpu_cpu_layer.h qnpu_cpu_onnx.h quant/qnpu_qparams.h quant/qnpu_fixedpoint.h quant/qnpu_onnx_qparams.h" ;;
 	import)   echo "qnpu.h util/ ir/ import/" ;;
 	compiler) echo "qnpu.h util/ ir/ quant/ import/ compiler/ qnpu_regs.h" ;;
 	backend)  echo "qnpu.h util/ ir/ quant/ cpu/ compiler/ backend/ qnpu_regs.h qnpu_hw.h qnpu_drm.h" ;;

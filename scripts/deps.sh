@@ -6,7 +6,8 @@ set -e
 PKGS="build-essential pkg-config python3 clang llvm libclang-rt-14-dev
 libcmocka-dev verilator libdrm-dev libfdt-dev device-tree-compiler
 linux-headers-amd64 linux-image-amd64 qemu-system-x86 busybox-static cpio
-valgrind sparse xz-utils file bc kmod nodejs"
+valgrind sparse xz-utils file bc kmod nodejs
+protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata"
 # tests/tflite-runtime runs TFLite (WASM, from npm) in node; Debian's npm
 # only when the installed nodejs does not bring its own.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"

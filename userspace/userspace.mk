@@ -8,12 +8,20 @@ US_CFLAGS  := $(CFLAGS_COMMON) -fvisibility=hidden -Iuserspace/include \
 	      -Iinclude/uapi/drm -I/usr/include/libdrm $(US_EXTRA_CFLAGS)
 # The sim backend links the Verilated NPU (hw-model/hw-model.mk builds it).
 US_HW_LIB  := $(BUILD)/hw-model/libqnpu_hw.a
-US_LDLIBS  := -ldrm -lfdt -lstdc++ -lm -lpthread
+US_LDLIBS  := -ldrm -lfdt -lprotobuf-c -lstdc++ -lm -lpthread
+
+# ONNX's protobuf schema, decoded by protobuf-c: the C code is generated
+# at build time from the onnx.proto Debian ships (libonnx-dev).
+ONNX_PROTO  ?= /usr/include/onnx/onnx.proto
+US_GEN      := $(BUILD)/gen
+US_ONNX_PB  := $(US_GEN)/import/onnx.pb-c.c
+US_CFLAGS   += -I$(US_GEN)
 
 US_LIB_SRCS := $(wildcard userspace/lib/*.c userspace/lib/*/*.c)
 US_LIB_HDRS := $(wildcard userspace/include/*.h userspace/lib/*.h userspace/lib/*/*.h \
 	       userspace/lib/*/*.inc)
-US_LIB_OBJS := $(patsubst userspace/%.c,$(US_OBJDIR)/%.o,$(US_LIB_SRCS))
+US_LIB_OBJS := $(patsubst userspace/%.c,$(US_OBJDIR)/%.o,$(US_LIB_SRCS)) \
+	       $(US_OBJDIR)/gen/onnx.pb-c.o
 US_SO       := $(BUILD)/lib/libqnpu.so.$(US_VERSION)
 US_A        := $(BUILD)/lib/libqnpu.a
 QNPU_BIN    := $(BUILD)/bin/qnpu
@@ -21,8 +29,19 @@ QNPU_BIN    := $(BUILD)/bin/qnpu
 US_UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 US_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(US_UNIT_SRCS))
 
+$(US_ONNX_PB): $(ONNX_PROTO)
+	@mkdir -p $(dir $@)
+	cp $< $(dir $@)onnx.proto
+	cd $(dir $@) && protoc-c --c_out=. onnx.proto
+$(US_ONNX_PB:.c=.h): $(US_ONNX_PB)
+
+# Generated code: protoc-c's own style, so without -Werror.
+$(US_OBJDIR)/gen/onnx.pb-c.o: $(US_ONNX_PB)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fPIC -std=gnu11 -I$(US_GEN)/import -c $< -o $@
+
 $(US_OBJDIR)/%.o: userspace/%.c $(US_LIB_HDRS) hw-model/gen/qnpu_regs.h \
-		hw-model/include/qnpu_hw.h
+		hw-model/include/qnpu_hw.h $(US_ONNX_PB:.c=.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) -c $< -o $@
 

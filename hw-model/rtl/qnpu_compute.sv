@@ -264,7 +264,7 @@ module qnpu_compute
   logic accept;
   // hand-off to the PPU one cycle after the last step, from a copy of the
   // finished command's output fields (the next command may already be set up)
-  logic               ho_pending_q, ho_push_next_q;
+  logic               ho_pending_q, ho_push_next_q, ho_fp_q, fp_q;
   logic [7:0]         ho_op_q, ho_npix_q;
   logic [19:0]        ho_o_addr_q;
   logic [15:0]        ho_o_stride_q, ho_p_addr_q;
@@ -278,6 +278,7 @@ module qnpu_compute
       drain_q            <= 1'b0;
       push_prev_q        <= 1'b0;
       push_next_q        <= 1'b0;
+      fp_q               <= 1'b0;
       a_addr_q           <= '0;
       b_addr_q           <= '0;
       w_addr_q           <= '0;
@@ -335,6 +336,7 @@ module qnpu_compute
       ho_min_q           <= '0;
       ho_max_q           <= '0;
       ho_push_next_q     <= 1'b0;
+      ho_fp_q            <= 1'b0;
       base_q             <= '{default: '0};
       iy0_q              <= '{default: '0};
       ix0_q              <= '{default: '0};
@@ -447,6 +449,7 @@ module qnpu_compute
                 ho_min_q           <= act_min_q;
                 ho_max_q           <= act_max_q;
                 ho_push_next_q     <= push_next_q;
+                ho_fp_q            <= fp_q;
                 state_q            <= cmd_valid_i ? StSetup : StIdle;
               end
             end
@@ -468,6 +471,7 @@ module qnpu_compute
         drain_q      <= cmd_i[CmdDrainLsb] && (cmd_i[CmdOpcodeLsb +: 8] != OpSync);
         push_prev_q  <= cmd_i[CmdPushPrevLsb];
         push_next_q  <= cmd_i[CmdPushNextLsb];
+        fp_q         <= cmd_i[CmdPpuFpLsb];
         a_addr_q     <= cmd_i[CmdAAddrLsb +: 20];
         b_addr_q     <= cmd_i[CmdBAddrLsb +: 20];
         w_addr_q     <= cmd_i[CmdWAddrLsb +: 20];
@@ -527,6 +531,7 @@ module qnpu_compute
     .act_min_i    (ho_pending_q ? ho_min_q : act_min_q),
     .act_max_i    (ho_pending_q ? ho_max_q : act_max_q),
     .push_next_i  (ho_pending_q ? ho_push_next_q : push_next_q),
+    .fp_i         (ho_pending_q ? ho_fp_q : fp_q),
     .busy_o       (ppu_busy),
     .push_next_o  (ppu_push_next),
     .obuf_we_o,

@@ -143,5 +143,7 @@ package qnpu_pkg;
   localparam int unsigned CmdAddShiftAW = 8;
   localparam int unsigned CmdAddShiftBLsb = 488;
   localparam int unsigned CmdAddShiftBW = 8;
+  localparam int unsigned CmdPpuFpLsb = 496;
+  localparam int unsigned CmdPpuFpW = 1;
 
 endpackage

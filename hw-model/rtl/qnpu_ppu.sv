@@ -3,6 +3,9 @@
 // outputs each, two array rows) per cycle, while the array already works on the
 // next tile. Per column: CONV/DWCONV/ADD: clamp(MBQM(acc + bias, mult, shift)
 // + zp); AVGPOOL: clamp(round(acc / count)); MAXPOOL: clamp(acc).
+// With PPU_FP (ONNX models), CONV/DWCONV instead compute ONNX Runtime's
+// requantization: clamp(round_half_even(float32(acc + bias) * mult) + zp),
+// mult holding float32 bits; fpq() reproduces both float32 roundings.
 
 module qnpu_ppu
   import qnpu_pkg::*;
@@ -27,6 +30,7 @@ module qnpu_ppu
   input  logic signed [7:0]  act_min_i,
   input  logic signed [7:0]  act_max_i,
   input  logic               push_next_i,
+  input  logic               fp_i,
   output logic               busy_o,
   output logic               push_next_o,
   output logic               obuf_we_o [2],
@@ -44,7 +48,77 @@ module qnpu_ppu
   logic [19:0]        waddr_q;
   logic [15:0]        stride_q;
   logic signed [7:0]  zp_q, min_q, max_q;
-  logic               push_q;
+  logic               push_q, fp_q;
+
+  // round_half_even(float32(x) * m) as an int32 saturated to +-2^30 (the
+  // caller adds the zero point and clamps to 8 bits). Exact: x is rounded
+  // to 24 bits as an int-to-float conversion does, the 48-bit product is
+  // rounded to 24 bits as a float32 multiply does, then to an integer.
+  // Results below 2^-126 (float32 subnormals) round to 0 either way, and
+  // an infinite or NaN multiplier saturates.
+  function automatic logic signed [31:0] fpq(input logic signed [31:0] x,
+                                             input logic [31:0] m);
+    logic        neg;
+    logic [47:0] ax;
+    logic [24:0] mx;
+    logic [23:0] mm;
+    logic [47:0] p;
+    logic [24:0] mf;
+    logic [47:0] rem, half, q;
+    int          ex, em, ef, lead, sh;
+    neg = x[31] ^ m[31];
+    ax = x[31] ? 48'(-64'(x)) : 48'(x);
+    em = int'(m[30:23]);
+    if (ax == 0 || m[30:0] == 0) return 32'sd0;
+    if (em == 255) return neg ? -32'sd1073741824 : 32'sd1073741824;
+    // float32(x) = mx * 2^ex, mx < 2^25 (2^24 after a carry)
+    lead = 0;
+    for (int i = 0; i < 33; i++) if (ax[i]) lead = i;
+    if (lead <= 23) begin
+      mx = 25'(ax);
+      ex = 0;
+    end else begin
+      sh = lead - 23;
+      mx = 25'(ax >> sh);
+      rem = ax & ((48'd1 << sh) - 48'd1);
+      half = 48'd1 << (sh - 1);
+      if (rem > half || (rem == half && mx[0])) mx = mx + 25'd1;
+      ex = sh;
+    end
+    // multiplier = mm * 2^(em - 150), subnormals with exponent -149
+    mm = (em == 0) ? {1'b0, m[22:0]} : {1'b1, m[22:0]};
+    if (em == 0) em = 1;
+    p = 48'(mx) * 48'(mm);
+    ef = ex + em - 150;
+    // the float32 product: p rounded to 24 significant bits
+    lead = 0;
+    for (int i = 0; i < 48; i++) if (p[i]) lead = i;
+    if (lead > 23) begin
+      sh = lead - 23;
+      q = p >> sh;
+      rem = p & ((48'd1 << sh) - 48'd1);
+      half = 48'd1 << (sh - 1);
+      if (rem > half || (rem == half && q[0])) q = q + 48'd1;
+      mf = q[24:0];
+      ef = ef + sh;
+    end else begin
+      mf = 25'(p);
+    end
+    // to an integer, rounding half to even
+    if (ef >= 0) begin
+      q = (ef > 6) ? 48'd1 << 30 : 48'(mf) << ef;
+      if (q >= 48'd1 << 30) return neg ? -32'sd1073741824 : 32'sd1073741824;
+    end else if (ef < -26) begin
+      q = '0;
+    end else begin
+      sh = -ef;
+      q = 48'(mf) >> sh;
+      rem = 48'(mf) & ((48'd1 << sh) - 48'd1);
+      half = 48'd1 << (sh - 1);
+      if (rem > half || (rem == half && q[0])) q = q + 48'd1;
+    end
+    return neg ? -32'(q) : 32'(q);
+  endfunction
 
   // the parameter set as a flat little-endian byte array
   logic [ParamSetWords*Cols*8-1:0] pflat;
@@ -66,6 +140,7 @@ module qnpu_ppu
       min_q       <= '0;
       max_q       <= '0;
       push_q      <= 1'b0;
+      fp_q        <= 1'b0;
       push_next_o <= 1'b0;
     end else begin
       push_next_o <= 1'b0;
@@ -80,6 +155,7 @@ module qnpu_ppu
         min_q    <= act_min_i;
         max_q    <= act_max_i;
         push_q   <= push_next_i;
+        fp_q     <= fp_i;
       end else if (busy_q) begin
         row_q   <= row_q + 8'd2;
         waddr_q <= waddr_q + 20'(stride_q) + 20'(stride_q);
@@ -128,7 +204,8 @@ module qnpu_ppu
           unique case (op_q)
             OpAvgpool: v = (v > 0) ? (v + half) / cnt : (v - half) / cnt;
             OpMaxpool: v = v;
-            default:   v = mbqm(v + bias_q[c], mult_q[c], shift_q[c]) + 32'(zp_q);
+            default:   v = (fp_q ? fpq(v + bias_q[c], mult_q[c]) :
+                            mbqm(v + bias_q[c], mult_q[c], shift_q[c])) + 32'(zp_q);
           endcase
           v = clamp8(v, min_q, max_q);
           obuf_wdata_o[l][c*8 +: 8] = v[7:0];

@@ -337,6 +337,19 @@ int qnpu_quantize_tflite(struct qnpu_calib *c,
 			 size_t *len);
 
 /**
+ * qnpu_quantize_onnx() - As qnpu_quantize_tflite() for a calibration made
+ * from a float ONNX model: a QDQ ONNX model (QuantizeLinear /
+ * DequantizeLinear around each operator, UINT8 activations, INT8 weights
+ * per output channel or, with opt->per_tensor, per tensor; INT32 biases)
+ * that ONNX Runtime and libqnpu load. *@buf is malloc()ed; the caller
+ * frees it. Only the min/max, percentile, MSE and entropy ranges apply:
+ * bias correction and float I/O are TFLite-only.
+ */
+int qnpu_quantize_onnx(struct qnpu_calib *c,
+		       const struct qnpu_quant_options *opt, void **buf,
+		       size_t *len);
+
+/**
  * struct qnpu_compare_layer - one int8 tensor against its float twin.
  * @op_index: the int8 model's operator that writes it
  * @op_name: its builtin name

@@ -66,9 +66,15 @@ static int calib_create(uint8_t *file, size_t len, struct qnpu_calib **out)
 	}
 	c->file = file;
 	c->len = len;
-	r = qnpu_tflite_import(file, len, &g);
-	if (!r && (r = qnpu_quantize_check(g)))
-		qnpu_ir_graph_free(g);
+	/* An ONNX float model is calibrated the same way, through the
+	 * runtime's float kernels; qnpu_quantize_onnx() writes it. */
+	if (qnpu_onnx_is(file, len)) {
+		r = qnpu_onnx_import(file, len, &g);
+	} else {
+		r = qnpu_tflite_import(file, len, &g);
+		if (!r && (r = qnpu_quantize_check(g)))
+			qnpu_ir_graph_free(g);
+	}
 	if (r)
 		goto err_free;
 	r = qnpu_device_open("cpu", &c->dev);
@@ -443,11 +449,59 @@ QNPU_EXPORT int qnpu_quantize_tflite(struct qnpu_calib *c,
 
 	*buf = NULL;
 	*len = 0;
+	if (qnpu_onnx_is(c->file, c->len))
+		return qnpu_err(-EINVAL, "an ONNX float model quantizes to ONNX (qnpu_quantize_onnx())");
 	if ((r = quantize_graph(c, opt, &g, &file)))
 		return r;
 	r = qnpu_tflite_write(g, &out, len);
 	qnpu_ir_graph_free(g);
 	free(file);
+	if (!r)
+		*buf = out;
+	return r;
+}
+
+struct onnx_range_ctx {
+	struct qnpu_calib *c;
+	const struct qnpu_quant_options *opt;
+};
+
+static int onnx_range(void *ctx, int t, float *lo, float *hi)
+{
+	struct onnx_range_ctx *r = ctx;
+
+	if (t < 0 || t >= r->c->g->ntensors || !r->c->st[t].used)
+		return -ENOENT;
+	pick_range(r->c, t, r->opt, lo, hi);
+	return 0;
+}
+
+QNPU_EXPORT int qnpu_quantize_onnx(struct qnpu_calib *c,
+				   const struct qnpu_quant_options *opt,
+				   void **buf, size_t *len)
+{
+	struct onnx_range_ctx rc = { c, opt ? opt : &default_opts };
+	uint8_t *out;
+	int r;
+
+	*buf = NULL;
+	*len = 0;
+	if (!qnpu_onnx_is(c->file, c->len))
+		return qnpu_err(-EINVAL, "not an ONNX float model: qnpu_quantize_tflite() writes TFLite");
+	if (rc.opt->float_io || rc.opt->bias_correction)
+		return qnpu_err(-ENOTSUP, "ONNX quantization: --float-io and --bias-correction are TFLite-only (the QDQ model keeps float I/O)");
+	for (r = 0; r < c->g->nops; r++) {
+		const struct qnpu_ir_op *op = &c->g->ops[r];
+		const struct qnpu_ir_tensor *y = qnpu_ir_out(c->g, op, 0);
+
+		if (!y || y->dtype != QNPU_DTYPE_FLOAT32)
+			return qnpu_err(-EINVAL, "ONNX quantization: operator %d (%s) is not a float operator: give the float model",
+					r, qnpu_ir_op_name(op->builtin));
+	}
+	if ((r = calib_ready(c, rc.opt)))
+		return r;
+	r = qnpu_onnx_write_qdq(c->file, c->len, c->g, onnx_range, &rc,
+				rc.opt->per_tensor, &out, len);
 	if (!r)
 		*buf = out;
 	return r;

@@ -254,6 +254,12 @@ int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
 	m->file_len = len;
 	m->g = g;
 	m->jobs = jobs;
+	/* ONNX graphs get the NPU's data layout on an NPU device. */
+	if (dev->info.is_npu) {
+		r = qnpu_onnx_npu_layout(m->g);
+		if (r)
+			goto err_free;
+	}
 	/* Unsupported operators are named before any deeper check. */
 	r = partition(m);
 	if (r)
@@ -348,7 +354,8 @@ static int model_load(struct qnpu_device *dev, uint8_t *file, size_t len,
 		free(file);
 		return r;
 	}
-	r = qnpu_tflite_import(file, len, &g);
+	r = qnpu_onnx_is(file, len) ? qnpu_onnx_import(file, len, &g) :
+	    qnpu_tflite_import(file, len, &g);
 	if (r) {
 		free(file);
 		return r;

@@ -3,7 +3,7 @@
 #include "qnpu_cli.h"
 
 static const char usage[] =
-	"usage: qnpu compile [--target=DTB | --backend=NAME] -o FILE MODEL.tflite\n"
+	"usage: qnpu compile [--target=DTB | --backend=NAME] -o FILE MODEL.tflite|MODEL.onnx\n"
 	"\n"
 	"Compile for the NPU a device tree describes (offline, no device needed)\n"
 	"or for a device (default: auto). `qnpu run FILE` runs the result on a\n"

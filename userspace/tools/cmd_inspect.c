@@ -3,7 +3,7 @@
 #include "qnpu_cli.h"
 
 static const char usage[] =
-	"usage: qnpu inspect [--backend=NAME] [--target=DTB] MODEL.tflite\n"
+	"usage: qnpu inspect [--backend=NAME] [--target=DTB] MODEL.tflite|MODEL.onnx\n"
 	"\n"
 	"Print the model's operators (shapes, quantization, MACs, where they\n"
 	"run), its tensors and the total MACs.\n";

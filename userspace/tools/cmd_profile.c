@@ -4,7 +4,8 @@
 
 static const char usage[] =
 	"usage: qnpu profile [--backend=sim] [--target=DTB] [--format=table|json]\n"
-	"                    [--input=FILE ...] [--threads=N] MODEL.tflite\n"
+	"                    [--input=FILE ...] [--threads=N]\n"
+	"                    MODEL.tflite|MODEL.onnx\n"
 	"\n"
 	"Run one inference (on the given inputs, else zeros) and report per\n"
 	"operator: index, op, where it ran (npu/cpu), MACs, cycles, MAC\n"

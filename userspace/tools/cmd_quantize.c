@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* qnpu quantize: a float32 .tflite into an int8 .tflite (post-training). */
+/* qnpu quantize: a float32 .tflite into an int8 .tflite, or a float ONNX
+ * model into a QDQ ONNX one (post-training). */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,9 +11,9 @@
 #include "qnpu_cli.h"
 
 static const char usage[] =
-	"usage: qnpu quantize -o OUT.tflite [--calibration=minmax|percentile[:P]|mse|entropy]\n"
+	"usage: qnpu quantize -o OUT.tflite|OUT.onnx [--calibration=minmax|percentile[:P]|mse|entropy]\n"
 	"                     [--per-tensor] [--float-io] [--bias-correction]\n"
-	"                     --samples=FILE... FLOAT.tflite\n"
+	"                     --samples=FILE... FLOAT.tflite|FLOAT.onnx\n"
 	"\n"
 	"Post-training full-integer quantization to TFLite's int8 scheme: the float\n"
 	"model runs over the samples (float32, every model input of a sample in\n"
@@ -89,12 +92,26 @@ static void progress(int pass, int done, int total, void *user)
 		fputc('\n', stderr);
 }
 
+/* A .onnx file, by its first byte (a ModelProto field tag, not TFLite's). */
+static bool cli_is_onnx(const char *path)
+{
+	unsigned char b[8] = { 0 };
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(b, 1, sizeof(b), f) : 0;
+
+	if (f)
+		fclose(f);
+	return n == sizeof(b) && memcmp(b + 4, "TFL3", 4) &&
+	       (b[0] == 0x08 || (b[0] & 7) == 2);
+}
+
 static int quantize(struct cli *c)
 {
 	struct qnpu_quant_options o = { .method = QNPU_CALIB_MINMAX };
 	struct qnpu_calib *cal;
 	uint64_t t0 = cli_now_ns();
 	int i, r = 1, n = 0;
+	bool onnx;
 	size_t len;
 	void *out;
 
@@ -111,6 +128,7 @@ static int quantize(struct cli *c)
 	o.bias_correction = c->bias_corr != NULL;
 	if (qnpu_calib_create(c->models[0], &cal))
 		return cli_err("%s", qnpu_last_error());
+	onnx = cli_is_onnx(c->models[0]);
 	/* Progress only where someone watches it. */
 	if (isatty(STDERR_FILENO))
 		qnpu_calib_set_progress(cal, progress, NULL);
@@ -129,15 +147,17 @@ static int quantize(struct cli *c)
 		}
 		n += k;
 	}
-	if (qnpu_quantize_tflite(cal, &o, &out, &len)) {
+	/* ONNX in, QDQ ONNX out; TFLite in, TFLite out */
+	if ((onnx ? qnpu_quantize_onnx(cal, &o, &out, &len) :
+	     qnpu_quantize_tflite(cal, &o, &out, &len))) {
 		cli_err("%s", qnpu_last_error());
 		goto out;
 	}
 	r = cli_write_file(c->output, out, len);
 	free(out);
 	if (!r)
-		printf("%s: int8, %s calibration%s on %d samples, %zu bytes, %.2f s\n",
-		       c->output, c->calibration ? c->calibration : "minmax",
+		printf("%s: %s, %s calibration%s on %d samples, %zu bytes, %.2f s\n",
+		       c->output, onnx ? "QDQ ONNX (uint8/int8)" : "int8", c->calibration ? c->calibration : "minmax",
 		       o.bias_correction ? ", bias correction" : "", n, len,
 		       (double)(cli_now_ns() - t0) / 1e9);
 out:

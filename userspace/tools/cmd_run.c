@@ -8,7 +8,7 @@ static const char usage[] =
 	"usage: qnpu run [--backend=cpu|sim|drm|auto] [--target=DTB]\n"
 	"                --input=FILE [--input=FILE ...]\n"
 	"                --output=FILE [--dump-layers=DIR] [--threads=N]\n"
-	"                MODEL.tflite\n"
+	"                MODEL.tflite|MODEL.onnx\n"
 	"\n"
 	"One --input per model input, in the model's input order: raw tensor\n"
 	"bytes. A file holding N inputs back to back runs N inferences and\n"

@@ -73,6 +73,9 @@ struct qnpu_device {
 };
 
 extern const struct qnpu_backend qnpu_cpu_backend;
+/* The CPU backend's ONNX operators (qnpu_cpu_onnx_run.c). */
+bool qnpu_cpu_onnx_supported(const struct qnpu_ir_op *op);
+int qnpu_cpu_onnx_run(struct qnpu_model *m, struct qnpu_ir_op *op);
 extern const struct qnpu_backend qnpu_sim_backend;
 extern const struct qnpu_backend qnpu_target_backend;
 extern const struct qnpu_backend qnpu_drm_backend;

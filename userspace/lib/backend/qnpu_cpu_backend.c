@@ -22,6 +22,8 @@
 static bool cpu_supported(struct qnpu_model *m, const struct qnpu_ir_op *op)
 {
 	(void)m;
+	if (op->builtin >= QNPU_ONNX_BASE)
+		return qnpu_cpu_onnx_supported(op);
 	switch (op->builtin) {
 	case QNPU_TFL_CONV_2D:
 	case QNPU_TFL_DEPTHWISE_CONV_2D:
@@ -270,6 +272,8 @@ static int cpu_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 			      (const int32_t *)m->data[op->in[2]] : NULL;
 	void *y = m->data[op->out[0]];
 
+	if (op->builtin >= QNPU_ONNX_BASE)
+		return qnpu_cpu_onnx_run(m, op);
 	if (c->is_float)
 		return cpu_run_float(m, op);
 	if (cm && cm->layers[op->index]) {

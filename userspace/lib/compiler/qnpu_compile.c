@@ -40,7 +40,25 @@ struct layer {
 	const struct qnpu_add_params *add;
 	size_t count;				/* ADD elements */
 	int tin, tin2, tout;
+	/* ONNX: PPU_FP requantization (mult holds float32 bits), and the
+	 * weights and parameters re-laid out for the NPU, owned. */
+	bool fp;
+	int8_t *w_own;
+	int32_t *mult_own, *shift_own;
 };
+
+static void layer_free(struct layer *l)
+{
+	free(l->w_own);
+	free(l->mult_own);
+	free(l->shift_own);
+	l->w_own = NULL;
+	l->mult_own = l->shift_own = NULL;
+}
+
+static int describe_onnx(const struct qnpu_ir_graph *g,
+			 const struct qnpu_ir_op *op, struct layer *l,
+			 struct qnpu_npu_job *job);
 
 static int why(struct qnpu_npu_job *job, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -148,6 +166,13 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 			return why(job, "add parameters out of the command's range");
 		break;
 	default:
+		if (op->builtin >= QNPU_ONNX_BASE) {
+			int r = describe_onnx(g, op, l, job);
+
+			if (r)
+				return r;
+			break;
+		}
 		return why(job, "no NPU lowering for %s",
 			   qnpu_ir_op_name(op->builtin));
 	}
@@ -173,6 +198,11 @@ bool qnpu_npu_supported(const struct qnpu_npu_target *t,
 	case QNPU_TFL_AVERAGE_POOL_2D:
 	case QNPU_TFL_MAX_POOL_2D:
 	case QNPU_TFL_ADD:
+	/* ONNX: the PPU_FP mode reproduces ONNX Runtime's requantization */
+	case QNPU_ONNX_QLINEAR_CONV:
+	case QNPU_ONNX_QLINEAR_MATMUL:
+	case QNPU_ONNX_QLINEAR_AVG_POOL:
+	case QNPU_ONNX_MAX_POOL:
 		return true;
 	}
 	return false;
@@ -586,21 +616,22 @@ int qnpu_npu_pack(const struct qnpu_npu_target *t,
 
 	memset(job, 0, sizeof(*job));
 	r = describe(g, op, &l, job);
-	if (r)
+	if (r) {
+		layer_free(&l);
 		return r;
+	}
 	if (op->nin > 2 && op->in[2] >= 0 &&
 	    (l.kind == JOB_CONV || l.kind == JOB_DW))
 		l.bias = (const int32_t *)g->tensors[op->in[2]].const_data;
 	if (op->nin > 2 && op->in[2] >= 0 && !l.bias &&
 	    (l.kind == JOB_CONV || l.kind == JOB_DW))
-		return why(job, "bias is not constant");
-	r = choose_plan(t, g, op, &l, job);
-	if (r)
-		return r;
-	r = pack(t, &l, job);
-	if (r)
-		return why(job, "out of memory packing weights");
-	return 0;
+		r = why(job, "bias is not constant");
+	if (!r)
+		r = choose_plan(t, g, op, &l, job);
+	if (!r && pack(t, &l, job))
+		r = why(job, "out of memory packing weights");
+	layer_free(&l);
+	return r;
 }
 
 void qnpu_npu_job_free(struct qnpu_npu_job *job)
@@ -994,6 +1025,7 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	F(job, c, OUT_ZP, l->out_zp);
 	F(job, c, ACT_MIN, l->act_min);
 	F(job, c, ACT_MAX, l->act_max);
+	F(job, c, PPU_FP, l->fp ? 1 : 0);
 }
 
 /* The computes of a chunk: tiles of R pixels x C channels. */
@@ -1176,6 +1208,7 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t,
 	int r;
 
 	r = describe(g, op, &l, job);
+	layer_free(&l);		/* emission needs no weights */
 	if (r)
 		return r;
 	e.G = div_up((uint64_t)l.oc, t->cols);
@@ -1188,4 +1221,168 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t,
 	if (r && !job->why[0])
 		snprintf(job->why, sizeof(job->why), "emit failed: %d", r);
 	return r;
+}
+
+/* ---- ONNX operators ---- */
+
+static bool int8_t4(const struct qnpu_ir_tensor *t)
+{
+	return t->dtype == QNPU_DTYPE_INT8 && t->nq == 1;
+}
+
+/* The float32 multipliers as the PPU_FP mode takes them, and no shifts. */
+static int fp_params(struct layer *l, const struct qnpu_onnx_params *p,
+		     int32_t n, struct qnpu_npu_job *job)
+{
+	int32_t i;
+
+	l->mult_own = calloc((size_t)n + 1, sizeof(int32_t));
+	l->shift_own = calloc((size_t)n + 1, sizeof(int32_t));
+	if (!l->mult_own || !l->shift_own) {
+		job->err = -ENOMEM;
+		return why(job, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		memcpy(&l->mult_own[i], &p->mult[p->nmult > 1 ? i : 0], 4);
+	l->mult = l->mult_own;
+	l->shift = l->shift_own;
+	l->per_channel = true;
+	l->fp = true;
+	return 0;
+}
+
+static int describe_onnx(const struct qnpu_ir_graph *g,
+			 const struct qnpu_ir_op *op, struct layer *l,
+			 struct qnpu_npu_job *job)
+{
+	const struct qnpu_onnx_params *p = &op->params->p.onnx;
+	const struct qnpu_ir_tensor *x = qnpu_ir_in(g, op, 0);
+	const struct qnpu_ir_tensor *w = qnpu_ir_in(g, op, 1);
+	const struct qnpu_ir_tensor *y = qnpu_ir_out(g, op, 0);
+	int32_t i, k, o, taps;
+	size_t n;
+
+	if (!int8_t4(x) || !int8_t4(y))
+		return why(job, "%s %s activations: the NPU takes per-tensor INT8 (UINT8 only inside the graph)",
+			   qnpu_dtype_name(x->dtype), x->nq > 1 ? "per-axis" : "");
+	if (x->rank == 4 && !op->opt.onnx.nhwc &&
+	    !(x->shape[1] == 1 || (x->shape[2] == 1 && x->shape[3] == 1)))
+		return why(job, "NCHW activations a CPU operator shares: the NPU reads NHWC");
+	l->in_off = -p->x.zp;
+	l->out_zp = p->y.zp;
+	l->act_min = p->qmin;
+	l->act_max = p->qmax;
+	switch (op->builtin) {
+	case QNPU_ONNX_QLINEAR_CONV:
+		if (p->n != 1)
+			return why(job, "batch %d > 1", p->n);
+		if (w->const_data && w->dtype == QNPU_DTYPE_UINT8)
+			return why(job, "UINT8 weights with zero point %d: w - zp does not fit the INT8 MACs (zero point 0 or 128 would)",
+				   w->nq ? w->zero_point[0] : 0);
+		if (!w->const_data || w->dtype != QNPU_DTYPE_INT8)
+			return why(job, "weights are not constant INT8");
+		for (i = 0; i < w->nq; i++)
+			if (w->zero_point[i])
+				return why(job, "weights have zero point %d",
+					   w->zero_point[i]);
+		l->ih = p->h; l->iw = p->w; l->ic = p->c;
+		l->oh = p->oh; l->ow = p->ow; l->oc = p->m;
+		l->kh = p->kh; l->kw = p->kw;
+		l->sh = p->stride_h; l->sw = p->stride_w;
+		l->dh = p->dil_h; l->dw = p->dil_w;
+		l->pad_t = p->pad_t; l->pad_l = p->pad_l;
+		taps = p->kh * p->kw;
+		n = (size_t)p->m * (size_t)taps * (size_t)(p->c / p->group);
+		l->w_own = malloc(n + 1);
+		if (!l->w_own) {
+			job->err = -ENOMEM;
+			return why(job, "out of memory");
+		}
+		if (p->group == 1) {
+			/* OIHW -> [oc][kh][kw][ic] */
+			l->kind = JOB_CONV;
+			for (o = 0; o < p->m; o++)
+				for (k = 0; k < taps; k++)
+					for (i = 0; i < p->c; i++)
+						l->w_own[((size_t)o * taps + k) * p->c + i] =
+							(int8_t)w->const_data[((size_t)o * p->c + i) *
+									      taps + k];
+		} else if (p->group == p->c && p->m == p->c) {
+			/* [oc][1][kh][kw] -> [kh][kw][oc] */
+			l->kind = JOB_DW;
+			for (o = 0; o < p->m; o++)
+				for (k = 0; k < taps; k++)
+					l->w_own[(size_t)k * p->m + o] =
+						(int8_t)w->const_data[(size_t)o * taps + k];
+		} else {
+			return why(job, "grouped convolution (group %d of %d channels)",
+				   p->group, p->c);
+		}
+		l->w = l->w_own;
+		return fp_params(l, p, p->m, job);
+	case QNPU_ONNX_QLINEAR_MATMUL:
+		if (p->batch != 1 || p->trans_a || x->rank != 2)
+			return why(job, "batched MatMul (%d-D A): the NPU takes 2-D A x constant B",
+				   x->rank);
+		if (w->const_data && w->dtype == QNPU_DTYPE_UINT8)
+			return why(job, "UINT8 B with zero point %d: b - zp does not fit the INT8 MACs (zero point 0 or 128 would)",
+				   w->nq ? w->zero_point[0] : 0);
+		if (!w->const_data || w->dtype != QNPU_DTYPE_INT8)
+			return why(job, "B is not a constant INT8 matrix");
+		for (i = 0; i < w->nq; i++)
+			if (w->zero_point[i])
+				return why(job, "B has zero point %d", w->zero_point[i]);
+		l->kind = JOB_CONV;
+		l->ih = 1; l->iw = p->mm; l->ic = p->kk;
+		l->oh = 1; l->ow = p->mm; l->oc = p->nn;
+		l->w_own = malloc((size_t)p->nn * p->kk + 1);
+		if (!l->w_own) {
+			job->err = -ENOMEM;
+			return why(job, "out of memory");
+		}
+		for (o = 0; o < p->nn; o++)	/* [N][K] */
+			for (k = 0; k < p->kk; k++)
+				l->w_own[(size_t)o * p->kk + k] = (int8_t)w->const_data[
+					p->trans_b ? (size_t)o * p->kk + k :
+					(size_t)k * p->nn + o];
+		l->w = l->w_own;
+		return fp_params(l, p, p->nn, job);
+	case QNPU_ONNX_QLINEAR_AVG_POOL:
+		/* global only: a depthwise convolution by ones, whose sum of
+		 * (x - zp) is QLinearGlobalAveragePool's accumulator */
+		if (p->kh != p->h || p->kw != p->w || p->oh != 1 || p->ow != 1 ||
+		    p->pad_t || p->pad_l)
+			return why(job, "AveragePool: ONNX Runtime averages dequantized floats; only the global pool is integer");
+		if (p->n != 1)
+			return why(job, "batch %d > 1", p->n);
+		l->kind = JOB_DW;
+		l->ih = p->h; l->iw = p->w; l->ic = l->oc = p->c;
+		l->oh = l->ow = 1;
+		l->kh = p->h; l->kw = p->w;
+		n = (size_t)p->h * p->w * p->c;
+		l->w_own = malloc(n + 1);
+		if (!l->w_own) {
+			job->err = -ENOMEM;
+			return why(job, "out of memory");
+		}
+		memset(l->w_own, 1, n);
+		l->w = l->w_own;
+		return fp_params(l, p, p->c, job);
+	case QNPU_ONNX_MAX_POOL:
+		if (p->n != 1)
+			return why(job, "batch %d > 1", p->n);
+		if (p->dil_h != 1 || p->dil_w != 1)
+			return why(job, "dilated max pool");
+		l->kind = JOB_MAXPOOL;
+		l->ih = p->h; l->iw = p->w; l->ic = l->oc = p->c;
+		l->oh = p->oh; l->ow = p->ow;
+		l->kh = p->kh; l->kw = p->kw;
+		l->sh = p->stride_h; l->sw = p->stride_w;
+		l->pad_t = p->pad_t; l->pad_l = p->pad_l;
+		l->in_off = 0;
+		l->act_min = -128;
+		l->act_max = 127;
+		return 0;
+	}
+	return why(job, "no NPU lowering for %s", qnpu_ir_op_name(op->builtin));
 }

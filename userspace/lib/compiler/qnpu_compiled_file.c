@@ -240,7 +240,12 @@ int qnpu_compiled_read(const uint8_t *data, size_t size,
 	if (!c.model)
 		return qnpu_err(-ENOMEM, "out of memory");
 	memcpy(c.model, take(&r, c.model_len), c.model_len);
-	ret = qnpu_tflite_import(c.model, c.model_len, &c.g);
+	/* ONNX: laid out for the NPU as when it was compiled */
+	ret = qnpu_onnx_is(c.model, c.model_len) ?
+	      qnpu_onnx_import(c.model, c.model_len, &c.g) :
+	      qnpu_tflite_import(c.model, c.model_len, &c.g);
+	if (!ret)
+		ret = qnpu_onnx_npu_layout(c.g);
 	if (ret)
 		goto err;
 	if (take32(&r, &nops) || nops != (uint32_t)c.g->nops) {

@@ -89,6 +89,13 @@ int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
 		     size_t *total);
 
 /* Whether the target can run @op, before any planning. */
+/*
+ * Lay an imported ONNX graph out for an NPU (qnpu_onnx_npu.c): internal
+ * UINT8 activations as INT8, NHWC where only layout-aware operators touch
+ * them, RELAYOUT copies at the graph's edges. Exact; once per graph.
+ */
+int qnpu_onnx_npu_layout(struct qnpu_ir_graph *g);
+
 bool qnpu_npu_supported(const struct qnpu_npu_target *t,
 			const struct qnpu_ir_op *op);
 /*

@@ -14,6 +14,8 @@ const char *qnpu_ir_op_name(int builtin)
 {
 	static __thread char buf[24];
 
+	if (builtin >= QNPU_ONNX_BASE && builtin < QNPU_ONNX_END)
+		return qnpu_ir_onnx_op_name(builtin);
 	if (builtin >= 0 &&
 	    builtin < (int)(sizeof(op_names) / sizeof(op_names[0])))
 		return op_names[builtin];
@@ -131,5 +133,7 @@ void qnpu_ir_graph_free(struct qnpu_ir_graph *g)
 	free(g->ops);
 	free(g->inputs);
 	free(g->outputs);
+	if (g->owner_free)
+		g->owner_free(g->owner);
 	free(g);
 }

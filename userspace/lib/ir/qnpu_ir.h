@@ -35,6 +35,57 @@ enum qnpu_builtin {
 enum qnpu_padding { QNPU_PAD_SAME = 0, QNPU_PAD_VALID = 1 };
 
 /*
+ * ONNX operators (import/qnpu_onnx*.c), past TFLite's codes: NCHW as ONNX
+ * lays tensors out; the Q* ones are integer ops on UINT8/INT8 tensors
+ * with the quantization of their tensors (QDQ groups folded into them),
+ * the rest float32 (or, for RESHAPE and MAX_POOL, any type).
+ */
+enum qnpu_onnx_builtin {
+	QNPU_ONNX_BASE = 1000,
+	QNPU_ONNX_QLINEAR_CONV = QNPU_ONNX_BASE, /* x, w, [bias int32] */
+	QNPU_ONNX_QLINEAR_MATMUL,	/* a, b, [bias int32]: Gemm, MatMul */
+	QNPU_ONNX_CONV_INTEGER,		/* x, w -> int32 */
+	QNPU_ONNX_MATMUL_INTEGER,	/* a, b -> int32 */
+	QNPU_ONNX_QLINEAR_ADD,
+	QNPU_ONNX_QLINEAR_AVG_POOL,	/* also GlobalAveragePool */
+	QNPU_ONNX_QLINEAR_SOFTMAX,
+	QNPU_ONNX_QUANTIZE,		/* float -> u8/s8 */
+	QNPU_ONNX_DEQUANTIZE,		/* u8/s8/int32 -> float */
+	QNPU_ONNX_DYNAMIC_QUANTIZE,	/* float -> u8, scale, zero point */
+	QNPU_ONNX_RESHAPE,		/* Reshape, Flatten, no-op Cast */
+	QNPU_ONNX_MAX_POOL,
+	/* float32 */
+	QNPU_ONNX_CONV,
+	QNPU_ONNX_GEMM,			/* Gemm and MatMul */
+	QNPU_ONNX_AVG_POOL,		/* also GlobalAveragePool */
+	QNPU_ONNX_SOFTMAX,
+	QNPU_ONNX_BINARY,		/* Add Sub Mul Div Min Max (opt.onnx.fn) */
+	QNPU_ONNX_UNARY,		/* Relu Clip Round (opt.onnx.fn) */
+	QNPU_ONNX_REDUCE,		/* ReduceMin/ReduceMax over all axes */
+	QNPU_ONNX_CAST,
+	/* NCHW <-> NHWC and/or UINT8 <-> INT8 (x ^ 0x80) at an NPU's edge */
+	QNPU_ONNX_RELAYOUT,
+	QNPU_ONNX_END
+};
+
+/* ONNX_BINARY / ONNX_UNARY / ONNX_REDUCE functions. */
+enum qnpu_onnx_fn {
+	QNPU_ONNX_FN_ADD, QNPU_ONNX_FN_SUB, QNPU_ONNX_FN_MUL, QNPU_ONNX_FN_DIV,
+	QNPU_ONNX_FN_MIN, QNPU_ONNX_FN_MAX, QNPU_ONNX_FN_CLIP,
+	QNPU_ONNX_FN_ROUND,
+};
+
+/*
+ * How an operator requantizes, after the framework it came from: TFLite's
+ * fixed-point multiplier with double rounding, or ONNX Runtime's
+ * round_half_even(float32(acc) * float32 multiplier) + zero point.
+ */
+enum qnpu_rounding {
+	QNPU_ROUND_TFLITE = 0,
+	QNPU_ROUND_ONNX = 1,
+};
+
+/*
  * TFLite's FLOAT16, which the public qnpu_dtype does not name: the IR
  * holds it for constants (DEQUANTIZE inputs); it is never an activation.
  */
@@ -87,7 +138,25 @@ struct qnpu_ir_op {
 		struct {
 			float beta;
 		} softmax;
+		/* ONNX operators; NCHW geometry. */
+		struct {
+			int32_t group, kernel[2], stride[2], dilation[2];
+			int32_t pad[4];		/* top, left, bottom, right */
+			int32_t trans_a, trans_b, axis, fn, to;
+			int32_t count_include_pad;
+			/*
+			 * Its 4-D activations are stored NHWC in memory (their
+			 * shapes stay ONNX's NCHW): set for an NPU by
+			 * compiler/qnpu_onnx_npu.c. RELAYOUT: 1 NCHW -> NHWC,
+			 * 2 NHWC -> NCHW; flip: xor 0x80 (UINT8 <-> INT8).
+			 */
+			int32_t nhwc, flip;
+			/* float clamp (Relu, Clip) fused or as UNARY */
+			float lo, hi;
+			float alpha, beta;
+		} onnx;
 	} opt;
+	enum qnpu_rounding rounding;
 	uint64_t macs;
 	enum qnpu_target target;
 	/* quant/qnpu_op_params.h; one allocation, freed with the graph */
@@ -102,10 +171,20 @@ struct qnpu_ir_graph {
 	int ninputs, noutputs;
 	int32_t *inputs, *outputs;
 	const char *description;
+	/*
+	 * What an importer keeps alive for the names and constants it points
+	 * to (ONNX: the decoded protobuf), freed with the graph; or NULL.
+	 */
+	void *owner;
+	void (*owner_free)(void *owner);
+	/* compiler/qnpu_onnx_npu.c has laid the ONNX graph out for an NPU */
+	bool npu_layout;
 };
 
 /* "CONV_2D", or "BUILTIN_<n>" for codes past the table. */
 const char *qnpu_ir_op_name(int builtin);
+/* "QLINEAR_CONV" etc. for an enum qnpu_onnx_builtin (qnpu_ir_onnx.c). */
+const char *qnpu_ir_onnx_op_name(int builtin);
 size_t qnpu_dtype_size(enum qnpu_dtype dtype);
 /* Whether TFLite's type code maps to a qnpu_dtype; then its name. */
 bool qnpu_ir_dtype_known(int tflite_type);

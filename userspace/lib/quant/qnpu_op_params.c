@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ir/qnpu_ir.h"
+#include "quant/qnpu_onnx_params.h"
 #include "quant/qnpu_op_params.h"
 #include "util/qnpu_util.h"
 
@@ -531,7 +532,11 @@ static int prepare_reshape(struct qnpu_ir_graph *g, struct qnpu_ir_op *op)
 
 int qnpu_op_params_prepare(struct qnpu_ir_graph *g, struct qnpu_ir_op *op)
 {
-	struct qnpu_op_params *c = calloc(1, sizeof(*c));
+	struct qnpu_op_params *c;
+
+	if (op->builtin >= QNPU_ONNX_BASE)
+		return qnpu_onnx_params_prepare(g, op);
+	c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return qnpu_err(-ENOMEM, "out of memory");

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "ir/qnpu_ir.h"
+#include "quant/qnpu_onnx_qparams.h"
 #include "quant/qnpu_qparams.h"
 
 struct qnpu_op_params {
@@ -23,6 +24,7 @@ struct qnpu_op_params {
 		struct qnpu_pool_params pool;
 		struct qnpu_softmax_params softmax;
 		struct qnpu_requant_params requant;
+		struct qnpu_onnx_params onnx;	/* ONNX operators */
 	} p;
 	struct qnpu_shape4 is, fs, os, bs;	/* input, filter, output, in2 */
 	int32_t batches, accum, out_depth;	/* fully connected */
