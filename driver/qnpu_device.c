@@ -112,6 +112,15 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 		      (qdev->cq_head % qdev->hw.cq_entries) * QNPU_CQE_BYTES;
 		id = readl(cqe + QNPU_CQE_JOB_ID);
 		status = readl(cqe + QNPU_CQE_STATUS);
+		/* The raw round-trip probe: alone on the ring. */
+		if (qdev->probe_pending && id == QNPU_PROBE_JOB_ID &&
+		    list_empty(&qdev->inflight)) {
+			qdev->probe_ns = ktime_get_ns();
+			qdev->probe_status = status;
+			qdev->probe_pending = false;
+			complete(&qdev->probe_done);
+			continue;
+		}
 		job = list_first_entry_or_null(&qdev->inflight, struct qnpu_job,
 					       node);
 		/* Jobs run one at a time, in ring order. */
@@ -357,6 +366,7 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	spin_lock_init(&qdev->fence_lock);
 	INIT_LIST_HEAD(&qdev->inflight);
 	INIT_LIST_HEAD(&qdev->quarantine);
+	init_completion(&qdev->probe_done);
 	mutex_init(&qdev->ctx_lock);
 	INIT_LIST_HEAD(&qdev->contexts);
 	INIT_DELAYED_WORK(&qdev->heartbeat, qnpu_device_heartbeat);

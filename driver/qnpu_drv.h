@@ -6,6 +6,7 @@
 #ifndef QNPU_DRV_H
 #define QNPU_DRV_H
 
+#include <linux/completion.h>
 #include <linux/dma-fence.h>
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -33,6 +34,8 @@
 #define QNPU_MAX_BO_SIZE	(1ULL << 30)
 #define QNPU_MAX_CMD_BYTES	((u64)QNPU_CMD_BYTES << 24)
 #define QNPU_PT_ENTRIES		512
+/* Job id of the raw round-trip probe's entries (never a job's on the ring). */
+#define QNPU_PROBE_JOB_ID	0xffffffffu
 
 extern unsigned int qnpu_job_timeout_s;
 extern unsigned int qnpu_reset_timeout_ms;
@@ -101,6 +104,14 @@ struct qnpu_device {
 	/* The device wrote ring state we cannot trust: reset it. */
 	bool cq_corrupt;
 	unsigned int bad_completions;
+	/*
+	 * The raw round-trip probe (qnpu_probe.c) has an entry on the ring:
+	 * its completion sets @probe_status and @probe_ns. Under job_lock.
+	 */
+	bool probe_pending;
+	u32 probe_status;
+	u64 probe_ns;
+	struct completion probe_done;
 	/*
 	 * Jobs that were on the device when it was lost: no acknowledged
 	 * reset ended them, so it may still access their memory. They keep
@@ -303,6 +314,10 @@ void qnpu_job_end_fence(struct qnpu_job *job);
 /* qnpu_pci.c, qnpu_of.c */
 extern struct pci_driver qnpu_pci_driver;
 extern struct platform_driver qnpu_platform_driver;
+
+/* qnpu_probe.c */
+struct seq_file;
+int qnpu_probe_show(struct seq_file *m, struct qnpu_device *qdev);
 
 /* qnpu_debugfs.c */
 void qnpu_debugfs_init(struct drm_minor *minor);
