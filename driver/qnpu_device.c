@@ -8,6 +8,7 @@
  */
 #include <linux/bitfield.h>
 #include <linux/delay.h>
+#include <linux/dma-resv.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
@@ -49,7 +50,22 @@ bool qnpu_device_probe_regs(struct device *dev, void __iomem *regs)
  */
 void qnpu_device_doorbell(struct qnpu_device *qdev)
 {
+	qdev->db_owed = 0;
 	qdev->bus->doorbell(qdev);
+}
+
+/**
+ * qnpu_device_flush_doorbell() - ring if ring entries wait for a doorbell
+ * @qdev: the device
+ */
+void qnpu_device_flush_doorbell(struct qnpu_device *qdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (qdev->db_owed && qdev->running && !qdev->lost)
+		qnpu_device_doorbell(qdev);
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
 }
 
 /*
@@ -156,6 +172,41 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 	qnpu_device_doorbell(qdev);
 out_unlock:
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
+}
+
+/**
+ * qnpu_device_poll() - poll the completion ring before sleeping
+ * @qdev: the device
+ * @resv: what the caller waits for
+ * @deadline_ns: the caller's absolute CLOCK_MONOTONIC deadline
+ *
+ * Retires completions as the device posts them, for at most poll_us
+ * microseconds (module parameter; 0 never polls) and never past
+ * @deadline_ns, until @resv's fences have signaled. Short jobs then end
+ * without waiting for the interrupt and the wake-up behind it (NVMe and
+ * io_uring poll likewise). Bounded and preemptible: cond_resched() between
+ * looks, and a pending signal ends it; the caller sleeps afterwards.
+ */
+void qnpu_device_poll(struct qnpu_device *qdev, struct dma_resv *resv,
+		      s64 deadline_ns)
+{
+	s64 end;
+
+	if (!qnpu_poll_us)
+		return;
+	end = min_t(s64, ktime_get_ns() + qnpu_poll_us * NSEC_PER_USEC,
+		    deadline_ns);
+	while (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_READ)) {
+		if (ktime_get_ns() >= end || signal_pending(current) ||
+		    !READ_ONCE(qdev->running))
+			return;
+		if (!READ_ONCE(qdev->cq_corrupt) &&
+		    qnpu_read(qdev, QNPU_REG_CQ_TAIL) !=
+		    READ_ONCE(qdev->cq_head))
+			qnpu_device_process_cq(qdev);
+		cond_resched();
+		cpu_relax();
+	}
 }
 
 /**
@@ -289,6 +340,7 @@ static void qnpu_device_heartbeat(struct work_struct *work)
 		return;
 	if (READ_ONCE(qdev->lost))
 		goto out;
+	qnpu_device_flush_doorbell(qdev);
 	if (!READ_ONCE(qdev->cq_corrupt) &&
 	    qnpu_read(qdev, QNPU_REG_CQ_TAIL) != READ_ONCE(qdev->cq_head)) {
 		qnpu_device_process_cq(qdev);

@@ -43,6 +43,7 @@ extern unsigned int qnpu_heartbeat_ms;
 extern unsigned int qnpu_max_bos_per_file;
 extern unsigned int qnpu_max_mib_per_file;
 extern unsigned int qnpu_max_jobs_per_file;
+extern unsigned int qnpu_poll_us;
 
 /* Live objects of every qnpu device, for leak checks across unbind. */
 extern atomic_t qnpu_live_bos;
@@ -93,6 +94,8 @@ struct qnpu_device {
 	struct list_head inflight;
 	u32 sq_tail;
 	u32 cq_head;
+	/* Entries written since the last doorbell (a batch's middle). */
+	u32 db_owed;
 	bool lost;
 	u32 reset_seq;
 	unsigned int resets;
@@ -204,6 +207,8 @@ struct qnpu_bo {
 	struct qnpu_ctx *ctx;
 	struct drm_mm_node node;
 	bool readonly;
+	/* Kernel mapping, made when the BO is first a job's info BO. */
+	void *vaddr;
 	/* On ctx->staged (not mapped yet) or ctx->dead. */
 	struct list_head staged_node;
 	struct list_head dead_node;
@@ -247,6 +252,8 @@ struct qnpu_job {
 	u32 status;
 	/* Write the context's staged mappings before running. */
 	bool apply_maps;
+	/* The next job of its batch rings the doorbell for it. */
+	bool db_defer;
 	/* Was on the device when it was lost (see qnpu_device.quarantine). */
 	bool quarantine;
 };
@@ -268,8 +275,11 @@ int qnpu_device_init(struct qnpu_device *qdev);
 void qnpu_device_fini(struct qnpu_device *qdev);
 bool qnpu_device_probe_regs(struct device *dev, void __iomem *regs);
 irqreturn_t qnpu_device_irq(int irq, void *arg);
+void qnpu_device_poll(struct qnpu_device *qdev, struct dma_resv *resv,
+		      s64 deadline_ns);
 void qnpu_device_process_cq(struct qnpu_device *qdev);
 void qnpu_device_doorbell(struct qnpu_device *qdev);
+void qnpu_device_flush_doorbell(struct qnpu_device *qdev);
 int qnpu_device_reset(struct qnpu_device *qdev);
 void qnpu_device_resync(struct qnpu_device *qdev);
 void qnpu_device_release_quarantine(struct qnpu_device *qdev);
