@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * Benchmark (make bench-vm): jobs per second for an empty command stream
- * (one SYNC) through DRM_IOCTL_QNPU_SUBMIT, the scheduler, the doorbell,
- * qnpu-sim and the completion interrupt, against a trivial ioctl
- * (DRM_IOCTL_VERSION) in the same VM. Serial: submit, wait, repeat;
- * pipelined: keep up to 16 jobs in flight. Only in the bench VM run.
+ * Benchmark (make bench-vm): the cost of an empty job (one SYNC command)
+ * through DRM_IOCTL_QNPU_SUBMIT, the scheduler, the doorbell, qnpu-sim and
+ * the completion, against a trivial ioctl (DRM_IOCTL_VERSION) and against
+ * the raw doorbell-to-interrupt round trip (debugfs "roundtrip": the same
+ * empty job put on the ring by the driver itself, timed from the doorbell
+ * to the completion interrupt), all in the same VM run. Serial: submit,
+ * wait, repeat (waiting on the syncobj: the interrupt; or with BO_WAIT on
+ * the info BO: the driver polls the completion ring first). In flight: 16
+ * jobs per round, as 16 SUBMITs or as one batch SUBMIT. Prints one table
+ * (docs/performance.md). Only in the bench VM run.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,19 +20,49 @@
 #include "qnpu_regs.h"
 
 #define SECONDS	3
+#define ROUNDS	5	/* roundtrip reads: the median of their medians */
 
 static double rate(int64_t t0, long n)
 {
 	return n / ((qt_now_ns() - t0) / 1e9);
 }
 
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median over ROUNDS reads of debugfs roundtrip's irq_median_ns. */
+static long raw_roundtrip_ns(void)
+{
+	long v[ROUNDS];
+	int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		v[i] = qt_debugfs_count("roundtrip", "irq_median_ns");
+		if (v[i] <= 0)
+			return -1;
+	}
+	qsort(v, ROUNDS, sizeof(v[0]), cmp_long);
+	return v[ROUNDS / 2];
+}
+
+static void row(const char *what, double r, double ioctls)
+{
+	printf("bench: | %-44s | %9.0f /s | %7.1f us | %6.1f |\n", what, r,
+	       1e6 / r, ioctls / r);
+}
+
 static int test_bench(void)
 {
+	struct drm_qnpu_submit batch[QT_INFO_SLOTS];
+	double ioctls, serial, serial_poll, piped, batched;
 	int64_t t0, end;
-	double ioctls, serial, piped;
 	struct drm_version v;
 	struct qt_dev d;
-	long n;
+	long n, raw;
 	int i;
 
 	qt_assert_eq(qt_module_reload(NULL), 0);
@@ -42,6 +78,10 @@ static int test_bench(void)
 	}
 	ioctls = rate(t0, n);
 
+	raw = raw_roundtrip_ns();
+	if (raw <= 0)
+		qt_fail("debugfs roundtrip unreadable");
+
 	end = (t0 = qt_now_ns()) + SECONDS * 1000000000LL;
 	for (n = 0; qt_now_ns() < end; n++) {
 		qt_assert_eq(qt_dev_submit(&d, 0, 1, NULL, 0, 0), 0);
@@ -49,6 +89,17 @@ static int test_bench(void)
 		qt_assert_eq(d.infos[0].status, DRM_QNPU_JOB_OK);
 	}
 	serial = rate(t0, n);
+
+	end = (t0 = qt_now_ns()) + SECONDS * 1000000000LL;
+	for (n = 0; qt_now_ns() < end; n++) {
+		qt_dev_job(&d, 0, 1, 0, &batch[0]);
+		qt_assert_eq(qt_ioctl(d.fd, DRM_IOCTL_QNPU_SUBMIT, &batch[0]),
+			     0);
+		qt_assert_eq(qt_bo_wait(d.fd, d.info, 10000), 0);
+		qt_assert_eq(d.infos[0].done, 1);
+		qt_assert_eq(d.infos[0].status, DRM_QNPU_JOB_OK);
+	}
+	serial_poll = rate(t0, n);
 
 	end = (t0 = qt_now_ns()) + SECONDS * 1000000000LL;
 	for (n = 0; qt_now_ns() < end; n += QT_INFO_SLOTS) {
@@ -60,11 +111,35 @@ static int test_bench(void)
 	}
 	piped = rate(t0, n);
 
-	printf("bench: DRM_IOCTL_VERSION %.0f/s; empty job %.0f/s serial "
-	       "(%.1f us), %.0f/s with %d in flight\n", ioctls, serial,
-	       1e6 / serial, piped, QT_INFO_SLOTS);
-	printf("bench: ratio ioctl/job %.1f serial, %.1f pipelined\n",
-	       ioctls / serial, ioctls / piped);
+	end = (t0 = qt_now_ns()) + SECONDS * 1000000000LL;
+	for (n = 0; qt_now_ns() < end; n += QT_INFO_SLOTS) {
+		for (i = 0; i < QT_INFO_SLOTS; i++)
+			qt_dev_job(&d, 0, 1, i, &batch[i]);
+		qt_assert_eq(qt_submit_batch(d.fd, batch, QT_INFO_SLOTS,
+					     NULL), 0);
+		qt_assert_eq(qt_bo_wait(d.fd, d.info, 10000), 0);
+		for (i = 0; i < QT_INFO_SLOTS; i++) {
+			qt_assert_eq(d.infos[i].done, 1);
+			qt_assert_eq(d.infos[i].status, DRM_QNPU_JOB_OK);
+		}
+	}
+	batched = rate(t0, n);
+
+	printf("bench: | %-44s | %12s | %10s | %6s |\n", "what", "rate",
+	       "per job", "ioctls");
+	printf("bench: |%s|%s|%s|%s|\n", "----------------------------------"
+	       "------------", "--------------", "------------", "--------");
+	row("DRM_IOCTL_VERSION", ioctls, ioctls);
+	row("raw doorbell-to-interrupt (debugfs roundtrip)", 1e9 / raw,
+	    ioctls);
+	row("empty job, serial, syncobj wait", serial, ioctls);
+	row("empty job, serial, BO_WAIT (polls)", serial_poll, ioctls);
+	row("16 in flight, one SUBMIT each, syncobj", piped, ioctls);
+	row("16 in flight, one batch SUBMIT, BO_WAIT", batched, ioctls);
+	printf("bench: serial empty job (BO_WAIT) / raw round trip: %.2f "
+	       "(target <= 2)\n", 1e9 / serial_poll / raw);
+	printf("bench: trivial ioctl / batched job rate: %.1f "
+	       "(target <= 10)\n", ioctls / batched);
 	qt_dev_close(&d);
 	return QT_PASS;
 }
