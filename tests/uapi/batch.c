@@ -214,11 +214,10 @@ static int test_bad_entry_all_or_nothing(void)
 static int test_fault_middle_fences_once(void)
 {
 	struct drm_qnpu_submit el[8];
-	struct drm_qnpu_sync out[8];
-	uint32_t tl, i, k = 8;
+	struct drm_qnpu_sync out[8][2];
+	uint32_t tl, bin[8], i, k = 8;
 	uint64_t v, id;
 	struct bfix b;
-	int err;
 
 	qt_assert_eq(bfix_open(&b, 3 * 9), 0);
 	qt_assert_eq(qt_syncobj_create(b.d.fd, &tl), 0);
@@ -226,9 +225,13 @@ static int test_fault_middle_fences_once(void)
 	memset(b.map + REGION, 0, REGION * 8);
 	for (i = 0; i < k; i++) {
 		copy_job(&b, &el[i], i, 0, i + 1, i);
-		out[i] = (struct drm_qnpu_sync){ .handle = tl, .point = i + 1 };
-		el[i].out_syncs = (uintptr_t)&out[i];
-		el[i].out_sync_count = 1;
+		/* A timeline point and a binary syncobj of its own. */
+		qt_assert_eq(qt_syncobj_create(b.d.fd, &bin[i]), 0);
+		out[i][0] = (struct drm_qnpu_sync){ .handle = tl,
+						    .point = i + 1 };
+		out[i][1] = (struct drm_qnpu_sync){ .handle = bin[i] };
+		el[i].out_syncs = (uintptr_t)out[i];
+		el[i].out_sync_count = 2;
 	}
 	/* Job 3 stores to an unmapped address. */
 	qt_cmd_copy(&b.d.cmds[3 * 3], b.va, 0x10000000ULL, b.n, b.d.cols);
@@ -237,30 +240,16 @@ static int test_fault_middle_fences_once(void)
 	for (i = 0; i < k; i++) {
 		qt_assert_eq(b.d.infos[i].done, 1);
 		qt_assert_eq(b.d.infos[i].job_id, id + i);
+		/* Each job's fence carries its own result. */
+		qt_assert_eq(qt_syncobj_wait(b.d.fd, bin[i], WAIT_MS), 0);
+		qt_assert_eq(qt_syncobj_fence_error(b.d.fd, bin[i]),
+			     i == 3 ? -EFAULT : 0);
 		if (i == 3) {
 			qt_assert_eq(b.d.infos[i].status, DRM_QNPU_JOB_FAULT);
 			continue;
 		}
 		qt_assert_eq(b.d.infos[i].status, DRM_QNPU_JOB_OK);
 		qt_assert_eq(memcmp(b.map, b.map + (i + 1) * REGION, b.n), 0);
-	}
-	/* Each point's fence carries its own job's result. */
-	for (i = 0; i < k; i++) {
-		uint32_t one;
-
-		qt_assert_eq(qt_syncobj_create(b.d.fd, &one), 0);
-		{
-			struct drm_syncobj_transfer t = {
-				.src_handle = tl, .dst_handle = one,
-				.src_point = i + 1,
-			};
-
-			qt_assert_eq(qt_ioctl(b.d.fd,
-					      DRM_IOCTL_SYNCOBJ_TRANSFER, &t),
-				     0);
-		}
-		err = qt_syncobj_fence_error(b.d.fd, one);
-		qt_assert_eq(err, i == 3 ? -EFAULT : 0);
 	}
 	/* Nothing of the batch is written again. */
 	memset(b.d.infos, 0, 8 * sizeof(b.d.infos[0]));
@@ -390,7 +379,7 @@ static int test_killed_in_flight(void)
 		struct qt_dev d;
 
 		close(pfd[0]);
-		if (qt_dev_open(&d, 512) || queue_long_batch(&d, 12, 512))
+		if (qt_dev_open(&d, 512) || queue_long_batch(&d, 6, 128))
 			_exit(2);
 		if (write(pfd[1], "y", 1) != 1)
 			_exit(2);
