@@ -152,6 +152,9 @@ static int qnpu_ioctl_get_param(struct drm_device *ddev, void *data,
 	case DRM_QNPU_PARAM_DEVICE_LOST:
 		args->value = READ_ONCE(qdev->lost);
 		break;
+	case DRM_QNPU_PARAM_MAX_BATCH:
+		args->value = DRM_QNPU_MAX_BATCH;
+		break;
 	default:
 		drm_dbg(ddev, "get_param: unknown param %u\n", args->param);
 		return -EINVAL;

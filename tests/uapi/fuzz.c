@@ -337,7 +337,7 @@ static void op_close(struct ffd *f)
 static void op_get_param(struct ffd *f)
 {
 	struct drm_qnpu_get_param p = {
-		.param = chance(80) ? rnd(DRM_QNPU_PARAM_DEVICE_LOST + 3) :
+		.param = chance(80) ? rnd(DRM_QNPU_PARAM_MAX_BATCH + 3) :
 				      (uint32_t)rnd_field(32),
 		.pad = chance(90) ? 0 : (uint32_t)rnd_field(32),
 	};

@@ -80,6 +80,12 @@ enum drm_qnpu_param {
 	DRM_QNPU_PARAM_MAX_CMD_BYTES = 12,
 	/** @DRM_QNPU_PARAM_DEVICE_LOST: 1 once the device stopped answering */
 	DRM_QNPU_PARAM_DEVICE_LOST = 13,
+	/**
+	 * @DRM_QNPU_PARAM_MAX_BATCH: most jobs one SUBMIT with
+	 * %DRM_QNPU_SUBMIT_BATCH takes (%DRM_QNPU_MAX_BATCH); a driver that
+	 * fails this query with -EINVAL has no batches
+	 */
+	DRM_QNPU_PARAM_MAX_BATCH = 14,
 };
 
 /**
