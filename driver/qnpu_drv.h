@@ -228,6 +228,8 @@ struct qnpu_job {
 
 	struct drm_gem_object **bos;
 	u32 bo_count;
+	/* @bos when it fits: the command, info and two listed BOs. */
+	struct drm_gem_object *bos_inline[4];
 
 	/* The in-sync fences: if one failed, the job is not run. */
 	struct dma_fence **in_fences;

@@ -460,7 +460,8 @@ static void qnpu_job_put_bos(struct qnpu_job *job)
 		drm_gem_object_put(job->info_obj);
 	for (i = 0; i < job->bo_count; i++)
 		drm_gem_object_put(job->bos[i]);
-	kvfree(job->bos);
+	if (job->bos != job->bos_inline)
+		kvfree(job->bos);
 	for (i = 0; i < job->in_count; i++)
 		dma_fence_put(job->in_fences[i]);
 	kfree(job->in_fences);
@@ -556,9 +557,14 @@ static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 	unsigned int i, n = 0;
 	u32 handle;
 
-	bos = kvcalloc(args->bo_count + 2, sizeof(*bos), GFP_KERNEL);
-	if (!bos)
-		return -ENOMEM;
+	/* Most jobs list a few BOs: no allocation for those. */
+	if (args->bo_count + 2 <= ARRAY_SIZE(job->bos_inline)) {
+		bos = job->bos_inline;
+	} else {
+		bos = kvcalloc(args->bo_count + 2, sizeof(*bos), GFP_KERNEL);
+		if (!bos)
+			return -ENOMEM;
+	}
 	job->bos = bos;
 	for (i = 0; i < args->bo_count; i++) {
 		if (get_user(handle, uhandles + i)) {
@@ -583,7 +589,10 @@ static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 		job->bo_count = n;
 	}
 
-	sort(bos, n, sizeof(*bos), qnpu_ptr_cmp, NULL);
+	if (n == 2 && bos[0] > bos[1])
+		swap(bos[0], bos[1]);
+	else if (n > 2)
+		sort(bos, n, sizeof(*bos), qnpu_ptr_cmp, NULL);
 	for (i = 1, n = 1; i < job->bo_count; i++) {
 		if (bos[i] == bos[n - 1])
 			drm_gem_object_put(bos[i]);
@@ -818,7 +827,9 @@ static void qnpu_submit_job_free(struct qnpu_submit_job *sj)
 static int qnpu_submit_job_prepare(struct drm_device *ddev,
 				   struct drm_file *file,
 				   struct drm_qnpu_submit *args,
-				   struct qnpu_submit_job *sj)
+				   struct qnpu_submit_job *sj,
+				   struct drm_qnpu_submit *prev_args,
+				   struct qnpu_submit_job *prev)
 {
 	struct qnpu_device *qdev = to_qnpu_device(ddev);
 	struct qnpu_file *qfile = file->driver_priv;
@@ -828,7 +839,13 @@ static int qnpu_submit_job_prepare(struct drm_device *ddev,
 	ret = qnpu_submit_check(ddev, args);
 	if (ret)
 		return ret;
-	sj->cmd_obj = drm_gem_object_lookup(file, args->cmd_handle);
+	/* The jobs of a batch often share their command BO. */
+	if (prev && prev_args->cmd_handle == args->cmd_handle) {
+		sj->cmd_obj = prev->cmd_obj;
+		drm_gem_object_get(sj->cmd_obj);
+	} else {
+		sj->cmd_obj = drm_gem_object_lookup(file, args->cmd_handle);
+	}
 	if (!sj->cmd_obj) {
 		drm_dbg(ddev, "submit: no command BO %u\n", args->cmd_handle);
 		return -ENOENT;
@@ -1148,7 +1165,9 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 	}
 
 	for (i = 0; i < n; i++) {
-		ret = qnpu_submit_job_prepare(ddev, file, &descs[i], &sjs[i]);
+		ret = qnpu_submit_job_prepare(ddev, file, &descs[i], &sjs[i],
+					      i ? &descs[i - 1] : NULL,
+					      i ? &sjs[i - 1] : NULL);
 		if (ret)
 			goto out_put;
 	}
