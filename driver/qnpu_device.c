@@ -168,8 +168,19 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 	}
 	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
 	qnpu_write(qdev, QNPU_REG_IRQ_ACK, count);
-	/* CQ space and the acknowledge take effect at a doorbell. */
-	qnpu_device_doorbell(qdev);
+	/*
+	 * CQ space and the acknowledge take effect at a doorbell, which costs
+	 * a trip to the device (in co-simulation the most expensive thing a
+	 * job does). A level interrupt needs it at once. A message-signalled
+	 * one does not: the device sends a message per completion whatever
+	 * it last sampled, and the CQ cannot fill up unseen, since every
+	 * submission rings (sampling CQ_HEAD) and no more jobs than CQ
+	 * entries are on the device. Ring anyway if the device says the CQ
+	 * is full, or if entries wait for a doorbell.
+	 */
+	if (!qdev->bus->msi || qdev->db_owed ||
+	    (qnpu_read(qdev, QNPU_REG_STATUS) & QNPU_STATUS_CQ_FULL_MASK))
+		qnpu_device_doorbell(qdev);
 out_unlock:
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 }
@@ -199,6 +210,11 @@ void qnpu_device_poll(struct qnpu_device *qdev, struct dma_resv *resv,
 	while (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_READ)) {
 		if (ktime_get_ns() >= end || signal_pending(current) ||
 		    !READ_ONCE(qdev->running))
+			return;
+		/* Nothing on the device: the scheduler holds the jobs. */
+		if (list_empty_careful(&qdev->inflight) &&
+		    READ_ONCE(qdev->cq_head) ==
+		    qnpu_read(qdev, QNPU_REG_CQ_TAIL))
 			return;
 		if (!READ_ONCE(qdev->cq_corrupt) &&
 		    qnpu_read(qdev, QNPU_REG_CQ_TAIL) !=

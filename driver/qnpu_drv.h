@@ -59,6 +59,8 @@ struct qnpu_device;
 struct qnpu_bus_ops {
 	void (*doorbell)(struct qnpu_device *qdev);
 	void (*stop_dma)(struct qnpu_device *qdev);
+	/* Message-signalled interrupt (one message per raise), not a level. */
+	bool msi;
 };
 
 /* Hardware parameters, read from the ID registers at probe. */

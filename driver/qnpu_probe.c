@@ -34,6 +34,7 @@ struct qnpu_probe {
 	dma_addr_t dma;
 	u64 irq_ns[QNPU_PROBE_RUNS];
 	u64 wake_ns[QNPU_PROBE_RUNS];
+	u64 db_ns[QNPU_PROBE_RUNS];
 	int ret;
 };
 
@@ -90,6 +91,7 @@ static int qnpu_probe_once(struct qnpu_probe *p, unsigned int i)
 	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
 	t0 = ktime_get_ns();
 	qnpu_device_doorbell(qdev);
+	p->db_ns[i] = ktime_get_ns() - t0;
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 
 	answered = wait_for_completion_timeout(&qdev->probe_done,
@@ -191,12 +193,16 @@ int qnpu_probe_show(struct seq_file *m, struct qnpu_device *qdev)
 		sum += p->irq_ns[i];
 	sort(p->irq_ns, QNPU_PROBE_RUNS, sizeof(u64), qnpu_u64_cmp, NULL);
 	sort(p->wake_ns, QNPU_PROBE_RUNS, sizeof(u64), qnpu_u64_cmp, NULL);
+	sort(p->db_ns, QNPU_PROBE_RUNS, sizeof(u64), qnpu_u64_cmp, NULL);
 	seq_printf(m, "runs: %u\n", QNPU_PROBE_RUNS);
 	seq_printf(m, "irq_min_ns: %llu\n", p->irq_ns[0]);
 	seq_printf(m, "irq_median_ns: %llu\n", p->irq_ns[QNPU_PROBE_RUNS / 2]);
 	seq_printf(m, "irq_mean_ns: %llu\n", div_u64(sum, QNPU_PROBE_RUNS));
 	seq_printf(m, "wake_median_ns: %llu\n",
 		   p->wake_ns[QNPU_PROBE_RUNS / 2]);
+	/* The doorbell write alone (in co-simulation a trip to QEMU). */
+	seq_printf(m, "doorbell_median_ns: %llu\n",
+		   p->db_ns[QNPU_PROBE_RUNS / 2]);
 
 err_free_pages:
 	dma_free_coherent(qdev->dev, QNPU_PROBE_PAGES * QNPU_PAGE_BYTES,

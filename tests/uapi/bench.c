@@ -38,6 +38,10 @@ static const char *const names[NMODES] = {
 	"16 in flight, one batch SUBMIT, BO_WAIT",
 };
 
+/* Per round: the doorbell write alone, from the roundtrip file. */
+static double doorbell_ns[ROUNDS];
+static int round_no;
+
 static double rate(int64_t t0, long n)
 {
 	return n / ((qt_now_ns() - t0) / 1e9);
@@ -80,6 +84,8 @@ static int measure(struct qt_dev *d, int mode, double *out)
 		raw = qt_debugfs_count("roundtrip", "irq_median_ns");
 		if (raw <= 0)
 			qt_fail("debugfs roundtrip unreadable");
+		doorbell_ns[round_no] = qt_debugfs_count("roundtrip",
+							 "doorbell_median_ns");
 		*out = 1e9 / raw;
 		return QT_PASS;
 	case SERIAL:
@@ -144,6 +150,7 @@ static int test_bench(void)
 	QT_SET(&d.cmds[0], OPCODE, QNPU_OP_SYNC);
 
 	for (k = 0; k < ROUNDS; k++) {
+		round_no = k;
 		for (m = 0; m < NMODES; m++)
 			if (measure(&d, m, &r[m][k]) != QT_PASS)
 				return QT_FAIL;
@@ -164,6 +171,8 @@ static int test_bench(void)
 		printf("bench: | %-45s | %9.0f /s | %7.1f us | %9.1f | %9.2f "
 		       "|\n", names[m], median(r[m]), 1e6 / median(r[m]),
 		       median(to_ioctl[m]), median(to_raw[m]));
+	printf("bench: of the raw round trip, the doorbell write alone: "
+	       "%.1f us\n", median(doorbell_ns) / 1e3);
 	printf("bench: serial empty job (BO_WAIT) / raw round trip: %.2f "
 	       "(target <= 2)\n", median(to_raw[SERIAL_POLL]));
 	printf("bench: trivial ioctl / job rate, 16 in flight in one batch: "
