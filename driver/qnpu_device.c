@@ -212,7 +212,7 @@ void qnpu_device_poll(struct qnpu_device *qdev, struct dma_resv *resv,
 		    !READ_ONCE(qdev->running))
 			return;
 		/* Nothing on the device: the scheduler holds the jobs. */
-		if (list_empty_careful(&qdev->inflight) &&
+		if (list_empty(&qdev->inflight) &&
 		    READ_ONCE(qdev->cq_head) ==
 		    qnpu_read(qdev, QNPU_REG_CQ_TAIL))
 			return;

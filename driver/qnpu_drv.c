@@ -47,7 +47,7 @@ QNPU_PARAM_RANGE(max_mib_per_file, qnpu_max_mib_per_file, 1024, 1, 1048576,
 QNPU_PARAM_RANGE(max_jobs_per_file, qnpu_max_jobs_per_file, 1024, 1, 65536,
 		 "Jobs one open file may have submitted and not yet finished");
 QNPU_PARAM_RANGE(poll_us, qnpu_poll_us, 50, 0, 1000,
-		 "BO_WAIT polls the completion ring this long before sleeping (us)");
+		 "BO_WAIT polls the completion ring this long first (us)");
 
 static int qnpu_open(struct drm_device *ddev, struct drm_file *file)
 {

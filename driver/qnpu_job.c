@@ -1002,11 +1002,11 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 		}
 	}
 
-	/* Nothing fails from here on. */
 	/*
-	 * New BOs are mapped now if no job of the context can be on the
-	 * device, else by the first job once the previous one has left it
-	 * (qnpu_job_dependency()); the batch's later jobs run after it.
+	 * Nothing fails from here on. New BOs are mapped now if no job of
+	 * the context can be on the device, else by the first job once the
+	 * previous one has left it (qnpu_job_dependency()); the batch's later
+	 * jobs run after it.
 	 */
 	if (qnpu_ctx_has_staged(ctx)) {
 		if (!ctx->active)
