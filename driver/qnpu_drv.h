@@ -258,6 +258,8 @@ struct qnpu_job {
 	bool apply_maps;
 	/* The next job of its batch rings the doorbell for it. */
 	bool db_defer;
+	/* An in-sync is an earlier job of its file: wait until it ends. */
+	bool wait_prev;
 	/* Was on the device when it was lost (see qnpu_device.quarantine). */
 	bool quarantine;
 };

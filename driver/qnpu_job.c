@@ -373,9 +373,11 @@ static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 }
 
 /*
- * A job that writes the context's new mappings waits for the context's
- * previous job to leave the device: its hardware fence (the scheduler
- * would not wait for a fence of the job's own entity).
+ * A job that writes the context's new mappings, or whose in-sync is an
+ * earlier job of its own file, waits for the context's previous job to
+ * leave the device: its hardware fence (the scheduler would not wait for
+ * a fence of the job's own entity, and a failed in-sync must be known
+ * before the job runs).
  */
 static struct dma_fence *qnpu_job_dependency(struct drm_sched_job *sched_job,
 					     struct drm_sched_entity *entity)
@@ -385,7 +387,7 @@ static struct dma_fence *qnpu_job_dependency(struct drm_sched_job *sched_job,
 	struct dma_fence *fence = NULL;
 	unsigned long flags;
 
-	if (!job->apply_maps)
+	if (!job->apply_maps && !job->wait_prev)
 		return NULL;
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	if (job->ctx->last_hw && !dma_fence_is_signaled(job->ctx->last_hw))
@@ -619,6 +621,22 @@ static void qnpu_fence_dont_pipeline(struct qnpu_device *qdev,
 		set_bit(DRM_SCHED_FENCE_DONT_PIPELINE, &fence->flags);
 }
 
+/*
+ * A finished fence of an earlier job of @job's own file, not signaled yet:
+ * the scheduler ignores such a dependency (same entity, FIFO), so the job
+ * waits in qnpu_job_dependency() instead.
+ */
+static bool qnpu_fence_own_entity(struct qnpu_job *job,
+				  struct dma_fence *fence)
+{
+	struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
+
+	return s_fence && s_fence->sched == &job->qdev->sched &&
+	       fence == &s_fence->finished &&
+	       fence->context == job->base.entity->fence_context + 1 &&
+	       !dma_fence_is_signaled(fence);
+}
+
 struct qnpu_out_sync {
 	struct drm_syncobj *syncobj;
 	struct dma_fence_chain *chain;
@@ -661,6 +679,8 @@ static int qnpu_job_add_in_syncs(struct drm_device *ddev,
 		}
 		qnpu_fence_dont_pipeline(job->qdev,
 					 dma_fence_chain_contained(fence));
+		if (qnpu_fence_own_entity(job, dma_fence_chain_contained(fence)))
+			job->wait_prev = true;
 		job->in_fences[job->in_count++] = dma_fence_get(fence);
 		ret = drm_sched_job_add_dependency(&job->base, fence);
 		if (ret)
