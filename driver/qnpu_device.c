@@ -202,20 +202,24 @@ void qnpu_device_poll(struct qnpu_device *qdev, struct dma_resv *resv,
 		      s64 deadline_ns)
 {
 	s64 end;
+	int idx;
 
 	if (!qnpu_poll_us)
+		return;
+	/* The register page stays mapped while we look at it. */
+	if (!drm_dev_enter(&qdev->ddev, &idx))
 		return;
 	end = min_t(s64, ktime_get_ns() + qnpu_poll_us * NSEC_PER_USEC,
 		    deadline_ns);
 	while (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_READ)) {
 		if (ktime_get_ns() >= end || signal_pending(current) ||
 		    !READ_ONCE(qdev->running))
-			return;
+			break;
 		/* Nothing on the device: the scheduler holds the jobs. */
 		if (list_empty(&qdev->inflight) &&
 		    READ_ONCE(qdev->cq_head) ==
 		    qnpu_read(qdev, QNPU_REG_CQ_TAIL))
-			return;
+			break;
 		if (!READ_ONCE(qdev->cq_corrupt) &&
 		    qnpu_read(qdev, QNPU_REG_CQ_TAIL) !=
 		    READ_ONCE(qdev->cq_head))
@@ -223,6 +227,7 @@ void qnpu_device_poll(struct qnpu_device *qdev, struct dma_resv *resv,
 		cond_resched();
 		cpu_relax();
 	}
+	drm_dev_exit(idx);
 }
 
 /**
