@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * qnpu debugfs: /sys/kernel/debug/dri/<minor>/{regs,rings,contexts,bos}.
+ * qnpu debugfs: /sys/kernel/debug/dri/<minor>/{regs,rings,contexts,bos,
+ * roundtrip}.
  * The tests read "contexts" and "bos" to prove nothing leaked.
  */
 #include <linux/debugfs.h>
@@ -100,11 +101,18 @@ static int qnpu_debugfs_bos_show(struct seq_file *m, void *data)
 	return 0;
 }
 
+/* Root only: it owns the ring for a moment (qnpu_probe.c). */
+static int qnpu_debugfs_roundtrip_show(struct seq_file *m, void *data)
+{
+	return qnpu_probe_show(m, qnpu_debugfs_dev(m));
+}
+
 static const struct drm_info_list qnpu_debugfs_list[] = {
 	{ "regs", qnpu_debugfs_regs_show, 0 },
 	{ "rings", qnpu_debugfs_rings_show, 0 },
 	{ "contexts", qnpu_debugfs_contexts_show, 0 },
 	{ "bos", qnpu_debugfs_bos_show, 0 },
+	{ "roundtrip", qnpu_debugfs_roundtrip_show, 0 },
 };
 
 /**

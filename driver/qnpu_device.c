@@ -8,6 +8,7 @@
  */
 #include <linux/bitfield.h>
 #include <linux/delay.h>
+#include <linux/dma-resv.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
@@ -49,7 +50,22 @@ bool qnpu_device_probe_regs(struct device *dev, void __iomem *regs)
  */
 void qnpu_device_doorbell(struct qnpu_device *qdev)
 {
+	qdev->db_owed = 0;
 	qdev->bus->doorbell(qdev);
+}
+
+/**
+ * qnpu_device_flush_doorbell() - ring if ring entries wait for a doorbell
+ * @qdev: the device
+ */
+void qnpu_device_flush_doorbell(struct qnpu_device *qdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (qdev->db_owed && qdev->running && !qdev->lost)
+		qnpu_device_doorbell(qdev);
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
 }
 
 /*
@@ -112,6 +128,15 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 		      (qdev->cq_head % qdev->hw.cq_entries) * QNPU_CQE_BYTES;
 		id = readl(cqe + QNPU_CQE_JOB_ID);
 		status = readl(cqe + QNPU_CQE_STATUS);
+		/* The raw round-trip probe: alone on the ring. */
+		if (qdev->probe_pending && id == QNPU_PROBE_JOB_ID &&
+		    list_empty(&qdev->inflight)) {
+			qdev->probe_ns = ktime_get_ns();
+			qdev->probe_status = status;
+			qdev->probe_pending = false;
+			complete(&qdev->probe_done);
+			continue;
+		}
 		job = list_first_entry_or_null(&qdev->inflight, struct qnpu_job,
 					       node);
 		/* Jobs run one at a time, in ring order. */
@@ -143,10 +168,66 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 	}
 	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
 	qnpu_write(qdev, QNPU_REG_IRQ_ACK, count);
-	/* CQ space and the acknowledge take effect at a doorbell. */
-	qnpu_device_doorbell(qdev);
+	/*
+	 * CQ space and the acknowledge take effect at a doorbell, which costs
+	 * a trip to the device (in co-simulation the most expensive thing a
+	 * job does). A level interrupt needs it at once. A message-signalled
+	 * one does not: the device sends a message per completion whatever
+	 * it last sampled, and the CQ cannot fill up unseen, since every
+	 * submission rings (sampling CQ_HEAD) and no more jobs than CQ
+	 * entries are on the device. Ring anyway if the device says the CQ
+	 * is full, or if entries wait for a doorbell.
+	 */
+	if (!qdev->bus->msi || qdev->db_owed ||
+	    (qnpu_read(qdev, QNPU_REG_STATUS) & QNPU_STATUS_CQ_FULL_MASK))
+		qnpu_device_doorbell(qdev);
 out_unlock:
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
+}
+
+/**
+ * qnpu_device_poll() - poll the completion ring before sleeping
+ * @qdev: the device
+ * @resv: what the caller waits for
+ * @deadline_ns: the caller's absolute CLOCK_MONOTONIC deadline
+ *
+ * Retires completions as the device posts them, for at most poll_us
+ * microseconds (module parameter; 0 never polls) and never past
+ * @deadline_ns, until @resv's fences have signaled. Short jobs then end
+ * without waiting for the interrupt and the wake-up behind it (NVMe and
+ * io_uring poll likewise). Bounded and preemptible: cond_resched() between
+ * looks, and a pending signal ends it; the caller sleeps afterwards.
+ */
+void qnpu_device_poll(struct qnpu_device *qdev, struct dma_resv *resv,
+		      s64 deadline_ns)
+{
+	s64 end;
+	int idx;
+
+	if (!qnpu_poll_us)
+		return;
+	/* The register page stays mapped while we look at it. */
+	if (!drm_dev_enter(&qdev->ddev, &idx))
+		return;
+	end = min_t(s64, ktime_get_ns() + qnpu_poll_us * NSEC_PER_USEC,
+		    deadline_ns);
+	while (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_READ)) {
+		if (ktime_get_ns() >= end || signal_pending(current) ||
+		    !READ_ONCE(qdev->running))
+			break;
+		/* Nothing on the device: the scheduler holds the jobs. */
+		if (list_empty(&qdev->inflight) &&
+		    READ_ONCE(qdev->cq_head) ==
+		    qnpu_read(qdev, QNPU_REG_CQ_TAIL))
+			break;
+		if (!READ_ONCE(qdev->cq_corrupt) &&
+		    qnpu_read(qdev, QNPU_REG_CQ_TAIL) !=
+		    READ_ONCE(qdev->cq_head))
+			qnpu_device_process_cq(qdev);
+		cond_resched();
+		cpu_relax();
+	}
+	drm_dev_exit(idx);
 }
 
 /**
@@ -280,6 +361,7 @@ static void qnpu_device_heartbeat(struct work_struct *work)
 		return;
 	if (READ_ONCE(qdev->lost))
 		goto out;
+	qnpu_device_flush_doorbell(qdev);
 	if (!READ_ONCE(qdev->cq_corrupt) &&
 	    qnpu_read(qdev, QNPU_REG_CQ_TAIL) != READ_ONCE(qdev->cq_head)) {
 		qnpu_device_process_cq(qdev);
@@ -357,6 +439,7 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	spin_lock_init(&qdev->fence_lock);
 	INIT_LIST_HEAD(&qdev->inflight);
 	INIT_LIST_HEAD(&qdev->quarantine);
+	init_completion(&qdev->probe_done);
 	mutex_init(&qdev->ctx_lock);
 	INIT_LIST_HEAD(&qdev->contexts);
 	INIT_DELAYED_WORK(&qdev->heartbeat, qnpu_device_heartbeat);

@@ -46,6 +46,8 @@ QNPU_PARAM_RANGE(max_mib_per_file, qnpu_max_mib_per_file, 1024, 1, 1048576,
 		 "MiB of BOs one open file may have");
 QNPU_PARAM_RANGE(max_jobs_per_file, qnpu_max_jobs_per_file, 1024, 1, 65536,
 		 "Jobs one open file may have submitted and not yet finished");
+QNPU_PARAM_RANGE(poll_us, qnpu_poll_us, 50, 0, 1000,
+		 "BO_WAIT polls the completion ring this long first (us)");
 
 static int qnpu_open(struct drm_device *ddev, struct drm_file *file)
 {
@@ -149,6 +151,9 @@ static int qnpu_ioctl_get_param(struct drm_device *ddev, void *data,
 		break;
 	case DRM_QNPU_PARAM_DEVICE_LOST:
 		args->value = READ_ONCE(qdev->lost);
+		break;
+	case DRM_QNPU_PARAM_MAX_BATCH:
+		args->value = DRM_QNPU_MAX_BATCH;
 		break;
 	default:
 		drm_dbg(ddev, "get_param: unknown param %u\n", args->param);

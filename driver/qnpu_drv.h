@@ -6,6 +6,7 @@
 #ifndef QNPU_DRV_H
 #define QNPU_DRV_H
 
+#include <linux/completion.h>
 #include <linux/dma-fence.h>
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -33,6 +34,8 @@
 #define QNPU_MAX_BO_SIZE	(1ULL << 30)
 #define QNPU_MAX_CMD_BYTES	((u64)QNPU_CMD_BYTES << 24)
 #define QNPU_PT_ENTRIES		512
+/* Job id of the raw round-trip probe's entries (never a job's on the ring). */
+#define QNPU_PROBE_JOB_ID	0xffffffffu
 
 extern unsigned int qnpu_job_timeout_s;
 extern unsigned int qnpu_reset_timeout_ms;
@@ -40,6 +43,7 @@ extern unsigned int qnpu_heartbeat_ms;
 extern unsigned int qnpu_max_bos_per_file;
 extern unsigned int qnpu_max_mib_per_file;
 extern unsigned int qnpu_max_jobs_per_file;
+extern unsigned int qnpu_poll_us;
 
 /* Live objects of every qnpu device, for leak checks across unbind. */
 extern atomic_t qnpu_live_bos;
@@ -55,6 +59,8 @@ struct qnpu_device;
 struct qnpu_bus_ops {
 	void (*doorbell)(struct qnpu_device *qdev);
 	void (*stop_dma)(struct qnpu_device *qdev);
+	/* Message-signalled interrupt (one message per raise), not a level. */
+	bool msi;
 };
 
 /* Hardware parameters, read from the ID registers at probe. */
@@ -90,6 +96,8 @@ struct qnpu_device {
 	struct list_head inflight;
 	u32 sq_tail;
 	u32 cq_head;
+	/* Entries written since the last doorbell (a batch's middle). */
+	u32 db_owed;
 	bool lost;
 	u32 reset_seq;
 	unsigned int resets;
@@ -101,6 +109,14 @@ struct qnpu_device {
 	/* The device wrote ring state we cannot trust: reset it. */
 	bool cq_corrupt;
 	unsigned int bad_completions;
+	/*
+	 * The raw round-trip probe (qnpu_probe.c) has an entry on the ring:
+	 * its completion sets @probe_status and @probe_ns. Under job_lock.
+	 */
+	bool probe_pending;
+	u32 probe_status;
+	u64 probe_ns;
+	struct completion probe_done;
 	/*
 	 * Jobs that were on the device when it was lost: no acknowledged
 	 * reset ended them, so it may still access their memory. They keep
@@ -193,6 +209,8 @@ struct qnpu_bo {
 	struct qnpu_ctx *ctx;
 	struct drm_mm_node node;
 	bool readonly;
+	/* Kernel mapping, made when the BO is first a job's info BO. */
+	void *vaddr;
 	/* On ctx->staged (not mapped yet) or ctx->dead. */
 	struct list_head staged_node;
 	struct list_head dead_node;
@@ -212,6 +230,8 @@ struct qnpu_job {
 
 	struct drm_gem_object **bos;
 	u32 bo_count;
+	/* @bos when it fits: the command, info and two listed BOs. */
+	struct drm_gem_object *bos_inline[4];
 
 	/* The in-sync fences: if one failed, the job is not run. */
 	struct dma_fence **in_fences;
@@ -236,6 +256,10 @@ struct qnpu_job {
 	u32 status;
 	/* Write the context's staged mappings before running. */
 	bool apply_maps;
+	/* The next job of its batch rings the doorbell for it. */
+	bool db_defer;
+	/* An in-sync is an earlier job of its file: wait until it ends. */
+	bool wait_prev;
 	/* Was on the device when it was lost (see qnpu_device.quarantine). */
 	bool quarantine;
 };
@@ -257,8 +281,11 @@ int qnpu_device_init(struct qnpu_device *qdev);
 void qnpu_device_fini(struct qnpu_device *qdev);
 bool qnpu_device_probe_regs(struct device *dev, void __iomem *regs);
 irqreturn_t qnpu_device_irq(int irq, void *arg);
+void qnpu_device_poll(struct qnpu_device *qdev, struct dma_resv *resv,
+		      s64 deadline_ns);
 void qnpu_device_process_cq(struct qnpu_device *qdev);
 void qnpu_device_doorbell(struct qnpu_device *qdev);
+void qnpu_device_flush_doorbell(struct qnpu_device *qdev);
 int qnpu_device_reset(struct qnpu_device *qdev);
 void qnpu_device_resync(struct qnpu_device *qdev);
 void qnpu_device_release_quarantine(struct qnpu_device *qdev);
@@ -303,6 +330,10 @@ void qnpu_job_end_fence(struct qnpu_job *job);
 /* qnpu_pci.c, qnpu_of.c */
 extern struct pci_driver qnpu_pci_driver;
 extern struct platform_driver qnpu_platform_driver;
+
+/* qnpu_probe.c */
+struct seq_file;
+int qnpu_probe_show(struct seq_file *m, struct qnpu_device *qdev);
 
 /* qnpu_debugfs.c */
 void qnpu_debugfs_init(struct drm_minor *minor);

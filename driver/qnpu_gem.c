@@ -7,6 +7,7 @@
  * context's jobs can reach the device (qnpu_mmu.c).
  */
 #include <linux/dma-resv.h>
+#include <linux/iosys-map.h>
 #include <linux/slab.h>
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
@@ -25,6 +26,12 @@ void qnpu_gem_teardown(struct qnpu_bo *bo)
 	struct qnpu_ctx *ctx = bo->ctx;
 
 	qnpu_mmu_unmap_bo(ctx, bo);
+	if (bo->vaddr) {
+		struct iosys_map map = IOSYS_MAP_INIT_VADDR(bo->vaddr);
+
+		drm_gem_shmem_vunmap(&bo->base, &map);
+		bo->vaddr = NULL;
+	}
 	atomic_dec(&qdev->bo_count);
 	atomic_dec(&qnpu_live_bos);
 	atomic64_sub(bo->base.base.size, &qdev->bo_bytes);
@@ -186,6 +193,9 @@ int qnpu_ioctl_bo_wait(struct drm_device *ddev, void *data,
 		return -ENOENT;
 	}
 	timeout = drm_timeout_abs_to_jiffies(args->timeout_ns);
+	if (timeout)
+		qnpu_device_poll(to_qnpu_device(ddev), obj->resv,
+				 args->timeout_ns);
 	if (timeout)
 		ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ,
 					    true, timeout);

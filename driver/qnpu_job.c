@@ -292,7 +292,15 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 	 * before the index, and the index before the doorbell.
 	 */
 	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
-	qnpu_device_doorbell(qdev);
+	/*
+	 * In the middle of a batch the next job's doorbell (or the one the
+	 * completion handler rings) takes this entry along; never more than
+	 * a ring's worth, the credits the scheduler may have out.
+	 */
+	if (job->db_defer && qdev->db_owed + 1 < qdev->hw.sq_entries)
+		qdev->db_owed++;
+	else
+		qnpu_device_doorbell(qdev);
 	fence = dma_fence_get(&job->hw_fence);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 	drm_dev_exit(idx);
@@ -365,9 +373,11 @@ static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 }
 
 /*
- * A job that writes the context's new mappings waits for the context's
- * previous job to leave the device: its hardware fence (the scheduler
- * would not wait for a fence of the job's own entity).
+ * A job that writes the context's new mappings, or whose in-sync is an
+ * earlier job of its own file, waits for the context's previous job to
+ * leave the device: its hardware fence (the scheduler would not wait for
+ * a fence of the job's own entity, and a failed in-sync must be known
+ * before the job runs).
  */
 static struct dma_fence *qnpu_job_dependency(struct drm_sched_job *sched_job,
 					     struct drm_sched_entity *entity)
@@ -377,7 +387,7 @@ static struct dma_fence *qnpu_job_dependency(struct drm_sched_job *sched_job,
 	struct dma_fence *fence = NULL;
 	unsigned long flags;
 
-	if (!job->apply_maps)
+	if (!job->apply_maps && !job->wait_prev)
 		return NULL;
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	if (job->ctx->last_hw && !dma_fence_is_signaled(job->ctx->last_hw))
@@ -447,16 +457,13 @@ static void qnpu_job_put_bos(struct qnpu_job *job)
 {
 	unsigned int i;
 
-	if (job->info_vaddr) {
-		struct iosys_map map = IOSYS_MAP_INIT_VADDR(job->info_vaddr);
-
-		drm_gem_shmem_vunmap(to_drm_gem_shmem_obj(job->info_obj), &map);
-	}
+	/* The info BO's kernel mapping is the BO's (qnpu_job_map_info()). */
 	if (job->info_obj)
 		drm_gem_object_put(job->info_obj);
 	for (i = 0; i < job->bo_count; i++)
 		drm_gem_object_put(job->bos[i]);
-	kvfree(job->bos);
+	if (job->bos != job->bos_inline)
+		kvfree(job->bos);
 	for (i = 0; i < job->in_count; i++)
 		dma_fence_put(job->in_fences[i]);
 	kfree(job->in_fences);
@@ -493,6 +500,11 @@ static void qnpu_job_free(struct drm_sched_job *sched_job)
 	unsigned long flags;
 
 	drm_sched_job_cleanup(sched_job);
+	/*
+	 * A job freed without running (its killed file's queue dropped) may
+	 * be the one whose doorbell an earlier entry was waiting for.
+	 */
+	qnpu_device_flush_doorbell(qdev);
 	if (job->quarantine) {
 		spin_lock_irqsave(&qdev->job_lock, flags);
 		list_add_tail(&job->node, &qdev->quarantine);
@@ -547,9 +559,14 @@ static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 	unsigned int i, n = 0;
 	u32 handle;
 
-	bos = kvcalloc(args->bo_count + 2, sizeof(*bos), GFP_KERNEL);
-	if (!bos)
-		return -ENOMEM;
+	/* Most jobs list a few BOs: no allocation for those. */
+	if (args->bo_count + 2 <= ARRAY_SIZE(job->bos_inline)) {
+		bos = job->bos_inline;
+	} else {
+		bos = kvcalloc(args->bo_count + 2, sizeof(*bos), GFP_KERNEL);
+		if (!bos)
+			return -ENOMEM;
+	}
 	job->bos = bos;
 	for (i = 0; i < args->bo_count; i++) {
 		if (get_user(handle, uhandles + i)) {
@@ -574,7 +591,10 @@ static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 		job->bo_count = n;
 	}
 
-	sort(bos, n, sizeof(*bos), qnpu_ptr_cmp, NULL);
+	if (n == 2 && bos[0] > bos[1])
+		swap(bos[0], bos[1]);
+	else if (n > 2)
+		sort(bos, n, sizeof(*bos), qnpu_ptr_cmp, NULL);
 	for (i = 1, n = 1; i < job->bo_count; i++) {
 		if (bos[i] == bos[n - 1])
 			drm_gem_object_put(bos[i]);
@@ -599,6 +619,22 @@ static void qnpu_fence_dont_pipeline(struct qnpu_device *qdev,
 	if (s_fence && s_fence->sched == &qdev->sched &&
 	    fence == &s_fence->finished)
 		set_bit(DRM_SCHED_FENCE_DONT_PIPELINE, &fence->flags);
+}
+
+/*
+ * A finished fence of an earlier job of @job's own file, not signaled yet:
+ * the scheduler ignores such a dependency (same entity, FIFO), so the job
+ * waits in qnpu_job_dependency() instead.
+ */
+static bool qnpu_fence_own_entity(struct qnpu_job *job,
+				  struct dma_fence *fence)
+{
+	struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
+
+	return s_fence && s_fence->sched == &job->qdev->sched &&
+	       fence == &s_fence->finished &&
+	       fence->context == job->base.entity->fence_context + 1 &&
+	       !dma_fence_is_signaled(fence);
 }
 
 struct qnpu_out_sync {
@@ -643,6 +679,8 @@ static int qnpu_job_add_in_syncs(struct drm_device *ddev,
 		}
 		qnpu_fence_dont_pipeline(job->qdev,
 					 dma_fence_chain_contained(fence));
+		if (qnpu_fence_own_entity(job, dma_fence_chain_contained(fence)))
+			job->wait_prev = true;
 		job->in_fences[job->in_count++] = dma_fence_get(fence);
 		ret = drm_sched_job_add_dependency(&job->base, fence);
 		if (ret)
@@ -700,15 +738,12 @@ static void qnpu_job_put_out_syncs(struct qnpu_out_sync *out,
 	kfree(out);
 }
 
+/* The fields of one job, as a single SUBMIT or a batch element has them. */
 static int qnpu_submit_check(struct drm_device *ddev,
 			     struct drm_qnpu_submit *args)
 {
-	if (args->flags) {
-		drm_dbg(ddev, "submit: unknown flags %#x\n", args->flags);
-		return -EINVAL;
-	}
-	if (args->pad || args->reserved[0] || args->reserved[1]) {
-		drm_dbg(ddev, "submit: pad/reserved not zero\n");
+	if (args->pad) {
+		drm_dbg(ddev, "submit: pad not zero\n");
 		return -EINVAL;
 	}
 	if (!args->cmd_size || args->cmd_size % QNPU_CMD_BYTES ||
@@ -741,10 +776,16 @@ static int qnpu_submit_check(struct drm_device *ddev,
 	return 0;
 }
 
+/*
+ * The info BO stays mapped in the kernel from its first use as an info BO
+ * until it is torn down (qnpu_gem_teardown()): a vmap and vunmap per job
+ * cost more than the rest of a small job's submission.
+ */
 static int qnpu_job_map_info(struct drm_device *ddev, struct drm_file *file,
 			     struct drm_qnpu_submit *args,
 			     struct qnpu_job *job)
 {
+	struct qnpu_bo *bo;
 	struct iosys_map map;
 	int ret;
 
@@ -761,92 +802,190 @@ static int qnpu_job_map_info(struct drm_device *ddev, struct drm_file *file,
 		drm_dbg(ddev, "submit: job info past the end of its BO\n");
 		return -EINVAL;
 	}
-	ret = drm_gem_shmem_vmap(to_drm_gem_shmem_obj(job->info_obj), &map);
-	if (ret)
-		return ret;
-	job->info_vaddr = map.vaddr;
+	bo = to_qnpu_bo(job->info_obj);
+	if (!READ_ONCE(bo->vaddr)) {
+		ret = drm_gem_shmem_vmap(&bo->base, &map);
+		if (ret)
+			return ret;
+		/* Another submit mapped it first: same address, one count. */
+		if (cmpxchg(&bo->vaddr, NULL, map.vaddr))
+			drm_gem_shmem_vunmap(&bo->base, &map);
+	}
+	job->info_vaddr = READ_ONCE(bo->vaddr);
 	job->info_offset = args->info_offset;
 	return 0;
 }
 
-int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
-		      struct drm_file *file)
+/* A job being submitted, until the scheduler owns it. */
+struct qnpu_submit_job {
+	struct qnpu_job *job;
+	struct drm_gem_object *cmd_obj;
+	struct qnpu_out_sync *out;
+	u32 out_count;
+	struct dma_fence *finished;
+};
+
+static void qnpu_submit_job_free(struct qnpu_submit_job *sj)
+{
+	if (sj->out)
+		qnpu_job_put_out_syncs(sj->out, sj->out_count);
+	if (sj->job) {
+		if (sj->job->base.s_fence)
+			drm_sched_job_cleanup(&sj->job->base);
+		qnpu_job_put_bos(sj->job);
+		qnpu_job_free_mem(sj->job);
+	}
+	if (sj->cmd_obj)
+		drm_gem_object_put(sj->cmd_obj);
+}
+
+/*
+ * Everything about one job that can fail, before anything is queued: its
+ * fields, its handles and syncobjs, its scheduler job and dependencies.
+ * On error @sj holds what was taken; qnpu_submit_job_free() drops it.
+ */
+static int qnpu_submit_job_prepare(struct drm_device *ddev,
+				   struct drm_file *file,
+				   struct drm_qnpu_submit *args,
+				   struct qnpu_submit_job *sj,
+				   struct drm_qnpu_submit *prev_args,
+				   struct qnpu_submit_job *prev)
 {
 	struct qnpu_device *qdev = to_qnpu_device(ddev);
 	struct qnpu_file *qfile = file->driver_priv;
-	struct qnpu_ctx *ctx = qfile->ctx;
-	struct drm_qnpu_submit *args = data;
-	struct qnpu_out_sync *out = NULL;
-	struct drm_gem_object *cmd_obj;
-	struct ww_acquire_ctx acquire;
-	struct dma_fence *finished;
 	struct qnpu_job *job;
-	unsigned int i;
-	int ret, idx;
+	int ret;
 
 	ret = qnpu_submit_check(ddev, args);
 	if (ret)
 		return ret;
-	if (READ_ONCE(qdev->lost))
-		return -ENODEV;
-
-	cmd_obj = drm_gem_object_lookup(file, args->cmd_handle);
-	if (!cmd_obj) {
+	/* The jobs of a batch often share their command BO. */
+	if (prev && prev_args->cmd_handle == args->cmd_handle) {
+		sj->cmd_obj = prev->cmd_obj;
+		drm_gem_object_get(sj->cmd_obj);
+	} else {
+		sj->cmd_obj = drm_gem_object_lookup(file, args->cmd_handle);
+	}
+	if (!sj->cmd_obj) {
 		drm_dbg(ddev, "submit: no command BO %u\n", args->cmd_handle);
 		return -ENOENT;
 	}
-	if (!qnpu_job_bo_ok(ddev, qfile, cmd_obj, "command")) {
-		ret = -EINVAL;
-		goto err_put_cmd;
-	}
-	if (args->cmd_offset > cmd_obj->size ||
-	    cmd_obj->size - args->cmd_offset < args->cmd_size) {
+	if (!qnpu_job_bo_ok(ddev, qfile, sj->cmd_obj, "command"))
+		return -EINVAL;
+	if (args->cmd_offset > sj->cmd_obj->size ||
+	    sj->cmd_obj->size - args->cmd_offset < args->cmd_size) {
 		drm_dbg(ddev, "submit: commands past the end of their BO\n");
-		ret = -EINVAL;
-		goto err_put_cmd;
+		return -EINVAL;
 	}
 
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
-	if (!job) {
-		ret = -ENOMEM;
-		goto err_put_cmd;
-	}
+	if (!job)
+		return -ENOMEM;
 	atomic_inc(&qnpu_live_jobs);
+	sj->job = job;
 	job->qdev = qdev;
 	INIT_LIST_HEAD(&job->node);
-	job->cmd_va = to_qnpu_bo(cmd_obj)->node.start + args->cmd_offset;
+	job->cmd_va = to_qnpu_bo(sj->cmd_obj)->node.start + args->cmd_offset;
 	job->cmd_count = args->cmd_size / QNPU_CMD_BYTES;
 	job->max_kcycles = args->max_kcycles;
 
 	if (args->info_handle) {
 		ret = qnpu_job_map_info(ddev, file, args, job);
 		if (ret)
-			goto err_free_job;
+			return ret;
 	}
-	ret = qnpu_job_lookup_bos(ddev, file, args, job, cmd_obj);
+	ret = qnpu_job_lookup_bos(ddev, file, args, job, sj->cmd_obj);
 	if (ret)
-		goto err_free_job;
+		return ret;
 	if (args->out_sync_count) {
-		out = kcalloc(args->out_sync_count, sizeof(*out), GFP_KERNEL);
-		if (!out) {
-			ret = -ENOMEM;
-			goto err_free_job;
-		}
-		ret = qnpu_job_get_out_syncs(ddev, file, args, out);
+		sj->out = kcalloc(args->out_sync_count, sizeof(*sj->out),
+				  GFP_KERNEL);
+		if (!sj->out)
+			return -ENOMEM;
+		sj->out_count = args->out_sync_count;
+		ret = qnpu_job_get_out_syncs(ddev, file, args, sj->out);
 		if (ret)
-			goto err_put_out;
+			return ret;
 	}
-
 	ret = drm_sched_job_init(&job->base, &qfile->entity, qfile);
 	if (ret)
-		goto err_put_out;
-	ret = qnpu_job_add_in_syncs(ddev, file, args, job);
-	if (ret)
-		goto err_cleanup_job;
+		return ret;
+	return qnpu_job_add_in_syncs(ddev, file, args, job);
+}
 
+/*
+ * Every dependency of @job is a fence of our own scheduler: nothing but
+ * the file's earlier jobs can hold it back once it is queued.
+ */
+static bool qnpu_job_deps_local(struct qnpu_job *job)
+{
+	struct dma_fence *fence;
+	unsigned long index;
+
+	if (job->in_count)
+		return false;
+	xa_for_each(&job->base.dependencies, index, fence) {
+		struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
+
+		if (!s_fence || s_fence->sched != &job->qdev->sched)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The BOs of every job of the submission, each once, for one ww acquire
+ * (the jobs of a batch share BOs: locking them job by job would deadlock).
+ */
+static int qnpu_submit_union_bos(struct qnpu_submit_job *sjs, unsigned int n,
+				 struct drm_gem_object ***out, u32 *count)
+{
+	struct drm_gem_object **bos;
+	unsigned int i, j, total = 0;
+
+	for (i = 0; i < n; i++)
+		total += sjs[i].job->bo_count;
+	bos = kvmalloc_array(total, sizeof(*bos), GFP_KERNEL);
+	if (!bos)
+		return -ENOMEM;
+	for (i = 0, total = 0; i < n; i++)
+		for (j = 0; j < sjs[i].job->bo_count; j++)
+			bos[total++] = sjs[i].job->bos[j];
+	sort(bos, total, sizeof(*bos), qnpu_ptr_cmp, NULL);
+	for (i = 1, j = 1; i < total; i++)
+		if (bos[i] != bos[j - 1])
+			bos[j++] = bos[i];
+	*out = bos;
+	*count = total ? j : 0;
+	return 0;
+}
+
+/*
+ * Queue the prepared jobs, in order, all or none: the only steps that can
+ * still fail (the file's job limit, locking and reserving the BOs) come
+ * before the first job is armed.
+ */
+static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
+			      struct qnpu_submit_job *sjs, unsigned int n,
+			      u64 *first_id)
+{
+	struct qnpu_device *qdev = to_qnpu_device(ddev);
+	struct qnpu_file *qfile = file->driver_priv;
+	struct qnpu_ctx *ctx = qfile->ctx;
+	struct drm_gem_object **bos;
+	struct ww_acquire_ctx acquire;
+	struct qnpu_job *job;
+	unsigned int i, j;
+	u32 bo_count;
+	u64 id;
+	int ret, idx;
+
+	ret = qnpu_submit_union_bos(sjs, n, &bos, &bo_count);
+	if (ret)
+		return ret;
 	if (!drm_dev_enter(ddev, &idx)) {
 		ret = -ENODEV;
-		goto err_cleanup_job;
+		goto err_free_bos;
 	}
 	/*
 	 * One submission of the file at a time from here to the push: jobs
@@ -854,83 +993,221 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 	 * idle state (mappings, teardown) cannot change under us.
 	 */
 	mutex_lock(&ctx->submit_lock);
-	if (ctx->active >= qnpu_max_jobs_per_file) {
-		drm_dbg(ddev, "submit: %u jobs queued, the file's limit\n",
-			ctx->active);
+	if (ctx->active + n > qnpu_max_jobs_per_file) {
+		drm_dbg(ddev, "submit: %u jobs queued, %u more over the limit\n",
+			ctx->active, n);
 		ret = -EBUSY;
 		goto err_unlock_submit;
 	}
+
+	ret = drm_gem_lock_reservations(bos, bo_count, &acquire);
+	if (ret)
+		goto err_unlock_submit;
+	for (i = 0; i < bo_count; i++) {
+		ret = dma_resv_reserve_fences(bos[i]->resv, n);
+		if (ret)
+			goto err_unlock;
+	}
 	/*
-	 * New BOs are mapped now if no job of the context can be on the
-	 * device, else by this job once the previous one has left it
-	 * (qnpu_job_dependency()).
+	 * Implicit dependencies on the jobs before this submission; the jobs
+	 * of a batch are ordered by the ring (and the entity) instead.
+	 */
+	for (i = 0; i < n; i++) {
+		job = sjs[i].job;
+		for (j = 0; j < job->bo_count; j++) {
+			ret = drm_sched_job_add_implicit_dependencies(
+				&job->base, job->bos[j], true);
+			if (ret)
+				goto err_unlock;
+		}
+	}
+
+	/*
+	 * Nothing fails from here on. New BOs are mapped now if no job of
+	 * the context can be on the device, else by the first job once the
+	 * previous one has left it (qnpu_job_dependency()); the batch's later
+	 * jobs run after it.
 	 */
 	if (qnpu_ctx_has_staged(ctx)) {
 		if (!ctx->active)
 			qnpu_mmu_apply(ctx);
 		else
-			job->apply_maps = true;
+			sjs[0].job->apply_maps = true;
 	}
-
-	ret = drm_gem_lock_reservations(job->bos, job->bo_count, &acquire);
-	if (ret)
-		goto err_unlock_submit;
-	for (i = 0; i < job->bo_count; i++) {
-		ret = dma_resv_reserve_fences(job->bos[i]->resv, 1);
-		if (ret)
-			goto err_unlock;
-		ret = drm_sched_job_add_implicit_dependencies(&job->base,
-							      job->bos[i],
-							      true);
-		if (ret)
-			goto err_unlock;
+	id = atomic64_add_return(n, &qdev->job_seqno) - n + 1;
+	*first_id = id;
+	for (i = 0; i < n; i++) {
+		job = sjs[i].job;
+		kref_get(&ctx->refcount);
+		job->ctx = ctx;
+		job->id = id + i;
+		/*
+		 * A job in the middle of a batch leaves the doorbell to the
+		 * next one if nothing but the ring holds that one back.
+		 */
+		job->db_defer = i > 0 && i + 1 < n &&
+				qnpu_job_deps_local(sjs[i + 1].job);
+		drm_sched_job_arm(&job->base);
+		sjs[i].finished = dma_fence_get(&job->base.s_fence->finished);
+		for (j = 0; j < job->bo_count; j++)
+			dma_resv_add_fence(job->bos[j]->resv, sjs[i].finished,
+					   DMA_RESV_USAGE_WRITE);
 	}
-
-	kref_get(&ctx->refcount);
-	job->ctx = ctx;
-	job->id = atomic64_inc_return(&qdev->job_seqno);
-	drm_sched_job_arm(&job->base);
-	finished = dma_fence_get(&job->base.s_fence->finished);
-	for (i = 0; i < job->bo_count; i++)
-		dma_resv_add_fence(job->bos[i]->resv, finished,
-				   DMA_RESV_USAGE_WRITE);
-	drm_gem_unlock_reservations(job->bos, job->bo_count, &acquire);
-	qnpu_ctx_job_begin(ctx);
-	/* From here on the scheduler owns (and may free) the job. */
-	args->job_id = job->id;
-	drm_sched_entity_push_job(&job->base);
+	drm_gem_unlock_reservations(bos, bo_count, &acquire);
+	for (i = 0; i < n; i++) {
+		qnpu_ctx_job_begin(ctx);
+		/* From here on the scheduler owns (and may free) the job. */
+		drm_sched_entity_push_job(&sjs[i].job->base);
+		sjs[i].job = NULL;
+	}
 	mutex_unlock(&ctx->submit_lock);
 	drm_dev_exit(idx);
-
-	for (i = 0; i < args->out_sync_count; i++) {
-		if (out[i].chain) {
-			drm_syncobj_add_point(out[i].syncobj, out[i].chain,
-					      finished, out[i].point);
-			out[i].chain = NULL;
-		} else {
-			drm_syncobj_replace_fence(out[i].syncobj, finished);
-		}
-	}
-	dma_fence_put(finished);
-	if (out)
-		qnpu_job_put_out_syncs(out, args->out_sync_count);
-	drm_gem_object_put(cmd_obj);
+	kvfree(bos);
 	return 0;
 
 err_unlock:
-	drm_gem_unlock_reservations(job->bos, job->bo_count, &acquire);
+	drm_gem_unlock_reservations(bos, bo_count, &acquire);
 err_unlock_submit:
 	mutex_unlock(&ctx->submit_lock);
 	drm_dev_exit(idx);
-err_cleanup_job:
-	drm_sched_job_cleanup(&job->base);
-err_put_out:
-	if (out)
-		qnpu_job_put_out_syncs(out, args->out_sync_count);
-err_free_job:
-	qnpu_job_put_bos(job);
-	qnpu_job_free_mem(job);
-err_put_cmd:
-	drm_gem_object_put(cmd_obj);
+err_free_bos:
+	kvfree(bos);
+	return ret;
+}
+
+static void qnpu_submit_signal_out(struct qnpu_submit_job *sj)
+{
+	struct qnpu_out_sync *out = sj->out;
+	unsigned int i;
+
+	for (i = 0; i < sj->out_count; i++) {
+		if (out[i].chain) {
+			drm_syncobj_add_point(out[i].syncobj, out[i].chain,
+					      sj->finished, out[i].point);
+			out[i].chain = NULL;
+		} else {
+			drm_syncobj_replace_fence(out[i].syncobj,
+						  sj->finished);
+		}
+	}
+}
+
+/*
+ * The outer struct of a batch carries nothing but the batch; its elements
+ * are single jobs.
+ */
+static int qnpu_submit_check_batch(struct drm_device *ddev,
+				   struct drm_qnpu_submit *args)
+{
+	if (args->cmd_handle || args->cmd_offset || args->cmd_size ||
+	    args->bo_handles || args->bo_count || args->in_sync_count ||
+	    args->in_syncs || args->out_syncs || args->out_sync_count ||
+	    args->info_handle || args->info_offset || args->max_kcycles ||
+	    args->pad || args->job_id) {
+		drm_dbg(ddev, "submit: job fields in a batch's outer struct\n");
+		return -EINVAL;
+	}
+	if (!args->batch_count || args->batch_count > DRM_QNPU_MAX_BATCH) {
+		drm_dbg(ddev, "submit: batch_count %u\n", args->batch_count);
+		return -EINVAL;
+	}
+	if (args->batch_stride != sizeof(struct drm_qnpu_submit)) {
+		drm_dbg(ddev, "submit: batch_stride %u\n", args->batch_stride);
+		return -EINVAL;
+	}
+	if (!args->batch) {
+		drm_dbg(ddev, "submit: batch_count without batch\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int qnpu_submit_check_element(struct drm_device *ddev,
+				     struct drm_qnpu_submit *e, unsigned int i)
+{
+	if (e->flags || e->job_id || e->batch || e->batch_count ||
+	    e->batch_stride) {
+		drm_dbg(ddev, "submit: batch element %u: flags, job_id or batch fields set\n",
+			i);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
+		      struct drm_file *file)
+{
+	struct qnpu_device *qdev = to_qnpu_device(ddev);
+	struct drm_qnpu_submit *args = data;
+	struct drm_qnpu_submit *descs = args;
+	struct qnpu_submit_job one = { }, *sjs = &one;
+	unsigned int i, n = 1;
+	u64 id;
+	int ret;
+
+	if (args->flags & ~DRM_QNPU_SUBMIT_FLAGS) {
+		drm_dbg(ddev, "submit: unknown flags %#x\n", args->flags);
+		return -EINVAL;
+	}
+	if (!(args->flags & DRM_QNPU_SUBMIT_BATCH) &&
+	    (args->batch || args->batch_count || args->batch_stride)) {
+		drm_dbg(ddev, "submit: batch fields without the batch flag\n");
+		return -EINVAL;
+	}
+	if (args->flags & DRM_QNPU_SUBMIT_BATCH) {
+		ret = qnpu_submit_check_batch(ddev, args);
+		if (ret)
+			return ret;
+		n = args->batch_count;
+	}
+	if (READ_ONCE(qdev->lost))
+		return -ENODEV;
+
+	/* A single job is the ioctl's own struct, in @one. */
+	if (args->flags & DRM_QNPU_SUBMIT_BATCH) {
+		descs = kvmalloc_array(n, sizeof(*descs), GFP_KERNEL);
+		sjs = kvcalloc(n, sizeof(*sjs), GFP_KERNEL);
+		if (!descs || !sjs) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		if (copy_from_user(descs, u64_to_user_ptr(args->batch),
+				   n * sizeof(*descs))) {
+			drm_dbg(ddev, "submit: bad batch pointer\n");
+			ret = -EFAULT;
+			goto out_free;
+		}
+		for (i = 0; i < n; i++) {
+			ret = qnpu_submit_check_element(ddev, &descs[i], i);
+			if (ret)
+				goto out_free;
+		}
+	}
+
+	for (i = 0; i < n; i++) {
+		ret = qnpu_submit_job_prepare(ddev, file, &descs[i], &sjs[i],
+					      i ? &descs[i - 1] : NULL,
+					      i ? &sjs[i - 1] : NULL);
+		if (ret)
+			goto out_put;
+	}
+	ret = qnpu_submit_commit(ddev, file, sjs, n, &id);
+	if (ret)
+		goto out_put;
+	args->job_id = id;
+	for (i = 0; i < n; i++)
+		qnpu_submit_signal_out(&sjs[i]);
+
+out_put:
+	for (i = 0; i < n; i++) {
+		if (sjs[i].finished)
+			dma_fence_put(sjs[i].finished);
+		qnpu_submit_job_free(&sjs[i]);
+	}
+out_free:
+	if (sjs != &one)
+		kvfree(sjs);
+	if (descs != args)
+		kvfree(descs);
 	return ret;
 }

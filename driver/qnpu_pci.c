@@ -46,6 +46,7 @@ static void qnpu_pci_stop_dma(struct qnpu_device *qdev)
 static const struct qnpu_bus_ops qnpu_pci_bus_ops = {
 	.doorbell = qnpu_pci_doorbell,
 	.stop_dma = qnpu_pci_stop_dma,
+	.msi = true,
 };
 
 static void qnpu_pci_free_irqs(struct qnpu_device *qdev, int n)

@@ -89,7 +89,7 @@ static uint64_t rnd_field(unsigned int bits)
 /* ---- statistics, shared by every process ---- */
 struct stats {
 	uint64_t ioctls, submits, submits_ok, jobs_checked, mmaps, forks;
-	uint64_t kills, opens, hangs;
+	uint64_t kills, opens, hangs, batches_ok, batches_checked;
 	int64_t last_hang;		/* op_hang()'s, CLOCK_MONOTONIC */
 	uint64_t status[16];		/* job info status 0..10, 0x100.. */
 	uint64_t err[140];		/* errno histogram of all ioctls */
@@ -337,7 +337,7 @@ static void op_close(struct ffd *f)
 static void op_get_param(struct ffd *f)
 {
 	struct drm_qnpu_get_param p = {
-		.param = chance(80) ? rnd(DRM_QNPU_PARAM_DEVICE_LOST + 3) :
+		.param = chance(80) ? rnd(DRM_QNPU_PARAM_MAX_BATCH + 3) :
 				      (uint32_t)rnd_field(32),
 		.pad = chance(90) ? 0 : (uint32_t)rnd_field(32),
 	};
@@ -549,79 +549,134 @@ static int gen_cmds(struct ffd *f, struct qt_cmd *c, int room)
 	return n;
 }
 
-static void op_submit(struct ffd *f)
-{
+/* The arrays one job description points to. */
+struct job_bufs {
 	struct drm_qnpu_sync in[4], out[4];
 	uint32_t bos[12];
-	struct drm_qnpu_submit s;
-	int i, n = 0, first, ret, valid;
+};
 
-	if (!f->cmds)
-		return;
+/* One job: a single SUBMIT or a batch element; mostly valid. */
+static void gen_job(struct ffd *f, struct drm_qnpu_submit *s,
+		    struct job_bufs *b)
+{
+	int i, n = 0, first, valid;
+
 	first = rnd(CMD_SLOTS);
 	while (n < 1 + (int)rnd(8) && first + n < CMD_SLOTS)
 		n += gen_cmds(f, &f->cmds[first + n], CMD_SLOTS - first - n);
-	memset(&s, 0, sizeof(s));
-	s.cmd_handle = chance(95) ? f->cmd : some_handle(f);
-	s.cmd_offset = (uint64_t)first * QNPU_CMD_BYTES;
-	s.cmd_size = (uint64_t)n * QNPU_CMD_BYTES;
+	memset(s, 0, sizeof(*s));
+	s->cmd_handle = chance(95) ? f->cmd : some_handle(f);
+	s->cmd_offset = (uint64_t)first * QNPU_CMD_BYTES;
+	s->cmd_size = (uint64_t)n * QNPU_CMD_BYTES;
 	if (chance(8)) {
 		switch (rnd(4)) {
-		case 0: s.cmd_offset = rnd_field(64); break;
-		case 1: s.cmd_size = rnd_field(64); break;
-		case 2: s.cmd_offset += 1 + rnd(63); break;
-		default: s.cmd_size = max_cmd + QNPU_CMD_BYTES; break;
+		case 0: s->cmd_offset = rnd_field(64); break;
+		case 1: s->cmd_size = rnd_field(64); break;
+		case 2: s->cmd_offset += 1 + rnd(63); break;
+		default: s->cmd_size = max_cmd + QNPU_CMD_BYTES; break;
 		}
 	}
 	/* The BOs: the ones the stream may touch, and some noise. */
-	s.bo_count = rnd(12);
+	s->bo_count = rnd(12);
 	/* Mostly a list that passes validation, to reach the device. */
 	valid = chance(85) && f->nbos;
-	for (i = 0; i < (int)s.bo_count; i++)
-		bos[i] = valid ? f->bos[rnd(f->nbos)].handle : some_handle(f);
-	s.bo_handles = (uintptr_t)bos;
+	for (i = 0; i < (int)s->bo_count; i++)
+		b->bos[i] = valid ? f->bos[rnd(f->nbos)].handle :
+				    some_handle(f);
+	s->bo_handles = (uintptr_t)b->bos;
 	if (chance(3)) {
-		s.bo_count = chance(50) ? DRM_QNPU_MAX_BOS + 1 : 1 + rnd(8);
-		s.bo_handles = bad_user_ptr();
+		s->bo_count = chance(50) ? DRM_QNPU_MAX_BOS + 1 : 1 + rnd(8);
+		s->bo_handles = bad_user_ptr();
 	}
-	s.in_sync_count = chance(70) ? 0 : 1 + rnd(3);
-	for (i = 0; i < (int)s.in_sync_count; i++) {
+	s->in_sync_count = chance(70) ? 0 : 1 + rnd(3);
+	for (i = 0; i < (int)s->in_sync_count; i++) {
 		/* the throttle syncobj has a fence once the file submitted */
-		in[i].handle = chance(50) ? f->throttle : some_sync(f);
-		in[i].flags = chance(97) ? 0 : (uint32_t)rnd_field(32);
-		in[i].point = chance(80) ? 0 : rnd(4);
+		b->in[i].handle = chance(50) ? f->throttle : some_sync(f);
+		b->in[i].flags = chance(97) ? 0 : (uint32_t)rnd_field(32);
+		b->in[i].point = chance(80) ? 0 : rnd(4);
 	}
-	s.in_syncs = chance(98) ? (uintptr_t)in : bad_user_ptr();
+	s->in_syncs = chance(98) ? (uintptr_t)b->in : bad_user_ptr();
 	/* The throttle syncobj always, so that the file can wait. */
-	out[0].handle = f->throttle;
-	out[0].flags = 0;
-	out[0].point = 0;
-	s.out_sync_count = 1 + (chance(60) ? 0 : rnd(3));
-	for (i = 1; i < (int)s.out_sync_count; i++) {
-		out[i].handle = some_sync(f);
-		out[i].flags = chance(97) ? 0 : (uint32_t)rnd_field(32);
-		out[i].point = chance(80) ? 0 : 1 + rnd(8);
+	b->out[0].handle = f->throttle;
+	b->out[0].flags = 0;
+	b->out[0].point = 0;
+	s->out_sync_count = 1 + (chance(60) ? 0 : rnd(3));
+	for (i = 1; i < (int)s->out_sync_count; i++) {
+		b->out[i].handle = some_sync(f);
+		b->out[i].flags = chance(97) ? 0 : (uint32_t)rnd_field(32);
+		b->out[i].point = chance(80) ? 0 : 1 + rnd(8);
 	}
-	s.out_syncs = chance(98) ? (uintptr_t)out : bad_user_ptr();
+	s->out_syncs = chance(98) ? (uintptr_t)b->out : bad_user_ptr();
 	if (chance(85)) {
-		s.info_handle = f->info;
-		s.info_offset = rnd(4096 / sizeof(struct drm_qnpu_job_info)) *
-				sizeof(struct drm_qnpu_job_info);
+		s->info_handle = f->info;
+		s->info_offset = rnd(4096 / sizeof(struct drm_qnpu_job_info)) *
+				 sizeof(struct drm_qnpu_job_info);
 		if (chance(5))
-			s.info_offset = rnd_field(64);
+			s->info_offset = rnd_field(64);
 	} else if (chance(20)) {
-		s.info_handle = some_handle(f);
-		s.info_offset = rnd(8192);
+		s->info_handle = some_handle(f);
+		s->info_offset = rnd(8192);
 	}
 	/* Mostly a device watchdog, so that a runaway job ends soon. */
-	s.max_kcycles = chance(85) ? 1 + rnd(2048) : (chance(50) ? 0 :
-						      (uint32_t)rnd_field(32));
+	s->max_kcycles = chance(85) ? 1 + rnd(2048) : (chance(50) ? 0 :
+						       (uint32_t)rnd_field(32));
 	if (chance(3))
-		s.flags = (uint32_t)rnd_field(32);
+		s->flags = (uint32_t)rnd_field(32);
 	if (chance(3))
-		s.pad = (uint32_t)rnd_field(32);
-	if (chance(3))
-		s.reserved[rnd(2)] = rnd_field(64);
+		s->pad = (uint32_t)rnd_field(32);
+}
+
+/* The batch fields on a single job, or broken ones on a batch. */
+static void mutate_batch_fields(struct drm_qnpu_submit *s, int batch)
+{
+	switch (rnd(batch ? 7 : 3)) {
+	case 0: s->batch = chance(50) ? rnd_field(64) : bad_user_ptr(); break;
+	case 1: s->batch_count = (uint32_t)rnd_field(32); break;
+	case 2: s->batch_stride = chance(50) ? sizeof(*s) :
+			(uint32_t)rnd_field(32); break;
+	case 3: s->batch_count = chance(50) ? 0 : DRM_QNPU_MAX_BATCH + 1;
+		break;
+	case 4: s->job_id = rnd_field(64); break;
+	case 5: s->cmd_size = QNPU_CMD_BYTES; break;	/* a job field */
+	default: s->info_offset = 8 * (1 + rnd(8)); break;
+	}
+}
+
+#define MAX_FUZZ_BATCH	12
+
+static void op_submit(struct ffd *f)
+{
+	static struct job_bufs bufs[MAX_FUZZ_BATCH];
+	struct drm_qnpu_submit el[MAX_FUZZ_BATCH], s;
+	int i, n = 1, ret;
+
+	if (!f->cmds)
+		return;
+	if (chance(30)) {
+		/* A batch: every element as a single job would be. */
+		n = 1 + rnd(chance(80) ? 4 : MAX_FUZZ_BATCH);
+		for (i = 0; i < n; i++) {
+			gen_job(f, &el[i], &bufs[i]);
+			/* A nested batch or an id in an element. */
+			if (chance(2))
+				mutate_batch_fields(&el[i], 0);
+			if (chance(2))
+				el[i].job_id = rnd_field(64);
+		}
+		memset(&s, 0, sizeof(s));
+		s.flags = DRM_QNPU_SUBMIT_BATCH;
+		s.batch = (uintptr_t)el;
+		s.batch_count = n;
+		s.batch_stride = sizeof(s);
+		if (chance(5))
+			mutate_batch_fields(&s, 1);
+		if (chance(2))
+			s.flags |= (uint32_t)rnd_field(32);
+	} else {
+		gen_job(f, &s, &bufs[0]);
+		if (chance(3))
+			mutate_batch_fields(&s, 0);
+	}
 	ret = fz_ioctl(f->fd, DRM_IOCTL_QNPU_SUBMIT,
 		       chance(99) ? (void *)&s : (void *)(uintptr_t)
 		       bad_user_ptr());
@@ -630,7 +685,10 @@ static void op_submit(struct ffd *f)
 	if (ret)
 		return;
 	ADD(submits_ok, 1);
-	if (++f->pending >= THROTTLE) {
+	if (n > 1)
+		ADD(batches_ok, 1);
+	f->pending += n;
+	if (f->pending >= THROTTLE) {
 		/* Not guilty of anything here: only a bound on the queue. */
 		if (qt_syncobj_wait(f->fd, f->throttle, WAIT_MS) == -ETIME)
 			fz_fail("jobs of a file did not finish in %d s",
@@ -818,10 +876,18 @@ static uint32_t chk_bos[2];
 static uint8_t *chk_s, *chk_t;
 static uint64_t chk_vs, chk_vd;
 
+/*
+ * One to four copies, as single jobs or as one batch: each copies its own
+ * 512-byte slice of the source BO into the destination BO.
+ */
+#define CHK_MAX	4
+
 static void op_check(void)
 {
-	uint32_t n = 1 + rnd(hw_rows * hw_cols), i, st_;
-	int slot = rnd(QT_INFO_SLOTS), ret;
+	struct drm_qnpu_submit el[CHK_MAX];
+	struct drm_qnpu_sync out;
+	uint32_t n[CHK_MAX], i, j, st_, k = 1;
+	int slot = rnd(QT_INFO_SLOTS - CHK_MAX), ret, batch;
 
 	if (chk.fd <= 0) {
 		if (qt_dev_open(&chk, 16) ||
@@ -836,22 +902,54 @@ static void op_check(void)
 			return;
 		}
 	}
-	for (i = 0; i < n; i++)
-		chk_s[i] = (uint8_t)rnd(256);
+	batch = chance(40);
+	if (batch)
+		k = 1 + rnd(CHK_MAX);
 	memset(chk_t, 0, 4096);
-	qt_cmd_copy(chk.cmds, chk_vs, chk_vd, n, hw_cols);
-	ret = qt_dev_submit(&chk, 0, 3, chk_bos, 2, slot);
-	if (ret)
-		fz_fail("checker SUBMIT: %s", strerror(-ret));
-	ret = qt_dev_wait(&chk, slot, WAIT_MS);
+	out = (struct drm_qnpu_sync){ .handle = chk.sync };
+	for (j = 0; j < k; j++) {
+		n[j] = 1 + rnd(hw_rows * hw_cols < 511 ? hw_rows * hw_cols :
+			       511);
+		for (i = 0; i < n[j]; i++)
+			chk_s[j * 512 + i] = (uint8_t)rnd(256);
+		qt_cmd_copy(&chk.cmds[3 * j], chk_vs + j * 512,
+			    chk_vd + j * 512, n[j], hw_cols);
+		qt_dev_job(&chk, 3 * j, 3, slot + j, &el[j]);
+		el[j].bo_handles = (uintptr_t)chk_bos;
+		el[j].bo_count = 2;
+		el[j].out_syncs = (uintptr_t)&out;
+		el[j].out_sync_count = 1;
+	}
+	if (batch) {
+		ret = qt_submit_batch(chk.fd, el, k, NULL);
+		if (ret)
+			fz_fail("checker batch SUBMIT: %s", strerror(-ret));
+	} else {
+		ret = qt_ioctl(chk.fd, DRM_IOCTL_QNPU_SUBMIT, &el[0]);
+		if (ret)
+			fz_fail("checker SUBMIT: %s", strerror(-ret));
+	}
+	/* The last job's fence; the ring runs them in order. */
+	ret = chance(50) ? qt_syncobj_wait(chk.fd, chk.sync, WAIT_MS) :
+			   qt_bo_wait(chk.fd, chk.info, WAIT_MS);
 	if (ret)
 		fz_fail("checker job: wait %s", strerror(-ret));
-	st_ = chk.infos[slot].status;
-	ADD(status[st_ < 11 ? st_ : 11 + (st_ & 3)], 1);
-	ADD(jobs_checked, 1);
-	if (st_ != DRM_QNPU_JOB_OK || memcmp(chk_s, chk_t, n) || chk_t[n])
-		fz_fail("checker copy of %u bytes: status %#x, copy %s", n,
-			st_, memcmp(chk_s, chk_t, n) ? "wrong" : "exact");
+	for (j = 0; j < k; j++) {
+		if (!chk.infos[slot + j].done)
+			fz_fail("checker job %u of %u: no info", j, k);
+		st_ = chk.infos[slot + j].status;
+		ADD(status[st_ < 11 ? st_ : 11 + (st_ & 3)], 1);
+		ADD(jobs_checked, 1);
+		if (batch)
+			ADD(batches_checked, 1);
+		if (st_ != DRM_QNPU_JOB_OK ||
+		    memcmp(chk_s + j * 512, chk_t + j * 512, n[j]) ||
+		    chk_t[j * 512 + n[j]])
+			fz_fail("checker copy %u of %u, %u bytes: status %#x, "
+				"copy %s", j, k, n[j], st_,
+				memcmp(chk_s + j * 512, chk_t + j * 512, n[j]) ?
+				"wrong" : "exact");
+	}
 }
 
 /*
@@ -1117,13 +1215,16 @@ static int test_fuzz(void)
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-	printf("fuzz: %.1f s: %llu ioctls (%llu SUBMITs, %llu accepted), "
-	       "%llu checked jobs, %llu hangs, %llu mmaps, %llu opens, "
+	printf("fuzz: %.1f s: %llu ioctls (%llu SUBMITs, %llu accepted, "
+	       "%llu of them batches), %llu checked jobs (%llu in batches), "
+	       "%llu hangs, %llu mmaps, %llu opens, "
 	       "%llu forks, %llu kills\n", (qt_now_ns() - t0) / 1e9,
 	       (unsigned long long)st->ioctls,
 	       (unsigned long long)st->submits,
 	       (unsigned long long)st->submits_ok,
+	       (unsigned long long)st->batches_ok,
 	       (unsigned long long)st->jobs_checked,
+	       (unsigned long long)st->batches_checked,
 	       (unsigned long long)st->hangs, (unsigned long long)st->mmaps, (unsigned long long)st->opens,
 	       (unsigned long long)st->forks, (unsigned long long)st->kills);
 	printf("fuzz: errnos:");

@@ -48,6 +48,8 @@ static int test_basic(void)
 	qt_assert(v >= QNPU_CMD_BYTES);
 	qt_assert_eq(get(fd, DRM_QNPU_PARAM_DEVICE_LOST, 0, &v), 0);
 	qt_assert_eq(v, 0);
+	qt_assert_eq(get(fd, DRM_QNPU_PARAM_MAX_BATCH, 0, &v), 0);
+	qt_assert_eq(v, DRM_QNPU_MAX_BATCH);
 	close(fd);
 	return QT_PASS;
 }
@@ -57,7 +59,7 @@ static int test_invalid_param(void)
 	int fd = qt_open();
 
 	qt_assert(fd >= 0);
-	qt_assert_errno(get(fd, DRM_QNPU_PARAM_DEVICE_LOST + 1, 0, NULL),
+	qt_assert_errno(get(fd, DRM_QNPU_PARAM_MAX_BATCH + 1, 0, NULL),
 			EINVAL);
 	qt_assert_errno(get(fd, 0xffffffff, 0, NULL), EINVAL);
 	close(fd);

@@ -416,6 +416,52 @@ static int test_dependency_on_failed_job(void)
 	return QT_PASS;
 }
 
+/*
+ * The same, with the in-sync's job still running when the dependent one
+ * reaches the head of the file's queue: long LOADs, then the fault. The
+ * scheduler ignores a dependency on a job of the same file (it only keeps
+ * their order), so the driver itself must wait for the job to end.
+ */
+static int test_dependency_on_failing_long_job(void)
+{
+	uint32_t abuf, bo, i, ncmds = 256;
+	struct drm_qnpu_sync in;
+	struct drm_qnpu_submit s;
+	struct qt_dev d;
+	uint64_t va;
+
+	qt_assert_eq(qt_dev_open(&d, ncmds + 2), 0);
+	abuf = qt_get_param(d.fd, DRM_QNPU_PARAM_ABUF_BYTES);
+	qt_assert_eq(qt_dev_bo(&d, abuf, 0, &bo, &va, NULL), 0);
+	for (i = 0; i < ncmds; i++)
+		qt_cmd_load(&d.cmds[i], QNPU_BUF_ABUF, va, 4096, abuf / 4096,
+			    4096);
+	qt_cmd_load(&d.cmds[ncmds], QNPU_BUF_ABUF, 0x40000000, 64, 1, 0);
+	memset(&d.cmds[ncmds + 1], 0, sizeof(d.cmds[0]));
+	QT_SET(&d.cmds[ncmds + 1], OPCODE, QNPU_OP_SYNC);
+	qt_assert_eq(qt_dev_submit(&d, 0, ncmds + 1, &bo, 1, 0), 0);
+	memset(&s, 0, sizeof(s));
+	in = (struct drm_qnpu_sync){ .handle = d.sync };
+	s.cmd_handle = d.cmd;
+	s.cmd_offset = (ncmds + 1) * QNPU_CMD_BYTES;
+	s.cmd_size = QNPU_CMD_BYTES;
+	s.in_syncs = (uintptr_t)&in;
+	s.in_sync_count = 1;
+	s.info_handle = d.info;
+	s.info_offset = sizeof(struct drm_qnpu_job_info);
+	memset(&d.infos[1], 0, sizeof(d.infos[1]));
+	qt_assert_eq(qt_ioctl(d.fd, DRM_IOCTL_QNPU_SUBMIT, &s), 0);
+	/* The long job is still on the device (or just ended). */
+	qt_assert_eq(qt_dev_wait(&d, 0, WAIT_MS), 0);
+	qt_assert_eq(d.infos[0].status, DRM_QNPU_JOB_FAULT);
+	qt_assert_eq(qt_bo_wait(d.fd, d.info, WAIT_MS), 0);
+	qt_assert_eq(d.infos[1].done, 1);
+	qt_assert_eq(d.infos[1].status, DRM_QNPU_JOB_CANCELED);
+	qt_assert_eq(d.infos[1].cmd_bytes, 0);
+	qt_assert_eq(next_job_ok(&d, 2), 0);
+	qt_dev_close(&d);
+	return QT_PASS;
+}
 
 /*
  * Use-after-free through the device TLB: a job keeps STOREing into a BO it
@@ -657,6 +703,8 @@ static const struct qt_subtest tests[] = {
 	{ "job-pipelined-full-ring", test_pipelined },
 	{ "job-bos-kept-alive", test_bos_kept_alive },
 	{ "job-dependency-on-failed-job", test_dependency_on_failed_job },
+	{ "job-dependency-on-failing-long-job",
+	  test_dependency_on_failing_long_job },
 	{ "job-close-unlisted-bo-mid-job", test_close_unlisted_mid_job },
 	{ "job-concurrent-submit-one-fd", test_concurrent_submit_one_fd },
 };

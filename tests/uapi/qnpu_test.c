@@ -241,6 +241,44 @@ int qt_submit(int fd, struct qt_job *job)
 	return ret;
 }
 
+int qt_submit_batch(int fd, struct drm_qnpu_submit *jobs, uint32_t n,
+		    uint64_t *first_id)
+{
+	struct drm_qnpu_submit s = {
+		.flags = DRM_QNPU_SUBMIT_BATCH,
+		.batch = (uintptr_t)jobs,
+		.batch_count = n,
+		.batch_stride = sizeof(*jobs),
+	};
+	int ret = qt_ioctl(fd, DRM_IOCTL_QNPU_SUBMIT, &s);
+
+	if (first_id)
+		*first_id = s.job_id;
+	return ret;
+}
+
+int qt_bo_wait(int fd, uint32_t handle, int64_t timeout_ms)
+{
+	struct drm_qnpu_bo_wait w = {
+		.handle = handle,
+		.timeout_ns = qt_now_ns() + timeout_ms * 1000000LL,
+	};
+
+	return qt_ioctl(fd, DRM_IOCTL_QNPU_BO_WAIT, &w);
+}
+
+void qt_dev_job(struct qt_dev *d, uint32_t first, uint32_t n, int slot,
+		struct drm_qnpu_submit *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->cmd_handle = d->cmd;
+	s->cmd_offset = first * sizeof(struct qt_cmd);
+	s->cmd_size = n * sizeof(struct qt_cmd);
+	s->info_handle = d->info;
+	s->info_offset = slot * sizeof(struct drm_qnpu_job_info);
+	memset(&d->infos[slot], 0, sizeof(d->infos[slot]));
+}
+
 static int qt_run_one(const struct qt_subtest *t)
 {
 	int64_t t0 = qt_now_ns();

@@ -144,6 +144,15 @@ struct qt_job {
 	uint64_t job_id;
 };
 int qt_submit(int fd, struct qt_job *job);
+/* SUBMIT with DRM_QNPU_SUBMIT_BATCH: @n elements; the first job's id. */
+int qt_submit_batch(int fd, struct drm_qnpu_submit *jobs, uint32_t n,
+		    uint64_t *first_id);
+/* BO_WAIT with a deadline @timeout_ms from now; 0 or -errno. */
+int qt_bo_wait(int fd, uint32_t handle, int64_t timeout_ms);
+/* A batch element (or single job) of d->cmds[first .. first + n) with
+ * info slot @slot (zeroed), no BOs and no syncs. */
+void qt_dev_job(struct qt_dev *d, uint32_t first, uint32_t n, int slot,
+		struct drm_qnpu_submit *s);
 
 #define qt_fail(...)							\
 	do {								\

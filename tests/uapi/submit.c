@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* DRM_IOCTL_QNPU_SUBMIT: every invalid argument returns its errno and
- * queues nothing. (What valid jobs do is in jobs.c.) */
+ * queues nothing, for single jobs and batches. (What valid jobs do is in
+ * jobs.c, what batches do in batch.c.) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,7 +68,7 @@ static int submit(struct fixture *f, struct drm_qnpu_submit *s)
 static int test_invalid_flags(void)
 {
 	FIXTURE(f);
-	s.flags = 1;
+	s.flags = 1 << 1;
 	qt_assert_errno(submit(&f, &s), EINVAL);
 	s.flags = 1u << 31;
 	qt_assert_errno(submit(&f, &s), EINVAL);
@@ -84,13 +85,190 @@ static int test_nonzero_pad(void)
 	return QT_PASS;
 }
 
-static int test_nonzero_reserved(void)
+/* The former reserved words: only with DRM_QNPU_SUBMIT_BATCH. */
+static int test_batch_fields_without_flag(void)
 {
 	FIXTURE(f);
-	s.reserved[0] = 1;
+	s.batch = 1;
 	qt_assert_errno(submit(&f, &s), EINVAL);
 	base(&f, &s);
-	s.reserved[1] = 1ULL << 63;
+	s.batch_count = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	base(&f, &s);
+	s.batch_stride = sizeof(s);
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	base(&f, &s);
+	s.batch_stride = 1u << 31;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+/* A valid batch of @n copies of base() (the subtests break one part). */
+static void batch_base(struct fixture *f, struct drm_qnpu_submit *outer,
+		       struct drm_qnpu_submit *el, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		base(f, &el[i]);
+	memset(outer, 0, sizeof(*outer));
+	outer->flags = DRM_QNPU_SUBMIT_BATCH;
+	outer->batch = (uintptr_t)el;
+	outer->batch_count = n;
+	outer->batch_stride = sizeof(*el);
+}
+
+static int test_batch_count(void)
+{
+	struct drm_qnpu_submit el[DRM_QNPU_MAX_BATCH + 1];
+
+	FIXTURE(f);
+	batch_base(&f, &s, el, 0);
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	batch_base(&f, &s, el, DRM_QNPU_MAX_BATCH + 1);
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	s.batch_count = ~0u;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_batch_stride(void)
+{
+	struct drm_qnpu_submit el[2];
+	const uint32_t bad[] = { 0, 8, sizeof(el[0]) - 8, sizeof(el[0]) + 8,
+				 ~0u };
+	unsigned int i;
+
+	FIXTURE(f);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		batch_base(&f, &s, el, 2);
+		s.batch_stride = bad[i];
+		qt_assert_errno(submit(&f, &s), EINVAL);
+	}
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_batch_without_array(void)
+{
+	struct drm_qnpu_submit el[1];
+
+	FIXTURE(f);
+	batch_base(&f, &s, el, 1);
+	s.batch = 0;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	close(f.fd);
+	return QT_PASS;
+}
+
+static int test_batch_bad_pointer(void)
+{
+	struct drm_qnpu_submit el[2];
+	void *page;
+
+	FIXTURE(f);
+	batch_base(&f, &s, el, 2);
+	s.batch = 8;
+	qt_assert_errno(submit(&f, &s), EFAULT);
+	/* The second element runs off a readable page. */
+	page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	qt_assert(page != MAP_FAILED);
+	munmap((char *)page + 4096, 4096);
+	base(&f, (struct drm_qnpu_submit *)((char *)page + 4096) - 1);
+	s.batch = (uintptr_t)((char *)page + 4096 - sizeof(el[0]));
+	qt_assert_errno(submit(&f, &s), EFAULT);
+	munmap(page, 4096);
+	close(f.fd);
+	return QT_PASS;
+}
+
+/* With the flag, the outer struct carries nothing but the batch. */
+static int test_batch_outer_job_fields(void)
+{
+	struct drm_qnpu_submit el[1];
+	unsigned int i;
+
+	FIXTURE(f);
+	for (i = 0; i < 13; i++) {
+		batch_base(&f, &s, el, 1);
+		switch (i) {
+		case 0: s.cmd_handle = f.cmd; break;
+		case 1: s.cmd_offset = 64; break;
+		case 2: s.cmd_size = 64; break;
+		case 3: s.bo_handles = (uintptr_t)&f.cmd; break;
+		case 4: s.bo_count = 1; break;
+		case 5: s.in_sync_count = 1; break;
+		case 6: s.in_syncs = 8; break;
+		case 7: s.out_syncs = 8; break;
+		case 8: s.out_sync_count = 1; break;
+		case 9: s.info_handle = f.info; break;
+		case 10: s.info_offset = 8; break;
+		case 11: s.max_kcycles = 1; break;
+		case 12: s.pad = 1; break;
+		}
+		qt_assert_errno(submit(&f, &s), EINVAL);
+	}
+	batch_base(&f, &s, el, 1);
+	s.job_id = 1;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	/* And the same batch without the stray field is fine. */
+	batch_base(&f, &s, el, 1);
+	qt_assert_eq(submit(&f, &s), 0);
+	qt_assert(s.job_id != 0);
+	close(f.fd);
+	return QT_PASS;
+}
+
+/* An element is a single job: no flags, job_id or batch of its own. */
+static int test_batch_element_fields(void)
+{
+	struct drm_qnpu_submit el[3];
+	unsigned int i;
+
+	FIXTURE(f);
+	for (i = 0; i < 6; i++) {
+		batch_base(&f, &s, el, 3);
+		switch (i) {
+		case 0: el[1].flags = DRM_QNPU_SUBMIT_BATCH; break;
+		case 1: el[1].flags = 1u << 31; break;
+		case 2: el[2].job_id = 5; break;
+		case 3: el[0].batch = (uintptr_t)el; break;
+		case 4: el[1].batch_count = 1; break;
+		case 5: el[1].batch_stride = sizeof(el[0]); break;
+		}
+		qt_assert_errno(submit(&f, &s), EINVAL);
+	}
+	close(f.fd);
+	return QT_PASS;
+}
+
+/* An element fails with the errno a single SUBMIT of it gets. */
+static int test_batch_bad_element(void)
+{
+	struct drm_qnpu_submit el[3];
+	struct drm_qnpu_sync sync = { .handle = 4242 };
+
+	FIXTURE(f);
+	batch_base(&f, &s, el, 3);
+	el[1].cmd_size = 65;
+	qt_assert_errno(submit(&f, &s), EINVAL);
+	batch_base(&f, &s, el, 3);
+	el[2].cmd_handle = 4242;
+	qt_assert_errno(submit(&f, &s), ENOENT);
+	batch_base(&f, &s, el, 3);
+	el[1].in_syncs = (uintptr_t)&sync;
+	el[1].in_sync_count = 1;
+	qt_assert_errno(submit(&f, &s), ENOENT);
+	batch_base(&f, &s, el, 3);
+	el[0].bo_handles = 8;
+	el[0].bo_count = 1;
+	qt_assert_errno(submit(&f, &s), EFAULT);
+	batch_base(&f, &s, el, 3);
+	el[2].info_handle = f.info;
+	el[2].info_offset = 4;
 	qt_assert_errno(submit(&f, &s), EINVAL);
 	close(f.fd);
 	return QT_PASS;
@@ -523,7 +701,15 @@ static int test_queue_full(void)
 static const struct qt_subtest tests[] = {
 	{ "submit-invalid-flags", test_invalid_flags },
 	{ "submit-nonzero-pad", test_nonzero_pad },
-	{ "submit-nonzero-reserved", test_nonzero_reserved },
+	{ "submit-batch-fields-without-flag",
+	  test_batch_fields_without_flag },
+	{ "submit-batch-count", test_batch_count },
+	{ "submit-batch-stride", test_batch_stride },
+	{ "submit-batch-without-array", test_batch_without_array },
+	{ "submit-batch-bad-pointer", test_batch_bad_pointer },
+	{ "submit-batch-outer-job-fields", test_batch_outer_job_fields },
+	{ "submit-batch-element-fields", test_batch_element_fields },
+	{ "submit-batch-bad-element", test_batch_bad_element },
 	{ "submit-zero-size", test_zero_size },
 	{ "submit-size-not-multiple", test_size_not_multiple },
 	{ "submit-size-too-large", test_size_too_large },

@@ -80,6 +80,12 @@ enum drm_qnpu_param {
 	DRM_QNPU_PARAM_MAX_CMD_BYTES = 12,
 	/** @DRM_QNPU_PARAM_DEVICE_LOST: 1 once the device stopped answering */
 	DRM_QNPU_PARAM_DEVICE_LOST = 13,
+	/**
+	 * @DRM_QNPU_PARAM_MAX_BATCH: most jobs one SUBMIT with
+	 * %DRM_QNPU_SUBMIT_BATCH takes (%DRM_QNPU_MAX_BATCH); a driver that
+	 * fails this query with -EINVAL has no batches
+	 */
+	DRM_QNPU_PARAM_MAX_BATCH = 14,
 };
 
 /**
@@ -175,6 +181,15 @@ struct drm_qnpu_sync {
 /* Limits of one SUBMIT. */
 #define DRM_QNPU_MAX_BOS		4096
 #define DRM_QNPU_MAX_SYNCS		64
+/* Jobs in one batch (&struct drm_qnpu_submit.batch_count). */
+#define DRM_QNPU_MAX_BATCH		64
+
+/*
+ * &struct drm_qnpu_submit.flags: the struct does not describe a job
+ * itself but carries a batch of jobs in @batch.
+ */
+#define DRM_QNPU_SUBMIT_BATCH		(1 << 0)
+#define DRM_QNPU_SUBMIT_FLAGS		DRM_QNPU_SUBMIT_BATCH
 
 /**
  * struct drm_qnpu_submit - queue a command stream on the device
@@ -196,13 +211,33 @@ struct drm_qnpu_sync {
  * that BO at @info_offset when the job ends (before its fence signals):
  * its status, fault address and performance counters.
  *
- * -EINVAL: unknown flags, non-zero pad/reserved, @cmd_size 0, not a
+ * Batches: with %DRM_QNPU_SUBMIT_BATCH in @flags, one ioctl queues
+ * @batch_count jobs, each described by one element of @batch exactly as a
+ * single SUBMIT would describe it (its own command stream, BOs, in- and
+ * out-syncs, info BO and watchdog; an element's @flags, @job_id and batch
+ * fields must be 0). Every other field of the outer struct must then be 0.
+ * The batch is all or nothing: every element is checked, and every handle
+ * looked up, before any job is queued, so an error in any element (the
+ * errno is the one a single SUBMIT of it would give) queues no job at all
+ * and signals no out-sync. The jobs get consecutive ids (the first in
+ * @job_id; an element's own @job_id is not written), reach the device's
+ * ring in array order and run in that order, one after the other; each
+ * job has its own fence, info and result, so one failing job does not
+ * stop the next. The driver rings the device's doorbell once for a run of
+ * jobs of a batch rather than once per job. The file's job limit counts
+ * every job of the batch (-EBUSY if they do not all fit).
+ *
+ * -EINVAL: unknown flags, non-zero pad, @cmd_size 0, not a
  * multiple of the command size or above %DRM_QNPU_PARAM_MAX_CMD_BYTES,
  * @cmd_offset not command-aligned, the commands or the info past the end
  * of their BO, @info_offset not 8-byte aligned, more than
  * %DRM_QNPU_MAX_BOS BOs or %DRM_QNPU_MAX_SYNCS syncobjs, a count without
  * its array, an in-sync with no fence, a BO of another file's address
- * space (opened by GEM name or PRIME). -ENOENT: unknown BO or syncobj.
+ * space (opened by GEM name or PRIME); a batch with @batch_count 0 or
+ * above %DRM_QNPU_MAX_BATCH, @batch_stride not the size of this struct,
+ * @batch 0, a job field set in the outer struct, or an element with flags,
+ * @job_id or batch fields set; batch fields without the flag.
+ * -ENOENT: unknown BO or syncobj.
  * -EFAULT: an array pointer that cannot be read. -EBUSY: the file has
  * max_jobs_per_file (module parameter) jobs not yet finished.
  * -ENODEV: the device is lost or removed.
@@ -210,7 +245,7 @@ struct drm_qnpu_sync {
 struct drm_qnpu_submit {
 	/** @cmd_handle: Input: BO holding the command stream */
 	__u32 cmd_handle;
-	/** @flags: Input: must be 0 */
+	/** @flags: Input: DRM_QNPU_SUBMIT_* */
 	__u32 flags;
 	/** @cmd_offset: Input: byte offset of the first command in the BO */
 	__u64 cmd_offset;
@@ -239,10 +274,26 @@ struct drm_qnpu_submit {
 	__u32 max_kcycles;
 	/** @pad: Input: must be 0 */
 	__u32 pad;
-	/** @job_id: Output: the job's id, also in its job info */
+	/**
+	 * @job_id: Output: the job's id, also in its job info; for a batch,
+	 * the first job's (job i of the batch has id @job_id + i)
+	 */
 	__u64 job_id;
-	/** @reserved: Input: must be 0 */
-	__u64 reserved[2];
+	/**
+	 * @batch: Input: with %DRM_QNPU_SUBMIT_BATCH, pointer to an array of
+	 * @batch_count &struct drm_qnpu_submit, one job each; else 0
+	 */
+	__u64 batch;
+	/**
+	 * @batch_count: Input: with %DRM_QNPU_SUBMIT_BATCH, the number of
+	 * jobs, 1 to %DRM_QNPU_MAX_BATCH; else 0
+	 */
+	__u32 batch_count;
+	/**
+	 * @batch_stride: Input: with %DRM_QNPU_SUBMIT_BATCH, the size of one
+	 * element of @batch: sizeof(struct drm_qnpu_submit); else 0
+	 */
+	__u32 batch_stride;
 };
 
 /*

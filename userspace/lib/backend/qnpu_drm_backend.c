@@ -3,8 +3,12 @@
  * Device "drm" / "drm:/dev/dri/renderD128": the qnpu kernel driver through
  * libdrm. The tensor arena is a BO mapped into this process, so CPU
  * operators work on it in place; each NPU operator's constants and
- * commands are read-only BOs; one job per operator, waited for on a
- * syncobj, its status and counters read back from a job-info BO.
+ * commands are read-only BOs; one job per operator, its status and
+ * counters read back from its slot of a job-info BO. A run of consecutive
+ * NPU operators (no CPU operator, no layer callback in between) goes to
+ * the kernel as one batch SUBMIT and one wait (BO_WAIT on the info BO,
+ * which polls the completion ring before sleeping); without batches in
+ * the driver, each operator is a SUBMIT waited for on a syncobj.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +32,7 @@
 struct drm_dev {
 	int fd;
 	uint32_t syncobj;
+	uint32_t max_batch;	/* 0: the driver has no batch SUBMIT */
 	struct qnpu_npu_target target;
 	char path[64];
 };
@@ -39,8 +44,10 @@ struct drm_bo {
 };
 
 struct drm_model {
-	struct drm_bo arena, info;
+	struct drm_bo arena, info;	/* info: one slot per operator */
 	struct drm_bo *consts, *cmds;	/* per operator */
+	int batched_to;		/* operators up to here ran in a batch */
+	int last_op;		/* the operator run_op() saw last */
 };
 
 static int bo_create(struct drm_dev *d, uint64_t size, bool readonly,
@@ -168,6 +175,9 @@ static int drm_open(struct qnpu_device *dev, const char *arg)
 			     QNPU_VERSION_MAJOR);
 		goto err_close;
 	}
+	/* Older drivers refuse the parameter: no batches then. */
+	if (get_param(d, DRM_QNPU_PARAM_MAX_BATCH, &d->max_batch))
+		d->max_batch = 0;
 	if (drmSyncobjCreate(d->fd, 0, &d->syncobj)) {
 		r = qnpu_err(-errno, "drm: syncobj: %s", strerror(errno));
 		goto err_close;
@@ -235,7 +245,10 @@ static int drm_model_init(struct qnpu_model *m)
 	if (r)
 		return r;
 	m->arena = dm->arena.map;
-	r = bo_create(d, sizeof(struct drm_qnpu_job_info), false, &dm->info);
+	dm->batched_to = -1;
+	dm->last_op = -1;
+	r = bo_create(d, ((size_t)m->g->nops + 1) *
+		      sizeof(struct drm_qnpu_job_info), false, &dm->info);
 	if (r)
 		return r;
 	return qnpu_npu_model_compile(m, drm_place);
@@ -262,47 +275,136 @@ static void drm_model_fini(struct qnpu_model *m)
 	m->priv = NULL;
 }
 
-static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+/* Operator @i's job: BOs in @bos (3), its info in slot @i. */
+static void drm_job(struct qnpu_model *m, int i, uint32_t *bos,
+		    struct drm_qnpu_submit *s)
+{
+	struct drm_model *dm = m->priv;
+	struct drm_qnpu_job_info *info = dm->info.map;
+
+	bos[0] = dm->arena.handle;
+	bos[1] = dm->cmds[i].handle;
+	bos[2] = dm->consts[i].handle;
+	memset(s, 0, sizeof(*s));
+	s->cmd_handle = dm->cmds[i].handle;
+	s->cmd_size = m->jobs[i].ncmds * sizeof(struct qnpu_cmd);
+	s->bo_handles = (uintptr_t)bos;
+	s->bo_count = bos[2] ? 3 : 2;
+	s->info_handle = dm->info.handle;
+	s->info_offset = (uint64_t)i * sizeof(*info);
+	memset(&info[i], 0, sizeof(*info));
+}
+
+static int64_t drm_deadline(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000ll + now.tv_nsec +
+	       (int64_t)JOB_TIMEOUT_NS;
+}
+
+/*
+ * Operators @first .. @last (consecutive, all on the NPU) as one batch;
+ * returns when every one has ended. The device runs them in order.
+ */
+static int drm_run_batch(struct qnpu_model *m, int first, int last)
 {
 	struct drm_dev *d = m->dev->priv;
 	struct drm_model *dm = m->priv;
-	struct qnpu_npu_job *job = &m->jobs[op->index];
-	struct drm_qnpu_job_info *info = dm->info.map;
-	struct qnpu_op_stats *st = &m->runs[op->index].stats;
-	uint32_t bos[3] = { dm->arena.handle, dm->cmds[op->index].handle,
-			    dm->consts[op->index].handle };
-	struct drm_qnpu_sync out = { .handle = d->syncobj };
+	int i, n = last - first + 1;
+	struct drm_qnpu_submit *el = calloc(n, sizeof(*el));
+	uint32_t *bos = calloc((size_t)n * 3, sizeof(*bos));
 	struct drm_qnpu_submit s = {
-		.cmd_handle = dm->cmds[op->index].handle,
-		.cmd_size = job->ncmds * sizeof(struct qnpu_cmd),
-		.bo_handles = (uintptr_t)bos,
-		.bo_count = dm->consts[op->index].handle ? 3 : 2,
-		.out_syncs = (uintptr_t)&out,
-		.out_sync_count = 1,
-		.info_handle = dm->info.handle,
+		.flags = DRM_QNPU_SUBMIT_BATCH,
+		.batch = (uintptr_t)el,
+		.batch_count = n,
+		.batch_stride = sizeof(*el),
 	};
-	struct timespec now;
-	int64_t deadline;
+	struct drm_qnpu_bo_wait w = { .handle = dm->info.handle };
+	int r = 0;
 
-	memset(info, 0, sizeof(*info));
+	if (!el || !bos) {
+		r = qnpu_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		drm_job(m, first + i, &bos[3 * i], &el[i]);
+	if (drmIoctl(d->fd, DRM_IOCTL_QNPU_SUBMIT, &s)) {
+		r = qnpu_err(-errno, "drm: operators %d..%d: SUBMIT: %s",
+			     first, last, strerror(errno));
+		goto out;
+	}
+	w.timeout_ns = drm_deadline();
+	if (drmIoctl(d->fd, DRM_IOCTL_QNPU_BO_WAIT, &w))
+		r = qnpu_err(-errno, "drm: operators %d..%d: waiting for jobs %llu..: %s",
+			     first, last, (unsigned long long)s.job_id,
+			     strerror(errno));
+	else
+		dm->batched_to = last;
+out:
+	free(bos);
+	free(el);
+	return r;
+}
+
+/* One operator as a single SUBMIT waited for on the syncobj. */
+static int drm_run_single(struct qnpu_model *m, int i)
+{
+	struct drm_dev *d = m->dev->priv;
+	struct drm_qnpu_sync out = { .handle = d->syncobj };
+	struct drm_qnpu_submit s;
+	uint32_t bos[3];
+
+	drm_job(m, i, bos, &s);
+	s.out_syncs = (uintptr_t)&out;
+	s.out_sync_count = 1;
 	if (drmSyncobjReset(d->fd, &d->syncobj, 1))
 		return qnpu_err(-errno, "drm: syncobj reset: %s",
 				strerror(errno));
 	if (drmIoctl(d->fd, DRM_IOCTL_QNPU_SUBMIT, &s))
-		return qnpu_err(-errno, "drm: operator %d (%s): SUBMIT: %s",
-				op->index, qnpu_ir_op_name(op->builtin),
+		return qnpu_err(-errno, "drm: operator %d (%s): SUBMIT: %s", i,
+				qnpu_ir_op_name(m->g->ops[i].builtin),
 				strerror(errno));
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	deadline = (int64_t)now.tv_sec * 1000000000ll + now.tv_nsec +
-		   (int64_t)JOB_TIMEOUT_NS;
-	if (drmSyncobjWait(d->fd, &d->syncobj, 1, deadline,
+	if (drmSyncobjWait(d->fd, &d->syncobj, 1, drm_deadline(),
 			   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL))
 		return qnpu_err(-errno, "drm: operator %d: waiting for job %llu: %s",
-				op->index, (unsigned long long)s.job_id,
+				i, (unsigned long long)s.job_id,
 				strerror(errno));
+	return 0;
+}
+
+static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+{
+	struct drm_dev *d = m->dev->priv;
+	struct drm_model *dm = m->priv;
+	struct drm_qnpu_job_info *info =
+		(struct drm_qnpu_job_info *)dm->info.map + op->index;
+	struct qnpu_op_stats *st = &m->runs[op->index].stats;
+	int last = op->index, r;
+
+	/* Operators come in increasing order: a lower one starts a run. */
+	if (op->index <= dm->last_op)
+		dm->batched_to = -1;
+	dm->last_op = op->index;
+	/* Unless it ran already, in the batch of an earlier operator: */
+	if (op->index > dm->batched_to) {
+		/*
+		 * The run of NPU operators from here: the layer callback
+		 * must see each output before the next operator runs.
+		 */
+		while (!m->layer_cb && last + 1 < m->g->nops &&
+		       last + 1 - op->index < (int)d->max_batch &&
+		       m->g->ops[last + 1].target == QNPU_TARGET_NPU)
+			last++;
+		r = d->max_batch ? drm_run_batch(m, op->index, last) :
+				   drm_run_single(m, op->index);
+		if (r)
+			return r;
+	}
 	if (!info->done)
-		return qnpu_err(-EIO, "drm: operator %d: job %llu ended without its info",
-				op->index, (unsigned long long)s.job_id);
+		return qnpu_err(-EIO, "drm: operator %d: its job ended without its info",
+				op->index);
 	st->jobs = 1;
 	st->cycles = info->cycles;
 	st->busy_cycles = info->busy_cycles;
