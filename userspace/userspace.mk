@@ -8,7 +8,7 @@ US_CFLAGS  := $(CFLAGS_COMMON) -fvisibility=hidden -Iuserspace/include \
 	      -Iinclude/uapi/drm -I/usr/include/libdrm $(US_EXTRA_CFLAGS)
 # The sim backend links the Verilated NPU (hw-model/hw-model.mk builds it).
 US_HW_LIB  := $(BUILD)/hw-model/libqnpu_hw.a
-US_LDLIBS  := -ldrm -lfdt -lstdc++ -lm -lpthread
+US_LDLIBS  := -ldrm -lfdt -lstdc++ -lm -lpthread -ldl
 
 US_LIB_SRCS := $(wildcard userspace/lib/*.c userspace/lib/*/*.c)
 US_LIB_HDRS := $(wildcard userspace/include/*.h userspace/lib/*.h userspace/lib/*/*.h \

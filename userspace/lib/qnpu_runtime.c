@@ -532,6 +532,8 @@ QNPU_EXPORT int qnpu_model_op_stats(const struct qnpu_model *m, int i,
 				i, m->g->nops);
 	*stats = m->runs[i].stats;
 	stats->note = m->runs[i].note;
+	stats->est_cycles = m->jobs && m->g->ops[i].target == QNPU_TARGET_NPU ?
+			    m->jobs[i].est_cycles : 0;
 	return 0;
 }
 

@@ -32,11 +32,12 @@ static const struct cli_option {
 	{ "samples", 's', CLI_SAMPLES, offsetof(struct cli, samples) },
 	{ "plot", 'p', CLI_PLOT, offsetof(struct cli, plot) },
 	{ "bias-correction", 0x102, CLI_BIAS_CORRECTION, offsetof(struct cli, bias_corr) },
+	{ "estimate", 0x103, CLI_ESTIMATE, offsetof(struct cli, estimate) },
 };
 
 #define NUM_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
 /* The options that take no argument. */
-#define CLI_NO_ARG (CLI_PER_TENSOR | CLI_FLOAT_IO | CLI_BIAS_CORRECTION)
+#define CLI_NO_ARG (CLI_PER_TENSOR | CLI_FLOAT_IO | CLI_BIAS_CORRECTION | CLI_ESTIMATE)
 
 int cli_err(const char *fmt, ...)
 {
@@ -150,7 +151,8 @@ const char *cli_device(const struct cli *c, char *buf, size_t n)
 {
 	if (!c->target)
 		return c->backend ? c->backend : "auto";
-	if (c->cmd->flags & CLI_OFFLINE_TARGET) {
+	/* an estimate needs no RTL: the offline target suffices */
+	if ((c->cmd->flags & CLI_OFFLINE_TARGET) || c->estimate) {
 		snprintf(buf, n, "target:%s", c->target);
 		return buf;
 	}

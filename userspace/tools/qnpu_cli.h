@@ -41,6 +41,7 @@ enum {
 	CLI_SAMPLES = 1 << 10, /* --samples=FILE, repeatable */
 	CLI_PLOT = 1 << 11, /* --plot=FILE.svg */
 	CLI_BIAS_CORRECTION = 1 << 12, /* --bias-correction (no argument) */
+	CLI_ESTIMATE = 1 << 13, /* --estimate (no argument): cost model only */
 };
 
 /* How a command takes its models and --target (cli_cmd.flags). */
@@ -76,6 +77,7 @@ struct cli {
 	const char *inputs[CLI_MAX_INPUTS];
 	int num_inputs;
 	const char *calibration, *per_tensor, *float_io, *plot, *bias_corr;
+	const char *estimate;
 	const char *samples[CLI_MAX_INPUTS];
 	int num_samples;
 	/* What parsing made of them. */
@@ -151,7 +153,7 @@ uint64_t cli_now_ns(void);
 
 /* MACs of a model, of its NPU part, and the NPU cycles of its last run. */
 struct cli_totals {
-	uint64_t macs, npu_macs, cycles;
+	uint64_t macs, npu_macs, cycles, dma_in, dma_out;
 };
 
 void cli_totals(const struct qnpu_model *model, struct cli_totals *t);

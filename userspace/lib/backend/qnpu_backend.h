@@ -64,6 +64,8 @@ struct qnpu_backend {
 struct qnpu_device {
 	const struct qnpu_backend *backend;
 	struct qnpu_device_info info;
+	/* NPU devices: the compile target (the backend's, set with info) */
+	const struct qnpu_npu_target *npu;
 	void *priv;
 };
 
@@ -75,7 +77,8 @@ bool qnpu_drm_present(void);
 
 /* --- shared by the NPU backends (qnpu_npu_backend.c) --- */
 
-/* An NPU device's public description from its target parameters. */
+/* An NPU device's public description from its target parameters; t is the
+ * backend's and must live as long as the device. */
 void qnpu_npu_set_info(struct qnpu_device *dev,
 		       const struct qnpu_npu_target *t);
 /* Name of a job status (device codes, then the drm driver's). */

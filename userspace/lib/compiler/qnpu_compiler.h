@@ -25,15 +25,27 @@
 #define QNPU_VA_ARENA	(1ull << 32)
 #define QNPU_VA_CONSTS	(1ull << 36)
 
-/* What the compiler targets: the device's ID registers, or a DTB. */
+/*
+ * What the compiler targets: the device's ID registers, or a DTB. The
+ * array and SRAM sizes decide what compiles; the rest only what the cost
+ * model predicts (0: the defaults, C bytes per cycle, 16 entries, ideal
+ * memory).
+ */
 struct qnpu_npu_target {
 	uint32_t rows, cols;
 	uint32_t abuf_bytes, wbuf_bytes, pbuf_bytes, obuf_bytes;
+	uint32_t dma_bytes, queue_depth;
+	uint32_t mem_latency_cycles, mem_bytes_per_cycle, mem_outstanding;
 };
 
 struct qnpu_cmd {
 	uint32_t w[16];
 };
+
+/* The cost model (qnpu_cost.c): cycles a job of cmds[0..n) takes on t,
+ * as the RTL counts them; 0 if it cannot tell. */
+uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
+				const struct qnpu_cmd *cmds, size_t n);
 
 /*
  * One compiled operator. qnpu_npu_pack() fills consts (packed weights and
