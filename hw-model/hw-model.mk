@@ -162,3 +162,18 @@ $(HW_BENCH_BIN): tests/rtl/bench_rtl.c tests/rtl/rtl_harness.c tests/rtl/rtl_har
 bench: bench-rtl
 bench-rtl: $(HW_BENCH_BIN)
 	@$(HW_BENCH_BIN) $(foreach c,$(HW_CONFIGS),$(c):$(HW_BENCH_BUILD)/models/$(c)/build-seconds)
+
+# ---- co-design (docs/codesign.md) ----
+# Configurations that are not shipped, built on demand into the model cache
+# by the tests that use them: a non-square array and the smallest SRAMs that
+# keep every shared model on the NPU (the heaviest tiling).
+HW_TEST_DTBS := $(patsubst tests/codesign/%.dts,$(HW_BUILD)/dts/test/%.dtb,$(wildcard tests/codesign/qnpu-*.dts))
+
+$(HW_BUILD)/dts/test/%.dtb: tests/codesign/%.dts dts/qnpu.dtsi
+	@mkdir -p $(dir $@)
+	dtc -q -I dts -O dtb -i dts -o $@ $<
+
+CHECK_DEPS  += $(HW_TEST_DTBS)
+CHECK_TESTS += "tests/codesign/test_dt.sh $(QNPU_BIN)" \
+	"tests/codesign/test_cost_model.sh $(QNPU_BIN) $(HW_DTBS)" \
+	$(foreach d,$(HW_TEST_DTBS),"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(d) first")

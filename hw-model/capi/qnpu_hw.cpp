@@ -174,6 +174,13 @@ int qnpu_hw_params_from_dtb(const void *dtb, size_t size, const char *path,
 			return -EINVAL;
 		}
 		v.*kProps[i].field = fdt32_to_cpu(*prop);
+		// a memory value of 0 in the tree is not "ideal": that is absence
+		if (!(v.*kProps[i].field) && kProps[i].lo) {
+			set_err(err, errlen, "qnpu-hw: %s = 0 is out of range (%u..%u; "
+				"leave it out for ideal memory)", kProps[i].name,
+				kProps[i].lo, kProps[i].hi);
+			return -EINVAL;
+		}
 	}
 	int ret = qnpu_hw_params_check(&v, err, errlen);
 	if (ret)
