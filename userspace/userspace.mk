@@ -42,7 +42,7 @@ $(US_SO): $(US_LIB_OBJS) userspace/lib/libqnpu.map $(US_HW_LIB)
 QNPU_TOOL_SRCS := $(wildcard userspace/tools/*.c)
 $(QNPU_BIN): $(QNPU_TOOL_SRCS) userspace/tools/qnpu_cli.h $(US_SO)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) -o $@ $(QNPU_TOOL_SRCS) -L$(BUILD)/lib -lqnpu \
+	$(CC) $(US_CFLAGS) -o $@ $(QNPU_TOOL_SRCS) -L$(BUILD)/lib -lqnpu -lm \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/qnpu_unit.h $(US_A) $(US_HW_LIB)

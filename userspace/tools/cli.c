@@ -33,6 +33,13 @@ static const struct cli_option {
 	{ "plot", 'p', CLI_PLOT, offsetof(struct cli, plot) },
 	{ "bias-correction", 0x102, CLI_BIAS_CORRECTION, offsetof(struct cli, bias_corr) },
 	{ "estimate", 0x103, CLI_ESTIMATE, offsetof(struct cli, estimate) },
+	{ "models", 0x104, CLI_GRID, offsetof(struct cli, g_models) },
+	{ "rows", 0x105, CLI_GRID, offsetof(struct cli, g_rows) },
+	{ "cols", 0x106, CLI_GRID, offsetof(struct cli, g_cols) },
+	{ "sram", 0x107, CLI_GRID, offsetof(struct cli, g_sram) },
+	{ "mem-bw", 0x108, CLI_GRID, offsetof(struct cli, g_bw) },
+	{ "mem-lat", 0x109, CLI_GRID, offsetof(struct cli, g_lat) },
+	{ "jobs", 'j', CLI_GRID, offsetof(struct cli, jobs) },
 };
 
 #define NUM_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
@@ -66,9 +73,13 @@ static bool usage_ok(const struct cli *c, unsigned int given)
 {
 	const struct cli_cmd *cmd = c->cmd;
 
-	if (c->num_models < 1 ||
-	    (c->num_models > 1 && !(cmd->flags & CLI_MANY_MODELS)))
+	if (cmd->flags & CLI_NO_MODEL) {
+		if (c->num_models)
+			return false;
+	} else if (c->num_models < 1 ||
+		   (c->num_models > 1 && !(cmd->flags & CLI_MANY_MODELS))) {
 		return false;
+	}
 	if (cmd->need & ~given)
 		return false;
 	if (c->format && !c->json && strcmp(c->format, "table"))
@@ -140,7 +151,7 @@ int cli_main(const struct cli_cmd *cmd, int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? 0 : ret;
-	if (cmd->flags & CLI_MANY_MODELS)
+	if (cmd->flags & (CLI_MANY_MODELS | CLI_NO_MODEL))
 		return cmd->run(&c);
 	ret = cli_load(&c, c.models[0]) || cmd->run(&c);
 	cli_unload(&c);

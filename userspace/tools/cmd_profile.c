@@ -23,8 +23,11 @@ static void layer(struct cli *c, const struct qnpu_device_info *di, int i,
 
 	qnpu_model_op_info(c->model, i, &op);
 	qnpu_model_op_stats(c->model, i, &st);
-	if (c->estimate)
+	if (c->estimate) {
 		st.cycles = st.est_cycles;
+		st.dma_in = st.est_dma_in;
+		st.dma_out = st.est_dma_out;
+	}
 	u = cli_util(op.macs, di, st.cycles);
 	if (c->json)
 		printf("    {\"index\": %d, \"op\": \"%s\", \"where\": \"%s\", \"macs\": %llu, \"cycles\": %llu, \"est_cycles\": %llu, \"utilization\": %.4f, \"dma_in\": %llu, \"dma_out\": %llu, \"host_us\": %.1f}%s\n",
@@ -43,7 +46,7 @@ static int profile(struct cli *c)
 	int i, n = qnpu_model_num_ops(c->model);
 	struct qnpu_device_info di;
 	struct cli_totals t;
-	uint64_t host, est = 0;
+	uint64_t host, est = 0, est_in = 0, est_out = 0;
 
 	qnpu_device_query(c->dev, &di);
 	host = cli_now_ns();
@@ -55,6 +58,8 @@ static int profile(struct cli *c)
 
 		qnpu_model_op_stats(c->model, i, &st);
 		est += st.est_cycles;
+		est_in += st.est_dma_in;
+		est_out += st.est_dma_out;
 	}
 	if (c->json)
 		printf("{\n  \"model\": \"%s\",\n  \"device\": \"%s\",\n  \"rows\": %u,\n  \"cols\": %u,\n  \"layers\": [\n",
@@ -66,8 +71,11 @@ static int profile(struct cli *c)
 	for (i = 0; i < n; i++)
 		layer(c, &di, i, i + 1 == n);
 	cli_totals(c->model, &t);
-	if (c->estimate)
+	if (c->estimate) {
 		t.cycles = est;
+		t.dma_in = est_in;
+		t.dma_out = est_out;
+	}
 	if (c->json)
 		printf("  ],\n  \"total\": {\"macs\": %llu, \"npu_macs\": %llu, \"cycles\": %llu, \"est_cycles\": %llu, \"utilization\": %.4f, \"dma_in\": %llu, \"dma_out\": %llu, \"host_wall_us\": %.1f}\n}\n",
 		       (ull)t.macs, (ull)t.npu_macs, (ull)t.cycles, (ull)est,

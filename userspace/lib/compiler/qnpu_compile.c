@@ -455,7 +455,9 @@ static int choose_plan(const struct qnpu_npu_target *t,
 			continue;
 		}
 		cand.est_cycles = qnpu_npu_stream_cycles(t, cand.cmds,
-							 cand.ncmds);
+							 cand.ncmds,
+							 &cand.est_dma_in,
+							 &cand.est_dma_out);
 		free(cand.cmds);
 		cand.cmds = NULL;
 		cand.ncmds = cand.cap = 0;

@@ -43,9 +43,11 @@ struct qnpu_cmd {
 };
 
 /* The cost model (qnpu_cost.c): cycles a job of cmds[0..n) takes on t,
- * as the RTL counts them; 0 if it cannot tell. */
+ * as the RTL counts them (0 if it cannot tell), and the bytes its DMA
+ * reads and writes. */
 uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
-				const struct qnpu_cmd *cmds, size_t n);
+				const struct qnpu_cmd *cmds, size_t n,
+				uint64_t *dma_in, uint64_t *dma_out);
 
 /*
  * One compiled operator. qnpu_npu_pack() fills consts (packed weights and
@@ -63,6 +65,7 @@ struct qnpu_npu_job {
 	uint32_t ic_chunk;		/* CONV input channels per reduction chunk */
 	uint32_t nchunks;		/* reduction chunks accumulating a tile */
 	uint64_t est_cycles;		/* the cost model's prediction */
+	uint64_t est_dma_in, est_dma_out;	/* and its DMA bytes */
 	/* constants */
 	uint8_t *consts;
 	size_t consts_len;

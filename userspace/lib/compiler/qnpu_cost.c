@@ -146,10 +146,9 @@ static int dma_cmd(struct cost *k, int dir, uint64_t a, uint32_t rows,
 	return 0;
 }
 
-/* Cycles of a job running cmds[0..n), or 0 if the stream is too odd to
- * predict (a token counter deeper than the model keeps). */
 uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
-				const struct qnpu_cmd *cmds, size_t n)
+				const struct qnpu_cmd *cmds, size_t n,
+				uint64_t *dma_in, uint64_t *dma_out)
 {
 	struct tokq *tq = calloc(4, sizeof(*tq));
 	struct tokq *l2c = &tq[0], *c2l = &tq[1], *c2s = &tq[2], *s2c = &tq[3];
@@ -174,6 +173,7 @@ uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
 	if (Q > QMAX)
 		Q = QMAX;
 	k.ch[0].credit = k.ch[1].credit = (int64_t)k.C + k.B;
+	*dma_in = *dma_out = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct qnpu_cmd *c = &cmds[i];
@@ -191,6 +191,7 @@ uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
 
 			if (CF(c, POP_NEXT))
 				a = max64(a, tok_pop(c2l));
+			*dma_in += (uint64_t)CF(c, ROWS) * CF(c, ROW_BYTES);
 			if (dma_cmd(&k, 0, a, CF(c, ROWS),
 				    (CF(c, ROW_BYTES) + k.C - 1) / k.C, &last))
 				goto fail;
@@ -203,6 +204,7 @@ uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
 
 			if (CF(c, POP_PREV))
 				a = max64(a, tok_pop(c2s));
+			*dma_out += (uint64_t)CF(c, ROWS) * CF(c, ROW_BYTES);
 			if (dma_cmd(&k, 1, a, CF(c, ROWS),
 				    (CF(c, ROW_BYTES) + k.C - 1) / k.C, &last))
 				goto fail;
