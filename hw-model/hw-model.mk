@@ -174,6 +174,20 @@ $(HW_BUILD)/dts/test/%.dtb: tests/codesign/%.dts dts/qnpu.dtsi
 	dtc -q -I dts -O dtb -i dts -o $@ $<
 
 CHECK_DEPS  += $(HW_TEST_DTBS)
-CHECK_TESTS += "tests/codesign/test_dt.sh $(QNPU_BIN)" \
+CHECK_TESTS += "tests/codesign/test_dt.sh $(QNPU_BIN)" "tests/codesign/test_sweep.sh $(QNPU_BIN)" \
 	"tests/codesign/test_cost_model.sh $(QNPU_BIN) $(HW_DTBS)" \
 	$(foreach d,$(HW_TEST_DTBS),"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(d) first")
+
+# `make bench-sweep`: every shared model on 9 array shapes x 4 memory
+# settings on the RTL, from an empty model cache (so the time includes
+# Verilating the six shapes that are not shipped, once each), with the
+# table, CSV/JSON and plots in $(BUILD)/bench-sweep (docs/codesign.md).
+BENCH_SWEEP_DIR := $(BUILD)/bench-sweep
+.PHONY: bench-sweep
+bench-sweep: $(QNPU_BIN)
+	@rm -rf $(BENCH_SWEEP_DIR)
+	@start=$$(date +%s); \
+	QNPU_HW_CACHE=$(abspath $(BENCH_SWEEP_DIR))/cache QNPU_MODELS=$${QNPU_MODELS:-../shared/models} \
+	$(QNPU_BIN) sweep -o $(BENCH_SWEEP_DIR) --rows=8,16,32 --cols=8,16,32 \
+		--mem-bw=ideal,16 --mem-lat=0,100 -j 2 && \
+	echo "bench-sweep: $$(( $$(date +%s) - start )) s wall, plots in $(BENCH_SWEEP_DIR)"

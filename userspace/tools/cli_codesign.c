@@ -56,7 +56,7 @@ double cli_energy_uj(const struct cli_point *p)
 #define W 720
 #define H 440
 #define ML 80	/* margins */
-#define MR 190
+#define MR 215
 #define MT 40
 #define MB 60
 
@@ -125,15 +125,16 @@ static FILE *svg_open(const char *dir, const char *name, const char *title)
 	return f;
 }
 
+/* Grid and labels; a categorical x axis (xcat) gets no numbers. */
 static void svg_axes(FILE *f, const struct axis *x, const struct axis *y,
-		     const char *xlabel, const char *ylabel)
+		     const char *xlabel, const char *ylabel, bool xcat)
 {
 	const struct axis *ax[2] = { x, y };
 	int i, k;
 
 	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"black\"/>\n",
 		ML, MT, W - ML - MR, H - MT - MB);
-	for (i = 0; i < 2; i++) {
+	for (i = xcat ? 1 : 0; i < 2; i++) {
 		const struct axis *a = ax[i];
 
 		for (k = 0; k <= 5; k++) {
@@ -189,8 +190,8 @@ static bool same_mem(const struct cli_point *a, const struct cli_point *b)
 	       a->abuf == b->abuf;
 }
 
-/* Utilization per model against the array shape (the first memory and
- * SRAM setting of the sweep; shapes ordered by MACs). */
+/* Utilization per model against the array shape (the first memory setting
+ * of the sweep and each shape's first SRAM size; shapes ordered by MACs). */
 static int plot_util(const char *dir, const struct cli_point *pts, size_t n)
 {
 	uint32_t shape[64][2];
@@ -226,10 +227,10 @@ static int plot_util(const char *dir, const struct cli_point *pts, size_t n)
 	x.lo = -0.5;
 	x.hi = (double)ns - 0.5;
 	f = svg_open(dir, "utilization.svg",
-		     "MAC utilization per model vs array shape (RTL cycles)");
+		     "MAC utilization per model vs array shape");
 	if (!f)
 		return 1;
-	svg_axes(f, &x, &y, "array rows x cols", "MAC utilization (%)");
+	svg_axes(f, &x, &y, "array rows x cols", "MAC utilization (%)", true);
 	for (j = 0; j < ns; j++)
 		fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\">%ux%u</text>\n",
 			X(&x, (double)j), H - MB + 30, shape[j][0], shape[j][1]);
@@ -250,9 +251,12 @@ static int plot_util(const char *dir, const struct cli_point *pts, size_t n)
 				if (!strcmp(pts[k].model, pts[i].model) &&
 				    pts[k].rows == shape[j][0] &&
 				    pts[k].cols == shape[j][1] &&
-				    same_mem(&pts[k], ref) && pts[k].ok)
+				    pts[k].mem_bw == ref->mem_bw &&
+				    pts[k].mem_lat == ref->mem_lat && pts[k].ok) {
 					fprintf(f, "%.1f,%.1f ", X(&x, (double)j),
 						Y(&y, util_of(&pts[k])));
+					break;
+				}
 		fprintf(f, "\"/>\n");
 		legend(f, m, pts[i].model, col);
 		m++;
@@ -317,7 +321,7 @@ static int plot_area(const char *dir, const struct cli_point *pts, size_t n)
 		return 1;
 	}
 	svg_axes(f, &x, &y, "estimated area (mm^2, 45 nm)",
-		 "total cycles, all models");
+		 "total cycles, all models", false);
 	/* the front as a staircase, in order of area */
 	fprintf(f, "<polyline fill=\"none\" stroke=\"#d62728\" stroke-width=\"1.5\" points=\"");
 	for (last = 0;;) {
@@ -393,7 +397,7 @@ static int plot_roofline(const char *dir, const struct cli_point *pts,
 	if (!f)
 		return 1;
 	svg_axes(f, &x, &y, "arithmetic intensity (ops per DRAM byte)",
-		 "achieved ops per cycle");
+		 "achieved ops per cycle", false);
 	for (i = 0; i < n; i++) {
 		const struct cli_point *p = &pts[i];
 		double peak = 2.0 * p->rows * p->cols, bw, knee;

@@ -35,7 +35,7 @@ static const char usage[] =
 	"             $QNPU_MODELS defaulting to ../shared/models)\n"
 	"  --rows, --cols  MAC array sizes (default 8,16,32 each)\n"
 	"  --sram     ABUF KiB; WBUF and OBUF get half, PBUF a sixteenth\n"
-	"             (default: 4 KiB per column, the shipped targets' ratio)\n"
+	"             (default \"auto\": 4 KiB per column, as the shipped targets)\n"
 	"  --mem-bw   memory bytes per cycle and direction, or \"ideal\"\n"
 	"             (default 16)\n"
 	"  --mem-lat  memory latency in cycles (default 100)\n";
@@ -59,9 +59,9 @@ struct sweep {
 	char **key;	/* per point: the RTL it needs (shape and SRAMs) */
 };
 
-/* "8,16,32" into @l; "ideal" is 0 where @ideal allows it. */
+/* "8,16,32" into @l; the word @zero (if any: "ideal", "auto") is 0. */
 static int parse_list(const char *opt, const char *s, const char *def,
-		      bool ideal, struct list *l)
+		      const char *zero, struct list *l)
 {
 	char buf[256], *tok, *save = NULL;
 
@@ -75,17 +75,17 @@ static int parse_list(const char *opt, const char *s, const char *def,
 		if (l->n == MAX_LIST)
 			return cli_err("sweep: --%s: at most %d values", opt,
 				       MAX_LIST);
-		if (ideal && !strcmp(tok, "ideal")) {
+		if (zero && !strcmp(tok, zero)) {
 			l->v[l->n++] = 0;
 			continue;
 		}
 		errno = 0;
 		v = strtoul(tok, &end, 10);
 		if (errno || end == tok || *end || v > 1u << 24 ||
-		    (!v && !ideal && strcmp(opt, "mem-lat")))
-			return cli_err("sweep: --%s: \"%s\" is not a %s", opt,
-				       tok, ideal ? "count or \"ideal\"" :
-				       "positive count");
+		    (!v && strcmp(opt, "mem-lat")))
+			return cli_err("sweep: --%s: \"%s\" is not a positive count%s%s%s",
+				       opt, tok, zero ? " or \"" : "",
+				       zero ? zero : "", zero ? "\"" : "");
 		l->v[l->n++] = (uint32_t)v;
 	}
 	if (!l->n)
@@ -538,11 +538,11 @@ static int sweep(struct cli *c)
 	size_t i;
 	int r;
 
-	if (parse_list("rows", c->g_rows, "8,16,32", false, &s.rows) ||
-	    parse_list("cols", c->g_cols, "8,16,32", false, &s.cols) ||
-	    parse_list("sram", c->g_sram, "0", true, &s.sram) ||
-	    parse_list("mem-bw", c->g_bw, "16", true, &s.bw) ||
-	    parse_list("mem-lat", c->g_lat, "100", true, &s.lat) ||
+	if (parse_list("rows", c->g_rows, "8,16,32", NULL, &s.rows) ||
+	    parse_list("cols", c->g_cols, "8,16,32", NULL, &s.cols) ||
+	    parse_list("sram", c->g_sram, "auto", "auto", &s.sram) ||
+	    parse_list("mem-bw", c->g_bw, "16", "ideal", &s.bw) ||
+	    parse_list("mem-lat", c->g_lat, "100", NULL, &s.lat) ||
 	    parse_models(&s))
 		return 1;
 	snprintf(path, sizeof(path), "%s/cfg", dir);
