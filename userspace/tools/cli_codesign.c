@@ -295,10 +295,11 @@ static int plot_area(const char *dir, const struct cli_point *pts, size_t n)
 	}
 	for (i = 0; i < nc; i++) {
 		c[i].front = true;
-		for (j = 0; j < nc; j++)
+		for (j = 0; j < nc; j++)	/* of equal ones, the first */
 			if (j != i && c[j].area <= c[i].area &&
 			    c[j].cycles <= c[i].cycles &&
-			    (c[j].area < c[i].area || c[j].cycles < c[i].cycles))
+			    (c[j].area < c[i].area ||
+			     c[j].cycles < c[i].cycles || j < i))
 				c[i].front = false;
 		if (c[i].area < x.lo)
 			x.lo = c[i].area;
@@ -342,18 +343,25 @@ static int plot_area(const char *dir, const struct cli_point *pts, size_t n)
 
 		snprintf(bw, sizeof(bw), c[i].p->mem_bw ? "%u" : "ideal",
 			 c[i].p->mem_bw);
-		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>"
-			"<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\">%ux%u %uK bw%s l%u</text>\n",
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n",
 			X(&x, c[i].area), Y(&y, c[i].cycles),
-			c[i].front ? "#d62728" : "#1f77b4",
-			X(&x, c[i].area) + 5, Y(&y, c[i].cycles) - 4,
-			c[i].p->rows, c[i].p->cols, c[i].p->abuf / 1024, bw,
-			c[i].p->mem_lat);
+			c[i].front ? "#d62728" : "#1f77b4");
+		if (c[i].front)	/* only the front is labelled: legible */
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\">%ux%u %uK bw %s lat %u</text>\n",
+				X(&x, c[i].area) + 6, Y(&y, c[i].cycles) + 3,
+				c[i].p->rows, c[i].p->cols, c[i].p->abuf / 1024,
+				bw, c[i].p->mem_lat);
 	}
 	legend(f, 0, "Pareto front", "#d62728");
 	legend(f, 1, "dominated", "#1f77b4");
 	free(c);
 	return svg_close(f);
+}
+
+/* The memory roof's bandwidth: what the DMA port and the memory move. */
+static double roof_bw(const struct cli_point *p)
+{
+	return p->mem_bw && p->mem_bw < p->dma ? p->mem_bw : p->dma;
 }
 
 /* Roofline of one model: arithmetic intensity (ops per DRAM byte) against
@@ -364,7 +372,8 @@ static int plot_roofline(const char *dir, const struct cli_point *pts,
 {
 	struct axis x = { 1e30, 0, false }, y = { 1e30, 0, false };
 	char name[160], title[200];
-	size_t i, k;
+	uint32_t shape[64][2];
+	size_t i, k, nshape = 0;
 	int m = 0;
 	FILE *f;
 
@@ -398,40 +407,61 @@ static int plot_roofline(const char *dir, const struct cli_point *pts,
 		return 1;
 	svg_axes(f, &x, &y, "arithmetic intensity (ops per DRAM byte)",
 		 "achieved ops per cycle", false);
+	/* the roofs: one per distinct compute peak and memory bandwidth */
 	for (i = 0; i < n; i++) {
 		const struct cli_point *p = &pts[i];
-		double peak = 2.0 * p->rows * p->cols, bw, knee;
-		const char *col;
+		double peak = 2.0 * p->rows * p->cols, bw = roof_bw(p), knee;
 		bool seen = false;
 
 		if (strcmp(p->model, model) || !p->ok)
 			continue;
 		for (k = 0; k < i; k++)
 			if (!strcmp(pts[k].model, model) && pts[k].ok &&
-			    pts[k].rows == p->rows && pts[k].cols == p->cols &&
-			    same_mem(&pts[k], p))
+			    2.0 * pts[k].rows * pts[k].cols == peak &&
+			    roof_bw(&pts[k]) == bw)
 				seen = true;
-		if (seen || !p->cycles || !(p->dma_in + p->dma_out))
+		if (seen)
 			continue;
-		/* the memory roof: what the DMA port and memory move */
-		bw = p->mem_bw && p->mem_bw < p->dma ? p->mem_bw : p->dma;
 		knee = peak / bw;
-		col = colors[m % NCOLORS];
-		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-dasharray=\"4,3\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>\n",
-			col, X(&x, x.lo), Y(&y, fmax(y.lo, bw * x.lo)),
+		fprintf(f, "<polyline fill=\"none\" stroke=\"#999\" stroke-dasharray=\"4,3\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>\n",
+			X(&x, x.lo), Y(&y, fmax(y.lo, bw * x.lo)),
 			X(&x, fmin(fmax(knee, x.lo), x.hi)),
 			Y(&y, fmin(peak, fmax(y.lo, bw * fmin(knee, x.hi)))),
 			X(&x, x.hi), Y(&y, fmin(peak, bw * x.hi)));
-		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/>\n",
+		if (knee < x.hi)	/* labelled at the knee */
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#777\">%g ops/c, %g B/c</text>\n",
+				X(&x, fmax(knee, x.lo)) + 2, Y(&y, peak) - 3,
+				peak, bw);
+	}
+	/* the points, one colour per array shape */
+	for (i = 0; i < n; i++) {
+		const struct cli_point *p = &pts[i];
+		size_t sh;
+
+		if (strcmp(p->model, model) || !p->ok || !p->cycles ||
+		    !(p->dma_in + p->dma_out))
+			continue;
+		for (sh = 0; sh < nshape; sh++)
+			if (shape[sh][0] == p->rows && shape[sh][1] == p->cols)
+				break;
+		if (sh == nshape) {
+			if (nshape == 64)
+				continue;
+			shape[nshape][0] = p->rows;
+			shape[nshape][1] = p->cols;
+			nshape++;
+			snprintf(title, sizeof(title), "%ux%u", p->rows,
+				 p->cols);
+			legend(f, m++, title, colors[sh % NCOLORS]);
+		}
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" fill-opacity=\"0.8\"/>\n",
 			X(&x, 2.0 * (double)p->npu_macs /
 				     (double)(p->dma_in + p->dma_out)),
 			Y(&y, 2.0 * (double)p->npu_macs / (double)p->cycles),
-			col);
-		snprintf(title, sizeof(title), "%ux%u %uK bw%u l%u", p->rows,
-			 p->cols, p->abuf / 1024, (unsigned)bw, p->mem_lat);
-		legend(f, m, title, col);
-		m++;
+			colors[sh % NCOLORS]);
 	}
+	legend(f, m + 1, "(one point per memory", "none");
+	legend(f, m + 2, " and SRAM setting)", "none");
 	return svg_close(f);
 }
 
