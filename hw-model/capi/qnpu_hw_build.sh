@@ -16,9 +16,11 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 cd "$src"
 start=$(date +%s)
-# the flags of hw-model.mk's HW_VFLAGS (linked models) plus --assert
+# the flags of hw-model.mk's HW_VFLAGS (linked models) plus --assert; a
+# caller that already runs builds in parallel (qnpu sweep -j) asks for one
+# compiler job each with QNPU_HW_BUILD_JOBS=1
 # shellcheck disable=SC2086
-${VERILATOR:-verilator} --cc --build -j 2 --top-module qnpu_top -O3 --x-assign fast \
+${VERILATOR:-verilator} --cc --build -j "${QNPU_HW_BUILD_JOBS:-2}" --top-module qnpu_top -O3 --x-assign fast \
 	--x-initial fast --unroll-count 4 -CFLAGS "-fPIC -std=gnu++17 -fvisibility=hidden" \
 	-MAKEFLAGS "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O1 VM_PARALLEL_BUILDS=1" \
 	--assert --prefix "$class" --Mdir "$tmp/obj" $vparams hw-model/lint/qnpu.vlt $rtl \
