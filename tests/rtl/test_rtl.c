@@ -924,6 +924,67 @@ static void test_id_regs(void **state)
 	assert_int_equal(qnpu_hw_reg_read32(h->hw, QNPU_REG_CMD_BYTES), 64);
 }
 
+/*
+ * The memory system's model (docs/codesign.md) as seen through the RTL's
+ * request/response DMA interface: one LOAD or STORE of `rows` one-word
+ * rows, on a device with the given memory; the job's cycles.
+ */
+static uint64_t dma_job_cycles(int store, uint32_t rows, uint32_t lat, uint32_t bw,
+			       uint32_t outstanding)
+{
+	struct qnpu_hw_params p = g_params;
+	struct rh *h = calloc(1, sizeof(*h));
+	struct rh_cqe cqe;
+	struct rh_cmd c = {{0}};
+	uint32_t C = g_params.cols;
+	uint64_t va;
+	void *host;
+
+	p.mem_latency_cycles = lat;
+	p.mem_bytes_per_cycle = bw;
+	p.mem_outstanding = outstanding;
+	assert_non_null(h);
+	assert_int_equal(rh_init(h, &p, 16), 0);
+	va = rh_alloc(h, (size_t)rows * C, 1, &host);
+	if (store)
+		rh_store(&c, va, C, C, rows, 0, 1);
+	else
+		rh_load(&c, QNPU_BUF_ABUF, va, C, C, rows, 0, 1);
+	assert_int_equal(rh_run(h, &c, 1, MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	assert_int_equal(store ? cqe.dma_out : cqe.dma_in, (uint64_t)rows * C);
+	rh_fini(h);
+	free(h);
+	return cqe.cycles;
+}
+
+/* What each memory parameter costs, by the model's own rules: a row per
+ * cycle on ideal memory; C / bandwidth cycles per word; latency paid once
+ * per command when requests may run ahead; with N outstanding one-word
+ * rows, N rows per latency + 2 cycles (request, data, slot freed). The
+ * differences between 64 and 32 rows cancel the fixed costs. */
+static void test_memory_model(void **state)
+{
+	(void)state;
+	const uint32_t C = g_params.cols, L = 50, N = 4;
+	for (int st = 0; st < 2; st++) {
+		uint64_t ideal32 = dma_job_cycles(st, 32, 0, 0, 0);
+		assert_int_equal(dma_job_cycles(st, 64, 0, 0, 0) - ideal32, 32);
+		/* half the bandwidth: a word every two cycles */
+		assert_int_equal(dma_job_cycles(st, 64, 0, C / 2, 0) -
+				 dma_job_cycles(st, 32, 0, C / 2, 0), 64);
+		/* a quarter: every four */
+		assert_int_equal(dma_job_cycles(st, 64, 0, C / 4, 0) -
+				 dma_job_cycles(st, 32, 0, C / 4, 0), 128);
+		if (st)	/* writes are posted: no latency */
+			assert_int_equal(dma_job_cycles(st, 32, L, 0, 0), ideal32);
+		else	/* latency once, requests run ahead */
+			assert_int_equal(dma_job_cycles(st, 32, L, 0, 0) - ideal32, L);
+	}
+	assert_int_equal(dma_job_cycles(0, 64, L, 0, N) - dma_job_cycles(0, 32, L, 0, N),
+			 32 / N * (L + 2));
+}
+
 /* Parameters out of their documented range, or inconsistent with each
  * other, are refused in one line naming the property (docs/codesign.md). */
 static void test_create_invalid(void **state)
@@ -1048,6 +1109,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_id_regs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_regs, setup, teardown),
 		cmocka_unit_test(test_create_invalid),
+		cmocka_unit_test(test_memory_model),
 		cmocka_unit_test(test_create_from_dtb),
 		cmocka_unit_test_setup_teardown(test_copy_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conv_random, setup, teardown),
