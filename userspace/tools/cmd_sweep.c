@@ -175,33 +175,49 @@ static uint32_t pow2_at_least(uint32_t v)
 	return p;
 }
 
-/* The configuration of a point; its device tree source and DTB in DIR. */
+/* The configuration of a point; its device tree source and DTB in DIR.
+ * An unchanged source keeps its DTB (and its mtime), so make reuses the
+ * points a previous run into DIR finished. */
 static int write_config(const char *dir, const struct cli_point *p,
 			const char *name)
 {
-	char path[PATH_MAX], cmd[3 * PATH_MAX];
+	char path[PATH_MAX], cmd[3 * PATH_MAX], text[1024], old[1024];
+	char lim[160] = "";
+	size_t n = 0;
 	FILE *f;
+	int w;
 
+	if (p->mem_bw)	/* the memory's limits, when it has any */
+		snprintf(lim, sizeof(lim),
+			 "\t\tqnpu,mem-bytes-per-cycle = <%u>;\n"
+			 "\t\tqnpu,mem-outstanding = <%u>;\n", p->mem_bw,
+			 p->mem_out);
+	snprintf(text, sizeof(text),
+		 "/dts-v1/;\n/* qnpu sweep point %s */\n/ {\n\tnpu {\n"
+		 "\t\tcompatible = \"qnpu,npu-1.0\";\n"
+		 "\t\tqnpu,mac-rows = <%u>;\n\t\tqnpu,mac-cols = <%u>;\n"
+		 "\t\tqnpu,abuf-bytes = <%u>;\n\t\tqnpu,wbuf-bytes = <%u>;\n"
+		 "\t\tqnpu,pbuf-bytes = <%u>;\n\t\tqnpu,obuf-bytes = <%u>;\n"
+		 "\t\tqnpu,dma-bytes-per-cycle = <%u>;\n"
+		 "\t\tqnpu,mem-latency-cycles = <%u>;\n%s\t};\n};\n",
+		 name, p->rows, p->cols, p->abuf, p->wbuf, p->pbuf, p->obuf,
+		 p->dma, p->mem_lat, lim);
 	snprintf(path, sizeof(path), "%s/cfg/%s.dts", dir, name);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(old, 1, sizeof(old) - 1, f);
+		fclose(f);
+		old[n] = 0;
+		snprintf(cmd, sizeof(cmd), "%s/cfg/%s.dtb", dir, name);
+		if (!strcmp(old, text) && !access(cmd, R_OK))
+			return 0;
+	}
 	f = fopen(path, "w");
 	if (!f)
 		return cli_err("sweep: %s: %s", path, strerror(errno));
-	fprintf(f, "/dts-v1/;\n/* qnpu sweep point %s */\n/ {\n\tnpu {\n"
-		"\t\tcompatible = \"qnpu,npu-1.0\";\n"
-		"\t\tqnpu,mac-rows = <%u>;\n\t\tqnpu,mac-cols = <%u>;\n"
-		"\t\tqnpu,abuf-bytes = <%u>;\n\t\tqnpu,wbuf-bytes = <%u>;\n"
-		"\t\tqnpu,pbuf-bytes = <%u>;\n\t\tqnpu,obuf-bytes = <%u>;\n"
-		"\t\tqnpu,dma-bytes-per-cycle = <%u>;\n"
-		"\t\tqnpu,mem-latency-cycles = <%u>;\n",
-		name, p->rows, p->cols, p->abuf, p->wbuf, p->pbuf, p->obuf,
-		p->dma, p->mem_lat);
-	if (p->mem_bw)
-		fprintf(f, "\t\tqnpu,mem-bytes-per-cycle = <%u>;\n"
-			"\t\tqnpu,mem-outstanding = <%u>;\n", p->mem_bw,
-			p->mem_out);
-	fprintf(f, "\t};\n};\n");
-	if (fclose(f))
-		return cli_err("sweep: %s: %s", path, strerror(errno));
+	w = fputs(text, f);
+	if (fclose(f) || w < 0)
+		return cli_err("sweep: %s: cannot write", path);
 	snprintf(cmd, sizeof(cmd),
 		 "dtc -q -I dts -O dtb -o '%s/cfg/%s.dtb' '%s'", dir, name,
 		 path);
@@ -299,6 +315,8 @@ static int build_grid(struct sweep *s, const char *dir)
  */
 static int write_makefile(struct sweep *s, const char *dir)
 {
+	/* estimated and measured points of one DIR never mix */
+	const char *mode = s->c->estimate ? "est" : "rtl";
 	char path[PATH_MAX], self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	size_t i, j;
@@ -316,8 +334,8 @@ static int write_makefile(struct sweep *s, const char *dir)
 		"QNPU := %s\nexport QNPU_HW_BUILD_JOBS := 1\n\n.PHONY: all\nall:",
 		self);
 	for (i = 0; i < s->npts; i++)
-		fprintf(f, " \\\n\tpoints/%s--%s.json", s->cfg[i],
-			s->pts[i].model);
+		fprintf(f, " \\\n\tpoints/%s--%s.%s.json", s->cfg[i],
+			s->pts[i].model, mode);
 	fprintf(f, "\n");
 	for (i = 0; i < s->npts; i++) {
 		const char *first = NULL;
@@ -327,11 +345,11 @@ static int write_makefile(struct sweep *s, const char *dir)
 				first = s->cfg[j];
 				break;
 			}
-		fprintf(f, "\npoints/%s--%s.json: cfg/%s.dtb", s->cfg[i],
-			s->pts[i].model, s->cfg[i]);
+		fprintf(f, "\npoints/%s--%s.%s.json: cfg/%s.dtb $(QNPU)",
+			s->cfg[i], s->pts[i].model, mode, s->cfg[i]);
 		if (first)
-			fprintf(f, " | points/%s--%s.json", first,
-				s->pts[j].model);
+			fprintf(f, " | points/%s--%s.%s.json", first,
+				s->pts[j].model, mode);
 		fprintf(f, "\n\t@$(QNPU) profile --target=cfg/%s.dtb --format=json%s %s >$@.tmp && mv $@.tmp $@ && echo \"sweep-done $@\"\n",
 			s->cfg[i], s->c->estimate ? " --estimate" : "",
 			s->models[i % (size_t)s->nmodels]);
@@ -416,8 +434,8 @@ static void read_point(struct sweep *s, const char *dir, size_t i)
 	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/points/%s--%s.json", dir, s->cfg[i],
-		 p->model);
+	snprintf(path, sizeof(path), "%s/points/%s--%s.%s.json", dir, s->cfg[i],
+		 p->model, s->c->estimate ? "est" : "rtl");
 	f = fopen(path, "r");
 	if (!f)
 		return;
