@@ -41,6 +41,8 @@ PROPS = [
     ("qnpu,mem-outstanding", None, 0),
 ]
 FDT_MAGIC = 0xD00DFEED
+# qnpu.dtsi, for trees outside dts/ (the test configurations)
+DTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dts")
 FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP, FDT_NOP, FDT_END = 1, 2, 3, 4, 9
 
 
@@ -51,7 +53,8 @@ def die(msg):
 def compile_dts(path):
     try:
         return subprocess.run(
-            ["dtc", "-q", "-I", "dts", "-O", "dtb", "-i", os.path.dirname(path) or ".", path],
+            ["dtc", "-q", "-I", "dts", "-O", "dtb", "-i", os.path.dirname(path) or ".",
+             "-i", DTS_DIR, path],
             check=True, capture_output=True).stdout
     except FileNotFoundError:
         die("dtc not found (make deps installs device-tree-compiler)")
