@@ -1000,7 +1000,7 @@ static void test_create_invalid(void **state)
 		{offsetof(struct qnpu_hw_params, cols), 2, "qnpu,mac-cols"},
 		{offsetof(struct qnpu_hw_params, abuf_bytes), 3000, "qnpu,abuf-bytes"},
 		{offsetof(struct qnpu_hw_params, wbuf_bytes), 512, "qnpu,wbuf-bytes"},
-		{offsetof(struct qnpu_hw_params, pbuf_bytes), 256, "qnpu,pbuf-bytes"},
+		{offsetof(struct qnpu_hw_params, pbuf_bytes), 128, "qnpu,pbuf-bytes"},
 		{offsetof(struct qnpu_hw_params, obuf_bytes), 1u << 30, "qnpu,obuf-bytes"},
 		{offsetof(struct qnpu_hw_params, dma_bytes), 3, "qnpu,dma-bytes-per-cycle"},
 		{offsetof(struct qnpu_hw_params, dma_bytes), 64, "qnpu,dma-bytes-per-cycle"},
