@@ -257,25 +257,32 @@ static const char *model_name(const char *path, char *buf, size_t n)
 
 static int build_grid(struct sweep *s, const char *dir)
 {
-	size_t cap = (size_t)s->rows.n * s->cols.n * s->sram.n * s->bw.n *
-		     s->lat.n * (size_t)s->nmodels;
-	int a, b, k, w, l, m;
+	size_t ncfg = (size_t)s->rows.n * s->cols.n * s->sram.n * s->bw.n *
+		      s->lat.n, cap = ncfg * (size_t)s->nmodels, idx;
+	int m;
 
 	s->pts = calloc(cap, sizeof(*s->pts));
 	s->cfg = calloc(cap, sizeof(char *));
 	s->key = calloc(cap, sizeof(char *));
 	if (!s->pts || !s->cfg || !s->key)
 		return cli_err("sweep: out of memory");
-	for (a = 0; a < s->rows.n; a++)
-	for (b = 0; b < s->cols.n; b++)
-	for (k = 0; k < s->sram.n; k++)
-	for (w = 0; w < s->bw.n; w++)
-	for (l = 0; l < s->lat.n; l++) {
-		struct cli_point p = { .rows = s->rows.v[a],
-				       .cols = s->cols.v[b] };
+	/* the cross product, rows outermost, latency innermost */
+	for (idx = 0; idx < ncfg; idx++) {
+		struct cli_point p = { 0 };
 		char name[160], key[64], bw[16];
+		size_t r = idx;
+		int l = (int)(r % (size_t)s->lat.n), w, k, b, a;
 		uint32_t abuf;
 
+		r /= (size_t)s->lat.n;
+		w = (int)(r % (size_t)s->bw.n);
+		r /= (size_t)s->bw.n;
+		k = (int)(r % (size_t)s->sram.n);
+		r /= (size_t)s->sram.n;
+		b = (int)(r % (size_t)s->cols.n);
+		a = (int)(r / (size_t)s->cols.n);
+		p.rows = s->rows.v[a];
+		p.cols = s->cols.v[b];
 		abuf = s->sram.v[k] ? s->sram.v[k] * 1024 : 4096 * p.cols;
 		p.abuf = abuf;
 		p.wbuf = p.obuf = abuf / 2;
