@@ -27,11 +27,14 @@ namespace qnpu_hw_impl {
 constexpr int kNumCnt = 12;
 constexpr uint64_t kPaMask = QNPU_PTE_PA_MASK;
 
+// a word of C bytes: IData for C = 4, QData for 8, VlWide above
+inline void put_bytes(IData &d, const uint8_t *s) { memcpy(&d, s, 4); }
 inline void put_bytes(QData &d, const uint8_t *s) { memcpy(&d, s, 8); }
 template <std::size_t N> inline void put_bytes(VlWide<N> &d, const uint8_t *s)
 {
 	memcpy(d.data(), s, N * 4);
 }
+inline void get_bytes(const IData &d, uint8_t *s) { memcpy(s, &d, 4); }
 inline void get_bytes(const QData &d, uint8_t *s) { memcpy(s, &d, 8); }
 template <std::size_t N> inline void get_bytes(const VlWide<N> &d, uint8_t *s)
 {
