@@ -14,6 +14,8 @@ flock 9
 tmp="$out.tmp.$$"
 rm -rf "$tmp"
 mkdir -p "$tmp"
+# a failed build leaves only its log ($out.log)
+trap 'rm -rf "$tmp"' EXIT
 cd "$src"
 start=$(date +%s)
 # the flags of hw-model.mk's HW_VFLAGS (linked models) plus --assert; a

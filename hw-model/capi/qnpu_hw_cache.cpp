@@ -85,6 +85,15 @@ int qnpu_hw_cache_model(const qnpu_hw_params *p, qnpu_hw_impl::NewDevFn *fn, cha
 		if (c == '-')
 			c = '_';
 	struct stat sb;
+	std::string script = std::string(env_or("QNPU_HW_SRC", QNPU_HW_SRC_DIR)) +
+			     "/hw-model/capi/qnpu_hw_build.sh";
+	if (stat(so.c_str(), &sb) && access(script.c_str(), R_OK)) {
+		set_err(err, errlen,
+			"qnpu-hw: no %s model in the cache and no %s to build it "
+			"(QNPU_HW_SRC names the qnpu source tree)",
+			key, script.c_str());
+		return -EIO;
+	}
 	if (stat(so.c_str(), &sb) && run_build(dir, cls, p)) {
 		set_err(err, errlen, "qnpu-hw: building the %s model failed (log: %s.log)", key,
 			dir.c_str());
