@@ -38,7 +38,7 @@ HW_VFLAGS  := --cc --build -j 2 --top-module qnpu_top -O3 --x-assign fast --x-in
 HW_LIB     := $(HW_BUILD)/libqnpu_hw.a
 HW_BENCH_BUILD := $(HW_BUILD)/bench
 HW_BENCH_LIB := $(HW_BENCH_BUILD)/libqnpu_hw.a
-HW_LDLIBS  := -lfdt -lstdc++ -lpthread -lm
+HW_LDLIBS  := -lfdt -lstdc++ -lpthread -ldl -lm
 HW_CFLAGS  := -I$(HW_DIR)/include -I$(HW_DIR)/gen
 # the models of a build directory
 hw_model_libs = $(foreach c,$(HW_CONFIGS),$(1)/models/$(c)/Vqnpu_$(c)__ALL.a)
@@ -76,20 +76,33 @@ $(2)/models/$(1)/Vqnpu_$(1)__ALL.a: $(HW_RTL) $(HW_WAIVERS) dts/qnpu-$(1).dts
 endef
 
 # ---- the C API over the models of build directory $(1) ----
+# A configuration that is not linked in is built on demand into the model
+# cache (capi/qnpu_hw_cache.cpp, capi/qnpu_hw_build.sh); its key's hash covers
+# everything such a model is built from, so the cache never serves a stale one.
+HW_CAPI_SRCS := $(HW_DIR)/capi/qnpu_hw.cpp $(HW_DIR)/capi/qnpu_hw_cache.cpp
+HW_CAPI_HDRS := $(HW_DIR)/capi/qnpu_hw_dev.h $(HW_DIR)/capi/qnpu_hw_cache.h $(HW_DIR)/include/qnpu_hw.h
+HW_DYN_SRCS := $(HW_RTL) $(HW_WAIVERS) $(HW_CAPI_HDRS) $(HW_REGS_H) $(HW_DIR)/capi/qnpu_hw_model.cpp \
+	$(HW_DIR)/capi/qnpu_hw_build.sh
+HW_BUILD_HASH = $(shell cat $(HW_DYN_SRCS) | sha256sum | cut -c1-12)
+HW_CACHE_DIR ?= $(abspath $(HW_BUILD))/cache
 define HW_CAPI_RULE
-$(1)/capi/qnpu_hw.o: $(HW_DIR)/capi/qnpu_hw.cpp $(HW_DIR)/include/qnpu_hw.h \
+$(1)/capi/%.o: $(HW_DIR)/capi/%.cpp $(HW_CAPI_HDRS) $(HW_DYN_SRCS) \
 		$(HW_REGS_H) $(HW_CFG_H) $(call hw_model_libs,$(1))
 	@mkdir -p $$(dir $$@)
 	$$(CXX) -O2 -g -Wall -Wextra -Werror -fPIC -std=gnu++17 $(HW_CFLAGS) -I$(dir $(HW_CFG_H)) \
+		-DQNPU_HW_SRC_DIR='"$(CURDIR)"' -DQNPU_HW_CACHE_DIR='"$(HW_CACHE_DIR)"' \
+		-DQNPU_HW_RTL_FILES='"$(HW_RTL)"' -DQNPU_HW_VLT_OBJS='"$(abspath $(HW_VLT_OBJS))"' \
+		-DQNPU_HW_BUILD_HASH='"$$(HW_BUILD_HASH)"' \
 		$(foreach c,$(HW_CONFIGS),-isystem $(1)/models/$(c)) \
 		-isystem /usr/share/verilator/include -isystem /usr/share/verilator/include/vltstd \
 		-c $$< -o $$@
 
-$(1)/libqnpu_hw.a: $(1)/capi/qnpu_hw.o $(HW_VLT_OBJS) $(call hw_model_libs,$(1))
+$(1)/libqnpu_hw.a: $(1)/capi/qnpu_hw.o $(1)/capi/qnpu_hw_cache.o $(HW_VLT_OBJS) \
+		$(call hw_model_libs,$(1))
 	@rm -f $$@
 	@{ echo "create $$@"; \
 	   for a in $(call hw_model_libs,$(1)); do echo "addlib $$$$a"; done; \
-	   for o in $$< $(HW_VLT_OBJS); do echo "addmod $$$$o"; done; \
+	   for o in $(1)/capi/qnpu_hw.o $(1)/capi/qnpu_hw_cache.o $(HW_VLT_OBJS); do echo "addmod $$$$o"; done; \
 	   echo save; echo end; } | ar -M
 	@echo "  AR      $$@"
 endef
@@ -149,3 +162,32 @@ $(HW_BENCH_BIN): tests/rtl/bench_rtl.c tests/rtl/rtl_harness.c tests/rtl/rtl_har
 bench: bench-rtl
 bench-rtl: $(HW_BENCH_BIN)
 	@$(HW_BENCH_BIN) $(foreach c,$(HW_CONFIGS),$(c):$(HW_BENCH_BUILD)/models/$(c)/build-seconds)
+
+# ---- co-design (docs/codesign.md) ----
+# Configurations that are not shipped, built on demand into the model cache
+# by the tests that use them: a non-square array and the smallest SRAMs that
+# keep every shared model on the NPU (the heaviest tiling).
+HW_TEST_DTBS := $(patsubst tests/codesign/%.dts,$(HW_BUILD)/dts/test/%.dtb,$(wildcard tests/codesign/qnpu-*.dts))
+
+$(HW_BUILD)/dts/test/%.dtb: tests/codesign/%.dts dts/qnpu.dtsi
+	@mkdir -p $(dir $@)
+	dtc -q -I dts -O dtb -i dts -o $@ $<
+
+CHECK_DEPS  += $(HW_TEST_DTBS)
+CHECK_TESTS += "tests/codesign/test_dt.sh $(QNPU_BIN)" "tests/codesign/test_sweep.sh $(QNPU_BIN)" \
+	"tests/codesign/test_cost_model.sh $(QNPU_BIN) $(HW_DTBS) $(HW_TEST_DTBS)" \
+	$(foreach d,$(HW_TEST_DTBS),"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(d) first")
+
+# `make bench-sweep`: every shared model on 9 array shapes x 4 memory
+# settings on the RTL, from an empty model cache (so the time includes
+# Verilating the six shapes that are not shipped, once each), with the
+# table, CSV/JSON and plots in $(BUILD)/bench-sweep (docs/codesign.md).
+BENCH_SWEEP_DIR := $(BUILD)/bench-sweep
+.PHONY: bench-sweep
+bench-sweep: $(QNPU_BIN)
+	@rm -rf $(BENCH_SWEEP_DIR)
+	@start=$$(date +%s); \
+	QNPU_HW_CACHE=$(abspath $(BENCH_SWEEP_DIR))/cache QNPU_MODELS=$${QNPU_MODELS:-../shared/models} \
+	$(QNPU_BIN) sweep -o $(BENCH_SWEEP_DIR) --rows=8,16,32 --cols=8,16,32 \
+		--mem-bw=ideal,16 --mem-lat=0,100 -j 2 && \
+	echo "bench-sweep: $$(( $$(date +%s) - start )) s wall, plots in $(BENCH_SWEEP_DIR)"

@@ -11,7 +11,10 @@ configuration, named <name>. Nothing else lists them.
       (QNPU_HW_CONFIGS X-macro, names, default) for the given targets.
 
 The parameters are read from the compiled tree (dtc), as libfdt reads them in
-the C API: the node compatible with "qnpu,npu-1.0", six u32 properties.
+the C API: the node compatible with "qnpu,npu-1.0", six required u32
+properties and five optional ones (DMA width, queue depth, memory system;
+their ranges are qnpu_hw_params_check()'s, docs/codesign.md). The first eight
+are Verilog parameters; the memory system is the C API's.
 """
 import argparse
 import os
@@ -21,16 +24,25 @@ import subprocess
 import sys
 
 COMPATIBLE = b"qnpu,npu-1.0"
-# device-tree property -> Verilog parameter of qnpu_top, in qnpu_hw_params order
+# device-tree property -> Verilog parameter of qnpu_top (None: the C API's),
+# default when absent (None: required; 0 for DMA width = the columns), in
+# qnpu_hw_params order
 PROPS = [
-    ("qnpu,mac-rows", "Rows"),
-    ("qnpu,mac-cols", "Cols"),
-    ("qnpu,abuf-bytes", "AbufBytes"),
-    ("qnpu,wbuf-bytes", "WbufBytes"),
-    ("qnpu,pbuf-bytes", "PbufBytes"),
-    ("qnpu,obuf-bytes", "ObufBytes"),
+    ("qnpu,mac-rows", "Rows", None),
+    ("qnpu,mac-cols", "Cols", None),
+    ("qnpu,abuf-bytes", "AbufBytes", None),
+    ("qnpu,wbuf-bytes", "WbufBytes", None),
+    ("qnpu,pbuf-bytes", "PbufBytes", None),
+    ("qnpu,obuf-bytes", "ObufBytes", None),
+    ("qnpu,dma-bytes-per-cycle", "DmaBytes", 0),
+    ("qnpu,queue-depth", "QDepth", 16),
+    ("qnpu,mem-latency-cycles", None, 0),
+    ("qnpu,mem-bytes-per-cycle", None, 0),
+    ("qnpu,mem-outstanding", None, 0),
 ]
 FDT_MAGIC = 0xD00DFEED
+# qnpu.dtsi, for trees outside dts/ (the test configurations)
+DTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dts")
 FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP, FDT_NOP, FDT_END = 1, 2, 3, 4, 9
 
 
@@ -41,7 +53,8 @@ def die(msg):
 def compile_dts(path):
     try:
         return subprocess.run(
-            ["dtc", "-q", "-I", "dts", "-O", "dtb", "-i", os.path.dirname(path) or ".", path],
+            ["dtc", "-q", "-I", "dts", "-O", "dtb", "-i", os.path.dirname(path) or ".",
+             "-i", DTS_DIR, path],
             check=True, capture_output=True).stdout
     except FileNotFoundError:
         die("dtc not found (make deps installs device-tree-compiler)")
@@ -80,7 +93,8 @@ def fdt_nodes(blob):
 
 
 def read_params(path):
-    """[rows, cols, abuf, wbuf, pbuf, obuf] of the NPU node of a dts."""
+    """The qnpu_hw_params values of the NPU node of a dts (the C API checks
+    their ranges when it creates the device)."""
     blob = compile_dts(path)
     try:
         nodes = [n for n in fdt_nodes(blob)
@@ -90,11 +104,16 @@ def read_params(path):
     if not nodes:
         die(f'{path}: no node compatible with "{COMPATIBLE.decode()}"')
     vals = []
-    for prop, _ in PROPS:
+    for prop, _, default in PROPS:
         v = nodes[0].get(prop)
+        if v is None and default is not None:
+            vals.append(default)
+            continue
         if v is None or len(v) != 4:
             die(f'{path}: the NPU node lacks a u32 "{prop}"')
         vals.append(struct.unpack(">I", v)[0])
+    if not vals[6]:
+        vals[6] = vals[1]
     return vals
 
 
@@ -106,7 +125,7 @@ def config_name(path):
 
 
 def vflags(vals):
-    return " ".join(f"-G{param}={v}" for (_, param), v in zip(PROPS, vals))
+    return " ".join(f"-G{param}={v}" for (_, param, _), v in zip(PROPS, vals) if param)
 
 
 def write(path, text):
@@ -147,7 +166,7 @@ def main():
     if a.header:
         h = [f"// {banner}", "#ifndef QNPU_HW_CONFIGS_H", "#define QNPU_HW_CONFIGS_H", ""]
         h += [f'#include "Vqnpu_{n}.h"' for n in names]
-        h += ["", "// X(model class, name, rows, cols, abuf, wbuf, pbuf, obuf bytes)",
+        h += ["", "// X(model class, name, the struct qnpu_hw_params values)",
               "#define QNPU_HW_CONFIGS(X) \\"]
         h += [f'\tX(Vqnpu_{n}, "{n}", {", ".join(map(str, v))}) \\' for v, n, _ in cfgs]
         h += ["", f'#define QNPU_HW_CONFIG_NAMES "{", ".join(names)}"',

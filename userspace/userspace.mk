@@ -8,7 +8,7 @@ US_CFLAGS  := $(CFLAGS_COMMON) -fvisibility=hidden -Iuserspace/include \
 	      -Iinclude/uapi/drm -I/usr/include/libdrm $(US_EXTRA_CFLAGS)
 # The sim backend links the Verilated NPU (hw-model/hw-model.mk builds it).
 US_HW_LIB  := $(BUILD)/hw-model/libqnpu_hw.a
-US_LDLIBS  := -ldrm -lfdt -lprotobuf-c -lstdc++ -lm -lpthread
+US_LDLIBS  := -ldrm -lfdt -lprotobuf-c -lstdc++ -lm -lpthread -ldl
 
 # ONNX's protobuf schema, decoded by protobuf-c: the C code is generated
 # at build time from the onnx.proto Debian ships (libonnx-dev).
@@ -61,7 +61,7 @@ $(US_SO): $(US_LIB_OBJS) userspace/lib/libqnpu.map $(US_HW_LIB)
 QNPU_TOOL_SRCS := $(wildcard userspace/tools/*.c)
 $(QNPU_BIN): $(QNPU_TOOL_SRCS) userspace/tools/qnpu_cli.h $(US_SO)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) -o $@ $(QNPU_TOOL_SRCS) -L$(BUILD)/lib -lqnpu \
+	$(CC) $(US_CFLAGS) -o $@ $(QNPU_TOOL_SRCS) -L$(BUILD)/lib -lqnpu -lm \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/qnpu_unit.h $(US_A) $(US_HW_LIB)

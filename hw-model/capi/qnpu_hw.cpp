@@ -1,27 +1,25 @@
 // SPDX-License-Identifier: MIT
-// qnpu hardware model: host interface (register page, rings, doorbell,
-// interrupt, command fetch, MMU, DMA bursts) around the Verilated RTL.
-// docs/hw-spec.md is the contract; this file implements its host-interface
-// part, the RTL (hw-model/rtl) everything the engines do.
+// qnpu hardware model: the C API. docs/hw-spec.md is the contract; the
+// device behind it is qnpu_hw_dev.h (host interface and memory model around
+// the Verilated RTL). The shipped configurations are linked in; any other
+// valid one comes from the model cache (qnpu_hw_cache.cpp).
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
-#include <vector>
 
 extern "C" {
 #include <libfdt.h>
 }
 
-#include "qnpu_hw.h"
-#include "qnpu_regs.h"
+#include "qnpu_hw_cache.h"
+#include "qnpu_hw_dev.h"
 
-// the built configurations and their models, generated from dts/qnpu-*.dts
+// the shipped configurations and their models, generated from dts/qnpu-*.dts
 #include "qnpu_hw_configs.h"
-#include "verilated.h"
+
+using namespace qnpu_hw_impl;
 
 namespace {
 
@@ -30,8 +28,10 @@ const qnpu_hw_params kConfigs[] = {QNPU_HW_CONFIGS(QNPU_HW_PARAMS)};
 #undef QNPU_HW_PARAMS
 constexpr int kNumConfigs = sizeof(kConfigs) / sizeof(kConfigs[0]);
 constexpr int kDefaultConfig = QNPU_HW_DEFAULT_CONFIG;
-constexpr int kNumCnt = 12;
-constexpr uint64_t kPaMask = QNPU_PTE_PA_MASK;
+
+#define QNPU_HW_NEW_DEV(model, ...) new_dev<model>,
+const NewDevFn kNewDev[] = {QNPU_HW_CONFIGS(QNPU_HW_NEW_DEV)};
+#undef QNPU_HW_NEW_DEV
 
 void set_err(char *err, size_t len, const char *fmt, ...)
 {
@@ -43,585 +43,91 @@ void set_err(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-inline void put_bytes(QData &d, const uint8_t *s) { memcpy(&d, s, 8); }
-template <std::size_t N> inline void put_bytes(VlWide<N> &d, const uint8_t *s)
-{
-	memcpy(d.data(), s, N * 4);
-}
-inline void get_bytes(const QData &d, uint8_t *s) { memcpy(s, &d, 8); }
-template <std::size_t N> inline void get_bytes(const VlWide<N> &d, uint8_t *s)
-{
-	memcpy(s, d.data(), N * 4);
-}
+bool pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
-struct Fault {
-	uint64_t va = 0;
-	uint32_t reason = 0;
-	uint32_t level = 0;
-	bool write = false;
+// The device-tree properties, their field and documented range
+// (docs/codesign.md). lo/hi bound the value; kPow2 asks a power of two;
+// kWords: a multiple of C holding at most 2^20 words (the commands' SRAM
+// address fields); at least min_sets parameter sets for PBUF.
+enum { kPow2 = 1, kWords = 2, kOptional = 4 };
+struct Prop {
+	const char *name;
+	uint32_t qnpu_hw_params::*field;
+	uint32_t lo, hi;
+	unsigned flags;
 };
+const Prop kProps[] = {
+	{"qnpu,mac-rows", &qnpu_hw_params::rows, 4, QNPU_HW_MAX_COLS, kPow2},
+	{"qnpu,mac-cols", &qnpu_hw_params::cols, 4, QNPU_HW_MAX_COLS, kPow2},
+	{"qnpu,abuf-bytes", &qnpu_hw_params::abuf_bytes, 1024, 16u << 20, kPow2 | kWords},
+	{"qnpu,wbuf-bytes", &qnpu_hw_params::wbuf_bytes, 1024, 16u << 20, kPow2 | kWords},
+	{"qnpu,pbuf-bytes", &qnpu_hw_params::pbuf_bytes, 256, 16u << 20, kPow2 | kWords},
+	{"qnpu,obuf-bytes", &qnpu_hw_params::obuf_bytes, 1024, 16u << 20, kPow2 | kWords},
+	{"qnpu,dma-bytes-per-cycle", &qnpu_hw_params::dma_bytes, 1, QNPU_HW_MAX_COLS,
+	 kPow2 | kOptional},
+	{"qnpu,queue-depth", &qnpu_hw_params::queue_depth, 2, 64, kPow2 | kOptional},
+	{"qnpu,mem-latency-cycles", &qnpu_hw_params::mem_latency_cycles, 0, 10000, kOptional},
+	{"qnpu,mem-bytes-per-cycle", &qnpu_hw_params::mem_bytes_per_cycle, 1, 4096, kOptional},
+	{"qnpu,mem-outstanding", &qnpu_hw_params::mem_outstanding, 1, 1024, kOptional},
+};
+constexpr int kNumProps = sizeof(kProps) / sizeof(kProps[0]);
+constexpr int kRtlProps = 8;	// the first eight select the Verilated model
 
-// Everything except the per-cycle RTL pin wiggling.
-class DevBase {
-public:
-	explicit DevBase(const qnpu_hw_params &p, const qnpu_hw_mem_ops &m)
-		: prm(p), mem(m)
-	{
-		page = own_page;
-		init_page();
-	}
-	virtual ~DevBase() = default;
-
-	virtual void rtl_reset() = 0;
-	virtual void tick() = 0;
-
-	qnpu_hw_params prm;
-	qnpu_hw_mem_ops mem;
-	qnpu_hw_irq_fn irq_fn = nullptr;
-	void *irq_ctx = nullptr;
-	qnpu_hw_poll_fn poll_fn = nullptr;
-	void *poll_ctx = nullptr;
-	uint64_t poll_every = 0, poll_left = 0;
-	uint8_t own_page[QNPU_PAGE_BYTES] = {};
-	uint8_t *page;
-	int irq_level = 0;
-	uint64_t cycles = 0;
-
-	// host-owned registers as sampled at the last doorbell
-	uint32_t sq_tail = 0, cq_head = 0, ctrl = 0, irq_ack = 0;
-
-	// current job
-	bool running = false;
-	bool ring_err = false;
-	uint64_t gen = 0; // jobs started, to notice a job ending mid-tick
-	bool start_pending = false;
-	uint64_t pt_root = 0, cmd_va = 0;
-	uint32_t ncmds = 0, job_id = 0, fetched = 0;
-	uint64_t watchdog = 0, job_cycles = 0;
-	uint64_t cmd_bytes = 0;
-	bool cmd_valid = false;
-	uint8_t cmd[QNPU_CMD_BYTES];
-
-	// DMA bursts
-	bool rd_active = false;
-	std::vector<uint8_t> rbuf;
-	size_t rpos = 0;
-	uint64_t wva = 0;
-	size_t wlen = 0;
-	std::vector<uint8_t> wbuf;
-
-	// one-way TLB, cleared at job start
-	struct Tlb {
-		uint64_t vpn;
-		uint64_t ppn;
-		bool valid, w;
-	} tlb[64] = {};
-
-	uint32_t r32(uint32_t off) const
-	{
-		uint32_t v;
-		memcpy(&v, page + off, 4);
-		return v;
-	}
-	void w32(uint32_t off, uint32_t v) { memcpy(page + off, &v, 4); }
-	uint64_t r64(uint32_t off) const
-	{
-		uint64_t v;
-		memcpy(&v, page + off, 8);
-		return v;
-	}
-	void w64(uint32_t off, uint64_t v) { memcpy(page + off, &v, 8); }
-
-	void init_page()
-	{
-		memset(page, 0, QNPU_PAGE_BYTES);
-		w32(QNPU_REG_MAGIC, QNPU_MAGIC);
-		w32(QNPU_REG_VERSION, (QNPU_VERSION_MAJOR << QNPU_VERSION_MAJOR_SHIFT) |
-					      (QNPU_VERSION_MINOR << QNPU_VERSION_MINOR_SHIFT));
-		w32(QNPU_REG_HW_ROWS, prm.rows);
-		w32(QNPU_REG_HW_COLS, prm.cols);
-		w32(QNPU_REG_ABUF_BYTES, prm.abuf_bytes);
-		w32(QNPU_REG_WBUF_BYTES, prm.wbuf_bytes);
-		w32(QNPU_REG_PBUF_BYTES, prm.pbuf_bytes);
-		w32(QNPU_REG_OBUF_BYTES, prm.obuf_bytes);
-		w32(QNPU_REG_CMD_BYTES, QNPU_CMD_BYTES);
-		w32(QNPU_REG_RING_INFO,
-		    (QNPU_SQ_ENTRIES << QNPU_RING_INFO_SQ_ENTRIES_SHIFT) |
-			    (QNPU_CQ_ENTRIES << QNPU_RING_INFO_CQ_ENTRIES_SHIFT) |
-			    (QNPU_VA_BITS << QNPU_RING_INFO_VA_BITS_SHIFT) |
-			    (QNPU_PT_LEVELS << QNPU_RING_INFO_PT_LEVELS_SHIFT));
-		sq_tail = cq_head = ctrl = irq_ack = 0;
-	}
-
-	void set_irq_level(int lvl, bool raise_event)
-	{
-		if (lvl != irq_level || (lvl && raise_event)) {
-			irq_level = lvl;
-			if (irq_fn)
-				irq_fn(irq_ctx, lvl);
-		}
-	}
-	void raise_irq()
-	{
-		w32(QNPU_REG_IRQ_COUNT, r32(QNPU_REG_IRQ_COUNT) + 1);
-		if (ctrl & QNPU_CTRL_IRQ_EN_MASK)
-			set_irq_level(1, true);
-	}
-	void update_irq()
-	{
-		int lvl = (ctrl & QNPU_CTRL_IRQ_EN_MASK) &&
-			  r32(QNPU_REG_IRQ_COUNT) != irq_ack;
-		set_irq_level(lvl, false);
-	}
-
-	// ---- MMU ----
-	bool translate(uint64_t va, bool write, uint64_t *pa, Fault *f)
-	{
-		f->va = va;
-		f->write = write;
-		f->level = 0;
-		if (va >> QNPU_VA_BITS) {
-			f->reason = QNPU_FAULT_VA_RANGE;
+bool same_rtl(const qnpu_hw_params &a, const qnpu_hw_params &b)
+{
+	for (int i = 0; i < kRtlProps; i++)
+		if (a.*kProps[i].field != b.*kProps[i].field)
 			return false;
-		}
-		uint64_t vpn = va >> QNPU_PAGE_SHIFT;
-		Tlb &t = tlb[vpn & 63];
-		if (t.valid && t.vpn == vpn && (!write || t.w)) {
-			*pa = (t.ppn << QNPU_PAGE_SHIFT) | (va & 0xfff);
-			return true;
-		}
-		uint64_t table = pt_root;
-		for (unsigned lvl = 0; lvl < QNPU_PT_LEVELS; lvl++) {
-			unsigned sh = QNPU_PAGE_SHIFT + 9 * (QNPU_PT_LEVELS - 1 - lvl);
-			uint64_t idx = (va >> sh) & 511, pte;
-			f->level = lvl;
-			if (mem.read(mem.ctx, table + idx * 8, &pte, 8)) {
-				f->reason = QNPU_FAULT_BUS;
-				return false;
-			}
-			if (!(pte & QNPU_PTE_V_MASK)) {
-				f->reason = QNPU_FAULT_UNMAPPED;
-				return false;
-			}
-			if (lvl + 1 < QNPU_PT_LEVELS) {
-				table = pte & kPaMask;
-				continue;
-			}
-			bool w = pte & QNPU_PTE_W_MASK;
-			if (write && !w) {
-				f->reason = QNPU_FAULT_READONLY;
-				return false;
-			}
-			t.valid = true;
-			t.vpn = vpn;
-			t.ppn = (pte & kPaMask) >> QNPU_PAGE_SHIFT;
-			t.w = w;
-			*pa = (pte & kPaMask) | (va & 0xfff);
-		}
-		return true;
-	}
-
-	bool dma_read(uint64_t va, void *dst, size_t len, Fault *f)
-	{
-		uint8_t *d = static_cast<uint8_t *>(dst);
-		while (len) {
-			size_t chunk = 4096 - (va & 0xfff);
-			if (chunk > len)
-				chunk = len;
-			uint64_t pa;
-			if (!translate(va, false, &pa, f))
-				return false;
-			if (mem.read(mem.ctx, pa, d, chunk)) {
-				f->reason = QNPU_FAULT_BUS;
-				return false;
-			}
-			va += chunk;
-			d += chunk;
-			len -= chunk;
-		}
-		return true;
-	}
-
-	// All pages are checked before the first byte is written.
-	bool dma_write(uint64_t va, const uint8_t *src, size_t len, Fault *f)
-	{
-		uint64_t pas[18];
-		size_t lens[18], n = 0;
-		uint64_t v = va;
-		size_t l = len;
-		while (l) {
-			size_t chunk = 4096 - (v & 0xfff);
-			if (chunk > l)
-				chunk = l;
-			if (!translate(v, true, &pas[n], f))
-				return false;
-			lens[n++] = chunk;
-			v += chunk;
-			l -= chunk;
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (mem.write(mem.ctx, pas[i], src, lens[i])) {
-				f->va = va;
-				f->write = true;
-				f->reason = QNPU_FAULT_BUS;
-				return false;
-			}
-			src += lens[i];
-		}
-		return true;
-	}
-
-	// ---- jobs ----
-	void fetch_cmd()
-	{
-		cmd_valid = false;
-		if (fetched >= ncmds)
-			return;
-		Fault f;
-		if (!dma_read(cmd_va + (uint64_t)fetched * QNPU_CMD_BYTES, cmd,
-			      QNPU_CMD_BYTES, &f)) {
-			fault(f, fetched);
-			return;
-		}
-		cmd_bytes += QNPU_CMD_BYTES;
-		fetched++;
-		cmd_valid = true;
-	}
-
-	void write_cqe(uint32_t status, uint32_t err_cmd, const Fault *f,
-		       const uint64_t *cnt)
-	{
-		uint32_t tail = r32(QNPU_REG_CQ_TAIL);
-		uint32_t off = QNPU_CQ_OFFSET + (tail % QNPU_CQ_ENTRIES) * QNPU_CQE_BYTES;
-		memset(page + off, 0, QNPU_CQE_BYTES);
-		w32(off + QNPU_CQE_JOB_ID, job_id);
-		w32(off + QNPU_CQE_STATUS, status);
-		w32(off + QNPU_CQE_ERR_CMD, err_cmd);
-		if (f) {
-			uint32_t info = (f->write ? 1u : 0u) << QNPU_FAULT_INFO_WRITE_SHIFT |
-					f->reason << QNPU_FAULT_INFO_REASON_SHIFT |
-					f->level << QNPU_FAULT_INFO_LEVEL_SHIFT;
-			w32(off + QNPU_CQE_FAULT_INFO, info);
-			w64(off + QNPU_CQE_FAULT_VA, f->va);
-			w32(QNPU_REG_FAULT_VA_LO, (uint32_t)f->va);
-			w32(QNPU_REG_FAULT_VA_HI, (uint32_t)(f->va >> 32));
-			w32(QNPU_REG_FAULT_INFO, info);
-			w32(QNPU_REG_FAULT_JOB_ID, job_id);
-			w32(QNPU_REG_FAULT_COUNT, r32(QNPU_REG_FAULT_COUNT) + 1);
-		}
-		if (cnt) {
-			static const uint32_t at[kNumCnt] = {
-				QNPU_CQE_CYCLES, QNPU_CQE_BUSY_CYCLES, QNPU_CQE_MACS,
-				QNPU_CQE_DMA_IN, QNPU_CQE_DMA_OUT,
-				QNPU_CQE_STALL_LOAD_TOKEN, QNPU_CQE_STALL_COMPUTE_TOKEN,
-				QNPU_CQE_STALL_STORE_TOKEN, QNPU_CQE_STALL_PPU,
-				QNPU_CQE_STALL_DISPATCH, QNPU_CQE_COMPUTE_CYCLES,
-				QNPU_CQE_LOAD_CYCLES};
-			for (int i = 0; i < kNumCnt; i++)
-				w64(off + at[i], cnt[i]);
-			w64(off + QNPU_CQE_CMD_BYTES, cmd_bytes);
-		}
-		w32(QNPU_REG_CQ_TAIL, tail + 1);
-		w32(QNPU_REG_TOTAL_JOBS, r32(QNPU_REG_TOTAL_JOBS) + 1);
-	}
-
-	virtual void read_counters(uint64_t *cnt) = 0;
-
-	void finish(uint32_t status, uint32_t err_cmd, const Fault *f)
-	{
-		uint64_t cnt[kNumCnt];
-		read_counters(cnt);
-		cnt[0] = job_cycles; // the bridge's view includes fetch and faults
-		write_cqe(status, err_cmd, f, cnt);
-		running = false;
-		cmd_valid = false;
-		rd_active = false;
-		wlen = 0;
-		rtl_reset();
-		w32(QNPU_REG_STATUS, 0);
-		raise_irq();
-		try_start();
-	}
-
-	void fault(const Fault &f, uint32_t err_cmd) { finish(QNPU_STATUS_FAULT, err_cmd, &f); }
-
-	bool cq_has_room() const
-	{
-		return r32(QNPU_REG_CQ_TAIL) - cq_head < QNPU_CQ_ENTRIES;
-	}
-
-	void try_start()
-	{
-		while (!running && r32(QNPU_REG_SQ_HEAD) != sq_tail) {
-			if (!cq_has_room()) {
-				w32(QNPU_REG_STATUS, QNPU_STATUS_CQ_FULL_MASK);
-				return;
-			}
-			uint32_t head = r32(QNPU_REG_SQ_HEAD);
-			uint32_t off = QNPU_SQ_OFFSET + (head % QNPU_SQ_ENTRIES) * QNPU_SQE_BYTES;
-			pt_root = r64(off + QNPU_SQE_PT_ROOT);
-			cmd_va = r64(off + QNPU_SQE_CMD_VA);
-			ncmds = r32(off + QNPU_SQE_CMD_COUNT);
-			job_id = r32(off + QNPU_SQE_JOB_ID);
-			watchdog = (uint64_t)r32(off + QNPU_SQE_MAX_CYCLES) * 1024;
-			uint32_t flags = r32(off + QNPU_SQE_FLAGS);
-			w32(QNPU_REG_SQ_HEAD, head + 1);
-			job_cycles = 0;
-			cmd_bytes = 0;
-			fetched = 0;
-			if (ncmds == 0 || ncmds > (1u << 24) || (cmd_va & 63) ||
-			    (pt_root & 0xfff) || flags) {
-				uint64_t zero[kNumCnt] = {};
-				write_cqe(QNPU_STATUS_BAD_DESC, 0, nullptr, zero);
-				raise_irq();
-				continue;
-			}
-			for (auto &t : tlb)
-				t.valid = false;
-			rtl_reset();
-			running = true;
-			gen++;
-			start_pending = true;
-			w32(QNPU_REG_STATUS, QNPU_STATUS_BUSY_MASK);
-			w32(QNPU_REG_CUR_JOB_ID, job_id);
-			fetch_cmd();
-		}
-		uint32_t st = r32(QNPU_REG_STATUS) & ~QNPU_STATUS_RING_ERR_MASK;
-		if (!running)
-			st &= ~QNPU_STATUS_BUSY_MASK;
-		w32(QNPU_REG_STATUS, st | (ring_err ? QNPU_STATUS_RING_ERR_MASK : 0));
-	}
-
-	void doorbell()
-	{
-		ctrl = r32(QNPU_REG_CTRL);
-		uint32_t tail = r32(QNPU_REG_SQ_TAIL);
-		// more entries than the ring holds: ignore the new tail
-		ring_err = tail - r32(QNPU_REG_SQ_HEAD) > QNPU_SQ_ENTRIES;
-		if (!ring_err)
-			sq_tail = tail;
-		cq_head = r32(QNPU_REG_CQ_HEAD);
-		irq_ack = r32(QNPU_REG_IRQ_ACK);
-		uint32_t req = r32(QNPU_REG_RESET_REQ);
-		if (req != r32(QNPU_REG_RESET_ACK)) {
-			if (running) {
-				uint64_t cnt[kNumCnt];
-				read_counters(cnt);
-				cnt[0] = job_cycles;
-				write_cqe(QNPU_STATUS_ABORTED, 0, nullptr, cnt);
-			}
-			running = false;
-			start_pending = false;
-			cmd_valid = false;
-			rd_active = false;
-			wlen = 0;
-			rtl_reset();
-			if (!ring_err)
-				w32(QNPU_REG_SQ_HEAD, sq_tail);
-			w32(QNPU_REG_STATUS, 0);
-			w32(QNPU_REG_RESET_ACK, req);
-			raise_irq();
-		}
-		update_irq();
-		try_start();
-	}
-
-	bool idle() const { return !running; }
-
-	void step(uint64_t n)
-	{
-		while (n--) {
-			if (running) {
-				tick();
-				job_cycles++;
-				if (running && watchdog && job_cycles >= watchdog)
-					finish(QNPU_STATUS_TIMEOUT, 0, nullptr);
-				if (running && poll_fn && poll_every && !--poll_left) {
-					poll_left = poll_every;
-					poll_fn(poll_ctx);
-				}
-			}
-			cycles++;
-		}
-	}
-};
-
-template <class V> class Dev : public DevBase {
-public:
-	Dev(const qnpu_hw_params &p, const qnpu_hw_mem_ops &m) : DevBase(p, m)
-	{
-		// fatalOnError stays on: a failed RTL assertion aborts with its
-		// file:line, as it is a bug of the RTL or this bridge, not a device
-		// error software could handle
-		ctx.reset(new VerilatedContext);
-		model.reset(new V(ctx.get()));
-		model->clk_i = 0;
-		model->job_start_i = 0;
-		model->cmd_valid_i = 0;
-		model->rd_req_ready_i = 1;
-		model->rd_valid_i = 0;
-		rtl_reset();
-	}
-	~Dev() override { model->final(); }
-
-	void rtl_reset() override
-	{
-		model->rst_ni = 0;
-		model->clk_i = 0;
-		model->eval();
-		model->rst_ni = 1;
-		model->eval();
-	}
-
-	void read_counters(uint64_t *cnt) override
-	{
-		for (int i = 0; i < kNumCnt; i++)
-			cnt[i] = model->cnt_o[i];
-	}
-
-	void tick() override
-	{
-		V *m = model.get();
-		const size_t C = prm.cols;
-
-		m->job_start_i = start_pending;
-		m->job_ncmds_i = ncmds;
-		m->cmd_valid_i = cmd_valid;
-		if (cmd_valid)
-			memcpy(m->cmd_i.data(), cmd, QNPU_CMD_BYTES);
-		bool beat = rd_active && rpos < rbuf.size();
-		// a new read burst is taken with the last beat of the current one
-		bool rd_ready = !rd_active || (beat && rpos + C >= rbuf.size());
-		m->rd_req_ready_i = rd_ready;
-		m->rd_valid_i = beat;
-		if (beat)
-			put_bytes(m->rd_data_i, &rbuf[rpos]);
-		m->clk_i = 0;
-		m->eval();
-
-		bool started = start_pending;
-		bool cmd_x = cmd_valid && m->cmd_ready_o;
-		bool rreq = m->rd_req_valid_o && rd_ready;
-		uint64_t raddr = m->rd_req_addr_o;
-		uint32_t ld_idx = m->ld_cmd_idx_o, st_idx = m->st_cmd_idx_o;
-		size_t rlen = m->rd_req_len_o;
-		bool wreq = m->wr_req_valid_o;
-		uint64_t waddr = m->wr_req_addr_o;
-		size_t wl = m->wr_req_len_o;
-		bool wbeat = m->wr_valid_o;
-		uint8_t wdata[32];
-		if (wbeat)
-			get_bytes(m->wr_data_o, wdata);
-
-		m->clk_i = 1;
-		m->eval();
-
-		if (started)
-			start_pending = false;
-		if (beat) {
-			rpos += C;
-			if (rpos >= rbuf.size())
-				rd_active = false;
-		}
-		uint64_t g = gen;
-		if (cmd_x)
-			fetch_cmd();
-		if (!running || gen != g)
-			return;
-		if (rreq) {
-			size_t beats = (rlen + C - 1) / C;
-			rbuf.assign(beats * C, 0);
-			Fault f;
-			if (!dma_read(raddr, rbuf.data(), rlen, &f)) {
-				fault(f, ld_idx);
-				return;
-			}
-			rpos = 0;
-			rd_active = true;
-		}
-		// the last beat of a burst comes with the next burst's request
-		if (wbeat && wlen) {
-			size_t n = wlen - wbuf.size();
-			if (n > C)
-				n = C;
-			wbuf.insert(wbuf.end(), wdata, wdata + n);
-			if (wbuf.size() == wlen) {
-				Fault f;
-				wlen = 0;
-				if (!dma_write(wva, wbuf.data(), wbuf.size(), &f)) {
-					fault(f, st_idx);
-					return;
-				}
-			}
-		}
-		if (wreq) {
-			wva = waddr;
-			wlen = wl;
-			wbuf.clear();
-		}
-		if (m->job_done_o) {
-			uint32_t st = m->job_status_o;
-			finish(st, st ? m->job_err_cmd_o : 0, nullptr);
-		}
-	}
-
-private:
-	std::unique_ptr<VerilatedContext> ctx;
-	std::unique_ptr<V> model;
-};
-
-template <class V> DevBase *new_dev(const qnpu_hw_params &p, const qnpu_hw_mem_ops &m)
-{
-	return new Dev<V>(p, m);
-}
-
-using NewDevFn = DevBase *(*)(const qnpu_hw_params &, const qnpu_hw_mem_ops &);
-#define QNPU_HW_NEW_DEV(model, ...) new_dev<model>,
-const NewDevFn kNewDev[] = {QNPU_HW_CONFIGS(QNPU_HW_NEW_DEV)};
-#undef QNPU_HW_NEW_DEV
-
-bool same_params(const qnpu_hw_params &a, const qnpu_hw_params &b)
-{
-	return a.rows == b.rows && a.cols == b.cols && a.abuf_bytes == b.abuf_bytes &&
-	       a.wbuf_bytes == b.wbuf_bytes && a.pbuf_bytes == b.pbuf_bytes &&
-	       a.obuf_bytes == b.obuf_bytes;
-}
-
-// An exact match, else the first model of that array size names what differs.
-int find_config(const qnpu_hw_params *p, char *err, size_t errlen)
-{
-	for (int i = 0; i < kNumConfigs; i++)
-		if (same_params(kConfigs[i], *p))
-			return i;
-	for (int i = 0; i < kNumConfigs; i++) {
-		const qnpu_hw_params &c = kConfigs[i];
-		if (c.rows != p->rows || c.cols != p->cols)
-			continue;
-		const char *what = nullptr;
-		uint32_t got = 0, want = 0;
-		if (c.abuf_bytes != p->abuf_bytes)
-			what = "abuf-bytes", got = p->abuf_bytes, want = c.abuf_bytes;
-		else if (c.wbuf_bytes != p->wbuf_bytes)
-			what = "wbuf-bytes", got = p->wbuf_bytes, want = c.wbuf_bytes;
-		else if (c.pbuf_bytes != p->pbuf_bytes)
-			what = "pbuf-bytes", got = p->pbuf_bytes, want = c.pbuf_bytes;
-		else if (c.obuf_bytes != p->obuf_bytes)
-			what = "obuf-bytes", got = p->obuf_bytes, want = c.obuf_bytes;
-		if (what) {
-			set_err(err, errlen,
-				"qnpu-hw: %ux%u model was built with %s = %u, the "
-				"configuration asks for %u",
-				c.rows, c.cols, what, want, got);
-			return -EINVAL;
-		}
-	}
-	set_err(err, errlen,
-		"qnpu-hw: no model built for a %ux%u MAC array (built: " QNPU_HW_CONFIG_NAMES ")",
-		p->rows, p->cols);
-	return -EINVAL;
+	return true;
 }
 
 } // namespace
+
+extern "C" int qnpu_hw_params_check(struct qnpu_hw_params *p, char *err, size_t errlen)
+{
+	if (!p->dma_bytes)
+		p->dma_bytes = p->cols;
+	if (!p->queue_depth)
+		p->queue_depth = 16;
+	for (int i = 0; i < kNumProps; i++) {
+		const Prop &d = kProps[i];
+		uint32_t v = p->*d.field;
+		// zero memory values are ideal memory (property absent)
+		if ((d.flags & kOptional) && i >= kRtlProps && !v)
+			continue;
+		if (v < d.lo || v > d.hi || ((d.flags & kPow2) && !pow2(v))) {
+			set_err(err, errlen, "qnpu-hw: %s = %u is out of range (%s%u..%u)", d.name, v,
+				d.flags & kPow2 ? "a power of two in " : "", d.lo, d.hi);
+			return -EINVAL;
+		}
+		if ((d.flags & kWords) && i >= 2 && (v % p->cols || v / p->cols > (1u << 20))) {
+			set_err(err, errlen,
+				"qnpu-hw: %s = %u must be a multiple of qnpu,mac-cols (%u) and at most 2^20 words",
+				d.name, v, p->cols);
+			return -EINVAL;
+		}
+	}
+	if (p->pbuf_bytes / p->cols < 2 * QNPU_PARAM_SET_WORDS) {
+		set_err(err, errlen,
+			"qnpu-hw: qnpu,pbuf-bytes = %u holds fewer than two parameter sets of %u bytes "
+			"(12 x qnpu,mac-cols)", p->pbuf_bytes, QNPU_PARAM_SET_WORDS * p->cols);
+		return -EINVAL;
+	}
+	if (p->dma_bytes > p->cols) {
+		set_err(err, errlen,
+			"qnpu-hw: qnpu,dma-bytes-per-cycle = %u is wider than a SRAM word "
+			"(qnpu,mac-cols = %u)", p->dma_bytes, p->cols);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+extern "C" void qnpu_hw_params_key(const struct qnpu_hw_params *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "r%uc%u-a%u-w%u-p%u-o%u-d%u-q%u", p->rows, p->cols, p->abuf_bytes,
+		 p->wbuf_bytes, p->pbuf_bytes, p->obuf_bytes,
+		 p->dma_bytes ? p->dma_bytes : p->cols, p->queue_depth ? p->queue_depth : 16);
+}
 
 struct qnpu_hw {
 	std::unique_ptr<DevBase> dev;
@@ -655,26 +161,31 @@ int qnpu_hw_params_from_dtb(const void *dtb, size_t size, const char *path,
 			path ? path : "node compatible with \"qnpu,npu-1.0\"");
 		return -ENOENT;
 	}
-	static const char *const names[6] = {"qnpu,mac-rows",   "qnpu,mac-cols",
-					     "qnpu,abuf-bytes", "qnpu,wbuf-bytes",
-					     "qnpu,pbuf-bytes", "qnpu,obuf-bytes"};
-	uint32_t v[6];
-	for (int i = 0; i < 6; i++) {
+	qnpu_hw_params v = {};
+	for (int i = 0; i < kNumProps; i++) {
 		int len;
-		const fdt32_t *prop = (const fdt32_t *)fdt_getprop(dtb, node, names[i], &len);
+		const fdt32_t *prop =
+			(const fdt32_t *)fdt_getprop(dtb, node, kProps[i].name, &len);
+		if (!prop && (kProps[i].flags & kOptional))
+			continue;
 		if (!prop || len != 4) {
 			set_err(err, errlen,
-				"qnpu-hw: device tree node lacks a u32 \"%s\"", names[i]);
+				"qnpu-hw: device tree node lacks a u32 \"%s\"", kProps[i].name);
 			return -EINVAL;
 		}
-		v[i] = fdt32_to_cpu(*prop);
+		v.*kProps[i].field = fdt32_to_cpu(*prop);
+		// a memory value of 0 in the tree is not "ideal": that is absence
+		if (!(v.*kProps[i].field) && kProps[i].lo) {
+			set_err(err, errlen, "qnpu-hw: %s = 0 is out of range (%u..%u; "
+				"leave it out for ideal memory)", kProps[i].name,
+				kProps[i].lo, kProps[i].hi);
+			return -EINVAL;
+		}
 	}
-	p->rows = v[0];
-	p->cols = v[1];
-	p->abuf_bytes = v[2];
-	p->wbuf_bytes = v[3];
-	p->pbuf_bytes = v[4];
-	p->obuf_bytes = v[5];
+	int ret = qnpu_hw_params_check(&v, err, errlen);
+	if (ret)
+		return ret;
+	*p = v;
 	return 0;
 }
 
@@ -685,13 +196,23 @@ int qnpu_hw_create(const struct qnpu_hw_params *p, const struct qnpu_hw_mem_ops 
 		set_err(err, errlen, "qnpu-hw: missing parameters or memory callbacks");
 		return -EINVAL;
 	}
-	int i = find_config(p, err, errlen);
-	if (i < 0)
-		return i;
+	qnpu_hw_params q = *p;
+	int ret = qnpu_hw_params_check(&q, err, errlen);
+	if (ret)
+		return ret;
+	NewDevFn fn = nullptr;
+	for (int i = 0; i < kNumConfigs && !fn; i++)
+		if (same_rtl(kConfigs[i], q))
+			fn = kNewDev[i];
+	if (!fn) {
+		ret = qnpu_hw_cache_model(&q, &fn, err, errlen);
+		if (ret)
+			return ret;
+	}
 	qnpu_hw *hw = new (std::nothrow) qnpu_hw;
 	if (!hw)
 		return -ENOMEM;
-	hw->dev.reset(kNewDev[i](kConfigs[i], *mem));
+	hw->dev.reset(fn(q, *mem));
 	*out = hw;
 	return 0;
 }
@@ -740,6 +261,7 @@ void qnpu_hw_attach_regs(struct qnpu_hw *hw, void *page)
 	DevBase *d = hw->dev.get();
 	d->page = page ? static_cast<uint8_t *>(page) : d->own_page;
 	d->running = false;
+	d->dma_reset();
 	d->rtl_reset();
 	d->init_page();
 }

@@ -5,9 +5,10 @@
  * library. The device is described in docs/hw-spec.md; register offsets and
  * encodings are in the generated qnpu_regs.h.
  *
- * The library holds one Verilated model per built configuration (the
- * device trees dts/qnpu-<name>.dts: array size and SRAM sizes); a device is
- * created for one of them, from explicit parameters or from a DTB.
+ * The library links one Verilated model per shipped configuration (the
+ * device trees dts/qnpu-<name>.dts); any other valid configuration is
+ * Verilated on first use and cached (docs/codesign.md). A device is created
+ * from explicit parameters or from a DTB.
  *
  * Functions return 0 or a negative errno. Not thread-safe per device; any
  * number of devices may exist at once.
@@ -24,7 +25,17 @@ extern "C" {
 
 struct qnpu_hw;
 
-/* Hardware parameters: what a DTB node describes. */
+/* Largest array dimension a configuration may have (docs/codesign.md has
+ * every property's range). */
+#define QNPU_HW_MAX_COLS 64
+
+/*
+ * Hardware parameters: what a DTB node describes. The first eight select
+ * the RTL (a Verilated model per distinct set); the memory system's three
+ * are the C API's and cost nothing to change. A zero in dma_bytes or
+ * queue_depth means the default (C, 16); zero memory values mean ideal
+ * memory (no latency, no bandwidth or outstanding-request limit).
+ */
 struct qnpu_hw_params {
 	uint32_t rows;		/* MAC array rows R */
 	uint32_t cols;		/* MAC array columns C */
@@ -32,6 +43,11 @@ struct qnpu_hw_params {
 	uint32_t wbuf_bytes;	/* weight SRAM */
 	uint32_t pbuf_bytes;	/* parameter SRAM */
 	uint32_t obuf_bytes;	/* output SRAM */
+	uint32_t dma_bytes;	/* DMA port bytes per cycle and direction */
+	uint32_t queue_depth;	/* entries of each engine's command queue */
+	uint32_t mem_latency_cycles;	/* read request -> first data */
+	uint32_t mem_bytes_per_cycle;	/* per direction */
+	uint32_t mem_outstanding;	/* bursts in flight per direction */
 };
 
 /*
@@ -60,17 +76,34 @@ void qnpu_hw_default_params(struct qnpu_hw_params *p);
 
 /*
  * Read the NPU node of a flattened device tree (compatible "qnpu,npu-1.0"):
- * rows, cols and SRAM sizes. path may be NULL (first compatible node).
- * On error, err (if not NULL) receives a readable message.
+ * rows, cols, SRAM sizes (required), DMA width, queue depth and the memory
+ * system (optional). path may be NULL (first compatible node). Every value
+ * is checked against its documented range; on error, err (if not NULL)
+ * receives one line naming the property.
  */
 int qnpu_hw_params_from_dtb(const void *dtb, size_t size, const char *path,
 			    struct qnpu_hw_params *p, char *err,
 			    size_t errlen);
 
 /*
- * Create a device. Parameters must match a built configuration exactly;
- * otherwise -EINVAL with a message in err naming the differing value.
- * mem is copied; irq may be NULL.
+ * Check parameters against the documented ranges (as from a DTB): 0, or
+ * -EINVAL with one line in err naming the property. Fills in defaults.
+ */
+int qnpu_hw_params_check(struct qnpu_hw_params *p, char *err, size_t errlen);
+
+/*
+ * The model key of a configuration (the parameters that select the RTL),
+ * e.g. "r16c16-a65536-w32768-p4096-o32768-d16-q16".
+ */
+void qnpu_hw_params_key(const struct qnpu_hw_params *p, char *buf, size_t len);
+
+/*
+ * Create a device. A configuration that is not linked in is Verilated and
+ * compiled into the model cache on first use (which takes a minute; the
+ * cache is $QNPU_HW_CACHE or the build tree's, shared by processes under a
+ * lock). -EINVAL with a message naming the property for invalid
+ * parameters, -EIO if the model cannot be built. mem is copied; irq may be
+ * NULL.
  */
 int qnpu_hw_create(const struct qnpu_hw_params *p,
 		   const struct qnpu_hw_mem_ops *mem, struct qnpu_hw **out,

@@ -1,11 +1,13 @@
 // Load engine: LOAD commands move ROWS x ROW_BYTES from device memory into
 // ABUF, WBUF or PBUF (qnpu_burst walks the rows). Each read beat is written
 // to the SRAM word it belongs to; the tail of a row's last word is zero.
+// Read data comes back in request order; rd_ready_o is its back-pressure.
 
 module qnpu_load
   import qnpu_pkg::*;
 #(
   parameter int unsigned Cols = 16,
+  parameter int unsigned DmaBytes = Cols,
   parameter int unsigned AbufWords = 4096,
   parameter int unsigned WbufWords = 2048,
   parameter int unsigned PbufWords = 256
@@ -27,6 +29,7 @@ module qnpu_load
   output logic [15:0]       rd_req_len_o,
   input  logic              rd_req_ready_i,
   input  logic              rd_valid_i,
+  output logic              rd_ready_o,
   input  logic [Cols*8-1:0] rd_data_i,
   // SRAM write port (shared address/data, one enable per buffer)
   output logic              abuf_we_o,
@@ -52,8 +55,9 @@ module qnpu_load
   end
 
   qnpu_burst #(
-    .Cols    (Cols),
-    .PushLsb (CmdPushNextLsb)
+    .Cols     (Cols),
+    .DmaBytes (DmaBytes),
+    .PushLsb  (CmdPushNextLsb)
   ) u_burst (
     .clk_i,
     .rst_ni,
@@ -71,6 +75,7 @@ module qnpu_load
     .req_addr_o  (rd_req_addr_o),
     .req_len_o   (rd_req_len_o),
     .req_ready_i (rd_req_ready_i),
+    .take_o      (rd_ready_o),
     .beat_i      (rd_valid_i),
     .beat_o      (we),
     .last_beat_o (last_beat),
@@ -95,7 +100,8 @@ module qnpu_load
     end
   end
 
-  // the bridge sends read data only for a burst it was asked for
+  // the bridge sends read data only for a burst it was asked for, and holds
+  // it until taken (rd_ready_o)
   RdInBurst_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-    rd_valid_i |-> we);
+    rd_valid_i |-> busy_o);
 endmodule

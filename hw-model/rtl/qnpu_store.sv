@@ -1,11 +1,14 @@
 // Store engine: STORE commands move ROWS x ROW_BYTES from OBUF to device
-// memory (qnpu_burst walks the rows). The write channel takes a beat every
-// cycle, so each cycle of a burst reads one OBUF word and sends it.
+// memory (qnpu_burst walks the rows). The write request channel
+// (wr_req_ready_i) and the data channel (wr_ready_i) take back-pressure from
+// the memory system; OBUF is read combinationally at the beat's word, so a
+// beat held back is simply offered again.
 
 module qnpu_store
   import qnpu_pkg::*;
 #(
   parameter int unsigned Cols = 16,
+  parameter int unsigned DmaBytes = Cols,
   parameter int unsigned ObufWords = 2048,
   localparam int unsigned ObufAw = $clog2(ObufWords)
 ) (
@@ -20,11 +23,13 @@ module qnpu_store
   output logic              err_o,
   output logic [7:0]        err_code_o,
   output logic [15:0]       bytes_o,
-  // memory write channel (always accepted)
+  // memory write channel
   output logic              wr_req_valid_o,
   output logic [39:0]       wr_req_addr_o,
   output logic [15:0]       wr_req_len_o,
+  input  logic              wr_req_ready_i,
   output logic              wr_valid_o,
+  input  logic              wr_ready_i,
   output logic [Cols*8-1:0] wr_data_o,
   // OBUF read port
   output logic [ObufAw-1:0] obuf_raddr_o,
@@ -32,15 +37,16 @@ module qnpu_store
 );
   logic [3:0]  buf_sel;
   logic [31:0] buf_words;
-  logic        last_beat;
+  logic        last_beat, beat;
   logic [19:0] raddr;
 
   // OBUF is buffer 0 of a STORE; any other id is a bad field
   assign buf_words = (buf_sel == '0) ? ObufWords : '0;
 
   qnpu_burst #(
-    .Cols    (Cols),
-    .PushLsb (CmdPushPrevLsb)
+    .Cols     (Cols),
+    .DmaBytes (DmaBytes),
+    .PushLsb  (CmdPushPrevLsb)
   ) u_burst (
     .clk_i,
     .rst_ni,
@@ -57,14 +63,15 @@ module qnpu_store
     .req_valid_o (wr_req_valid_o),
     .req_addr_o  (wr_req_addr_o),
     .req_len_o   (wr_req_len_o),
-    .req_ready_i (1'b1),
-    .beat_i      (1'b1),
-    .beat_o      (wr_valid_o),
+    .req_ready_i (wr_req_ready_i),
+    .take_o      (wr_valid_o),
+    .beat_i      (wr_ready_i),
+    .beat_o      (beat),
     .last_beat_o (last_beat),
     .sram_addr_o (raddr)
   );
 
-  assign active_o     = wr_valid_o;
+  assign active_o     = beat;
   assign wr_data_o    = obuf_rdata_i;
   assign obuf_raddr_o = raddr[ObufAw-1:0];
 

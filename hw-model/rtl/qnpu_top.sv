@@ -12,7 +12,9 @@ module qnpu_top
   parameter int unsigned WbufBytes = 32768,
   parameter int unsigned PbufBytes = 4096,
   parameter int unsigned ObufBytes = 32768,
-  parameter int unsigned QDepth = 16
+  parameter int unsigned QDepth = 16,
+  // bytes the DMA port moves per cycle and direction (divides Cols)
+  parameter int unsigned DmaBytes = Cols
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -29,18 +31,23 @@ module qnpu_top
   input  logic              cmd_valid_i,
   input  logic [511:0]      cmd_i,
   output logic              cmd_ready_o,
-  // memory read channel (device VAs; the bridge translates)
+  // memory read channel (device VAs; the bridge translates): requests with
+  // back-pressure, data in request order with back-pressure
   output logic              rd_req_valid_o,
   output logic [39:0]       rd_req_addr_o,
   output logic [15:0]       rd_req_len_o,
   input  logic              rd_req_ready_i,
   input  logic              rd_valid_i,
+  output logic              rd_ready_o,
   input  logic [Cols*8-1:0] rd_data_i,
-  // memory write channel
+  // memory write channel (posted writes: a burst is done when its last beat
+  // is taken)
   output logic              wr_req_valid_o,
   output logic [39:0]       wr_req_addr_o,
   output logic [15:0]       wr_req_len_o,
+  input  logic              wr_req_ready_i,
   output logic              wr_valid_o,
+  input  logic              wr_ready_i,
   output logic [Cols*8-1:0] wr_data_o,
   // counters
   output logic [63:0]       cnt_o [12]
@@ -165,6 +172,7 @@ module qnpu_top
 
   qnpu_load #(
     .Cols      (Cols),
+    .DmaBytes  (DmaBytes),
     .AbufWords (AbufWords),
     .WbufWords (WbufWords),
     .PbufWords (PbufWords)
@@ -185,6 +193,7 @@ module qnpu_top
     .rd_req_len_o,
     .rd_req_ready_i,
     .rd_valid_i,
+    .rd_ready_o,
     .rd_data_i,
     .abuf_we_o      (abuf_we),
     .wbuf_we_o      (wbuf_we),
@@ -227,6 +236,7 @@ module qnpu_top
 
   qnpu_store #(
     .Cols      (Cols),
+    .DmaBytes  (DmaBytes),
     .ObufWords (ObufWords)
   ) u_store (
     .clk_i,
@@ -243,7 +253,9 @@ module qnpu_top
     .wr_req_valid_o,
     .wr_req_addr_o,
     .wr_req_len_o,
+    .wr_req_ready_i,
     .wr_valid_o,
+    .wr_ready_i,
     .wr_data_o,
     .obuf_raddr_o   (obuf_raddr[0]),
     .obuf_rdata_i   (obuf_rdata[0])

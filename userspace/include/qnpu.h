@@ -128,6 +128,10 @@ struct qnpu_device_info {
  * @jobs: device jobs submitted
  * @host_ns: host wall time of the operator
  * @note: why an operator the NPU supports ran on the CPU, else ""
+ * @est_cycles: the compiler's cost-model prediction of @cycles for the
+ *              device's configuration (NPU operators; known before any run)
+ * @est_dma_in: the bytes its DMA will read, as compiled
+ * @est_dma_out: the bytes its DMA will write
  */
 struct qnpu_op_stats {
 	uint64_t cycles, busy_cycles, hw_macs, dma_in, dma_out;
@@ -136,6 +140,7 @@ struct qnpu_op_stats {
 	uint32_t jobs;
 	uint64_t host_ns;
 	const char *note;
+	uint64_t est_cycles, est_dma_in, est_dma_out;
 };
 
 /* One line describing the last error of this thread; never NULL. */

@@ -551,6 +551,12 @@ QNPU_EXPORT int qnpu_model_op_stats(const struct qnpu_model *m, int i,
 				i, m->g->nops);
 	*stats = m->runs[i].stats;
 	stats->note = m->runs[i].note;
+	stats->est_cycles = stats->est_dma_in = stats->est_dma_out = 0;
+	if (m->jobs && m->g->ops[i].target == QNPU_TARGET_NPU) {
+		stats->est_cycles = m->jobs[i].est_cycles;
+		stats->est_dma_in = m->jobs[i].est_dma_in;
+		stats->est_dma_out = m->jobs[i].est_dma_out;
+	}
 	return 0;
 }
 

@@ -33,11 +33,19 @@ static const struct cli_option {
 	{ "plot", 'p', CLI_PLOT, offsetof(struct cli, plot) },
 	{ "bias-correction", 0x102, CLI_BIAS_CORRECTION, offsetof(struct cli, bias_corr) },
 	{ "threads", 0x103, CLI_THREADS, offsetof(struct cli, threads_opt) },
+	{ "estimate", 0x10a, CLI_ESTIMATE, offsetof(struct cli, estimate) },
+	{ "models", 0x104, CLI_GRID, offsetof(struct cli, g_models) },
+	{ "rows", 0x105, CLI_GRID, offsetof(struct cli, g_rows) },
+	{ "cols", 0x106, CLI_GRID, offsetof(struct cli, g_cols) },
+	{ "sram", 0x107, CLI_GRID, offsetof(struct cli, g_sram) },
+	{ "mem-bw", 0x108, CLI_GRID, offsetof(struct cli, g_bw) },
+	{ "mem-lat", 0x109, CLI_GRID, offsetof(struct cli, g_lat) },
+	{ "jobs", 'j', CLI_GRID, offsetof(struct cli, jobs) },
 };
 
 #define NUM_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
 /* The options that take no argument. */
-#define CLI_NO_ARG (CLI_PER_TENSOR | CLI_FLOAT_IO | CLI_BIAS_CORRECTION)
+#define CLI_NO_ARG (CLI_PER_TENSOR | CLI_FLOAT_IO | CLI_BIAS_CORRECTION | CLI_ESTIMATE)
 
 int cli_err(const char *fmt, ...)
 {
@@ -66,9 +74,13 @@ static bool usage_ok(const struct cli *c, unsigned int given)
 {
 	const struct cli_cmd *cmd = c->cmd;
 
-	if (c->num_models < 1 ||
-	    (c->num_models > 1 && !(cmd->flags & CLI_MANY_MODELS)))
+	if (cmd->flags & CLI_NO_MODEL) {
+		if (c->num_models)
+			return false;
+	} else if (c->num_models < 1 ||
+		   (c->num_models > 1 && !(cmd->flags & CLI_MANY_MODELS))) {
 		return false;
+	}
 	if (cmd->need & ~given)
 		return false;
 	if (c->format && !c->json && strcmp(c->format, "table"))
@@ -149,7 +161,7 @@ int cli_main(const struct cli_cmd *cmd, int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? 0 : ret;
-	if (cmd->flags & CLI_MANY_MODELS)
+	if (cmd->flags & (CLI_MANY_MODELS | CLI_NO_MODEL))
 		return cmd->run(&c);
 	ret = cli_load(&c, c.models[0]) || cmd->run(&c);
 	cli_unload(&c);
@@ -160,7 +172,8 @@ const char *cli_device(const struct cli *c, char *buf, size_t n)
 {
 	if (!c->target)
 		return c->backend ? c->backend : "auto";
-	if (c->cmd->flags & CLI_OFFLINE_TARGET) {
+	/* an estimate needs no RTL: the offline target suffices */
+	if ((c->cmd->flags & CLI_OFFLINE_TARGET) || c->estimate) {
 		snprintf(buf, n, "target:%s", c->target);
 		return buf;
 	}

@@ -34,7 +34,7 @@ void cli_totals(const struct qnpu_model *model, struct cli_totals *t)
 {
 	int i, n = qnpu_model_num_ops(model);
 
-	t->macs = t->npu_macs = t->cycles = 0;
+	t->macs = t->npu_macs = t->cycles = t->dma_in = t->dma_out = 0;
 	for (i = 0; i < n; i++) {
 		struct qnpu_op_info op;
 		struct qnpu_op_stats st;
@@ -45,6 +45,8 @@ void cli_totals(const struct qnpu_model *model, struct cli_totals *t)
 		if (op.target == QNPU_TARGET_NPU) {
 			t->npu_macs += op.macs;
 			t->cycles += st.cycles;
+			t->dma_in += st.dma_in;
+			t->dma_out += st.dma_out;
 		}
 	}
 }

@@ -6,7 +6,7 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_run, &cli_cmd_inspect, &cli_cmd_profile, &cli_cmd_bench,
-	&cli_cmd_compile, &cli_cmd_quantize, &cli_cmd_compare,
+	&cli_cmd_compile, &cli_cmd_quantize, &cli_cmd_compare, &cli_cmd_sweep,
 };
 
 #define NUM_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -42,6 +42,9 @@ enum {
 	CLI_PLOT = 1 << 11, /* --plot=FILE.svg */
 	CLI_BIAS_CORRECTION = 1 << 12, /* --bias-correction (no argument) */
 	CLI_THREADS = 1 << 13, /* --threads=N, CPU operators' threads */
+	CLI_ESTIMATE = 1 << 15, /* --estimate (no argument): cost model only */
+	CLI_GRID = 1 << 14, /* --models --rows --cols --sram --mem-bw --mem-lat
+			     * --jobs (-j): a sweep's grid, comma lists */
 };
 
 /* How a command takes its models and --target (cli_cmd.flags). */
@@ -56,6 +59,8 @@ enum {
 	 * zeros for one inference when none is given), sets the first and
 	 * starts --dump-layers. */
 	CLI_INFER = 1 << 2,
+	/* Takes no MODEL argument (a sweep names them with --models). */
+	CLI_NO_MODEL = 1 << 3,
 };
 
 struct cli;
@@ -78,6 +83,8 @@ struct cli {
 	int num_inputs;
 	const char *calibration, *per_tensor, *float_io, *plot, *bias_corr;
 	const char *threads_opt;
+	const char *estimate;
+	const char *g_models, *g_rows, *g_cols, *g_sram, *g_bw, *g_lat, *jobs;
 	const char *samples[CLI_MAX_INPUTS];
 	int num_samples;
 	/* What parsing made of them. */
@@ -98,7 +105,8 @@ struct cli {
 };
 
 extern const struct cli_cmd cli_cmd_run, cli_cmd_inspect, cli_cmd_profile,
-	cli_cmd_bench, cli_cmd_compile, cli_cmd_quantize, cli_cmd_compare;
+	cli_cmd_bench, cli_cmd_compile, cli_cmd_quantize, cli_cmd_compare,
+	cli_cmd_sweep;
 
 /* cli.c */
 
@@ -154,12 +162,31 @@ uint64_t cli_now_ns(void);
 
 /* MACs of a model, of its NPU part, and the NPU cycles of its last run. */
 struct cli_totals {
-	uint64_t macs, npu_macs, cycles;
+	uint64_t macs, npu_macs, cycles, dma_in, dma_out;
 };
 
 void cli_totals(const struct qnpu_model *model, struct cli_totals *t);
 /* MACs / (rows x cols x cycles); 0 without cycles or a MAC array. */
 double cli_util(uint64_t macs, const struct qnpu_device_info *d,
 		uint64_t cycles);
+
+/* cli_codesign.c: the first-order area and energy model and the sweep's
+ * plots (docs/codesign.md) */
+
+/* One point of a sweep: a configuration, a model and what it measured. */
+struct cli_point {
+	char model[64];
+	uint32_t rows, cols, abuf, wbuf, pbuf, obuf, dma;
+	uint32_t mem_bw, mem_lat, mem_out; /* 0: ideal */
+	uint64_t cycles, est_cycles, macs, npu_macs, dma_in, dma_out;
+	double area_mm2, energy_uj; /* estimates */
+	bool ok;
+};
+
+/* Estimated area (mm^2) of a configuration and energy (uJ) of a point. */
+double cli_area_mm2(const struct cli_point *p);
+double cli_energy_uj(const struct cli_point *p);
+/* The sweep's SVG plots into DIR; 0 or 1 (said). */
+int cli_sweep_plots(const char *dir, const struct cli_point *pts, size_t n);
 
 #endif

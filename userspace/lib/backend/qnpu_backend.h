@@ -66,6 +66,8 @@ struct qnpu_backend {
 struct qnpu_device {
 	const struct qnpu_backend *backend;
 	struct qnpu_device_info info;
+	/* NPU devices: the compile target (the backend's, set with info) */
+	const struct qnpu_npu_target *npu;
 	void *priv;
 	/* The CPU operators' threads, whatever the backend. */
 	int cpu_threads;		/* 0: one per online core */
@@ -93,7 +95,8 @@ void qnpu_cpu_device_fini(struct qnpu_device *dev);
 
 /* --- shared by the NPU backends (qnpu_npu_backend.c) --- */
 
-/* An NPU device's public description from its target parameters. */
+/* An NPU device's public description from its target parameters; t is the
+ * backend's and must live as long as the device. */
 void qnpu_npu_set_info(struct qnpu_device *dev,
 		       const struct qnpu_npu_target *t);
 /* Name of a job status (device codes, then the drm driver's). */

@@ -8,6 +8,7 @@
 void qnpu_npu_set_info(struct qnpu_device *dev,
 		       const struct qnpu_npu_target *t)
 {
+	dev->npu = t;
 	dev->info.is_npu = 1;
 	dev->info.rows = t->rows;
 	dev->info.cols = t->cols;
@@ -38,11 +39,9 @@ const char *qnpu_npu_status_name(uint32_t st)
 void qnpu_npu_device_target(const struct qnpu_device *dev,
 			    struct qnpu_npu_target *t)
 {
-	const struct qnpu_device_info *d = &dev->info;
+	static const struct qnpu_npu_target none;
 
-	*t = (struct qnpu_npu_target){ d->rows, d->cols, d->abuf_bytes,
-				       d->wbuf_bytes, d->pbuf_bytes,
-				       d->obuf_bytes };
+	*t = dev->npu ? *dev->npu : none;
 }
 
 bool qnpu_npu_backend_supported(struct qnpu_model *m,

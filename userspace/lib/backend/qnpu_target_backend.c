@@ -36,7 +36,10 @@ static int target_open(struct qnpu_device *dev, const char *arg)
 		return qnpu_err(-ENOMEM, "out of memory");
 	*t = (struct qnpu_npu_target){ p.rows, p.cols, p.abuf_bytes,
 				       p.wbuf_bytes, p.pbuf_bytes,
-				       p.obuf_bytes };
+				       p.obuf_bytes, p.dma_bytes,
+				       p.queue_depth, p.mem_latency_cycles,
+				       p.mem_bytes_per_cycle,
+				       p.mem_outstanding };
 	dev->priv = t;
 	qnpu_npu_set_info(dev, t);
 	return 0;

@@ -231,6 +231,7 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
  *   PLAN_FINE    the same in twice as many bands
  *   PLAN_WHOLE   resident operands as they are
  *   PLAN_GROUPS  weights streamed one channel group per unit
+ * (qnpu_cost.c predicts each; the fastest is kept)
  */
 enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_VARIANTS };
 
@@ -449,111 +450,6 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 	return 0;
 }
 
-/* ---- cost model ---- */
-
-static uint32_t cmd_field(const struct qnpu_cmd *c, int word, uint32_t mask,
-			  int shift)
-{
-	return (c->w[word] & mask) >> shift;
-}
-
-#define CF(c, name) cmd_field(c, QNPU_CMD_##name##_WORD, \
-			      QNPU_CMD_##name##_MASK, QNPU_CMD_##name##_SHIFT)
-
-struct tokq {
-	uint64_t t[64];
-	unsigned int head, tail;
-};
-
-static void tok_push(struct tokq *q, uint64_t t)
-{
-	q->t[q->tail++ % 64] = t;
-}
-
-static uint64_t tok_pop(struct tokq *q)
-{
-	return q->head != q->tail ? q->t[q->head++ % 64] : 0;
-}
-
-static uint64_t max64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
-}
-
-/*
- * Cycles a command stream takes, from a model of the three engines and
- * the PPU running concurrently with their tokens: one burst per DMA row
- * plus a beat per word, a compute step per cycle, a PPU row per cycle.
- * Every token a command waits for comes from an earlier command, so one
- * pass in stream order suffices.
- */
-static uint64_t stream_cycles(const struct qnpu_npu_target *t,
-			      const struct qnpu_npu_job *job)
-{
-	struct tokq l2c = { 0 }, c2l = { 0 }, c2s = { 0 }, s2c = { 0 };
-	uint64_t eng[3] = { 0 }, ppu = 0, end = 0;
-	size_t i;
-
-	for (i = 0; i < job->ncmds; i++) {
-		const struct qnpu_cmd *c = &job->cmds[i];
-		uint32_t op = CF(c, OPCODE);
-		uint64_t start, done, handoff;
-
-		if (op == QNPU_OP_LOAD || op == QNPU_OP_STORE) {
-			int e = op == QNPU_OP_LOAD ? 0 : 2;
-			uint64_t rows = CF(c, ROWS);
-			uint64_t beats = div_up(CF(c, ROW_BYTES), t->cols);
-
-			start = eng[e];
-			if (CF(c, POP_PREV))	/* store <- compute */
-				start = max64(start, tok_pop(&c2s));
-			if (CF(c, POP_NEXT))	/* load <- compute */
-				start = max64(start, tok_pop(&c2l));
-			done = start + rows * (beats + 2);
-			eng[e] = done;
-			if (CF(c, PUSH_NEXT))
-				tok_push(&l2c, done);
-			if (CF(c, PUSH_PREV))
-				tok_push(&s2c, done);
-			end = max64(end, done);
-			continue;
-		}
-		start = eng[1];
-		if (CF(c, POP_PREV))
-			start = max64(start, tok_pop(&l2c));
-		if (CF(c, POP_NEXT))
-			start = max64(start, tok_pop(&s2c));
-		switch (op) {
-		case QNPU_OP_CONV:
-			done = start + 2 + (uint64_t)CF(c, KH) * CF(c, KW) *
-			       CF(c, IC);
-			break;
-		case QNPU_OP_ADD:
-			done = start + 4;
-			break;
-		case QNPU_OP_SYNC:
-			done = start + 1;
-			break;
-		default:
-			done = start + 2 + (uint64_t)CF(c, KH) * CF(c, KW);
-		}
-		handoff = done;
-		if (CF(c, DRAIN)) {
-			handoff = max64(done, ppu);
-			ppu = handoff + CF(c, NPIX) + 1;
-			if (CF(c, PUSH_NEXT))
-				tok_push(&c2s, ppu);
-		} else if (CF(c, PUSH_NEXT)) {
-			tok_push(&c2s, done);
-		}
-		if (CF(c, PUSH_PREV))
-			tok_push(&c2l, handoff);
-		eng[1] = handoff;
-		end = max64(end, max64(handoff, ppu));
-	}
-	return end;
-}
-
 static uint64_t no_va(void *ctx, int tensor)
 {
 	(void)ctx;
@@ -588,7 +484,10 @@ static int choose_plan(const struct qnpu_npu_target *t,
 			free(cand.cmds);
 			continue;
 		}
-		cand.est_cycles = stream_cycles(t, &cand);
+		cand.est_cycles = qnpu_npu_stream_cycles(t, cand.cmds,
+							 cand.ncmds,
+							 &cand.est_dma_in,
+							 &cand.est_dma_out);
 		free(cand.cmds);
 		cand.cmds = NULL;
 		cand.ncmds = cand.cap = 0;

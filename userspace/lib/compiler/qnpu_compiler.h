@@ -25,15 +25,29 @@
 #define QNPU_VA_ARENA	(1ull << 32)
 #define QNPU_VA_CONSTS	(1ull << 36)
 
-/* What the compiler targets: the device's ID registers, or a DTB. */
+/*
+ * What the compiler targets: the device's ID registers, or a DTB. The
+ * array and SRAM sizes decide what compiles; the rest only what the cost
+ * model predicts (0: the defaults, C bytes per cycle, 16 entries, ideal
+ * memory).
+ */
 struct qnpu_npu_target {
 	uint32_t rows, cols;
 	uint32_t abuf_bytes, wbuf_bytes, pbuf_bytes, obuf_bytes;
+	uint32_t dma_bytes, queue_depth;
+	uint32_t mem_latency_cycles, mem_bytes_per_cycle, mem_outstanding;
 };
 
 struct qnpu_cmd {
 	uint32_t w[16];
 };
+
+/* The cost model (qnpu_cost.c): cycles a job of cmds[0..n) takes on t,
+ * as the RTL counts them (0 if it cannot tell), and the bytes its DMA
+ * reads and writes. */
+uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
+				const struct qnpu_cmd *cmds, size_t n,
+				uint64_t *dma_in, uint64_t *dma_out);
 
 /*
  * One compiled operator. qnpu_npu_pack() fills consts (packed weights and
@@ -51,6 +65,7 @@ struct qnpu_npu_job {
 	uint32_t ic_chunk;		/* CONV input channels per reduction chunk */
 	uint32_t nchunks;		/* reduction chunks accumulating a tile */
 	uint64_t est_cycles;		/* the cost model's prediction */
+	uint64_t est_dma_in, est_dma_out;	/* and its DMA bytes */
 	/* constants */
 	uint8_t *consts;
 	size_t consts_len;
