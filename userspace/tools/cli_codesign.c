@@ -27,7 +27,15 @@
 double cli_area_mm2(const struct cli_point *p)
 {
 	double mac = A_MUL8 + A_ADD32 + 32 * A_DFF;
-	double ppu = 2.0 * p->cols * (A_MUL32 + 2 * A_ADD32);
+	/*
+	 * Per lane and column: the TFLite requantizer (a 32-bit multiplier,
+	 * two adders) and the ONNX mode's float32 path (PPU_FP: a 25 x 24-bit
+	 * multiplier, scaled from the 32-bit one by its partial products,
+	 * plus two adders' worth of leading-one detection and rounding).
+	 */
+	double ppu = 2.0 * p->cols * (A_MUL32 + 2 * A_ADD32 +
+				      A_MUL32 * (25.0 * 24) / (32 * 32) +
+				      2 * A_ADD32);
 	double sram = 8.0 * ((double)p->abuf + p->wbuf + p->pbuf + p->obuf) *
 		      A_SRAM_BIT;
 	/* the DMA's datapath: a word register per outstanding burst and
