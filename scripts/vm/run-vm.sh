@@ -20,7 +20,7 @@
 #   --log-tag TAG     logs are console-TAG.log etc. (default: no tag)
 #   --sim-may-exit    qnpu-sim exiting is part of the test (device-lost
 #                     tests): keep the guest running, do not fail for it
-#   --append ARGS     extra kernel command line
+#   --append ARGS     extra kernel command line (repeatable)
 # check: exit 0 when every guest test passed, 77 when all skipped, else 1.
 set -u
 
@@ -53,7 +53,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--log-tag) tag=-$2; shift 2 ;;
 	--sim-may-exit) sim_may_exit=1; shift ;;
-	--append) append=$2; shift 2 ;;
+	--append) append="$append $2"; shift 2 ;;
 	*) echo "run-vm: unknown option $1" >&2; exit 2 ;;
 	esac
 done

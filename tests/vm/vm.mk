@@ -62,11 +62,14 @@ CHECK_TESTS += $(VM_SIM_DIR)/test_qnpu_ivshmem
 ifneq ($(VM_HAVE),)
 CHECK_DEPS += $(VM_IMAGE)
 endif
+# The transport runs serve no qnpu device: only the module's load and
+# refusal tests, its unload and the transport test mean anything there.
+VM_TT_ONLY := --append qnpuvm_tests=qnpu-00-load,qnpu-99-unload,qnpu-transport-test
 CHECK_TESTS += "tests/vm/vm-check.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
-	$(VM_QEMU) $(VM_RUN_ARGS) --mem $(VM_MEM)"
+	$(VM_QEMU) $(VM_RUN_ARGS) $(VM_TT_ONLY) --mem $(VM_MEM)"
 ifneq ($(VM_HIGHMEM),)
 CHECK_TESTS += "tests/vm/vm-check.sh $(VM_DIR) $(VM_SIM) '$(VM_KVER)' \
-	$(VM_QEMU) $(VM_RUN_ARGS) --mem $(VM_HIGHMEM) --log-tag highmem"
+	$(VM_QEMU) $(VM_RUN_ARGS) $(VM_TT_ONLY) --mem $(VM_HIGHMEM) --log-tag highmem"
 endif
 
 .PHONY: vm-image vm-check vm-shell vm-force
