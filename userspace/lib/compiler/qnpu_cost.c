@@ -234,6 +234,7 @@ uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
 				(uint64_t)CF(c, KH) * CF(c, KW) * CF(c, IC) :
 				op == QNPU_OP_ADD ? 2 :
 				(uint64_t)CF(c, KH) * CF(c, KW);
+			steps += CF(c, RES);	/* the residual read (fused ADD) */
 			L = a + 1 + steps;	/* the last step */
 			if (drain && L < ppu_free) {
 				/* handoff: wait for the PPU, then give it the tile */
