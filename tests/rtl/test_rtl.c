@@ -17,6 +17,7 @@
 
 #include "rtl_harness.h"
 #include "rtl_lower.h"
+#include "compiler/qnpu_compiler.h"
 #include "rtl_ref.h"
 #ifdef QNPU_HAVE_CPU_KERNELS
 #include "qnpu_cpu.h"
@@ -412,6 +413,22 @@ static void test_res_random(void **state)
 				print_error("res op %#x out[%zu] = %d, expected %d\n", op, i,
 					    out[i], ref[i]);
 		assert_int_equal(bad, 0);
+		/* the compiler's cost model (qnpu_cost.c) predicts the RTL exactly */
+		{
+			struct qnpu_npu_target t = {
+				.rows = h->p.rows, .cols = h->p.cols,
+				.abuf_bytes = h->p.abuf_bytes, .wbuf_bytes = h->p.wbuf_bytes,
+				.pbuf_bytes = h->p.pbuf_bytes, .obuf_bytes = h->p.obuf_bytes,
+				.dma_bytes = h->p.dma_bytes, .queue_depth = h->p.queue_depth,
+				.mem_latency_cycles = h->p.mem_latency_cycles,
+				.mem_bytes_per_cycle = h->p.mem_bytes_per_cycle,
+				.mem_outstanding = h->p.mem_outstanding,
+			};
+			uint64_t din, dout;
+			assert_int_equal(qnpu_npu_stream_cycles(&t, (const struct qnpu_cmd *)e.c,
+								(size_t)e.n, &din, &dout),
+					 cqe.cycles);
+		}
 		/* the residual step is no MAC */
 		assert_int_equal(cqe.macs, (uint64_t)p.oh * p.ow * p.oc * p.kh * p.kw *
 					   (op == QNPU_OP_CONV ? p.ic : 1));
