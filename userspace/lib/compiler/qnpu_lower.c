@@ -197,6 +197,8 @@ int qnpu_npu_compile(const struct qnpu_npu_target *t, struct qnpu_ir_graph *g,
 			if (conv->target == QNPU_TARGET_NPU) {
 				snprintf((*jobs)[i].why, sizeof((*jobs)[i].why),
 					 "fused into operator %d", conv->index);
+				/* no constants, where the next would go */
+				(*jobs)[i].consts_va = consts_va;
 				continue;
 			}
 			/* the convolution fell back: the ADD on its own */
