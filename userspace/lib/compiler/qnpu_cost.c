@@ -12,7 +12,8 @@
  *             bursts), data of a row from request + 1 + latency (reads),
  *             one word per max(C / dma_bytes, credit) cycles;
  *  compute    setup, one step per cycle, the next command taken in the last
- *             step (steps + 1 back to back); a DRAIN hands the accumulators
+ *             step (steps + 1 back to back; RES, a fused residual ADD,
+ *             is one step more); a DRAIN hands the accumulators
  *             to the PPU, which writes two rows per cycle, and waits in a
  *             handoff state while the PPU is still busy;
  *  tokens     a push is seen by the other engine two cycles after the
