@@ -47,6 +47,7 @@ for m in "$M"/tflite/*.tflite; do
 		fail=$((fail + 1))
 		continue
 	fi
+	f0=$fail p0=$pass
 	for golden in "${goldens[@]}"; do
 		id=$(basename "$golden" .out.int8.bin)
 		# shellcheck disable=SC2046
@@ -64,7 +65,8 @@ for m in "$M"/tflite/*.tflite; do
 			pass=$((pass + 1))
 		fi
 	done
-	echo "ok: $model: $nf ADDs fused; $pass inputs so far identical fused, unfused and golden"
+	[ $fail -eq "$f0" ] &&
+		echo "ok: $model: $nf ADDs fused; $((pass - p0)) inputs identical fused, unfused and golden"
 done
 echo "fusion on $backend: $models models with ADDs, $pass inputs passed, $fail failed"
 [ $models -gt 0 ] && [ $pass -gt 0 ] && [ $fail -eq 0 ]
