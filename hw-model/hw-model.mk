@@ -139,11 +139,13 @@ hw-lint:
 HW_TEST_CPU_SRCS := $(wildcard userspace/lib/cpu/qnpu_cpu_*.c userspace/lib/quant/qnpu_fixedpoint.c \
 	userspace/lib/quant/qnpu_qparams.c)
 HW_TEST_SRCS := tests/rtl/test_rtl.c tests/rtl/rtl_ref.c tests/rtl/rtl_harness.c tests/rtl/rtl_lower.c
+# the compiler's cost model, held to the RTL on the streams the tests build
+HW_TEST_SRCS += userspace/lib/compiler/qnpu_cost.c
 HW_TEST_BIN := $(HW_BUILD)/tests/test_rtl
 
 $(HW_TEST_BIN): $(HW_TEST_SRCS) tests/rtl/rtl_ref.h tests/rtl/rtl_harness.h tests/rtl/rtl_lower.h $(HW_LIB) $(HW_REGS_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(HW_CFLAGS) -Iuserspace/lib -Iuserspace/lib/cpu \
+	$(CC) $(CFLAGS_COMMON) $(HW_CFLAGS) -Iuserspace/include -Iuserspace/lib -Iuserspace/lib/cpu \
 		$(if $(HW_TEST_CPU_SRCS),-DQNPU_HAVE_CPU_KERNELS) \
 		-o $@ $(HW_TEST_SRCS) $(HW_TEST_CPU_SRCS) $(HW_LIB) -lcmocka $(HW_LDLIBS) -lm
 

@@ -117,6 +117,8 @@ CHECK_TESTS += examples/test_example.sh
 # The same models on the simulated NPU: every input on the default 16x16
 # device, and the first input of each model on 8x8 and 32x32.
 CHECK_TESTS += $(foreach m,$(US_GOLDEN_MODELS),"tests/golden/golden.sh $(QNPU_BIN) $(m) sim")
+# fused residual ADDs: the same outputs as unfused, on every input
+CHECK_TESTS += "tests/golden/fuse.sh $(QNPU_BIN) sim"
 CHECK_TESTS += $(foreach c,8x8 32x32,"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(c) first")
 
 .PHONY: bench

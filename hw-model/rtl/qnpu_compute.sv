@@ -9,6 +9,10 @@
 //           (DM_PHASE + c) / IC of that word; acc[r][c] += (in + IN_OFF) * w[c].
 //   MAXPOOL / AVGPOOL: as DWCONV with depth multiplier 1, max or sum (+count).
 //   ADD     two steps (operand A then B): acc[r][c] += MBQM((x + off) << LSHIFT).
+//   RES     (CONV/DWCONV with DRAIN) one step more: row r reads its residual
+//           word at B_ADDR + r * RES_STRIDE, column c its byte c, and PBUF
+//           the residual parameter set at P_ADDR + 12; the PPU adds them
+//           (fused residual ADD). The accumulators are left as they are.
 // Padding taps (outside IN_H x IN_W) contribute nothing. The PPU drains the
 // accumulators into OBUF in the background.
 
@@ -75,6 +79,14 @@ module qnpu_compute
   logic signed [15:0] in_off_q, in_off_b_q;
   logic [4:0]         lshift_q;
   logic [31:0]        mult_a_q, mult_b_q;
+  logic               res_q;
+  logic [15:0]        res_stride_q;
+  logic signed [7:0]  res_zp_q, res_oshift_q, res_min_q, res_max_q;
+
+  // the residual step (RES) and what it captured for the PPU
+  logic               res_step;
+  logic [Cols*8-1:0]  rword_q [Rows];
+  logic [Cols*8-1:0]  rset_q [ParamSetWords];
 
   logic vector_mode, is_add;
   assign vector_mode = (op_q != OpConv);
@@ -106,7 +118,9 @@ module qnpu_compute
   logic [ColsLog-1:0] sel [Rows];
 
   always_comb begin
-    if (is_add) begin
+    if (res_step) begin
+      off = 48'(signed'({1'b0, b_addr_q}));
+    end else if (is_add) begin
       off = (step_q == 32'd0) ? 48'sd0 : 48'(signed'({1'b0, b_addr_q})) -
                                          48'(signed'({1'b0, a_addr_q}));
     end else begin
@@ -118,16 +132,16 @@ module qnpu_compute
       logic signed [31:0] yy, xx;
       yy = iy0_q[r] + offy_q;
       xx = ix0_q[r] + offx_q;
-      addr[r] = base_q[r] + off;
+      addr[r] = res_step ? off + 48'(r) * 48'(res_stride_q) : base_q[r] + off;
       pad[r] = (r >= 32'(npix_q)) ||
-               (!is_add && (yy < 0 || yy >= 32'(in_h_q) || xx < 0 || xx >= 32'(in_w_q)));
+               (!is_add && !res_step && (yy < 0 || yy >= 32'(in_h_q) || xx < 0 || xx >= 32'(in_w_q)));
       sel[r] = addr[r][ColsLog-1:0];
       abuf_raddr_o[r] = addr[r][ColsLog +: AbufAw];
       if (!pad[r]) begin
         if (addr[r] < 0 || addr[r] >= 48'(AbufBytes)) begin
           step_err = 1'b1;
           step_err_code = StatusSramRange;
-        end else if (vector_mode && sel[r] != '0) begin
+        end else if ((vector_mode || res_step) && sel[r] != '0) begin
           step_err = 1'b1;
           step_err_code = StatusAlign;
         end
@@ -135,7 +149,8 @@ module qnpu_compute
     end
     wbuf_raddr_o[0] = WbufAw'(32'(w_addr_q) + step_q);
     for (int unsigned w = 0; w < ParamSetWords; w++) begin
-      pbuf_raddr_o[w] = PbufAw'((ho_pending_q ? 32'(ho_p_addr_q) : 32'(p_addr_q)) + w);
+      pbuf_raddr_o[w] = PbufAw'((ho_pending_q ? 32'(ho_p_addr_q) : 32'(p_addr_q)) + w +
+                                (res_step ? ParamSetWords : 0));
     end
   end
 
@@ -160,6 +175,9 @@ module qnpu_compute
                       dh_q == 8'd0 || dw_q == 8'd0)) begin
         bad_field = 1'b1;
       end
+      if (res_q && !(drain_q && (op_q == OpConv || op_q == OpDwconv))) begin
+        bad_field = 1'b1;
+      end
       if (op_q == OpConv && ic_q == 16'd0) begin
         bad_field = 1'b1;
       end
@@ -171,7 +189,7 @@ module qnpu_compute
       end
       if (drain_q) begin
         if ((op_q == OpConv || op_q == OpDwconv || op_q == OpAdd) &&
-            32'(p_addr_q) + ParamSetWords > PbufWords) begin
+            32'(p_addr_q) + (res_q ? 2 * ParamSetWords : ParamSetWords) > PbufWords) begin
           bad_range = 1'b1;
         end
         if (64'(o_addr_q) + (64'(npix_q) - 64'd1) * 64'(o_stride_q) >= 64'(ObufWords)) begin
@@ -222,12 +240,13 @@ module qnpu_compute
   logic last_step;
   assign zero_acc = first_q & clear_q;
   assign last_step = (step_q + 32'd1 == nsteps_q);
+  assign res_step = res_q && (state_q == StRun) && last_step;
 
   // ---- array: one always_ff per row; a row's next value is built in a
   // temporary and written back as a whole ----
   for (genvar r = 0; r < Rows; r++) begin : g_row
     always_ff @(posedge clk_i) begin
-      if (state_q == StRun && !step_err) begin
+      if (state_q == StRun && !step_err && !res_step) begin
         logic signed [31:0] nxt [Cols];
         for (int unsigned c = 0; c < Cols; c++) begin
           logic signed [31:0] a, x;
@@ -258,13 +277,23 @@ module qnpu_compute
     end
   end
 
+  always_ff @(posedge clk_i) begin
+    if (res_step && !step_err) begin
+      rword_q <= abuf_rdata_i;
+      rset_q  <= pbuf_rdata_i;
+    end
+  end
+
   // ---- sequencer ----
   logic ppu_busy, ppu_start, ppu_push_next;
   logic push_next_direct_q;
   logic accept;
   // hand-off to the PPU one cycle after the last step, from a copy of the
   // finished command's output fields (the next command may already be set up)
-  logic               ho_pending_q, ho_push_next_q, ho_fp_q, fp_q;
+  logic               ho_pending_q, ho_push_next_q, ho_fp_q, fp_q, ho_res_q;
+  logic signed [7:0]  rp_zp_q, rp_oshift_q, rp_min_q, rp_max_q, rp_shift_a_q, rp_shift_b_q;
+  logic signed [15:0] rp_off_b_q;
+  logic [4:0]         rp_lshift_q;
   logic [7:0]         ho_op_q, ho_npix_q;
   logic [19:0]        ho_o_addr_q;
   logic [15:0]        ho_o_stride_q, ho_p_addr_q;
@@ -279,6 +308,21 @@ module qnpu_compute
       push_prev_q        <= 1'b0;
       push_next_q        <= 1'b0;
       fp_q               <= 1'b0;
+      res_q              <= 1'b0;
+      res_stride_q       <= '0;
+      res_zp_q           <= '0;
+      res_oshift_q       <= '0;
+      res_min_q          <= '0;
+      res_max_q          <= '0;
+      ho_res_q           <= 1'b0;
+      rp_zp_q            <= '0;
+      rp_oshift_q        <= '0;
+      rp_min_q           <= '0;
+      rp_max_q           <= '0;
+      rp_shift_a_q       <= '0;
+      rp_shift_b_q       <= '0;
+      rp_off_b_q         <= '0;
+      rp_lshift_q        <= '0;
       a_addr_q           <= '0;
       b_addr_q           <= '0;
       w_addr_q           <= '0;
@@ -394,7 +438,7 @@ module qnpu_compute
             ix0_q   <= ix_t;
             base_q  <= base_t;
             dmsel_q <= dmsel_t;
-            nsteps_q <= ksteps[31:0];
+            nsteps_q <= ksteps[31:0] + (res_q ? 32'd1 : 32'd0);
             step_q   <= '0;
             i_q      <= '0;
             kx_q     <= '0;
@@ -431,6 +475,16 @@ module qnpu_compute
                 offya_q <= offya_q + 48'(dh_q) * 48'(row_stride_q);
               end
             end
+            if (res_step) begin
+              rp_zp_q      <= res_zp_q;
+              rp_oshift_q  <= res_oshift_q;
+              rp_min_q     <= res_min_q;
+              rp_max_q     <= res_max_q;
+              rp_shift_a_q <= shift_a_q;
+              rp_shift_b_q <= shift_b_q;
+              rp_off_b_q   <= in_off_b_q;
+              rp_lshift_q  <= lshift_q;
+            end
             if (last_step) begin
               if (drain_q && ppu_busy) begin
                 state_q <= StHandoff;
@@ -450,6 +504,7 @@ module qnpu_compute
                 ho_max_q           <= act_max_q;
                 ho_push_next_q     <= push_next_q;
                 ho_fp_q            <= fp_q;
+                ho_res_q           <= res_q;
                 state_q            <= cmd_valid_i ? StSetup : StIdle;
               end
             end
@@ -472,6 +527,12 @@ module qnpu_compute
         push_prev_q  <= cmd_i[CmdPushPrevLsb];
         push_next_q  <= cmd_i[CmdPushNextLsb];
         fp_q         <= cmd_i[CmdPpuFpLsb];
+        res_q        <= cmd_i[CmdResLsb];
+        res_stride_q <= cmd_i[CmdResStrideLsb +: 16];
+        res_zp_q     <= cmd_i[CmdResZpLsb +: 8];
+        res_oshift_q <= cmd_i[CmdResOutShiftLsb +: 8];
+        res_min_q    <= cmd_i[CmdResMinLsb +: 8];
+        res_max_q    <= cmd_i[CmdResMaxLsb +: 8];
         a_addr_q     <= cmd_i[CmdAAddrLsb +: 20];
         b_addr_q     <= cmd_i[CmdBAddrLsb +: 20];
         w_addr_q     <= cmd_i[CmdWAddrLsb +: 20];
@@ -532,6 +593,17 @@ module qnpu_compute
     .act_max_i    (ho_pending_q ? ho_max_q : act_max_q),
     .push_next_i  (ho_pending_q ? ho_push_next_q : push_next_q),
     .fp_i         (ho_pending_q ? ho_fp_q : fp_q),
+    .res_i        (ho_pending_q ? ho_res_q : res_q),
+    .rword_i      (rword_q),
+    .rset_i       (rset_q),
+    .res_zp_i     (rp_zp_q),
+    .res_oshift_i (rp_oshift_q),
+    .res_min_i    (rp_min_q),
+    .res_max_i    (rp_max_q),
+    .res_shift_a_i(rp_shift_a_q),
+    .res_shift_b_i(rp_shift_b_q),
+    .res_off_b_i  (rp_off_b_q),
+    .res_lshift_i (rp_lshift_q),
     .busy_o       (ppu_busy),
     .push_next_o  (ppu_push_next),
     .obuf_we_o,
@@ -549,6 +621,6 @@ module qnpu_compute
   assign stall_ppu_o = (state_q == StHandoff) && ppu_busy;
   assign err_o       = (state_q == StErr);
   assign err_code_o  = err_code_q;
-  assign macs_o      = (state_q == StRun && (op_q == OpConv || op_q == OpDwconv)) ?
+  assign macs_o      = (state_q == StRun && !res_step && (op_q == OpConv || op_q == OpDwconv)) ?
                        16'(npix_q) * 16'(ncols_q) : 16'd0;
 endmodule

@@ -145,5 +145,17 @@ package qnpu_pkg;
   localparam int unsigned CmdAddShiftBW = 8;
   localparam int unsigned CmdPpuFpLsb = 496;
   localparam int unsigned CmdPpuFpW = 1;
+  localparam int unsigned CmdResLsb = 497;
+  localparam int unsigned CmdResW = 1;
+  localparam int unsigned CmdResStrideLsb = 400;
+  localparam int unsigned CmdResStrideW = 16;
+  localparam int unsigned CmdResZpLsb = 504;
+  localparam int unsigned CmdResZpW = 8;
+  localparam int unsigned CmdResOutShiftLsb = 344;
+  localparam int unsigned CmdResOutShiftW = 8;
+  localparam int unsigned CmdResMinLsb = 372;
+  localparam int unsigned CmdResMinW = 8;
+  localparam int unsigned CmdResMaxLsb = 308;
+  localparam int unsigned CmdResMaxW = 8;
 
 endpackage

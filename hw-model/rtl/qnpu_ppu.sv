@@ -6,6 +6,11 @@
 // With PPU_FP (ONNX models), CONV/DWCONV instead compute ONNX Runtime's
 // requantization: clamp(round_half_even(float32(acc + bias) * mult) + zp),
 // mult holding float32 bits; fpq() reproduces both float32 roundings.
+// With RES (fused residual ADD) the int8 result q of CONV/DWCONV is then
+// added to the residual byte b with TFLite's int8 ADD arithmetic:
+// clamp(MBQM(MBQM((q - zp) << lshift, mult_a, shift_a) +
+// MBQM((b + off_b) << lshift, mult_b, shift_b), out_mult, out_shift) +
+// res_zp), mult_a, mult_b and out_mult from the residual parameter set.
 
 module qnpu_ppu
   import qnpu_pkg::*;
@@ -31,6 +36,17 @@ module qnpu_ppu
   input  logic signed [7:0]  act_max_i,
   input  logic               push_next_i,
   input  logic               fp_i,
+  input  logic               res_i,
+  input  logic [Cols*8-1:0]  rword_i [Rows],
+  input  logic [Cols*8-1:0]  rset_i [ParamSetWords],
+  input  logic signed [7:0]  res_zp_i,
+  input  logic signed [7:0]  res_oshift_i,
+  input  logic signed [7:0]  res_min_i,
+  input  logic signed [7:0]  res_max_i,
+  input  logic signed [7:0]  res_shift_a_i,
+  input  logic signed [7:0]  res_shift_b_i,
+  input  logic signed [15:0] res_off_b_i,
+  input  logic [4:0]         res_lshift_i,
   output logic               busy_o,
   output logic               push_next_o,
   output logic               obuf_we_o [2],
@@ -48,7 +64,14 @@ module qnpu_ppu
   logic [19:0]        waddr_q;
   logic [15:0]        stride_q;
   logic signed [7:0]  zp_q, min_q, max_q;
-  logic               push_q, fp_q;
+  logic               push_q, fp_q, res_q;
+  logic [Cols*8-1:0]  rword_q [Rows];
+  logic signed [31:0] rmult_a_q [Cols];
+  logic signed [31:0] rmult_b_q [Cols];
+  logic signed [31:0] rmult_o_q [Cols];
+  logic signed [7:0]  rzp_q, roshift_q, rmin_q, rmax_q, rshift_a_q, rshift_b_q;
+  logic signed [15:0] roff_b_q;
+  logic [4:0]         rlshift_q;
 
   // round_half_even(float32(x) * m) as an int32 saturated to +-2^30 (the
   // caller adds the zero point and clamps to 8 bits). Exact: x is rounded
@@ -120,11 +143,12 @@ module qnpu_ppu
     return neg ? -32'(q) : 32'(q);
   endfunction
 
-  // the parameter set as a flat little-endian byte array
-  logic [ParamSetWords*Cols*8-1:0] pflat;
+  // the parameter sets as flat little-endian byte arrays
+  logic [ParamSetWords*Cols*8-1:0] pflat, rflat;
   always_comb begin
     for (int unsigned w = 0; w < ParamSetWords; w++) begin
       pflat[w*Cols*8 +: Cols*8] = pset_i[w];
+      rflat[w*Cols*8 +: Cols*8] = rset_i[w];
     end
   end
 
@@ -141,6 +165,15 @@ module qnpu_ppu
       max_q       <= '0;
       push_q      <= 1'b0;
       fp_q        <= 1'b0;
+      res_q       <= 1'b0;
+      rzp_q       <= '0;
+      roshift_q   <= '0;
+      rmin_q      <= '0;
+      rmax_q      <= '0;
+      rshift_a_q  <= '0;
+      rshift_b_q  <= '0;
+      roff_b_q    <= '0;
+      rlshift_q   <= '0;
       push_next_o <= 1'b0;
     end else begin
       push_next_o <= 1'b0;
@@ -156,6 +189,15 @@ module qnpu_ppu
         max_q    <= act_max_i;
         push_q   <= push_next_i;
         fp_q     <= fp_i;
+        res_q    <= res_i;
+        rzp_q      <= res_zp_i;
+        roshift_q  <= res_oshift_i;
+        rmin_q     <= res_min_i;
+        rmax_q     <= res_max_i;
+        rshift_a_q <= res_shift_a_i;
+        rshift_b_q <= res_shift_b_i;
+        roff_b_q   <= res_off_b_i;
+        rlshift_q  <= res_lshift_i;
       end else if (busy_q) begin
         row_q   <= row_q + 8'd2;
         waddr_q <= waddr_q + 20'(stride_q) + 20'(stride_q);
@@ -176,13 +218,23 @@ module qnpu_ppu
       logic signed [31:0] bias_t [Cols];
       logic signed [31:0] mult_t [Cols];
       logic signed [31:0] shift_t [Cols];
+      logic signed [31:0] ra_t [Cols];
+      logic signed [31:0] rb_t [Cols];
+      logic signed [31:0] ro_t [Cols];
       acc_q <= acc_i;
+      rword_q <= rword_i;
       cnt_q <= cnt_i;
       for (int unsigned c = 0; c < Cols; c++) begin
         bias_t[c]  = pflat[(0 * Cols + c) * 32 +: 32];
         mult_t[c]  = pflat[(1 * Cols + c) * 32 +: 32];
         shift_t[c] = pflat[(2 * Cols + c) * 32 +: 32];
+        ra_t[c]    = rflat[(0 * Cols + c) * 32 +: 32];
+        rb_t[c]    = rflat[(1 * Cols + c) * 32 +: 32];
+        ro_t[c]    = rflat[(2 * Cols + c) * 32 +: 32];
       end
+      rmult_a_q <= ra_t;
+      rmult_b_q <= rb_t;
+      rmult_o_q <= ro_t;
       bias_q  <= bias_t;
       mult_q  <= mult_t;
       shift_q <= shift_t;
@@ -208,6 +260,13 @@ module qnpu_ppu
                             mbqm(v + bias_q[c], mult_q[c], shift_q[c])) + 32'(zp_q);
           endcase
           v = clamp8(v, min_q, max_q);
+          if (res_q) begin
+            logic signed [31:0] sa, sb;
+            sa = mbqm((v - 32'(zp_q)) <<< rlshift_q, rmult_a_q[c], 32'(rshift_a_q));
+            sb = mbqm((32'(signed'(rword_q[row][c*8 +: 8])) + 32'(roff_b_q)) <<< rlshift_q,
+                      rmult_b_q[c], 32'(rshift_b_q));
+            v = clamp8(mbqm(sa + sb, rmult_o_q[c], 32'(roshift_q)) + 32'(rzp_q), rmin_q, rmax_q);
+          end
           obuf_wdata_o[l][c*8 +: 8] = v[7:0];
         end
       end

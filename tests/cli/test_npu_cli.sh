@@ -70,7 +70,9 @@ for l in L:
     for k in ("index", "op", "where", "macs", "cycles", "utilization",
               "dma_in", "dma_out"):
         assert k in l, k
-    assert l["where"] in ("npu", "cpu")
+    assert l["where"] in ("npu", "cpu", "fused")
+    if l["where"] == "fused":   # an ADD in its convolution's epilogue
+        assert l["op"] == "ADD" and l["cycles"] == 0
     if l["where"] == "npu":
         assert l["cycles"] > 0 and l["dma_in"] > 0 and l["dma_out"] > 0
 npu = [l for l in L if l["where"] == "npu"]

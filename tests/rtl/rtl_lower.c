@@ -90,8 +90,29 @@ static uint64_t put_params(struct rh *h, const struct ref_conv *p, int oc0, int 
 	return va;
 }
 
+/* The residual parameter set (RES): mult_a, mult_b, mult_o in every entry. */
+static uint64_t put_res_params(struct rh *h, const struct ref_add *r)
+{
+	const int C = h->p.cols;
+	int32_t *ps;
+	uint64_t va = rh_alloc(h, 12u * C, 0, (void **)&ps);
+	for (int c = 0; c < C; c++) {
+		ps[c] = r->mult_a;
+		ps[C + c] = r->mult_b;
+		ps[2 * C + c] = r->mult_o;
+	}
+	return va;
+}
+
 int lower_layer(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
 		uint64_t in, uint64_t filt, uint64_t out, int max_band, int ic_chunks)
+{
+	return lower_layer_res(h, e, op, p, in, filt, out, max_band, ic_chunks, NULL, 0);
+}
+
+int lower_layer_res(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
+		    uint64_t in, uint64_t filt, uint64_t out, int max_band, int ic_chunks,
+		    const struct ref_add *res, uint64_t res_va)
 {
 	const int R = h->p.rows, C = h->p.cols;
 	const int vector = op != QNPU_OP_CONV;
@@ -118,13 +139,17 @@ int lower_layer(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
 		if (band < 1)
 			return -E2BIG;
 		int in_rows = (band - 1) * p->sh + (p->kh - 1) * dh + 1;
-		if (in_rows * row_words <= abuf_words && band * p->ow <= obuf_words &&
+		if (in_rows * row_words + (res ? band * p->ow : 0) <= abuf_words &&
+		    band * p->ow <= obuf_words &&
 		    band * p->ow <= 65535)
 			break;
 	}
 	if (!vector && (p->iw * p->ic > 65535))
 		return -E2BIG;
 
+	/* the residual words of a band, one per output pixel, at the top of ABUF */
+	const int rbase = abuf_words - band * p->ow;
+	const uint64_t rset = res ? put_res_params(h, res) : 0;
 	for (int oy0 = 0; oy0 < p->oh; oy0 += band) {
 		int bh = p->oh - oy0 < band ? p->oh - oy0 : band;
 		int y_lo = oy0 * p->sh - p->pad_t;
@@ -181,6 +206,11 @@ int lower_layer(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
 				load_blob(e, QNPU_BUF_WBUF, wva, (uint32_t)ksteps * C, 0, C);
 				load_blob(e, QNPU_BUF_PBUF, put_params(h, p, oc0, nc, 0), 12u * C, 0, C);
 			}
+			if (res) {
+				load_rows(e, QNPU_BUF_ABUF, res_va + ((uint64_t)oy0 * p->ow) * oc + oc0,
+					  oc, nc, npx, rbase, 1);
+				load_blob(e, QNPU_BUF_PBUF, rset, 12u * C, 12, C);
+			}
 			int l1 = e->n, c0 = e->n;
 
 			for (int p0 = 0; p0 < npx; p0 += R) {
@@ -216,6 +246,19 @@ int lower_layer(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
 					RH_SET(c, O_ADDR, p0);
 					RH_SET(c, O_STRIDE, 1);
 					set_quant(c, p);
+					if (res && ch == ic_chunks - 1) {
+						RH_SET(c, RES, 1);
+						RH_SET(c, B_ADDR, (rbase + p0) * C);
+						RH_SET(c, RES_STRIDE, C);
+						RH_SET(c, IN_OFF_B, res->off_b);
+						RH_SET(c, ADD_LSHIFT, res->lshift);
+						RH_SET(c, ADD_SHIFT_A, res->shift_a);
+						RH_SET(c, ADD_SHIFT_B, res->shift_b);
+						RH_SET(c, RES_OUT_SHIFT, res->shift_o);
+						RH_SET(c, RES_ZP, res->out_zp);
+						RH_SET(c, RES_MIN, res->act_min);
+						RH_SET(c, RES_MAX, res->act_max);
+					}
 					wbase += p->kh * p->kw * (ice - icb);
 					icb = ice;
 				}

@@ -27,6 +27,11 @@ struct rh_cmd *emit_new(struct emit *e);
 int lower_layer(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
 		uint64_t in, uint64_t filt, uint64_t out, int max_band, int ic_chunks);
 /* ADD of n bytes; p holds the TFLite add parameters. */
+/* lower_layer with a fused residual ADD (RES): out = ADD(layer, residual),
+ * the layer's output being operand A (res->off_a must be -p->out_zp). */
+int lower_layer_res(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
+		    uint64_t in, uint64_t filt, uint64_t out, int max_band, int ic_chunks,
+		    const struct ref_add *res, uint64_t res_va);
 int lower_add(struct rh *h, struct emit *e, const struct ref_add *p, int n, uint64_t a,
 	      uint64_t b, uint64_t out);
 

@@ -17,6 +17,7 @@
 
 #include "rtl_harness.h"
 #include "rtl_lower.h"
+#include "compiler/qnpu_compiler.h"
 #include "rtl_ref.h"
 #ifdef QNPU_HAVE_CPU_KERNELS
 #include "qnpu_cpu.h"
@@ -338,6 +339,102 @@ static void test_dwconv_random(void **state)
 		p.shift = shift;
 		p.bias = bias;
 		run_layer(h, QNPU_OP_DWCONV, &p, rr(0, 1) ? 0 : rr(1, 3), 1);
+	}
+}
+
+/*
+ * A fused residual ADD (RES): CONV or DWCONV whose PPU adds a residual
+ * tensor with TFLite's int8 ADD arithmetic; the reference is the layer
+ * followed by ADD.
+ */
+static void test_res_random(void **state)
+{
+	struct rh *h = *state;
+	for (int it = 0; it < 12; it++) {
+		int op = it % 3 == 2 ? QNPU_OP_DWCONV : QNPU_OP_CONV;
+		struct ref_conv p = {0};
+		struct ref_add a;
+		int32_t mult[512], shift[512], bias[512];
+		rand_geometry(&p, 3, 2, 0);
+		p.ic = rr(1, 2 * h->p.cols + 3);
+		p.dm = 1;
+		p.oc = op == QNPU_OP_DWCONV ? p.ic : rr(1, 2 * h->p.cols + 5);
+		p.in_off = -rand_zp();
+		p.out_zp = rand_zp();
+		rand_act(&p);
+		rand_quant(p.oc, mult, shift, bias);
+		p.mult = mult;
+		p.shift = shift;
+		p.bias = bias;
+		a.off_a = -p.out_zp;
+		a.off_b = -rand_zp();
+		a.lshift = 20;
+		a.mult_a = (int32_t)(0x40000000u + (rnd() & 0x3fffffff));
+		a.mult_b = (int32_t)(0x40000000u + (rnd() & 0x3fffffff));
+		a.shift_a = -rr(0, 3);
+		a.shift_b = -rr(0, 3);
+		a.mult_o = (int32_t)(0x40000000u + (rnd() & 0x3fffffff));
+		a.shift_o = -rr(15, 22);
+		a.out_zp = rand_zp();
+		a.act_min = rr(0, 3) ? -128 : rr(-128, 0);
+		a.act_max = rr(0, 3) ? 127 : rr(0, 127);
+
+		size_t in_n = (size_t)p.ih * p.iw * p.ic, out_n = (size_t)p.oh * p.ow * p.oc;
+		size_t f_n = op == QNPU_OP_CONV ? (size_t)p.oc * p.kh * p.kw * p.ic :
+			     (size_t)p.kh * p.kw * p.oc;
+		int8_t *in, *f, *r, *out, *conv = malloc(out_n), *ref = malloc(out_n);
+		uint64_t in_va = rh_alloc(h, in_n, 0, (void **)&in);
+		uint64_t f_va = rh_alloc(h, f_n, 0, (void **)&f);
+		uint64_t r_va = rh_alloc(h, out_n, 0, (void **)&r);
+		uint64_t out_va = rh_alloc(h, out_n, 1, (void **)&out);
+		fill(in, in_n);
+		fill(f, f_n);
+		fill(r, out_n);
+		memset(out, 0x5a, out_n);
+		if (op == QNPU_OP_CONV)
+			ref_conv(&p, in, f, conv);
+		else
+			ref_dwconv(&p, in, f, conv);
+		ref_add(&a, (int)out_n, conv, r, ref);
+
+		struct emit e;
+		emit_init(&e);
+		assert_int_equal(lower_layer_res(h, &e, op, &p, in_va, f_va, out_va,
+						 rr(0, 1) ? 0 : rr(1, 3),
+						 op == QNPU_OP_CONV ? rr(1, 2) : 1, &a, r_va), 0);
+		struct rh_cqe cqe;
+		assert_int_equal(rh_run(h, e.c, e.n, MAX_CYCLES, &cqe), 0);
+		if (cqe.status)
+			print_error("status %u at command %u of %d\n", cqe.status, cqe.err_cmd, e.n);
+		assert_int_equal(cqe.status, QNPU_STATUS_OK);
+		size_t bad = 0;
+		for (size_t i = 0; i < out_n; i++)
+			if (out[i] != ref[i] && bad++ < 5)
+				print_error("res op %#x out[%zu] = %d, expected %d\n", op, i,
+					    out[i], ref[i]);
+		assert_int_equal(bad, 0);
+		/* the compiler's cost model (qnpu_cost.c) predicts the RTL exactly */
+		{
+			struct qnpu_npu_target t = {
+				.rows = h->p.rows, .cols = h->p.cols,
+				.abuf_bytes = h->p.abuf_bytes, .wbuf_bytes = h->p.wbuf_bytes,
+				.pbuf_bytes = h->p.pbuf_bytes, .obuf_bytes = h->p.obuf_bytes,
+				.dma_bytes = h->p.dma_bytes, .queue_depth = h->p.queue_depth,
+				.mem_latency_cycles = h->p.mem_latency_cycles,
+				.mem_bytes_per_cycle = h->p.mem_bytes_per_cycle,
+				.mem_outstanding = h->p.mem_outstanding,
+			};
+			uint64_t din, dout;
+			assert_int_equal(qnpu_npu_stream_cycles(&t, (const struct qnpu_cmd *)e.c,
+								(size_t)e.n, &din, &dout),
+					 cqe.cycles);
+		}
+		/* the residual step is no MAC */
+		assert_int_equal(cqe.macs, (uint64_t)p.oh * p.ow * p.oc * p.kh * p.kw *
+					   (op == QNPU_OP_CONV ? p.ic : 1));
+		emit_free(&e);
+		free(conv);
+		free(ref);
 	}
 }
 
@@ -1118,6 +1215,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_dwconv_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_res_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sram_no_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_unmapped_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_unmapped_write, setup, teardown),

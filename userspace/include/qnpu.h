@@ -82,6 +82,9 @@ struct qnpu_tensor_info {
  * @inputs: input tensor indices, -1 for an absent optional input
  * @num_outputs: number of outputs (at most QNPU_MAX_OP_IO listed)
  * @outputs: output tensor indices
+ * @fused_into: for an ADD the NPU computes in the epilogue of the
+ *	convolution producing one of its operands, that operator's index + 1
+ *	(the ADD then takes no time of its own); else 0
  */
 struct qnpu_op_info {
 	int index;
@@ -93,6 +96,7 @@ struct qnpu_op_info {
 	int inputs[QNPU_MAX_OP_IO];
 	int num_outputs;
 	int outputs[QNPU_MAX_OP_IO];
+	int fused_into;
 };
 
 /**

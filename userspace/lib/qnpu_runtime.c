@@ -282,6 +282,15 @@ int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
 	r = qnpu_op_params_prepare_all(m->g);
 	if (r)
 		goto err_free;
+	/* Residual ADDs into their convolutions' epilogues, before the
+	 * memory plan (QNPU_NPU_FUSE=0: not, e.g. to compare). */
+	if (dev->info.is_npu) {
+		const char *f = getenv("QNPU_NPU_FUSE");
+
+		qnpu_npu_fuse(m->g, m->jobs || !f || strcmp(f, "0"));
+		if (m->jobs)
+			qnpu_npu_fuse_match(m->g, m->jobs);
+	}
 	r = alloc_tensors(m);
 	if (r)
 		goto err_free;
@@ -522,6 +531,7 @@ QNPU_EXPORT int qnpu_model_op_info(const struct qnpu_model *m, int i,
 	info->name = qnpu_ir_op_name(op->builtin);
 	info->target = op->target;
 	info->macs = op->macs;
+	info->fused_into = op->res_conv;
 	if (op->nout > 0 && op->out[0] >= 0)
 		tensor_info(m, op->out[0], &info->output);
 	else
@@ -570,9 +580,15 @@ QNPU_EXPORT int qnpu_model_run(struct qnpu_model *m)
 		uint64_t t0 = qnpu_now_ns();
 
 		memset(st, 0, sizeof(*st));
-		if (op->target == QNPU_TARGET_NPU)
+		if (op->res_conv)
+			r = 0;	/* its convolution's epilogue computed it */
+		else if (op->target == QNPU_TARGET_NPU)
 			r = m->dev->backend->run_op(m, op);
 		else
+			r = qnpu_cpu_backend.run_op(m, op);
+		/* A fused convolution's own output exists only for the layer
+		 * callback: the CPU kernels (the same bytes) compute it. */
+		if (!r && op->res_add && m->layer_cb)
 			r = qnpu_cpu_backend.run_op(m, op);
 		st->host_ns = qnpu_now_ns() - t0;
 		if (r)

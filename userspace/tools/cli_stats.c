@@ -19,6 +19,8 @@ void cli_shape(const struct qnpu_tensor_info *t, char *buf, size_t n)
 
 const char *cli_where(const struct qnpu_op_info *op)
 {
+	if (op->fused_into)
+		return "fused";
 	return op->target == QNPU_TARGET_NPU ? "npu" : "cpu";
 }
 

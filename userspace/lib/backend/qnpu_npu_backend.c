@@ -71,7 +71,8 @@ int qnpu_npu_model_compile(struct qnpu_model *m,
 		if (m->jobs[i].why[0])
 			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
 				 "%s", m->jobs[i].why);
-		if (!place || m->g->ops[i].target != QNPU_TARGET_NPU)
+		if (!place || m->g->ops[i].target != QNPU_TARGET_NPU ||
+		    m->g->ops[i].res_conv)
 			continue;
 		r = place(m, i, &m->jobs[i]);
 		if (r)

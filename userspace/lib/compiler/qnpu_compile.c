@@ -40,6 +40,12 @@ struct layer {
 	const struct qnpu_add_params *add;
 	size_t count;				/* ADD elements */
 	int tin, tin2, tout;
+	/* a fused residual ADD (op->res_add): its parameters, whether the
+	 * convolution is its second operand, the other operand */
+	const struct qnpu_add_params *res;
+	bool res_swap;
+	int tres;
+	uint32_t psw;				/* words per channel group's parameters */
 	/* ONNX: PPU_FP requantization (mult holds float32 bits), and the
 	 * weights and parameters re-laid out for the NPU, owned. */
 	bool fp;
@@ -118,6 +124,14 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 		l->mult = c->mult;
 		l->shift = c->shift;
 		l->per_channel = true;
+		if (op->res_add) {
+			const struct qnpu_ir_op *a = &g->ops[op->res_add - 1];
+
+			l->res = &a->params->p.add;
+			l->res_swap = a->in[1] == op->out[0];
+			l->tres = a->in[l->res_swap ? 0 : 1];
+			l->tout = a->out[0];
+		}
 		break;
 	case QNPU_TFL_FULLY_CONNECTED:
 		l->kind = JOB_CONV;
@@ -184,7 +198,26 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 		return why(job, "kernel, stride, padding or size beyond the command fields");
 	if (l->in_off < -32768 || l->in_off > 32767)
 		return why(job, "input offset %d beyond 16 bits", l->in_off);
+	/* with a residual, the PBUF holds its parameter set after each group's */
+	l->psw = l->res ? 2 * PSET_WORDS : PSET_WORDS;
 	return 0;
+}
+
+/*
+ * The target as a fused layer's inputs see it: the top obuf_bytes of ABUF
+ * hold the residual, two halves of at most a unit's output each.
+ */
+static struct qnpu_npu_target res_target(const struct qnpu_npu_target *t,
+					 const struct layer *l)
+{
+	struct qnpu_npu_target r = *t;
+
+	/* (halves of whole words) */
+	if (l->res)
+		r.abuf_bytes = t->abuf_bytes > t->obuf_bytes ?
+			       (t->abuf_bytes - t->obuf_bytes) /
+			       (2 * t->cols) * (2 * t->cols) : 0;
+	return r;
 }
 
 bool qnpu_npu_supported(const struct qnpu_npu_target *t,
@@ -235,9 +268,10 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
  */
 enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_VARIANTS };
 
-static int plan(const struct qnpu_npu_target *t, const struct layer *l,
+static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		struct qnpu_npu_job *job, int variant)
 {
+	const struct qnpu_npu_target tr = res_target(t0, l), *t = &tr;
 	const uint32_t C = t->cols;
 	const uint32_t wb = t->wbuf_bytes / C, pb = t->pbuf_bytes / C;
 	const uint32_t ob = t->obuf_bytes / C;
@@ -251,7 +285,9 @@ static int plan(const struct qnpu_npu_target *t, const struct layer *l,
 	job->kind = l->kind;
 	job->w_group_bytes = weights ? K * C : 0;
 	/* Weights and parameter sets: resident if all fit, else per set. */
-	if (!weights || ((G * K <= wb && (uint64_t)G * PSET_WORDS <= pb) &&
+	if (!t->abuf_bytes)
+		return why(job, "no activation SRAM left beside the residual");
+	if (!weights || ((G * K <= wb && (uint64_t)G * l->psw <= pb) &&
 			 !(variant == PLAN_GROUPS && G > 1))) {
 		job->w_stream = false;
 		job->gset = G;
@@ -261,8 +297,8 @@ static int plan(const struct qnpu_npu_target *t, const struct layer *l,
 	} else {
 		job->w_stream = true;
 		job->gset = (uint32_t)((wb / 2) / K);
-		if (job->gset > (pb / 2) / PSET_WORDS)
-			job->gset = (pb / 2) / PSET_WORDS;
+		if (job->gset > (pb / 2) / l->psw)
+			job->gset = (pb / 2) / l->psw;
 	}
 	/*
 	 * A reduction longer than half the weight SRAM is split over input
@@ -286,6 +322,9 @@ static int plan(const struct qnpu_npu_target *t, const struct layer *l,
 		job->gset = 1;
 	if (job->gset > G)
 		job->gset = G;
+	if (job->w_stream && (uint64_t)job->gset * l->psw > pb / 2)
+		return why(job, "a channel group's parameters need %u words, half the parameter SRAM holds %u",
+			   l->psw, pb / 2);
 
 	/* Input: resident if the whole tensor fits, else bands. */
 	pix_words = vec ? (l->dm > 1 ? 1 : G) : 0;
@@ -385,12 +424,12 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 	const uint32_t C = t->cols;
 	uint32_t G = div_up((uint64_t)l->oc, C), g, c;
 	size_t K = job->w_group_bytes / C, s;
-	size_t pset_bytes = (size_t)PSET_WORDS * C;
+	size_t pset_bytes = (size_t)l->psw * C;
 
 	if (l->kind == JOB_ADD) {
 		/* One parameter set: bias 0, the output multiplier and shift. */
 		job->p_off = 0;
-		job->consts_len = pset_bytes;
+		job->consts_len = (size_t)PSET_WORDS * C;
 		job->consts = calloc(1, job->consts_len);
 		if (!job->consts)
 			return -ENOMEM;
@@ -412,6 +451,17 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 	for (g = 0; g < G; g++) {
 		uint8_t *wg = job->consts + g * job->w_group_bytes;
 		uint8_t *pg = job->consts + job->p_off + g * pset_bytes;
+
+		/* the residual set: both input multipliers, the output's */
+		for (c = 0; l->res && c < C; c++) {
+			uint8_t *rs = pg + (size_t)PSET_WORDS * C;
+
+			put32(rs + (0 * C + c) * 4, (uint32_t)(l->res_swap ?
+			      l->res->in2_mult : l->res->in1_mult));
+			put32(rs + (1 * C + c) * 4, (uint32_t)(l->res_swap ?
+			      l->res->in1_mult : l->res->in2_mult));
+			put32(rs + (2 * C + c) * 4, (uint32_t)l->res->out_mult);
+		}
 
 		for (c = 0; c < C && g * C + c < (uint32_t)l->oc; c++) {
 			uint32_t oc = g * C + c;
@@ -675,6 +725,8 @@ struct emit {
 	uint32_t C, R, G;
 	bool stream;		/* every unit loads */
 	uint32_t opc;		/* the layer's COMPUTE opcode */
+	uint64_t res_va;	/* the fused residual's other operand */
+	uint32_t res_base;	/* its two ABUF halves (bytes) */
 	int32_t skip;		/* input rows a 1-row kernel steps over */
 };
 
@@ -759,6 +811,7 @@ struct unit {
 	uint32_t obase;				/* OBUF half of the store */
 	uint32_t ch, i0, icc;
 	uint32_t abase, wbase, pbase;		/* SRAM halves of the chunk */
+	uint32_t rbase;				/* ABUF half of the residual */
 	bool last;				/* last chunk: drain */
 };
 
@@ -832,6 +885,7 @@ static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 	un->abase = job->in_stream ? h * (t->abuf_bytes / 2) : 0;
 	un->wbase = job->w_stream ? h * ((t->wbuf_bytes / e->C) / 2) : 0;
 	un->pbase = job->w_stream ? h * ((t->pbuf_bytes / e->C) / 2) : 0;
+	un->rbase = e->res_base + h * ((t->obuf_bytes / e->C) / 2) * e->C;
 	un->last = ch + 1 == job->nchunks;
 }
 
@@ -865,8 +919,21 @@ static bool emit_loads(struct emit *e, const struct band *b,
 			  job->consts_va + woff, wlen, un->wbase);
 		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_PBUF,
 			  job->consts_va + job->p_off +
-			  (uint64_t)wg * PSET_WORDS * C,
-			  (uint64_t)wn * PSET_WORDS * C, un->pbase);
+			  (uint64_t)wg * l->psw * C,
+			  (uint64_t)wn * l->psw * C, un->pbase);
+	}
+	/* the residual of the unit's outputs, laid out as OBUF holds them */
+	if (l->res && un->last) {
+		uint64_t va = e->res_va + ((uint64_t)b->oy0 * l->ow + un->p0) *
+			      (uint64_t)l->oc + un->c0;
+
+		if (un->nch == (uint32_t)l->oc && l->oc % C == 0)
+			dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va,
+				  (uint64_t)un->np * l->oc, un->rbase / C);
+		else
+			dma_rows(job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va,
+				 (uint32_t)l->oc, un->nch, un->np,
+				 un->rbase / C, un->ng);
 	}
 	tk = (struct unit_tok){
 		.pop_next = e->stream && u >= 2,
@@ -916,7 +983,22 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	  0);
 	if (l->kind == JOB_CONV || l->kind == JOB_DW) {
 		F(job, c, W_ADDR, un->wbase + gw * (job->nchunks > 1 ? 0 : K));
-		F(job, c, P_ADDR, un->pbase + gw * PSET_WORDS);
+		F(job, c, P_ADDR, un->pbase + gw * l->psw);
+	}
+	if (l->res && un->last) {
+		const struct qnpu_add_params *r = l->res;
+
+		F(job, c, RES, 1);
+		F(job, c, B_ADDR, un->rbase + ((p - un->p0) * un->ng + j) * C);
+		F(job, c, RES_STRIDE, un->ng * C);
+		F(job, c, IN_OFF_B, l->res_swap ? r->in1_offset : r->in2_offset);
+		F(job, c, ADD_LSHIFT, r->left_shift);
+		F(job, c, ADD_SHIFT_A, l->res_swap ? r->in2_shift : r->in1_shift);
+		F(job, c, ADD_SHIFT_B, l->res_swap ? r->in1_shift : r->in2_shift);
+		F(job, c, RES_OUT_SHIFT, r->out_shift);
+		F(job, c, RES_ZP, r->out_offset);
+		F(job, c, RES_MIN, r->act_min);
+		F(job, c, RES_MAX, r->act_max);
 	}
 	F(job, c, O_ADDR, un->obase + (p - un->p0) * un->ng + j);
 	F(job, c, O_STRIDE, un->ng);
@@ -994,7 +1076,8 @@ static int emit_layer(struct emit *e)
 		 l->kind == JOB_MAXPOOL ? QNPU_OP_MAXPOOL : QNPU_OP_AVGPOOL;
 	e->skip = l->kh == 1 && l->sh > 1 && l->pad_t == 0 &&
 		  (int64_t)(l->oh - 1) * l->sh < l->ih ? l->sh : 1;
-	e->stream = job->in_stream || job->w_stream;
+	/* a residual is loaded by every unit */
+	e->stream = job->in_stream || job->w_stream || l->res;
 	for (oy0 = 0; oy0 < l->oh; oy0 += (int32_t)job->band_rows) {
 		if (band_at(e, oy0, &b))
 			return job->err;
@@ -1102,14 +1185,19 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t,
 		  void *ctx)
 {
 	struct layer l;
-	struct emit e = { .t = t, .l = &l, .job = job, .C = t->cols,
-			  .R = t->rows };
+	struct qnpu_npu_target tr;
+	struct emit e = { .l = &l, .job = job, .C = t->cols, .R = t->rows };
 	int r;
 
 	r = describe(g, op, &l, job);
 	layer_free(&l);		/* emission needs no weights */
 	if (r)
 		return r;
+	tr = res_target(t, &l);
+	e.t = &tr;
+	e.res_base = t->abuf_bytes - t->obuf_bytes;
+	if (l.res)
+		e.res_va = tensor_va(ctx, l.tres);
 	e.G = div_up((uint64_t)l.oc, t->cols);
 	e.in_va = tensor_va(ctx, l.tin);
 	e.out_va = tensor_va(ctx, l.tout);

@@ -114,6 +114,17 @@ int qnpu_onnx_npu_layout(struct qnpu_ir_graph *g);
 bool qnpu_npu_supported(const struct qnpu_npu_target *t,
 			const struct qnpu_ir_op *op);
 /*
+ * Mark each NPU CONV_2D / DEPTHWISE_CONV_2D whose output only an NPU ADD
+ * reads, the ADD's other operand computed before it, for a fused residual
+ * (op->res_add, op->res_conv); @enable false clears every mark. Needs the
+ * prepared parameters; before the memory plan, which reads the marks.
+ */
+void qnpu_npu_fuse(struct qnpu_ir_graph *g, bool enable);
+/* For a compiled file: keep the marks whose convolution's stored job
+ * computes the residual (a file compiled with or without fusion). */
+void qnpu_npu_fuse_match(struct qnpu_ir_graph *g,
+			 const struct qnpu_npu_job *jobs);
+/*
  * Plan @op for @t and pack its constants. Returns 0, or -ENOTSUP with
  * job->why set when the op must fall back to the CPU.
  */

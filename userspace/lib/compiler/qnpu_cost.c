@@ -12,7 +12,8 @@
  *             bursts), data of a row from request + 1 + latency (reads),
  *             one word per max(C / dma_bytes, credit) cycles;
  *  compute    setup, one step per cycle, the next command taken in the last
- *             step (steps + 1 back to back); a DRAIN hands the accumulators
+ *             step (steps + 1 back to back; RES, a fused residual ADD,
+ *             is one step more); a DRAIN hands the accumulators
  *             to the PPU, which writes two rows per cycle, and waits in a
  *             handoff state while the PPU is still busy;
  *  tokens     a push is seen by the other engine two cycles after the
@@ -234,6 +235,7 @@ uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
 				(uint64_t)CF(c, KH) * CF(c, KW) * CF(c, IC) :
 				op == QNPU_OP_ADD ? 2 :
 				(uint64_t)CF(c, KH) * CF(c, KW);
+			steps += CF(c, RES);	/* the residual read (fused ADD) */
 			L = a + 1 + steps;	/* the last step */
 			if (drain && L < ppu_free) {
 				/* handoff: wait for the PPU, then give it the tile */

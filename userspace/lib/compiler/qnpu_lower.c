@@ -12,6 +12,7 @@
 
 #include "compiler/qnpu_compiler.h"
 #include "qnpu_regs.h"
+#include "quant/qnpu_op_params.h"
 #include "util/qnpu_util.h"
 
 #define PAGE 4096ull
@@ -78,6 +79,106 @@ fallback:
 	return 0;
 }
 
+static bool in_range(int32_t v, int32_t lo, int32_t hi)
+{
+	return v >= lo && v <= hi;
+}
+
+/* The op reading tensor @t, if exactly one op reads it once; else -1. */
+static int sole_reader(const struct qnpu_ir_graph *g, int t)
+{
+	int i, k, who = -1, n = 0;
+
+	for (i = 0; i < g->nops; i++)
+		for (k = 0; k < g->ops[i].nin; k++)
+			if (g->ops[i].in[k] == t) {
+				who = i;
+				n++;
+			}
+	return n == 1 ? who : -1;
+}
+
+/* The op writing tensor @t, or -1 (a model input). */
+static int writer(const struct qnpu_ir_graph *g, int t)
+{
+	int i, k;
+
+	for (i = 0; i < g->nops; i++)
+		for (k = 0; k < g->ops[i].nout; k++)
+			if (g->ops[i].out[k] == t)
+				return i;
+	return -1;
+}
+
+void qnpu_npu_fuse(struct qnpu_ir_graph *g, bool enable)
+{
+	int i, j, t, other;
+
+	for (i = 0; i < g->nops; i++)
+		g->ops[i].res_add = g->ops[i].res_conv = 0;
+	for (i = 0; enable && i < g->nops; i++) {
+		struct qnpu_ir_op *op = &g->ops[i], *a;
+		const struct qnpu_add_params *p;
+
+		if (op->target != QNPU_TARGET_NPU || op->nout != 1 ||
+		    (op->builtin != QNPU_TFL_CONV_2D &&
+		     op->builtin != QNPU_TFL_DEPTHWISE_CONV_2D))
+			continue;
+		t = op->out[0];
+		if (t < 0 || g->tensors[t].is_output ||
+		    (j = sole_reader(g, t)) <= i)
+			continue;
+		a = &g->ops[j];
+		if (a->target != QNPU_TARGET_NPU || a->builtin != QNPU_TFL_ADD ||
+		    a->nin != 2 || a->nout != 1 || !a->params ||
+		    a->params->broadcast || a->res_conv)
+			continue;
+		other = a->in[0] == t ? a->in[1] : a->in[0];
+		if (other < 0 || other == t || g->tensors[other].const_data ||
+		    g->tensors[other].count != g->tensors[t].count ||
+		    g->tensors[a->out[0]].count != g->tensors[t].count ||
+		    writer(g, other) >= i)
+			continue;
+		/* the command's field ranges (operand A: the convolution) */
+		p = &a->params->p.add;
+		if (!in_range(p->left_shift, 0, 31) ||
+		    !in_range(p->in1_shift, -128, 127) ||
+		    !in_range(p->in2_shift, -128, 127) ||
+		    !in_range(a->in[0] == t ? p->in2_offset : p->in1_offset,
+			      -32768, 32767) ||
+		    !in_range(p->out_shift, -128, 127) ||
+		    !in_range(p->out_offset, -128, 127) ||
+		    !in_range(p->act_min, -128, 127) ||
+		    !in_range(p->act_max, -128, 127))
+			continue;
+		op->res_add = j + 1;
+		a->res_conv = i + 1;
+	}
+}
+
+void qnpu_npu_fuse_match(struct qnpu_ir_graph *g,
+			 const struct qnpu_npu_job *jobs)
+{
+	int i;
+	size_t k;
+
+	for (i = 0; i < g->nops; i++) {
+		struct qnpu_ir_op *op = &g->ops[i];
+		bool res = false;
+
+		if (!op->res_add)
+			continue;
+		for (k = 0; k < jobs[i].ncmds; k++)
+			if (jobs[i].cmds[k].w[QNPU_CMD_RES_WORD] &
+			    QNPU_CMD_RES_MASK)
+				res = true;
+		if (!res) {
+			g->ops[op->res_add - 1].res_conv = 0;
+			op->res_add = 0;
+		}
+	}
+}
+
 int qnpu_npu_compile(const struct qnpu_npu_target *t, struct qnpu_ir_graph *g,
 		     const size_t *offsets, struct qnpu_npu_job **jobs)
 {
@@ -90,8 +191,32 @@ int qnpu_npu_compile(const struct qnpu_npu_target *t, struct qnpu_ir_graph *g,
 	for (i = 0; i < g->nops; i++) {
 		if (g->ops[i].target != QNPU_TARGET_NPU)
 			continue;
+		if (g->ops[i].res_conv) {
+			struct qnpu_ir_op *conv = &g->ops[g->ops[i].res_conv - 1];
+
+			if (conv->target == QNPU_TARGET_NPU) {
+				snprintf((*jobs)[i].why, sizeof((*jobs)[i].why),
+					 "fused into operator %d", conv->index);
+				/* no constants, where the next would go */
+				(*jobs)[i].consts_va = consts_va;
+				continue;
+			}
+			/* the convolution fell back: the ADD on its own */
+			conv->res_add = 0;
+			g->ops[i].res_conv = 0;
+		}
 		r = compile_op(t, g, offsets, &g->ops[i], &(*jobs)[i],
 			       &consts_va);
+		if (!r && g->ops[i].res_add &&
+		    g->ops[i].target != QNPU_TARGET_NPU) {
+			/* no plan with the residual: without it */
+			g->ops[g->ops[i].res_add - 1].res_conv = 0;
+			g->ops[i].res_add = 0;
+			g->ops[i].target = QNPU_TARGET_NPU;
+			(*jobs)[i].why[0] = 0;
+			r = compile_op(t, g, offsets, &g->ops[i], &(*jobs)[i],
+				       &consts_va);
+		}
 		if (r) {
 			qnpu_npu_jobs_free(*jobs, g->nops);
 			*jobs = NULL;

@@ -54,8 +54,10 @@ int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
 			const struct qnpu_ir_op *op = &g->ops[j];
 
 			for (k = 0; k < op->nout; k++)
-				if (op->out[k] == i && j < first)
-					first = j;
+				/* a fused ADD's output is written by its convolution */
+				if (op->out[k] == i &&
+				    (op->res_conv ? op->res_conv - 1 : j) < first)
+					first = op->res_conv ? op->res_conv - 1 : j;
 			for (k = 0; k < op->nin; k++)
 				if (op->in[k] == i)
 					last = j;

@@ -159,6 +159,12 @@ struct qnpu_ir_op {
 	enum qnpu_rounding rounding;
 	uint64_t macs;
 	enum qnpu_target target;
+	/*
+	 * NPU residual fusion (compiler/qnpu_lower.c, qnpu_npu_fuse()): on a
+	 * convolution, the index + 1 of the ADD its epilogue computes; on
+	 * that ADD, the index + 1 of the convolution; 0: none.
+	 */
+	int res_add, res_conv;
 	/* quant/qnpu_op_params.h; one allocation, freed with the graph */
 	struct qnpu_op_params *params;
 };
