@@ -306,13 +306,14 @@ static int64_t drm_deadline(void)
 
 /*
  * Operators @first .. @last (consecutive, all on the NPU) as one batch;
- * returns when every one has ended. The device runs them in order.
+ * returns when every one has ended. The device runs them in order. An
+ * ADD fused into a convolution's epilogue has no job of its own.
  */
 static int drm_run_batch(struct qnpu_model *m, int first, int last)
 {
 	struct drm_dev *d = m->dev->priv;
 	struct drm_model *dm = m->priv;
-	int i, n = last - first + 1;
+	int i, k, n = last - first + 1;
 	struct drm_qnpu_submit *el = calloc(n, sizeof(*el));
 	uint32_t *bos = calloc((size_t)n * 3, sizeof(*bos));
 	struct drm_qnpu_submit s = {
@@ -328,8 +329,12 @@ static int drm_run_batch(struct qnpu_model *m, int first, int last)
 		r = qnpu_err(-ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		drm_job(m, first + i, &bos[3 * i], &el[i]);
+	for (i = first, k = 0; i <= last; i++)
+		if (!m->g->ops[i].res_conv) {
+			drm_job(m, i, &bos[3 * k], &el[k]);
+			k++;
+		}
+	s.batch_count = k;
 	if (drmIoctl(d->fd, DRM_IOCTL_QNPU_SUBMIT, &s)) {
 		r = qnpu_err(-errno, "drm: operators %d..%d: SUBMIT: %s",
 			     first, last, strerror(errno));
