@@ -8,7 +8,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	       -Ihw-model/include -Ihw-model/gen -Iinclude/uapi/drm \
 	       -I/usr/include/libdrm
 
-$(FUZZ_BIN): tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) $(US_LIB_HDRS) $(US_HW_LIB) \
+$(FUZZ_BIN): tests/fuzz/fuzz_tflite.c tests/fuzz/fuzz_run.h $(US_LIB_SRCS) $(US_LIB_HDRS) $(US_HW_LIB) \
 		$(US_ONNX_PB)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -I$(US_GEN) -o $@ tests/fuzz/fuzz_tflite.c $(US_LIB_SRCS) \

@@ -12,30 +12,11 @@
 #include <string.h>
 
 #include "import/qnpu_import.h"
+#include "fuzz_run.h"
 #include "qnpu.h"
 #include "qnpu_runtime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void run_once(struct qnpu_model *m)
-{
-	int i, n = qnpu_model_num_inputs(m);
-
-	for (i = 0; i < n; i++) {
-		struct qnpu_tensor_info t;
-		void *buf;
-
-		qnpu_model_input_info(m, i, &t);
-		if (t.bytes > (1u << 22))
-			return;	/* keep each run cheap */
-		buf = calloc(1, t.bytes);
-		if (!buf)
-			return;
-		qnpu_model_set_input(m, i, buf, t.bytes);
-		free(buf);
-	}
-	qnpu_model_run(m);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -64,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(copy, data, size);
 	if (!qnpu_model_from_graph(cpu, g, copy, size, &m)) {
-		run_once(m);
+		fuzz_run_once(m);
 		qnpu_model_free(m);
 	}
 	return 0;

@@ -12,29 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_run.h"
 #include "qnpu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void run_once(struct qnpu_model *m)
-{
-	int i, n = qnpu_model_num_inputs(m);
-
-	for (i = 0; i < n; i++) {
-		struct qnpu_tensor_info t;
-		void *buf;
-
-		qnpu_model_input_info(m, i, &t);
-		if (t.bytes > (1u << 22))
-			return;	/* keep each run cheap */
-		buf = calloc(1, t.bytes);
-		if (!buf)
-			return;
-		qnpu_model_set_input(m, i, buf, t.bytes);
-		free(buf);
-	}
-	qnpu_model_run(m);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -58,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (!qnpu_model_load_memory(cpu, data, size, &m)) {
-		run_once(m);
+		fuzz_run_once(m);
 		qnpu_model_free(m);
 	}
 	if (target && !qnpu_model_load_memory(target, data, size, &m))

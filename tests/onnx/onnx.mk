@@ -35,7 +35,7 @@ FUZZ_ONNX_BIN    := $(BUILD)/fuzz/fuzz_onnx
 FUZZ_ONNX_CORPUS := $(BUILD)/fuzz/corpus-onnx
 ONNX_TESTDATA    ?= /usr/share/libonnx-testdata/data/node
 
-$(FUZZ_ONNX_BIN): tests/fuzz/fuzz_onnx.c $(US_LIB_SRCS) $(US_LIB_HDRS) $(US_HW_LIB) \
+$(FUZZ_ONNX_BIN): tests/fuzz/fuzz_onnx.c tests/fuzz/fuzz_run.h $(US_LIB_SRCS) $(US_LIB_HDRS) $(US_HW_LIB) \
 		$(US_ONNX_PB)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -I$(US_GEN) -o $@ tests/fuzz/fuzz_onnx.c \
