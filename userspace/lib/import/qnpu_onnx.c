@@ -312,8 +312,7 @@ struct qnpu_ir_op *onnx_new_op(struct onnx_ctx *c, int builtin, int nin,
 int onnx_tensor(struct onnx_ctx *c, int vi)
 {
 	struct onnx_val *v = &c->v[vi];
-	struct qnpu_ir_op *op;
-	int src, t, ts, tz = -1;
+	int src, t, ts, tz = -1, r;
 
 	if (v->tensor >= 0)
 		return v->tensor;
@@ -334,15 +333,23 @@ int onnx_tensor(struct onnx_ctx *c, int vi)
 	t = onnx_new_tensor(c, vi);
 	if (t < 0)
 		return t;
-	op = onnx_new_op(c, QNPU_ONNX_DEQUANTIZE, 3, 1);
+	r = onnx_qdq_op(c, QNPU_ONNX_DEQUANTIZE, src, ts, tz, t, v->dq_axis);
+	return r ? r : t;
+}
+
+int onnx_qdq_op(struct onnx_ctx *c, int kind, int tx, int ts, int tz, int t,
+		int axis)
+{
+	struct qnpu_ir_op *op = onnx_new_op(c, kind, 3, 1);
+
 	if (!op)
 		return qnpu_err(-ENOMEM, "out of memory");
-	op->in[0] = src;
+	op->in[0] = tx;
 	op->in[1] = ts;
 	op->in[2] = tz;
 	op->out[0] = t;
-	op->opt.onnx.axis = v->dq_axis;
-	return t;
+	op->opt.onnx.axis = axis;
+	return 0;
 }
 
 const Onnx__AttributeProto *onnx_attr(const Onnx__NodeProto *n,

@@ -64,6 +64,9 @@ int onnx_new_tensor(struct onnx_ctx *c, int vi);
 /* A new operator; its in/out arrays allocated for nin/nout. */
 struct qnpu_ir_op *onnx_new_op(struct onnx_ctx *c, int builtin, int nin,
 			       int nout);
+/* A QUANTIZE or DEQUANTIZE of tensor @tx by @ts, @tz (-1: none) into @t. */
+int onnx_qdq_op(struct onnx_ctx *c, int kind, int tx, int ts, int tz, int t,
+		int axis);
 /* A constant value from a TensorProto (Constant node, initializer). */
 int onnx_const_from_proto(struct onnx_ctx *c, int vi,
 			  const Onnx__TensorProto *t);

@@ -398,7 +398,7 @@ static int do_dequantize(struct node *nd)
 	struct onnx_ctx *c = nd->c;
 	int x = in_v(nd, 0), s = in_v(nd, 1), z = in_v(nd, 2), o = out_v(nd, 0);
 	struct onnx_val *xv, *sv, *ov;
-	int axis, t;
+	int axis, t, tx, ts, tz;
 	size_t i, inner = 1, nsc;
 
 	if (x < 0 || s < 0 || z < -1 || o < 0)
@@ -455,25 +455,14 @@ static int do_dequantize(struct node *nd)
 	if (ov->dq_src >= 0)
 		return 0;	/* virtual until a consumer needs it */
 	/* Scale computed by the graph: a DEQUANTIZE now. */
-	{
-		struct qnpu_ir_op *op;
-		int tx = onnx_tensor(c, x), ts = onnx_tensor(c, s);
-		int tz = z >= 0 ? onnx_tensor(c, z) : -1;
-
-		if (tx < 0 || ts < 0 || (z >= 0 && tz < 0))
-			return tx < 0 ? tx : ts < 0 ? ts : tz;
-		if ((t = onnx_new_tensor(c, o)) < 0)
-			return t;
-		op = onnx_new_op(c, QNPU_ONNX_DEQUANTIZE, 3, 1);
-		if (!op)
-			return qnpu_err(-ENOMEM, "out of memory");
-		op->in[0] = tx;
-		op->in[1] = ts;
-		op->in[2] = tz;
-		op->out[0] = t;
-		op->opt.onnx.axis = axis;
-	}
-	return 0;
+	tx = onnx_tensor(c, x);
+	ts = onnx_tensor(c, s);
+	tz = z >= 0 ? onnx_tensor(c, z) : -1;
+	if (tx < 0 || ts < 0 || (z >= 0 && tz < 0))
+		return tx < 0 ? tx : ts < 0 ? ts : tz;
+	if ((t = onnx_new_tensor(c, o)) < 0)
+		return t;
+	return onnx_qdq_op(c, QNPU_ONNX_DEQUANTIZE, tx, ts, tz, t, axis);
 }
 
 static int do_quantize(struct node *nd)
@@ -481,7 +470,6 @@ static int do_quantize(struct node *nd)
 	struct onnx_ctx *c = nd->c;
 	int x = in_v(nd, 0), s = in_v(nd, 1), z = in_v(nd, 2), o = out_v(nd, 0);
 	struct onnx_val *xv, *sv, *ov;
-	struct qnpu_ir_op *op;
 	int axis, tx, ts, tz = -1, t, r;
 
 	if (x < 0 || s < 0 || z < -1 || o < 0)
@@ -509,15 +497,7 @@ static int do_quantize(struct node *nd)
 	if (sv->data && (z < 0 || c->v[z].data) &&
 	    (r = set_quant(nd, t, s, z, axis)))
 		return r;
-	op = onnx_new_op(c, QNPU_ONNX_QUANTIZE, 3, 1);
-	if (!op)
-		return qnpu_err(-ENOMEM, "out of memory");
-	op->in[0] = tx;
-	op->in[1] = ts;
-	op->in[2] = tz;
-	op->out[0] = t;
-	op->opt.onnx.axis = axis;
-	return 0;
+	return onnx_qdq_op(c, QNPU_ONNX_QUANTIZE, tx, ts, tz, t, axis);
 }
 
 static int do_dynamic_quantize(struct node *nd)

@@ -82,8 +82,9 @@ static void out_range(struct qnpu_onnx_params *p, const struct qnpu_ir_op *op)
 }
 
 /* Zero points given as constant tensors (ConvInteger, MatMulInteger). */
-static int int_zps(const struct qnpu_ir_op *op, const struct qnpu_ir_tensor *t,
-		   struct qnpu_onnx_operand *o, int32_t *store, size_t max)
+static int operand_zps(const struct qnpu_ir_op *op,
+		       const struct qnpu_ir_tensor *t,
+		       struct qnpu_onnx_operand *o, int32_t *store, size_t max)
 {
 	size_t i;
 
@@ -102,6 +103,19 @@ static int int_zps(const struct qnpu_ir_op *op, const struct qnpu_ir_tensor *t,
 	if (t->count > 1)
 		o->zps = store;
 	return 0;
+}
+
+/*
+ * ConvInteger / MatMulInteger: the zero points of x (input 2, one) and of
+ * the weights (input 3, one or @nw), into @zs.
+ */
+static int int_zps(struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
+		   struct qnpu_onnx_params *p, int32_t *zs, size_t nw)
+{
+	int r = operand_zps(op, qnpu_ir_in(g, op, 2), &p->x, zs, 1);
+
+	return r ? r : operand_zps(op, qnpu_ir_in(g, op, 3), &p->wq, zs + 1,
+				   nw);
 }
 
 static void mults(struct qnpu_onnx_params *p, float *m, int32_t n)
@@ -139,7 +153,6 @@ static int prep_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	const struct qnpu_ir_tensor *b = op->builtin == QNPU_ONNX_CONV_INTEGER ?
 					 NULL : qnpu_ir_in(g, op, 2);
 	const struct qnpu_ir_tensor *y = qnpu_ir_out(g, op, 0);
-	int r;
 
 	if (!x || !w || x->rank != 4 || w->rank != 4 || y->rank != 4 ||
 	    !w->const_data)
@@ -173,13 +186,8 @@ static int prep_conv(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		p->hi = op->opt.onnx.hi;
 		return 0;
 	}
-	if (op->builtin == QNPU_ONNX_CONV_INTEGER) {
-		r = int_zps(op, qnpu_ir_in(g, op, 2), &p->x, zs, 1);
-		if (!r)
-			r = int_zps(op, qnpu_ir_in(g, op, 3), &p->wq, zs + 1,
-				    (size_t)p->m);
-		return r;
-	}
+	if (op->builtin == QNPU_ONNX_CONV_INTEGER)
+		return int_zps(g, op, p, zs, (size_t)p->m);
 	if ((p->wq.zps && (w->qdim != 0)) || !x->nq || !w->nq || !y->nq)
 		return fail(op, "needs per-tensor input/output and per-tensor or axis-0 weight quantization");
 	mults(p, m, p->m);
@@ -195,7 +203,7 @@ static int prep_matmul(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 	const struct qnpu_ir_tensor *c = op->builtin != QNPU_ONNX_MATMUL_INTEGER ?
 					 qnpu_ir_in(g, op, 2) : NULL;
 	const struct qnpu_ir_tensor *y = qnpu_ir_out(g, op, 0);
-	int r, i;
+	int i;
 
 	if (!a || !b || a->rank < 2 || b->rank < 2 || y->rank != a->rank)
 		return fail(op, "needs two matrices");
@@ -239,13 +247,8 @@ static int prep_matmul(struct qnpu_ir_graph *g, struct qnpu_ir_op *op,
 		p->hi = op->opt.onnx.hi;
 		return 0;
 	}
-	if (op->builtin == QNPU_ONNX_MATMUL_INTEGER) {
-		r = int_zps(op, qnpu_ir_in(g, op, 2), &p->x, zs, 1);
-		if (!r)
-			r = int_zps(op, qnpu_ir_in(g, op, 3), &p->wq, zs + 1,
-				    (size_t)p->nn);
-		return r;
-	}
+	if (op->builtin == QNPU_ONNX_MATMUL_INTEGER)
+		return int_zps(g, op, p, zs, (size_t)p->nn);
 	if (!a->nq || !b->nq || !y->nq || a->nq > 1 || y->nq > 1 ||
 	    (b->nq > 1 && (b->nq != p->nn ||
 			   b->qdim != b->rank - (p->trans_b ? 2 : 1))))
