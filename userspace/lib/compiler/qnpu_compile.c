@@ -34,6 +34,7 @@ struct layer {
 	int32_t ih, iw, ic, oh, ow, oc;
 	int32_t kh, kw, sh, sw, dh, dw, pad_t, pad_l, dm;
 	int32_t in_off, out_zp, act_min, act_max;
+	int32_t nimg;				/* images of a batch, one by one */
 	const int8_t *w;
 	const int32_t *bias, *mult, *shift;
 	bool per_channel;
@@ -98,12 +99,12 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 	l->tin = op->in[0];
 	l->tout = op->out[0];
 	l->kh = l->kw = l->sh = l->sw = l->dh = l->dw = l->dm = 1;
+	l->nimg = 1;
 	switch (op->builtin) {
 	case QNPU_TFL_CONV_2D:
 	case QNPU_TFL_DEPTHWISE_CONV_2D:
 		l->kind = op->builtin == QNPU_TFL_CONV_2D ? JOB_CONV : JOB_DW;
-		if (c->is.n != 1)
-			return why(job, "batch %d > 1", c->is.n);
+		l->nimg = c->is.n;
 		if (!w->const_data)
 			return why(job, "weights are not constant");
 		if (w->zero_point[0] != 0)
@@ -155,8 +156,7 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 	case QNPU_TFL_MAX_POOL_2D:
 		l->kind = op->builtin == QNPU_TFL_MAX_POOL_2D ? JOB_MAXPOOL :
 			  JOB_AVGPOOL;
-		if (c->is.n != 1)
-			return why(job, "batch %d > 1", c->is.n);
+		l->nimg = c->is.n;
 		l->ih = c->is.h; l->iw = c->is.w; l->ic = c->is.c;
 		l->oh = c->os.h; l->ow = c->os.w; l->oc = c->os.c;
 		l->kh = c->p.pool.filter_h; l->kw = c->p.pool.filter_w;
@@ -190,6 +190,8 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 		return why(job, "no NPU lowering for %s",
 			   qnpu_ir_op_name(op->builtin));
 	}
+	if (l->nimg < 1)
+		return why(job, "batch of %d images", l->nimg);
 	if (l->kind != JOB_ADD &&
 	    (l->kh > 255 || l->kw > 255 || l->sh > 255 || l->sw > 255 ||
 	     l->dh > 255 || l->dw > 255 || l->pad_t > 127 || l->pad_l > 127 ||
@@ -1097,6 +1099,57 @@ static int emit_layer(struct emit *e)
 	return job->err;
 }
 
+/*
+ * The images of a batch one after the other, each the whole stream of one
+ * image at its own addresses. A stream seeds no tokens (its first units
+ * take buffers as free), so between two images a barrier frees them: the
+ * last store gives compute a token, a SYNC takes it (all of the image is
+ * stored) and gives load one, which the next image's first load takes.
+ */
+static int emit_images(struct emit *e)
+{
+	const struct layer *l = e->l;
+	struct qnpu_npu_job *job = e->job;
+	const uint64_t in = e->in_va, out = e->out_va, res = e->res_va;
+	const uint64_t ib = (uint64_t)l->ih * l->iw * l->ic;
+	const uint64_t ob = (uint64_t)l->oh * l->ow * l->oc;
+	struct qnpu_cmd *c;
+	size_t first, i;
+	int32_t n;
+	int r;
+
+	for (n = 0; n < l->nimg; n++) {
+		e->in_va = in + n * ib;
+		e->out_va = out + n * ob;
+		e->res_va = res + n * ob;
+		if (n) {
+			for (i = job->ncmds; i-- > 0;)
+				if ((job->cmds[i].w[0] & QNPU_CMD_OPCODE_MASK) ==
+				    QNPU_OP_STORE) {
+					job->cmds[i].w[0] |=
+						QNPU_CMD_PUSH_PREV_MASK;
+					break;
+				}
+			c = cmd_new(job, QNPU_OP_SYNC);
+			if (!c)
+				return job->err;
+			c->w[0] |= QNPU_CMD_POP_NEXT_MASK |
+				   QNPU_CMD_PUSH_PREV_MASK;
+		}
+		first = job->ncmds;
+		r = emit_layer(e);
+		if (r)
+			return r;
+		for (i = first; n && i < job->ncmds; i++)
+			if ((job->cmds[i].w[0] & QNPU_CMD_OPCODE_MASK) ==
+			    QNPU_OP_LOAD) {
+				job->cmds[i].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+				break;
+			}
+	}
+	return 0;
+}
+
 static int emit_add(struct emit *e)
 {
 	const struct layer *l = e->l;
@@ -1204,7 +1257,7 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t,
 	if (l.kind == JOB_ADD)
 		e.in2_va = tensor_va(ctx, l.tin2);
 	job->ncmds = 0;
-	r = l.kind == JOB_ADD ? emit_add(&e) : emit_layer(&e);
+	r = l.kind == JOB_ADD ? emit_add(&e) : emit_images(&e);
 	if (r && !job->why[0])
 		snprintf(job->why, sizeof(job->why), "emit failed: %d", r);
 	return r;
