@@ -266,9 +266,13 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
  *   PLAN_FINE    the same in twice as many bands
  *   PLAN_WHOLE   resident operands as they are
  *   PLAN_GROUPS  weights streamed one channel group per unit
+ *   PLAN_GROUPS2, PLAN_GROUPS4  two or four groups per unit: fewer, longer
+ *                loads, each paying the memory latency once (a batched
+ *                FULLY_CONNECTED is bound by its weight stream)
  * (qnpu_cost.c predicts each; the fastest is kept)
  */
-enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_VARIANTS };
+enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_GROUPS2,
+       PLAN_GROUPS4, PLAN_VARIANTS };
 
 static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		struct qnpu_npu_job *job, int variant)
@@ -290,12 +294,19 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 	if (!t->abuf_bytes)
 		return why(job, "no activation SRAM left beside the residual");
 	if (!weights || ((G * K <= wb && (uint64_t)G * l->psw <= pb) &&
-			 !(variant == PLAN_GROUPS && G > 1))) {
+			 !(variant >= PLAN_GROUPS && G > 1))) {
 		job->w_stream = false;
 		job->gset = G;
-	} else if (variant == PLAN_GROUPS && K <= wb / 2) {
+	} else if (variant >= PLAN_GROUPS && K <= wb / 2) {
 		job->w_stream = true;
-		job->gset = 1;
+		job->gset = variant == PLAN_GROUPS ? 1 :
+			    variant == PLAN_GROUPS2 ? 2 : 4;
+		if (job->gset > (wb / 2) / K)
+			job->gset = (uint32_t)((wb / 2) / K);
+		if (job->gset > (pb / 2) / l->psw)
+			job->gset = (pb / 2) / l->psw;
+		if (!job->gset)
+			job->gset = 1;
 	} else {
 		job->w_stream = true;
 		job->gset = (uint32_t)((wb / 2) / K);
