@@ -405,11 +405,14 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 static int plan_add(const struct qnpu_npu_target *t, const struct layer *l,
 		    struct qnpu_npu_job *job, int variant)
 {
-	const uint32_t pipe[PLAN_VARIANTS] = { PIPE_UNITS, 2 * PIPE_UNITS, 1,
-					       4 * PIPE_UNITS };
+	const uint32_t pipe[PLAN_GROUPS + 1] = { PIPE_UNITS, 2 * PIPE_UNITS,
+						 1, 4 * PIPE_UNITS };
 	uint32_t C = t->cols, words = div_up(l->count, C);
 	uint32_t per_unit = (t->abuf_bytes / 2) / (2 * C);
 
+	/* an ADD has no weights to stream in larger sets */
+	if (variant > PLAN_GROUPS)
+		return why(job, "no ADD plan %d", variant);
 	job->kind = JOB_ADD;
 	if (per_unit > (t->obuf_bytes / C) / 2)
 		per_unit = (t->obuf_bytes / C) / 2;
