@@ -134,7 +134,7 @@ CHECK_TESTS += "tests/cli/test_npu_cli.sh $(QNPU_BIN) $(BUILD)/hw-model/dts"
 # In the VM: every model through qnpu.ko (tests/golden/qnpu-80-drm-golden,
 # run by the driver's device VM run; tests/vm/vm.mk puts it in the image).
 VM_GUEST_TESTS += tests/golden/qnpu-80-drm-golden tests/golden/qnpu-81-drm-load \
-	tests/golden/qnpu-83-drm-batch
+	tests/golden/qnpu-84-drm-batch
 VM_GUEST_FILES += $(QNPU_BIN):/qnpu/bin/qnpu \
 	$(US_SO):/qnpu/lib/libqnpu.so.$(US_SOVER) \
 	$(MODELS)/tflite:/qnpu/models/tflite \
