@@ -307,6 +307,9 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 			job->gset = (pb / 2) / l->psw;
 		if (!job->gset)
 			job->gset = 1;
+		/* every group's parameters fit: loaded once, by unit 0 */
+		job->p_resident = variant > PLAN_GROUPS &&
+				  (uint64_t)G * l->psw <= pb;
 	} else {
 		job->w_stream = true;
 		job->gset = (uint32_t)((wb / 2) / K);
@@ -900,7 +903,8 @@ static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 	un->icc = min_u32((uint32_t)e->l->ic - un->i0, job->ic_chunk);
 	un->abase = job->in_stream ? h * (t->abuf_bytes / 2) : 0;
 	un->wbase = job->w_stream ? h * ((t->wbuf_bytes / e->C) / 2) : 0;
-	un->pbase = job->w_stream ? h * ((t->pbuf_bytes / e->C) / 2) : 0;
+	un->pbase = job->w_stream && !job->p_resident ?
+		    h * ((t->pbuf_bytes / e->C) / 2) : 0;
 	un->rbase = e->res_base + h * ((t->obuf_bytes / e->C) / 2) * e->C;
 	un->last = ch + 1 == job->nchunks;
 }
@@ -933,10 +937,15 @@ static bool emit_loads(struct emit *e, const struct band *b,
 
 		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_WBUF,
 			  job->consts_va + woff, wlen, un->wbase);
-		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_PBUF,
-			  job->consts_va + job->p_off +
-			  (uint64_t)wg * l->psw * C,
-			  (uint64_t)wn * l->psw * C, un->pbase);
+		if (job->p_resident) {
+			wg = 0;
+			wn = e->G;
+		}
+		if (u == 0 || !job->p_resident)
+			dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_PBUF,
+				  job->consts_va + job->p_off +
+				  (uint64_t)wg * l->psw * C,
+				  (uint64_t)wn * l->psw * C, un->pbase);
 	}
 	/* the residual of the unit's outputs, laid out as OBUF holds them */
 	if (l->res && un->last) {
@@ -999,7 +1008,8 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	  0);
 	if (l->kind == JOB_CONV || l->kind == JOB_DW) {
 		F(job, c, W_ADDR, un->wbase + gw * (job->nchunks > 1 ? 0 : K));
-		F(job, c, P_ADDR, un->pbase + gw * l->psw);
+		F(job, c, P_ADDR, un->pbase +
+		  (job->p_resident ? g : gw) * l->psw);
 	}
 	if (l->res && un->last) {
 		const struct qnpu_add_params *r = l->res;
