@@ -119,16 +119,22 @@ CHECK_TESTS += examples/test_example.sh
 CHECK_TESTS += $(foreach m,$(US_GOLDEN_MODELS),"tests/golden/golden.sh $(QNPU_BIN) $(m) sim")
 # fused residual ADDs: the same outputs as unfused, on every input
 CHECK_TESTS += "tests/golden/fuse.sh $(QNPU_BIN) sim"
+CHECK_TESTS += "tests/golden/batch.sh $(QNPU_BIN) cpu" "tests/golden/batch.sh $(QNPU_BIN) sim"
 CHECK_TESTS += $(foreach c,8x8 32x32,"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(c) first")
 
 .PHONY: bench
 bench: $(QNPU_BIN)
 	@$(QNPU_BIN) bench --backend=sim $(wildcard $(MODELS)/tflite/*.tflite)
+	@echo
+	@$(QNPU_BIN) bench --backend=sim --batch=16 \
+		$(MODELS)/tflite/mlperf_tiny_ad_fc_autoencoder.tflite \
+		$(MODELS)/tflite/tflm_micro_speech.tflite
 CHECK_TESTS += "tests/cli/test_npu_cli.sh $(QNPU_BIN) $(BUILD)/hw-model/dts"
 
 # In the VM: every model through qnpu.ko (tests/golden/qnpu-80-drm-golden,
 # run by the driver's device VM run; tests/vm/vm.mk puts it in the image).
-VM_GUEST_TESTS += tests/golden/qnpu-80-drm-golden tests/golden/qnpu-81-drm-load
+VM_GUEST_TESTS += tests/golden/qnpu-80-drm-golden tests/golden/qnpu-81-drm-load \
+	tests/golden/qnpu-84-drm-batch
 VM_GUEST_FILES += $(QNPU_BIN):/qnpu/bin/qnpu \
 	$(US_SO):/qnpu/lib/libqnpu.so.$(US_SOVER) \
 	$(MODELS)/tflite:/qnpu/models/tflite \

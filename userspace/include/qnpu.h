@@ -200,6 +200,32 @@ void qnpu_model_free(struct qnpu_model *model);
  */
 int qnpu_model_save(const struct qnpu_model *model, const char *path);
 
+/**
+ * qnpu_model_batch() - a copy of @model that runs @batch samples at once.
+ * @model: a model loaded from a .tflite or compiled file; it is unchanged
+ *         and stays usable
+ * @batch: samples per qnpu_model_run(), 1 to 256
+ * @out: the batched model on @model's device, compiled once for the batch,
+ *       to be freed with qnpu_model_free() (before or after @model)
+ *
+ * Every activation's leading dimension of 1 becomes @batch: inputs and
+ * outputs take and give @batch samples back to back (input info says
+ * [@batch, ...], and its bytes are @batch times one sample's). Each
+ * sample's outputs are byte-identical to a run of that sample alone. On an
+ * NPU a FULLY_CONNECTED layer puts the samples on the MAC array's rows (a
+ * matrix-matrix product instead of a matrix-vector one) and convolutions
+ * run image by image in one job.
+ *
+ * -EINVAL for @batch out of range, a model batched already, or an
+ * activation whose leading dimension is not 1 (named); -ENOTSUP for an
+ * operator that may mix the samples of a batch (named) or an ONNX model.
+ * A batched model cannot be saved (qnpu_model_save()).
+ */
+int qnpu_model_batch(const struct qnpu_model *model, int batch,
+		     struct qnpu_model **out);
+/* Samples per run: 1 unless made by qnpu_model_batch(). */
+int qnpu_model_batch_size(const struct qnpu_model *model);
+
 int qnpu_model_num_inputs(const struct qnpu_model *model);
 int qnpu_model_num_outputs(const struct qnpu_model *model);
 int qnpu_model_input_info(const struct qnpu_model *model, int i,

@@ -13,6 +13,7 @@
 #include "backend/qnpu_backend.h"
 #include "compiler/qnpu_compiler.h"
 #include "import/qnpu_import.h"
+#include "ir/qnpu_ir_batch.h"
 #include "qnpu_runtime.h"
 #include "quant/qnpu_op_params.h"
 
@@ -348,6 +349,11 @@ QNPU_EXPORT int qnpu_model_save(const struct qnpu_model *m, const char *path)
 		return qnpu_err(-EINVAL,
 				"model was loaded on \"%s\", which compiles nothing: load it on an NPU device or target",
 				m->dev->info.name);
+	/* The file holds the one-sample model the jobs would not match. */
+	if (m->g->batch > 1)
+		return qnpu_err(-EINVAL,
+				"a batched model (batch %d) cannot be saved: save the model and batch it after loading",
+				m->g->batch);
 	qnpu_npu_device_target(m->dev, &c.target);
 	return qnpu_compiled_write(path, &c);
 }
@@ -404,6 +410,55 @@ QNPU_EXPORT int qnpu_model_load_file(struct qnpu_device *dev,
 		return r;
 	r = model_load(dev, buf, len, out);
 	return r ? qnpu_err_prefix(r, path) : 0;
+}
+
+QNPU_EXPORT int qnpu_model_batch(const struct qnpu_model *m, int batch,
+				 struct qnpu_model **out)
+{
+	struct qnpu_ir_graph *g;
+	uint8_t *copy;
+	int r;
+
+	*out = NULL;
+	if (!m)
+		return qnpu_err(-EINVAL, "no model");
+	if (batch < 1 || batch > QNPU_IR_MAX_BATCH)
+		return qnpu_err(-EINVAL, "batch %d out of range (1 to %d)",
+				batch, QNPU_IR_MAX_BATCH);
+	if (m->g->batch > 1)
+		return qnpu_err(-EINVAL,
+				"model is batched already (batch %d): batch the model it came from",
+				m->g->batch);
+	/* A model made in memory (qnpu_quantize_model()) has no file. */
+	if (!m->file)
+		return qnpu_err(-EINVAL,
+				"model was not loaded from a file, which batching imports again: save it and load that");
+	if (qnpu_onnx_is(m->file, m->file_len))
+		return qnpu_err(-ENOTSUP,
+				"batching takes TFLite models; this one is ONNX");
+	copy = malloc(m->file_len);
+	if (!copy)
+		return qnpu_err(-ENOMEM, "out of memory for a %zu-byte model",
+				m->file_len);
+	memcpy(copy, m->file, m->file_len);
+	/* Imported again and compiled once for the batch. */
+	r = qnpu_tflite_import(copy, m->file_len, &g);
+	if (r) {
+		free(copy);
+		return r;
+	}
+	r = qnpu_ir_batch(g, batch);
+	if (r) {
+		qnpu_ir_graph_free(g);
+		free(copy);
+		return r;
+	}
+	return qnpu_model_from_graph(m->dev, g, copy, m->file_len, out);
+}
+
+QNPU_EXPORT int qnpu_model_batch_size(const struct qnpu_model *m)
+{
+	return m->g->batch > 1 ? m->g->batch : 1;
 }
 
 QNPU_EXPORT int qnpu_model_num_inputs(const struct qnpu_model *m)

@@ -34,6 +34,7 @@ static const struct cli_option {
 	{ "bias-correction", 0x102, CLI_BIAS_CORRECTION, offsetof(struct cli, bias_corr) },
 	{ "threads", 0x103, CLI_THREADS, offsetof(struct cli, threads_opt) },
 	{ "estimate", 0x10a, CLI_ESTIMATE, offsetof(struct cli, estimate) },
+	{ "batch", 0x10b, CLI_BATCH, offsetof(struct cli, batch_opt) },
 	{ "models", 0x104, CLI_GRID, offsetof(struct cli, g_models) },
 	{ "rows", 0x105, CLI_GRID, offsetof(struct cli, g_rows) },
 	{ "cols", 0x106, CLI_GRID, offsetof(struct cli, g_cols) },
@@ -143,6 +144,16 @@ static int parse(struct cli *c, int argc, char **argv)
 				       c->threads_opt) + 1;
 		c->threads = (int)t;
 	}
+	c->batch = 1;
+	if (c->batch_opt) {
+		char *end;
+		long b = strtol(c->batch_opt, &end, 10);
+
+		if (!*c->batch_opt || *end || b < 1 || b > CLI_MAX_BATCH)
+			return cli_err("--batch=%s: give a batch from 1 to %d",
+				       c->batch_opt, CLI_MAX_BATCH) + 1;
+		c->batch = (int)b;
+	}
 	c->models = argv + optind;
 	c->num_models = argc - optind;
 	if (!usage_ok(c, given)) {
@@ -199,6 +210,14 @@ int cli_load(struct cli *c, const char *path)
 		return cli_err("%s", qnpu_last_error());
 	if (qnpu_model_load_file(c->dev, path, &c->model))
 		return cli_err("%s", qnpu_last_error());
+	if (c->batch > 1) {
+		struct qnpu_model *one = c->model;
+		int r = qnpu_model_batch(one, c->batch, &c->model);
+
+		qnpu_model_free(one);
+		if (r)
+			return cli_err("%s: %s", path, qnpu_last_error());
+	}
 	c->load_ns = cli_now_ns() - t0;
 	if (!(c->cmd->flags & CLI_INFER))
 		return 0;

@@ -39,20 +39,23 @@ static int read_file(const char *path, unsigned char **buf, size_t *len)
 static int read_input(struct cli *c, int i, const struct qnpu_tensor_info *ti)
 {
 	const char *path = c->inputs[i];
-	size_t len = 0, n;
+	size_t len = 0, n, one = ti->bytes / (size_t)c->batch;
+	struct qnpu_tensor_info t1 = *ti;
 	char shape[96];
 	int r;
 
 	r = read_file(path, &c->in_buf[i], &len);
 	if (r)
 		return cli_err("cannot read input %s: %s", path, strerror(-r));
-	n = len / ti->bytes;
-	if (!len || len % ti->bytes) {
-		cli_shape(ti, shape, sizeof(shape));
+	n = len / one;
+	if (!len || len % one) {
+		/* one sample's shape, whatever the batch */
+		if (t1.rank)
+			t1.shape[0] /= c->batch;
+		cli_shape(&t1, shape, sizeof(shape));
 		return cli_err(
 			"input %s is %zu bytes, not a multiple of input %d (%s %s, %zu bytes)",
-			path, len, i, qnpu_dtype_name(ti->dtype), shape,
-			ti->bytes);
+			path, len, i, qnpu_dtype_name(ti->dtype), shape, one);
 	}
 	if (i && n != c->num_inferences)
 		return cli_err(
@@ -73,7 +76,7 @@ int cli_read_inputs(struct cli *c)
 	if (!c->in_buf)
 		return cli_err("out of memory");
 	c->num_in_buf = n;
-	c->num_inferences = 1;
+	c->num_inferences = (size_t)c->batch; /* zeros: one run */
 	for (i = 0; i < n; i++) {
 		struct qnpu_tensor_info ti;
 
@@ -90,21 +93,39 @@ int cli_read_inputs(struct cli *c)
 
 int cli_set_inputs(struct cli *c, size_t k)
 {
-	int i;
+	size_t s0 = k * (size_t)c->batch, ns;
+	int i, r;
 
+	/* samples of this run present in the files; zeros after them */
+	ns = c->num_inferences - s0 < (size_t)c->batch ?
+	     c->num_inferences - s0 : (size_t)c->batch;
 	for (i = 0; i < c->num_in_buf; i++) {
 		struct qnpu_tensor_info ti;
+		size_t one;
+		unsigned char *buf;
 
 		qnpu_model_input_info(c->model, i, &ti);
-		if (qnpu_model_set_input(c->model, i,
-					 c->in_buf[i] + k * ti.bytes, ti.bytes))
+		one = ti.bytes / (size_t)c->batch;
+		if (ns == (size_t)c->batch) {
+			r = qnpu_model_set_input(c->model, i,
+						 c->in_buf[i] + s0 * one,
+						 ti.bytes);
+		} else {
+			buf = calloc(1, ti.bytes);
+			if (!buf)
+				return cli_err("out of memory");
+			memcpy(buf, c->in_buf[i] + s0 * one, ns * one);
+			r = qnpu_model_set_input(c->model, i, buf, ti.bytes);
+			free(buf);
+		}
+		if (r)
 			return cli_err("%s", qnpu_last_error());
 	}
 	return 0;
 }
 
-/* All outputs of the last run, in model order, at @out; their size. */
-static size_t get_outputs(struct qnpu_model *model, unsigned char *out)
+/* The bytes of one sample's outputs, all of them in model order. */
+static size_t sample_out_bytes(struct qnpu_model *model, int batch)
 {
 	size_t len = 0;
 	int i;
@@ -113,31 +134,60 @@ static size_t get_outputs(struct qnpu_model *model, unsigned char *out)
 		struct qnpu_tensor_info ti;
 
 		qnpu_model_output_info(model, i, &ti);
-		if (out)
-			qnpu_model_get_output(model, i, out + len, ti.bytes);
-		len += ti.bytes;
+		len += ti.bytes / (size_t)batch;
 	}
 	return len;
 }
 
+/* The first @ns samples of the last run, each with all its outputs in
+ * model order, at @out (@per bytes a sample); 0 or 1. */
+static int get_outputs(struct qnpu_model *model, int batch, size_t ns,
+		       size_t per, unsigned char *out)
+{
+	size_t off = 0, s, one;
+	int i;
+
+	for (i = 0; i < qnpu_model_num_outputs(model); i++) {
+		struct qnpu_tensor_info ti;
+		unsigned char *all;
+
+		qnpu_model_output_info(model, i, &ti);
+		one = ti.bytes / (size_t)batch;
+		all = malloc(ti.bytes);
+		if (!all)
+			return cli_err("out of memory");
+		qnpu_model_get_output(model, i, all, ti.bytes);
+		for (s = 0; s < ns; s++)
+			memcpy(out + s * per + off, all + s * one, one);
+		free(all);
+		off += one;
+	}
+	return 0;
+}
+
 int cli_infer(struct cli *c, unsigned char **out, size_t *len)
 {
-	size_t per = get_outputs(c->model, NULL), k;
+	size_t per = sample_out_bytes(c->model, c->batch), k, s0, ns;
+	size_t runs = (c->num_inferences + (size_t)c->batch - 1) /
+		      (size_t)c->batch;
 
 	*len = per * c->num_inferences;
-	*out = malloc(*len);
+	*out = malloc(*len ? *len : 1);
 	if (!*out)
 		return cli_err("out of memory");
-	for (k = 0; k < c->num_inferences; k++) {
+	for (k = 0; k < runs; k++) {
+		s0 = k * (size_t)c->batch;
+		ns = c->num_inferences - s0 < (size_t)c->batch ?
+		     c->num_inferences - s0 : (size_t)c->batch;
 		if (cli_set_inputs(c, k))
 			goto err;
 		if (qnpu_model_run(c->model)) {
 			cli_err("run failed: %s", qnpu_last_error());
 			goto err;
 		}
-		if (cli_dump_stop(c))
+		if (cli_dump_stop(c) ||
+		    get_outputs(c->model, c->batch, ns, per, *out + s0 * per))
 			goto err;
-		get_outputs(c->model, *out + k * per);
 	}
 	return 0;
 err:

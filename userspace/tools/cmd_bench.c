@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* qnpu bench: per model, MACs, NPU cycles and utilization, wall times. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,13 +8,16 @@
 
 static const char usage[] =
 	"usage: qnpu bench [--backend=NAME] [--target=DTB] [--runs=N]\n"
-	"                  [--threads=N] MODEL...\n"
+	"                  [--threads=N] [--batch=N] MODEL...\n"
 	"\n"
 	"For each model, print: MACs, MACs on the NPU, NPU cycles per inference,\n"
 	"NPU utilization (NPU MACs / (rows x cols x NPU cycles)), simulated time\n"
 	"at a nominal 1 GHz, host wall time per inference (median of N runs,\n"
 	"default 5, on zero inputs) and compile time (load + compile).\n"
-	"--threads=N: threads for the CPU operators (default: one per core).\n";
+	"--threads=N: threads for the CPU operators (default: one per core).\n"
+	"--batch=N: each model compiled for batch N, run on N zero samples at\n"
+	"once; MACs, cycles and wall time are then those of N inferences\n"
+	"(the model is named NAME@bN).\n";
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -25,12 +29,17 @@ static int cmp_u64(const void *a, const void *b)
 /* One row for @path, loaded into @c: c->runs runs on zero inputs. */
 static int bench_one(struct cli *c, const char *path)
 {
-	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	struct qnpu_device_info di;
+	char name[256];
 	struct cli_totals t;
 	uint64_t t0, wall[CLI_MAX_RUNS];
 	int k;
 
+	if (c->batch > 1)
+		snprintf(name, sizeof(name), "%s@b%d", base, c->batch);
+	else
+		snprintf(name, sizeof(name), "%s", base);
 	qnpu_device_query(c->dev, &di);
 	for (k = 0; k < c->runs; k++) {
 		t0 = cli_now_ns();
@@ -78,7 +87,7 @@ const struct cli_cmd cli_cmd_bench = {
 	.summary =
 		"per model: MACs, cycles, utilization, wall and compile time",
 	.usage = usage,
-	.opts = CLI_BACKEND | CLI_TARGET | CLI_RUNS | CLI_THREADS,
+	.opts = CLI_BACKEND | CLI_TARGET | CLI_RUNS | CLI_THREADS | CLI_BATCH,
 	.flags = CLI_MANY_MODELS | CLI_INFER,
 	.run = bench,
 };

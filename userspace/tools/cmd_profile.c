@@ -5,6 +5,7 @@
 static const char usage[] =
 	"usage: qnpu profile [--backend=sim] [--target=DTB] [--format=table|json]\n"
 	"                    [--estimate] [--input=FILE ...] [--threads=N]\n"
+	"                    [--batch=N]\n"
 	"                    MODEL.tflite|MODEL.onnx\n"
 	"\n"
 	"Run one inference (on the given inputs, else zeros) and report per\n"
@@ -14,7 +15,9 @@ static const char usage[] =
 	"host wall time. The JSON also gives the compiler's cost-model\n"
 	"prediction (est_cycles). --estimate runs nothing: cycles are the\n"
 	"prediction, for the DTB's configuration without building its RTL.\n"
-	"--threads=N: threads for the CPU operators (default: one per core).\n";
+	"--threads=N: threads for the CPU operators (default: one per core).\n"
+	"--batch=N: one run of N samples (the first N of the inputs, zeros\n"
+	"after them), the model compiled for batch N.\n";
 
 static void layer(struct cli *c, const struct qnpu_device_info *di, int i,
 		  bool last)
@@ -97,7 +100,7 @@ const struct cli_cmd cli_cmd_profile = {
 	.summary = "run once and report cycles, utilization and DMA per layer",
 	.usage = usage,
 	.opts = CLI_BACKEND | CLI_TARGET | CLI_FORMAT | CLI_INPUT | CLI_THREADS |
-		CLI_ESTIMATE,
+		CLI_ESTIMATE | CLI_BATCH,
 	.flags = CLI_INFER,
 	.run = profile,
 };

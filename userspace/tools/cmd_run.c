@@ -8,6 +8,7 @@ static const char usage[] =
 	"usage: qnpu run [--backend=cpu|sim|drm|auto] [--target=DTB]\n"
 	"                --input=FILE [--input=FILE ...]\n"
 	"                --output=FILE [--dump-layers=DIR] [--threads=N]\n"
+	"                [--batch=N]\n"
 	"                MODEL.tflite|MODEL.onnx\n"
 	"\n"
 	"One --input per model input, in the model's input order: raw tensor\n"
@@ -21,7 +22,12 @@ static const char usage[] =
 	"  --dump-layers=DIR  write each operator's output for the first\n"
 	"                     inference to DIR, with DIR/index.tsv\n"
 	"  --threads=N        threads for the operators run on the CPU\n"
-	"                     (default: one per core; same outputs for any N)\n";
+	"                     (default: one per core; same outputs for any N)\n"
+	"  --batch=N          run N inputs at once (1 to 256; the model\n"
+	"                     compiled once for N): same outputs as one by\n"
+	"                     one; a last run short of N is padded with zero\n"
+	"                     inputs whose outputs are dropped. --dump-layers\n"
+	"                     then dumps the first N inferences' tensors\n";
 
 static int run(struct cli *c)
 {
@@ -42,7 +48,7 @@ const struct cli_cmd cli_cmd_run = {
 	.usage = usage,
 	.missing = "need MODEL, --output and at least one --input",
 	.opts = CLI_BACKEND | CLI_TARGET | CLI_INPUT | CLI_OUTPUT |
-		CLI_DUMP_LAYERS | CLI_THREADS,
+		CLI_DUMP_LAYERS | CLI_THREADS | CLI_BATCH,
 	.need = CLI_OUTPUT | CLI_INPUT,
 	.flags = CLI_INFER,
 	.run = run,

@@ -45,7 +45,10 @@ enum {
 	CLI_ESTIMATE = 1 << 15, /* --estimate (no argument): cost model only */
 	CLI_GRID = 1 << 14, /* --models --rows --cols --sram --mem-bw --mem-lat
 			     * --jobs (-j): a sweep's grid, comma lists */
+	CLI_BATCH = 1 << 16, /* --batch=N: samples per run, 1 to CLI_MAX_BATCH */
 };
+
+#define CLI_MAX_BATCH 256 /* qnpu_model_batch()'s limit */
 
 /* How a command takes its models and --target (cli_cmd.flags). */
 enum {
@@ -84,6 +87,7 @@ struct cli {
 	const char *calibration, *per_tensor, *float_io, *plot, *bias_corr;
 	const char *threads_opt;
 	const char *estimate;
+	const char *batch_opt;
 	const char *g_models, *g_rows, *g_cols, *g_sram, *g_bw, *g_lat, *jobs;
 	const char *samples[CLI_MAX_INPUTS];
 	int num_samples;
@@ -91,10 +95,12 @@ struct cli {
 	bool json; /* --format=json */
 	int runs; /* --runs, default 5 */
 	int threads; /* --threads, 0 (one per core) when not given */
+	int batch; /* --batch, 1 when not given */
 	char **models;
 	int num_models;
-	/* Set by cli_load(): the model on its device; for CLI_INFER its
-	 * inputs, num_inferences of them back to back in in_buf[i]. */
+	/* Set by cli_load(): the model on its device (batched to c->batch);
+	 * for CLI_INFER its inputs, num_inferences samples back to back in
+	 * in_buf[i] (a run takes c->batch of them). */
 	struct qnpu_device *dev;
 	struct qnpu_model *model;
 	unsigned char **in_buf;
@@ -131,9 +137,11 @@ void cli_unload(struct cli *c);
 
 /* The --input files (or zeros) into c->in_buf, their sizes checked. */
 int cli_read_inputs(struct cli *c);
-/* Give the model inference @k of those inputs. */
+/* Give the model run @k of those inputs: samples k*batch on (the last run
+ * of a count not a multiple of the batch is padded with zero samples). */
 int cli_set_inputs(struct cli *c, size_t k);
-/* Run every inference; all their outputs back to back in a new @out. */
+/* Run every inference (c->batch per run); all their outputs back to back,
+ * one sample's after another's, in a new @out. */
 int cli_infer(struct cli *c, unsigned char **out, size_t *len);
 /* Write @path whole or not at all (FILE.tmp, renamed). */
 int cli_write_file(const char *path, const void *buf, size_t len);

@@ -34,6 +34,7 @@ struct layer {
 	int32_t ih, iw, ic, oh, ow, oc;
 	int32_t kh, kw, sh, sw, dh, dw, pad_t, pad_l, dm;
 	int32_t in_off, out_zp, act_min, act_max;
+	int32_t nimg;				/* images of a batch, one by one */
 	const int8_t *w;
 	const int32_t *bias, *mult, *shift;
 	bool per_channel;
@@ -98,12 +99,12 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 	l->tin = op->in[0];
 	l->tout = op->out[0];
 	l->kh = l->kw = l->sh = l->sw = l->dh = l->dw = l->dm = 1;
+	l->nimg = 1;
 	switch (op->builtin) {
 	case QNPU_TFL_CONV_2D:
 	case QNPU_TFL_DEPTHWISE_CONV_2D:
 		l->kind = op->builtin == QNPU_TFL_CONV_2D ? JOB_CONV : JOB_DW;
-		if (c->is.n != 1)
-			return why(job, "batch %d > 1", c->is.n);
+		l->nimg = c->is.n;
 		if (!w->const_data)
 			return why(job, "weights are not constant");
 		if (w->zero_point[0] != 0)
@@ -155,8 +156,7 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 	case QNPU_TFL_MAX_POOL_2D:
 		l->kind = op->builtin == QNPU_TFL_MAX_POOL_2D ? JOB_MAXPOOL :
 			  JOB_AVGPOOL;
-		if (c->is.n != 1)
-			return why(job, "batch %d > 1", c->is.n);
+		l->nimg = c->is.n;
 		l->ih = c->is.h; l->iw = c->is.w; l->ic = c->is.c;
 		l->oh = c->os.h; l->ow = c->os.w; l->oc = c->os.c;
 		l->kh = c->p.pool.filter_h; l->kw = c->p.pool.filter_w;
@@ -190,6 +190,8 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 		return why(job, "no NPU lowering for %s",
 			   qnpu_ir_op_name(op->builtin));
 	}
+	if (l->nimg < 1)
+		return why(job, "batch of %d images", l->nimg);
 	if (l->kind != JOB_ADD &&
 	    (l->kh > 255 || l->kw > 255 || l->sh > 255 || l->sw > 255 ||
 	     l->dh > 255 || l->dw > 255 || l->pad_t > 127 || l->pad_l > 127 ||
@@ -264,9 +266,13 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
  *   PLAN_FINE    the same in twice as many bands
  *   PLAN_WHOLE   resident operands as they are
  *   PLAN_GROUPS  weights streamed one channel group per unit
+ *   PLAN_GROUPS2, PLAN_GROUPS4  two or four groups per unit: fewer, longer
+ *                loads, each paying the memory latency once (a batched
+ *                FULLY_CONNECTED is bound by its weight stream)
  * (qnpu_cost.c predicts each; the fastest is kept)
  */
-enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_VARIANTS };
+enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_GROUPS2,
+       PLAN_GROUPS4, PLAN_VARIANTS };
 
 static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		struct qnpu_npu_job *job, int variant)
@@ -288,12 +294,22 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 	if (!t->abuf_bytes)
 		return why(job, "no activation SRAM left beside the residual");
 	if (!weights || ((G * K <= wb && (uint64_t)G * l->psw <= pb) &&
-			 !(variant == PLAN_GROUPS && G > 1))) {
+			 !(variant >= PLAN_GROUPS && G > 1))) {
 		job->w_stream = false;
 		job->gset = G;
-	} else if (variant == PLAN_GROUPS && K <= wb / 2) {
+	} else if (variant >= PLAN_GROUPS && K <= wb / 2) {
 		job->w_stream = true;
-		job->gset = 1;
+		job->gset = variant == PLAN_GROUPS ? 1 :
+			    variant == PLAN_GROUPS2 ? 2 : 4;
+		if (job->gset > (wb / 2) / K)
+			job->gset = (uint32_t)((wb / 2) / K);
+		if (job->gset > (pb / 2) / l->psw)
+			job->gset = (pb / 2) / l->psw;
+		if (!job->gset)
+			job->gset = 1;
+		/* every group's parameters fit: loaded once, by unit 0 */
+		job->p_resident = variant > PLAN_GROUPS &&
+				  (uint64_t)G * l->psw <= pb;
 	} else {
 		job->w_stream = true;
 		job->gset = (uint32_t)((wb / 2) / K);
@@ -392,11 +408,14 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 static int plan_add(const struct qnpu_npu_target *t, const struct layer *l,
 		    struct qnpu_npu_job *job, int variant)
 {
-	const uint32_t pipe[PLAN_VARIANTS] = { PIPE_UNITS, 2 * PIPE_UNITS, 1,
-					       4 * PIPE_UNITS };
+	const uint32_t pipe[PLAN_GROUPS + 1] = { PIPE_UNITS, 2 * PIPE_UNITS,
+						 1, 4 * PIPE_UNITS };
 	uint32_t C = t->cols, words = div_up(l->count, C);
 	uint32_t per_unit = (t->abuf_bytes / 2) / (2 * C);
 
+	/* an ADD has no weights to stream in larger sets */
+	if (variant > PLAN_GROUPS)
+		return why(job, "no ADD plan %d", variant);
 	job->kind = JOB_ADD;
 	if (per_unit > (t->obuf_bytes / C) / 2)
 		per_unit = (t->obuf_bytes / C) / 2;
@@ -884,7 +903,8 @@ static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 	un->icc = min_u32((uint32_t)e->l->ic - un->i0, job->ic_chunk);
 	un->abase = job->in_stream ? h * (t->abuf_bytes / 2) : 0;
 	un->wbase = job->w_stream ? h * ((t->wbuf_bytes / e->C) / 2) : 0;
-	un->pbase = job->w_stream ? h * ((t->pbuf_bytes / e->C) / 2) : 0;
+	un->pbase = job->w_stream && !job->p_resident ?
+		    h * ((t->pbuf_bytes / e->C) / 2) : 0;
 	un->rbase = e->res_base + h * ((t->obuf_bytes / e->C) / 2) * e->C;
 	un->last = ch + 1 == job->nchunks;
 }
@@ -917,10 +937,15 @@ static bool emit_loads(struct emit *e, const struct band *b,
 
 		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_WBUF,
 			  job->consts_va + woff, wlen, un->wbase);
-		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_PBUF,
-			  job->consts_va + job->p_off +
-			  (uint64_t)wg * l->psw * C,
-			  (uint64_t)wn * l->psw * C, un->pbase);
+		if (job->p_resident) {
+			wg = 0;
+			wn = e->G;
+		}
+		if (u == 0 || !job->p_resident)
+			dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_PBUF,
+				  job->consts_va + job->p_off +
+				  (uint64_t)wg * l->psw * C,
+				  (uint64_t)wn * l->psw * C, un->pbase);
 	}
 	/* the residual of the unit's outputs, laid out as OBUF holds them */
 	if (l->res && un->last) {
@@ -983,7 +1008,8 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	  0);
 	if (l->kind == JOB_CONV || l->kind == JOB_DW) {
 		F(job, c, W_ADDR, un->wbase + gw * (job->nchunks > 1 ? 0 : K));
-		F(job, c, P_ADDR, un->pbase + gw * l->psw);
+		F(job, c, P_ADDR, un->pbase +
+		  (job->p_resident ? g : gw) * l->psw);
 	}
 	if (l->res && un->last) {
 		const struct qnpu_add_params *r = l->res;
@@ -1097,6 +1123,57 @@ static int emit_layer(struct emit *e)
 	return job->err;
 }
 
+/*
+ * The images of a batch one after the other, each the whole stream of one
+ * image at its own addresses. A stream seeds no tokens (its first units
+ * take buffers as free), so between two images a barrier frees them: the
+ * last store gives compute a token, a SYNC takes it (all of the image is
+ * stored) and gives load one, which the next image's first load takes.
+ */
+static int emit_images(struct emit *e)
+{
+	const struct layer *l = e->l;
+	struct qnpu_npu_job *job = e->job;
+	const uint64_t in = e->in_va, out = e->out_va, res = e->res_va;
+	const uint64_t ib = (uint64_t)l->ih * l->iw * l->ic;
+	const uint64_t ob = (uint64_t)l->oh * l->ow * l->oc;
+	struct qnpu_cmd *c;
+	size_t first, i;
+	int32_t n;
+	int r;
+
+	for (n = 0; n < l->nimg; n++) {
+		e->in_va = in + n * ib;
+		e->out_va = out + n * ob;
+		e->res_va = res + n * ob;
+		if (n) {
+			for (i = job->ncmds; i-- > 0;)
+				if ((job->cmds[i].w[0] & QNPU_CMD_OPCODE_MASK) ==
+				    QNPU_OP_STORE) {
+					job->cmds[i].w[0] |=
+						QNPU_CMD_PUSH_PREV_MASK;
+					break;
+				}
+			c = cmd_new(job, QNPU_OP_SYNC);
+			if (!c)
+				return job->err;
+			c->w[0] |= QNPU_CMD_POP_NEXT_MASK |
+				   QNPU_CMD_PUSH_PREV_MASK;
+		}
+		first = job->ncmds;
+		r = emit_layer(e);
+		if (r)
+			return r;
+		for (i = first; n && i < job->ncmds; i++)
+			if ((job->cmds[i].w[0] & QNPU_CMD_OPCODE_MASK) ==
+			    QNPU_OP_LOAD) {
+				job->cmds[i].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+				break;
+			}
+	}
+	return 0;
+}
+
 static int emit_add(struct emit *e)
 {
 	const struct layer *l = e->l;
@@ -1204,7 +1281,7 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t,
 	if (l.kind == JOB_ADD)
 		e.in2_va = tensor_va(ctx, l.tin2);
 	job->ncmds = 0;
-	r = l.kind == JOB_ADD ? emit_add(&e) : emit_layer(&e);
+	r = l.kind == JOB_ADD ? emit_add(&e) : emit_images(&e);
 	if (r && !job->why[0])
 		snprintf(job->why, sizeof(job->why), "emit failed: %d", r);
 	return r;

@@ -62,6 +62,7 @@ struct qnpu_npu_job {
 	uint32_t gset;			/* output channel groups per unit */
 	uint32_t unit_pix;		/* output pixels per unit (max) */
 	bool in_stream, w_stream;
+	bool p_resident;		/* streamed weights, parameters loaded once */
 	uint32_t ic_chunk;		/* CONV input channels per reduction chunk */
 	uint32_t nchunks;		/* reduction chunks accumulating a tile */
 	uint64_t est_cycles;		/* the cost model's prediction */

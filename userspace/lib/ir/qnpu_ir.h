@@ -185,6 +185,8 @@ struct qnpu_ir_graph {
 	void (*owner_free)(void *owner);
 	/* compiler/qnpu_onnx_npu.c has laid the ONNX graph out for an NPU */
 	bool npu_layout;
+	/* samples per run as ir/qnpu_ir_batch.c set it; 0: never batched */
+	int batch;
 };
 
 /* "CONV_2D", or "BUILTIN_<n>" for codes past the table. */
