@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A model's run of consecutive NPU operators as one command stream, one
+ * device job (issue 12): no drain between layers unless a dependency
+ * forces it, and the next layer's weights and parameters loaded while the
+ * current one computes.
+ *
+ * Each operator's stream stays as qnpu_compile.c emitted it: its tokens
+ * balance (every push popped within it), so the engines' counters, which
+ * pair the k-th pop of a counter with its k-th push, keep pairing its own
+ * pushes and pops when streams are joined. Between jobs A and B:
+ *   - A's last STORE pushes S->C; a SYNC after A's computes pops it and
+ *     pushes C->L; B's first input LOAD pops that. So B reads A's output
+ *     (and every earlier one) only once stored, B's ABUF loads wait until
+ *     A's computes stopped reading ABUF, and B's computes (after the SYNC
+ *     in the compute queue) write OBUF only once A's stores read it. A
+ *     STORE's token comes after its last beat was accepted, and the memory
+ *     applies a burst at its last beat, so the read sees the data.
+ *   - B's first WBUF/PBUF loads need none of that, only SRAM that A does
+ *     not read: if B's WBUF and PBUF ranges are disjoint from A's (moved
+ *     to the other end of the buffer when that makes them so), they go
+ *     right after A's last LOAD with no token. The job before A finished
+ *     computing before A's first input LOAD ran, which precedes them.
+ *     Otherwise they stay behind the token (a full drain).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/qnpu_compiler.h"
+#include "qnpu_regs.h"
+
+#define CF(c, name) (((c)->w[QNPU_CMD_##name##_WORD] & \
+		      QNPU_CMD_##name##_MASK) >> QNPU_CMD_##name##_SHIFT)
+
+struct range {
+	uint32_t lo, hi;	/* words; empty when lo == hi */
+};
+
+static bool is_compute(uint32_t op)
+{
+	return op != QNPU_OP_LOAD && op != QNPU_OP_STORE;
+}
+
+static int set_field(struct qnpu_cmd *c, int word, uint32_t mask, int shift,
+		     int64_t v)
+{
+	if (v < 0 || (uint64_t)v > (mask >> shift))
+		return -ERANGE;
+	c->w[word] = (c->w[word] & ~mask) | (((uint32_t)v << shift) & mask);
+	return 0;
+}
+
+#define SETF(c, name, v) set_field(c, QNPU_CMD_##name##_WORD, \
+				   QNPU_CMD_##name##_MASK, \
+				   QNPU_CMD_##name##_SHIFT, (int64_t)(v))
+
+/* Whether every token the stream gives it also takes, per counter. */
+static bool balanced(const struct qnpu_cmd *c, size_t n)
+{
+	int64_t l2c = 0, c2l = 0, c2s = 0, s2c = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t op = CF(&c[i], OPCODE);
+
+		if (op == QNPU_OP_LOAD) {
+			l2c += CF(&c[i], PUSH_NEXT);
+			c2l -= CF(&c[i], POP_NEXT);
+		} else if (op == QNPU_OP_STORE) {
+			s2c += CF(&c[i], PUSH_PREV);
+			c2s -= CF(&c[i], POP_PREV);
+		} else {
+			l2c -= CF(&c[i], POP_PREV);
+			s2c -= CF(&c[i], POP_NEXT);
+			c2l += CF(&c[i], PUSH_PREV);
+			c2s += CF(&c[i], PUSH_NEXT);
+		}
+	}
+	return !l2c && !c2l && !c2s && !s2c;
+}
+
+/* The WBUF (r[0]) and PBUF (r[1]) words a stream's loads write. */
+static void used(const struct qnpu_cmd *c, size_t n, uint32_t C,
+		 struct range r[2])
+{
+	size_t i;
+
+	r[0] = r[1] = (struct range){ 0, 0 };
+	for (i = 0; i < n; i++) {
+		uint32_t b = CF(&c[i], BUF), lo, hi;
+		struct range *x;
+
+		if (CF(&c[i], OPCODE) != QNPU_OP_LOAD ||
+		    (b != QNPU_BUF_WBUF && b != QNPU_BUF_PBUF))
+			continue;
+		x = &r[b == QNPU_BUF_PBUF];
+		lo = CF(&c[i], SRAM_ADDR);
+		hi = lo + (CF(&c[i], ROWS) - 1) * CF(&c[i], SRAM_STRIDE) +
+		     (CF(&c[i], ROW_BYTES) + C - 1) / C;
+		if (x->lo == x->hi) {
+			*x = (struct range){ lo, hi };
+		} else {
+			x->lo = lo < x->lo ? lo : x->lo;
+			x->hi = hi > x->hi ? hi : x->hi;
+		}
+	}
+}
+
+static bool overlap(struct range a, struct range b)
+{
+	return a.lo != a.hi && b.lo != b.hi && a.lo < b.hi && b.lo < a.hi;
+}
+
+/* A shift of @r (in a buffer of @words) that clears @prev, or false. */
+static bool clear_of(struct range r, struct range prev, uint32_t words,
+		     int64_t *delta)
+{
+	uint32_t size = r.hi - r.lo;
+
+	*delta = 0;
+	if (!overlap(r, prev))
+		return true;
+	if (size <= words) {
+		*delta = -(int64_t)r.lo;	/* to the bottom */
+		if (!overlap((struct range){ 0, size }, prev))
+			return true;
+		*delta = (int64_t)(words - size) - r.lo;	/* to the top */
+		if (!overlap((struct range){ words - size, words }, prev))
+			return true;
+	}
+	*delta = 0;
+	return false;
+}
+
+/* Move the stream's WBUF use by @dw words and PBUF use by @dp. */
+static int shift(struct qnpu_cmd *c, size_t n, int64_t dw, int64_t dp)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && !r; i++) {
+		uint32_t op = CF(&c[i], OPCODE), b = CF(&c[i], BUF);
+
+		if (op == QNPU_OP_LOAD && b == QNPU_BUF_WBUF && dw)
+			r = SETF(&c[i], SRAM_ADDR, CF(&c[i], SRAM_ADDR) + dw);
+		else if (op == QNPU_OP_LOAD && b == QNPU_BUF_PBUF && dp)
+			r = SETF(&c[i], SRAM_ADDR, CF(&c[i], SRAM_ADDR) + dp);
+		if (op == QNPU_OP_CONV || op == QNPU_OP_DWCONV) {
+			if (dw)
+				r = r ? r :
+				    SETF(&c[i], W_ADDR, CF(&c[i], W_ADDR) + dw);
+			if (dp)
+				r = r ? r :
+				    SETF(&c[i], P_ADDR, CF(&c[i], P_ADDR) + dp);
+		} else if (op == QNPU_OP_ADD && dp) {
+			r = SETF(&c[i], P_ADDR, CF(&c[i], P_ADDR) + dp);
+		}
+	}
+	return r;
+}
+
+struct out {
+	struct qnpu_cmd *c;
+	size_t n, cap;
+};
+
+static int reserve(struct out *o, size_t more)
+{
+	struct qnpu_cmd *c;
+	size_t cap = o->cap ? o->cap : 256;
+
+	while (cap < o->n + more)
+		cap *= 2;
+	if (cap == o->cap)
+		return 0;
+	c = realloc(o->c, cap * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	o->c = c;
+	o->cap = cap;
+	return 0;
+}
+
+/*
+ * Append job stream @src (@n commands, WBUF/PBUF already moved) after the
+ * previous job's, whose last command is o->c[o->n - 1]. @hoist: its first
+ * weight loads may run ahead. Returns the index of the boundary SYNC.
+ */
+static int join(struct out *o, struct qnpu_cmd *src, size_t n, bool hoist,
+		size_t *sync_at)
+{
+	size_t first_cmp = n, i, k, nh = 0, last_ld = 0, ins;
+	struct qnpu_cmd *h = NULL;
+	bool ld_seen = false, pushed = false;
+	int r;
+
+	/* the previous job's last STORE gives the boundary token */
+	for (i = o->n; i-- > 0;)
+		if (CF(&o->c[i], OPCODE) == QNPU_OP_STORE)
+			break;
+	if (i == (size_t)-1 || (o->c[i].w[0] & QNPU_CMD_PUSH_PREV_MASK))
+		return -EINVAL;
+	o->c[i].w[0] |= QNPU_CMD_PUSH_PREV_MASK;
+	for (i = 0; i < n && first_cmp == n; i++)
+		if (is_compute(CF(&src[i], OPCODE)))
+			first_cmp = i;
+	/* the first load group: loads only, none waiting for a token */
+	for (i = 0; i < first_cmp; i++)
+		if (CF(&src[i], OPCODE) != QNPU_OP_LOAD ||
+		    (src[i].w[0] & QNPU_CMD_POP_NEXT_MASK))
+			return -EINVAL;
+	if (first_cmp == 0 || first_cmp == n)
+		return -EINVAL;
+	if (hoist) {
+		for (i = 0; i < first_cmp; i++)
+			if (CF(&src[i], BUF) == QNPU_BUF_ABUF)
+				ld_seen = true;
+		hoist = ld_seen;	/* an input load keeps the group's tokens */
+	}
+	if (hoist) {
+		h = malloc(first_cmp * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		/* take the weight loads out of the group, tokens moved */
+		pushed = src[first_cmp - 1].w[0] & QNPU_CMD_PUSH_NEXT_MASK;
+		src[first_cmp - 1].w[0] &= ~QNPU_CMD_PUSH_NEXT_MASK;
+		for (i = 0, k = 0; i < first_cmp; i++) {
+			if (CF(&src[i], BUF) == QNPU_BUF_ABUF)
+				src[k++] = src[i];
+			else
+				h[nh++] = src[i];
+		}
+		/* keep the stream's length: the group's rest moves up */
+		memmove(&src[k], &src[first_cmp],
+			(n - first_cmp) * sizeof(*src));
+		n -= nh;
+		first_cmp = k;
+		if (pushed)
+			src[first_cmp - 1].w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
+	}
+	r = reserve(o, n + nh + 1);
+	if (r) {
+		free(h);
+		return r;
+	}
+	if (nh) {
+		for (i = 0; i < o->n; i++)
+			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
+				last_ld = i;
+		ins = last_ld + 1;
+		memmove(&o->c[ins + nh], &o->c[ins],
+			(o->n - ins) * sizeof(*o->c));
+		memcpy(&o->c[ins], h, nh * sizeof(*h));
+		o->n += nh;
+	}
+	free(h);
+	memset(&o->c[o->n], 0, sizeof(*o->c));
+	o->c[o->n].w[0] = QNPU_OP_SYNC | QNPU_CMD_POP_NEXT_MASK |
+			  QNPU_CMD_PUSH_PREV_MASK;
+	*sync_at = o->n++;
+	src[0].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+	memcpy(&o->c[o->n], src, n * sizeof(*src));
+	o->n += n;
+	return 0;
+}
+
+int qnpu_npu_segment(const struct qnpu_npu_target *t,
+		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
+{
+	const uint32_t C = t->cols;
+	const uint32_t ww = t->wbuf_bytes / C, pw = t->pbuf_bytes / C;
+	struct range prev[2] = { { 0, 0 }, { 0, 0 } }, cur[2];
+	struct out o = { 0 };
+	size_t *last = NULL, sync_at = 0;
+	uint64_t *at = NULL, total;
+	struct qnpu_cmd *tmp = NULL;
+	int k, r = 0;
+
+	seg->est_end = calloc((size_t)seg->njobs + 1, sizeof(*seg->est_end));
+	last = calloc((size_t)seg->njobs + 1, sizeof(*last));
+	if (!seg->est_end || !last) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < seg->njobs && !r; k++) {
+		const struct qnpu_npu_job *j = &jobs[seg->ops[k]];
+		int64_t dw = 0, dp = 0;
+		bool hoist;
+
+		if (!j->ncmds || !balanced(j->cmds, j->ncmds)) {
+			r = -EINVAL;
+			break;
+		}
+		free(tmp);
+		tmp = malloc(j->ncmds * sizeof(*tmp));
+		if (!tmp) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
+		used(tmp, j->ncmds, C, cur);
+		hoist = clear_of(cur[0], prev[0], ww, &dw) &&
+			clear_of(cur[1], prev[1], pw, &dp);
+		if (!hoist || shift(tmp, j->ncmds, dw, dp)) {
+			/* no room apart: as emitted, behind the token */
+			memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
+			hoist = false;
+			dw = dp = 0;
+		}
+		used(tmp, j->ncmds, C, prev);
+		if (k == 0) {
+			r = reserve(&o, j->ncmds);
+			if (r)
+				break;
+			memcpy(o.c, tmp, j->ncmds * sizeof(*tmp));
+			o.n = j->ncmds;
+		} else {
+			r = join(&o, tmp, j->ncmds, hoist, &sync_at);
+			if (r)
+				break;
+			/* the previous job's part ends with the SYNC */
+			last[k - 1] = sync_at;
+		}
+		last[k] = o.n - 1;
+	}
+	if (r)
+		goto out;
+	at = calloc(o.n + 1, sizeof(*at));
+	if (!at) {
+		r = -ENOMEM;
+		goto out;
+	}
+	total = qnpu_npu_stream_timeline(t, o.c, o.n, &seg->job.est_dma_in,
+					 &seg->job.est_dma_out, at);
+	for (k = 0; k < seg->njobs; k++)
+		seg->est_end[k] = k + 1 == seg->njobs ? total : at[last[k]];
+	seg->job.est_cycles = total;
+	seg->job.cmds = o.c;
+	seg->job.ncmds = seg->job.cap = o.n;
+	o.c = NULL;
+out:
+	free(o.c);
+	free(tmp);
+	free(last);
+	free(at);
+	return r;
+}
+
+void qnpu_npu_seg_split(const struct qnpu_npu_seg *seg, uint64_t total,
+			uint64_t *out)
+{
+	uint64_t e = seg->job.est_cycles, prev = 0, cum;
+	int k;
+
+	for (k = 0; k < seg->njobs; k++) {
+		if (k + 1 == seg->njobs)
+			cum = total;
+		else if (!e)
+			cum = 0;
+		else	/* rounded; 128-bit: cycles x cycles may not fit */
+			cum = (uint64_t)(((unsigned __int128)total *
+					  seg->est_end[k] + e / 2) / e);
+		if (cum < prev)
+			cum = prev;
+		if (cum > total)
+			cum = total;
+		out[k] = cum - prev;
+		prev = cum;
+	}
+}
+
+void qnpu_npu_seg_free(struct qnpu_npu_seg *seg)
+{
+	free(seg->ops);
+	free(seg->est_end);
+	free(seg->job.cmds);
+	memset(seg, 0, sizeof(*seg));
+}
