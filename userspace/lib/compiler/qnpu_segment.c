@@ -21,7 +21,11 @@
  *     to the other end of the buffer when that makes them so), they go
  *     right after A's last LOAD with no token. The job before A finished
  *     computing before A's first input LOAD ran, which precedes them.
- *     Otherwise they stay behind the token (a full drain).
+ *     Otherwise (A streams its weights through both halves) they wait for
+ *     a SYNC right after A's last compute: they overlap A's drain and
+ *     stores, and the token latency of the input load.
+ * The SYNCs pass one token each, so no counter gets above what the jobs'
+ * own streams reach plus one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -182,12 +186,24 @@ static int reserve(struct out *o, size_t more)
 	return 0;
 }
 
+/* How the next job's first WBUF/PBUF loads may run ahead of its input. */
+enum { AHEAD_NONE, AHEAD_FREE, AHEAD_AFTER_COMPUTE };
+
+static void put_sync(struct out *o, uint32_t flags)
+{
+	memset(&o->c[o->n], 0, sizeof(*o->c));
+	o->c[o->n++].w[0] = QNPU_OP_SYNC | flags;
+}
+
 /*
  * Append job stream @src (@n commands, WBUF/PBUF already moved) after the
- * previous job's, whose last command is o->c[o->n - 1]. @hoist: its first
- * weight loads may run ahead. Returns the index of the boundary SYNC.
+ * previous job's, whose last command is o->c[o->n - 1]. @ahead: whether
+ * and when its first weight loads run ahead (AHEAD_FREE: right after the
+ * previous job's last LOAD, on SRAM it does not use; AHEAD_AFTER_COMPUTE:
+ * once its computes ended, a SYNC's token). Returns in *@sync_at the
+ * index of the SYNC that passes the last STORE's token on.
  */
-static int join(struct out *o, struct qnpu_cmd *src, size_t n, bool hoist,
+static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 		size_t *sync_at)
 {
 	size_t first_cmp = n, i, k, nh = 0, last_ld = 0, ins;
@@ -212,13 +228,12 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, bool hoist,
 			return -EINVAL;
 	if (first_cmp == 0 || first_cmp == n)
 		return -EINVAL;
-	if (hoist) {
-		for (i = 0; i < first_cmp; i++)
-			if (CF(&src[i], BUF) == QNPU_BUF_ABUF)
-				ld_seen = true;
-		hoist = ld_seen;	/* an input load keeps the group's tokens */
-	}
-	if (hoist) {
+	for (i = 0; i < first_cmp; i++)
+		if (CF(&src[i], BUF) == QNPU_BUF_ABUF)
+			ld_seen = true;
+	if (!ld_seen)		/* an input load keeps the group's tokens */
+		ahead = AHEAD_NONE;
+	if (ahead != AHEAD_NONE) {
 		h = malloc(first_cmp * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
@@ -231,7 +246,6 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, bool hoist,
 			else
 				h[nh++] = src[i];
 		}
-		/* keep the stream's length: the group's rest moves up */
 		memmove(&src[k], &src[first_cmp],
 			(n - first_cmp) * sizeof(*src));
 		n -= nh;
@@ -239,12 +253,12 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, bool hoist,
 		if (pushed)
 			src[first_cmp - 1].w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
 	}
-	r = reserve(o, n + nh + 1);
+	r = reserve(o, n + nh + 2);
 	if (r) {
 		free(h);
 		return r;
 	}
-	if (nh) {
+	if (nh && ahead == AHEAD_FREE) {
 		for (i = 0; i < o->n; i++)
 			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
 				last_ld = i;
@@ -253,12 +267,17 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, bool hoist,
 			(o->n - ins) * sizeof(*o->c));
 		memcpy(&o->c[ins], h, nh * sizeof(*h));
 		o->n += nh;
+	} else if (nh) {
+		/* the SYNC before them in the stream: no load waits in the
+		 * queue for a command not yet dispatched */
+		put_sync(o, QNPU_CMD_PUSH_PREV_MASK);
+		h[0].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+		memcpy(&o->c[o->n], h, nh * sizeof(*h));
+		o->n += nh;
 	}
 	free(h);
-	memset(&o->c[o->n], 0, sizeof(*o->c));
-	o->c[o->n].w[0] = QNPU_OP_SYNC | QNPU_CMD_POP_NEXT_MASK |
-			  QNPU_CMD_PUSH_PREV_MASK;
-	*sync_at = o->n++;
+	*sync_at = o->n;
+	put_sync(o, QNPU_CMD_POP_NEXT_MASK | QNPU_CMD_PUSH_PREV_MASK);
 	src[0].w[0] |= QNPU_CMD_POP_NEXT_MASK;
 	memcpy(&o->c[o->n], src, n * sizeof(*src));
 	o->n += n;
@@ -287,6 +306,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		const struct qnpu_npu_job *j = &jobs[seg->ops[k]];
 		int64_t dw = 0, dp = 0;
 		bool hoist;
+		int ahead;
 
 		if (!j->ncmds || !balanced(j->cmds, j->ncmds)) {
 			r = -EINVAL;
@@ -316,7 +336,8 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			memcpy(o.c, tmp, j->ncmds * sizeof(*tmp));
 			o.n = j->ncmds;
 		} else {
-			r = join(&o, tmp, j->ncmds, hoist, &sync_at);
+			ahead = hoist ? AHEAD_FREE : AHEAD_AFTER_COMPUTE;
+			r = join(&o, tmp, j->ncmds, ahead, &sync_at);
 			if (r)
 				break;
 			/* the previous job's part ends with the SYNC */
