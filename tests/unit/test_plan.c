@@ -7,6 +7,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,6 +91,7 @@ static void check_model(const char *name)
 	struct qnpu_ir_graph *g;
 	size_t *off, total, naive = 0;
 	int *root, views = 0;
+	bool can_share = false;
 	uint8_t *buf;
 	size_t len;
 	char path[512];
@@ -128,8 +130,10 @@ static void check_model(const char *name)
 			if (tb->const_data || !tb->bytes || root[b] != b)
 				continue;
 			group_lifetime(g, root, b, &fb, &lb);
-			if (la < fb || lb < fa)
+			if (la < fb || lb < fa) {
+				can_share = true;
 				continue;	/* never alive together */
+			}
 			if (off[a] < off[b] + tb->bytes &&
 			    off[b] < off[a] + ta->bytes)
 				fail_msg("%s: tensors %d and %d are alive together and overlap",
@@ -142,12 +146,16 @@ static void check_model(const char *name)
 	if (!strcmp(name, "mlperf_tiny_ic_resnet8"))
 		assert_int_equal(views, 1);
 	/*
-	 * From four operators on, some intermediate dies before a later one
-	 * is born: its memory must be reused.
+	 * From four operators on, some intermediate usually dies before a
+	 * later one is born: its memory must be reused. (micro_speech's
+	 * RESHAPE makes its input, alive for the whole run, the view's
+	 * memory: nothing dies early there.)
 	 */
 	assert_true(total <= naive);
-	if (g->nops >= 4)
+	if (g->nops >= 4 && can_share)
 		assert_true(total < naive);
+	if (!strcmp(name, "mlperf_tiny_ic_resnet8"))
+		assert_true(can_share);
 	free(off);
 	free(root);
 	qnpu_ir_graph_free(g);
