@@ -143,8 +143,8 @@ struct qnpu_npu_seg *qnpu_npu_seg_for(struct qnpu_model *m, int op);
 /* After its segment ran as one job with counters @st, each operator's
  * stats: cycles, counters and bytes split as the cost model's timeline
  * splits the segment (the sum is the job's). */
-void qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
-		      const struct qnpu_op_stats *st);
+int qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
+		     const struct qnpu_op_stats *st);
 /* For an operator of a segment that ran already: its share. */
 void qnpu_npu_seg_stats(struct qnpu_model *m, int op);
 /* Whether @op only renames its input (a RESHAPE planned in place). */

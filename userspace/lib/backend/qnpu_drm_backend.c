@@ -495,7 +495,7 @@ static int drm_run_seg(struct qnpu_model *m, struct qnpu_npu_seg *sg)
 	st.stall_store = info->stall_store_token;
 	st.stall_ppu = info->stall_ppu;
 	st.stall_dispatch = info->stall_dispatch;
-	qnpu_npu_seg_ran(m, sg, &st);
+	r = qnpu_npu_seg_ran(m, sg, &st);
 out:
 	free(bos);
 	return r;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* What the NPU backends (sim, drm, target) share. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,11 +67,17 @@ bool qnpu_npu_is_view(const struct qnpu_model *m, const struct qnpu_ir_op *op)
 	       m->offsets[op->in[0]] == m->offsets[op->out[0]];
 }
 
+/* Jobs in one segment at most: its BO list (drm) stays far below the
+ * driver's limit, and a stream of many thousands of commands gains
+ * nothing more. */
+#define SEG_MAX_JOBS 1024
+
 void qnpu_npu_segs_free(struct qnpu_model *m)
 {
 	int i;
 
-	for (i = 0; i < m->nsegs; i++) {
+	/* every slot: one being built when an error struck included */
+	for (i = 0; m->segs && i <= m->g->nops; i++) {
 		qnpu_npu_seg_free(&m->segs[i]);
 		free(m->seg_stats[i]);
 	}
@@ -148,6 +155,13 @@ static int seg_build(struct qnpu_model *m, const struct qnpu_npu_target *t)
 		bool job = op && op->target == QNPU_TARGET_NPU &&
 			   !op->res_conv;
 
+		if (job && njobs == SEG_MAX_JOBS) {
+			r = seg_add(m, t, first, last);
+			if (r)
+				return r;
+			first = -1;
+			njobs = 0;
+		}
 		if (job) {
 			if (first < 0)
 				first = i;
@@ -178,19 +192,26 @@ struct qnpu_npu_seg *qnpu_npu_seg_for(struct qnpu_model *m, int op)
 	return &m->segs[m->seg_of[op]];
 }
 
-void qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
-		      const struct qnpu_op_stats *st)
+int qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
+		     const struct qnpu_op_stats *st)
 {
-	struct qnpu_op_stats *out = m->seg_stats[sg - m->segs];
-	const uint64_t *in[] = {
-		&st->cycles, &st->busy_cycles, &st->hw_macs,
-		&st->stall_load, &st->stall_compute, &st->stall_store,
-		&st->stall_ppu, &st->stall_dispatch,
+	static const size_t counters[] = {
+		offsetof(struct qnpu_op_stats, cycles),
+		offsetof(struct qnpu_op_stats, busy_cycles),
+		offsetof(struct qnpu_op_stats, hw_macs),
+		offsetof(struct qnpu_op_stats, stall_load),
+		offsetof(struct qnpu_op_stats, stall_compute),
+		offsetof(struct qnpu_op_stats, stall_store),
+		offsetof(struct qnpu_op_stats, stall_ppu),
+		offsetof(struct qnpu_op_stats, stall_dispatch),
 	};
+	struct qnpu_op_stats *out = m->seg_stats[sg - m->segs];
 	uint64_t *split = calloc((size_t)sg->njobs + 1, sizeof(*split));
 	size_t f;
 	int k;
 
+	if (!split)
+		return qnpu_err(-ENOMEM, "out of memory");
 	memset(out, 0, (size_t)(sg->last - sg->first + 1) * sizeof(*out));
 	for (k = 0; k < sg->njobs; k++) {
 		struct qnpu_op_stats *o = &out[sg->ops[k] - sg->first];
@@ -200,18 +221,16 @@ void qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
 		o->dma_out = m->jobs[sg->ops[k]].est_dma_out;
 		o->jobs = k == 0;
 	}
-	for (f = 0; split && f < sizeof(in) / sizeof(in[0]); f++) {
-		qnpu_npu_seg_split(sg, *in[f], split);
-		for (k = 0; k < sg->njobs; k++) {
-			struct qnpu_op_stats *o = &out[sg->ops[k] - sg->first];
-			uint64_t *dst = (uint64_t *)((char *)o +
-				((const char *)in[f] - (const char *)st));
-
-			*dst = split[k];
-		}
+	for (f = 0; f < sizeof(counters) / sizeof(counters[0]); f++) {
+		qnpu_npu_seg_split(sg, *(const uint64_t *)((const char *)st +
+							    counters[f]), split);
+		for (k = 0; k < sg->njobs; k++)
+			*(uint64_t *)((char *)&out[sg->ops[k] - sg->first] +
+				      counters[f]) = split[k];
 	}
 	free(split);
 	qnpu_npu_seg_stats(m, sg->first);
+	return 0;
 }
 
 void qnpu_npu_seg_stats(struct qnpu_model *m, int op)
@@ -244,6 +263,9 @@ int qnpu_npu_model_compile(struct qnpu_model *m,
 		if (m->jobs[i].why[0])
 			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
 				 "%s", m->jobs[i].why);
+		else if (qnpu_npu_is_view(m, &m->g->ops[i]))
+			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
+				 "a view of its input: no copy, no job");
 		if (!place || m->g->ops[i].target != QNPU_TARGET_NPU ||
 		    m->g->ops[i].res_conv)
 			continue;

@@ -429,9 +429,7 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 		return 0;
 	}
 	r = sim_run_job(m, op, sg->last, &sg->job, &st);
-	if (!r)
-		qnpu_npu_seg_ran(m, sg, &st);
-	return r;
+	return r ? r : qnpu_npu_seg_ran(m, sg, &st);
 }
 
 const struct qnpu_backend qnpu_sim_backend = {
