@@ -279,6 +279,93 @@ static void test_many(void **state)
 	free_jobs(j, 40);
 }
 
+/*
+ * A 1x1 CONV over a 64-row input, one tile per row: its input load is cut
+ * in four, each piece's rows popped by the first tile reading them, since
+ * the cost model finds that faster; the pieces cover the rows once.
+ */
+static void test_input_pieces(void **state)
+{
+	struct qnpu_npu_job j;
+	struct qnpu_npu_seg s;
+	struct qnpu_cmd *c = calloc(68, sizeof(*c));
+	uint64_t in, out, whole;
+	uint32_t rows = 0, pieces = 0, pops = 0;
+	size_t i;
+	int t;
+
+	(void)state;
+	c[0] = load(QNPU_BUF_ABUF, 0, 256);
+	c[0].w[QNPU_CMD_ROWS_WORD] &= ~QNPU_CMD_ROWS_MASK;
+	SET(&c[0], ROWS, 64);
+	c[0].w[QNPU_CMD_SRAM_STRIDE_WORD] &= ~QNPU_CMD_SRAM_STRIDE_MASK;
+	SET(&c[0], SRAM_STRIDE, 16);
+	c[1] = load(QNPU_BUF_WBUF, 0, 256);
+	c[2] = load(QNPU_BUF_PBUF, 0, 48);
+	c[2].w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
+	for (t = 0; t < 64; t++) {
+		struct qnpu_cmd *x = &c[3 + t];
+
+		SET(x, OPCODE, QNPU_OP_CONV);
+		SET(x, DRAIN, 1);
+		SET(x, NPIX, 16);
+		SET(x, NCOLS, 16);
+		SET(x, PIX0, t * 16);
+		SET(x, OUT_W, 16);
+		SET(x, IN_W, 16);
+		SET(x, IN_H, 64);
+		SET(x, KH, 1);
+		SET(x, KW, 1);
+		SET(x, STRIDE_H, 1);
+		SET(x, STRIDE_W, 1);
+		SET(x, DIL_H, 1);
+		SET(x, DIL_W, 1);
+		SET(x, IC, 16);
+		SET(x, PIX_STRIDE, 16);
+		SET(x, ROW_STRIDE, 256);
+	}
+	c[3].w[0] |= QNPU_CMD_POP_PREV_MASK;
+	c[66].w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
+	SET(&c[67], OPCODE, QNPU_OP_STORE);
+	SET(&c[67], DRAM_HI, 1);
+	SET(&c[67], DRAM_STRIDE, 256);
+	SET(&c[67], ROW_BYTES, 256);
+	SET(&c[67], ROWS, 1);
+	c[67].w[0] |= QNPU_CMD_POP_PREV_MASK;
+	memset(&j, 0, sizeof(j));
+	j.cmds = c;
+	j.ncmds = j.cap = 68;
+	whole = qnpu_npu_stream_cycles(&tgt, c, 68, &in, &out);
+	seg_of(&s, 1);
+	assert_int_equal(qnpu_npu_segment(&tgt, &j, &s), 0);
+	check_tokens(&s.job);
+	assert_int_equal(s.job.ncmds, 71);
+	assert_true(s.job.est_cycles < whole);
+	for (i = 0; i < s.job.ncmds; i++) {
+		const struct qnpu_cmd *x = &s.job.cmds[i];
+
+		if (GET(x, OPCODE) == QNPU_OP_LOAD &&
+		    GET(x, BUF) == QNPU_BUF_ABUF) {
+			/* contiguous pieces, in order */
+			assert_int_equal(GET(x, SRAM_ADDR), rows * 16);
+			assert_int_equal(GET(x, DRAM_LO), rows * 256);
+			rows += GET(x, ROWS);
+			pieces++;
+		}
+		if (GET(x, OPCODE) == QNPU_OP_CONV &&
+		    (x->w[0] & QNPU_CMD_POP_PREV_MASK)) {
+			/* a tile waits for the piece holding its row */
+			assert_int_equal(GET(x, PIX0) / 16, 16 * pops);
+			pops++;
+		}
+	}
+	assert_int_equal(rows, 64);
+	assert_int_equal(pieces, 4);
+	assert_int_equal(pops, 4);
+	qnpu_npu_seg_free(&s);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_weights_after_compute),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_input_pieces),
 	};
 
 	return cmocka_run_group_tests_name("npu_segment", tests, NULL, NULL);

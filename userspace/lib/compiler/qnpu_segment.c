@@ -164,6 +164,175 @@ static int shift(struct qnpu_cmd *c, size_t n, int64_t dw, int64_t dp)
 	return r;
 }
 
+
+/* The ABUF bytes below which compute command @c reads its input rows:
+ * the end of the last input row its pixels' windows touch. */
+static uint64_t reads_below(const struct qnpu_cmd *c)
+{
+	uint32_t pm = QNPU_CMD_PAD_T_MASK >> QNPU_CMD_PAD_T_SHIFT;
+	int64_t pad = CF(c, PAD_T), oy, y;
+
+	if (pad > (int64_t)(pm >> 1))		/* signed field */
+		pad -= (int64_t)pm + 1;
+	if (!CF(c, OUT_W) || !CF(c, NPIX) || !CF(c, IN_H))
+		return UINT64_MAX;
+	oy = (CF(c, PIX0) + CF(c, NPIX) - 1) / CF(c, OUT_W);
+	y = oy * CF(c, STRIDE_H) - pad +
+	    ((int64_t)CF(c, KH) - 1) * CF(c, DIL_H);
+	if (y > (int64_t)CF(c, IN_H) - 1)
+		y = (int64_t)CF(c, IN_H) - 1;
+	if (y < 0)
+		return CF(c, A_ADDR);
+	return CF(c, A_ADDR) + (uint64_t)(y + 1) * CF(c, ROW_STRIDE);
+}
+
+#define IN_PARTS 4	/* most pieces a job's first input load is cut into */
+
+/* Rows of a load (from SRAM word @s, @st words apart) below byte @end. */
+static uint32_t rows_below(uint64_t end, uint32_t s, uint32_t st,
+			   uint32_t C, uint32_t rows)
+{
+	uint64_t need;
+
+	if (end <= (uint64_t)s * C)
+		return 0;
+	need = (end - (uint64_t)s * C + (uint64_t)st * C - 1) /
+	       ((uint64_t)st * C);
+	return need > rows ? rows : (uint32_t)need;
+}
+
+/*
+ * Cut the job's first input LOAD into pieces so that its first computes
+ * start when the rows they read are in, not when the whole input is
+ * (e.g. a whole 32x32x16 input is 1,024 cycles at 16 B/cycle). The first
+ * piece keeps the group's token; each further one pushes L->C and the
+ * first compute reading its rows pops it. Counters pair in order, so the
+ * extra pops must come before the stream's own second L->C pop: the last
+ * piece takes every row still missing. Only for a group whose one input
+ * LOAD comes first (weights and a residual after it) and computes whose
+ * rows read_below() bounds. @parts (2..IN_PARTS) pieces at most; @src
+ * has room for IN_PARTS - 1 more commands; returns the new count.
+ */
+static size_t split_input(struct qnpu_cmd *src, size_t n, uint32_t C,
+			  uint32_t parts)
+{
+	size_t first_cmp = n, i, c1, pop_at[IN_PARTS];
+	uint32_t rows, s, st, k[IN_PARTS + 1], end_of[IN_PARTS], loaded;
+	uint32_t np = 0, j, need;
+	uint64_t va;
+	int nabuf = 0;
+	bool w_seen = false;
+
+	for (i = 0; i < n && first_cmp == n; i++)
+		if (is_compute(CF(&src[i], OPCODE)))
+			first_cmp = i;
+	if (first_cmp == 0 || first_cmp == n ||
+	    !(src[first_cmp].w[0] & QNPU_CMD_POP_PREV_MASK))
+		return n;
+	for (i = 0; i < first_cmp; i++) {
+		if (CF(&src[i], OPCODE) != QNPU_OP_LOAD)
+			return n;
+		if (CF(&src[i], BUF) != QNPU_BUF_ABUF)
+			w_seen = true;
+		else if (!w_seen)
+			nabuf++;
+	}
+	if (nabuf != 1 || CF(&src[0], BUF) != QNPU_BUF_ABUF ||
+	    (src[0].w[0] & QNPU_CMD_POP_NEXT_MASK))
+		return n;
+	rows = CF(&src[0], ROWS);
+	s = CF(&src[0], SRAM_ADDR);
+	st = CF(&src[0], SRAM_STRIDE);
+	if (parts < 2 || parts > IN_PARTS || rows < 2 * parts || !st ||
+	    CF(&src[0], ROW_BYTES) > st * C)
+		return n;
+	for (c1 = first_cmp + 1; c1 < n; c1++)
+		if (is_compute(CF(&src[c1], OPCODE)) &&
+		    (src[c1].w[0] & QNPU_CMD_POP_PREV_MASK))
+			break;
+	for (j = 0; j <= parts; j++)
+		k[j] = (uint32_t)((uint64_t)rows * j / parts);
+	loaded = 0;
+	for (i = first_cmp; i < c1; i++) {
+		uint32_t op = CF(&src[i], OPCODE);
+		uint64_t end;
+
+		if (!is_compute(op))
+			continue;
+		if (op != QNPU_OP_CONV && op != QNPU_OP_DWCONV &&
+		    op != QNPU_OP_MAXPOOL && op != QNPU_OP_AVGPOOL)
+			return n;
+		end = reads_below(&src[i]);
+		if (end == UINT64_MAX)
+			return n;
+		need = rows_below(end, s, st, C, rows);
+		if (i > first_cmp && need <= loaded)
+			continue;
+		if (np == parts)
+			break;
+		for (j = 1; k[j] < need; j++)
+			;
+		if (i > first_cmp)
+			pop_at[np] = i;
+		end_of[np++] = loaded = k[j];
+		if (loaded == rows)
+			break;
+	}
+	if (np < 2)
+		return n;
+	end_of[np - 1] = rows;	/* the rest with the last piece */
+	memmove(&src[first_cmp + np - 1], &src[first_cmp],
+		(n - first_cmp) * sizeof(*src));
+	va = (uint64_t)CF(&src[0], DRAM_LO) | (uint64_t)CF(&src[0], DRAM_HI) << 32;
+	for (j = 1; j < np; j++) {
+		struct qnpu_cmd *c = &src[first_cmp + j - 1];
+		uint64_t at = va + (uint64_t)end_of[j - 1] *
+			      CF(&src[0], DRAM_STRIDE);
+
+		*c = src[0];
+		c->w[0] &= ~(QNPU_CMD_POP_NEXT_MASK | QNPU_CMD_PUSH_NEXT_MASK);
+		c->w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
+		SETF(c, DRAM_LO, at & 0xffffffffu);
+		SETF(c, DRAM_HI, at >> 32);
+		SETF(c, SRAM_ADDR, s + end_of[j - 1] * st);
+		SETF(c, ROWS, end_of[j] - end_of[j - 1]);
+		src[pop_at[j] + np - 1].w[0] |= QNPU_CMD_POP_PREV_MASK;
+	}
+	SETF(&src[0], ROWS, end_of[0]);
+	return n + np - 1;
+}
+
+/*
+ * Whether and how to cut @src's first input load: each piece is a command
+ * of its own, which on a memory with latency pays it again, so the cost
+ * model of the job's stream alone decides (no cut, 2 or IN_PARTS).
+ */
+static size_t best_split(const struct qnpu_npu_target *t,
+			 struct qnpu_cmd *src, size_t n)
+{
+	struct qnpu_cmd *c = malloc((n + IN_PARTS) * sizeof(*c));
+	uint64_t in, out, best, e;
+	uint32_t p, bestp = 1;
+	size_t m;
+
+	if (!c)
+		return n;
+	best = qnpu_npu_stream_cycles(t, src, n, &in, &out);
+	for (p = 2; p <= IN_PARTS; p *= 2) {
+		memcpy(c, src, n * sizeof(*c));
+		m = split_input(c, n, t->cols, p);
+		if (m == n)
+			continue;
+		e = qnpu_npu_stream_cycles(t, c, m, &in, &out);
+		if (e && e < best) {
+			best = e;
+			bestp = p;
+		}
+	}
+	free(c);
+	return bestp > 1 ? split_input(src, n, t->cols, bestp) : n;
+}
+
 struct out {
 	struct qnpu_cmd *c;
 	size_t n, cap;
@@ -228,18 +397,35 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 			return -EINVAL;
 	if (first_cmp == 0 || first_cmp == n)
 		return -EINVAL;
-	for (i = 0; i < first_cmp; i++)
-		if (CF(&src[i], BUF) == QNPU_BUF_ABUF)
+	/* a weight load's push moves to the input load before it (the
+	 * weights then load before the whole group), which must exist */
+	for (i = 0; i < first_cmp; i++) {
+		if (CF(&src[i], BUF) == QNPU_BUF_ABUF) {
 			ld_seen = true;
-	if (!ld_seen)		/* an input load keeps the group's tokens */
+			pushed = src[i].w[0] & QNPU_CMD_PUSH_NEXT_MASK;
+		} else if (src[i].w[0] & QNPU_CMD_PUSH_NEXT_MASK) {
+			if (!ld_seen || pushed)
+				ahead = AHEAD_NONE;
+			pushed = true;
+		}
+	}
+	if (!ld_seen)
 		ahead = AHEAD_NONE;
 	if (ahead != AHEAD_NONE) {
 		h = malloc(first_cmp * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
-		/* take the weight loads out of the group, tokens moved */
-		pushed = src[first_cmp - 1].w[0] & QNPU_CMD_PUSH_NEXT_MASK;
-		src[first_cmp - 1].w[0] &= ~QNPU_CMD_PUSH_NEXT_MASK;
+		for (i = 0, k = 0; i < first_cmp; i++) {
+			if (CF(&src[i], BUF) == QNPU_BUF_ABUF ||
+			    !(src[i].w[0] & QNPU_CMD_PUSH_NEXT_MASK))
+				continue;
+			src[i].w[0] &= ~QNPU_CMD_PUSH_NEXT_MASK;
+			for (k = i; k-- > 0;)
+				if (CF(&src[k], BUF) == QNPU_BUF_ABUF)
+					break;
+			src[k].w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
+		}
+		/* take the weight loads out of the group */
 		for (i = 0, k = 0; i < first_cmp; i++) {
 			if (CF(&src[i], BUF) == QNPU_BUF_ABUF)
 				src[k++] = src[i];
@@ -250,8 +436,6 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 			(n - first_cmp) * sizeof(*src));
 		n -= nh;
 		first_cmp = k;
-		if (pushed)
-			src[first_cmp - 1].w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
 	}
 	r = reserve(o, n + nh + 2);
 	if (r) {
@@ -307,13 +491,14 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		int64_t dw = 0, dp = 0;
 		bool hoist;
 		int ahead;
+		size_t nc;
 
 		if (!j->ncmds || !balanced(j->cmds, j->ncmds)) {
 			r = -EINVAL;
 			break;
 		}
 		free(tmp);
-		tmp = malloc(j->ncmds * sizeof(*tmp));
+		tmp = malloc((j->ncmds + IN_PARTS) * sizeof(*tmp));
 		if (!tmp) {
 			r = -ENOMEM;
 			break;
@@ -329,15 +514,16 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			dw = dp = 0;
 		}
 		used(tmp, j->ncmds, C, prev);
+		nc = best_split(t, tmp, j->ncmds);
 		if (k == 0) {
-			r = reserve(&o, j->ncmds);
+			r = reserve(&o, nc);
 			if (r)
 				break;
-			memcpy(o.c, tmp, j->ncmds * sizeof(*tmp));
-			o.n = j->ncmds;
+			memcpy(o.c, tmp, nc * sizeof(*tmp));
+			o.n = nc;
 		} else {
 			ahead = hoist ? AHEAD_FREE : AHEAD_AFTER_COMPUTE;
-			r = join(&o, tmp, j->ncmds, ahead, &sync_at);
+			r = join(&o, tmp, nc, ahead, &sync_at);
 			if (r)
 				break;
 			/* the previous job's part ends with the SYNC */
