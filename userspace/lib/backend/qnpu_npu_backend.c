@@ -222,8 +222,9 @@ int qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
 		o->jobs = k == 0;
 	}
 	for (f = 0; f < sizeof(counters) / sizeof(counters[0]); f++) {
-		qnpu_npu_seg_split(sg, *(const uint64_t *)((const char *)st +
-							    counters[f]), split);
+		const char *v = (const char *)st + counters[f];
+
+		qnpu_npu_seg_split(sg, *(const uint64_t *)v, split);
 		for (k = 0; k < sg->njobs; k++)
 			*(uint64_t *)((char *)&out[sg->ops[k] - sg->first] +
 				      counters[f]) = split[k];

@@ -170,7 +170,9 @@ void qnpu_npu_relocate(struct qnpu_npu_job *job, uint64_t arena_from,
  * STORE gives a token that a SYNC passes to the next one's first input
  * LOAD, so it reads what was stored and its computes start after the
  * previous ones ended; the next job's WBUF/PBUF loads go to SRAM the
- * previous job does not use (moved there if they fit) and run ahead.
+ * previous job does not use (moved there if they fit) and run ahead;
+ * a job's first input load may be cut into pieces its computes wait for
+ * one by one.
  */
 struct qnpu_npu_seg {
 	int first, last;		/* operators it covers, inclusive */

@@ -283,7 +283,8 @@ static size_t split_input(struct qnpu_cmd *src, size_t n, uint32_t C,
 	end_of[np - 1] = rows;	/* the rest with the last piece */
 	memmove(&src[first_cmp + np - 1], &src[first_cmp],
 		(n - first_cmp) * sizeof(*src));
-	va = (uint64_t)CF(&src[0], DRAM_LO) | (uint64_t)CF(&src[0], DRAM_HI) << 32;
+	va = (uint64_t)CF(&src[0], DRAM_LO) |
+	     (uint64_t)CF(&src[0], DRAM_HI) << 32;
 	for (j = 1; j < np; j++) {
 		struct qnpu_cmd *c = &src[first_cmp + j - 1];
 		uint64_t at = va + (uint64_t)end_of[j - 1] *
