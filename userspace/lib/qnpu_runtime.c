@@ -100,6 +100,7 @@ QNPU_EXPORT void qnpu_model_free(struct qnpu_model *m)
 		m->dev->backend->model_fini(m);
 	else
 		free(m->arena);
+	qnpu_npu_segs_free(m);
 	if (m->g)
 		qnpu_npu_jobs_free(m->jobs, m->g->nops);
 	qnpu_cpu_model_fini(m);

@@ -13,7 +13,11 @@ static const char usage[] =
 	"utilization (MACs / (rows x cols x cycles)), DMA bytes in and out;\n"
 	"then totals: MACs, NPU MACs, cycles, utilization of the NPU part and\n"
 	"host wall time. The JSON also gives the compiler's cost-model\n"
-	"prediction (est_cycles). --estimate runs nothing: cycles are the\n"
+	"prediction (est_cycles) and the device jobs each operator submitted\n"
+	"(\"jobs\"): consecutive NPU operators run as one job, a segment, whose\n"
+	"cycles are split over its operators as the cost model's timeline of\n"
+	"the joined stream splits them (per-layer cycles of a segment are that\n"
+	"attribution; the total is the job's). --estimate runs nothing: cycles are the\n"
 	"prediction, for the DTB's configuration without building its RTL.\n"
 	"--threads=N: threads for the CPU operators (default: one per core).\n"
 	"--batch=N: one run of N samples (the first N of the inputs, zeros\n"
@@ -35,10 +39,10 @@ static void layer(struct cli *c, const struct qnpu_device_info *di, int i,
 	}
 	u = cli_util(op.macs, di, st.cycles);
 	if (c->json)
-		printf("    {\"index\": %d, \"op\": \"%s\", \"where\": \"%s\", \"macs\": %llu, \"cycles\": %llu, \"est_cycles\": %llu, \"utilization\": %.4f, \"dma_in\": %llu, \"dma_out\": %llu, \"host_us\": %.1f}%s\n",
+		printf("    {\"index\": %d, \"op\": \"%s\", \"where\": \"%s\", \"macs\": %llu, \"cycles\": %llu, \"est_cycles\": %llu, \"utilization\": %.4f, \"dma_in\": %llu, \"dma_out\": %llu, \"host_us\": %.1f, \"jobs\": %u}%s\n",
 		       i, op.name, cli_where(&op), (ull)op.macs, (ull)st.cycles,
 		       (ull)st.est_cycles, u, (ull)st.dma_in, (ull)st.dma_out,
-		       (double)st.host_ns / 1e3, last ? "" : ",");
+		       (double)st.host_ns / 1e3, st.jobs, last ? "" : ",");
 	else
 		printf("%4d  %-18s %-4s %10llu %10llu %5.1f%% %9llu %9llu  %s\n",
 		       i, op.name, cli_where(&op), (ull)op.macs, (ull)st.cycles,
@@ -46,12 +50,29 @@ static void layer(struct cli *c, const struct qnpu_device_info *di, int i,
 		       st.note ? st.note : "");
 }
 
+/* NPU operators that ran as a job of their own or in a segment. */
+static uint64_t nnpu(struct cli *c)
+{
+	int i, n = qnpu_model_num_ops(c->model);
+	uint64_t k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct qnpu_op_info op;
+		struct qnpu_op_stats st;
+
+		qnpu_model_op_info(c->model, i, &op);
+		qnpu_model_op_stats(c->model, i, &st);
+		k += op.target == QNPU_TARGET_NPU && st.cycles;
+	}
+	return k;
+}
+
 static int profile(struct cli *c)
 {
 	int i, n = qnpu_model_num_ops(c->model);
 	struct qnpu_device_info di;
 	struct cli_totals t;
-	uint64_t host, est = 0, est_in = 0, est_out = 0;
+	uint64_t host, est = 0, est_in = 0, est_out = 0, jobs = 0;
 
 	qnpu_device_query(c->dev, &di);
 	host = cli_now_ns();
@@ -65,6 +86,7 @@ static int profile(struct cli *c)
 		est += st.est_cycles;
 		est_in += st.est_dma_in;
 		est_out += st.est_dma_out;
+		jobs += st.jobs;
 	}
 	if (c->json)
 		printf("{\n  \"model\": \"%s\",\n  \"device\": \"%s\",\n  \"rows\": %u,\n  \"cols\": %u,\n  \"layers\": [\n",
@@ -82,16 +104,20 @@ static int profile(struct cli *c)
 		t.dma_out = est_out;
 	}
 	if (c->json)
-		printf("  ],\n  \"total\": {\"macs\": %llu, \"npu_macs\": %llu, \"cycles\": %llu, \"est_cycles\": %llu, \"utilization\": %.4f, \"dma_in\": %llu, \"dma_out\": %llu, \"host_wall_us\": %.1f}\n}\n",
+		printf("  ],\n  \"total\": {\"macs\": %llu, \"npu_macs\": %llu, \"cycles\": %llu, \"est_cycles\": %llu, \"utilization\": %.4f, \"dma_in\": %llu, \"dma_out\": %llu, \"host_wall_us\": %.1f, \"jobs\": %llu}\n}\n",
 		       (ull)t.macs, (ull)t.npu_macs, (ull)t.cycles, (ull)est,
 		       cli_util(t.npu_macs, &di, t.cycles), (ull)t.dma_in,
-		       (ull)t.dma_out, (double)host / 1e3);
+		       (ull)t.dma_out, (double)host / 1e3, (ull)jobs);
 	else
-		printf("\ntotal: %llu MACs, %llu on the NPU (%.1f%%), %llu NPU cycles, NPU utilization %.1f%% (%ux%u), host wall %.2f ms\n",
+		printf("\ntotal: %llu MACs, %llu on the NPU (%.1f%%), %llu NPU cycles%s%.0llu%s, NPU utilization %.1f%% (%ux%u), host wall %.2f ms\n",
 		       (ull)t.macs, (ull)t.npu_macs,
 		       100.0 * t.npu_macs / (t.macs ? t.macs : 1),
-		       (ull)t.cycles, 100 * cli_util(t.npu_macs, &di, t.cycles),
+		       (ull)t.cycles, jobs ? " in " : "", (ull)jobs,
+		       jobs == 1 ? " job" : jobs ? " jobs" : "",
+		       100 * cli_util(t.npu_macs, &di, t.cycles),
 		       di.rows, di.cols, (double)host / 1e6);
+	if (!c->json && jobs && jobs < nnpu(c))
+		printf("(a job of several NPU operators is a segment: their cycles above are its cycles split as the cost model's timeline of it splits them)\n");
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 struct qnpu_backend;
 struct qnpu_npu_job;
+struct qnpu_npu_seg;
 struct qnpu_npu_target;
 
 /* Per-operator measurements of the last run (NPU backends fill most). */
@@ -44,6 +45,16 @@ struct qnpu_model {
 	 * or compiled by the backend's model_init(); freed by the runtime.
 	 */
 	struct qnpu_npu_job *jobs;
+	/*
+	 * NPU devices: the runs of consecutive NPU operators that go to the
+	 * device as one job each (qnpu_npu_model_compile()), per operator
+	 * the one it belongs to (-1: none), and per segment its operators'
+	 * share of its last run's counters; freed by the runtime.
+	 */
+	struct qnpu_npu_seg *segs;
+	int nsegs;
+	int *seg_of;
+	struct qnpu_op_stats **seg_stats;
 	/* The CPU operators' packed layers and scratch (qnpu_cpu_backend.c). */
 	struct qnpu_cpu_model *cpu;
 };
@@ -115,6 +126,29 @@ bool qnpu_npu_backend_supported(struct qnpu_model *m,
  */
 int qnpu_npu_model_compile(struct qnpu_model *m,
 			   int (*place)(struct qnpu_model *m, int op,
-					struct qnpu_npu_job *job));
+					struct qnpu_npu_job *job),
+			   int (*place_seg)(struct qnpu_model *m, int seg,
+					    struct qnpu_npu_seg *sg));
+/*
+ * Segments: consecutive NPU operators (fused ADDs and RESHAPEs whose
+ * output is their input's memory in between) joined into one job each
+ * (qnpu_segment.c), unless QNPU_NPU_SEGMENT=0. Built after place() moved
+ * each operator's stream to its VAs; place_seg() puts a segment's stream
+ * in device memory. The cost model's per-operator estimates become each
+ * operator's share of its segment's.
+ */
+/* The segment @op runs in (NULL: alone): none with a layer callback,
+ * which must see every output before the next operator runs. */
+struct qnpu_npu_seg *qnpu_npu_seg_for(struct qnpu_model *m, int op);
+/* After its segment ran as one job with counters @st, each operator's
+ * stats: cycles, counters and bytes split as the cost model's timeline
+ * splits the segment (the sum is the job's). */
+int qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
+		     const struct qnpu_op_stats *st);
+/* For an operator of a segment that ran already: its share. */
+void qnpu_npu_seg_stats(struct qnpu_model *m, int op);
+/* Whether @op only renames its input (a RESHAPE planned in place). */
+bool qnpu_npu_is_view(const struct qnpu_model *m, const struct qnpu_ir_op *op);
+void qnpu_npu_segs_free(struct qnpu_model *m);
 
 #endif /* QNPU_BACKEND_H */

@@ -4,11 +4,14 @@
  * libdrm. The tensor arena is a BO mapped into this process, so CPU
  * operators work on it in place; each NPU operator's constants and
  * commands are read-only BOs; one job per operator, its status and
- * counters read back from its slot of a job-info BO. A run of consecutive
- * NPU operators (no CPU operator, no layer callback in between) goes to
- * the kernel as one batch SUBMIT and one wait (BO_WAIT on the info BO,
- * which polls the completion ring before sleeping); without batches in
- * the driver, each operator is a SUBMIT waited for on a syncobj.
+ * counters read back from its slot of a job-info BO. A segment (the
+ * consecutive NPU operators qnpu_npu_model_compile() joined) is one job:
+ * its commands in a BO of their own, its operators' constants in its BO
+ * list, one SUBMIT. Other runs of consecutive NPU operators (no CPU
+ * operator, no layer callback in between) go to the kernel as one batch
+ * SUBMIT and one wait (BO_WAIT on the info BO, which polls the
+ * completion ring before sleeping); without batches in the driver, each
+ * job is a SUBMIT waited for on a syncobj.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -46,6 +49,7 @@ struct drm_bo {
 struct drm_model {
 	struct drm_bo arena, info;	/* info: one slot per operator */
 	struct drm_bo *consts, *cmds;	/* per operator */
+	struct drm_bo *seg_cmds;	/* per segment */
 	int batched_to;		/* operators up to here ran in a batch */
 	int last_op;		/* the operator run_op() saw last */
 };
@@ -228,6 +232,22 @@ static int drm_place(struct qnpu_model *m, int i, struct qnpu_npu_job *job)
 	return 0;
 }
 
+/* A segment's stream (from the relocated ones) in a BO of its own. */
+static int drm_place_seg(struct qnpu_model *m, int i,
+			 struct qnpu_npu_seg *sg)
+{
+	struct drm_dev *d = m->dev->priv;
+	struct drm_model *dm = m->priv;
+	size_t bytes = sg->job.ncmds * sizeof(struct qnpu_cmd);
+	int r;
+
+	r = bo_create(d, bytes, true, &dm->seg_cmds[i]);
+	if (r)
+		return r;
+	memcpy(dm->seg_cmds[i].map, sg->job.cmds, bytes);
+	return 0;
+}
+
 static int drm_model_init(struct qnpu_model *m)
 {
 	struct drm_dev *d = m->dev->priv;
@@ -239,7 +259,8 @@ static int drm_model_init(struct qnpu_model *m)
 	m->priv = dm;
 	dm->consts = calloc((size_t)m->g->nops + 1, sizeof(*dm->consts));
 	dm->cmds = calloc((size_t)m->g->nops + 1, sizeof(*dm->cmds));
-	if (!dm->consts || !dm->cmds)
+	dm->seg_cmds = calloc((size_t)m->g->nops + 1, sizeof(*dm->seg_cmds));
+	if (!dm->consts || !dm->cmds || !dm->seg_cmds)
 		return qnpu_err(-ENOMEM, "out of memory");
 	r = bo_create(d, m->arena_size, false, &dm->arena);
 	if (r)
@@ -251,7 +272,7 @@ static int drm_model_init(struct qnpu_model *m)
 		      sizeof(struct drm_qnpu_job_info), false, &dm->info);
 	if (r)
 		return r;
-	return qnpu_npu_model_compile(m, drm_place);
+	return qnpu_npu_model_compile(m, drm_place, drm_place_seg);
 }
 
 static void drm_model_fini(struct qnpu_model *m)
@@ -265,12 +286,15 @@ static void drm_model_fini(struct qnpu_model *m)
 	for (i = 0; dm->consts && i < m->g->nops; i++) {
 		bo_free(d, &dm->consts[i]);
 		bo_free(d, &dm->cmds[i]);
+		if (dm->seg_cmds)
+			bo_free(d, &dm->seg_cmds[i]);
 	}
 	bo_free(d, &dm->info);
 	bo_free(d, &dm->arena);
 	m->arena = NULL;
 	free(dm->consts);
 	free(dm->cmds);
+	free(dm->seg_cmds);
 	free(dm);
 	m->priv = NULL;
 }
@@ -379,6 +403,104 @@ static int drm_run_single(struct qnpu_model *m, int i)
 	return 0;
 }
 
+/*
+ * Segment @sg as one job: one SUBMIT (a batch of one when the driver has
+ * batches: BO_WAIT polls before it sleeps), its info in the slot of its
+ * first operator.
+ */
+static int drm_run_seg(struct qnpu_model *m, struct qnpu_npu_seg *sg)
+{
+	struct drm_dev *d = m->dev->priv;
+	struct drm_model *dm = m->priv;
+	struct drm_qnpu_job_info *info =
+		(struct drm_qnpu_job_info *)dm->info.map + sg->first;
+	struct drm_qnpu_sync out = { .handle = d->syncobj };
+	struct drm_qnpu_submit el, s;
+	struct drm_qnpu_bo_wait w = { .handle = dm->info.handle };
+	struct qnpu_op_stats st = { 0 };
+	uint32_t *bos = calloc((size_t)sg->njobs + 2, sizeof(*bos));
+	int k, n = 0, r = 0;
+
+	if (!bos)
+		return qnpu_err(-ENOMEM, "out of memory");
+	bos[n++] = dm->arena.handle;
+	bos[n++] = dm->seg_cmds[sg - m->segs].handle;
+	for (k = 0; k < sg->njobs; k++)
+		if (dm->consts[sg->ops[k]].handle)
+			bos[n++] = dm->consts[sg->ops[k]].handle;
+	memset(&el, 0, sizeof(el));
+	el.cmd_handle = bos[1];
+	el.cmd_size = sg->job.ncmds * sizeof(struct qnpu_cmd);
+	el.bo_handles = (uintptr_t)bos;
+	el.bo_count = (uint32_t)n;
+	el.info_handle = dm->info.handle;
+	el.info_offset = (uint64_t)sg->first * sizeof(*info);
+	memset(info, 0, sizeof(*info));
+	if (d->max_batch) {
+		s = (struct drm_qnpu_submit){
+			.flags = DRM_QNPU_SUBMIT_BATCH,
+			.batch = (uintptr_t)&el,
+			.batch_count = 1,
+			.batch_stride = sizeof(el),
+		};
+	} else {
+		s = el;
+		s.out_syncs = (uintptr_t)&out;
+		s.out_sync_count = 1;
+		if (drmSyncobjReset(d->fd, &d->syncobj, 1)) {
+			r = qnpu_err(-errno, "drm: syncobj reset: %s",
+				     strerror(errno));
+			goto out;
+		}
+	}
+	if (drmIoctl(d->fd, DRM_IOCTL_QNPU_SUBMIT, &s)) {
+		r = qnpu_err(-errno, "drm: operators %d..%d (one job): SUBMIT: %s",
+			     sg->first, sg->last, strerror(errno));
+		goto out;
+	}
+	if (d->max_batch) {
+		w.timeout_ns = drm_deadline();
+		if (drmIoctl(d->fd, DRM_IOCTL_QNPU_BO_WAIT, &w))
+			r = -errno;
+	} else if (drmSyncobjWait(d->fd, &d->syncobj, 1, drm_deadline(),
+				  DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
+				  NULL)) {
+		r = -errno;
+	}
+	if (r) {
+		r = qnpu_err(r, "drm: operators %d..%d: waiting for job %llu: %s",
+			     sg->first, sg->last,
+			     (unsigned long long)s.job_id, strerror(-r));
+		goto out;
+	}
+	if (!info->done) {
+		r = qnpu_err(-EIO, "drm: operators %d..%d: the job ended without its info",
+			     sg->first, sg->last);
+		goto out;
+	}
+	if (info->status != DRM_QNPU_JOB_OK) {
+		r = qnpu_err(info->status == DRM_QNPU_JOB_DEVICE_LOST ?
+			     -ENODEV : -EIO,
+			     "drm: operators %d..%d (one job) failed on the NPU: %s at command %u (fault va 0x%llx)",
+			     sg->first, sg->last,
+			     qnpu_npu_status_name(info->status), info->err_cmd,
+			     (unsigned long long)info->fault_va);
+		goto out;
+	}
+	st.cycles = info->cycles;
+	st.busy_cycles = info->busy_cycles;
+	st.hw_macs = info->macs;
+	st.stall_load = info->stall_load_token;
+	st.stall_compute = info->stall_compute_token;
+	st.stall_store = info->stall_store_token;
+	st.stall_ppu = info->stall_ppu;
+	st.stall_dispatch = info->stall_dispatch;
+	r = qnpu_npu_seg_ran(m, sg, &st);
+out:
+	free(bos);
+	return r;
+}
+
 static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 {
 	struct drm_dev *d = m->dev->priv;
@@ -386,8 +508,17 @@ static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 	struct drm_qnpu_job_info *info =
 		(struct drm_qnpu_job_info *)dm->info.map + op->index;
 	struct qnpu_op_stats *st = &m->runs[op->index].stats;
+	struct qnpu_npu_seg *sg = qnpu_npu_seg_for(m, op->index);
 	int last = op->index, r;
 
+	if (sg) {
+		dm->last_op = op->index;
+		if (op->index != sg->first) {	/* ran with its first */
+			qnpu_npu_seg_stats(m, op->index);
+			return 0;
+		}
+		return drm_run_seg(m, sg);
+	}
 	/* Operators come in increasing order: a lower one starts a run. */
 	if (op->index <= dm->last_op)
 		dm->batched_to = -1;
@@ -400,7 +531,8 @@ static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 		 */
 		while (!m->layer_cb && last + 1 < m->g->nops &&
 		       last + 1 - op->index < (int)d->max_batch &&
-		       m->g->ops[last + 1].target == QNPU_TARGET_NPU)
+		       m->g->ops[last + 1].target == QNPU_TARGET_NPU &&
+		       !qnpu_npu_seg_for(m, last + 1))
 			last++;
 		r = d->max_batch ? drm_run_batch(m, op->index, last) :
 				   drm_run_single(m, op->index);

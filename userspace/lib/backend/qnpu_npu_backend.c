@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* What the NPU backends (sim, drm, target) share. */
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "backend/qnpu_backend.h"
 #include "compiler/qnpu_compiler.h"
@@ -53,9 +57,198 @@ bool qnpu_npu_backend_supported(struct qnpu_model *m,
 	return qnpu_npu_supported(&t, op);
 }
 
+bool qnpu_npu_is_view(const struct qnpu_model *m, const struct qnpu_ir_op *op)
+{
+	if ((op->builtin != QNPU_TFL_RESHAPE &&
+	     op->builtin != QNPU_ONNX_RESHAPE) || op->nin < 1 ||
+	    op->nout < 1 || op->in[0] < 0 || op->out[0] < 0)
+		return false;
+	return !m->g->tensors[op->in[0]].const_data &&
+	       m->offsets[op->in[0]] == m->offsets[op->out[0]];
+}
+
+/* Jobs in one segment at most: its BO list (drm) stays far below the
+ * driver's limit, and a stream of many thousands of commands gains
+ * nothing more. */
+#define SEG_MAX_JOBS 1024
+
+void qnpu_npu_segs_free(struct qnpu_model *m)
+{
+	int i;
+
+	/* every slot: one being built when an error struck included */
+	for (i = 0; m->segs && i <= m->g->nops; i++) {
+		qnpu_npu_seg_free(&m->segs[i]);
+		free(m->seg_stats[i]);
+	}
+	free(m->segs);
+	free(m->seg_stats);
+	free(m->seg_of);
+	m->segs = NULL;
+	m->seg_stats = NULL;
+	m->seg_of = NULL;
+	m->nsegs = 0;
+}
+
+/* Operators [@first, @last] (with jobs from @first) as segment m->nsegs. */
+static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
+		   int first, int last)
+{
+	struct qnpu_npu_seg *sg = &m->segs[m->nsegs];
+	uint64_t *est;
+	int i, n = 0, r;
+
+	memset(sg, 0, sizeof(*sg));
+	sg->first = first;
+	sg->last = last;
+	sg->ops = calloc((size_t)(last - first + 1), sizeof(*sg->ops));
+	m->seg_stats[m->nsegs] = calloc((size_t)(last - first + 1),
+					sizeof(**m->seg_stats));
+	if (!sg->ops || !m->seg_stats[m->nsegs])
+		return qnpu_err(-ENOMEM, "out of memory");
+	for (i = first; i <= last; i++)
+		if (m->g->ops[i].target == QNPU_TARGET_NPU &&
+		    !m->g->ops[i].res_conv)
+			sg->ops[n++] = i;
+	sg->njobs = n;
+	r = qnpu_npu_segment(t, m->jobs, sg);
+	if (r == -EINVAL) {	/* a stream it cannot join: ops alone */
+		free(m->seg_stats[m->nsegs]);
+		m->seg_stats[m->nsegs] = NULL;
+		qnpu_npu_seg_free(sg);
+		return 0;
+	}
+	if (r)
+		return qnpu_err(r, "out of memory joining operators %d..%d",
+				first, last);
+	est = calloc((size_t)n, sizeof(*est));
+	if (!est)
+		return qnpu_err(-ENOMEM, "out of memory");
+	qnpu_npu_seg_split(sg, sg->job.est_cycles, est);
+	for (i = 0; i < n; i++)
+		m->jobs[sg->ops[i]].est_cycles = est[i];
+	free(est);
+	for (i = first; i <= last; i++)
+		m->seg_of[i] = m->nsegs;
+	m->nsegs++;
+	return 0;
+}
+
+/* Cut the model into segments of two jobs or more. */
+static int seg_build(struct qnpu_model *m, const struct qnpu_npu_target *t)
+{
+	const char *env = getenv("QNPU_NPU_SEGMENT");
+	int i, first = -1, last = -1, njobs = 0, r;
+
+	m->seg_of = malloc(((size_t)m->g->nops + 1) * sizeof(*m->seg_of));
+	m->segs = calloc((size_t)m->g->nops + 1, sizeof(*m->segs));
+	m->seg_stats = calloc((size_t)m->g->nops + 1, sizeof(*m->seg_stats));
+	if (!m->seg_of || !m->segs || !m->seg_stats)
+		return qnpu_err(-ENOMEM, "out of memory");
+	for (i = 0; i < m->g->nops; i++)
+		m->seg_of[i] = -1;
+	if (env && !strcmp(env, "0"))
+		return 0;
+	for (i = 0; i <= m->g->nops; i++) {
+		const struct qnpu_ir_op *op = i < m->g->nops ? &m->g->ops[i] :
+					      NULL;
+		bool job = op && op->target == QNPU_TARGET_NPU &&
+			   !op->res_conv;
+
+		if (job && njobs == SEG_MAX_JOBS) {
+			r = seg_add(m, t, first, last);
+			if (r)
+				return r;
+			first = -1;
+			njobs = 0;
+		}
+		if (job) {
+			if (first < 0)
+				first = i;
+			last = i;
+			njobs++;
+			continue;
+		}
+		/* a fused ADD or a view does not end a segment */
+		if (op && first >= 0 &&
+		    ((op->target == QNPU_TARGET_NPU && op->res_conv) ||
+		     qnpu_npu_is_view(m, op)))
+			continue;
+		if (njobs > 1) {
+			r = seg_add(m, t, first, last);
+			if (r)
+				return r;
+		}
+		first = last = -1;
+		njobs = 0;
+	}
+	return 0;
+}
+
+struct qnpu_npu_seg *qnpu_npu_seg_for(struct qnpu_model *m, int op)
+{
+	if (m->layer_cb || !m->seg_of || m->seg_of[op] < 0)
+		return NULL;
+	return &m->segs[m->seg_of[op]];
+}
+
+int qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
+		     const struct qnpu_op_stats *st)
+{
+	static const size_t counters[] = {
+		offsetof(struct qnpu_op_stats, cycles),
+		offsetof(struct qnpu_op_stats, busy_cycles),
+		offsetof(struct qnpu_op_stats, hw_macs),
+		offsetof(struct qnpu_op_stats, stall_load),
+		offsetof(struct qnpu_op_stats, stall_compute),
+		offsetof(struct qnpu_op_stats, stall_store),
+		offsetof(struct qnpu_op_stats, stall_ppu),
+		offsetof(struct qnpu_op_stats, stall_dispatch),
+	};
+	struct qnpu_op_stats *out = m->seg_stats[sg - m->segs];
+	uint64_t *split = calloc((size_t)sg->njobs + 1, sizeof(*split));
+	size_t f;
+	int k;
+
+	if (!split)
+		return qnpu_err(-ENOMEM, "out of memory");
+	memset(out, 0, (size_t)(sg->last - sg->first + 1) * sizeof(*out));
+	for (k = 0; k < sg->njobs; k++) {
+		struct qnpu_op_stats *o = &out[sg->ops[k] - sg->first];
+
+		/* DMA bytes are exact per operator: its stream's */
+		o->dma_in = m->jobs[sg->ops[k]].est_dma_in;
+		o->dma_out = m->jobs[sg->ops[k]].est_dma_out;
+		o->jobs = k == 0;
+	}
+	for (f = 0; f < sizeof(counters) / sizeof(counters[0]); f++) {
+		const char *v = (const char *)st + counters[f];
+
+		qnpu_npu_seg_split(sg, *(const uint64_t *)v, split);
+		for (k = 0; k < sg->njobs; k++)
+			*(uint64_t *)((char *)&out[sg->ops[k] - sg->first] +
+				      counters[f]) = split[k];
+	}
+	free(split);
+	qnpu_npu_seg_stats(m, sg->first);
+	return 0;
+}
+
+void qnpu_npu_seg_stats(struct qnpu_model *m, int op)
+{
+	int s = m->seg_of[op];
+	struct qnpu_op_stats *st = &m->runs[op].stats;
+	uint64_t host = st->host_ns;
+
+	*st = m->seg_stats[s][op - m->segs[s].first];
+	st->host_ns = host;
+}
+
 int qnpu_npu_model_compile(struct qnpu_model *m,
 			   int (*place)(struct qnpu_model *m, int op,
-					struct qnpu_npu_job *job))
+					struct qnpu_npu_job *job),
+			   int (*place_seg)(struct qnpu_model *m, int seg,
+					    struct qnpu_npu_seg *sg))
 {
 	struct qnpu_npu_target t;
 	int i, r;
@@ -71,6 +264,9 @@ int qnpu_npu_model_compile(struct qnpu_model *m,
 		if (m->jobs[i].why[0])
 			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
 				 "%s", m->jobs[i].why);
+		else if (qnpu_npu_is_view(m, &m->g->ops[i]))
+			snprintf(m->runs[i].note, sizeof(m->runs[i].note),
+				 "a view of its input: no copy, no job");
 		if (!place || m->g->ops[i].target != QNPU_TARGET_NPU ||
 		    m->g->ops[i].res_conv)
 			continue;
@@ -78,5 +274,9 @@ int qnpu_npu_model_compile(struct qnpu_model *m,
 		if (r)
 			return r;
 	}
-	return 0;
+	qnpu_npu_device_target(m->dev, &t);
+	r = seg_build(m, &t);
+	for (i = 0; !r && place_seg && i < m->nsegs; i++)
+		r = place_seg(m, i, &m->segs[i]);
+	return r;
 }

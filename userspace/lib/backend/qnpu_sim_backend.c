@@ -247,12 +247,29 @@ static void sim_close(struct qnpu_device *dev)
 	free(s);
 }
 
+/* A job's commands after the last placed. */
+static int sim_place_cmds(struct qnpu_model *m, struct qnpu_npu_job *job)
+{
+	struct sim_dev *s = m->dev->priv;
+	struct sim_model *sm = m->priv;
+	size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
+	void *host;
+	int r;
+
+	job->cmds_va = sm->va_next;
+	sm->va_next += ((bytes + PAGE - 1) & ~(PAGE - 1)) + PAGE;
+	r = dev_alloc(s, sm->pt_root, job->cmds_va, bytes, false, &host);
+	if (r)
+		return r;
+	memcpy(host, job->cmds, bytes);
+	return 0;
+}
+
 /* An operator's constants at their VA, its commands after the last. */
 static int sim_place(struct qnpu_model *m, int op, struct qnpu_npu_job *job)
 {
 	struct sim_dev *s = m->dev->priv;
 	struct sim_model *sm = m->priv;
-	size_t bytes = job->ncmds * sizeof(struct qnpu_cmd);
 	void *host;
 	int r;
 
@@ -264,13 +281,14 @@ static int sim_place(struct qnpu_model *m, int op, struct qnpu_npu_job *job)
 			return r;
 		memcpy(host, job->consts, job->consts_len);
 	}
-	job->cmds_va = sm->va_next;
-	sm->va_next += ((bytes + PAGE - 1) & ~(PAGE - 1)) + PAGE;
-	r = dev_alloc(s, sm->pt_root, job->cmds_va, bytes, false, &host);
-	if (r)
-		return r;
-	memcpy(host, job->cmds, bytes);
-	return 0;
+	return sim_place_cmds(m, job);
+}
+
+static int sim_place_seg(struct qnpu_model *m, int seg,
+			 struct qnpu_npu_seg *sg)
+{
+	(void)seg;
+	return sim_place_cmds(m, &sg->job);
 }
 
 static int sim_model_init(struct qnpu_model *m)
@@ -295,7 +313,7 @@ static int sim_model_init(struct qnpu_model *m)
 	if (r)
 		return r;
 	m->arena = host;
-	return qnpu_npu_model_compile(m, sim_place);
+	return qnpu_npu_model_compile(m, sim_place, sim_place_seg);
 }
 
 static void sim_model_fini(struct qnpu_model *m)
@@ -331,17 +349,24 @@ static uint32_t cqe32(const uint8_t *cqe, int off)
 	return v;
 }
 
-static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+/* Job @job of operators @op..@last (a segment), counters to @st. */
+static int sim_run_job(struct qnpu_model *m, struct qnpu_ir_op *op, int last,
+		       const struct qnpu_npu_job *job, struct qnpu_op_stats *st)
 {
+	char what[96];
 	struct sim_dev *s = m->dev->priv;
 	struct sim_model *sm = m->priv;
-	struct qnpu_npu_job *job = &m->jobs[op->index];
-	struct qnpu_op_stats *st = &m->runs[op->index].stats;
 	uint8_t *regs = qnpu_hw_regs(s->hw), sqe[QNPU_SQE_BYTES] = { 0 };
 	const uint8_t *cqe;
 	uint32_t tail, head, status, id = ++s->job_id;
 	uint64_t v;
 
+	if (last > op->index)
+		snprintf(what, sizeof(what), "operators %d..%d (one job)",
+			 op->index, last);
+	else
+		snprintf(what, sizeof(what), "operator %d (%s)", op->index,
+			 qnpu_ir_op_name(op->builtin));
 	tail = qnpu_hw_reg_read32(s->hw, QNPU_REG_SQ_TAIL);
 	v = sm->pt_root;
 	memcpy(sqe + QNPU_SQE_PT_ROOT, &v, 8);
@@ -357,12 +382,10 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 	qnpu_hw_doorbell(s->hw);
 	if (qnpu_hw_run_until_idle(s->hw, JOB_MAX_CYCLES + 1024))
 		return qnpu_err(-ETIMEDOUT,
-				"sim: operator %d (%s): device did not finish",
-				op->index, qnpu_ir_op_name(op->builtin));
+				"sim: %s: device did not finish", what);
 	head = qnpu_hw_reg_read32(s->hw, QNPU_REG_CQ_HEAD);
 	if (qnpu_hw_reg_read32(s->hw, QNPU_REG_CQ_TAIL) == head)
-		return qnpu_err(-EIO, "sim: operator %d: no completion",
-				op->index);
+		return qnpu_err(-EIO, "sim: %s: no completion", what);
 	cqe = regs + QNPU_CQ_OFFSET + (head % QNPU_CQ_ENTRIES) *
 	      QNPU_CQE_BYTES;
 	status = cqe32(cqe, QNPU_CQE_STATUS);
@@ -380,16 +403,33 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 	qnpu_hw_reg_write32(s->hw, QNPU_REG_CQ_HEAD, head + 1);
 	qnpu_hw_doorbell(s->hw);
 	if (cqe32(cqe, QNPU_CQE_JOB_ID) != id)
-		return qnpu_err(-EIO, "sim: operator %d: completion for job %u, expected %u",
-				op->index, cqe32(cqe, QNPU_CQE_JOB_ID), id);
+		return qnpu_err(-EIO, "sim: %s: completion for job %u, expected %u",
+				what, cqe32(cqe, QNPU_CQE_JOB_ID), id);
 	if (status != QNPU_STATUS_OK)
 		return qnpu_err(-EIO,
-				"sim: operator %d (%s) failed on the NPU: %s at command %u (fault va 0x%llx)",
-				op->index, qnpu_ir_op_name(op->builtin),
+				"sim: %s failed on the NPU: %s at command %u (fault va 0x%llx)",
+				what,
 				qnpu_npu_status_name(status),
 				cqe32(cqe, QNPU_CQE_ERR_CMD),
 				(unsigned long long)cqe64(cqe, QNPU_CQE_FAULT_VA));
 	return 0;
+}
+
+static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
+{
+	struct qnpu_npu_seg *sg = qnpu_npu_seg_for(m, op->index);
+	struct qnpu_op_stats st = { 0 };
+	int r;
+
+	if (!sg)
+		return sim_run_job(m, op, op->index, &m->jobs[op->index],
+				   &m->runs[op->index].stats);
+	if (op->index != sg->first) {	/* ran with the segment's first */
+		qnpu_npu_seg_stats(m, op->index);
+		return 0;
+	}
+	r = sim_run_job(m, op, sg->last, &sg->job, &st);
+	return r ? r : qnpu_npu_seg_ran(m, sg, &st);
 }
 
 const struct qnpu_backend qnpu_sim_backend = {

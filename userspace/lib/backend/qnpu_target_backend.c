@@ -55,7 +55,7 @@ static int target_model_init(struct qnpu_model *m)
 	m->arena = calloc(1, m->arena_size ? m->arena_size : 1);
 	if (!m->arena)
 		return qnpu_err(-ENOMEM, "out of memory");
-	return qnpu_npu_model_compile(m, NULL);
+	return qnpu_npu_model_compile(m, NULL, NULL);
 }
 
 static void target_model_fini(struct qnpu_model *m)

@@ -48,6 +48,12 @@ struct qnpu_cmd {
 uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
 				const struct qnpu_cmd *cmds, size_t n,
 				uint64_t *dma_in, uint64_t *dma_out);
+/* The same, and (@at non-NULL) per command i the cycle the job would end
+ * if the stream stopped after it: non-decreasing, at[n-1] the total. */
+uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
+				  const struct qnpu_cmd *cmds, size_t n,
+				  uint64_t *dma_in, uint64_t *dma_out,
+				  uint64_t *at);
 
 /*
  * One compiled operator. qnpu_npu_pack() fills consts (packed weights and
@@ -157,6 +163,36 @@ void qnpu_npu_jobs_free(struct qnpu_npu_job *jobs, int nops);
 void qnpu_npu_relocate(struct qnpu_npu_job *job, uint64_t arena_from,
 		       uint64_t arena_len, uint64_t arena_to,
 		       uint64_t consts_to);
+
+/*
+ * A segment (qnpu_segment.c): the streams of consecutive NPU jobs joined
+ * into one stream, one job on the device. Each job's stream is kept as it
+ * is (its own tokens balance); between two jobs the previous one's last
+ * STORE gives a token that a SYNC passes to the next one's first input
+ * LOAD, so it reads what was stored and its computes start after the
+ * previous ones ended; the next job's WBUF/PBUF loads go to SRAM the
+ * previous job does not use (moved there if they fit) and run ahead;
+ * a job's first input load may be cut into pieces its computes wait for
+ * one by one.
+ */
+struct qnpu_npu_seg {
+	int first, last;		/* operators it covers, inclusive */
+	int njobs;
+	int *ops;			/* the operator of each job, in order */
+	uint64_t *est_end;		/* per job: the cost model's cycle at
+					 * which its part of the stream ends */
+	struct qnpu_npu_job job;	/* cmds, est_cycles, est_dma_*, cmds_va */
+};
+
+/* Join jobs[seg->ops[0..njobs)] (emitted, relocated) into seg->job. */
+int qnpu_npu_segment(const struct qnpu_npu_target *t,
+		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg);
+/* @total cycles (or bytes) of a run of @seg split over its jobs as the
+ * cost model's timeline splits est_cycles; out[k] for job k, summing to
+ * @total. */
+void qnpu_npu_seg_split(const struct qnpu_npu_seg *seg, uint64_t total,
+			uint64_t *out);
+void qnpu_npu_seg_free(struct qnpu_npu_seg *seg);
 
 /*
  * The compiled-model file: the .tflite bytes, the target, the arena size,

@@ -147,9 +147,10 @@ static int dma_cmd(struct cost *k, int dir, uint64_t a, uint32_t rows,
 	return 0;
 }
 
-uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
-				const struct qnpu_cmd *cmds, size_t n,
-				uint64_t *dma_in, uint64_t *dma_out)
+uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
+				  const struct qnpu_cmd *cmds, size_t n,
+				  uint64_t *dma_in, uint64_t *dma_out,
+				  uint64_t *at)
 {
 	struct tokq *tq = calloc(4, sizeof(*tq));
 	struct tokq *l2c = &tq[0], *c2l = &tq[1], *c2s = &tq[2], *s2c = &tq[3];
@@ -265,6 +266,10 @@ uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
 next:
 		qacc[e][nq[e]++ % QMAX] = a;
 		last_acc = max64(last_acc, a);
+		/* the job would end here if the stream stopped after c */
+		if (at)
+			at[i] = max64(max64(d + 1, last_acc + 1),
+				      max64(idle[0], max64(idle[1], idle[2])));
 	}
 	/* the job ends in the first cycle where everything is dispatched, taken
 	 * and idle: the bridge counts that many cycles */
@@ -279,4 +284,11 @@ fail:
 	free(k.ch[1].done);
 	free(tq);
 	return 0;
+}
+
+uint64_t qnpu_npu_stream_cycles(const struct qnpu_npu_target *t,
+				const struct qnpu_cmd *cmds, size_t n,
+				uint64_t *dma_in, uint64_t *dma_out)
+{
+	return qnpu_npu_stream_timeline(t, cmds, n, dma_in, dma_out, NULL);
 }

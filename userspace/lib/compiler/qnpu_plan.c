@@ -29,20 +29,51 @@ static int by_size(const void *a, const void *b)
 	return x->t - y->t;
 }
 
+/* The tensor whose memory @t is: itself, or a RESHAPE's input's root. */
+static void views(const struct qnpu_ir_graph *g, int *root)
+{
+	int i;
+
+	for (i = 0; i < g->ntensors; i++)
+		root[i] = i;
+	for (i = 0; i < g->nops; i++) {
+		const struct qnpu_ir_op *op = &g->ops[i];
+		const struct qnpu_ir_tensor *in, *out;
+
+		if ((op->builtin != QNPU_TFL_RESHAPE &&
+		     op->builtin != QNPU_ONNX_RESHAPE) || op->nin < 1 ||
+		    op->nout < 1 || op->in[0] < 0 || op->out[0] < 0 ||
+		    op->in[0] == op->out[0])
+			continue;
+		in = &g->tensors[op->in[0]];
+		out = &g->tensors[op->out[0]];
+		/* written once, by this op: it can be nothing but a name */
+		if (in->const_data || out->const_data || !in->bytes ||
+		    in->bytes != out->bytes || root[op->out[0]] != op->out[0])
+			continue;
+		root[op->out[0]] = root[op->in[0]];
+	}
+}
+
 int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
 		     size_t *total)
 {
-	struct live *lv, **placed;
-	int i, j, k, n = 0, np = 0;
+	struct live *lv, **placed, **of;
+	int i, j, k, n = 0, np = 0, *root;
 	size_t end = 0;
 
 	lv = calloc((size_t)g->ntensors + 1, sizeof(*lv));
 	placed = calloc((size_t)g->ntensors + 1, sizeof(*placed));
-	if (!lv || !placed) {
+	of = calloc((size_t)g->ntensors + 1, sizeof(*of));
+	root = calloc((size_t)g->ntensors + 1, sizeof(*root));
+	if (!lv || !placed || !of || !root) {
 		free(lv);
 		free(placed);
+		free(of);
+		free(root);
 		return qnpu_err(-ENOMEM, "out of memory");
 	}
+	views(g, root);
 	for (i = 0; i < g->ntensors; i++) {
 		const struct qnpu_ir_tensor *t = &g->tensors[i];
 		int first = g->nops, last = -1;
@@ -68,10 +99,27 @@ int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
 		}
 		if (last < first)
 			last = first;	/* written, never read */
+		of[i] = &lv[n];
 		lv[n++] = (struct live){ i, first, last,
 			(t->bytes + PLAN_ALIGN - 1) & ~(size_t)(PLAN_ALIGN - 1),
 			0 };
 	}
+	/* a view's lifetime is its root's; only roots are placed */
+	for (i = 0; i < g->ntensors; i++) {
+		struct live *v = of[i], *r = of[root[i]];
+
+		if (root[i] == i || !v || !r)
+			continue;
+		if (r->first > v->first)
+			r->first = v->first;
+		if (r->last < v->last)
+			r->last = v->last;
+		v->size = 0;
+	}
+	for (i = 0, j = 0; i < n; i++)
+		if (lv[i].size)
+			lv[j++] = lv[i];
+	n = j;
 	qsort(lv, (size_t)n, sizeof(*lv), by_size);
 	for (i = 0; i < n; i++) {
 		size_t off = 0;
@@ -98,8 +146,13 @@ int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
 		if (off + lv[i].size > end)
 			end = off + lv[i].size;
 	}
+	for (i = 0; i < g->ntensors; i++)
+		if (root[i] != i)
+			offsets[i] = offsets[root[i]];
 	*total = end;
 	free(lv);
 	free(placed);
+	free(of);
+	free(root);
 	return 0;
 }

@@ -1,0 +1,104 @@
+#!/bin/bash
+# NPU segments (docs/performance.md, issue 12): on an NPU backend every
+# shared model run with its consecutive NPU operators joined into one job
+# each (the default) and with one job per operator (QNPU_NPU_SEGMENT=0):
+# outputs byte-identical to each other and to golden on every input;
+# `qnpu profile`'s job count is what the model's layout makes it (ResNet-8,
+# its RESHAPE a view: 1 job per inference; per operator: one per NPU
+# operator with a job); the per-layer cycles add up to the job's total;
+# and the cost model predicts each joined stream exactly (est_cycles ==
+# the RTL's cycles; on ideal memory and on the default memory of the
+# backend's configuration).
+# Usage: segment.sh QNPU_BIN BACKEND
+set -u
+qnpu=$1 backend=$2
+M=${QNPU_MODELS:-../shared/models}
+if [ ! -d "$M/tflite" ]; then
+	echo "SKIP: shared models not found at $M"
+	exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+input_args() {	# model id -> the --input arguments for it
+	local dir=$M/inputs/$1 id=$2
+	if [ -f "$dir/$id.int8.bin" ]; then
+		echo "--input=$dir/$id.int8.bin"
+	else
+		echo "--input=$dir/$id.in0.int8.bin --input=$dir/$id.in1.int8.bin"
+	fi
+}
+
+# profile.json -> "jobs npu_jobs cycles est_cycles layer_sum" where
+# npu_jobs counts the NPU operators with cycles (each a job of its own
+# when not joined)
+summary() {
+	python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["total"]
+npu = [l for l in d["layers"] if l["where"] == "npu"]
+print(t["jobs"], sum(1 for l in npu if l["cycles"]), t["cycles"],
+      t["est_cycles"], sum(l["cycles"] for l in npu))
+PY
+}
+
+for m in "$M"/tflite/*.tflite; do
+	model=$(basename "$m" .tflite)
+	goldens=("$M/golden/$model"/*.out.int8.bin)
+	id0=$(basename "${goldens[0]}" .out.int8.bin)
+	# shellcheck disable=SC2046
+	if ! "$qnpu" profile --backend="$backend" --format=json \
+		$(input_args "$model" "$id0") "$m" >"$tmp/seg.json" ||
+	   ! QNPU_NPU_SEGMENT=0 "$qnpu" profile --backend="$backend" \
+		--format=json $(input_args "$model" "$id0") "$m" >"$tmp/ops.json"
+	then
+		echo "FAIL: $model: qnpu profile failed"
+		fail=$((fail + 1))
+		continue
+	fi
+	read -r sj sn sc se ss < <(summary "$tmp/seg.json")
+	read -r oj on oc oe os < <(summary "$tmp/ops.json")
+	f0=$fail
+	# one job per NPU operator when not joined; fewer when joined,
+	# unless no two NPU operators are neighbours
+	if [ "$oj" != "$on" ] || [ "$sj" -gt "$oj" ] ||
+	   { [ "$on" -gt 1 ] && [ "$sj" -ge "$oj" ]; }; then
+		echo "FAIL: $model: $sj jobs joined, $oj per operator for $on NPU operators"
+		fail=$((fail + 1))
+	fi
+	if [ "$model" = mlperf_tiny_ic_resnet8 ] && [ "$sj" != 1 ]; then
+		echo "FAIL: $model: $sj jobs per inference, not 1"
+		fail=$((fail + 1))
+	fi
+	if [ "$sc" != "$ss" ] || [ "$oc" != "$os" ]; then
+		echo "FAIL: $model: layers add up to $ss of $sc cycles (per operator: $os of $oc)"
+		fail=$((fail + 1))
+	fi
+	if [ "$sc" != "$se" ] || [ "$oc" != "$oe" ]; then
+		echo "FAIL: $model: cost model $se for $sc cycles joined, $oe for $oc per operator"
+		fail=$((fail + 1))
+	fi
+	for golden in "${goldens[@]}"; do
+		id=$(basename "$golden" .out.int8.bin)
+		# shellcheck disable=SC2046
+		if ! "$qnpu" run --backend="$backend" $(input_args "$model" "$id") \
+			--output="$tmp/seg.bin" "$m" ||
+		   ! QNPU_NPU_SEGMENT=0 "$qnpu" run --backend="$backend" \
+			$(input_args "$model" "$id") --output="$tmp/ops.bin" "$m"; then
+			echo "FAIL: $model $id: qnpu run failed"
+			fail=$((fail + 1))
+		elif ! cmp -s "$tmp/seg.bin" "$tmp/ops.bin" ||
+		     ! cmp -s "$tmp/seg.bin" "$golden"; then
+			echo "FAIL: $model $id: joined, per-operator and golden outputs differ"
+			fail=$((fail + 1))
+		else
+			pass=$((pass + 1))
+		fi
+	done
+	[ "$fail" = "$f0" ] &&
+		echo "ok: $model: $sj jobs ($oj per operator), $sc cycles ($oc per operator), ${#goldens[@]} inputs identical"
+done
+echo "segments on $backend: $pass inputs passed, $fail failed"
+[ "$fail" = 0 ]

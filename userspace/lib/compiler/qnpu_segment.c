@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A model's run of consecutive NPU operators as one command stream, one
+ * device job (issue 12): no drain between layers unless a dependency
+ * forces it, and the next layer's weights and parameters loaded while the
+ * current one computes.
+ *
+ * Each operator's stream stays as qnpu_compile.c emitted it: its tokens
+ * balance (every push popped within it), so the engines' counters, which
+ * pair the k-th pop of a counter with its k-th push, keep pairing its own
+ * pushes and pops when streams are joined. Between jobs A and B:
+ *   - A's last STORE pushes S->C; a SYNC after A's computes pops it and
+ *     pushes C->L; B's first input LOAD pops that. So B reads A's output
+ *     (and every earlier one) only once stored, B's ABUF loads wait until
+ *     A's computes stopped reading ABUF, and B's computes (after the SYNC
+ *     in the compute queue) write OBUF only once A's stores read it. A
+ *     STORE's token comes after its last beat was accepted, and the memory
+ *     applies a burst at its last beat, so the read sees the data.
+ *   - B's first WBUF/PBUF loads need none of that, only SRAM that A does
+ *     not read: if B's WBUF and PBUF ranges are disjoint from A's (moved
+ *     to the other end of the buffer when that makes them so), they go
+ *     right after A's last LOAD with no token. The job before A finished
+ *     computing before A's first input LOAD ran, which precedes them.
+ *     Otherwise (A streams its weights through both halves) they wait for
+ *     a SYNC right after A's last compute: they overlap A's drain and
+ *     stores, and the token latency of the input load.
+ * The SYNCs pass one token each, so no counter gets above what the jobs'
+ * own streams reach plus one.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/qnpu_compiler.h"
+#include "qnpu_regs.h"
+
+#define CF(c, name) (((c)->w[QNPU_CMD_##name##_WORD] & \
+		      QNPU_CMD_##name##_MASK) >> QNPU_CMD_##name##_SHIFT)
+
+struct range {
+	uint32_t lo, hi;	/* words; empty when lo == hi */
+};
+
+static bool is_compute(uint32_t op)
+{
+	return op != QNPU_OP_LOAD && op != QNPU_OP_STORE;
+}
+
+static int set_field(struct qnpu_cmd *c, int word, uint32_t mask, int shift,
+		     int64_t v)
+{
+	if (v < 0 || (uint64_t)v > (mask >> shift))
+		return -ERANGE;
+	c->w[word] = (c->w[word] & ~mask) | (((uint32_t)v << shift) & mask);
+	return 0;
+}
+
+#define SETF(c, name, v) set_field(c, QNPU_CMD_##name##_WORD, \
+				   QNPU_CMD_##name##_MASK, \
+				   QNPU_CMD_##name##_SHIFT, (int64_t)(v))
+
+/* Whether every token the stream gives it also takes, per counter. */
+static bool balanced(const struct qnpu_cmd *c, size_t n)
+{
+	int64_t l2c = 0, c2l = 0, c2s = 0, s2c = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t op = CF(&c[i], OPCODE);
+
+		if (op == QNPU_OP_LOAD) {
+			l2c += CF(&c[i], PUSH_NEXT);
+			c2l -= CF(&c[i], POP_NEXT);
+		} else if (op == QNPU_OP_STORE) {
+			s2c += CF(&c[i], PUSH_PREV);
+			c2s -= CF(&c[i], POP_PREV);
+		} else {
+			l2c -= CF(&c[i], POP_PREV);
+			s2c -= CF(&c[i], POP_NEXT);
+			c2l += CF(&c[i], PUSH_PREV);
+			c2s += CF(&c[i], PUSH_NEXT);
+		}
+	}
+	return !l2c && !c2l && !c2s && !s2c;
+}
+
+/* The WBUF (r[0]) and PBUF (r[1]) words a stream's loads write. */
+static void used(const struct qnpu_cmd *c, size_t n, uint32_t C,
+		 struct range r[2])
+{
+	size_t i;
+
+	r[0] = r[1] = (struct range){ 0, 0 };
+	for (i = 0; i < n; i++) {
+		uint32_t b = CF(&c[i], BUF), lo, hi;
+		struct range *x;
+
+		if (CF(&c[i], OPCODE) != QNPU_OP_LOAD ||
+		    (b != QNPU_BUF_WBUF && b != QNPU_BUF_PBUF))
+			continue;
+		x = &r[b == QNPU_BUF_PBUF];
+		lo = CF(&c[i], SRAM_ADDR);
+		hi = lo + (CF(&c[i], ROWS) - 1) * CF(&c[i], SRAM_STRIDE) +
+		     (CF(&c[i], ROW_BYTES) + C - 1) / C;
+		if (x->lo == x->hi) {
+			*x = (struct range){ lo, hi };
+		} else {
+			x->lo = lo < x->lo ? lo : x->lo;
+			x->hi = hi > x->hi ? hi : x->hi;
+		}
+	}
+}
+
+static bool overlap(struct range a, struct range b)
+{
+	return a.lo != a.hi && b.lo != b.hi && a.lo < b.hi && b.lo < a.hi;
+}
+
+/* A shift of @r (in a buffer of @words) that clears @prev, or false. */
+static bool clear_of(struct range r, struct range prev, uint32_t words,
+		     int64_t *delta)
+{
+	uint32_t size = r.hi - r.lo;
+
+	*delta = 0;
+	if (!overlap(r, prev))
+		return true;
+	if (size <= words) {
+		*delta = -(int64_t)r.lo;	/* to the bottom */
+		if (!overlap((struct range){ 0, size }, prev))
+			return true;
+		*delta = (int64_t)(words - size) - r.lo;	/* to the top */
+		if (!overlap((struct range){ words - size, words }, prev))
+			return true;
+	}
+	*delta = 0;
+	return false;
+}
+
+/* Move the stream's WBUF use by @dw words and PBUF use by @dp. */
+static int shift(struct qnpu_cmd *c, size_t n, int64_t dw, int64_t dp)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && !r; i++) {
+		uint32_t op = CF(&c[i], OPCODE), b = CF(&c[i], BUF);
+
+		if (op == QNPU_OP_LOAD && b == QNPU_BUF_WBUF && dw)
+			r = SETF(&c[i], SRAM_ADDR, CF(&c[i], SRAM_ADDR) + dw);
+		else if (op == QNPU_OP_LOAD && b == QNPU_BUF_PBUF && dp)
+			r = SETF(&c[i], SRAM_ADDR, CF(&c[i], SRAM_ADDR) + dp);
+		if (op == QNPU_OP_CONV || op == QNPU_OP_DWCONV) {
+			if (dw)
+				r = r ? r :
+				    SETF(&c[i], W_ADDR, CF(&c[i], W_ADDR) + dw);
+			if (dp)
+				r = r ? r :
+				    SETF(&c[i], P_ADDR, CF(&c[i], P_ADDR) + dp);
+		} else if (op == QNPU_OP_ADD && dp) {
+			r = SETF(&c[i], P_ADDR, CF(&c[i], P_ADDR) + dp);
+		}
+	}
+	return r;
+}
+
+
+/* The ABUF bytes below which compute command @c reads its input rows:
+ * the end of the last input row its pixels' windows touch. */
+static uint64_t reads_below(const struct qnpu_cmd *c)
+{
+	uint32_t pm = QNPU_CMD_PAD_T_MASK >> QNPU_CMD_PAD_T_SHIFT;
+	int64_t pad = CF(c, PAD_T), oy, y;
+
+	if (pad > (int64_t)(pm >> 1))		/* signed field */
+		pad -= (int64_t)pm + 1;
+	if (!CF(c, OUT_W) || !CF(c, NPIX) || !CF(c, IN_H))
+		return UINT64_MAX;
+	oy = (CF(c, PIX0) + CF(c, NPIX) - 1) / CF(c, OUT_W);
+	y = oy * CF(c, STRIDE_H) - pad +
+	    ((int64_t)CF(c, KH) - 1) * CF(c, DIL_H);
+	if (y > (int64_t)CF(c, IN_H) - 1)
+		y = (int64_t)CF(c, IN_H) - 1;
+	if (y < 0)
+		return CF(c, A_ADDR);
+	return CF(c, A_ADDR) + (uint64_t)(y + 1) * CF(c, ROW_STRIDE);
+}
+
+#define IN_PARTS 4	/* most pieces a job's first input load is cut into */
+
+/* Rows of a load (from SRAM word @s, @st words apart) below byte @end. */
+static uint32_t rows_below(uint64_t end, uint32_t s, uint32_t st,
+			   uint32_t C, uint32_t rows)
+{
+	uint64_t need;
+
+	if (end <= (uint64_t)s * C)
+		return 0;
+	need = (end - (uint64_t)s * C + (uint64_t)st * C - 1) /
+	       ((uint64_t)st * C);
+	return need > rows ? rows : (uint32_t)need;
+}
+
+/*
+ * Cut the job's first input LOAD into pieces so that its first computes
+ * start when the rows they read are in, not when the whole input is
+ * (e.g. a whole 32x32x16 input is 1,024 cycles at 16 B/cycle). The first
+ * piece keeps the group's token; each further one pushes L->C and the
+ * first compute reading its rows pops it. Counters pair in order, so the
+ * extra pops must come before the stream's own second L->C pop: the last
+ * piece takes every row still missing. Only for a group whose one input
+ * LOAD comes first (weights and a residual after it) and computes whose
+ * rows read_below() bounds. @parts (2..IN_PARTS) pieces at most; @src
+ * has room for IN_PARTS - 1 more commands; returns the new count.
+ */
+static size_t split_input(struct qnpu_cmd *src, size_t n, uint32_t C,
+			  uint32_t parts)
+{
+	size_t first_cmp = n, i, c1, pop_at[IN_PARTS];
+	uint32_t rows, s, st, k[IN_PARTS + 1], end_of[IN_PARTS], loaded;
+	uint32_t np = 0, j, need;
+	uint64_t va;
+	int nabuf = 0;
+	bool w_seen = false;
+
+	for (i = 0; i < n && first_cmp == n; i++)
+		if (is_compute(CF(&src[i], OPCODE)))
+			first_cmp = i;
+	if (first_cmp == 0 || first_cmp == n ||
+	    !(src[first_cmp].w[0] & QNPU_CMD_POP_PREV_MASK))
+		return n;
+	for (i = 0; i < first_cmp; i++) {
+		if (CF(&src[i], OPCODE) != QNPU_OP_LOAD)
+			return n;
+		if (CF(&src[i], BUF) != QNPU_BUF_ABUF)
+			w_seen = true;
+		else if (!w_seen)
+			nabuf++;
+	}
+	if (nabuf != 1 || CF(&src[0], BUF) != QNPU_BUF_ABUF ||
+	    (src[0].w[0] & QNPU_CMD_POP_NEXT_MASK))
+		return n;
+	rows = CF(&src[0], ROWS);
+	s = CF(&src[0], SRAM_ADDR);
+	st = CF(&src[0], SRAM_STRIDE);
+	if (parts < 2 || parts > IN_PARTS || rows < 2 * parts || !st ||
+	    CF(&src[0], ROW_BYTES) > st * C)
+		return n;
+	for (c1 = first_cmp + 1; c1 < n; c1++)
+		if (is_compute(CF(&src[c1], OPCODE)) &&
+		    (src[c1].w[0] & QNPU_CMD_POP_PREV_MASK))
+			break;
+	for (j = 0; j <= parts; j++)
+		k[j] = (uint32_t)((uint64_t)rows * j / parts);
+	loaded = 0;
+	for (i = first_cmp; i < c1; i++) {
+		uint32_t op = CF(&src[i], OPCODE);
+		uint64_t end;
+
+		if (!is_compute(op))
+			continue;
+		if (op != QNPU_OP_CONV && op != QNPU_OP_DWCONV &&
+		    op != QNPU_OP_MAXPOOL && op != QNPU_OP_AVGPOOL)
+			return n;
+		end = reads_below(&src[i]);
+		if (end == UINT64_MAX)
+			return n;
+		need = rows_below(end, s, st, C, rows);
+		if (i > first_cmp && need <= loaded)
+			continue;
+		if (np == parts)
+			break;
+		for (j = 1; k[j] < need; j++)
+			;
+		if (i > first_cmp)
+			pop_at[np] = i;
+		end_of[np++] = loaded = k[j];
+		if (loaded == rows)
+			break;
+	}
+	if (np < 2)
+		return n;
+	end_of[np - 1] = rows;	/* the rest with the last piece */
+	memmove(&src[first_cmp + np - 1], &src[first_cmp],
+		(n - first_cmp) * sizeof(*src));
+	va = (uint64_t)CF(&src[0], DRAM_LO) |
+	     (uint64_t)CF(&src[0], DRAM_HI) << 32;
+	for (j = 1; j < np; j++) {
+		struct qnpu_cmd *c = &src[first_cmp + j - 1];
+		uint64_t at = va + (uint64_t)end_of[j - 1] *
+			      CF(&src[0], DRAM_STRIDE);
+
+		*c = src[0];
+		c->w[0] &= ~(QNPU_CMD_POP_NEXT_MASK | QNPU_CMD_PUSH_NEXT_MASK);
+		c->w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
+		SETF(c, DRAM_LO, at & 0xffffffffu);
+		SETF(c, DRAM_HI, at >> 32);
+		SETF(c, SRAM_ADDR, s + end_of[j - 1] * st);
+		SETF(c, ROWS, end_of[j] - end_of[j - 1]);
+		src[pop_at[j] + np - 1].w[0] |= QNPU_CMD_POP_PREV_MASK;
+	}
+	SETF(&src[0], ROWS, end_of[0]);
+	return n + np - 1;
+}
+
+/*
+ * Whether and how to cut @src's first input load: each piece is a command
+ * of its own, which on a memory with latency pays it again, so the cost
+ * model of the job's stream alone decides (no cut, 2 or IN_PARTS).
+ */
+static size_t best_split(const struct qnpu_npu_target *t,
+			 struct qnpu_cmd *src, size_t n)
+{
+	struct qnpu_cmd *c = malloc((n + IN_PARTS) * sizeof(*c));
+	uint64_t in, out, best, e;
+	uint32_t p, bestp = 1;
+	size_t m;
+
+	if (!c)
+		return n;
+	best = qnpu_npu_stream_cycles(t, src, n, &in, &out);
+	for (p = 2; p <= IN_PARTS; p *= 2) {
+		memcpy(c, src, n * sizeof(*c));
+		m = split_input(c, n, t->cols, p);
+		if (m == n)
+			continue;
+		e = qnpu_npu_stream_cycles(t, c, m, &in, &out);
+		if (e && e < best) {
+			best = e;
+			bestp = p;
+		}
+	}
+	free(c);
+	return bestp > 1 ? split_input(src, n, t->cols, bestp) : n;
+}
+
+struct out {
+	struct qnpu_cmd *c;
+	size_t n, cap;
+};
+
+static int reserve(struct out *o, size_t more)
+{
+	struct qnpu_cmd *c;
+	size_t cap = o->cap ? o->cap : 256;
+
+	while (cap < o->n + more)
+		cap *= 2;
+	if (cap == o->cap)
+		return 0;
+	c = realloc(o->c, cap * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	o->c = c;
+	o->cap = cap;
+	return 0;
+}
+
+/* How the next job's first WBUF/PBUF loads may run ahead of its input. */
+enum { AHEAD_NONE, AHEAD_FREE, AHEAD_AFTER_COMPUTE };
+
+static void put_sync(struct out *o, uint32_t flags)
+{
+	memset(&o->c[o->n], 0, sizeof(*o->c));
+	o->c[o->n++].w[0] = QNPU_OP_SYNC | flags;
+}
+
+/*
+ * Append job stream @src (@n commands, WBUF/PBUF already moved) after the
+ * previous job's, whose last command is o->c[o->n - 1]. @ahead: whether
+ * and when its first weight loads run ahead (AHEAD_FREE: right after the
+ * previous job's last LOAD, on SRAM it does not use; AHEAD_AFTER_COMPUTE:
+ * once its computes ended, a SYNC's token). Returns in *@sync_at the
+ * index of the SYNC that passes the last STORE's token on.
+ */
+static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
+		size_t *sync_at)
+{
+	size_t first_cmp = n, i, k, nh = 0, last_ld = 0, ins;
+	struct qnpu_cmd *h = NULL;
+	bool ld_seen = false, pushed = false;
+	int r;
+
+	/* the previous job's last STORE gives the boundary token */
+	for (i = o->n; i-- > 0;)
+		if (CF(&o->c[i], OPCODE) == QNPU_OP_STORE)
+			break;
+	if (i == (size_t)-1 || (o->c[i].w[0] & QNPU_CMD_PUSH_PREV_MASK))
+		return -EINVAL;
+	o->c[i].w[0] |= QNPU_CMD_PUSH_PREV_MASK;
+	for (i = 0; i < n && first_cmp == n; i++)
+		if (is_compute(CF(&src[i], OPCODE)))
+			first_cmp = i;
+	/* the first load group: loads only, none waiting for a token */
+	for (i = 0; i < first_cmp; i++)
+		if (CF(&src[i], OPCODE) != QNPU_OP_LOAD ||
+		    (src[i].w[0] & QNPU_CMD_POP_NEXT_MASK))
+			return -EINVAL;
+	if (first_cmp == 0 || first_cmp == n)
+		return -EINVAL;
+	/* a weight load's push moves to the input load before it (the
+	 * weights then load before the whole group), which must exist */
+	for (i = 0; i < first_cmp; i++) {
+		if (CF(&src[i], BUF) == QNPU_BUF_ABUF) {
+			ld_seen = true;
+			pushed = src[i].w[0] & QNPU_CMD_PUSH_NEXT_MASK;
+		} else if (src[i].w[0] & QNPU_CMD_PUSH_NEXT_MASK) {
+			if (!ld_seen || pushed)
+				ahead = AHEAD_NONE;
+			pushed = true;
+		}
+	}
+	if (!ld_seen)
+		ahead = AHEAD_NONE;
+	if (ahead != AHEAD_NONE) {
+		h = malloc(first_cmp * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		for (i = 0, k = 0; i < first_cmp; i++) {
+			if (CF(&src[i], BUF) == QNPU_BUF_ABUF ||
+			    !(src[i].w[0] & QNPU_CMD_PUSH_NEXT_MASK))
+				continue;
+			src[i].w[0] &= ~QNPU_CMD_PUSH_NEXT_MASK;
+			for (k = i; k-- > 0;)
+				if (CF(&src[k], BUF) == QNPU_BUF_ABUF)
+					break;
+			src[k].w[0] |= QNPU_CMD_PUSH_NEXT_MASK;
+		}
+		/* take the weight loads out of the group */
+		for (i = 0, k = 0; i < first_cmp; i++) {
+			if (CF(&src[i], BUF) == QNPU_BUF_ABUF)
+				src[k++] = src[i];
+			else
+				h[nh++] = src[i];
+		}
+		memmove(&src[k], &src[first_cmp],
+			(n - first_cmp) * sizeof(*src));
+		n -= nh;
+		first_cmp = k;
+	}
+	r = reserve(o, n + nh + 2);
+	if (r) {
+		free(h);
+		return r;
+	}
+	if (nh && ahead == AHEAD_FREE) {
+		for (i = 0; i < o->n; i++)
+			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
+				last_ld = i;
+		ins = last_ld + 1;
+		memmove(&o->c[ins + nh], &o->c[ins],
+			(o->n - ins) * sizeof(*o->c));
+		memcpy(&o->c[ins], h, nh * sizeof(*h));
+		o->n += nh;
+	} else if (nh) {
+		/* the SYNC before them in the stream: no load waits in the
+		 * queue for a command not yet dispatched */
+		put_sync(o, QNPU_CMD_PUSH_PREV_MASK);
+		h[0].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+		memcpy(&o->c[o->n], h, nh * sizeof(*h));
+		o->n += nh;
+	}
+	free(h);
+	*sync_at = o->n;
+	put_sync(o, QNPU_CMD_POP_NEXT_MASK | QNPU_CMD_PUSH_PREV_MASK);
+	src[0].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+	memcpy(&o->c[o->n], src, n * sizeof(*src));
+	o->n += n;
+	return 0;
+}
+
+int qnpu_npu_segment(const struct qnpu_npu_target *t,
+		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
+{
+	const uint32_t C = t->cols;
+	const uint32_t ww = t->wbuf_bytes / C, pw = t->pbuf_bytes / C;
+	struct range prev[2] = { { 0, 0 }, { 0, 0 } }, cur[2];
+	struct out o = { 0 };
+	size_t *last = NULL, sync_at = 0;
+	uint64_t *at = NULL, total;
+	struct qnpu_cmd *tmp = NULL;
+	int k, r = 0;
+
+	seg->est_end = calloc((size_t)seg->njobs + 1, sizeof(*seg->est_end));
+	last = calloc((size_t)seg->njobs + 1, sizeof(*last));
+	if (!seg->est_end || !last) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < seg->njobs && !r; k++) {
+		const struct qnpu_npu_job *j = &jobs[seg->ops[k]];
+		int64_t dw = 0, dp = 0;
+		bool hoist;
+		int ahead;
+		size_t nc;
+
+		if (!j->ncmds || !balanced(j->cmds, j->ncmds)) {
+			r = -EINVAL;
+			break;
+		}
+		free(tmp);
+		tmp = malloc((j->ncmds + IN_PARTS) * sizeof(*tmp));
+		if (!tmp) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
+		used(tmp, j->ncmds, C, cur);
+		hoist = clear_of(cur[0], prev[0], ww, &dw) &&
+			clear_of(cur[1], prev[1], pw, &dp);
+		if (!hoist || shift(tmp, j->ncmds, dw, dp)) {
+			/* no room apart: as emitted, behind the token */
+			memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
+			hoist = false;
+			dw = dp = 0;
+		}
+		used(tmp, j->ncmds, C, prev);
+		nc = best_split(t, tmp, j->ncmds);
+		if (k == 0) {
+			r = reserve(&o, nc);
+			if (r)
+				break;
+			memcpy(o.c, tmp, nc * sizeof(*tmp));
+			o.n = nc;
+		} else {
+			ahead = hoist ? AHEAD_FREE : AHEAD_AFTER_COMPUTE;
+			r = join(&o, tmp, nc, ahead, &sync_at);
+			if (r)
+				break;
+			/* the previous job's part ends with the SYNC */
+			last[k - 1] = sync_at;
+		}
+		last[k] = o.n - 1;
+	}
+	if (r)
+		goto out;
+	at = calloc(o.n + 1, sizeof(*at));
+	if (!at) {
+		r = -ENOMEM;
+		goto out;
+	}
+	total = qnpu_npu_stream_timeline(t, o.c, o.n, &seg->job.est_dma_in,
+					 &seg->job.est_dma_out, at);
+	for (k = 0; k < seg->njobs; k++)
+		seg->est_end[k] = k + 1 == seg->njobs ? total : at[last[k]];
+	seg->job.est_cycles = total;
+	seg->job.cmds = o.c;
+	seg->job.ncmds = seg->job.cap = o.n;
+	o.c = NULL;
+out:
+	free(o.c);
+	free(tmp);
+	free(last);
+	free(at);
+	return r;
+}
+
+void qnpu_npu_seg_split(const struct qnpu_npu_seg *seg, uint64_t total,
+			uint64_t *out)
+{
+	uint64_t e = seg->job.est_cycles, prev = 0, cum;
+	int k;
+
+	for (k = 0; k < seg->njobs; k++) {
+		if (k + 1 == seg->njobs)
+			cum = total;
+		else if (!e)
+			cum = 0;
+		else	/* rounded; 128-bit: cycles x cycles may not fit */
+			cum = (uint64_t)(((unsigned __int128)total *
+					  seg->est_end[k] + e / 2) / e);
+		if (cum < prev)
+			cum = prev;
+		if (cum > total)
+			cum = total;
+		out[k] = cum - prev;
+		prev = cum;
+	}
+}
+
+void qnpu_npu_seg_free(struct qnpu_npu_seg *seg)
+{
+	free(seg->ops);
+	free(seg->est_end);
+	free(seg->job.cmds);
+	memset(seg, 0, sizeof(*seg));
+}
