@@ -107,8 +107,9 @@ module qnpu_top
   logic [19:0]       ld_waddr;
   logic [Cols*8-1:0] ld_wdata;
   logic [Cols*8-1:0] obuf_wdata [2];
-  logic [AbufAw-1:0] abuf_raddr [Rows];
-  logic [Cols*8-1:0] abuf_rdata [Rows];
+  // array rows times the column groups of the packed vector mode
+  logic [AbufAw-1:0] abuf_raddr [Rows*4];
+  logic [Cols*8-1:0] abuf_rdata [Rows*4];
   logic [WbufAw-1:0] wbuf_raddr [1];
   logic [Cols*8-1:0] wbuf_rdata [1];
   logic [PbufAw-1:0] pbuf_raddr [ParamSetWords];
@@ -129,7 +130,7 @@ module qnpu_top
   logic [ObufAw-1:0] obuf_raddr [1];
   logic [Cols*8-1:0] obuf_rdata [1];
 
-  qnpu_sram #(.Words (AbufWords), .Width (Cols*8), .NumRd (Rows)) u_abuf (
+  qnpu_sram #(.Words (AbufWords), .Width (Cols*8), .NumRd (Rows*4)) u_abuf (
     .clk_i,
     .rst_ni,
     .we_i    (abuf_we_a),

@@ -249,11 +249,42 @@ static int32_t band_in_rows(const struct layer *l, int32_t bo)
 	return n < l->ih ? n : l->ih;
 }
 
+/*
+ * Depthwise and pooling layers whose pixels have fewer channels than C
+ * (C a multiple of IC): the input stays dense in ABUF as image rows, one
+ * burst per row, and the PACKED vector mode addresses each pixel inside
+ * its word (docs/hw-spec.md 5.4). No fused residual (it reads whole words).
+ */
+static bool vec_dense(const struct qnpu_npu_target *t, const struct layer *l)
+{
+	return l->kind != JOB_CONV && l->kind != JOB_ADD && !l->res &&
+	       l->ic < (int32_t)t->cols && t->cols % (uint32_t)l->ic == 0;
+}
+
+/*
+ * Column groups of a dense layer: when its OC channels fill only C / S
+ * columns (S = 2 or 4), S pixels share an array row, each group of OC
+ * columns computing one of them, so no column idles and the OBUF words
+ * hold the output densely. AVGPOOL counts taps per row: one group.
+ */
+static uint32_t vec_groups(const struct qnpu_npu_target *t,
+			   const struct layer *l)
+{
+	uint32_t s;
+
+	if (!vec_dense(t, l) || l->kind == JOB_AVGPOOL)
+		return 1;
+	for (s = 4; s > 1; s /= 2)
+		if (t->cols % s == 0 && (uint32_t)l->oc * s == t->cols)
+			return s;
+	return 1;
+}
+
 /* Bytes of ABUF one input row takes, in the layout of the unit. */
 static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
 			     const struct layer *l, uint32_t pix_words)
 {
-	if (l->kind == JOB_CONV)
+	if (l->kind == JOB_CONV || vec_dense(t, l))
 		return div_up((uint64_t)l->iw * l->ic, t->cols) * t->cols;
 	return (uint32_t)l->iw * pix_words * t->cols;
 }
@@ -276,7 +307,7 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 	const uint32_t wb = t->wbuf_bytes / C, pb = t->pbuf_bytes / C;
 	const uint32_t ob = t->obuf_bytes / C;
 	const uint32_t G = div_up((uint64_t)l->oc, C);
-	bool vec = l->kind != JOB_CONV;
+	bool vec = l->kind != JOB_CONV && !vec_dense(t, l);
 	bool weights = l->kind == JOB_CONV || l->kind == JOB_DW;
 	uint64_t K = l->kind == JOB_CONV ? (uint64_t)l->kh * l->kw * l->ic :
 		     (uint64_t)l->kh * l->kw;
@@ -367,8 +398,9 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 	while ((uint64_t)bo * l->ow > 65535)
 		bo--;
 	job->band_rows = bo;
-	/* Output: a unit's pixels x groups fit half of OBUF. */
-	job->unit_pix = (ob / 2) / job->gset;
+	/* Output: a unit's pixels x groups fit half of OBUF (column groups
+	 * put several pixels in a word). */
+	job->unit_pix = (ob / 2) / job->gset * vec_groups(t, l);
 	if (job->nchunks > 1 && job->unit_pix > t->rows)
 		job->unit_pix = t->rows;	/* one accumulator tile */
 	if (job->unit_pix > bo * (uint32_t)l->ow)
@@ -425,6 +457,7 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 	uint32_t G = div_up((uint64_t)l->oc, C), g, c;
 	size_t K = job->w_group_bytes / C, s;
 	size_t pset_bytes = (size_t)l->psw * C;
+	const uint32_t S = vec_groups(t, l);
 
 	if (l->kind == JOB_ADD) {
 		/* One parameter set: bias 0, the output multiplier and shift. */
@@ -463,8 +496,10 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 			put32(rs + (2 * C + c) * 4, (uint32_t)l->res->out_mult);
 		}
 
-		for (c = 0; c < C && g * C + c < (uint32_t)l->oc; c++) {
-			uint32_t oc = g * C + c;
+		for (c = 0; c < C && (g * C + c < (uint32_t)l->oc || S > 1);
+		     c++) {
+			/* column groups repeat the channels in every group */
+			uint32_t oc = S > 1 ? c % (uint32_t)l->oc : g * C + c;
 			uint32_t ch = l->per_channel ? oc : 0;
 
 			if (l->kind == JOB_DW) {	/* [1][ky][kx][oc] */
@@ -726,6 +761,8 @@ struct emit {
 	bool stream;		/* every unit loads */
 	uint32_t opc;		/* the layer's COMPUTE opcode */
 	uint64_t res_va;	/* the fused residual's other operand */
+	bool dense;		/* vector mode on dense image rows (PACKED) */
+	uint32_t S;		/* column groups (pixels per array row) */
 	uint32_t res_base;	/* its two ABUF halves (bytes) */
 	int32_t skip;		/* input rows a 1-row kernel steps over */
 };
@@ -743,7 +780,7 @@ static void load_input(struct emit *e, int32_t y_lo, int32_t n, int32_t skip,
 	uint64_t va = e->in_va + ((uint64_t)y_lo * l->iw * l->ic);
 	uint32_t rb = (uint32_t)l->iw * l->ic;
 
-	if (l->kind == JOB_CONV) {
+	if (l->kind == JOB_CONV || e->dense) {
 		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va, rb * skip,
 			 rb, (uint64_t)n, abase / e->C, div_up(rb, e->C));
 	} else if (c0 == 0 && nch == (uint32_t)l->ic &&
@@ -866,7 +903,7 @@ static void unit_at(const struct emit *e, const struct band *b, uint32_t g0,
 	un->p0 = p0;
 	un->np = min_u32(b->pix - p0, job->unit_pix);
 	un->obase = (su % 2) * ((e->t->obuf_bytes / e->C) / 2);
-	if (l->kind != JOB_CONV)
+	if (l->kind != JOB_CONV && !e->dense)
 		vec_slice(e, un->ng, un->c0, un->nch, &un->in_c0,
 			  &un->in_nch, &un->pix_words);
 }
@@ -953,12 +990,18 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	const uint32_t C = e->C, g = un->g0 + j;
 	const uint32_t gw = job->w_stream ? j : g;
 	const uint32_t K = (uint32_t)(job->w_group_bytes / C);
-	const bool vec = l->kind != JOB_CONV;
+	const bool vec = l->kind != JOB_CONV && !e->dense;
 	struct qnpu_cmd *c = cmd_new(job, e->opc);
 	uint32_t a = un->abase + un->i0;
 
 	if (vec && l->dm == 1)
 		a += (un->pix_words == e->G ? g : j) * C;
+	if (e->dense) {		/* the group's first input channel */
+		a += g * C / (uint32_t)l->dm;
+		F(job, c, PACKED, 1);
+		if (e->S > 1)
+			F(job, c, COL_GROUPS, e->S);
+	}
 	F(job, c, ACC_CLEAR, un->ch == 0);
 	F(job, c, DRAIN, un->last);
 	F(job, c, A_ADDR, a);
@@ -969,7 +1012,7 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	F(job, c, OUT_W, l->ow);
 	F(job, c, PIX0, p);
 	F(job, c, NPIX, npix);
-	F(job, c, NCOLS, min_u32((uint32_t)l->oc - g * C, C));
+	F(job, c, NCOLS, min_u32((uint32_t)l->oc - g * C, C / e->S));
 	F(job, c, KH, l->kh);
 	F(job, c, KW, l->kw);
 	F(job, c, STRIDE_H, l->sh / e->skip);
@@ -1000,7 +1043,7 @@ static void compute_cmd(struct emit *e, const struct band *b,
 		F(job, c, RES_MIN, r->act_min);
 		F(job, c, RES_MAX, r->act_max);
 	}
-	F(job, c, O_ADDR, un->obase + (p - un->p0) * un->ng + j);
+	F(job, c, O_ADDR, un->obase + (p - un->p0) / e->S * un->ng + j);
 	F(job, c, O_STRIDE, un->ng);
 	F(job, c, IN_OFF, l->in_off);
 	F(job, c, OUT_ZP, l->out_zp);
@@ -1019,10 +1062,13 @@ static void emit_computes(struct emit *e, const struct band *b,
 	struct unit_tok tk;
 	uint32_t p, j;
 
-	for (p = un->p0; p < un->p0 + un->np; p += e->R)
+	/* a tile: R rows of S pixels, as many as NPIX can count */
+	const uint32_t tile = min_u32(e->R * e->S, 255 / e->S * e->S);
+
+	for (p = un->p0; p < un->p0 + un->np; p += tile)
 		for (j = 0; j < un->ng; j++)
 			compute_cmd(e, b, un, p,
-				    min_u32(un->p0 + un->np - p, e->R), j);
+				    min_u32(un->p0 + un->np - p, tile), j);
 	tk = (struct unit_tok){
 		.pop_prev = loaded,
 		.pop_next = un->ch == 0 && su >= 2,
@@ -1046,7 +1092,7 @@ static void emit_store(struct emit *e, const struct band *b,
 		.push_prev = su + 2 < ns,
 	};
 
-	if (un->nch == (uint32_t)l->oc && l->oc % e->C == 0)
+	if (un->nch == (uint32_t)l->oc && (l->oc % e->C == 0 || e->S > 1))
 		dma_block(e->t, job, QNPU_OP_STORE, 0, va,
 			  (uint64_t)un->np * l->oc, un->obase);
 	else
@@ -1199,6 +1245,8 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t,
 	if (l.res)
 		e.res_va = tensor_va(ctx, l.tres);
 	e.G = div_up((uint64_t)l.oc, t->cols);
+	e.dense = vec_dense(&tr, &l);
+	e.S = vec_groups(&tr, &l);
 	e.in_va = tensor_va(ctx, l.tin);
 	e.out_va = tensor_va(ctx, l.tout);
 	if (l.kind == JOB_ADD)
