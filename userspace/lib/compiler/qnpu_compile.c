@@ -280,6 +280,19 @@ static uint32_t vec_groups(const struct qnpu_npu_target *t,
 	return 1;
 }
 
+/*
+ * Whether a resident depthwise/pool input is loaded band by band in place
+ * (the rows each band adds) rather than streamed through two halves.
+ * Not with a 1-row kernel that skips rows (its rows are stacked).
+ */
+static bool vec_resident_bands(const struct qnpu_npu_target *t,
+			       const struct layer *l)
+{
+	(void)t;
+	return l->kind != JOB_CONV && l->kind != JOB_ADD && !l->res &&
+	       !(l->kh == 1 && l->sh > 1);
+}
+
 /* Bytes of ABUF one input row takes, in the layout of the unit. */
 static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
 			     const struct layer *l, uint32_t pix_words)
@@ -389,8 +402,24 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		uint32_t b = div_up((uint64_t)l->oh, variant == PLAN_FINE ?
 				    2 * PIPE_UNITS : PIPE_UNITS);
 
-		if ((uint64_t)band_in_rows(l, (int32_t)b) *
-		    in_row_bytes(t, l, pix_words) <= t->abuf_bytes / 2) {
+		if (vec_resident_bands(t, l)) {
+			/* depthwise/pool: the input stays resident, each band
+			 * loads only its new rows (no halo loaded twice), and
+			 * a band is whole tiles where the width allows */
+			uint32_t S = vec_groups(t, l), m = t->rows * S, a, r;
+
+			for (a = m, r = (uint32_t)l->ow; r; ) {	/* gcd */
+				uint32_t x = a % r;
+
+				a = r;
+				r = x;
+			}
+			m /= a;		/* output rows per whole tiles */
+			if (div_up(b, m) * m * 2 <= (uint32_t)l->oh)
+				b = div_up(b, m) * m;
+			bo = b;
+		} else if ((uint64_t)band_in_rows(l, (int32_t)b) *
+			   in_row_bytes(t, l, pix_words) <= t->abuf_bytes / 2) {
 			job->in_stream = true;
 			bo = b;
 		}
@@ -763,6 +792,8 @@ struct emit {
 	uint64_t res_va;	/* the fused residual's other operand */
 	bool dense;		/* vector mode on dense image rows (PACKED) */
 	uint32_t S;		/* column groups (pixels per array row) */
+	bool inc;		/* resident input loaded band by band */
+	int32_t loaded;		/* its rows loaded so far */
 	uint32_t res_base;	/* its two ABUF halves (bytes) */
 	int32_t skip;		/* input rows a 1-row kernel steps over */
 };
@@ -939,9 +970,24 @@ static bool emit_loads(struct emit *e, const struct band *b,
 	size_t first = job->ncmds;
 	struct unit_tok tk;
 
-	if (u == 0 || job->in_stream)
+	if (e->inc) {
+		/* resident input in bands: the rows this band adds, in place */
+		int32_t hi = (b->oy0 + b->nb - 1) * l->sh - l->pad_t +
+			     (l->kh - 1) * l->dh + 1;
+
+		if (hi > l->ih)
+			hi = l->ih;
+		if (un->g0 == 0 && un->p0 == 0 && hi > e->loaded) {
+			load_input(e, e->loaded, hi - e->loaded, 1, un->in_c0,
+				   un->in_nch, un->pix_words, un->abase +
+				   (uint32_t)e->loaded *
+				   in_row_bytes(e->t, l, un->pix_words));
+			e->loaded = hi;
+		}
+	} else if (u == 0 || job->in_stream) {
 		load_input(e, b->y_lo, b->in_rows, e->skip, un->in_c0,
 			   un->in_nch, un->pix_words, un->abase);
+	}
 	if ((l->kind == JOB_CONV || l->kind == JOB_DW) &&
 	    (u == 0 || job->w_stream)) {
 		uint32_t wg = job->w_stream ? un->g0 : 0;
@@ -1124,6 +1170,9 @@ static int emit_layer(struct emit *e)
 		  (int64_t)(l->oh - 1) * l->sh < l->ih ? l->sh : 1;
 	/* a residual is loaded by every unit */
 	e->stream = job->in_stream || job->w_stream || l->res;
+	e->inc = !job->in_stream && (int32_t)job->band_rows < l->oh &&
+		 vec_resident_bands(e->t, l);
+	e->loaded = 0;
 	for (oy0 = 0; oy0 < l->oh; oy0 += (int32_t)job->band_rows) {
 		if (band_at(e, oy0, &b))
 			return job->err;
