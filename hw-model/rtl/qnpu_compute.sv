@@ -37,8 +37,8 @@ module qnpu_compute
   localparam int unsigned WbufAw = $clog2(WbufWords),
   localparam int unsigned PbufAw = $clog2(PbufWords),
   localparam int unsigned ObufAw = $clog2(ObufWords),
-  // column groups of the packed vector mode (COL_GROUPS 2 and 4)
-  localparam int unsigned MaxGroups = 4,
+  // column groups of the packed vector mode (COL_GROUPS 2)
+  localparam int unsigned MaxGroups = 2,
   localparam int unsigned VRows = Rows * MaxGroups
 ) (
   input  logic              clk_i,
@@ -55,6 +55,7 @@ module qnpu_compute
   output logic [7:0]        err_code_o,
   output logic [15:0]       macs_o,
   // SRAM read ports
+  output logic              abuf_groups_o,  // ports Rows.. in use (COL_GROUPS)
   output logic [AbufAw-1:0] abuf_raddr_o [VRows],
   input  logic [Cols*8-1:0] abuf_rdata_i [VRows],
   output logic [WbufAw-1:0] wbuf_raddr_o [1],
@@ -107,9 +108,12 @@ module qnpu_compute
   assign is_add = (op_q == OpAdd);
 
   // ---- address generator state ----
-  logic signed [47:0] base_q [VRows];
-  logic signed [31:0] iy0_q [VRows];
-  logic signed [31:0] ix0_q [VRows];
+  // per array row (its first pixel); the other column groups' pixels
+  // follow from ox0_q while COL_GROUPS is in use
+  logic signed [47:0] base_q [Rows];
+  logic signed [31:0] iy0_q [Rows];
+  logic signed [31:0] ix0_q [Rows];
+  logic [15:0]        ox0_q [Rows];
   logic [ColsLog-1:0] dmsel_q [Cols];
   logic [31:0]        nsteps_q, step_q;
   logic [15:0]        i_q;
@@ -146,14 +150,39 @@ module qnpu_compute
     end
     step_err = 1'b0;
     step_err_code = StatusOk;
-    for (int unsigned v = 0; v < VRows; v++) begin
-      logic signed [31:0] yy, xx;
+    // the rows of group 0 always, the other groups' only when in use (their
+    // values are not looked at otherwise, and the simulation skips them)
+    for (int unsigned v = 0; v < (gsh_q != 2'd0 ? VRows : Rows); v++) begin
+      logic signed [31:0] yy, xx, iy, ix;
+      logic signed [47:0] bs;
+      logic [31:0]        ox, k;
       int unsigned r, s;
       r = v % Rows;
       s = v / Rows;
-      yy = iy0_q[v] + offy_q;
-      xx = ix0_q[v] + offx_q;
-      addr[v] = res_step ? off + 48'(r) * 48'(res_stride_q) : base_q[v] + off;
+      ox = '0;
+      k = '0;
+      if (s == 0) begin
+        iy = iy0_q[r];
+        ix = ix0_q[r];
+        bs = base_q[r];
+      end else begin
+        // pixel r * S + s: s pixels on, wrapping into the next output rows
+        ox = 32'(ox0_q[r]) + s;
+        k = 0;
+        for (int unsigned t = 0; t < MaxGroups; t++) begin
+          if (ox >= 32'(out_w_q)) begin
+            ox = ox - 32'(out_w_q);
+            k = k + 1;
+          end
+        end
+        iy = iy0_q[r] + signed'(k * 32'(sh_q));
+        ix = ix0_q[r] + (signed'(ox) - signed'(32'(ox0_q[r]))) * signed'(32'(sw_q));
+        bs = base_q[r] + 48'(signed'(iy - iy0_q[r])) * 48'(row_stride_q) +
+             48'(signed'(ix - ix0_q[r])) * 48'(pix_stride_q);
+      end
+      yy = iy + offy_q;
+      xx = ix + offx_q;
+      addr[v] = res_step ? off + 48'(r) * 48'(res_stride_q) : bs + off;
       // group s of row r is pixel r * S + s; groups beyond S do not exist
       pad[v] = (s >= (32'd1 << gsh_q)) || (((r << gsh_q) + s) >= 32'(npix_q)) ||
                (!is_add && !res_step && (yy < 0 || yy >= 32'(in_h_q) || xx < 0 || xx >= 32'(in_w_q)));
@@ -197,8 +226,8 @@ module qnpu_compute
           32'(ncols_q) > (Cols >> gsh_q) || out_w_q == 16'd0) begin
         bad_field = 1'b1;
       end
-      // packed addressing: vector operations only; groups: 2 or 4 dividing
-      // Cols, packed DWCONV/MAXPOOL without RES (AVGPOOL counts per row)
+      // packed addressing: vector operations only; groups: 2 (MaxGroups),
+      // packed DWCONV/MAXPOOL without RES (AVGPOOL counts per row)
       if (packed_q && !(op_q == OpDwconv || op_q == OpMaxpool || op_q == OpAvgpool)) begin
         bad_field = 1'b1;
       end
@@ -290,9 +319,13 @@ module qnpu_compute
           logic signed [7:0]  vx;
           logic [$clog2(VRows)-1:0] vr;
           a = acc_q[r][c];
+          vr = $clog2(VRows)'(r);
+          vx = '0;
           // vector mode: the column's byte of its (virtual) row's word
-          vr = $clog2(VRows)'(vrow_of(r, c, gsh_q));
-          vx = signed'(abuf_rdata_i[vr][32'(ColsLog'(sel[vr] + dmsel_q[c]))*8 +: 8]);
+          if (vector_mode && !is_add) begin
+            vr = $clog2(VRows)'(vrow_of(r, c, gsh_q));
+            vx = signed'(abuf_rdata_i[vr][32'(ColsLog'(sel[vr] + dmsel_q[c]))*8 +: 8]);
+          end
           unique case (op_q)
             OpConv:   nxt[c] = (zero_acc ? 32'sd0 : a) + vrow[r] * 32'(wcol[c]);
             OpDwconv: nxt[c] = (zero_acc ? 32'sd0 : a) +
@@ -317,16 +350,13 @@ module qnpu_compute
   end
 
   // the residual words: the physical rows' ports (group 0)
-  logic [Cols*8-1:0] rword_d [Rows];
-  always_comb begin
-    for (int unsigned r = 0; r < Rows; r++) begin
-      rword_d[r] = abuf_rdata_i[r];
-    end
-  end
-
   always_ff @(posedge clk_i) begin
     if (res_step && !step_err) begin
-      rword_q <= rword_d;
+      logic [Cols*8-1:0] rword_t [Rows];
+      for (int unsigned r = 0; r < Rows; r++) begin
+        rword_t[r] = abuf_rdata_i[r];
+      end
+      rword_q <= rword_t;
       rset_q  <= pbuf_rdata_i;
     end
   end
@@ -435,6 +465,7 @@ module qnpu_compute
       base_q             <= '{default: '0};
       iy0_q              <= '{default: '0};
       ix0_q              <= '{default: '0};
+      ox0_q              <= '{default: '0};
       dmsel_q            <= '{default: '0};
     end else begin
       push_prev_o        <= 1'b0;
@@ -459,15 +490,17 @@ module qnpu_compute
             state_q            <= StIdle;
           end else begin
             // setup-time temporaries, copied to the _q arrays as a whole
-            logic signed [47:0] base_t [VRows];
-            logic signed [31:0] iy_t [VRows];
-            logic signed [31:0] ix_t [VRows];
+            logic signed [47:0] base_t [Rows];
+            logic signed [31:0] iy_t [Rows];
+            logic signed [31:0] ix_t [Rows];
+            logic [15:0]        ox_t [Rows];
             logic [ColsLog-1:0] dmsel_t [Cols];
-            for (int unsigned v = 0; v < VRows; v++) begin
+            for (int unsigned v = 0; v < Rows; v++) begin
               logic [31:0] p, oy, ox;
-              p = 32'(pix0_q) + ((32'(v % Rows)) << gsh_q) + v / Rows;
+              p = 32'(pix0_q) + (32'(v) << gsh_q);
               oy = p / 32'(out_w_q);
               ox = p % 32'(out_w_q);
+              ox_t[v] = ox[15:0];
               if (is_add) begin
                 iy_t[v] = signed'(oy);
                 ix_t[v] = signed'(ox);
@@ -493,6 +526,7 @@ module qnpu_compute
             iy0_q   <= iy_t;
             ix0_q   <= ix_t;
             base_q  <= base_t;
+            ox0_q   <= ox_t;
             dmsel_q <= dmsel_t;
             nsteps_q <= ksteps[31:0] + (res_q ? 32'd1 : 32'd0);
             step_q   <= '0;
@@ -671,6 +705,7 @@ module qnpu_compute
     .obuf_wdata_o
   );
 
+  assign abuf_groups_o = (gsh_q != 2'd0);
   assign cmd_ready_o = (state_q == StIdle) ||
                        (state_q == StRun && last_step && !step_err && !(drain_q && ppu_busy));
   assign accept      = cmd_valid_i && cmd_ready_o;

@@ -263,7 +263,8 @@ static bool vec_dense(const struct qnpu_npu_target *t, const struct layer *l)
 
 /*
  * Column groups of a dense layer: when its OC channels fill only C / S
- * columns (S = 2 or 4), S pixels share an array row, each group of OC
+ * columns (S = 2, the most the device has), S pixels share an array row,
+ * each group of OC
  * columns computing one of them, so no column idles and the OBUF words
  * hold the output densely. AVGPOOL counts taps per row: one group.
  */
@@ -274,7 +275,7 @@ static uint32_t vec_groups(const struct qnpu_npu_target *t,
 
 	if (!vec_dense(t, l) || l->kind == JOB_AVGPOOL)
 		return 1;
-	for (s = 4; s > 1; s /= 2)
+	for (s = 2; s > 1; s /= 2)
 		if (t->cols % s == 0 && (uint32_t)l->oc * s == t->cols)
 			return s;
 	return 1;
