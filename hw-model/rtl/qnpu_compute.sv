@@ -9,6 +9,13 @@
 //           (DM_PHASE + c) / IC of that word; acc[r][c] += (in + IN_OFF) * w[c].
 //   MAXPOOL / AVGPOOL: as DWCONV with depth multiplier 1, max or sum (+count).
 //   ADD     two steps (operand A then B): acc[r][c] += MBQM((x + off) << LSHIFT).
+//   PACKED  (DWCONV/POOL) a tap may address any byte: the row reads the word
+//           holding it and column c uses byte (addr mod Cols) + channel of
+//           c, which must stay in the word; with COL_GROUPS S > 1 the columns
+//           form S groups of Cols / S, group s of row r computing pixel
+//           PIX0 + r * S + s from a read port of its own ("virtual row"
+//           v = s * Rows + r), so channels fewer than Cols keep every column
+//           busy and pixels sit densely in ABUF.
 //   RES     (CONV/DWCONV with DRAIN) one step more: row r reads its residual
 //           word at B_ADDR + r * RES_STRIDE, column c its byte c, and PBUF
 //           the residual parameter set at P_ADDR + 12; the PPU adds them
@@ -29,7 +36,10 @@ module qnpu_compute
   localparam int unsigned AbufAw = $clog2(AbufBytes / Cols),
   localparam int unsigned WbufAw = $clog2(WbufWords),
   localparam int unsigned PbufAw = $clog2(PbufWords),
-  localparam int unsigned ObufAw = $clog2(ObufWords)
+  localparam int unsigned ObufAw = $clog2(ObufWords),
+  // column groups of the packed vector mode (COL_GROUPS 2)
+  localparam int unsigned MaxGroups = 2,
+  localparam int unsigned VRows = Rows * MaxGroups
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -45,8 +55,9 @@ module qnpu_compute
   output logic [7:0]        err_code_o,
   output logic [15:0]       macs_o,
   // SRAM read ports
-  output logic [AbufAw-1:0] abuf_raddr_o [Rows],
-  input  logic [Cols*8-1:0] abuf_rdata_i [Rows],
+  output logic              abuf_groups_o,  // ports Rows.. in use (COL_GROUPS)
+  output logic [AbufAw-1:0] abuf_raddr_o [VRows],
+  input  logic [Cols*8-1:0] abuf_rdata_i [VRows],
   output logic [WbufAw-1:0] wbuf_raddr_o [1],
   input  logic [Cols*8-1:0] wbuf_rdata_i [1],
   output logic [PbufAw-1:0] pbuf_raddr_o [ParamSetWords],
@@ -80,6 +91,10 @@ module qnpu_compute
   logic [4:0]         lshift_q;
   logic [31:0]        mult_a_q, mult_b_q;
   logic               res_q;
+  logic               packed_q;
+  logic [2:0]         groups_q;            // COL_GROUPS as given
+  logic [1:0]         gsh_q;               // log2 of the groups in use
+  logic [ColsLog-1:0] maxsel_q;            // highest byte a column uses
   logic [15:0]        res_stride_q;
   logic signed [7:0]  res_zp_q, res_oshift_q, res_min_q, res_max_q;
 
@@ -93,9 +108,12 @@ module qnpu_compute
   assign is_add = (op_q == OpAdd);
 
   // ---- address generator state ----
+  // per array row (its first pixel); the other column groups' pixels
+  // follow from ox0_q while COL_GROUPS is in use
   logic signed [47:0] base_q [Rows];
   logic signed [31:0] iy0_q [Rows];
   logic signed [31:0] ix0_q [Rows];
+  logic [15:0]        ox0_q [Rows];
   logic [ColsLog-1:0] dmsel_q [Cols];
   logic [31:0]        nsteps_q, step_q;
   logic [15:0]        i_q;
@@ -111,11 +129,15 @@ module qnpu_compute
 
   // ---- per-step combinational address generation ----
   logic signed [47:0] off;
-  logic signed [47:0] addr [Rows];
-  logic               pad [Rows];
+  logic signed [47:0] addr [VRows];
+  logic               pad [VRows];
   logic               step_err;
   logic [7:0]         step_err_code;
-  logic [ColsLog-1:0] sel [Rows];
+  logic [ColsLog-1:0] sel [VRows];
+  // the virtual row of each column's group, per array row (packed mode)
+  function automatic int unsigned vrow_of(int unsigned r, int unsigned c, logic [1:0] gsh);
+    return (c >> (ColsLog - 32'(gsh))) * Rows + r;
+  endfunction
 
   always_comb begin
     if (res_step) begin
@@ -128,20 +150,50 @@ module qnpu_compute
     end
     step_err = 1'b0;
     step_err_code = StatusOk;
-    for (int unsigned r = 0; r < Rows; r++) begin
-      logic signed [31:0] yy, xx;
-      yy = iy0_q[r] + offy_q;
-      xx = ix0_q[r] + offx_q;
-      addr[r] = res_step ? off + 48'(r) * 48'(res_stride_q) : base_q[r] + off;
-      pad[r] = (r >= 32'(npix_q)) ||
+    // the rows of group 0 always, the other groups' only when in use (their
+    // values are not looked at otherwise, and the simulation skips them)
+    for (int unsigned v = 0; v < (gsh_q != 2'd0 ? VRows : Rows); v++) begin
+      logic signed [31:0] yy, xx, iy, ix;
+      logic signed [47:0] bs;
+      logic [31:0]        ox, k;
+      int unsigned r, s;
+      r = v % Rows;
+      s = v / Rows;
+      ox = '0;
+      k = '0;
+      if (s == 0) begin
+        iy = iy0_q[r];
+        ix = ix0_q[r];
+        bs = base_q[r];
+      end else begin
+        // pixel r * S + s: s pixels on, wrapping into the next output rows
+        ox = 32'(ox0_q[r]) + s;
+        k = 0;
+        for (int unsigned t = 0; t < MaxGroups; t++) begin
+          if (ox >= 32'(out_w_q)) begin
+            ox = ox - 32'(out_w_q);
+            k = k + 1;
+          end
+        end
+        iy = iy0_q[r] + signed'(k * 32'(sh_q));
+        ix = ix0_q[r] + (signed'(ox) - signed'(32'(ox0_q[r]))) * signed'(32'(sw_q));
+        bs = base_q[r] + 48'(signed'(iy - iy0_q[r])) * 48'(row_stride_q) +
+             48'(signed'(ix - ix0_q[r])) * 48'(pix_stride_q);
+      end
+      yy = iy + offy_q;
+      xx = ix + offx_q;
+      addr[v] = res_step ? off + 48'(r) * 48'(res_stride_q) : bs + off;
+      // group s of row r is pixel r * S + s; groups beyond S do not exist
+      pad[v] = (s >= (32'd1 << gsh_q)) || (((r << gsh_q) + s) >= 32'(npix_q)) ||
                (!is_add && !res_step && (yy < 0 || yy >= 32'(in_h_q) || xx < 0 || xx >= 32'(in_w_q)));
-      sel[r] = addr[r][ColsLog-1:0];
-      abuf_raddr_o[r] = addr[r][ColsLog +: AbufAw];
-      if (!pad[r]) begin
-        if (addr[r] < 0 || addr[r] >= 48'(AbufBytes)) begin
+      sel[v] = addr[v][ColsLog-1:0];
+      abuf_raddr_o[v] = addr[v][ColsLog +: AbufAw];
+      if (!pad[v]) begin
+        if (addr[v] < 0 || addr[v] >= 48'(AbufBytes)) begin
           step_err = 1'b1;
           step_err_code = StatusSramRange;
-        end else if ((vector_mode || res_step) && sel[r] != '0) begin
+        end else if (packed_q && !res_step ? (32'(sel[v]) + 32'(maxsel_q) >= Cols) :
+                     ((vector_mode || res_step) && sel[v] != '0)) begin
           step_err = 1'b1;
           step_err_code = StatusAlign;
         end
@@ -156,6 +208,8 @@ module qnpu_compute
 
   // ---- setup-time checks ----
   logic [63:0] ksteps;
+  logic [7:0]  out_rows;                   // array rows holding pixels
+  assign out_rows = 8'((32'(npix_q) + (32'd1 << gsh_q) - 32'd1) >> gsh_q);
   logic        bad_field, bad_range;
   always_comb begin
     unique case (op_q)
@@ -167,8 +221,20 @@ module qnpu_compute
     bad_field = 1'b0;
     bad_range = 1'b0;
     if (op_q != OpSync) begin
-      if (npix_q == 8'd0 || 32'(npix_q) > Rows || ncols_q == 8'd0 || 32'(ncols_q) > Cols ||
-          out_w_q == 16'd0) begin
+      // NPIX counts pixels (R per group), NCOLS the columns of one group
+      if (npix_q == 8'd0 || 32'(npix_q) > (Rows << gsh_q) || ncols_q == 8'd0 ||
+          32'(ncols_q) > (Cols >> gsh_q) || out_w_q == 16'd0) begin
+        bad_field = 1'b1;
+      end
+      // packed addressing: vector operations only; groups: 2 (MaxGroups),
+      // packed DWCONV/MAXPOOL without RES (AVGPOOL counts per row)
+      if (packed_q && !(op_q == OpDwconv || op_q == OpMaxpool || op_q == OpAvgpool)) begin
+        bad_field = 1'b1;
+      end
+      if (groups_q > 3'd1 && !((groups_q == 3'd2 || groups_q == 3'd4) &&
+                               32'(groups_q) <= MaxGroups && 32'(groups_q) <= Cols &&
+                               packed_q && !res_q &&
+                               (op_q == OpDwconv || op_q == OpMaxpool))) begin
         bad_field = 1'b1;
       end
       if (!is_add && (kh_q == 8'd0 || kw_q == 8'd0 || sh_q == 8'd0 || sw_q == 8'd0 ||
@@ -192,7 +258,7 @@ module qnpu_compute
             32'(p_addr_q) + (res_q ? 2 * ParamSetWords : ParamSetWords) > PbufWords) begin
           bad_range = 1'b1;
         end
-        if (64'(o_addr_q) + (64'(npix_q) - 64'd1) * 64'(o_stride_q) >= 64'(ObufWords)) begin
+        if (64'(o_addr_q) + (64'(out_rows) - 64'd1) * 64'(o_stride_q) >= 64'(ObufWords)) begin
           bad_range = 1'b1;
         end
       end
@@ -249,22 +315,28 @@ module qnpu_compute
       if (state_q == StRun && !step_err && !res_step) begin
         logic signed [31:0] nxt [Cols];
         for (int unsigned c = 0; c < Cols; c++) begin
-          logic signed [31:0] a, x;
+          logic signed [31:0] a;
+          logic signed [7:0]  vx;
+          logic [$clog2(VRows)-1:0] vr;
           a = acc_q[r][c];
-          x = 32'(signed'(abuf_rdata_i[r][c*8 +: 8]));
+          vr = $clog2(VRows)'(r);
+          vx = '0;
+          // vector mode: the column's byte of its (virtual) row's word
+          if (vector_mode && !is_add) begin
+            vr = $clog2(VRows)'(vrow_of(r, c, gsh_q));
+            vx = signed'(abuf_rdata_i[vr][32'(ColsLog'(sel[vr] + dmsel_q[c]))*8 +: 8]);
+          end
           unique case (op_q)
             OpConv:   nxt[c] = (zero_acc ? 32'sd0 : a) + vrow[r] * 32'(wcol[c]);
             OpDwconv: nxt[c] = (zero_acc ? 32'sd0 : a) +
-                               (pad[r] ? 32'sd0 :
-                                32'(signed'(abuf_rdata_i[r][32'(dmsel_q[c])*8 +: 8])) +
-                                32'(in_off_q)) * 32'(wcol[c]);
+                               (pad[vr] ? 32'sd0 : 32'(vx) + 32'(in_off_q)) * 32'(wcol[c]);
             OpMaxpool: begin
               if (zero_acc) begin
                 a = 32'sh8000_0000;
               end
-              nxt[c] = (!pad[r] && x > a) ? x : a;
+              nxt[c] = (!pad[vr] && 32'(vx) > a) ? 32'(vx) : a;
             end
-            OpAvgpool: nxt[c] = (zero_acc ? 32'sd0 : a) + (pad[r] ? 32'sd0 : x);
+            OpAvgpool: nxt[c] = (zero_acc ? 32'sd0 : a) + (pad[vr] ? 32'sd0 : 32'(vx));
             OpAdd:     nxt[c] = (zero_acc ? 32'sd0 : a) + addv[r][c];
             default:   nxt[c] = a;
           endcase
@@ -277,9 +349,14 @@ module qnpu_compute
     end
   end
 
+  // the residual words: the physical rows' ports (group 0)
   always_ff @(posedge clk_i) begin
     if (res_step && !step_err) begin
-      rword_q <= abuf_rdata_i;
+      logic [Cols*8-1:0] rword_t [Rows];
+      for (int unsigned r = 0; r < Rows; r++) begin
+        rword_t[r] = abuf_rdata_i[r];
+      end
+      rword_q <= rword_t;
       rset_q  <= pbuf_rdata_i;
     end
   end
@@ -309,6 +386,10 @@ module qnpu_compute
       push_next_q        <= 1'b0;
       fp_q               <= 1'b0;
       res_q              <= 1'b0;
+      packed_q           <= 1'b0;
+      groups_q           <= '0;
+      gsh_q              <= '0;
+      maxsel_q           <= '0;
       res_stride_q       <= '0;
       res_zp_q           <= '0;
       res_oshift_q       <= '0;
@@ -384,6 +465,7 @@ module qnpu_compute
       base_q             <= '{default: '0};
       iy0_q              <= '{default: '0};
       ix0_q              <= '{default: '0};
+      ox0_q              <= '{default: '0};
       dmsel_q            <= '{default: '0};
     end else begin
       push_prev_o        <= 1'b0;
@@ -411,32 +493,40 @@ module qnpu_compute
             logic signed [47:0] base_t [Rows];
             logic signed [31:0] iy_t [Rows];
             logic signed [31:0] ix_t [Rows];
+            logic [15:0]        ox_t [Rows];
             logic [ColsLog-1:0] dmsel_t [Cols];
-            for (int unsigned r = 0; r < Rows; r++) begin
+            for (int unsigned v = 0; v < Rows; v++) begin
               logic [31:0] p, oy, ox;
-              p = 32'(pix0_q) + r;
+              p = 32'(pix0_q) + (32'(v) << gsh_q);
               oy = p / 32'(out_w_q);
               ox = p % 32'(out_w_q);
+              ox_t[v] = ox[15:0];
               if (is_add) begin
-                iy_t[r] = signed'(oy);
-                ix_t[r] = signed'(ox);
+                iy_t[v] = signed'(oy);
+                ix_t[v] = signed'(ox);
               end else begin
-                iy_t[r] = signed'(oy * 32'(sh_q)) - 32'(pad_t_q);
-                ix_t[r] = signed'(ox * 32'(sw_q)) - 32'(pad_l_q);
+                iy_t[v] = signed'(oy * 32'(sh_q)) - 32'(pad_t_q);
+                ix_t[v] = signed'(ox * 32'(sw_q)) - 32'(pad_l_q);
               end
-              base_t[r] = 48'(signed'({1'b0, a_addr_q})) + 48'(iy_t[r]) * 48'(row_stride_q) +
-                          48'(ix_t[r]) * 48'(pix_stride_q);
+              base_t[v] = 48'(signed'({1'b0, a_addr_q})) + 48'(iy_t[v]) * 48'(row_stride_q) +
+                          48'(ix_t[v]) * 48'(pix_stride_q);
             end
+            // a column's channel within its group
             for (int unsigned c = 0; c < Cols; c++) begin
               if (op_q == OpDwconv) begin
-                dmsel_t[c] = ColsLog'((32'(dm_phase_q) + c) / 32'(ic_q));
+                dmsel_t[c] = ColsLog'((32'(dm_phase_q) + (c & ((Cols >> gsh_q) - 1))) /
+                                      32'(ic_q));
               end else begin
-                dmsel_t[c] = ColsLog'(c);
+                dmsel_t[c] = ColsLog'(c & ((Cols >> gsh_q) - 1));
               end
             end
+            maxsel_q <= (op_q == OpDwconv) ?
+                        ColsLog'((32'(dm_phase_q) + 32'(ncols_q) - 1) / 32'(ic_q)) :
+                        ColsLog'(32'(ncols_q) - 1);
             iy0_q   <= iy_t;
             ix0_q   <= ix_t;
             base_q  <= base_t;
+            ox0_q   <= ox_t;
             dmsel_q <= dmsel_t;
             nsteps_q <= ksteps[31:0] + (res_q ? 32'd1 : 32'd0);
             step_q   <= '0;
@@ -495,7 +585,7 @@ module qnpu_compute
                 push_next_direct_q <= push_next_q && !drain_q;
                 ho_pending_q       <= drain_q;
                 ho_op_q            <= op_q;
-                ho_npix_q          <= npix_q;
+                ho_npix_q          <= out_rows;
                 ho_o_addr_q        <= o_addr_q;
                 ho_o_stride_q      <= o_stride_q;
                 ho_p_addr_q        <= p_addr_q;
@@ -528,6 +618,10 @@ module qnpu_compute
         push_next_q  <= cmd_i[CmdPushNextLsb];
         fp_q         <= cmd_i[CmdPpuFpLsb];
         res_q        <= cmd_i[CmdResLsb];
+        packed_q     <= cmd_i[CmdPackedLsb];
+        groups_q     <= cmd_i[CmdColGroupsLsb +: 3];
+        gsh_q        <= cmd_i[CmdColGroupsLsb +: 3] == 3'd4 ? 2'd2 :
+                        cmd_i[CmdColGroupsLsb +: 3] == 3'd2 ? 2'd1 : 2'd0;
         res_stride_q <= cmd_i[CmdResStrideLsb +: 16];
         res_zp_q     <= cmd_i[CmdResZpLsb +: 8];
         res_oshift_q <= cmd_i[CmdResOutShiftLsb +: 8];
@@ -585,7 +679,7 @@ module qnpu_compute
     .acc_i        (acc_q),
     .cnt_i        (cnt_q),
     .pset_i       (pbuf_rdata_i),
-    .npix_i       (ho_pending_q ? ho_npix_q : npix_q),
+    .npix_i       (ho_pending_q ? ho_npix_q : out_rows),
     .o_addr_i     (ho_pending_q ? ho_o_addr_q : o_addr_q),
     .o_stride_i   (ho_pending_q ? ho_o_stride_q : o_stride_q),
     .zp_i         (ho_pending_q ? ho_zp_q : zp_q),
@@ -611,6 +705,7 @@ module qnpu_compute
     .obuf_wdata_o
   );
 
+  assign abuf_groups_o = (gsh_q != 2'd0);
   assign cmd_ready_o = (state_q == StIdle) ||
                        (state_q == StRun && last_step && !step_err && !(drain_q && ppu_busy));
   assign accept      = cmd_valid_i && cmd_ready_o;

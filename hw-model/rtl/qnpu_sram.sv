@@ -1,5 +1,8 @@
 // On-chip SRAM: NumWr write ports (a higher index wins on the same word),
-// NumRd combinational read ports, Words a power of two. In silicon the
+// NumRd combinational read ports, Words a power of two. Ports NumRdOn and
+// above are read only while rd_more_i (a read enable, as a banked SRAM's
+// extra ports have); otherwise they keep their last data, which no one
+// uses then, and the simulation skips them. In silicon the
 // multi-ported ABUF would be banked by array row and OBUF by row parity;
 // the simulation model keeps one array.
 // A valid bit per word, cleared by reset (the device resets the core before
@@ -11,6 +14,7 @@ module qnpu_sram #(
   parameter int unsigned Width = 128,
   parameter int unsigned NumRd = 1,
   parameter int unsigned NumWr = 1,
+  parameter int unsigned NumRdOn = NumRd,
   localparam int unsigned Aw = $clog2(Words)
 ) (
   input  logic             clk_i,
@@ -18,6 +22,7 @@ module qnpu_sram #(
   input  logic             we_i [NumWr],
   input  logic [Aw-1:0]    waddr_i [NumWr],
   input  logic [Width-1:0] wdata_i [NumWr],
+  input  logic             rd_more_i,
   input  logic [Aw-1:0]    raddr_i [NumRd],
   output logic [Width-1:0] rdata_o [NumRd]
 );
@@ -46,7 +51,7 @@ module qnpu_sram #(
   end
 
   always_comb begin
-    for (int unsigned i = 0; i < NumRd; i++) begin
+    for (int unsigned i = 0; i < (rd_more_i ? NumRd : NumRdOn); i++) begin
       rdata_o[i] = valid_q[raddr_i[i]] ? mem_q[raddr_i[i]] : '0;
     end
   end

@@ -107,8 +107,10 @@ module qnpu_top
   logic [19:0]       ld_waddr;
   logic [Cols*8-1:0] ld_wdata;
   logic [Cols*8-1:0] obuf_wdata [2];
-  logic [AbufAw-1:0] abuf_raddr [Rows];
-  logic [Cols*8-1:0] abuf_rdata [Rows];
+  // array rows times the column groups of the packed vector mode
+  logic [AbufAw-1:0] abuf_raddr [Rows*2];
+  logic              abuf_rd_groups;     // the column groups' ports read
+  logic [Cols*8-1:0] abuf_rdata [Rows*2];
   logic [WbufAw-1:0] wbuf_raddr [1];
   logic [Cols*8-1:0] wbuf_rdata [1];
   logic [PbufAw-1:0] pbuf_raddr [ParamSetWords];
@@ -129,9 +131,10 @@ module qnpu_top
   logic [ObufAw-1:0] obuf_raddr [1];
   logic [Cols*8-1:0] obuf_rdata [1];
 
-  qnpu_sram #(.Words (AbufWords), .Width (Cols*8), .NumRd (Rows)) u_abuf (
+  qnpu_sram #(.Words (AbufWords), .Width (Cols*8), .NumRd (Rows*2), .NumRdOn (Rows)) u_abuf (
     .clk_i,
     .rst_ni,
+    .rd_more_i (abuf_rd_groups),
     .we_i    (abuf_we_a),
     .waddr_i (abuf_waddr_a),
     .wdata_i (ld_wdata_a),
@@ -141,6 +144,7 @@ module qnpu_top
   qnpu_sram #(.Words (WbufWords), .Width (Cols*8), .NumRd (1)) u_wbuf (
     .clk_i,
     .rst_ni,
+    .rd_more_i (1'b1),
     .we_i    (wbuf_we_a),
     .waddr_i (wbuf_waddr_a),
     .wdata_i (ld_wdata_a),
@@ -150,6 +154,7 @@ module qnpu_top
   qnpu_sram #(.Words (PbufWords), .Width (Cols*8), .NumRd (ParamSetWords)) u_pbuf (
     .clk_i,
     .rst_ni,
+    .rd_more_i (1'b1),
     .we_i    (pbuf_we_a),
     .waddr_i (pbuf_waddr_a),
     .wdata_i (ld_wdata_a),
@@ -159,6 +164,7 @@ module qnpu_top
   qnpu_sram #(.Words (ObufWords), .Width (Cols*8), .NumRd (1), .NumWr (2)) u_obuf (
     .clk_i,
     .rst_ni,
+    .rd_more_i (1'b1),
     .we_i    (obuf_we),
     .waddr_i (obuf_waddr),
     .wdata_i (obuf_wdata),
@@ -224,6 +230,7 @@ module qnpu_top
     .err_code_o   (eng_err_code[1]),
     .macs_o       (macs),
     .abuf_raddr_o (abuf_raddr),
+    .abuf_groups_o (abuf_rd_groups),
     .abuf_rdata_i (abuf_rdata),
     .wbuf_raddr_o (wbuf_raddr),
     .wbuf_rdata_i (wbuf_rdata),

@@ -331,3 +331,121 @@ int lower_add(struct rh *h, struct emit *e, const struct ref_add *p, int n, uint
 	}
 	return 0;
 }
+
+/*
+ * The packed vector mode (PACKED, COL_GROUPS = groups): the input stays
+ * dense in ABUF as image rows of iw * ic bytes (C a multiple of ic), each
+ * tap addressing its pixel's byte; groups > 1 puts groups pixels in one
+ * array row, groups of C / groups columns computing one each. The OBUF
+ * words go out raw: band after band, channel tile (C / groups channels)
+ * after tile, ceil(pixels / groups) words of C bytes each, pixel j of the
+ * tile at word j / groups, byte (j % groups) * C / groups + channel.
+ */
+int lower_layer_packed(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
+		       uint64_t in, uint64_t filt, uint64_t out, int max_band, int groups,
+		       int *band_out)
+{
+	const int R = h->p.rows, C = h->p.cols, S = groups, CW = C / S;
+	const int oc = op == QNPU_OP_DWCONV ? p->oc : p->ic;
+	const int dm = op == QNPU_OP_DWCONV ? p->dm : 1;
+	const int dh = op == QNPU_OP_DWCONV ? p->dh : 1;
+	const int dw = op == QNPU_OP_DWCONV ? p->dw : 1;
+	const int abuf_words = h->p.abuf_bytes / C, obuf_words = h->p.obuf_bytes / C;
+	const int row_words = (p->iw * p->ic + C - 1) / C;
+	const int8_t *fhost = filt ? rh_host(h, filt) : NULL;
+	int first = 1, band = p->oh;
+	uint64_t o = out;
+
+	if (C % p->ic || p->iw * p->ic > 65535)
+		return -E2BIG;
+	if (max_band > 0 && band > max_band)
+		band = max_band;
+	for (;; band--) {
+		if (band < 1)
+			return -E2BIG;
+		int in_rows = (band - 1) * p->sh + (p->kh - 1) * dh + 1;
+		if (in_rows * row_words <= abuf_words &&
+		    (band * p->ow + S - 1) / S <= obuf_words)
+			break;
+	}
+	*band_out = band;
+	for (int oy0 = 0; oy0 < p->oh; oy0 += band) {
+		int bh = p->oh - oy0 < band ? p->oh - oy0 : band;
+		int y_lo = oy0 * p->sh - p->pad_t;
+		int y_hi = (oy0 + bh - 1) * p->sh - p->pad_t + (p->kh - 1) * dh + 1;
+		if (y_lo < 0)
+			y_lo = 0;
+		if (y_hi > p->ih)
+			y_hi = p->ih;
+		int in_rows = y_hi > y_lo ? y_hi - y_lo : 0;
+		int npx = bh * p->ow, words = (npx + S - 1) / S;
+
+		for (int oc0 = 0; oc0 < oc; oc0 += CW) {
+			int nc = oc - oc0 < CW ? oc - oc0 : CW;
+			int l0 = e->n;
+
+			if (in_rows == 0)
+				rh_load(emit_new(e), QNPU_BUF_ABUF, in, 0, 1, 1, 0, 0);
+			else
+				load_rows(e, QNPU_BUF_ABUF, in + (uint64_t)y_lo * p->iw * p->ic,
+					  p->iw * p->ic, p->iw * p->ic, in_rows, 0, row_words);
+			if (op == QNPU_OP_DWCONV) {
+				int kk = p->kh * p->kw;
+				int8_t *w;
+				int32_t *ps;
+				uint64_t wva = rh_alloc(h, (size_t)kk * C, 0, (void **)&w);
+				uint64_t pva = rh_alloc(h, 12u * C, 0, (void **)&ps);
+				/* every group has the tile's channels */
+				for (int c = 0; c < C; c++) {
+					int ch = oc0 + c % CW;
+					if (c % CW >= nc)
+						continue;
+					for (int t = 0; t < kk; t++)
+						w[t * C + c] = fhost[(size_t)t * p->oc + ch];
+					ps[c] = p->bias ? p->bias[ch] : 0;
+					ps[C + c] = p->mult[ch];
+					ps[2 * C + c] = p->shift[ch];
+				}
+				load_blob(e, QNPU_BUF_WBUF, wva, (uint32_t)kk * C, 0, C);
+				load_blob(e, QNPU_BUF_PBUF, pva, 12u * C, 0, C);
+			}
+			int l1 = e->n, c0 = e->n;
+			for (int p0 = 0; p0 < npx; p0 += R * S) {
+				struct rh_cmd *c = emit_new(e);
+				RH_SET(c, OPCODE, op);
+				RH_SET(c, ACC_CLEAR, 1);
+				RH_SET(c, DRAIN, 1);
+				RH_SET(c, PACKED, 1);
+				RH_SET(c, COL_GROUPS, S);
+				RH_SET(c, A_ADDR, oc0 / dm);
+				RH_SET(c, PIX_STRIDE, p->ic);
+				RH_SET(c, ROW_STRIDE, row_words * C);
+				RH_SET(c, IN_H, in_rows);
+				RH_SET(c, IN_W, p->iw);
+				RH_SET(c, OUT_W, p->ow);
+				RH_SET(c, PIX0, p0);
+				RH_SET(c, NPIX, npx - p0 < R * S ? npx - p0 : R * S);
+				RH_SET(c, NCOLS, nc);
+				RH_SET(c, KH, p->kh);
+				RH_SET(c, KW, p->kw);
+				RH_SET(c, STRIDE_H, p->sh);
+				RH_SET(c, STRIDE_W, p->sw);
+				RH_SET(c, PAD_T, p->pad_t + y_lo - oy0 * p->sh);
+				RH_SET(c, PAD_L, p->pad_l);
+				RH_SET(c, DIL_H, dh);
+				RH_SET(c, DIL_W, dw);
+				RH_SET(c, IC, dm);
+				RH_SET(c, DM_PHASE, oc0 % dm);
+				RH_SET(c, O_ADDR, p0 / S);
+				RH_SET(c, O_STRIDE, 1);
+				set_quant(c, p);
+			}
+			int c1 = e->n, s0 = e->n;
+			rh_store(emit_new(e), o, C, C, words, 0, 1);
+			o += (uint64_t)words * C;
+			sync_group(e, l0, l1, c0, c1, s0, e->n, first);
+			first = 0;
+		}
+	}
+	return 0;
+}

@@ -32,6 +32,12 @@ int lower_layer(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
 int lower_layer_res(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
 		    uint64_t in, uint64_t filt, uint64_t out, int max_band, int ic_chunks,
 		    const struct ref_add *res, uint64_t res_va);
+/* The packed vector mode with @groups column groups (DWCONV, MAXPOOL; AVGPOOL
+ * with 1): dense input rows; the output words raw at out (rtl_lower.c), in
+ * bands of *band_out output rows. */
+int lower_layer_packed(struct rh *h, struct emit *e, int op, const struct ref_conv *p,
+		       uint64_t in, uint64_t filt, uint64_t out, int max_band, int groups,
+		       int *band_out);
 int lower_add(struct rh *h, struct emit *e, const struct ref_add *p, int n, uint64_t a,
 	      uint64_t b, uint64_t out);
 

@@ -342,6 +342,221 @@ static void test_dwconv_random(void **state)
 	}
 }
 
+static void expect_status(struct rh *h, struct rh_cmd *c, int n, uint32_t status,
+			  uint32_t err_cmd);
+
+/*
+ * The packed vector mode: pixels of fewer than C channels dense in ABUF,
+ * column groups computing several pixels per array row (COL_GROUPS).
+ */
+static void run_packed(struct rh *h, int op, struct ref_conv *p, int groups, int max_band)
+{
+	const int C = h->p.cols, CW = C / groups;
+	int oc = op == QNPU_OP_DWCONV ? p->oc : p->ic;
+	size_t in_n = (size_t)p->ih * p->iw * p->ic, out_n = (size_t)p->oh * p->ow * oc;
+	size_t f_n = (size_t)p->kh * p->kw * p->oc;
+	size_t raw_n = (size_t)((oc + CW - 1) / CW) * ((size_t)p->oh * p->ow / groups + p->oh + 1) * C;
+	int8_t *in, *f = NULL, *raw;
+	uint64_t in_va = rh_alloc(h, in_n, 0, (void **)&in);
+	uint64_t raw_va = rh_alloc(h, raw_n, 1, (void **)&raw);
+	uint64_t f_va = 0;
+	fill(in, in_n);
+	if (op == QNPU_OP_DWCONV) {
+		f_va = rh_alloc(h, f_n, 0, (void **)&f);
+		fill(f, f_n);
+	}
+	int8_t *ref = malloc(out_n), *out = malloc(out_n);
+	if (op == QNPU_OP_DWCONV)
+		ref_dwconv(p, in, f, ref);
+	else
+		ref_pool(p, op == QNPU_OP_AVGPOOL, in, ref);
+	struct emit e;
+	int band = 0;
+	emit_init(&e);
+	assert_int_equal(lower_layer_packed(h, &e, op, p, in_va, f_va, raw_va, max_band, groups,
+					    &band), 0);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, e.c, e.n, MAX_CYCLES, &cqe), 0);
+	if (cqe.status)
+		print_error("status %u at command %u of %d\n", cqe.status, cqe.err_cmd, e.n);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	/* the raw OBUF words back to NHWC */
+	size_t o = 0;
+	for (int oy0 = 0; oy0 < p->oh; oy0 += band) {
+		int bh = p->oh - oy0 < band ? p->oh - oy0 : band, npx = bh * p->ow;
+		for (int oc0 = 0; oc0 < oc; oc0 += CW) {
+			for (int j = 0; j < npx; j++)
+				for (int cw = 0; cw < CW && oc0 + cw < oc; cw++)
+					out[((size_t)oy0 * p->ow + j) * oc + oc0 + cw] =
+						raw[o + (size_t)(j / groups) * C + (j % groups) * CW + cw];
+			o += (size_t)(npx + groups - 1) / groups * C;
+		}
+	}
+	assert_true(o <= raw_n);
+	size_t bad = 0;
+	for (size_t i = 0; i < out_n; i++)
+		if (out[i] != ref[i] && bad++ < 5)
+			print_error("packed op %#x groups %d out[%zu] = %d, expected %d\n", op, groups, i,
+				    out[i], ref[i]);
+	assert_int_equal(bad, 0);
+	if (op == QNPU_OP_DWCONV)
+		assert_int_equal(cqe.macs, (uint64_t)p->oh * p->ow * p->oc * p->kh * p->kw);
+	/* the cost model predicts it exactly (the PPU drains ceil(NPIX / groups) rows) */
+	{
+		struct qnpu_npu_target t = {
+			.rows = h->p.rows, .cols = h->p.cols,
+			.abuf_bytes = h->p.abuf_bytes, .wbuf_bytes = h->p.wbuf_bytes,
+			.pbuf_bytes = h->p.pbuf_bytes, .obuf_bytes = h->p.obuf_bytes,
+			.dma_bytes = h->p.dma_bytes, .queue_depth = h->p.queue_depth,
+			.mem_latency_cycles = h->p.mem_latency_cycles,
+			.mem_bytes_per_cycle = h->p.mem_bytes_per_cycle,
+			.mem_outstanding = h->p.mem_outstanding,
+		};
+		uint64_t din, dout;
+		assert_int_equal(qnpu_npu_stream_cycles(&t, (const struct qnpu_cmd *)e.c,
+							(size_t)e.n, &din, &dout),
+				 cqe.cycles);
+	}
+	free(ref);
+	free(out);
+	emit_free(&e);
+}
+
+static void test_packed_random(void **state)
+{
+	struct rh *h = *state;
+	const int C = h->p.cols;
+	for (int it = 0; it < 18; it++) {
+		struct ref_conv p = {0};
+		int32_t mult[512], shift[512], bias[512];
+		int op = it % 6 == 4 ? QNPU_OP_MAXPOOL : it % 6 == 5 ? QNPU_OP_AVGPOOL :
+			 QNPU_OP_DWCONV;
+		int groups = op == QNPU_OP_AVGPOOL ? 1 : 1 << (it % 2);
+		rand_geometry(&p, 5, 2, op == QNPU_OP_DWCONV && it % 4 == 3);
+		if (op != QNPU_OP_DWCONV)
+			p.dh = p.dw = 1;
+		/* channels dividing C: 1, 2, ... C */
+		p.ic = 1 << rr(0, __builtin_ctz((unsigned)C));
+		p.dm = op == QNPU_OP_DWCONV && it % 2 ? rr(2, 8) : 1;
+		p.oc = p.ic * p.dm;
+		p.in_off = -rand_zp();
+		p.out_zp = rand_zp();
+		rand_act(&p);
+		rand_quant(p.oc, mult, shift, bias);
+		p.mult = mult;
+		p.shift = shift;
+		p.bias = bias;
+		run_packed(h, op, &p, groups, rr(0, 1) ? 0 : rr(1, 3));
+	}
+}
+
+/* Person detection's first layer: 1 channel, depth multiplier 8, 2 groups. */
+static void test_packed_dm8(void **state)
+{
+	struct rh *h = *state;
+	struct ref_conv p = {0};
+	int32_t mult[8], shift[8], bias[8];
+	p.ih = p.iw = 23;
+	p.ic = 1;
+	p.dm = 8;
+	p.oc = 8;
+	p.kh = p.kw = 3;
+	p.sh = p.sw = 2;
+	p.dh = p.dw = 1;
+	p.oh = p.ow = 12;
+	p.pad_t = p.pad_l = 1;
+	p.in_off = 128;
+	p.out_zp = -128;
+	p.act_min = -128;
+	p.act_max = 127;
+	rand_quant(p.oc, mult, shift, bias);
+	p.mult = mult;
+	p.shift = shift;
+	p.bias = bias;
+	run_packed(h, QNPU_OP_DWCONV, &p, h->p.cols >= 16 ? 2 : 1,
+		   0);
+}
+
+/* The new fields, each out of range or in a combination it does not have. */
+static void test_packed_fields(void **state)
+{
+	struct rh *h = *state;
+	const uint32_t R = h->p.rows, C = h->p.cols;
+	uint64_t va = rh_alloc(h, 64, 0, NULL);
+	struct rh_cmd c[2], *k = &c[1];
+	rh_load(&c[0], QNPU_BUF_ABUF, va, 0, 64, 1, 0, 0);
+	memset(k, 0, sizeof(*k));
+	RH_SET(k, OPCODE, QNPU_OP_MAXPOOL);
+	RH_SET(k, PACKED, 1);
+	RH_SET(k, NPIX, 1);
+	RH_SET(k, NCOLS, 2);
+	RH_SET(k, KH, 1);
+	RH_SET(k, KW, 1);
+	RH_SET(k, STRIDE_H, 1);
+	RH_SET(k, STRIDE_W, 1);
+	RH_SET(k, DIL_H, 1);
+	RH_SET(k, DIL_W, 1);
+	RH_SET(k, IC, 1);
+	RH_SET(k, OUT_W, 1);
+	RH_SET(k, IN_H, 1);
+	RH_SET(k, IN_W, 1);
+	RH_SET(k, A_ADDR, C - 2);	/* the last two bytes of word 0 */
+	expect_status(h, c, 2, QNPU_STATUS_OK, 0);
+	RH_SET(k, A_ADDR, C - 1);	/* two columns past the word's end */
+	expect_status(h, c, 2, QNPU_STATUS_ALIGN, 1);
+	RH_SET(k, A_ADDR, 0);
+	/* groups: two at most */
+	for (uint32_t g = 2; g < 8; g++) {
+		RH_SET(k, COL_GROUPS, g);
+		expect_status(h, c, 2, g == 2 ? QNPU_STATUS_OK : QNPU_STATUS_BAD_FIELD,
+			      g == 2 ? 0 : 1);
+	}
+	/* NPIX up to R per group, NCOLS up to C per group */
+	RH_SET(k, COL_GROUPS, 2);
+	RH_SET(k, IN_W, 2 * R + 1);
+	RH_SET(k, OUT_W, 2 * R + 1);
+	RH_SET(k, NPIX, 2 * R);
+	expect_status(h, c, 2, QNPU_STATUS_OK, 0);
+	if (2 * R + 1 <= 255) {
+		RH_SET(k, NPIX, 2 * R + 1);
+		expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	}
+	RH_SET(k, NPIX, 1);
+	RH_SET(k, NCOLS, C / 2);
+	expect_status(h, c, 2, QNPU_STATUS_OK, 0);
+	RH_SET(k, NCOLS, C / 2 + 1);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	RH_SET(k, NCOLS, 1);
+	/* groups need PACKED, and not AVGPOOL */
+	RH_SET(k, PACKED, 0);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	RH_SET(k, PACKED, 1);
+	RH_SET(k, OPCODE, QNPU_OP_AVGPOOL);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	RH_SET(k, COL_GROUPS, 0);
+	expect_status(h, c, 2, QNPU_STATUS_OK, 0);
+	/* PACKED is for vector operations only */
+	RH_SET(k, OPCODE, QNPU_OP_CONV);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	RH_SET(k, OPCODE, QNPU_OP_ADD);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	/* groups do not take a fused residual */
+	RH_SET(k, OPCODE, QNPU_OP_DWCONV);
+	RH_SET(k, COL_GROUPS, 2);
+	RH_SET(k, DRAIN, 1);
+	expect_status(h, c, 2, QNPU_STATUS_OK, 0);
+	RH_SET(k, RES, 1);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	RH_SET(k, RES, 0);
+	/* the PPU writes ceil(NPIX / groups) rows: the last one must be in OBUF */
+	RH_SET(k, NPIX, 2 * R);
+	RH_SET(k, O_STRIDE, 1);
+	RH_SET(k, O_ADDR, h->p.obuf_bytes / C - R);
+	expect_status(h, c, 2, QNPU_STATUS_OK, 0);
+	RH_SET(k, O_ADDR, h->p.obuf_bytes / C - R + 1);
+	expect_status(h, c, 2, QNPU_STATUS_SRAM_RANGE, 1);
+}
+
 /*
  * A fused residual ADD (RES): CONV or DWCONV whose PPU adds a residual
  * tensor with TFLite's int8 ADD arithmetic; the reference is the layer
@@ -1213,6 +1428,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_conv_tiled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dwconv_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packed_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packed_dm8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packed_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_res_random, setup, teardown),

@@ -398,6 +398,41 @@ static void test_depthwise_random(void **state)
 	}
 }
 
+/*
+ * Depthwise and pooling layers of fewer channels than columns: the
+ * compiler's dense input rows (PACKED) and column groups (COL_GROUPS 2
+ * on 16 columns: 8 channels), bands included.
+ */
+static void test_depthwise_packed(void **state)
+{
+	static const int ics[] = { 1, 2, 4, 8 };
+	struct rng r = { 909 };
+	struct spec sp;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 24; i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.builtin = i % 4 == 2 ? QNPU_TFL_MAX_POOL_2D :
+			     i % 4 == 3 ? QNPU_TFL_AVERAGE_POOL_2D :
+			     QNPU_TFL_DEPTHWISE_CONV_2D;
+		sp.kh = rint_in(&r, 1, 5);
+		sp.kw = rint_in(&r, 1, 5);
+		sp.sh = rint_in(&r, 1, 2);
+		sp.sw = rint_in(&r, 1, 2);
+		sp.dh = sp.dw = 1;
+		sp.padding = rint_in(&r, 0, 1);
+		sp.ih = rint_in(&r, sp.kh, i < 18 ? 30 : 120);
+		sp.iw = rint_in(&r, sp.kw, i < 18 ? 30 : 100);
+		sp.ic = ics[rint_in(&r, 0, 3)];
+		sp.dm = sp.builtin == QNPU_TFL_DEPTHWISE_CONV_2D && i % 2 ?
+			rint_in(&r, 2, 8) : 1;
+		sp.act = rint_in(&r, 0, 3);
+		sp.seed = 700 + (uint32_t)i;
+		check(&sp, device());
+	}
+}
+
 static void test_fully_connected_random(void **state)
 {
 	struct rng r = { 77 };
@@ -556,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_conv_random),
 		cmocka_unit_test(test_conv_larger_than_srams),
 		cmocka_unit_test(test_depthwise_random),
+		cmocka_unit_test(test_depthwise_packed),
 		cmocka_unit_test(test_fully_connected_random),
 		cmocka_unit_test(test_add_random),
 		cmocka_unit_test(test_pool_random),

@@ -251,11 +251,56 @@ static int32_t band_in_rows(const struct layer *l, int32_t bo)
 	return n < l->ih ? n : l->ih;
 }
 
+/*
+ * Depthwise and pooling layers whose pixels have fewer channels than C
+ * (C a multiple of IC): the input stays dense in ABUF as image rows, one
+ * burst per row, and the PACKED vector mode addresses each pixel inside
+ * its word (docs/hw-spec.md 5.4). No fused residual (it reads whole words).
+ */
+static bool vec_dense(const struct qnpu_npu_target *t, const struct layer *l)
+{
+	return l->kind != JOB_CONV && l->kind != JOB_ADD && !l->res &&
+	       l->ic < (int32_t)t->cols && t->cols % (uint32_t)l->ic == 0;
+}
+
+/*
+ * Column groups of a dense layer: when its OC channels fill only C / S
+ * columns (S = 2, the most the device has), S pixels share an array row,
+ * each group of OC
+ * columns computing one of them, so no column idles and the OBUF words
+ * hold the output densely. AVGPOOL counts taps per row: one group.
+ */
+static uint32_t vec_groups(const struct qnpu_npu_target *t,
+			   const struct layer *l)
+{
+	uint32_t s;
+
+	if (!vec_dense(t, l) || l->kind == JOB_AVGPOOL)
+		return 1;
+	for (s = 2; s > 1; s /= 2)
+		if (t->cols % s == 0 && (uint32_t)l->oc * s == t->cols)
+			return s;
+	return 1;
+}
+
+/*
+ * Whether a resident depthwise/pool input is loaded band by band in place
+ * (the rows each band adds) rather than streamed through two halves.
+ * Not with a 1-row kernel that skips rows (its rows are stacked).
+ */
+static bool vec_resident_bands(const struct qnpu_npu_target *t,
+			       const struct layer *l)
+{
+	(void)t;
+	return l->kind != JOB_CONV && l->kind != JOB_ADD && !l->res &&
+	       !(l->kh == 1 && l->sh > 1);
+}
+
 /* Bytes of ABUF one input row takes, in the layout of the unit. */
 static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
 			     const struct layer *l, uint32_t pix_words)
 {
-	if (l->kind == JOB_CONV)
+	if (l->kind == JOB_CONV || vec_dense(t, l))
 		return div_up((uint64_t)l->iw * l->ic, t->cols) * t->cols;
 	return (uint32_t)l->iw * pix_words * t->cols;
 }
@@ -282,7 +327,7 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 	const uint32_t wb = t->wbuf_bytes / C, pb = t->pbuf_bytes / C;
 	const uint32_t ob = t->obuf_bytes / C;
 	const uint32_t G = div_up((uint64_t)l->oc, C);
-	bool vec = l->kind != JOB_CONV;
+	bool vec = l->kind != JOB_CONV && !vec_dense(t, l);
 	bool weights = l->kind == JOB_CONV || l->kind == JOB_DW;
 	uint64_t K = l->kind == JOB_CONV ? (uint64_t)l->kh * l->kw * l->ic :
 		     (uint64_t)l->kh * l->kw;
@@ -374,8 +419,24 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		uint32_t b = div_up((uint64_t)l->oh, variant == PLAN_FINE ?
 				    2 * PIPE_UNITS : PIPE_UNITS);
 
-		if ((uint64_t)band_in_rows(l, (int32_t)b) *
-		    in_row_bytes(t, l, pix_words) <= t->abuf_bytes / 2) {
+		if (vec_resident_bands(t, l)) {
+			/* depthwise/pool: the input stays resident, each band
+			 * loads only its new rows (no halo loaded twice), and
+			 * a band is whole tiles where the width allows */
+			uint32_t S = vec_groups(t, l), m = t->rows * S, a, r;
+
+			for (a = m, r = (uint32_t)l->ow; r; ) {	/* gcd */
+				uint32_t x = a % r;
+
+				a = r;
+				r = x;
+			}
+			m /= a;		/* output rows per whole tiles */
+			if (div_up(b, m) * m * 2 <= (uint32_t)l->oh)
+				b = div_up(b, m) * m;
+			bo = b;
+		} else if ((uint64_t)band_in_rows(l, (int32_t)b) *
+			   in_row_bytes(t, l, pix_words) <= t->abuf_bytes / 2) {
 			job->in_stream = true;
 			bo = b;
 		}
@@ -383,8 +444,9 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 	while ((uint64_t)bo * l->ow > 65535)
 		bo--;
 	job->band_rows = bo;
-	/* Output: a unit's pixels x groups fit half of OBUF. */
-	job->unit_pix = (ob / 2) / job->gset;
+	/* Output: a unit's pixels x groups fit half of OBUF (column groups
+	 * put several pixels in a word). */
+	job->unit_pix = (ob / 2) / job->gset * vec_groups(t, l);
 	if (job->nchunks > 1 && job->unit_pix > t->rows)
 		job->unit_pix = t->rows;	/* one accumulator tile */
 	if (job->unit_pix > bo * (uint32_t)l->ow)
@@ -444,6 +506,7 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 	uint32_t G = div_up((uint64_t)l->oc, C), g, c;
 	size_t K = job->w_group_bytes / C, s;
 	size_t pset_bytes = (size_t)l->psw * C;
+	const uint32_t S = vec_groups(t, l);
 
 	if (l->kind == JOB_ADD) {
 		/* One parameter set: bias 0, the output multiplier and shift. */
@@ -482,8 +545,10 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 			put32(rs + (2 * C + c) * 4, (uint32_t)l->res->out_mult);
 		}
 
-		for (c = 0; c < C && g * C + c < (uint32_t)l->oc; c++) {
-			uint32_t oc = g * C + c;
+		for (c = 0; c < C && (g * C + c < (uint32_t)l->oc || S > 1);
+		     c++) {
+			/* column groups repeat the channels in every group */
+			uint32_t oc = S > 1 ? c % (uint32_t)l->oc : g * C + c;
 			uint32_t ch = l->per_channel ? oc : 0;
 
 			if (l->kind == JOB_DW) {	/* [1][ky][kx][oc] */
@@ -745,6 +810,10 @@ struct emit {
 	bool stream;		/* every unit loads */
 	uint32_t opc;		/* the layer's COMPUTE opcode */
 	uint64_t res_va;	/* the fused residual's other operand */
+	bool dense;		/* vector mode on dense image rows (PACKED) */
+	uint32_t S;		/* column groups (pixels per array row) */
+	bool inc;		/* resident input loaded band by band */
+	int32_t loaded;		/* its rows loaded so far */
 	uint32_t res_base;	/* its two ABUF halves (bytes) */
 	int32_t skip;		/* input rows a 1-row kernel steps over */
 };
@@ -762,7 +831,7 @@ static void load_input(struct emit *e, int32_t y_lo, int32_t n, int32_t skip,
 	uint64_t va = e->in_va + ((uint64_t)y_lo * l->iw * l->ic);
 	uint32_t rb = (uint32_t)l->iw * l->ic;
 
-	if (l->kind == JOB_CONV) {
+	if (l->kind == JOB_CONV || e->dense) {
 		dma_rows(e->job, QNPU_OP_LOAD, QNPU_BUF_ABUF, va, rb * skip,
 			 rb, (uint64_t)n, abase / e->C, div_up(rb, e->C));
 	} else if (c0 == 0 && nch == (uint32_t)l->ic &&
@@ -885,7 +954,7 @@ static void unit_at(const struct emit *e, const struct band *b, uint32_t g0,
 	un->p0 = p0;
 	un->np = min_u32(b->pix - p0, job->unit_pix);
 	un->obase = (su % 2) * ((e->t->obuf_bytes / e->C) / 2);
-	if (l->kind != JOB_CONV)
+	if (l->kind != JOB_CONV && !e->dense)
 		vec_slice(e, un->ng, un->c0, un->nch, &un->in_c0,
 			  &un->in_nch, &un->pix_words);
 }
@@ -922,9 +991,24 @@ static bool emit_loads(struct emit *e, const struct band *b,
 	size_t first = job->ncmds;
 	struct unit_tok tk;
 
-	if (u == 0 || job->in_stream)
+	if (e->inc) {
+		/* resident input in bands: the rows this band adds, in place */
+		int32_t hi = (b->oy0 + b->nb - 1) * l->sh - l->pad_t +
+			     (l->kh - 1) * l->dh + 1;
+
+		if (hi > l->ih)
+			hi = l->ih;
+		if (un->g0 == 0 && un->p0 == 0 && hi > e->loaded) {
+			load_input(e, e->loaded, hi - e->loaded, 1, un->in_c0,
+				   un->in_nch, un->pix_words, un->abase +
+				   (uint32_t)e->loaded *
+				   in_row_bytes(e->t, l, un->pix_words));
+			e->loaded = hi;
+		}
+	} else if (u == 0 || job->in_stream) {
 		load_input(e, b->y_lo, b->in_rows, e->skip, un->in_c0,
 			   un->in_nch, un->pix_words, un->abase);
+	}
 	if ((l->kind == JOB_CONV || l->kind == JOB_DW) &&
 	    (u == 0 || job->w_stream)) {
 		uint32_t wg = job->w_stream ? un->g0 : 0;
@@ -978,12 +1062,18 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	const uint32_t C = e->C, g = un->g0 + j;
 	const uint32_t gw = job->w_stream ? j : g;
 	const uint32_t K = (uint32_t)(job->w_group_bytes / C);
-	const bool vec = l->kind != JOB_CONV;
+	const bool vec = l->kind != JOB_CONV && !e->dense;
 	struct qnpu_cmd *c = cmd_new(job, e->opc);
 	uint32_t a = un->abase + un->i0;
 
 	if (vec && l->dm == 1)
 		a += (un->pix_words == e->G ? g : j) * C;
+	if (e->dense) {		/* the group's first input channel */
+		a += g * C / (uint32_t)l->dm;
+		F(job, c, PACKED, 1);
+		if (e->S > 1)
+			F(job, c, COL_GROUPS, e->S);
+	}
 	F(job, c, ACC_CLEAR, un->ch == 0);
 	F(job, c, DRAIN, un->last);
 	F(job, c, A_ADDR, a);
@@ -994,7 +1084,7 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	F(job, c, OUT_W, l->ow);
 	F(job, c, PIX0, p);
 	F(job, c, NPIX, npix);
-	F(job, c, NCOLS, min_u32((uint32_t)l->oc - g * C, C));
+	F(job, c, NCOLS, min_u32((uint32_t)l->oc - g * C, C / e->S));
 	F(job, c, KH, l->kh);
 	F(job, c, KW, l->kw);
 	F(job, c, STRIDE_H, l->sh / e->skip);
@@ -1026,7 +1116,7 @@ static void compute_cmd(struct emit *e, const struct band *b,
 		F(job, c, RES_MIN, r->act_min);
 		F(job, c, RES_MAX, r->act_max);
 	}
-	F(job, c, O_ADDR, un->obase + (p - un->p0) * un->ng + j);
+	F(job, c, O_ADDR, un->obase + (p - un->p0) / e->S * un->ng + j);
 	F(job, c, O_STRIDE, un->ng);
 	F(job, c, IN_OFF, l->in_off);
 	F(job, c, OUT_ZP, l->out_zp);
@@ -1045,10 +1135,13 @@ static void emit_computes(struct emit *e, const struct band *b,
 	struct unit_tok tk;
 	uint32_t p, j;
 
-	for (p = un->p0; p < un->p0 + un->np; p += e->R)
+	/* a tile: R rows of S pixels, as many as NPIX can count */
+	const uint32_t tile = min_u32(e->R * e->S, 255 / e->S * e->S);
+
+	for (p = un->p0; p < un->p0 + un->np; p += tile)
 		for (j = 0; j < un->ng; j++)
 			compute_cmd(e, b, un, p,
-				    min_u32(un->p0 + un->np - p, e->R), j);
+				    min_u32(un->p0 + un->np - p, tile), j);
 	tk = (struct unit_tok){
 		.pop_prev = loaded,
 		.pop_next = un->ch == 0 && su >= 2,
@@ -1072,7 +1165,7 @@ static void emit_store(struct emit *e, const struct band *b,
 		.push_prev = su + 2 < ns,
 	};
 
-	if (un->nch == (uint32_t)l->oc && l->oc % e->C == 0)
+	if (un->nch == (uint32_t)l->oc && (l->oc % e->C == 0 || e->S > 1))
 		dma_block(e->t, job, QNPU_OP_STORE, 0, va,
 			  (uint64_t)un->np * l->oc, un->obase);
 	else
@@ -1104,6 +1197,9 @@ static int emit_layer(struct emit *e)
 		  (int64_t)(l->oh - 1) * l->sh < l->ih ? l->sh : 1;
 	/* a residual is loaded by every unit */
 	e->stream = job->in_stream || job->w_stream || l->res;
+	e->inc = !job->in_stream && (int32_t)job->band_rows < l->oh &&
+		 vec_resident_bands(e->t, l);
+	e->loaded = 0;
 	for (oy0 = 0; oy0 < l->oh; oy0 += (int32_t)job->band_rows) {
 		if (band_at(e, oy0, &b))
 			return job->err;
@@ -1276,6 +1372,8 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t,
 	if (l.res)
 		e.res_va = tensor_va(ctx, l.tres);
 	e.G = div_up((uint64_t)l.oc, t->cols);
+	e.dense = vec_dense(&tr, &l);
+	e.S = vec_groups(&tr, &l);
 	e.in_va = tensor_va(ctx, l.tin);
 	e.out_va = tensor_va(ctx, l.tout);
 	if (l.kind == JOB_ADD)

@@ -255,7 +255,11 @@ uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
 				idle[1] = max64(idle[1], L + 1 + (pp || drain || pn));
 			}
 			if (drain) {
-				uint64_t rows = (CF(c, NPIX) + 1) / 2;
+				/* two array rows per cycle; with column groups
+				 * a row holds COL_GROUPS pixels */
+				uint32_t g = CF(c, COL_GROUPS) > 1 ?
+					     CF(c, COL_GROUPS) : 1;
+				uint64_t rows = ((CF(c, NPIX) + g - 1) / g + 1) / 2;
 
 				if (pn)
 					tok_push(c2s, P + rows + 2);
