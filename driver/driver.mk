@@ -57,7 +57,7 @@ DRV_UAPI_NAMES := 00-load:load 10-get-param:get_param \
 		  11-bo-create:bo_create 12-bo-mmap-offset:bo_mmap_offset \
 		  13-bo-wait:bo_wait 14-submit:submit \
 		  15-roundtrip:roundtrip 20-jobs:jobs \
-		  21-batch:batch \
+		  21-batch:batch 22-direct:direct \
 		  30-isolation:isolation 35-stress:stress 40-hang:hang \
 		  50-lifecycle:lifecycle \
 		  60-device-lost:lost 61-device-lost-idle:lost_idle \
