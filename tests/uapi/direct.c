@@ -151,22 +151,28 @@ static int test_blocked_not_direct(void)
 
 /*
  * A file's job E waits in the scheduler for another file's long job (an
- * in-sync); the file's next job F has no dependency at all. F must not go
- * direct past E: E ends first.
+ * in-sync); the file's next job F has no dependency at all (its own
+ * command BO, no info BO: nothing it shares with E). F must not go direct
+ * past E: E ends first.
  */
 static int test_no_overtaking(void)
 {
 	struct drm_qnpu_sync in = { 0 };
 	struct drm_qnpu_submit s;
-	uint32_t x, ncmds = 128, fsync;
+	uint32_t x, ncmds = 128, fsync, fcmd;
+	struct qt_job fjob = { 0 };
 	struct qt_dev a, b;
+	struct qt_cmd *fmap;
 	long before;
+	uint64_t fva;
 
 	qt_assert_eq(qt_dev_open(&a, 4), 0);
 	qt_assert_eq(qt_dev_open(&b, ncmds), 0);
 	qt_assert_eq(long_cmds(&b, 0, ncmds, &x), 0);
 	empty_cmd(&a, 0);
-	empty_cmd(&a, 1);
+	qt_assert_eq(qt_dev_bo(&a, 4096, 0, &fcmd, &fva, (void **)&fmap), 0);
+	memset(fmap, 0, sizeof(*fmap));
+	QT_SET(fmap, OPCODE, QNPU_OP_SYNC);
 	/* A's syncobj, imported into B: E waits for B's long job. */
 	qt_assert_eq(qt_dev_submit(&b, 0, ncmds, &x, 1, 0), 0);
 	{
@@ -186,15 +192,19 @@ static int test_no_overtaking(void)
 	s.in_sync_count = 1;
 	qt_assert_eq(qt_ioctl(a.fd, DRM_IOCTL_QNPU_SUBMIT, &s), 0);
 	before = direct_jobs();
-	/* F, with the file's syncobj as out-sync, no BO, no in-sync. */
-	qt_assert_eq(qt_dev_submit(&a, 1, 1, NULL, 0, 1), 0);
+	/* F: the file's syncobj as out-sync, nothing else. */
+	fjob.cmd_handle = fcmd;
+	fjob.cmd_size = sizeof(struct qt_cmd);
+	fjob.out_sync = a.sync;
+	qt_assert_eq(qt_submit(a.fd, &fjob), 0);
 	if (!b.infos[0].done)
 		qt_assert_eq(direct_jobs(), before);
-	qt_assert_eq(qt_dev_wait(&a, 1, WAIT_MS), 0);
+	qt_assert_eq(qt_syncobj_wait(a.fd, a.sync, WAIT_MS), 0);
+	qt_assert_eq(qt_syncobj_fence_error(a.fd, a.sync), 0);
+	/* E ended first. */
 	qt_assert_eq(a.infos[0].done, 1);
 	qt_assert_eq(b.infos[0].done, 1);
 	qt_assert_eq(a.infos[0].status, DRM_QNPU_JOB_OK);
-	qt_assert_eq(a.infos[1].status, DRM_QNPU_JOB_OK);
 	qt_dev_close(&a);
 	qt_dev_close(&b);
 	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
