@@ -35,7 +35,7 @@ static const char *const names[NMODES] = {
 	"raw doorbell-to-interrupt (debugfs roundtrip)",
 	"empty job, serial, syncobj wait",
 	"empty job, serial, BO_WAIT (polls)",
-	"the same through the scheduler (direct_submit=0)",
+	"empty job, serial, BO_WAIT, direct_submit=0",
 	"16 in flight, one SUBMIT each, syncobj",
 	"16 in flight, one batch SUBMIT, BO_WAIT",
 };
