@@ -571,6 +571,14 @@ static void qnpu_job_free(struct drm_sched_job *sched_job)
 	qnpu_job_mark_run(job);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 
+	/*
+	 * Taken off the device by a reset and never run again (its file
+	 * killed, or the device removed): its fence still ends, once.
+	 */
+	if (job->hw_fence_init && !job->has_result) {
+		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
+		qnpu_job_end_fence(job);
+	}
 	drm_sched_job_cleanup(sched_job);
 	/*
 	 * A job freed without running (its killed file's queue dropped) may
