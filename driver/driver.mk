@@ -124,10 +124,14 @@ endef
 $(eval $(call DRV_VM_ONE_RULE,lost,60-device-lost))
 $(eval $(call DRV_VM_ONE_RULE,lost-idle,61-device-lost-idle))
 $(eval $(call DRV_VM_ONE_RULE,bench,70-bench))
+$(eval $(call DRV_VM_ONE_RULE,direct,22-direct))
 
-.PHONY: vm-check-dev vm-check-lost vm-check-lost-idle bench-vm
+.PHONY: vm-check-dev vm-check-direct vm-check-lost vm-check-lost-idle bench-vm
 vm-check-dev: vm-image
 	@$(DRV_VM_RUN)
+# Direct submission alone (qnpu-22-direct), a shorter run to iterate on.
+vm-check-direct: $(VM_SIM) $(BUILD)/vm-direct/initramfs.cpio
+	@$(call DRV_VM_ONE,direct)
 vm-check-lost: $(VM_SIM) $(BUILD)/vm-lost/initramfs.cpio
 	@$(call DRV_VM_ONE,lost) --lost $(DRV_LOST_DOORBELLS)
 # qnpu-sim dies while the device is idle: only the heartbeat notices.

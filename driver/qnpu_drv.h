@@ -112,6 +112,8 @@ struct qnpu_device {
 	unsigned int direct_unrun;
 	/* Direct submissions so far, for debugfs. */
 	u64 direct_jobs;
+	/* Direct jobs a killed file's entity freed while on the device. */
+	u64 direct_orphans;
 	bool lost;
 	u32 reset_seq;
 	unsigned int resets;

@@ -561,6 +561,7 @@ static void qnpu_job_free(struct drm_sched_job *sched_job)
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	if (job->on_device) {
 		job->orphan = true;
+		qdev->direct_orphans++;
 		if (job->unrun) {
 			job->unrun = false;
 			job->ctx->unrun--;

@@ -7,8 +7,9 @@
  * an unfinished one (implicit or explicit dependency, or an earlier job of
  * its file still in the scheduler) does not, and never overtakes it; each
  * fence and info is signaled once; direct jobs racing a reset, a process
- * killed with a direct job on the device and a file closed with a batch
- * and a direct job in flight leave the driver intact.
+ * killed with a direct job on the device (also one the scheduler never
+ * took: freed by its entity while on the device) and a file closed with a
+ * batch and a direct job in flight leave the driver intact.
  */
 #include <errno.h>
 #include <signal.h>
@@ -438,6 +439,134 @@ static int test_killed_direct_in_flight(void)
 }
 
 /*
+ * The race direct submission adds: a killed file's direct job freed by
+ * its entity before the scheduler took it, still on the device. Another
+ * file's jobs take every scheduler credit, the first a long one, so the
+ * scheduler cannot take the killed file's direct job (on the ring's spare
+ * entry) for longer than the entity waits at close (1 s): the entity
+ * frees it on the device (debugfs direct_orphans), the driver releases it
+ * once it ends. Nothing
+ * is left counted, the other file's jobs end OK, the device works.
+ */
+static int test_killed_direct_unrun(void)
+{
+	uint32_t abuf, rows, bo, i, k, njobs, ncmds = 16, cap = 16384;
+	long orphans;
+	int pfd[2], status, ret = QT_FAIL;
+	struct drm_qnpu_submit el[QNPU_SQ_ENTRIES];
+	int64_t t0, one_ms;
+	struct qt_dev a;
+	uint64_t va;
+	char ok;
+	pid_t c;
+
+	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
+	qt_assert_eq(qt_dev_open(&a, cap + 1), 0);
+	/* The scheduler's credits: one ring entry is the direct job's. */
+	njobs = QNPU_SQ_ENTRIES - 1;
+	qt_assert_eq(qt_debugfs_count("rings", "direct_unrun"), 0);
+	abuf = qt_get_param(a.fd, DRM_QNPU_PARAM_ABUF_BYTES);
+	rows = abuf / 4096;
+	qt_assert_eq(qt_dev_bo(&a, abuf, 0, &bo, &va, NULL), 0);
+	for (i = 0; i < cap; i++)
+		qt_cmd_load(&a.cmds[i], QNPU_BUF_ABUF, va, 4096, rows, 4096);
+	empty_cmd(&a, cap);
+	/*
+	 * The first job outlasts the close's wait (>= 2.5 s): the scheduler
+	 * gets a credit back only when it ends. Empty ones take the others.
+	 */
+	t0 = qt_now_ns();
+	qt_assert_eq(qt_dev_submit(&a, 0, ncmds, &bo, 1, 0), 0);
+	qt_assert_eq(qt_dev_wait(&a, 0, WAIT_MS), 0);
+	one_ms = (qt_now_ns() - t0) / 1000000 + 1;
+	k = (2500 + one_ms - 1) / one_ms;
+	ncmds = k * ncmds < cap ? k * ncmds : cap;
+	printf("a job of %u LOADs (%lld ms per 16), %u empty ones\n",
+	       ncmds, (long long)one_ms, njobs - 1);
+	qt_dev_job(&a, 0, ncmds, 0, &el[0]);
+	el[0].bo_handles = (uintptr_t)&bo;
+	el[0].bo_count = 1;
+	for (i = 1; i < njobs; i++)
+		qt_dev_job(&a, cap, 1, i, &el[i]);
+	orphans = qt_debugfs_count("rings", "direct_orphans");
+	qt_assert(orphans >= 0);
+	qt_assert_eq(qt_submit_batch(a.fd, el, njobs, NULL), 0);
+	/* The scheduler runs them all (its credits) in no time. */
+	usleep(50000);
+
+	qt_assert_eq(pipe(pfd), 0);
+	c = fork();
+	qt_assert(c >= 0);
+	if (c == 0) {
+		struct qt_dev d;
+		long before;
+
+		close(pfd[0]);
+		if (qt_dev_open(&d, 1))
+			_exit(2);
+		empty_cmd(&d, 0);
+		before = direct_jobs();
+		if (qt_dev_submit(&d, 0, 1, NULL, 0, 0))
+			_exit(2);
+		if (direct_jobs() != before + 1)
+			_exit(3);
+		/* On the ring, and the scheduler has no credit to take it. */
+		if (qt_debugfs_count("rings", "direct_unrun") != 1)
+			_exit(4);
+		if (write(pfd[1], "y", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &ok, 1) != 1) {
+		waitpid(c, &status, 0);
+		close(pfd[0]);
+		printf("FAIL: child: exit %d (3: its job did not go direct, "
+		       "4: the scheduler took it)\n",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		goto out;
+	}
+	close(pfd[0]);
+	if (kill(c, SIGKILL) || waitpid(c, &status, 0) != c ||
+	    !WIFSIGNALED(status)) {
+		printf("FAIL: child not killed\n");
+		goto out;
+	}
+	/* The close waited 1 s for the entity, then freed the job (a work). */
+	for (i = 0; i < 100 && qt_debugfs_count("rings", "direct_orphans") ==
+	     orphans; i++)
+		usleep(10000);
+	if (qt_debugfs_count("rings", "direct_orphans") != orphans + 1) {
+		printf("FAIL: direct_orphans %ld, expected %ld (A's jobs "
+		       "ended before the close gave up on the entity?)\n",
+		       qt_debugfs_count("rings", "direct_orphans"),
+		       orphans + 1);
+		goto out;
+	}
+	if (qt_bo_wait(a.fd, a.info, WAIT_MS)) {
+		printf("FAIL: A's jobs did not end\n");
+		goto out;
+	}
+	for (i = 0; i < njobs; i++)
+		if (a.infos[i].done != 1 ||
+		    a.infos[i].status != DRM_QNPU_JOB_OK) {
+			printf("FAIL: A job %u: done %u status %#x\n", i,
+			       a.infos[i].done, a.infos[i].status);
+			goto out;
+		}
+	ret = QT_PASS;
+out:
+	qt_dev_close(&a);
+	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "direct_unrun"), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "quarantined"), 0);
+	qt_assert(copy_works());
+	qt_assert(qt_taint_ok());
+	return ret;
+}
+
+/*
  * A file closed (not killed) right after a batch and a direct job: its
  * jobs still run, everything is released, the device works.
  */
@@ -473,11 +602,15 @@ static const struct qt_subtest tests[] = {
 	{ "direct-no-overtaking", test_no_overtaking },
 	{ "direct-fences-once", test_fences_once },
 	{ "direct-killed-in-flight", test_killed_direct_in_flight },
+	{ "direct-killed-unrun", test_killed_direct_unrun },
 	{ "direct-closed-mid-batch", test_closed_mid_batch },
 	{ "direct-racing-reset", test_direct_racing_reset },
 };
 
 int main(int argc, char **argv)
 {
+	/* Runnable alone (make vm-check-direct): load the module if needed. */
+	if (access("/sys/module/qnpu", F_OK) && qt_module_load(NULL))
+		printf("note: could not load qnpu.ko\n");
 	return qt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
