@@ -125,11 +125,15 @@ $(eval $(call DRV_VM_ONE_RULE,lost,60-device-lost))
 $(eval $(call DRV_VM_ONE_RULE,lost-idle,61-device-lost-idle))
 $(eval $(call DRV_VM_ONE_RULE,bench,70-bench))
 $(eval $(call DRV_VM_ONE_RULE,direct,22-direct))
+$(eval $(call DRV_VM_ONE_RULE,batch,21-batch))
 
-.PHONY: vm-check-dev vm-check-direct vm-check-lost vm-check-lost-idle bench-vm
+.PHONY: vm-check-dev vm-check-batch vm-check-direct vm-check-lost vm-check-lost-idle bench-vm
 vm-check-dev: vm-image
 	@$(DRV_VM_RUN)
-# Direct submission alone (qnpu-22-direct), a shorter run to iterate on.
+# Batches or direct submission alone (qnpu-21-batch, qnpu-22-direct):
+# shorter runs to iterate on.
+vm-check-batch: $(VM_SIM) $(BUILD)/vm-batch/initramfs.cpio
+	@$(call DRV_VM_ONE,batch)
 vm-check-direct: $(VM_SIM) $(BUILD)/vm-direct/initramfs.cpio
 	@$(call DRV_VM_ONE,direct)
 vm-check-lost: $(VM_SIM) $(BUILD)/vm-lost/initramfs.cpio
