@@ -57,7 +57,7 @@ DRV_UAPI_NAMES := 00-load:load 10-get-param:get_param \
 		  11-bo-create:bo_create 12-bo-mmap-offset:bo_mmap_offset \
 		  13-bo-wait:bo_wait 14-submit:submit \
 		  15-roundtrip:roundtrip 20-jobs:jobs \
-		  21-batch:batch \
+		  21-batch:batch 22-direct:direct \
 		  30-isolation:isolation 35-stress:stress 40-hang:hang \
 		  50-lifecycle:lifecycle \
 		  60-device-lost:lost 61-device-lost-idle:lost_idle \
@@ -124,10 +124,18 @@ endef
 $(eval $(call DRV_VM_ONE_RULE,lost,60-device-lost))
 $(eval $(call DRV_VM_ONE_RULE,lost-idle,61-device-lost-idle))
 $(eval $(call DRV_VM_ONE_RULE,bench,70-bench))
+$(eval $(call DRV_VM_ONE_RULE,direct,22-direct))
+$(eval $(call DRV_VM_ONE_RULE,batch,21-batch))
 
-.PHONY: vm-check-dev vm-check-lost vm-check-lost-idle bench-vm
+.PHONY: vm-check-dev vm-check-batch vm-check-direct vm-check-lost vm-check-lost-idle bench-vm
 vm-check-dev: vm-image
 	@$(DRV_VM_RUN)
+# Batches or direct submission alone (qnpu-21-batch, qnpu-22-direct):
+# shorter runs to iterate on.
+vm-check-batch: $(VM_SIM) $(BUILD)/vm-batch/initramfs.cpio
+	@$(call DRV_VM_ONE,batch)
+vm-check-direct: $(VM_SIM) $(BUILD)/vm-direct/initramfs.cpio
+	@$(call DRV_VM_ONE,direct)
 vm-check-lost: $(VM_SIM) $(BUILD)/vm-lost/initramfs.cpio
 	@$(call DRV_VM_ONE,lost) --lost $(DRV_LOST_DOORBELLS)
 # qnpu-sim dies while the device is idle: only the heartbeat notices.

@@ -164,7 +164,12 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 		} else if (job == qdev->hung_job) {
 			qnpu_job_complete(job, DRM_QNPU_JOB_HANG, cqe);
 			qnpu_job_end_fence(job);
+		} else if (job->orphan) {
+			/* Nobody runs it again. */
+			qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
+			qnpu_job_end_fence(job);
 		}
+		qnpu_job_off_device(job, false);
 	}
 	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
 	qnpu_write(qdev, QNPU_REG_IRQ_ACK, count);
@@ -342,6 +347,27 @@ void qnpu_device_release_quarantine(struct qnpu_device *qdev)
 	}
 }
 
+/**
+ * qnpu_device_hold_ring() - keep direct submissions off the ring, or let
+ *	them back
+ * @qdev: the device
+ * @hold: true to hold (nests), false to release
+ *
+ * Whoever parks the scheduler to own the ring holds it too: SUBMIT may
+ * write an unblocked job itself (qnpu_job_try_direct()).
+ */
+void qnpu_device_hold_ring(struct qnpu_device *qdev, bool hold)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (hold)
+		qdev->ring_hold++;
+	else
+		qdev->ring_hold--;
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+}
+
 /*
  * The heartbeat: completions whose interrupt was lost are retired within a
  * period, and an idle device that stopped answering is noticed (a reset
@@ -368,6 +394,7 @@ static void qnpu_device_heartbeat(struct work_struct *work)
 		goto out_rearm;
 	}
 	/* Nothing may reach the ring while we reset: park the scheduler. */
+	qnpu_device_hold_ring(qdev, true);
 	kthread_park(thread);
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	idle = list_empty(&qdev->inflight);
@@ -386,6 +413,7 @@ static void qnpu_device_heartbeat(struct work_struct *work)
 		}
 	}
 	kthread_unpark(thread);
+	qnpu_device_hold_ring(qdev, false);
 out_rearm:
 	if (qnpu_heartbeat_ms)
 		queue_delayed_work(qdev->wq, &qdev->heartbeat,
@@ -439,6 +467,8 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	spin_lock_init(&qdev->fence_lock);
 	INIT_LIST_HEAD(&qdev->inflight);
 	INIT_LIST_HEAD(&qdev->quarantine);
+	INIT_LIST_HEAD(&qdev->orphans);
+	INIT_WORK(&qdev->orphan_work, qnpu_job_orphan_work);
 	init_completion(&qdev->probe_done);
 	mutex_init(&qdev->ctx_lock);
 	INIT_LIST_HEAD(&qdev->contexts);
@@ -488,8 +518,11 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
 	qnpu_write(qdev, QNPU_REG_IRQ_ACK, qnpu_read(qdev, QNPU_REG_IRQ_COUNT));
 
-	/* One job per submission-ring entry. */
-	args.credit_limit = qdev->hw.sq_entries;
+	/*
+	 * One job per submission-ring entry, but for one: a direct SUBMIT's
+	 * (qnpu_job_try_direct()) before the scheduler counts it.
+	 */
+	args.credit_limit = qdev->hw.sq_entries - 1;
 	args.timeout = msecs_to_jiffies(qnpu_job_timeout_s * 1000);
 	args.timeout_wq = qdev->wq;
 	ret = drm_sched_init(&qdev->sched, &args);
@@ -545,6 +578,7 @@ static void qnpu_device_stop(struct qnpu_device *qdev, u32 status)
 			qnpu_job_complete(job, lost ? DRM_QNPU_JOB_DEVICE_LOST :
 						status, NULL);
 		qnpu_job_end_fence(job);
+		qnpu_job_off_device(job, lost);
 	}
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 }
@@ -587,6 +621,7 @@ void qnpu_device_fini(struct qnpu_device *qdev)
 		}
 		sched->ops->free_job(s_job);
 	}
+	flush_work(&qdev->orphan_work);
 	if (qdev->quarantined) {
 		if (qdev->bus->stop_dma)
 			qdev->bus->stop_dma(qdev);

@@ -48,6 +48,11 @@ QNPU_PARAM_RANGE(max_jobs_per_file, qnpu_max_jobs_per_file, 1024, 1, 65536,
 		 "Jobs one open file may have submitted and not yet finished");
 QNPU_PARAM_RANGE(poll_us, qnpu_poll_us, 50, 0, 1000,
 		 "BO_WAIT polls the completion ring this long first (us)");
+/* Writable: the benchmark compares both paths in one run. */
+bool qnpu_direct_submit = true;
+module_param_named(direct_submit, qnpu_direct_submit, bool, 0644);
+MODULE_PARM_DESC(direct_submit,
+		 "SUBMIT writes a job nothing holds back to the ring itself (default true)");
 
 static int qnpu_open(struct drm_device *ddev, struct drm_file *file)
 {

@@ -44,6 +44,7 @@ extern unsigned int qnpu_max_bos_per_file;
 extern unsigned int qnpu_max_mib_per_file;
 extern unsigned int qnpu_max_jobs_per_file;
 extern unsigned int qnpu_poll_us;
+extern bool qnpu_direct_submit;
 
 /* Live objects of every qnpu device, for leak checks across unbind. */
 extern atomic_t qnpu_live_bos;
@@ -98,6 +99,21 @@ struct qnpu_device {
 	u32 cq_head;
 	/* Entries written since the last doorbell (a batch's middle). */
 	u32 db_owed;
+	/*
+	 * Owners of the ring besides the scheduler thread (the timeout
+	 * handler, the heartbeat, the probe): no direct submission while
+	 * one holds it.
+	 */
+	unsigned int ring_hold;
+	/*
+	 * Jobs SUBMIT wrote to the ring itself that the scheduler has not
+	 * run yet; at most one, outside the scheduler's credits.
+	 */
+	unsigned int direct_unrun;
+	/* Direct submissions so far, for debugfs. */
+	u64 direct_jobs;
+	/* Direct jobs a killed file's entity freed while on the device. */
+	u64 direct_orphans;
 	bool lost;
 	u32 reset_seq;
 	unsigned int resets;
@@ -124,6 +140,12 @@ struct qnpu_device {
 	 */
 	struct list_head quarantine;
 	unsigned int quarantined;
+	/*
+	 * Direct jobs freed by a killed file's entity while on the device:
+	 * released from @orphan_work once they leave it.
+	 */
+	struct list_head orphans;
+	struct work_struct orphan_work;
 
 	/* Ring fences (in ring order) and fences of jobs decided unrun. */
 	spinlock_t fence_lock;
@@ -187,6 +209,11 @@ struct qnpu_ctx {
 	struct mutex submit_lock;
 	/* Hardware fence of its latest job on the ring, under job_lock. */
 	struct dma_fence *last_hw;
+	/*
+	 * Its jobs pushed to the scheduler and not run yet, under job_lock:
+	 * a direct submission may not overtake them.
+	 */
+	unsigned int unrun;
 
 	spinlock_t state_lock;
 	/* Jobs submitted and not yet released (under state_lock). */
@@ -262,6 +289,12 @@ struct qnpu_job {
 	bool wait_prev;
 	/* Was on the device when it was lost (see qnpu_device.quarantine). */
 	bool quarantine;
+	/* Counted in ctx->unrun (pushed, run_job not called yet). */
+	bool unrun;
+	/* SUBMIT wrote it to the ring; counted in qdev->direct_unrun. */
+	bool direct;
+	/* Freed by the scheduler while on the device (qdev->orphans). */
+	bool orphan;
 };
 
 #define to_qnpu_job(j) container_of(j, struct qnpu_job, base)
@@ -289,6 +322,7 @@ void qnpu_device_flush_doorbell(struct qnpu_device *qdev);
 int qnpu_device_reset(struct qnpu_device *qdev);
 void qnpu_device_resync(struct qnpu_device *qdev);
 void qnpu_device_release_quarantine(struct qnpu_device *qdev);
+void qnpu_device_hold_ring(struct qnpu_device *qdev, bool hold);
 void qnpu_device_shutdown(struct qnpu_device *qdev);
 
 /* qnpu_drv.c */
@@ -326,6 +360,8 @@ void qnpu_job_complete(struct qnpu_job *job, u32 status,
 		       void __iomem *cqe);
 void qnpu_job_release(struct qnpu_job *job);
 void qnpu_job_end_fence(struct qnpu_job *job);
+void qnpu_job_off_device(struct qnpu_job *job, bool lost);
+void qnpu_job_orphan_work(struct work_struct *work);
 
 /* qnpu_pci.c, qnpu_of.c */
 extern struct pci_driver qnpu_pci_driver;

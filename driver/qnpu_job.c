@@ -131,8 +131,12 @@ void qnpu_job_complete(struct qnpu_job *job, u32 status, void __iomem *cqe)
 
 	job->has_result = true;
 	job->status = status;
-	/* This scheduler does not pass the hardware fence's error on. */
-	if (err && !finished->error)
+	/*
+	 * This scheduler does not pass the hardware fence's error on. An
+	 * orphan's (qnpu_job_free()) was signaled by the entity's kill.
+	 */
+	if (err && !finished->error &&
+	    !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &finished->flags))
 		dma_fence_set_error(finished, err);
 	if (cqe) {
 		u32 fault = readl(cqe + QNPU_CQE_FAULT_INFO);
@@ -229,46 +233,29 @@ static bool qnpu_job_dependency_failed(struct qnpu_job *job)
 	return false;
 }
 
-static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
+/*
+ * The scheduler ran @job (or dropped it, its file killed): a direct
+ * submission of its file may go past it now. Under job_lock.
+ */
+static void qnpu_job_mark_run(struct qnpu_job *job)
 {
-	struct qnpu_job *job = to_qnpu_job(sched_job);
+	if (!job->unrun)
+		return;
+	job->unrun = false;
+	job->ctx->unrun--;
+	if (job->direct)
+		job->qdev->direct_unrun--;
+}
+
+/*
+ * Write @job's entry at the ring's tail and move SQ_TAIL; the caller rings
+ * the doorbell. Under job_lock.
+ */
+static void qnpu_job_write_sqe(struct qnpu_job *job)
+{
 	struct qnpu_device *qdev = job->qdev;
-	struct dma_fence *fence;
 	void __iomem *sqe;
-	unsigned long flags;
-	int idx;
 
-	/* Still running after a timeout that turned out not to be a hang. */
-	spin_lock_irqsave(&qdev->job_lock, flags);
-	if (job->on_device) {
-		fence = dma_fence_get(&job->hw_fence);
-		spin_unlock_irqrestore(&qdev->job_lock, flags);
-		return fence;
-	}
-	spin_unlock_irqrestore(&qdev->job_lock, flags);
-
-	if (!job->has_result && (sched_job->s_fence->finished.error ||
-				 READ_ONCE(job->ctx->killed) ||
-				 qnpu_job_dependency_failed(job)))
-		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
-	/* The device is being removed: nothing reaches it any more. */
-	if (!drm_dev_enter(&qdev->ddev, &idx)) {
-		if (!job->has_result)
-			qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
-		return qnpu_job_result_fence(job);
-	}
-	if (job->has_result)
-		goto out_result;
-	/* No other job of the context is on the device (it waited). */
-	if (job->apply_maps)
-		qnpu_mmu_apply(job->ctx);
-
-	spin_lock_irqsave(&qdev->job_lock, flags);
-	if (qdev->lost) {
-		spin_unlock_irqrestore(&qdev->job_lock, flags);
-		qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
-		goto out_result;
-	}
 	/* A re-run after a reset keeps the fence it had. */
 	if (!job->hw_fence_init)
 		qnpu_job_fence_init(job, true);
@@ -292,6 +279,64 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 	 * before the index, and the index before the doorbell.
 	 */
 	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
+}
+
+/* A job that does not reach the ring: the fence of its result. */
+static struct dma_fence *qnpu_job_run_result(struct qnpu_job *job)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&job->qdev->job_lock, flags);
+	qnpu_job_mark_run(job);
+	spin_unlock_irqrestore(&job->qdev->job_lock, flags);
+	return qnpu_job_result_fence(job);
+}
+
+static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
+{
+	struct qnpu_job *job = to_qnpu_job(sched_job);
+	struct qnpu_device *qdev = job->qdev;
+	struct dma_fence *fence;
+	unsigned long flags;
+	int idx;
+
+	/*
+	 * On the device already: SUBMIT wrote it (direct), or it is still
+	 * running after a timeout that turned out not to be a hang.
+	 */
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (job->on_device) {
+		qnpu_job_mark_run(job);
+		fence = dma_fence_get(&job->hw_fence);
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+		return fence;
+	}
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+
+	if (!job->has_result && (sched_job->s_fence->finished.error ||
+				 READ_ONCE(job->ctx->killed) ||
+				 qnpu_job_dependency_failed(job)))
+		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
+	/* The device is being removed: nothing reaches it any more. */
+	if (!drm_dev_enter(&qdev->ddev, &idx)) {
+		if (!job->has_result)
+			qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
+		return qnpu_job_run_result(job);
+	}
+	if (job->has_result)
+		goto out_result;
+	/* No other job of the context is on the device (it waited). */
+	if (job->apply_maps)
+		qnpu_mmu_apply(job->ctx);
+
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (qdev->lost) {
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+		qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
+		goto out_result;
+	}
+	qnpu_job_write_sqe(job);
+	qnpu_job_mark_run(job);
 	/*
 	 * In the middle of a batch the next job's doorbell (or the one the
 	 * completion handler rings) takes this entry along; never more than
@@ -308,7 +353,7 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 
 out_result:
 	drm_dev_exit(idx);
-	return qnpu_job_result_fence(job);
+	return qnpu_job_run_result(job);
 }
 
 /*
@@ -360,12 +405,15 @@ static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 	list_for_each_entry_safe(job, tmp, &qdev->inflight, node) {
 		list_del_init(&job->node);
 		job->on_device = false;
-		if (!lost)
-			continue;	/* dropped by the reset: run again */
-		job->quarantine = true;
+		/* Dropped by the reset: run again, unless nobody wants it. */
+		if (!lost && !job->orphan)
+			continue;
+		job->quarantine = lost;
 		if (!job->has_result)
-			qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
+			qnpu_job_complete(job, lost ? DRM_QNPU_JOB_DEVICE_LOST :
+					  DRM_QNPU_JOB_CANCELED, NULL);
 		qnpu_job_end_fence(job);
+		qnpu_job_off_device(job, lost);
 	}
 	if (guilty->hw_fence_init)
 		qnpu_job_end_fence(guilty);
@@ -435,6 +483,8 @@ static enum drm_gpu_sched_stat qnpu_job_timedout(struct drm_sched_job *bad)
 		return DRM_GPU_SCHED_STAT_ENODEV;
 	}
 
+	/* Neither the scheduler nor a direct SUBMIT writes the ring now. */
+	qnpu_device_hold_ring(qdev, true);
 	drm_sched_stop(sched, bad);
 	/* A lost interrupt is not a hang. */
 	qnpu_device_process_cq(qdev);
@@ -449,6 +499,7 @@ static enum drm_gpu_sched_stat qnpu_job_timedout(struct drm_sched_job *bad)
 	 */
 	drm_sched_resubmit_jobs(sched);
 	drm_sched_start(sched, true);
+	qnpu_device_hold_ring(qdev, false);
 	drm_dev_exit(idx);
 	return DRM_GPU_SCHED_STAT_NOMINAL;
 }
@@ -487,6 +538,9 @@ void qnpu_job_release(struct qnpu_job *job)
 {
 	struct qnpu_ctx *ctx = job->ctx;
 
+	/* free_job left an orphan's scheduler part (qnpu_job_free()). */
+	if (job->orphan)
+		drm_sched_job_cleanup(&job->base);
 	qnpu_job_put_bos(job);
 	qnpu_ctx_job_end(ctx);
 	qnpu_ctx_put(ctx);
@@ -499,6 +553,33 @@ static void qnpu_job_free(struct drm_sched_job *sched_job)
 	struct qnpu_device *qdev = job->qdev;
 	unsigned long flags;
 
+	/*
+	 * A killed file's entity frees the jobs the scheduler did not run,
+	 * a direct one maybe still on the device: that one is released when
+	 * it leaves (qnpu_job_off_device()), its entry still counted.
+	 */
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (job->on_device) {
+		job->orphan = true;
+		qdev->direct_orphans++;
+		if (job->unrun) {
+			job->unrun = false;
+			job->ctx->unrun--;
+		}
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+		return;
+	}
+	qnpu_job_mark_run(job);
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+
+	/*
+	 * Taken off the device by a reset and never run again (its file
+	 * killed, or the device removed): its fence still ends, once.
+	 */
+	if (job->hw_fence_init && !job->has_result) {
+		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
+		qnpu_job_end_fence(job);
+	}
 	drm_sched_job_cleanup(sched_job);
 	/*
 	 * A job freed without running (its killed file's queue dropped) may
@@ -513,6 +594,51 @@ static void qnpu_job_free(struct drm_sched_job *sched_job)
 		return;
 	}
 	qnpu_job_release(job);
+}
+
+/**
+ * qnpu_job_off_device() - an orphan left the device: release it
+ * @job: a job just taken off the device, its fence ended
+ * @lost: the device is lost: quarantine it instead
+ *
+ * Nothing for a job the scheduler still owns. Under qdev->job_lock.
+ */
+void qnpu_job_off_device(struct qnpu_job *job, bool lost)
+{
+	struct qnpu_device *qdev = job->qdev;
+
+	if (!job->orphan)
+		return;
+	qdev->direct_unrun--;
+	if (lost) {
+		job->quarantine = true;
+		list_add_tail(&job->node, &qdev->quarantine);
+		qdev->quarantined++;
+		return;
+	}
+	list_add_tail(&job->node, &qdev->orphans);
+	queue_work(system_wq, &qdev->orphan_work);
+}
+
+/**
+ * qnpu_job_orphan_work() - release the orphans that left the device
+ * @work: qdev->orphan_work
+ */
+void qnpu_job_orphan_work(struct work_struct *work)
+{
+	struct qnpu_device *qdev = container_of(work, struct qnpu_device,
+						orphan_work);
+	struct qnpu_job *job, *tmp;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	list_splice_init(&qdev->orphans, &list);
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+	list_for_each_entry_safe(job, tmp, &list, node) {
+		list_del_init(&job->node);
+		qnpu_job_release(job);
+	}
 }
 
 const struct drm_sched_backend_ops qnpu_sched_ops = {
@@ -934,6 +1060,51 @@ static bool qnpu_job_deps_local(struct qnpu_job *job)
 }
 
 /*
+ * Nothing holds @job back: no mappings to write, every dependency
+ * signaled, none failed. Checked before job_lock (signaling may run
+ * callbacks).
+ */
+static bool qnpu_job_unblocked(struct qnpu_job *job)
+{
+	struct dma_fence *fence;
+	unsigned long index;
+
+	if (job->apply_maps || job->wait_prev)
+		return false;
+	xa_for_each(&job->base.dependencies, index, fence)
+		if (!dma_fence_is_signaled(fence))
+			return false;
+	return !qnpu_job_dependency_failed(job);
+}
+
+/*
+ * Write an unblocked job to the ring from SUBMIT itself: the scheduler
+ * thread would preempt the submitter to do it in run_job, a context
+ * switch each way before the device starts. The scheduler still gets the
+ * job, finds it on the device (qnpu_job_run()) and tracks it like any
+ * other (timeout, reset, kill). Only if no earlier job of the file waits
+ * in the scheduler (it would be overtaken), nobody else owns the ring
+ * (timeout handler, heartbeat, probe), and no other direct job waits for
+ * the scheduler: its credits leave one ring entry for that one. Under
+ * job_lock.
+ */
+static bool qnpu_job_try_direct(struct qnpu_job *job)
+{
+	struct qnpu_device *qdev = job->qdev;
+
+	if (job->ctx->unrun || READ_ONCE(job->ctx->killed) ||
+	    !qdev->running || qdev->lost || qdev->cq_corrupt ||
+	    qdev->in_reset || qdev->ring_hold || qdev->direct_unrun)
+		return false;
+	qnpu_job_write_sqe(job);
+	qnpu_device_doorbell(qdev);
+	job->direct = true;
+	qdev->direct_unrun++;
+	qdev->direct_jobs++;
+	return true;
+}
+
+/*
  * The BOs of every job of the submission, each once, for one ww acquire
  * (the jobs of a batch share BOs: locking them job by job would deadlock).
  */
@@ -975,7 +1146,9 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 	struct drm_gem_object **bos;
 	struct ww_acquire_ctx acquire;
 	struct qnpu_job *job;
+	unsigned long flags;
 	unsigned int i, j;
+	bool direct;
 	u32 bo_count;
 	u64 id;
 	int ret, idx;
@@ -1054,10 +1227,20 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 					   DMA_RESV_USAGE_WRITE);
 	}
 	drm_gem_unlock_reservations(bos, bo_count, &acquire);
+	/* A batch already shares its doorbells: only a single job. */
+	direct = n == 1 && READ_ONCE(qnpu_direct_submit) &&
+		 qnpu_job_unblocked(sjs[0].job);
 	for (i = 0; i < n; i++) {
+		job = sjs[i].job;
 		qnpu_ctx_job_begin(ctx);
+		spin_lock_irqsave(&qdev->job_lock, flags);
+		if (direct)
+			qnpu_job_try_direct(job);
+		job->unrun = true;
+		ctx->unrun++;
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
 		/* From here on the scheduler owns (and may free) the job. */
-		drm_sched_entity_push_job(&sjs[i].job->base);
+		drm_sched_entity_push_job(&job->base);
 		sjs[i].job = NULL;
 	}
 	mutex_unlock(&ctx->submit_lock);

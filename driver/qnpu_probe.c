@@ -131,6 +131,7 @@ static void qnpu_probe_work(struct work_struct *work)
 		return;
 	}
 	/* Nothing reaches the ring while we own it. */
+	qnpu_device_hold_ring(qdev, true);
 	kthread_park(qdev->sched.thread);
 	for (i = 0; i < QNPU_PROBE_RUNS; i++) {
 		p->ret = qnpu_probe_once(p, i);
@@ -138,6 +139,7 @@ static void qnpu_probe_work(struct work_struct *work)
 			break;
 	}
 	kthread_unpark(qdev->sched.thread);
+	qnpu_device_hold_ring(qdev, false);
 	drm_dev_exit(idx);
 }
 

@@ -27,13 +27,15 @@
 #define ROUNDS		7
 #define ROUND_NS	400000000LL	/* per measurement and round */
 
-enum { IOCTL, RAW, SERIAL, SERIAL_POLL, PIPED, BATCHED, NMODES };
+enum { IOCTL, RAW, SERIAL, SERIAL_POLL, SERIAL_SCHED, PIPED, BATCHED,
+       NMODES };
 
 static const char *const names[NMODES] = {
 	"DRM_IOCTL_VERSION",
 	"raw doorbell-to-interrupt (debugfs roundtrip)",
 	"empty job, serial, syncobj wait",
 	"empty job, serial, BO_WAIT (polls)",
+	"empty job, serial, BO_WAIT, direct_submit=0",
 	"16 in flight, one SUBMIT each, syncobj",
 	"16 in flight, one batch SUBMIT, BO_WAIT",
 };
@@ -61,6 +63,18 @@ static double median(double *v)
 	memcpy(s, v, sizeof(s));
 	qsort(s, ROUNDS, sizeof(s[0]), cmp_double);
 	return s[ROUNDS / 2];
+}
+
+/* The driver's direct submission (docs/uapi.md) on ("1") or off ("0"). */
+static int set_direct(const char *v)
+{
+	FILE *f = fopen("/sys/module/qnpu/parameters/direct_submit", "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(v, f) < 0;
+	return fclose(f) || ret ? -1 : 0;
 }
 
 /* Jobs (or ioctls) per second of one mode, measured for ROUND_NS. */
@@ -96,6 +110,9 @@ static int measure(struct qt_dev *d, int mode, double *out)
 		}
 		break;
 	case SERIAL_POLL:
+	case SERIAL_SCHED:
+		if (mode == SERIAL_SCHED && set_direct("0"))
+			qt_fail("direct_submit not writable");
 		for (n = 0; qt_now_ns() < end; n++) {
 			qt_dev_job(d, 0, 1, 0, &batch[0]);
 			qt_assert_eq(qt_ioctl(d->fd, DRM_IOCTL_QNPU_SUBMIT,
@@ -104,6 +121,8 @@ static int measure(struct qt_dev *d, int mode, double *out)
 			qt_assert_eq(d->infos[0].done, 1);
 			qt_assert_eq(d->infos[0].status, DRM_QNPU_JOB_OK);
 		}
+		if (mode == SERIAL_SCHED && set_direct("1"))
+			qt_fail("direct_submit not writable");
 		break;
 	case PIPED:
 		for (n = 0; qt_now_ns() < end; n += QT_INFO_SLOTS) {
@@ -139,7 +158,7 @@ static int measure(struct qt_dev *d, int mode, double *out)
 static int test_bench(void)
 {
 	double r[NMODES][ROUNDS], to_ioctl[NMODES][ROUNDS];
-	double to_raw[NMODES][ROUNDS];
+	double to_raw[NMODES][ROUNDS], speedup[ROUNDS];
 	struct qt_dev d;
 	int m, k;
 
@@ -175,6 +194,10 @@ static int test_bench(void)
 	       "%.1f us\n", median(doorbell_ns) / 1e3);
 	printf("bench: serial empty job (BO_WAIT) / raw round trip: %.2f "
 	       "(target <= 2)\n", median(to_raw[SERIAL_POLL]));
+	for (k = 0; k < ROUNDS; k++)
+		speedup[k] = r[SERIAL_POLL][k] / r[SERIAL_SCHED][k];
+	printf("bench: direct submission speeds a serial job up %.2fx "
+	       "(median of the rounds)\n", median(speedup));
 	printf("bench: trivial ioctl / job rate, 16 in flight in one batch: "
 	       "%.1f (target <= 10)\n", median(to_ioctl[BATCHED]));
 	qt_dev_close(&d);
