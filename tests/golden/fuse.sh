@@ -8,23 +8,8 @@
 # Usage: fuse.sh QNPU_BIN BACKEND
 set -u
 qnpu=$1 backend=$2
-M=${QNPU_MODELS:-../shared/models}
-if [ ! -d "$M/tflite" ]; then
-	echo "SKIP: shared models not found at $M"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 pass=0 fail=0 models=0
-
-input_args() {	# model id -> the --input arguments for it
-	local dir=$M/inputs/$1 id=$2
-	if [ -f "$dir/$id.int8.bin" ]; then
-		echo "--input=$dir/$id.int8.bin"
-	else
-		echo "--input=$dir/$id.in0.int8.bin --input=$dir/$id.in1.int8.bin"
-	fi
-}
 
 fused_adds() {	# model [env] -> number of ADDs the profile says are fused
 	# shellcheck disable=SC2046

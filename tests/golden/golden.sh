@@ -10,13 +10,7 @@ set -u
 qnpu=$1 model=$2 backend=${3:-cpu} only_first=${4:-}
 # QNPU_GOLDEN_THREADS=N runs with --threads=N (golden-cpu-paths.sh).
 threads=${QNPU_GOLDEN_THREADS:+--threads=$QNPU_GOLDEN_THREADS}
-M=${QNPU_MODELS:-../shared/models}
-if [ ! -d "$M/tflite" ]; then
-	echo "SKIP: shared models not found at $M"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 pass=0 fail=0
 if [ "$model" = ALL ]; then
 	rc=0
@@ -27,21 +21,12 @@ if [ "$model" = ALL ]; then
 	exit $rc
 fi
 
-input_args() {	# id -> the --input arguments for it
-	local id=$1 dir=$M/inputs/$model
-	if [ -f "$dir/$id.int8.bin" ]; then
-		echo "--input=$dir/$id.int8.bin"
-	else
-		echo "--input=$dir/$id.in0.int8.bin --input=$dir/$id.in1.int8.bin"
-	fi
-}
-
 goldens=("$M/golden/$model"/*.out.int8.bin)
 [ -n "$only_first" ] && goldens=("${goldens[0]}")
 for golden in "${goldens[@]}"; do
 	id=$(basename "$golden" .out.int8.bin)
 	# shellcheck disable=SC2046
-	if ! "$qnpu" run --backend="$backend" $threads $(input_args "$id") \
+	if ! "$qnpu" run --backend="$backend" $threads $(input_args "$model" "$id") \
 		--output="$tmp/out.bin" "$M/tflite/$model.tflite"; then
 		echo "FAIL: $model $id: qnpu run failed"; fail=$((fail + 1))
 	elif ! cmp "$tmp/out.bin" "$golden"; then
@@ -61,7 +46,7 @@ NPU_OPS='CONV_2D|DEPTHWISE_CONV_2D|FULLY_CONNECTED|ADD|AVERAGE_POOL_2D|MAX_POOL_
 # offenders.
 npu_ops_ran_on_npu() {	# id
 	# shellcheck disable=SC2046
-	"$qnpu" profile --backend="$backend" --format=json $(input_args "$1") \
+	"$qnpu" profile --backend="$backend" --format=json $(input_args "$model" "$1") \
 		"$M/tflite/$model.tflite" >"$tmp/profile.json" || return 1
 	sed -n 's/.*"index": \([0-9]*\), "op": "\([A-Z0-9_]*\)", "where": "\([a-z]*\)", "macs": [0-9]*, "cycles": \([0-9]*\),.*/\1 \2 \3 \4/p' \
 		"$tmp/profile.json" | awk -v ops="^($NPU_OPS)\$" '
@@ -92,7 +77,7 @@ for layers in "$M/golden/$model"/layers_*; do
 	id=${layers##*/layers_}
 	id=${id%_x0}	# a layer dump of a stacked input is of its first
 	# shellcheck disable=SC2046
-	if ! "$qnpu" run --backend="$backend" $threads $(input_args "$id") \
+	if ! "$qnpu" run --backend="$backend" $threads $(input_args "$model" "$id") \
 		--output="$tmp/out.bin" --dump-layers="$tmp/layers" \
 		"$M/tflite/$model.tflite"; then
 		echo "FAIL: $model layers_$id: qnpu run failed"
