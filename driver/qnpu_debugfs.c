@@ -28,7 +28,10 @@ static const struct {
 	QNPU_DBG_REG(HW_COLS), QNPU_DBG_REG(ABUF_BYTES),
 	QNPU_DBG_REG(WBUF_BYTES), QNPU_DBG_REG(PBUF_BYTES),
 	QNPU_DBG_REG(OBUF_BYTES), QNPU_DBG_REG(CMD_BYTES),
-	QNPU_DBG_REG(RING_INFO), QNPU_DBG_REG(SQ_TAIL), QNPU_DBG_REG(SQ_HEAD),
+	QNPU_DBG_REG(RING_INFO), QNPU_DBG_REG(DMA_BYTES),
+	QNPU_DBG_REG(QUEUE_DEPTH), QNPU_DBG_REG(MEM_LATENCY),
+	QNPU_DBG_REG(MEM_BYTES_PER_CYCLE), QNPU_DBG_REG(MEM_OUTSTANDING),
+	QNPU_DBG_REG(SQ_TAIL), QNPU_DBG_REG(SQ_HEAD),
 	QNPU_DBG_REG(CQ_TAIL), QNPU_DBG_REG(CQ_HEAD), QNPU_DBG_REG(CTRL),
 	QNPU_DBG_REG(RESET_REQ), QNPU_DBG_REG(RESET_ACK),
 	QNPU_DBG_REG(IRQ_COUNT), QNPU_DBG_REG(IRQ_ACK), QNPU_DBG_REG(STATUS),
@@ -45,7 +48,7 @@ static int qnpu_debugfs_regs_show(struct seq_file *m, void *data)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(qnpu_debugfs_regs); i++)
-		seq_printf(m, "%#05x %-12s %#010x\n", qnpu_debugfs_regs[i].reg,
+		seq_printf(m, "%#05x %-19s %#010x\n", qnpu_debugfs_regs[i].reg,
 			   qnpu_debugfs_regs[i].name,
 			   qnpu_read(qdev, qnpu_debugfs_regs[i].reg));
 	return 0;

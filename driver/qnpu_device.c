@@ -438,6 +438,14 @@ static void qnpu_device_read_hw(struct qnpu_device *qdev)
 	hw->sq_entries = FIELD_GET(QNPU_RING_INFO_SQ_ENTRIES_MASK, ring);
 	hw->cq_entries = FIELD_GET(QNPU_RING_INFO_CQ_ENTRIES_MASK, ring);
 	hw->va_bits = FIELD_GET(QNPU_RING_INFO_VA_BITS_MASK, ring);
+	/* A 1.0 device does not define these offsets: report 0 (unknown). */
+	if (FIELD_GET(QNPU_VERSION_MINOR_MASK, hw->version) < 1)
+		return;
+	hw->dma_bytes = qnpu_read(qdev, QNPU_REG_DMA_BYTES);
+	hw->queue_depth = qnpu_read(qdev, QNPU_REG_QUEUE_DEPTH);
+	hw->mem_latency = qnpu_read(qdev, QNPU_REG_MEM_LATENCY);
+	hw->mem_bytes_per_cycle = qnpu_read(qdev, QNPU_REG_MEM_BYTES_PER_CYCLE);
+	hw->mem_outstanding = qnpu_read(qdev, QNPU_REG_MEM_OUTSTANDING);
 }
 
 static void qnpu_device_release_wq(struct drm_device *ddev, void *arg)

@@ -157,6 +157,21 @@ static int qnpu_ioctl_get_param(struct drm_device *ddev, void *data,
 	case DRM_QNPU_PARAM_DEVICE_LOST:
 		args->value = READ_ONCE(qdev->lost);
 		break;
+	case DRM_QNPU_PARAM_DMA_BYTES:
+		args->value = qdev->hw.dma_bytes;
+		break;
+	case DRM_QNPU_PARAM_QUEUE_DEPTH:
+		args->value = qdev->hw.queue_depth;
+		break;
+	case DRM_QNPU_PARAM_MEM_LATENCY:
+		args->value = qdev->hw.mem_latency;
+		break;
+	case DRM_QNPU_PARAM_MEM_BYTES_PER_CYCLE:
+		args->value = qdev->hw.mem_bytes_per_cycle;
+		break;
+	case DRM_QNPU_PARAM_MEM_OUTSTANDING:
+		args->value = qdev->hw.mem_outstanding;
+		break;
 	case DRM_QNPU_PARAM_MAX_BATCH:
 		args->value = DRM_QNPU_MAX_BATCH;
 		break;

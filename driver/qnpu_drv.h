@@ -77,6 +77,12 @@ struct qnpu_hw_info {
 	u32 sq_entries;
 	u32 cq_entries;
 	u32 va_bits;
+	/* memory system (programming model 1.1; 0 from a 1.0 device) */
+	u32 dma_bytes;
+	u32 queue_depth;
+	u32 mem_latency;
+	u32 mem_bytes_per_cycle;
+	u32 mem_outstanding;
 };
 
 struct qnpu_device {

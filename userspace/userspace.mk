@@ -150,6 +150,17 @@ $(QUANT_VM_DIR): $(QNPU_BIN) $(US_SO) tests/quant/make-vm-set.sh 		tests/quant/f
 VM_GUEST_TESTS += tests/golden/qnpu-82-drm-quant
 VM_GUEST_FILES += $(QUANT_VM_DIR):/qnpu/quant
 
+# drm plans for the device's memory system: its profiled cycles equal the
+# host's estimate for the DTB qnpu-sim serves (tests/golden/qnpu-85-drm-plan).
+DRM_PLAN_DIR := $(BUILD)/vm-expect
+$(DRM_PLAN_DIR): $(QNPU_BIN) $(US_SO) $(BUILD)/hw-model/dts/qnpu-16x16.dtb \
+		tests/golden/expect-cycles.sh
+	@mkdir -p $@
+	tests/golden/expect-cycles.sh $(QNPU_BIN) $(BUILD)/hw-model/dts/qnpu-16x16.dtb \
+		$(MODELS) >$@/cycles.tmp && mv $@/cycles.tmp $@/cycles
+VM_GUEST_TESTS += tests/golden/qnpu-85-drm-plan
+VM_GUEST_FILES += $(DRM_PLAN_DIR):/qnpu/expect
+
 # libqnpu's stages include only themselves and the stages below them.
 CHECK_TESTS += scripts/check-layers.sh "scripts/check-layers.sh --self-test"
 

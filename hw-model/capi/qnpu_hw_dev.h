@@ -165,6 +165,12 @@ public:
 		w32(QNPU_REG_PBUF_BYTES, prm.pbuf_bytes);
 		w32(QNPU_REG_OBUF_BYTES, prm.obuf_bytes);
 		w32(QNPU_REG_CMD_BYTES, QNPU_CMD_BYTES);
+		/* prm holds the defaults already (qnpu_hw_params_check()). */
+		w32(QNPU_REG_DMA_BYTES, prm.dma_bytes);
+		w32(QNPU_REG_QUEUE_DEPTH, prm.queue_depth);
+		w32(QNPU_REG_MEM_LATENCY, prm.mem_latency_cycles);
+		w32(QNPU_REG_MEM_BYTES_PER_CYCLE, prm.mem_bytes_per_cycle);
+		w32(QNPU_REG_MEM_OUTSTANDING, prm.mem_outstanding);
 		w32(QNPU_REG_RING_INFO,
 		    (QNPU_SQ_ENTRIES << QNPU_RING_INFO_SQ_ENTRIES_SHIFT) |
 			    (QNPU_CQ_ENTRIES << QNPU_RING_INFO_CQ_ENTRIES_SHIFT) |

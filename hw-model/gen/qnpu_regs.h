@@ -17,7 +17,7 @@
 #define QNPU_SQE_BYTES                      0x20
 #define QNPU_VA_BITS                        0x27
 #define QNPU_VERSION_MAJOR                  0x1
-#define QNPU_VERSION_MINOR                  0x0
+#define QNPU_VERSION_MINOR                  0x1
 
 /* Register page: byte offsets, u32 registers. */
 #define QNPU_REG_MAGIC                      0x000 /* device-owned */
@@ -42,6 +42,11 @@
 #define QNPU_RING_INFO_VA_BITS_MASK 0xff0000u
 #define QNPU_RING_INFO_PT_LEVELS_SHIFT 24
 #define QNPU_RING_INFO_PT_LEVELS_MASK 0xff000000u
+#define QNPU_REG_DMA_BYTES                  0x028 /* device-owned */
+#define QNPU_REG_QUEUE_DEPTH                0x02c /* device-owned */
+#define QNPU_REG_MEM_LATENCY                0x030 /* device-owned */
+#define QNPU_REG_MEM_BYTES_PER_CYCLE        0x034 /* device-owned */
+#define QNPU_REG_MEM_OUTSTANDING            0x038 /* device-owned */
 #define QNPU_REG_SQ_TAIL                    0x040 /* host-owned */
 #define QNPU_REG_SQ_HEAD                    0x044 /* device-owned */
 #define QNPU_REG_CQ_TAIL                    0x048 /* device-owned */

@@ -14,7 +14,7 @@ package qnpu_pkg;
   localparam int unsigned SqeBytes = 32'h20;
   localparam int unsigned VaBits = 32'h27;
   localparam int unsigned VersionMajor = 32'h1;
-  localparam int unsigned VersionMinor = 32'h0;
+  localparam int unsigned VersionMinor = 32'h1;
 
   // Opcodes
   localparam logic [7:0] OpLoad = 8'h01;

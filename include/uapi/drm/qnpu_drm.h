@@ -86,6 +86,32 @@ enum drm_qnpu_param {
 	 * fails this query with -EINVAL has no batches
 	 */
 	DRM_QNPU_PARAM_MAX_BATCH = 14,
+	/*
+	 * The memory system the device reports (programming model 1.1), what
+	 * the compiler's cost model plans with. A 1.0 device reports none:
+	 * the driver returns 0 for each; a driver that predates them fails
+	 * these queries with -EINVAL. Either way the client should plan for
+	 * the defaults (C bytes, 16 entries, ideal memory).
+	 */
+	/** @DRM_QNPU_PARAM_DMA_BYTES: DMA port bytes per cycle and direction */
+	DRM_QNPU_PARAM_DMA_BYTES = 15,
+	/** @DRM_QNPU_PARAM_QUEUE_DEPTH: entries of each engine's command queue */
+	DRM_QNPU_PARAM_QUEUE_DEPTH = 16,
+	/**
+	 * @DRM_QNPU_PARAM_MEM_LATENCY: device-memory cycles from a read
+	 * request to its first data (0: ideal)
+	 */
+	DRM_QNPU_PARAM_MEM_LATENCY = 17,
+	/**
+	 * @DRM_QNPU_PARAM_MEM_BYTES_PER_CYCLE: device-memory bytes per cycle
+	 * and direction (0: no limit)
+	 */
+	DRM_QNPU_PARAM_MEM_BYTES_PER_CYCLE = 18,
+	/**
+	 * @DRM_QNPU_PARAM_MEM_OUTSTANDING: device-memory bursts in flight per
+	 * direction (0: no limit)
+	 */
+	DRM_QNPU_PARAM_MEM_OUTSTANDING = 19,
 };
 
 /**

@@ -182,6 +182,17 @@ static int drm_open(struct qnpu_device *dev, const char *arg)
 	/* Older drivers refuse the parameter: no batches then. */
 	if (get_param(d, DRM_QNPU_PARAM_MAX_BATCH, &d->max_batch))
 		d->max_batch = 0;
+	/* The memory system the cost model plans with, so this compiles the
+	 * streams an offline compile for the device's DTB gives. An older
+	 * driver refuses these, a 1.0 device reports 0: then the defaults. */
+	if (get_param(d, DRM_QNPU_PARAM_DMA_BYTES, &t->dma_bytes) ||
+	    get_param(d, DRM_QNPU_PARAM_QUEUE_DEPTH, &t->queue_depth) ||
+	    get_param(d, DRM_QNPU_PARAM_MEM_LATENCY, &t->mem_latency_cycles) ||
+	    get_param(d, DRM_QNPU_PARAM_MEM_BYTES_PER_CYCLE,
+		      &t->mem_bytes_per_cycle) ||
+	    get_param(d, DRM_QNPU_PARAM_MEM_OUTSTANDING, &t->mem_outstanding))
+		t->dma_bytes = t->queue_depth = t->mem_latency_cycles =
+			t->mem_bytes_per_cycle = t->mem_outstanding = 0;
 	if (drmSyncobjCreate(d->fd, 0, &d->syncobj)) {
 		r = qnpu_err(-errno, "drm: syncobj: %s", strerror(errno));
 		goto err_close;

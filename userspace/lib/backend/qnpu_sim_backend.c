@@ -165,7 +165,6 @@ static int sim_open(struct qnpu_device *dev, const char *arg)
 {
 	struct qnpu_hw_mem_ops mem = { mem_read, mem_write, NULL };
 	struct qnpu_hw_params p;
-	const struct qnpu_hw_params *hp;
 	struct sim_dev *s;
 	char err[256] = "";
 	size_t dtb_len = 0;
@@ -210,14 +209,16 @@ static int sim_open(struct qnpu_device *dev, const char *arg)
 	s->target.wbuf_bytes = qnpu_hw_reg_read32(s->hw, QNPU_REG_WBUF_BYTES);
 	s->target.pbuf_bytes = qnpu_hw_reg_read32(s->hw, QNPU_REG_PBUF_BYTES);
 	s->target.obuf_bytes = qnpu_hw_reg_read32(s->hw, QNPU_REG_OBUF_BYTES);
-	/* Timing the ID registers do not carry: what the configuration says,
-	 * so the cost model predicts this device's memory system. */
-	hp = qnpu_hw_get_params(s->hw);
-	s->target.dma_bytes = hp->dma_bytes;
-	s->target.queue_depth = hp->queue_depth;
-	s->target.mem_latency_cycles = hp->mem_latency_cycles;
-	s->target.mem_bytes_per_cycle = hp->mem_bytes_per_cycle;
-	s->target.mem_outstanding = hp->mem_outstanding;
+	/* The memory system too (programming model 1.1), so the cost model
+	 * predicts this device's and drm plans the same from qnpu.ko. */
+	s->target.dma_bytes = qnpu_hw_reg_read32(s->hw, QNPU_REG_DMA_BYTES);
+	s->target.queue_depth = qnpu_hw_reg_read32(s->hw, QNPU_REG_QUEUE_DEPTH);
+	s->target.mem_latency_cycles =
+		qnpu_hw_reg_read32(s->hw, QNPU_REG_MEM_LATENCY);
+	s->target.mem_bytes_per_cycle =
+		qnpu_hw_reg_read32(s->hw, QNPU_REG_MEM_BYTES_PER_CYCLE);
+	s->target.mem_outstanding =
+		qnpu_hw_reg_read32(s->hw, QNPU_REG_MEM_OUTSTANDING);
 	if (qnpu_hw_reg_read32(s->hw, QNPU_REG_MAGIC) != QNPU_MAGIC) {
 		snprintf(err, sizeof(err), "sim: device magic mismatch");
 		r = -ENODEV;
