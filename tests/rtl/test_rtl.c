@@ -1425,6 +1425,39 @@ static void test_load_overlap_fault(void **state)
 	free(h);
 }
 
+/* A reset while two LOADs are in flight (the second requesting, the first's
+ * data not yet back) aborts the job; the next job runs cleanly. */
+static void test_load_overlap_reset(void **state)
+{
+	const uint32_t L = 400;
+	struct rh *h = lat_dev(L);
+	const int C = (int)h->p.cols;
+	struct rh_cmd c[2];
+	struct rh_cqe cqe;
+	int8_t *s, *d;
+	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
+
+	(void)state;
+	fill(s, 8 * C);
+	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 4, 0, 1);
+	rh_load(&c[1], QNPU_BUF_WBUF, vs + 4 * C, C, C, 4, 0, 1);
+	rh_submit(h, rh_put_cmds(h, c, 2), 2, 0);
+	qnpu_hw_step(h->hw, L / 2);
+	assert_false(qnpu_hw_is_idle(h->hw));
+	uint32_t req = qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_REQ) + 1;
+	qnpu_hw_reg_write32(h->hw, QNPU_REG_RESET_REQ, req);
+	qnpu_hw_doorbell(h->hw);
+	assert_true(qnpu_hw_is_idle(h->hw));
+	assert_int_equal(rh_reap(h, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_ABORTED);
+	memset(d, 0, 8 * C);
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 4 * C), MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	assert_memory_equal(s, d, 4 * C);
+	rh_fini(h);
+	free(h);
+}
+
 /* Parameters out of their documented range, or inconsistent with each
  * other, are refused in one line naming the property (docs/codesign.md). */
 static void test_create_invalid(void **state)
@@ -1565,6 +1598,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sram_no_leak, setup, teardown),
 		cmocka_unit_test(test_load_overlap),
 		cmocka_unit_test(test_load_overlap_fault),
+		cmocka_unit_test(test_load_overlap_reset),
 		cmocka_unit_test_setup_teardown(test_mmu_unmapped_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_unmapped_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_readonly_write, setup, teardown),
