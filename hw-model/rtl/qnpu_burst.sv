@@ -11,6 +11,16 @@
 //    (take_o) and the memory side agrees (beat_i: read data valid, or the
 //    write channel ready). The DMA port moves DmaBytes per cycle, so a word
 //    is offered at most every Cols / DmaBytes cycles.
+// With Overlap (the load engine) the request half takes the next command as
+// soon as its own rows are all requested, while the data half still moves
+// the previous command's rows: its check and requests then overlap that
+// command's memory latency. The engine holds at most two commands (the one
+// whose data moves, and one behind it that is checked and requesting); the
+// next is taken once the request half is free and the data half has at most
+// one command. Data stays in request order, command after command. A token
+// the command pops is taken when the engine accepts it, so a LOAD with
+// POP_NEXT issues nothing before it has its token. Without Overlap (the store
+// engine) a command is taken only when the previous one's data is all moved.
 // The engines add only the direction: where a beat's data comes from and
 // goes to.
 
@@ -21,7 +31,9 @@ module qnpu_burst
   parameter int unsigned DmaBytes = Cols,
   // the command's token flag released when it is done (LOAD: PUSH_NEXT,
   // STORE: PUSH_PREV)
-  parameter int unsigned PushLsb = CmdPushNextLsb
+  parameter int unsigned PushLsb = CmdPushNextLsb,
+  // take the next command while this one's data still moves
+  parameter bit Overlap = 1'b0
 ) (
   input  logic         clk_i,
   input  logic         rst_ni,
@@ -33,10 +45,13 @@ module qnpu_burst
   output logic         err_o,
   output logic [7:0]   err_code_o,
   output logic [15:0]  bytes_o,
-  // the command's buffer field, and that buffer's size in words from the
-  // engine (0: not a buffer this engine serves)
-  output logic [3:0]   buf_o,
+  // chk_buf_o: the buffer field of the command being checked, buf_words_i
+  // that buffer's size in words from the engine (0: not a buffer this engine
+  // serves); buf_o, row_bytes_o: buffer and row length of the moving data
+  output logic [3:0]   chk_buf_o,
   input  logic [31:0]  buf_words_i,
+  output logic [3:0]   buf_o,
+  output logic [15:0]  row_bytes_o,
   // memory burst requests, one per row
   output logic         req_valid_o,
   output logic [39:0]  req_addr_o,
@@ -55,6 +70,16 @@ module qnpu_burst
   localparam int unsigned WordCycles = Cols / DmaBytes;
   localparam int unsigned PaceW = $clog2(WordCycles + 1);
 
+  // data descriptor: what the data half needs of a command
+  typedef struct packed {
+    logic [3:0]  buff;
+    logic [15:0] row_bytes;
+    logic [15:0] rows;
+    logic [19:0] sram_row;
+    logic [19:0] sram_stride;
+    logic        push;
+  } desc_t;
+
   typedef enum logic [1:0] {
     StIdle,
     StCheck,
@@ -62,131 +87,174 @@ module qnpu_burst
     StErr
   } state_e;
 
+  // request half: the command being checked, then requested
   state_e      state_q;
-  logic [3:0]  buf_q;
+  desc_t       req_q;
   logic [39:0] req_addr_q;
   logic [31:0] dstride_q;
-  logic [15:0] row_bytes_q, rows_left_q, req_left_q;
+  logic [15:0] req_left_q;
+  // rows requested whose data has not all moved (all commands)
   logic [16:0] inflight_q;
-  logic [19:0] sram_row_q, sram_stride_q, sram_addr_q;
+  // data half: the command whose data moves (cur), the next one (nxt)
+  logic        cur_v_q, nxt_v_q;
+  desc_t       cur_q, nxt_q;
+  logic [19:0] sram_addr_q;
   logic [15:0] beats_left_q;
   logic [PaceW-1:0] pace_q;
-  logic        push_q;
   logic [7:0]  err_code_q;
 
-  logic [15:0] beats_per_row;
-  assign beats_per_row = 16'((32'(row_bytes_q) + Cols - 1) >> ColsLog);
+  function automatic logic [15:0] beats_of(logic [15:0] row_bytes);
+    return 16'((32'(row_bytes) + Cols - 1) >> ColsLog);
+  endfunction
 
   // range check of the whole command, done once in StCheck
   logic [63:0] last_word;
-  assign last_word = 64'(sram_row_q) + (64'(rows_left_q) - 64'd1) * 64'(sram_stride_q)
-                   + 64'(beats_per_row) - 64'd1;
+  assign last_word = 64'(req_q.sram_row) + (64'(req_q.rows) - 64'd1) * 64'(req_q.sram_stride)
+                   + 64'(beats_of(req_q.row_bytes)) - 64'd1;
 
-  logic req_fire, row_done;
-  assign req_valid_o = (state_q == StRun) && (req_left_q != 16'd0);
+  logic req_fire, row_done, cmd_done, chk_ok, to_cur;
+  assign req_valid_o = (state_q == StRun);
   assign req_addr_o  = req_addr_q;
-  assign req_len_o   = row_bytes_q;
+  assign req_len_o   = req_q.row_bytes;
   assign req_fire    = req_valid_o && req_ready_i;
-  assign bytes_o     = req_fire ? row_bytes_q : 16'd0;
+  assign bytes_o     = req_fire ? req_q.row_bytes : 16'd0;
 
   // data moves only for rows already requested
-  assign take_o      = (state_q == StRun) && (inflight_q != 17'd0) && (pace_q == '0);
+  assign take_o      = cur_v_q && (inflight_q != 17'd0) && (pace_q == '0);
   assign beat_o      = take_o && beat_i;
   assign last_beat_o = (beats_left_q == 16'd1);
   assign row_done    = beat_o && last_beat_o;
+  assign cmd_done    = row_done && (cur_q.rows == 16'd1);
   assign sram_addr_o = sram_addr_q;
 
-  assign cmd_ready_o = (state_q == StIdle);
-  assign busy_o      = ((state_q != StIdle) && (state_q != StErr)) || push_o;
+  assign chk_ok = (state_q == StCheck) && req_q.row_bytes != '0 && req_q.rows != '0 &&
+                  buf_words_i != '0 && last_word < 64'(buf_words_i);
+  // a checked command goes straight to the data half when that is free (or
+  // frees this cycle with nothing behind), else it waits behind it
+  assign to_cur = !cur_v_q || (cmd_done && !nxt_v_q);
+
+  if (Overlap) begin : g_ovl
+    assign cmd_ready_o = (state_q == StIdle) && !nxt_v_q;
+  end else begin : g_seq
+    assign cmd_ready_o = (state_q == StIdle) && !cur_v_q;
+  end
+  assign busy_o      = ((state_q != StIdle) && (state_q != StErr)) || cur_v_q || nxt_v_q ||
+                       push_o;
   assign err_o       = (state_q == StErr);
   assign err_code_o  = err_code_q;
-  assign buf_o       = buf_q;
+  assign chk_buf_o   = req_q.buff;
+  assign buf_o       = cur_q.buff;
+  assign row_bytes_o = cur_q.row_bytes;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q       <= StIdle;
-      buf_q         <= '0;
-      req_addr_q    <= '0;
-      dstride_q     <= '0;
-      row_bytes_q   <= '0;
-      rows_left_q   <= '0;
-      req_left_q    <= '0;
-      inflight_q    <= '0;
-      sram_row_q    <= '0;
-      sram_stride_q <= '0;
-      sram_addr_q   <= '0;
-      beats_left_q  <= '0;
-      pace_q        <= '0;
-      push_q        <= 1'b0;
-      err_code_q    <= StatusOk;
-      push_o        <= 1'b0;
+      state_q      <= StIdle;
+      req_q        <= '0;
+      req_addr_q   <= '0;
+      dstride_q    <= '0;
+      req_left_q   <= '0;
+      inflight_q   <= '0;
+      cur_v_q      <= 1'b0;
+      nxt_v_q      <= 1'b0;
+      cur_q        <= '0;
+      nxt_q        <= '0;
+      sram_addr_q  <= '0;
+      beats_left_q <= '0;
+      pace_q       <= '0;
+      err_code_q   <= StatusOk;
+      push_o       <= 1'b0;
     end else begin
       push_o <= 1'b0;
+      inflight_q <= inflight_q + 17'(req_fire) - 17'(row_done);
+
+      // ---- request half ----
       unique case (state_q)
         StIdle: begin
-          if (cmd_valid_i) begin
-            buf_q         <= cmd_i[CmdBufLsb +: CmdBufW];
-            req_addr_q    <= {cmd_i[CmdDramHiLsb +: 8], cmd_i[CmdDramLoLsb +: 32]};
-            dstride_q     <= cmd_i[CmdDramStrideLsb +: 32];
-            row_bytes_q   <= cmd_i[CmdRowBytesLsb +: 16];
-            rows_left_q   <= cmd_i[CmdRowsLsb +: 16];
-            req_left_q    <= cmd_i[CmdRowsLsb +: 16];
-            sram_row_q    <= cmd_i[CmdSramAddrLsb +: 20];
-            sram_stride_q <= cmd_i[CmdSramStrideLsb +: 20];
-            push_q        <= cmd_i[PushLsb];
-            inflight_q    <= '0;
-            pace_q        <= '0;
-            state_q       <= StCheck;
+          if (cmd_valid_i && cmd_ready_o) begin
+            req_q.buff        <= cmd_i[CmdBufLsb +: CmdBufW];
+            req_q.row_bytes   <= cmd_i[CmdRowBytesLsb +: 16];
+            req_q.rows        <= cmd_i[CmdRowsLsb +: 16];
+            req_q.sram_row    <= cmd_i[CmdSramAddrLsb +: 20];
+            req_q.sram_stride <= cmd_i[CmdSramStrideLsb +: 20];
+            req_q.push        <= cmd_i[PushLsb];
+            req_addr_q        <= {cmd_i[CmdDramHiLsb +: 8], cmd_i[CmdDramLoLsb +: 32]};
+            dstride_q         <= cmd_i[CmdDramStrideLsb +: 32];
+            req_left_q        <= cmd_i[CmdRowsLsb +: 16];
+            state_q           <= StCheck;
           end
         end
         StCheck: begin
-          if (row_bytes_q == '0 || rows_left_q == '0 || buf_words_i == '0) begin
+          if (req_q.row_bytes == '0 || req_q.rows == '0 || buf_words_i == '0) begin
             err_code_q <= StatusBadField;
             state_q    <= StErr;
-          end else if (last_word >= 64'(buf_words_i)) begin
+          end else if (!chk_ok) begin
             err_code_q <= StatusSramRange;
             state_q    <= StErr;
           end else begin
-            sram_addr_q  <= sram_row_q;
-            beats_left_q <= beats_per_row;
-            state_q      <= StRun;
+            state_q <= StRun;
           end
         end
         StRun: begin
           if (req_fire) begin
             req_left_q <= req_left_q - 16'd1;
             req_addr_q <= req_addr_q + 40'(dstride_q);
-          end
-          inflight_q <= inflight_q + 17'(req_fire) - 17'(row_done);
-          if (beat_o) begin
-            pace_q       <= PaceW'(WordCycles - 1);
-            sram_addr_q  <= sram_addr_q + 20'd1;
-            beats_left_q <= beats_left_q - 16'd1;
-            if (last_beat_o) begin
-              rows_left_q  <= rows_left_q - 16'd1;
-              sram_row_q   <= sram_row_q + sram_stride_q;
-              sram_addr_q  <= sram_row_q + sram_stride_q;
-              beats_left_q <= beats_per_row;
-              if (rows_left_q == 16'd1) begin
-                push_o  <= push_q;
-                state_q <= StIdle;
-              end
+            if (req_left_q == 16'd1) begin
+              state_q <= StIdle;
             end
-          end else if (pace_q != '0) begin
-            pace_q <= pace_q - PaceW'(1);
           end
         end
         StErr: state_q <= StErr;
         default: state_q <= StIdle;
       endcase
+
+      // ---- data half ----
+      if (beat_o) begin
+        pace_q       <= PaceW'(WordCycles - 1);
+        sram_addr_q  <= sram_addr_q + 20'd1;
+        beats_left_q <= beats_left_q - 16'd1;
+        if (last_beat_o) begin
+          cur_q.rows     <= cur_q.rows - 16'd1;
+          cur_q.sram_row <= cur_q.sram_row + cur_q.sram_stride;
+          sram_addr_q    <= cur_q.sram_row + cur_q.sram_stride;
+          beats_left_q   <= beats_of(cur_q.row_bytes);
+        end
+      end else if (pace_q != '0) begin
+        pace_q <= pace_q - PaceW'(1);
+      end
+      if (cmd_done) begin
+        push_o  <= cur_q.push;
+        cur_v_q <= 1'b0;
+        if (nxt_v_q) begin
+          cur_v_q      <= 1'b1;
+          cur_q        <= nxt_q;
+          sram_addr_q  <= nxt_q.sram_row;
+          beats_left_q <= beats_of(nxt_q.row_bytes);
+          nxt_v_q      <= 1'b0;
+        end
+      end
+      if (chk_ok) begin
+        if (to_cur) begin
+          cur_v_q      <= 1'b1;
+          cur_q        <= req_q;
+          sram_addr_q  <= req_q.sram_row;
+          beats_left_q <= beats_of(req_q.row_bytes);
+        end else begin
+          nxt_v_q <= 1'b1;
+          nxt_q   <= req_q;
+        end
+      end
     end
   end
 
   // A row always has a beat left while its data moves (the check rejects
   // ROW_BYTES = 0; the counter reloads with the next row).
   BeatsLeft_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-    state_q == StRun |-> beats_left_q != 16'd0);
-  // never more rows in flight than requested, and none left over at the end
+    cur_v_q |-> beats_left_q != 16'd0);
+  // never more rows in flight than the commands held have rows
   Inflight_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-    state_q == StRun |-> 17'(rows_left_q) >= inflight_q);
+    (cur_v_q ? {1'b0, cur_q.rows} : 17'd0) + (nxt_v_q ? {1'b0, nxt_q.rows} : 17'd0) >=
+    inflight_q);
+  // a second command waits only behind one whose data moves
+  Nxt_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    nxt_v_q |-> cur_v_q);
 endmodule

@@ -2,6 +2,8 @@
 // ABUF, WBUF or PBUF (qnpu_burst walks the rows). Each read beat is written
 // to the SRAM word it belongs to; the tail of a row's last word is zero.
 // Read data comes back in request order; rd_ready_o is its back-pressure.
+// The next LOAD's check and requests overlap this one's data (qnpu_burst
+// Overlap), so back-to-back LOADs pay the memory latency once.
 
 module qnpu_load
   import qnpu_pkg::*;
@@ -40,13 +42,14 @@ module qnpu_load
 );
   localparam int unsigned ColsLog = $clog2(Cols);
 
-  logic [3:0]  buf_sel;
+  logic [3:0]  buf_sel, chk_buf;
+  logic [15:0] row_bytes;
   logic [31:0] buf_words;
   logic        we, last_beat;
   logic [ColsLog-1:0] tail_bytes;
 
   always_comb begin
-    unique case (buf_sel)
+    unique case (chk_buf)
       BufAbuf: buf_words = AbufWords;
       BufWbuf: buf_words = WbufWords;
       BufPbuf: buf_words = PbufWords;
@@ -57,7 +60,8 @@ module qnpu_load
   qnpu_burst #(
     .Cols     (Cols),
     .DmaBytes (DmaBytes),
-    .PushLsb  (CmdPushNextLsb)
+    .PushLsb  (CmdPushNextLsb),
+    .Overlap  (1'b1)
   ) u_burst (
     .clk_i,
     .rst_ni,
@@ -69,8 +73,10 @@ module qnpu_load
     .err_o,
     .err_code_o,
     .bytes_o,
-    .buf_o       (buf_sel),
+    .chk_buf_o   (chk_buf),
     .buf_words_i (buf_words),
+    .buf_o       (buf_sel),
+    .row_bytes_o (row_bytes),
     .req_valid_o (rd_req_valid_o),
     .req_addr_o  (rd_req_addr_o),
     .req_len_o   (rd_req_len_o),
@@ -82,7 +88,7 @@ module qnpu_load
     .sram_addr_o (waddr_o)
   );
 
-  assign tail_bytes = rd_req_len_o[ColsLog-1:0];
+  assign tail_bytes = row_bytes[ColsLog-1:0];
   assign active_o   = we;
   assign abuf_we_o  = we && (buf_sel == BufAbuf);
   assign wbuf_we_o  = we && (buf_sel == BufWbuf);
@@ -99,6 +105,10 @@ module qnpu_load
       end
     end
   end
+
+  // only the row's tail within its last word matters here
+  logic unused_load;
+  assign unused_load = ^row_bytes[15:ColsLog];
 
   // the bridge sends read data only for a burst it was asked for, and holds
   // it until taken (rd_ready_o)

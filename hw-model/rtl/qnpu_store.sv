@@ -39,6 +39,8 @@ module qnpu_store
   logic [31:0] buf_words;
   logic        last_beat, beat;
   logic [19:0] raddr;
+  logic [3:0]  data_buf;
+  logic [15:0] data_row_bytes;
 
   // OBUF is buffer 0 of a STORE; any other id is a bad field
   assign buf_words = (buf_sel == '0) ? ObufWords : '0;
@@ -58,8 +60,10 @@ module qnpu_store
     .err_o,
     .err_code_o,
     .bytes_o,
-    .buf_o       (buf_sel),
+    .chk_buf_o   (buf_sel),
     .buf_words_i (buf_words),
+    .buf_o       (data_buf),
+    .row_bytes_o (data_row_bytes),
     .req_valid_o (wr_req_valid_o),
     .req_addr_o  (wr_req_addr_o),
     .req_len_o   (wr_req_len_o),
@@ -75,7 +79,8 @@ module qnpu_store
   assign wr_data_o    = obuf_rdata_i;
   assign obuf_raddr_o = raddr[ObufAw-1:0];
 
-  // the range check keeps raddr below ObufWords; the row end needs no action
+  // the range check keeps raddr below ObufWords; the row end and the moving
+  // command's fields need no action (OBUF only, the bridge cuts the row)
   logic unused_store;
-  assign unused_store = last_beat ^ (^raddr[19:ObufAw]);
+  assign unused_store = last_beat ^ (^raddr[19:ObufAw]) ^ (^data_buf) ^ (^data_row_bytes);
 endmodule

@@ -1297,6 +1297,167 @@ static void test_memory_model(void **state)
 			 32 / N * (L + 2));
 }
 
+/* The device of the tests with memory latency lat (the shipped bandwidth
+ * and outstanding limit), its own harness. */
+static struct rh *lat_dev(uint32_t lat)
+{
+	struct qnpu_hw_params p = g_params;
+	struct rh *h = calloc(1, sizeof(*h));
+
+	assert_non_null(h);
+	p.mem_latency_cycles = lat;
+	assert_int_equal(rh_init(h, &p, 16), 0);
+	return h;
+}
+
+static uint64_t cost_cycles(struct rh *h, const struct rh_cmd *c, int n)
+{
+	struct qnpu_npu_target t = {
+		.rows = h->p.rows, .cols = h->p.cols,
+		.abuf_bytes = h->p.abuf_bytes, .wbuf_bytes = h->p.wbuf_bytes,
+		.pbuf_bytes = h->p.pbuf_bytes, .obuf_bytes = h->p.obuf_bytes,
+		.dma_bytes = h->p.dma_bytes, .queue_depth = h->p.queue_depth,
+		.mem_latency_cycles = h->p.mem_latency_cycles,
+		.mem_bytes_per_cycle = h->p.mem_bytes_per_cycle,
+		.mem_outstanding = h->p.mem_outstanding,
+	};
+	uint64_t din, dout;
+
+	return qnpu_npu_stream_cycles(&t, (const struct qnpu_cmd *)c, (size_t)n, &din, &dout);
+}
+
+/*
+ * k back-to-back LOADs of two rows each into consecutive ABUF words (the
+ * last with rows of C - 3 bytes, whose word tails must read zero), copied
+ * out through an identity pool and a STORE: the bytes, the counters and
+ * the cost model's cycles; returns the job's cycles.
+ */
+static uint64_t run_loads(uint32_t lat, int k)
+{
+	struct rh *h = lat_dev(lat);
+	const int C = (int)h->p.cols, n = 2 * k * C;
+	struct rh_cmd c[4 + 2];
+	struct rh_cqe cqe;
+	int8_t *s, *d;
+	uint64_t vs = rh_alloc(h, n, 0, (void **)&s), vd = rh_alloc(h, n, 1, (void **)&d);
+	uint64_t bytes = 0;
+
+	/* the pool drains at most one pixel per array row */
+	assert_true(k >= 1 && k <= 4 && 2 * k <= (int)h->p.rows);
+	fill(s, n);
+	make_copy(h, vs, vd, n);
+	for (int i = 0; i < k; i++) {
+		int rb = i == k - 1 ? C - 3 : C;
+
+		rh_load(&c[i], QNPU_BUF_ABUF, vs + (uint64_t)(2 * i * C), C, rb, 2, 2 * i, 1);
+		bytes += 2 * (uint64_t)rb;
+	}
+	RH_SET(&c[k - 1], PUSH_NEXT, 1);
+	c[k] = copy_cmds[1];
+	c[k + 1] = copy_cmds[2];
+	assert_int_equal(rh_run(h, c, k + 2, MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	for (int i = 0; i < n; i++) {
+		int tail = i >= 2 * (k - 1) * C && i % C >= C - 3;
+
+		assert_int_equal(d[i], tail ? 0 : s[i]);
+	}
+	assert_int_equal(cqe.dma_in, bytes);
+	assert_int_equal(cqe.load_cycles, 2 * (uint64_t)k);	/* one beat per row */
+	assert_int_equal(cost_cycles(h, c, k + 2), cqe.cycles);
+	rh_fini(h);
+	free(h);
+	return cqe.cycles;
+}
+
+/* A LOAD's check and requests overlap the previous LOAD's data: two LOADs
+ * pay the memory latency once, not twice. The engine holds two LOADs, so
+ * the third waits for the first one's data: four pay it nearly twice
+ * (each run checks the cost model's cycles exactly). */
+static void test_load_overlap(void **state)
+{
+	const uint32_t L = 100;
+
+	(void)state;
+	assert_int_equal(run_loads(L, 1) - run_loads(0, 1), L);
+	assert_int_equal(run_loads(L, 2) - run_loads(0, 2), L);
+	uint64_t d4 = run_loads(L, 4) - run_loads(0, 4);
+	assert_true(d4 > L && d4 <= 2 * L);
+}
+
+/* A fault in the second of two overlapped LOADs: it names that command,
+ * comes before the first LOAD's data (so the two did overlap), and nothing
+ * is written to memory. */
+static void test_load_overlap_fault(void **state)
+{
+	const uint32_t L = 400;
+	struct rh *h = lat_dev(L);
+	const int C = (int)h->p.cols;
+	struct rh_cmd c[4];
+	struct rh_cqe cqe;
+	int8_t *s, *d;
+	uint64_t vs = rh_alloc(h, 4 * C, 0, (void **)&s), vd = rh_alloc(h, 4 * C, 1, (void **)&d);
+	uint64_t vb = rh_alloc(h, 4096, 0, NULL);
+
+	(void)state;
+	fill(s, 4 * C);
+	memset(d, 0x33, 4 * C);
+	rh_set_pte(h, vb, 0, 0);
+	make_copy(h, vs, vd, 4 * C);
+	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 4, 0, 1);
+	rh_load(&c[1], QNPU_BUF_ABUF, vb + 32, C, C, 2, 4, 1);
+	RH_SET(&c[1], PUSH_NEXT, 1);
+	c[2] = copy_cmds[1];
+	c[3] = copy_cmds[2];
+	assert_int_equal(rh_run(h, c, 4, MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
+	assert_int_equal(cqe.err_cmd, 1);
+	assert_int_equal(cqe.fault_va, vb + 32);
+	assert_true(cqe.cycles < L);
+	for (int i = 0; i < 4 * C; i++)
+		assert_int_equal((uint8_t)d[i], 0x33);
+	/* the device runs the next job cleanly */
+	memset(d, 0, 4 * C);
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 4 * C), MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	assert_memory_equal(s, d, 4 * C);
+	rh_fini(h);
+	free(h);
+}
+
+/* A reset while two LOADs are in flight (the second requesting, the first's
+ * data not yet back) aborts the job; the next job runs cleanly. */
+static void test_load_overlap_reset(void **state)
+{
+	const uint32_t L = 400;
+	struct rh *h = lat_dev(L);
+	const int C = (int)h->p.cols;
+	struct rh_cmd c[2];
+	struct rh_cqe cqe;
+	int8_t *s, *d;
+	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
+
+	(void)state;
+	fill(s, 8 * C);
+	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 4, 0, 1);
+	rh_load(&c[1], QNPU_BUF_WBUF, vs + 4 * C, C, C, 4, 0, 1);
+	rh_submit(h, rh_put_cmds(h, c, 2), 2, 0);
+	qnpu_hw_step(h->hw, L / 2);
+	assert_false(qnpu_hw_is_idle(h->hw));
+	uint32_t req = qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_REQ) + 1;
+	qnpu_hw_reg_write32(h->hw, QNPU_REG_RESET_REQ, req);
+	qnpu_hw_doorbell(h->hw);
+	assert_true(qnpu_hw_is_idle(h->hw));
+	assert_int_equal(rh_reap(h, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_ABORTED);
+	memset(d, 0, 8 * C);
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 4 * C), MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	assert_memory_equal(s, d, 4 * C);
+	rh_fini(h);
+	free(h);
+}
+
 /* Parameters out of their documented range, or inconsistent with each
  * other, are refused in one line naming the property (docs/codesign.md). */
 static void test_create_invalid(void **state)
@@ -1435,6 +1596,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_add_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_res_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sram_no_leak, setup, teardown),
+		cmocka_unit_test(test_load_overlap),
+		cmocka_unit_test(test_load_overlap_fault),
+		cmocka_unit_test(test_load_overlap_reset),
 		cmocka_unit_test_setup_teardown(test_mmu_unmapped_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_unmapped_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmu_readonly_write, setup, teardown),

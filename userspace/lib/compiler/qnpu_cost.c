@@ -10,7 +10,10 @@
  *  LOAD/STORE accept, check, then one burst request per row from the third
  *             cycle as long as the memory has a free slot (mem_outstanding
  *             bursts), data of a row from request + 1 + latency (reads),
- *             one word per max(C / dma_bytes, credit) cycles;
+ *             one word per max(C / dma_bytes, credit) cycles, in request
+ *             order; the next LOAD is accepted once this one's rows are
+ *             requested and the LOAD before it has moved its data, the
+ *             next STORE once this one's data has moved;
  *  compute    setup, one step per cycle, the next command taken in the last
  *             step (steps + 1 back to back; RES, a fused residual ADD,
  *             is one step more); a DRAIN hands the accumulators
@@ -60,13 +63,15 @@ static uint32_t cmd_field(const struct qnpu_cmd *c, int word, uint32_t mask,
 #define CF(c, name) cmd_field(c, QNPU_CMD_##name##_WORD, \
 			      QNPU_CMD_##name##_MASK, QNPU_CMD_##name##_SHIFT)
 
-/* One memory channel (read or write): its byte credit and the completion
- * cycles of the bursts in flight. */
+/* One memory channel (read or write): its byte credit, the completion
+ * cycles of its last mem_outstanding bursts (a ring over all commands) and
+ * its last beat. */
 struct chan {
 	int64_t credit;		/* after the beat at cycle at */
 	uint64_t at;
-	uint64_t *done;		/* last-beat cycle per row of the command */
-	size_t cap;
+	uint64_t *done;		/* last-beat cycle of burst n, at n % N */
+	uint64_t n;		/* bursts requested so far */
+	uint64_t beat;		/* the last beat (0: none yet) */
 };
 
 struct cost {
@@ -106,31 +111,25 @@ static void credit_take(const struct cost *k, struct chan *ch, uint64_t t)
 }
 
 /*
- * A LOAD or STORE accepted at cycle a: its last beat. Reads see the
- * memory's latency; writes are posted (data right after the request).
+ * A LOAD or STORE accepted at cycle a: its last request and last beat.
+ * Reads see the memory's latency; writes are posted (data right after the
+ * request). Data moves in request order across commands: a LOAD's rows may
+ * be requested while an earlier LOAD's data still moves.
  */
-static int dma_cmd(struct cost *k, int dir, uint64_t a, uint32_t rows,
-		   uint32_t beats, uint64_t *last)
+static void dma_cmd(struct cost *k, int dir, uint64_t a, uint32_t rows,
+		    uint32_t beats, uint64_t *lastq, uint64_t *last)
 {
 	struct chan *ch = &k->ch[dir];
-	uint64_t lat = dir ? 0 : k->L, q = a + 1, b = 0;
+	uint64_t lat = dir ? 0 : k->L, q = a + 1, b = ch->beat;
 	bool beatwise = k->pace > 1 || (k->B && k->B < k->C);
 	uint32_t r, j;
 
-	if (rows > ch->cap) {
-		uint64_t *d = realloc(ch->done, rows * sizeof(*d));
-
-		if (!d)
-			return -1;
-		ch->done = d;
-		ch->cap = rows;
-	}
 	for (r = 0; r < rows; r++) {
 		/* one request per cycle, only with a free slot */
 		q = max64(q + 1, r == 0 ? a + 2 : 0);
-		if (k->N && r >= k->N)
-			q = max64(q, ch->done[r - k->N] + 1);
-		b = max64(r ? b + k->pace : 0, q + 1 + lat);
+		if (k->N && ch->n >= k->N)
+			q = max64(q, ch->done[ch->n % k->N] + 1);
+		b = max64(ch->beat ? b + k->pace : 0, q + 1 + lat);
 		if (!beatwise) {
 			b += beats - 1;
 		} else {
@@ -141,10 +140,13 @@ static int dma_cmd(struct cost *k, int dir, uint64_t a, uint32_t rows,
 				credit_take(k, ch, b);
 			}
 		}
-		ch->done[r] = b;
+		if (k->N)
+			ch->done[ch->n % k->N] = b;
+		ch->n++;
+		ch->beat = b;
 	}
+	*lastq = q;
 	*last = b;
-	return 0;
 }
 
 uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
@@ -175,6 +177,12 @@ uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
 	if (Q > QMAX)
 		Q = QMAX;
 	k.ch[0].credit = k.ch[1].credit = (int64_t)k.C + k.B;
+	if (k.N) {
+		k.ch[0].done = calloc(2 * (size_t)k.N, sizeof(uint64_t));
+		if (!k.ch[0].done)
+			goto fail;
+		k.ch[1].done = k.ch[0].done + k.N;
+	}
 	*dma_in = *dma_out = 0;
 
 	for (i = 0; i < n; i++) {
@@ -189,27 +197,28 @@ uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
 			d = max64(d, qacc[e][(nq[e] - Q) % QMAX] + 1);
 		a = max64(d + 1, eng_free[e]);
 		if (e == 0) {
-			uint64_t last;
+			uint64_t lastq, last, prev = k.ch[0].beat;
 
 			if (CF(c, POP_NEXT))
 				a = max64(a, tok_pop(c2l));
 			*dma_in += (uint64_t)CF(c, ROWS) * CF(c, ROW_BYTES);
-			if (dma_cmd(&k, 0, a, CF(c, ROWS),
-				    (CF(c, ROW_BYTES) + k.C - 1) / k.C, &last))
-				goto fail;
+			dma_cmd(&k, 0, a, CF(c, ROWS),
+				(CF(c, ROW_BYTES) + k.C - 1) / k.C, &lastq, &last);
 			if (CF(c, PUSH_NEXT))
 				tok_push(l2c, last + 2);
-			eng_free[0] = last + 1;
+			/* the next LOAD is taken once this one's rows are all
+			 * requested and the one before it has moved its data
+			 * (the engine holds two) */
+			eng_free[0] = max64(lastq + 1, prev + 1);
 			idle[0] = last + 1 + CF(c, PUSH_NEXT);
 		} else if (e == 2) {
-			uint64_t last;
+			uint64_t lastq, last;
 
 			if (CF(c, POP_PREV))
 				a = max64(a, tok_pop(c2s));
 			*dma_out += (uint64_t)CF(c, ROWS) * CF(c, ROW_BYTES);
-			if (dma_cmd(&k, 1, a, CF(c, ROWS),
-				    (CF(c, ROW_BYTES) + k.C - 1) / k.C, &last))
-				goto fail;
+			dma_cmd(&k, 1, a, CF(c, ROWS),
+				(CF(c, ROW_BYTES) + k.C - 1) / k.C, &lastq, &last);
 			if (CF(c, PUSH_PREV))
 				tok_push(s2c, last + 2);
 			eng_free[2] = last + 1;
@@ -280,12 +289,9 @@ next:
 	end = max64(max64(d + 1, last_acc + 1),
 		    max64(idle[0], max64(idle[1], idle[2])));
 	free(k.ch[0].done);
-	free(k.ch[1].done);
 	free(tq);
 	return end;
 fail:
-	free(k.ch[0].done);
-	free(k.ch[1].done);
 	free(tq);
 	return 0;
 }
