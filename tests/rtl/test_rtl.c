@@ -345,6 +345,23 @@ static void test_dwconv_random(void **state)
 static void expect_status(struct rh *h, struct rh_cmd *c, int n, uint32_t status,
 			  uint32_t err_cmd);
 
+/* What the compiler's cost model (qnpu_cost.c) predicts for a stream on h. */
+static uint64_t cost_cycles(struct rh *h, const struct rh_cmd *c, int n)
+{
+	struct qnpu_npu_target t = {
+		.rows = h->p.rows, .cols = h->p.cols,
+		.abuf_bytes = h->p.abuf_bytes, .wbuf_bytes = h->p.wbuf_bytes,
+		.pbuf_bytes = h->p.pbuf_bytes, .obuf_bytes = h->p.obuf_bytes,
+		.dma_bytes = h->p.dma_bytes, .queue_depth = h->p.queue_depth,
+		.mem_latency_cycles = h->p.mem_latency_cycles,
+		.mem_bytes_per_cycle = h->p.mem_bytes_per_cycle,
+		.mem_outstanding = h->p.mem_outstanding,
+	};
+	uint64_t din, dout;
+
+	return qnpu_npu_stream_cycles(&t, (const struct qnpu_cmd *)c, (size_t)n, &din, &dout);
+}
+
 /*
  * The packed vector mode: pixels of fewer than C channels dense in ABUF,
  * column groups computing several pixels per array row (COL_GROUPS).
@@ -402,21 +419,7 @@ static void run_packed(struct rh *h, int op, struct ref_conv *p, int groups, int
 	if (op == QNPU_OP_DWCONV)
 		assert_int_equal(cqe.macs, (uint64_t)p->oh * p->ow * p->oc * p->kh * p->kw);
 	/* the cost model predicts it exactly (the PPU drains ceil(NPIX / groups) rows) */
-	{
-		struct qnpu_npu_target t = {
-			.rows = h->p.rows, .cols = h->p.cols,
-			.abuf_bytes = h->p.abuf_bytes, .wbuf_bytes = h->p.wbuf_bytes,
-			.pbuf_bytes = h->p.pbuf_bytes, .obuf_bytes = h->p.obuf_bytes,
-			.dma_bytes = h->p.dma_bytes, .queue_depth = h->p.queue_depth,
-			.mem_latency_cycles = h->p.mem_latency_cycles,
-			.mem_bytes_per_cycle = h->p.mem_bytes_per_cycle,
-			.mem_outstanding = h->p.mem_outstanding,
-		};
-		uint64_t din, dout;
-		assert_int_equal(qnpu_npu_stream_cycles(&t, (const struct qnpu_cmd *)e.c,
-							(size_t)e.n, &din, &dout),
-				 cqe.cycles);
-	}
+	assert_int_equal(cost_cycles(h, e.c, e.n), cqe.cycles);
 	free(ref);
 	free(out);
 	emit_free(&e);
@@ -629,21 +632,7 @@ static void test_res_random(void **state)
 					    out[i], ref[i]);
 		assert_int_equal(bad, 0);
 		/* the compiler's cost model (qnpu_cost.c) predicts the RTL exactly */
-		{
-			struct qnpu_npu_target t = {
-				.rows = h->p.rows, .cols = h->p.cols,
-				.abuf_bytes = h->p.abuf_bytes, .wbuf_bytes = h->p.wbuf_bytes,
-				.pbuf_bytes = h->p.pbuf_bytes, .obuf_bytes = h->p.obuf_bytes,
-				.dma_bytes = h->p.dma_bytes, .queue_depth = h->p.queue_depth,
-				.mem_latency_cycles = h->p.mem_latency_cycles,
-				.mem_bytes_per_cycle = h->p.mem_bytes_per_cycle,
-				.mem_outstanding = h->p.mem_outstanding,
-			};
-			uint64_t din, dout;
-			assert_int_equal(qnpu_npu_stream_cycles(&t, (const struct qnpu_cmd *)e.c,
-								(size_t)e.n, &din, &dout),
-					 cqe.cycles);
-		}
+		assert_int_equal(cost_cycles(h, e.c, e.n), cqe.cycles);
 		/* the residual step is no MAC */
 		assert_int_equal(cqe.macs, (uint64_t)p.oh * p.ow * p.oc * p.kh * p.kw *
 					   (op == QNPU_OP_CONV ? p.ic : 1));
@@ -1308,22 +1297,6 @@ static struct rh *lat_dev(uint32_t lat)
 	p.mem_latency_cycles = lat;
 	assert_int_equal(rh_init(h, &p, 16), 0);
 	return h;
-}
-
-static uint64_t cost_cycles(struct rh *h, const struct rh_cmd *c, int n)
-{
-	struct qnpu_npu_target t = {
-		.rows = h->p.rows, .cols = h->p.cols,
-		.abuf_bytes = h->p.abuf_bytes, .wbuf_bytes = h->p.wbuf_bytes,
-		.pbuf_bytes = h->p.pbuf_bytes, .obuf_bytes = h->p.obuf_bytes,
-		.dma_bytes = h->p.dma_bytes, .queue_depth = h->p.queue_depth,
-		.mem_latency_cycles = h->p.mem_latency_cycles,
-		.mem_bytes_per_cycle = h->p.mem_bytes_per_cycle,
-		.mem_outstanding = h->p.mem_outstanding,
-	};
-	uint64_t din, dout;
-
-	return qnpu_npu_stream_cycles(&t, (const struct qnpu_cmd *)c, (size_t)n, &din, &dout);
 }
 
 /*
