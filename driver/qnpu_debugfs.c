@@ -68,9 +68,9 @@ static int qnpu_debugfs_rings_show(struct seq_file *m, void *data)
 	seq_printf(m, "resets: %u\nlost: %d\n", qdev->resets, qdev->lost);
 	seq_printf(m, "heartbeats: %u\nbad_completions: %u\nquarantined: %u\n",
 		   qdev->heartbeats, qdev->bad_completions, qdev->quarantined);
-	seq_printf(m, "direct_jobs: %llu\ndirect_unrun: %u\n",
-		   qdev->direct_jobs, qdev->direct_unrun);
-	seq_printf(m, "direct_orphans: %llu\n", qdev->direct_orphans);
+	seq_printf(m, "direct_jobs: %llu\ndirect_live: %d\nbacklog: %u\n",
+		   qdev->direct_jobs, atomic_read(&qdev->direct_live),
+		   qdev->backlog_count);
 	list_for_each_entry(job, &qdev->inflight, node)
 		seq_printf(m, "job %llu ctx %u cmd_va %#llx cmds %u\n",
 			   job->id, job->ctx->id, job->cmd_va,

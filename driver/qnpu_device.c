@@ -87,7 +87,7 @@ static void qnpu_device_cq_corrupt(struct qnpu_device *qdev, u32 count,
 	WRITE_ONCE(qdev->cq_corrupt, true);
 	/* In a reset already the handler looks at the flag itself. */
 	if (!qdev->in_reset)
-		drm_sched_fault(&qdev->sched);
+		mod_delayed_work(qdev->wq, &qdev->tdr, 0);
 }
 
 /**
@@ -105,6 +105,7 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 	void __iomem *cqe;
 	unsigned long flags;
 	u32 count, tail, id, status;
+	bool retired = false;
 
 	spin_lock_irqsave(&qdev->job_lock, flags);
 	if (qdev->cq_corrupt)
@@ -154,23 +155,26 @@ void qnpu_device_process_cq(struct qnpu_device *qdev)
 		}
 		list_del_init(&job->node);
 		job->on_device = false;
+		qdev->ring_count--;
+		retired = true;
 		/*
 		 * Aborted by a reset: the hung job failed, any other one is
-		 * run again with the same fence.
+		 * run again with the same fence (qnpu_job_recover()).
 		 */
-		if (status != QNPU_STATUS_ABORTED) {
-			qnpu_job_complete(job, status, cqe);
-			qnpu_job_end_fence(job);
-		} else if (job == qdev->hung_job) {
-			qnpu_job_complete(job, DRM_QNPU_JOB_HANG, cqe);
-			qnpu_job_end_fence(job);
-		} else if (job->orphan) {
-			/* Nobody runs it again. */
-			qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
-			qnpu_job_end_fence(job);
+		if (status == QNPU_STATUS_ABORTED && job != qdev->hung_job) {
+			list_add_tail(&job->node, &qdev->dropped);
+			continue;
 		}
+		qnpu_job_complete(job, status == QNPU_STATUS_ABORTED ?
+				  DRM_QNPU_JOB_HANG : status, cqe);
+		qnpu_job_end_fence(job);
 		qnpu_job_off_device(job, false);
 	}
+	/* The next job starts now; freed entries take waiting ones. */
+	if (retired && qdev->ring_count)
+		qdev->head_start = jiffies;
+	if (retired && !qdev->in_reset && qnpu_job_drain_backlog(qdev))
+		qdev->db_owed++;
 	qnpu_write(qdev, QNPU_REG_CQ_HEAD, qdev->cq_head);
 	qnpu_write(qdev, QNPU_REG_IRQ_ACK, count);
 	/*
@@ -354,7 +358,7 @@ void qnpu_device_release_quarantine(struct qnpu_device *qdev)
  * @hold: true to hold (nests), false to release
  *
  * Whoever parks the scheduler to own the ring holds it too: SUBMIT may
- * write an unblocked job itself (qnpu_job_try_direct()).
+ * queue an unblocked job itself (qnpu_job_may_direct()).
  */
 void qnpu_device_hold_ring(struct qnpu_device *qdev, bool hold)
 {
@@ -401,7 +405,7 @@ static void qnpu_device_heartbeat(struct work_struct *work)
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 	/* Untrusted completion, jobs on the ring: the timeout handler. */
 	if (!idle && READ_ONCE(qdev->cq_corrupt))
-		drm_sched_fault(&qdev->sched);
+		mod_delayed_work(qdev->wq, &qdev->tdr, 0);
 	if (idle) {
 		if (qnpu_device_reset(qdev)) {
 			drm_err(&qdev->ddev,
@@ -475,8 +479,11 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	spin_lock_init(&qdev->fence_lock);
 	INIT_LIST_HEAD(&qdev->inflight);
 	INIT_LIST_HEAD(&qdev->quarantine);
-	INIT_LIST_HEAD(&qdev->orphans);
-	INIT_WORK(&qdev->orphan_work, qnpu_job_orphan_work);
+	INIT_LIST_HEAD(&qdev->backlog);
+	INIT_LIST_HEAD(&qdev->dropped);
+	INIT_LIST_HEAD(&qdev->reap);
+	INIT_DELAYED_WORK(&qdev->tdr, qnpu_job_tdr_work);
+	INIT_DELAYED_WORK(&qdev->reap_work, qnpu_job_reap_work);
 	init_completion(&qdev->probe_done);
 	mutex_init(&qdev->ctx_lock);
 	INIT_LIST_HEAD(&qdev->contexts);
@@ -527,11 +534,13 @@ int qnpu_device_init(struct qnpu_device *qdev)
 	qnpu_write(qdev, QNPU_REG_IRQ_ACK, qnpu_read(qdev, QNPU_REG_IRQ_COUNT));
 
 	/*
-	 * One job per submission-ring entry, but for one: a direct SUBMIT's
-	 * (qnpu_job_try_direct()) before the scheduler counts it.
+	 * One job per submission-ring entry; direct jobs share the ring
+	 * through the backlog (qnpu_job_queue()), which also takes the
+	 * scheduler's jobs when they find it full.
 	 */
-	args.credit_limit = qdev->hw.sq_entries - 1;
-	args.timeout = msecs_to_jiffies(qnpu_job_timeout_s * 1000);
+	qdev->job_timeout = msecs_to_jiffies(qnpu_job_timeout_s * 1000);
+	args.credit_limit = qdev->hw.sq_entries;
+	args.timeout = qdev->job_timeout;
 	args.timeout_wq = qdev->wq;
 	ret = drm_sched_init(&qdev->sched, &args);
 	if (ret) {
@@ -588,6 +597,18 @@ static void qnpu_device_stop(struct qnpu_device *qdev, u32 status)
 		qnpu_job_end_fence(job);
 		qnpu_job_off_device(job, lost);
 	}
+	qdev->ring_count = 0;
+	/* Never reached the device. */
+	list_for_each_entry_safe(job, tmp, &qdev->backlog, node) {
+		list_del_init(&job->node);
+		job->in_backlog = false;
+		if (!job->has_result)
+			qnpu_job_complete(job, lost ? DRM_QNPU_JOB_DEVICE_LOST :
+						status, NULL);
+		qnpu_job_end_fence(job);
+		qnpu_job_off_device(job, false);
+	}
+	qdev->backlog_count = 0;
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 }
 
@@ -617,6 +638,8 @@ void qnpu_device_fini(struct qnpu_device *qdev)
 	kthread_park(sched->thread);
 	cancel_delayed_work_sync(&sched->work_tdr);
 	qnpu_device_stop(qdev, DRM_QNPU_JOB_CANCELED);
+	/* running is false: no completion arms it again. */
+	cancel_delayed_work_sync(&qdev->tdr);
 
 	drm_sched_fini(sched);
 	/* Debian 6.1's drm_sched_fini() leaves its pending list: drain it. */
@@ -629,7 +652,9 @@ void qnpu_device_fini(struct qnpu_device *qdev)
 		}
 		sched->ops->free_job(s_job);
 	}
-	flush_work(&qdev->orphan_work);
+	/* running is false: nothing queues it again. */
+	cancel_delayed_work_sync(&qdev->reap_work);
+	qnpu_job_reap(qdev);
 	if (qdev->quarantined) {
 		if (qdev->bus->stop_dma)
 			qdev->bus->stop_dma(qdev);

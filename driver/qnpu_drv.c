@@ -99,6 +99,9 @@ static void qnpu_postclose(struct drm_device *ddev, struct drm_file *file)
 	 * jobs on the device keep the context alive until they end.
 	 */
 	drm_sched_entity_destroy(&qfile->entity);
+	/* Its direct jobs still waiting for a ring entry do not run either. */
+	if (READ_ONCE(qfile->ctx->killed))
+		qnpu_job_cancel_killed(qfile->ctx);
 	qnpu_ctx_put(qfile->ctx);
 	kfree(qfile);
 }

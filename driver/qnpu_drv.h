@@ -105,21 +105,38 @@ struct qnpu_device {
 	u32 cq_head;
 	/* Entries written since the last doorbell (a batch's middle). */
 	u32 db_owed;
+	/* Entries on the device (the length of @inflight). */
+	unsigned int ring_count;
+	/*
+	 * Jobs given a place in ring order (their fence's seqno) that wait
+	 * for a free entry, oldest first; written as completions free
+	 * entries. Direct jobs are not limited by the scheduler's credits.
+	 */
+	struct list_head backlog;
+	unsigned int backlog_count;
+	/* Jobs a reset aborted, in ring order, until they are re-queued. */
+	struct list_head dropped;
+	/* When the oldest job on the device started (jiffies). */
+	unsigned long head_start;
+	/* Job timeout in jiffies; @tdr checks the oldest job against it. */
+	unsigned long job_timeout;
+	struct delayed_work tdr;
 	/*
 	 * Owners of the ring besides the scheduler thread (the timeout
 	 * handler, the heartbeat, the probe): no direct submission while
 	 * one holds it.
 	 */
 	unsigned int ring_hold;
-	/*
-	 * Jobs SUBMIT wrote to the ring itself that the scheduler has not
-	 * run yet; at most one, outside the scheduler's credits.
-	 */
-	unsigned int direct_unrun;
 	/* Direct submissions so far, for debugfs. */
 	u64 direct_jobs;
-	/* Direct jobs a killed file's entity freed while on the device. */
-	u64 direct_orphans;
+	/*
+	 * Direct jobs that left the device, released in process context
+	 * (the next SUBMIT or BO_WAIT, else @reap_work).
+	 */
+	struct list_head reap;
+	struct delayed_work reap_work;
+	/* Direct jobs submitted and not yet released. */
+	atomic_t direct_live;
 	bool lost;
 	u32 reset_seq;
 	unsigned int resets;
@@ -146,12 +163,6 @@ struct qnpu_device {
 	 */
 	struct list_head quarantine;
 	unsigned int quarantined;
-	/*
-	 * Direct jobs freed by a killed file's entity while on the device:
-	 * released from @orphan_work once they leave it.
-	 */
-	struct list_head orphans;
-	struct work_struct orphan_work;
 
 	/* Ring fences (in ring order) and fences of jobs decided unrun. */
 	spinlock_t fence_lock;
@@ -297,10 +308,15 @@ struct qnpu_job {
 	bool quarantine;
 	/* Counted in ctx->unrun (pushed, run_job not called yet). */
 	bool unrun;
-	/* SUBMIT wrote it to the ring; counted in qdev->direct_unrun. */
+	/* On qdev->backlog: queued for the ring, not written yet. */
+	bool in_backlog;
+	/*
+	 * Past the scheduler: SUBMIT queued it and the driver owns it (its
+	 * fence is the hardware fence, released from qdev->reap).
+	 */
 	bool direct;
-	/* Freed by the scheduler while on the device (qdev->orphans). */
-	bool orphan;
+	/* Its SUBMIT still uses its BOs: not released yet. */
+	bool committing;
 };
 
 #define to_qnpu_job(j) container_of(j, struct qnpu_job, base)
@@ -367,7 +383,11 @@ void qnpu_job_complete(struct qnpu_job *job, u32 status,
 void qnpu_job_release(struct qnpu_job *job);
 void qnpu_job_end_fence(struct qnpu_job *job);
 void qnpu_job_off_device(struct qnpu_job *job, bool lost);
-void qnpu_job_orphan_work(struct work_struct *work);
+unsigned int qnpu_job_drain_backlog(struct qnpu_device *qdev);
+void qnpu_job_reap(struct qnpu_device *qdev);
+void qnpu_job_reap_work(struct work_struct *work);
+void qnpu_job_tdr_work(struct work_struct *work);
+void qnpu_job_cancel_killed(struct qnpu_ctx *ctx);
 
 /* qnpu_pci.c, qnpu_of.c */
 extern struct pci_driver qnpu_pci_driver;

@@ -202,6 +202,8 @@ int qnpu_ioctl_bo_wait(struct drm_device *ddev, void *data,
 	else
 		ret = dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ);
 	drm_gem_object_put(obj);
+	/* Release the direct jobs that ended (no worker wake-up for them). */
+	qnpu_job_reap(to_qnpu_device(ddev));
 	if (ret == 0)
 		return -ETIMEDOUT;
 	return ret < 0 ? ret : 0;

@@ -7,6 +7,7 @@
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-resv.h>
 #include <linux/iosys-map.h>
+#include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -125,19 +126,22 @@ void qnpu_job_complete(struct qnpu_job *job, u32 status, void __iomem *cqe)
 		.job_id = job->id,
 		.status = status,
 	};
-	struct dma_fence *finished = &job->base.s_fence->finished;
 	struct drm_qnpu_job_info *dst;
 	int err = qnpu_status_errno(status);
 
 	job->has_result = true;
 	job->status = status;
 	/*
-	 * This scheduler does not pass the hardware fence's error on. An
-	 * orphan's (qnpu_job_free()) was signaled by the entity's kill.
+	 * This scheduler does not pass the hardware fence's error on. A
+	 * direct job has no scheduler fence: its hardware fence is the one.
 	 */
-	if (err && !finished->error &&
-	    !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &finished->flags))
-		dma_fence_set_error(finished, err);
+	if (err && !job->direct) {
+		struct dma_fence *finished = &job->base.s_fence->finished;
+
+		if (!finished->error &&
+		    !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &finished->flags))
+			dma_fence_set_error(finished, err);
+	}
 	if (cqe) {
 		u32 fault = readl(cqe + QNPU_CQE_FAULT_INFO);
 
@@ -243,8 +247,6 @@ static void qnpu_job_mark_run(struct qnpu_job *job)
 		return;
 	job->unrun = false;
 	job->ctx->unrun--;
-	if (job->direct)
-		job->qdev->direct_unrun--;
 }
 
 /*
@@ -256,9 +258,6 @@ static void qnpu_job_write_sqe(struct qnpu_job *job)
 	struct qnpu_device *qdev = job->qdev;
 	void __iomem *sqe;
 
-	/* A re-run after a reset keeps the fence it had. */
-	if (!job->hw_fence_init)
-		qnpu_job_fence_init(job, true);
 	sqe = qdev->regs + QNPU_SQ_OFFSET +
 	      (qdev->sq_tail % qdev->hw.sq_entries) * QNPU_SQE_BYTES;
 	writel(lower_32_bits(job->ctx->root.dma), sqe + QNPU_SQE_PT_ROOT);
@@ -269,16 +268,70 @@ static void qnpu_job_write_sqe(struct qnpu_job *job)
 	writel(lower_32_bits(job->id), sqe + QNPU_SQE_JOB_ID);
 	writel(job->max_kcycles, sqe + QNPU_SQE_MAX_CYCLES);
 	writel(0, sqe + QNPU_SQE_FLAGS);
+	/* The device starts it now: its time counts from here. */
+	if (!qdev->ring_count++) {
+		qdev->head_start = jiffies;
+		queue_delayed_work(qdev->wq, &qdev->tdr, qdev->job_timeout);
+	}
 	list_add_tail(&job->node, &qdev->inflight);
 	job->on_device = true;
 	qdev->sq_tail++;
-	dma_fence_put(job->ctx->last_hw);
-	job->ctx->last_hw = dma_fence_get(&job->hw_fence);
 	/*
 	 * writel() orders the entry, and the page tables in coherent memory,
 	 * before the index, and the index before the doorbell.
 	 */
 	qnpu_write(qdev, QNPU_REG_SQ_TAIL, qdev->sq_tail);
+}
+
+/*
+ * Give @job its place in ring order: its hardware fence (seqnos follow
+ * ring order) and an entry, or the backlog if the ring is full or jobs
+ * wait there already. Return: true if written (the caller rings). Under
+ * job_lock.
+ */
+static bool qnpu_job_queue(struct qnpu_job *job)
+{
+	struct qnpu_device *qdev = job->qdev;
+
+	/* A re-run after a reset keeps the fence it had. */
+	if (!job->hw_fence_init) {
+		qnpu_job_fence_init(job, true);
+		dma_fence_put(job->ctx->last_hw);
+		job->ctx->last_hw = dma_fence_get(&job->hw_fence);
+	}
+	if (qdev->backlog_count || qdev->ring_count >= qdev->hw.sq_entries) {
+		list_add_tail(&job->node, &qdev->backlog);
+		job->in_backlog = true;
+		qdev->backlog_count++;
+		return false;
+	}
+	qnpu_job_write_sqe(job);
+	return true;
+}
+
+/**
+ * qnpu_job_drain_backlog() - write waiting jobs into free ring entries
+ * @qdev: the device
+ *
+ * Under job_lock; the caller rings the doorbell if it returns non-zero.
+ *
+ * Return: the number of entries written.
+ */
+unsigned int qnpu_job_drain_backlog(struct qnpu_device *qdev)
+{
+	struct qnpu_job *job, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(job, tmp, &qdev->backlog, node) {
+		if (qdev->ring_count >= qdev->hw.sq_entries)
+			break;
+		list_del_init(&job->node);
+		job->in_backlog = false;
+		qdev->backlog_count--;
+		qnpu_job_write_sqe(job);
+		n++;
+	}
+	return n;
 }
 
 /* A job that does not reach the ring: the fence of its result. */
@@ -301,11 +354,11 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 	int idx;
 
 	/*
-	 * On the device already: SUBMIT wrote it (direct), or it is still
-	 * running after a timeout that turned out not to be a hang.
+	 * On the device or the backlog already: a re-run after a timeout
+	 * (the reset put the jobs it dropped back in ring order itself).
 	 */
 	spin_lock_irqsave(&qdev->job_lock, flags);
-	if (job->on_device) {
+	if (job->on_device || job->in_backlog) {
 		qnpu_job_mark_run(job);
 		fence = dma_fence_get(&job->hw_fence);
 		spin_unlock_irqrestore(&qdev->job_lock, flags);
@@ -335,17 +388,19 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 		qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST, NULL);
 		goto out_result;
 	}
-	qnpu_job_write_sqe(job);
 	qnpu_job_mark_run(job);
 	/*
 	 * In the middle of a batch the next job's doorbell (or the one the
 	 * completion handler rings) takes this entry along; never more than
-	 * a ring's worth, the credits the scheduler may have out.
+	 * a ring's worth. A job that waits in the backlog is written (and
+	 * rung for) by the completion that frees its entry.
 	 */
-	if (job->db_defer && qdev->db_owed + 1 < qdev->hw.sq_entries)
-		qdev->db_owed++;
-	else
-		qnpu_device_doorbell(qdev);
+	if (qnpu_job_queue(job)) {
+		if (job->db_defer && qdev->db_owed + 1 < qdev->hw.sq_entries)
+			qdev->db_owed++;
+		else
+			qnpu_device_doorbell(qdev);
+	}
 	fence = dma_fence_get(&job->hw_fence);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 	drm_dev_exit(idx);
@@ -357,10 +412,14 @@ out_result:
 }
 
 /*
- * Reset the device after @guilty timed out, or after the device wrote a
- * completion we could not trust. Jobs the reset took off the device are
- * run again (their fences are kept); if the device does not acknowledge,
- * it is lost and every job on it fails, keeping its memory (quarantine).
+ * Reset the device after @guilty (the oldest job on it) timed out, or
+ * after the device wrote a completion we could not trust (@guilty NULL).
+ * The jobs the reset took off the device, scheduler's and direct ones,
+ * go back to the front of the backlog in ring order, with their fences,
+ * and are written again here; if the device does not acknowledge, it is
+ * lost and every job on it fails, keeping its memory (quarantine). The
+ * caller owns the ring (qnpu_device_hold_ring(), scheduler parked or
+ * stopped).
  */
 static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 {
@@ -369,16 +428,8 @@ static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 	bool lost;
 
 	if (!READ_ONCE(qdev->lost)) {
-		if (!guilty->has_result)
-			drm_err(&qdev->ddev,
-				"job %llu (ctx %u) timed out after %u s, resetting\n",
-				guilty->id, guilty->ctx->id,
-				qnpu_job_timeout_s);
-		else
-			drm_err(&qdev->ddev,
-				"untrusted completion, resetting\n");
 		spin_lock_irqsave(&qdev->job_lock, flags);
-		qdev->hung_job = guilty->has_result ? NULL : guilty;
+		qdev->hung_job = guilty;
 		qdev->in_reset = true;
 		spin_unlock_irqrestore(&qdev->job_lock, flags);
 		if (qnpu_device_reset(qdev)) {
@@ -391,33 +442,141 @@ static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 			qnpu_device_process_cq(qdev);
 			qnpu_device_resync(qdev);
 		}
-		spin_lock_irqsave(&qdev->job_lock, flags);
-		qdev->hung_job = NULL;
-		qdev->in_reset = false;
-		spin_unlock_irqrestore(&qdev->job_lock, flags);
 	}
 
+	/*
+	 * One section to the end: a completion handler must not write the
+	 * backlog's jobs ahead of the dropped ones.
+	 */
 	spin_lock_irqsave(&qdev->job_lock, flags);
+	qdev->hung_job = NULL;
+	qdev->in_reset = false;
 	lost = qdev->lost;
-	if (!guilty->has_result)
-		qnpu_job_complete(guilty, lost ? DRM_QNPU_JOB_DEVICE_LOST :
-					  DRM_QNPU_JOB_HANG, NULL);
-	list_for_each_entry_safe(job, tmp, &qdev->inflight, node) {
-		list_del_init(&job->node);
+	/* Aborted ones first (they were running), then the unstarted. */
+	list_splice_tail_init(&qdev->inflight, &qdev->dropped);
+	qdev->ring_count = 0;
+	list_for_each_entry_safe(job, tmp, &qdev->dropped, node) {
 		job->on_device = false;
-		/* Dropped by the reset: run again, unless nobody wants it. */
-		if (!lost && !job->orphan)
+		if (job != guilty && !lost)
 			continue;
+		list_del_init(&job->node);
 		job->quarantine = lost;
 		if (!job->has_result)
 			qnpu_job_complete(job, lost ? DRM_QNPU_JOB_DEVICE_LOST :
-					  DRM_QNPU_JOB_CANCELED, NULL);
+					  DRM_QNPU_JOB_HANG, NULL);
 		qnpu_job_end_fence(job);
 		qnpu_job_off_device(job, lost);
 	}
-	if (guilty->hw_fence_init)
-		qnpu_job_end_fence(guilty);
+	/* Dropped by the reset: run again, in ring order, first. */
+	list_for_each_entry(job, &qdev->dropped, node) {
+		job->in_backlog = true;
+		qdev->backlog_count++;
+	}
+	list_splice_init(&qdev->dropped, &qdev->backlog);
+	if (lost) {
+		/* Never reached the device: they fail, nothing to keep. */
+		list_for_each_entry_safe(job, tmp, &qdev->backlog, node) {
+			list_del_init(&job->node);
+			job->in_backlog = false;
+			if (!job->has_result)
+				qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST,
+						  NULL);
+			qnpu_job_end_fence(job);
+			qnpu_job_off_device(job, false);
+		}
+		qdev->backlog_count = 0;
+	} else if (qnpu_job_drain_backlog(qdev)) {
+		qnpu_device_doorbell(qdev);
+	}
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
+}
+
+/*
+ * The timeout check, shared by the driver's own timer (direct jobs) and
+ * the scheduler's: a lost interrupt is not a hang; the oldest job on the
+ * device is hung once it has run job_timeout_s, whoever submitted it; an
+ * untrusted completion resets at once. The caller owns the ring.
+ */
+static void qnpu_job_check_hang(struct qnpu_device *qdev)
+{
+	struct qnpu_job *head, *guilty = NULL;
+	struct dma_fence *ref = NULL;
+	unsigned long flags;
+	bool reset = false;
+
+	if (READ_ONCE(qdev->lost))
+		return;
+	qnpu_device_process_cq(qdev);
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	head = list_first_entry_or_null(&qdev->inflight, struct qnpu_job,
+					node);
+	if (qdev->cq_corrupt) {
+		drm_err(&qdev->ddev, "untrusted completion, resetting\n");
+		reset = true;
+	} else if (head && time_after_eq(jiffies, qdev->head_start +
+					 qdev->job_timeout)) {
+		drm_err(&qdev->ddev,
+			"job %llu (ctx %u) timed out after %u s, resetting\n",
+			head->id, head->ctx->id, qnpu_job_timeout_s);
+		guilty = head;
+		/* Compared by address only, but never reused meanwhile. */
+		ref = dma_fence_get(&head->hw_fence);
+		reset = true;
+	}
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+	if (reset)
+		qnpu_job_recover(qdev, guilty);
+	dma_fence_put(ref);
+}
+
+/* Check again when the oldest job on the device reaches its timeout. */
+static void qnpu_job_tdr_rearm(struct qnpu_device *qdev)
+{
+	unsigned long flags, due;
+
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	if (qdev->ring_count) {
+		due = qdev->head_start + qdev->job_timeout;
+		mod_delayed_work(qdev->wq, &qdev->tdr,
+				 time_after(due, jiffies) ? due - jiffies : 0);
+	}
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+}
+
+/**
+ * qnpu_job_tdr_work() - the driver's job timeout
+ * @work: qdev->tdr
+ *
+ * Armed when the ring goes from empty to busy, kicked by an untrusted
+ * completion; on the ordered queue with the scheduler's timeout handler
+ * and the heartbeat. Direct jobs have no scheduler timer: this is theirs.
+ */
+void qnpu_job_tdr_work(struct work_struct *work)
+{
+	struct qnpu_device *qdev = container_of(to_delayed_work(work),
+						struct qnpu_device, tdr);
+	unsigned long flags;
+	bool due;
+	int idx;
+
+	if (!drm_dev_enter(&qdev->ddev, &idx))
+		return;
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	due = qdev->cq_corrupt ||
+	      (qdev->ring_count && time_after_eq(jiffies, qdev->head_start +
+						 qdev->job_timeout));
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
+	if (due && !READ_ONCE(qdev->lost)) {
+		/* Neither the scheduler nor a direct SUBMIT writes the ring. */
+		qnpu_device_hold_ring(qdev, true);
+		kthread_park(qdev->sched.thread);
+		qnpu_job_check_hang(qdev);
+		kthread_unpark(qdev->sched.thread);
+		qnpu_device_hold_ring(qdev, false);
+	}
+	if (!READ_ONCE(qdev->lost))
+		qnpu_job_tdr_rearm(qdev);
+	drm_dev_exit(idx);
 }
 
 /*
@@ -444,26 +603,6 @@ static struct dma_fence *qnpu_job_dependency(struct drm_sched_job *sched_job,
 	return fence;
 }
 
-/*
- * After a reset the ring is empty: write now the mappings that jobs about
- * to be run again would write in run_job, where an earlier job of their
- * context may already be back on the ring (re-runs skip .dependency).
- */
-static void qnpu_job_apply_staged(struct qnpu_device *qdev)
-{
-	struct drm_sched_job *s_job;
-	struct qnpu_job *job;
-
-	if (READ_ONCE(qdev->lost))
-		return;
-	/* The scheduler is stopped: the pending list holds still. */
-	list_for_each_entry(s_job, &qdev->sched.pending_list, list) {
-		job = to_qnpu_job(s_job);
-		if (job->apply_maps && !job->has_result)
-			qnpu_mmu_apply(job->ctx);
-	}
-}
-
 static enum drm_gpu_sched_stat qnpu_job_timedout(struct drm_sched_job *bad)
 {
 	struct qnpu_job *job = to_qnpu_job(bad);
@@ -486,16 +625,15 @@ static enum drm_gpu_sched_stat qnpu_job_timedout(struct drm_sched_job *bad)
 	/* Neither the scheduler nor a direct SUBMIT writes the ring now. */
 	qnpu_device_hold_ring(qdev, true);
 	drm_sched_stop(sched, bad);
-	/* A lost interrupt is not a hang. */
-	qnpu_device_process_cq(qdev);
-	if (!job->has_result || READ_ONCE(qdev->cq_corrupt)) {
-		qnpu_job_recover(qdev, job);
-		qnpu_job_apply_staged(qdev);
-	}
+	/*
+	 * Hung is the oldest job on the device, once it has run the whole
+	 * timeout: @bad may wait behind a direct job.
+	 */
+	qnpu_job_check_hang(qdev);
 
 	/*
-	 * Re-runs the pending jobs: the ones still on the device keep their
-	 * place, the ones with a result only report it.
+	 * Re-runs the pending jobs: the ones on the device or back in the
+	 * backlog keep their place, the ones with a result only report it.
 	 */
 	drm_sched_resubmit_jobs(sched);
 	drm_sched_start(sched, true);
@@ -538,9 +676,8 @@ void qnpu_job_release(struct qnpu_job *job)
 {
 	struct qnpu_ctx *ctx = job->ctx;
 
-	/* free_job left an orphan's scheduler part (qnpu_job_free()). */
-	if (job->orphan)
-		drm_sched_job_cleanup(&job->base);
+	if (job->direct)
+		atomic_dec(&job->qdev->direct_live);
 	qnpu_job_put_bos(job);
 	qnpu_ctx_job_end(ctx);
 	qnpu_ctx_put(ctx);
@@ -553,28 +690,13 @@ static void qnpu_job_free(struct drm_sched_job *sched_job)
 	struct qnpu_device *qdev = job->qdev;
 	unsigned long flags;
 
-	/*
-	 * A killed file's entity frees the jobs the scheduler did not run,
-	 * a direct one maybe still on the device: that one is released when
-	 * it leaves (qnpu_job_off_device()), its entry still counted.
-	 */
 	spin_lock_irqsave(&qdev->job_lock, flags);
-	if (job->on_device) {
-		job->orphan = true;
-		qdev->direct_orphans++;
-		if (job->unrun) {
-			job->unrun = false;
-			job->ctx->unrun--;
-		}
-		spin_unlock_irqrestore(&qdev->job_lock, flags);
-		return;
-	}
 	qnpu_job_mark_run(job);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 
 	/*
-	 * Taken off the device by a reset and never run again (its file
-	 * killed, or the device removed): its fence still ends, once.
+	 * Ended without a result (the device removed while it waited): its
+	 * fence still ends, once.
 	 */
 	if (job->hw_fence_init && !job->has_result) {
 		qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
@@ -597,48 +719,94 @@ static void qnpu_job_free(struct drm_sched_job *sched_job)
 }
 
 /**
- * qnpu_job_off_device() - an orphan left the device: release it
- * @job: a job just taken off the device, its fence ended
- * @lost: the device is lost: quarantine it instead
+ * qnpu_job_off_device() - a direct job left the device (or the backlog)
+ * @job: the job, its fence ended
+ * @lost: the device is lost: quarantine it instead of releasing it
  *
- * Nothing for a job the scheduler still owns. Under qdev->job_lock.
+ * Nothing for a job the scheduler owns (free_job releases it). A direct
+ * one is released in process context: the next SUBMIT or BO_WAIT, or
+ * @reap_work shortly after. Under qdev->job_lock.
  */
 void qnpu_job_off_device(struct qnpu_job *job, bool lost)
 {
 	struct qnpu_device *qdev = job->qdev;
 
-	if (!job->orphan)
+	if (!job->direct)
 		return;
-	qdev->direct_unrun--;
 	if (lost) {
 		job->quarantine = true;
 		list_add_tail(&job->node, &qdev->quarantine);
 		qdev->quarantined++;
 		return;
 	}
-	list_add_tail(&job->node, &qdev->orphans);
-	queue_work(system_wq, &qdev->orphan_work);
+	list_add_tail(&job->node, &qdev->reap);
+	if (qdev->running)
+		queue_delayed_work(system_wq, &qdev->reap_work, 1);
 }
 
 /**
- * qnpu_job_orphan_work() - release the orphans that left the device
- * @work: qdev->orphan_work
+ * qnpu_job_reap() - release the direct jobs that left the device
+ * @qdev: the device
+ *
+ * Process context. A job whose SUBMIT still holds its BOs' reservations
+ * stays for that SUBMIT's own call.
  */
-void qnpu_job_orphan_work(struct work_struct *work)
+void qnpu_job_reap(struct qnpu_device *qdev)
 {
-	struct qnpu_device *qdev = container_of(work, struct qnpu_device,
-						orphan_work);
 	struct qnpu_job *job, *tmp;
 	unsigned long flags;
 	LIST_HEAD(list);
 
+	if (list_empty_careful(&qdev->reap))
+		return;
 	spin_lock_irqsave(&qdev->job_lock, flags);
-	list_splice_init(&qdev->orphans, &list);
+	list_for_each_entry_safe(job, tmp, &qdev->reap, node)
+		if (!job->committing)
+			list_move_tail(&job->node, &list);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 	list_for_each_entry_safe(job, tmp, &list, node) {
 		list_del_init(&job->node);
 		qnpu_job_release(job);
 	}
+}
+
+/**
+ * qnpu_job_reap_work() - release direct jobs nobody else released
+ * @work: qdev->reap_work
+ */
+void qnpu_job_reap_work(struct work_struct *work)
+{
+	qnpu_job_reap(container_of(to_delayed_work(work), struct qnpu_device,
+				   reap_work));
+}
+
+/**
+ * qnpu_job_cancel_killed() - a killed file's jobs still in the backlog
+ *	do not run
+ * @ctx: the file's context
+ *
+ * They never reached the device: CANCELED, like its jobs the scheduler
+ * had not run. Its jobs on the device run to their end.
+ */
+void qnpu_job_cancel_killed(struct qnpu_ctx *ctx)
+{
+	struct qnpu_device *qdev = ctx->qdev;
+	struct qnpu_job *job, *tmp;
+	unsigned long flags;
+
+	spin_lock_irqsave(&qdev->job_lock, flags);
+	list_for_each_entry_safe(job, tmp, &qdev->backlog, node) {
+		if (job->ctx != ctx)
+			continue;
+		list_del_init(&job->node);
+		job->in_backlog = false;
+		qdev->backlog_count--;
+		if (!job->has_result)
+			qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
+		qnpu_job_end_fence(job);
+		qnpu_job_off_device(job, false);
+	}
+	spin_unlock_irqrestore(&qdev->job_lock, flags);
 }
 
 const struct drm_sched_backend_ops qnpu_sched_ops = {
@@ -1060,48 +1228,93 @@ static bool qnpu_job_deps_local(struct qnpu_job *job)
 }
 
 /*
- * Nothing holds @job back: no mappings to write, every dependency
- * signaled, none failed. Checked before job_lock (signaling may run
- * callbacks).
+ * @fence is a job's that already has its place in ring order: a direct
+ * or written job's hardware fence, or a scheduler job that run_job
+ * queued (its parent is set after that). A job queued after it runs
+ * after it, as the scheduler pipelines its own jobs.
+ */
+static bool qnpu_fence_queued(struct qnpu_device *qdev,
+			      struct dma_fence *fence)
+{
+	struct drm_sched_fence *s_fence;
+
+	if (fence->ops == &qnpu_fence_ops)
+		return fence->context == qdev->fence_context;
+	s_fence = to_drm_sched_fence(fence);
+	return s_fence && s_fence->sched == &qdev->sched &&
+	       fence == &s_fence->finished && READ_ONCE(s_fence->parent);
+}
+
+/*
+ * Nothing holds @job back: no mappings to write, every in-sync signaled
+ * and none failed, every implicit dependency signaled or ahead of it in
+ * ring order. Checked before job_lock (signaling may run callbacks).
  */
 static bool qnpu_job_unblocked(struct qnpu_job *job)
 {
 	struct dma_fence *fence;
 	unsigned long index;
+	unsigned int i;
 
 	if (job->apply_maps || job->wait_prev)
 		return false;
+	for (i = 0; i < job->in_count; i++)
+		if (!dma_fence_is_signaled(job->in_fences[i]))
+			return false;
 	xa_for_each(&job->base.dependencies, index, fence)
-		if (!dma_fence_is_signaled(fence))
+		if (!dma_fence_is_signaled(fence) &&
+		    !qnpu_fence_queued(job->qdev, fence))
 			return false;
 	return !qnpu_job_dependency_failed(job);
 }
 
 /*
- * Write an unblocked job to the ring from SUBMIT itself: the scheduler
- * thread would preempt the submitter to do it in run_job, a context
- * switch each way before the device starts. The scheduler still gets the
- * job, finds it on the device (qnpu_job_run()) and tracks it like any
- * other (timeout, reset, kill). Only if no earlier job of the file waits
- * in the scheduler (it would be overtaken), nobody else owns the ring
- * (timeout handler, heartbeat, probe), and no other direct job waits for
- * the scheduler: its credits leave one ring entry for that one. Under
- * job_lock.
+ * Nothing but the ring holds the submission back (qnpu_job_unblocked()
+ * for each job) and no earlier job of its file waits in the scheduler
+ * (it would be overtaken), nobody else owns the ring (timeout handler,
+ * heartbeat, probe), no reset is under way: SUBMIT queues the jobs for
+ * the ring itself and the driver owns them from here (qnpu_submit_direct()).
+ * Under job_lock.
  */
-static bool qnpu_job_try_direct(struct qnpu_job *job)
+static bool qnpu_job_may_direct(struct qnpu_ctx *ctx)
 {
-	struct qnpu_device *qdev = job->qdev;
+	struct qnpu_device *qdev = ctx->qdev;
 
-	if (job->ctx->unrun || READ_ONCE(job->ctx->killed) ||
-	    !qdev->running || qdev->lost || qdev->cq_corrupt ||
-	    qdev->in_reset || qdev->ring_hold || qdev->direct_unrun)
-		return false;
-	qnpu_job_write_sqe(job);
-	qnpu_device_doorbell(qdev);
-	job->direct = true;
-	qdev->direct_unrun++;
-	qdev->direct_jobs++;
-	return true;
+	return !ctx->unrun && !READ_ONCE(ctx->killed) && qdev->running &&
+	       !qdev->lost && !qdev->cq_corrupt && !qdev->in_reset &&
+	       !qdev->ring_hold;
+}
+
+/*
+ * Queue the submission's jobs past the scheduler: the scheduler would
+ * preempt the submitter to write each job (run_job) and again to free it
+ * (free_job), a context switch each way per job. Each job gets its place
+ * in ring order and its hardware fence, which is its only fence (BOs,
+ * out-syncs); one doorbell for all. The device may run and complete them
+ * before we return: @committing keeps them from being released while
+ * the caller still holds their BOs' reservations. Under job_lock.
+ */
+static void qnpu_submit_direct(struct qnpu_submit_job *sjs, unsigned int n)
+{
+	struct qnpu_device *qdev = sjs[0].job->qdev;
+	struct qnpu_job *job;
+	unsigned int i, j;
+	bool written = false;
+
+	for (i = 0; i < n; i++) {
+		job = sjs[i].job;
+		job->direct = true;
+		job->committing = true;
+		atomic_inc(&qdev->direct_live);
+		written |= qnpu_job_queue(job);
+		sjs[i].finished = dma_fence_get(&job->hw_fence);
+		for (j = 0; j < job->bo_count; j++)
+			dma_resv_add_fence(job->bos[j]->resv, sjs[i].finished,
+					   DMA_RESV_USAGE_WRITE);
+	}
+	if (written)
+		qnpu_device_doorbell(qdev);
+	qdev->direct_jobs += n;
 }
 
 /*
@@ -1207,6 +1420,9 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 		else
 			sjs[0].job->apply_maps = true;
 	}
+	direct = READ_ONCE(qnpu_direct_submit);
+	for (i = 0; direct && i < n; i++)
+		direct = qnpu_job_unblocked(sjs[i].job);
 	id = atomic64_add_return(n, &qdev->job_seqno) - n + 1;
 	*first_id = id;
 	for (i = 0; i < n; i++) {
@@ -1214,6 +1430,32 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 		kref_get(&ctx->refcount);
 		job->ctx = ctx;
 		job->id = id + i;
+		qnpu_ctx_job_begin(ctx);
+	}
+	if (direct) {
+		spin_lock_irqsave(&qdev->job_lock, flags);
+		direct = qnpu_job_may_direct(ctx);
+		if (direct)
+			qnpu_submit_direct(sjs, n);
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+	}
+	if (direct) {
+		drm_gem_unlock_reservations(bos, bo_count, &acquire);
+		/* Not the scheduler's: its fence and dependencies go. */
+		for (i = 0; i < n; i++)
+			drm_sched_job_cleanup(&sjs[i].job->base);
+		spin_lock_irqsave(&qdev->job_lock, flags);
+		for (i = 0; i < n; i++) {
+			sjs[i].job->committing = false;
+			sjs[i].job = NULL;
+		}
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+		/* Ended already: a reaper that ran meanwhile left them. */
+		qnpu_job_reap(qdev);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		job = sjs[i].job;
 		/*
 		 * A job in the middle of a batch leaves the doorbell to the
 		 * next one if nothing but the ring holds that one back.
@@ -1227,15 +1469,9 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 					   DMA_RESV_USAGE_WRITE);
 	}
 	drm_gem_unlock_reservations(bos, bo_count, &acquire);
-	/* A batch already shares its doorbells: only a single job. */
-	direct = n == 1 && READ_ONCE(qnpu_direct_submit) &&
-		 qnpu_job_unblocked(sjs[0].job);
 	for (i = 0; i < n; i++) {
 		job = sjs[i].job;
-		qnpu_ctx_job_begin(ctx);
 		spin_lock_irqsave(&qdev->job_lock, flags);
-		if (direct)
-			qnpu_job_try_direct(job);
 		job->unrun = true;
 		ctx->unrun++;
 		spin_unlock_irqrestore(&qdev->job_lock, flags);
@@ -1243,6 +1479,7 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 		drm_sched_entity_push_job(&job->base);
 		sjs[i].job = NULL;
 	}
+out:
 	mutex_unlock(&ctx->submit_lock);
 	drm_dev_exit(idx);
 	kvfree(bos);
@@ -1345,6 +1582,8 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 	}
 	if (READ_ONCE(qdev->lost))
 		return -ENODEV;
+	/* Direct jobs that ended count against the file's limit until then. */
+	qnpu_job_reap(qdev);
 
 	/* A single job is the ioctl's own struct, in @one. */
 	if (args->flags & DRM_QNPU_SUBMIT_BATCH) {

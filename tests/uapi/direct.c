@@ -105,12 +105,16 @@ static int test_serial_direct(void)
 }
 
 /*
- * Held back: L (long, BO X) runs; C uses X too (an implicit dependency on
- * L): not direct, and it runs after L. D uses no BO of L: it may go
- * direct but reaches the ring after L, so it ends after L.
+ * L (long, BO X) runs. C uses X too (an implicit dependency on L): it is
+ * queued behind L in ring order, so it goes direct and ends after L. G
+ * has an in-sync on L (the file's syncobj, L's fence): held back, not
+ * direct (a failed L would cancel it), and it runs after L. D uses no BO
+ * of L: direct, reaches the ring after L, so it ends after L.
  */
 static int test_blocked_not_direct(void)
 {
+	struct drm_qnpu_sync in = { 0 };
+	struct drm_qnpu_submit s;
 	uint32_t x, ncmds = 128;
 	long before;
 	struct dfix f;
@@ -123,18 +127,27 @@ static int test_blocked_not_direct(void)
 	memset(f.map + REGION, 0, REGION);
 	qt_cmd_copy(&f.d.cmds[ncmds + 1], f.va, f.va + REGION, f.n, f.d.cols);
 
-	qt_assert_eq(qt_dev_submit(&f.d, 0, ncmds, &x, 1, 0), 0);
 	before = direct_jobs();
+	qt_assert_eq(qt_dev_submit(&f.d, 0, ncmds, &x, 1, 0), 0);
 	/* C: the empty command with X listed. */
 	qt_assert_eq(qt_dev_submit(&f.d, ncmds, 1, &x, 1, 1), 0);
 	l_running = !f.d.infos[0].done;
-	if (l_running)
-		qt_assert_eq(direct_jobs(), before);
+	/* G: in-sync on the file's syncobj (C's fence, behind L's). */
+	in.handle = f.d.sync;
+	qt_dev_job(&f.d, ncmds, 1, 3, &s);
+	s.in_syncs = (uintptr_t)&in;
+	s.in_sync_count = 1;
+	qt_assert_eq(qt_ioctl(f.d.fd, DRM_IOCTL_QNPU_SUBMIT, &s), 0);
+	if (l_running && !f.d.infos[1].done)
+		qt_assert_eq(direct_jobs(), before + 2);
 	else
-		printf("L ended before C was submitted: C's path not checked\n");
-	qt_assert_eq(qt_dev_wait(&f.d, 1, WAIT_MS), 0);
+		printf("L ended before C or G was submitted: paths not "
+		       "checked\n");
+	qt_assert_eq(qt_bo_wait(f.d.fd, f.d.info, WAIT_MS), 0);
 	qt_assert_eq(f.d.infos[0].done, 1);
+	qt_assert_eq(f.d.infos[0].status, DRM_QNPU_JOB_OK);
 	qt_assert_eq(f.d.infos[1].status, DRM_QNPU_JOB_OK);
+	qt_assert_eq(f.d.infos[3].status, DRM_QNPU_JOB_OK);
 
 	/* D: a copy on the data BO only, behind L again. */
 	qt_assert_eq(qt_dev_submit(&f.d, 0, ncmds, &x, 1, 0), 0);
@@ -347,7 +360,8 @@ out:
 	qt_dev_close(&a);
 	qt_dev_close(&b);
 	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
-	qt_assert_eq(qt_debugfs_count("rings", "direct_unrun"), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "direct_live"), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "backlog"), 0);
 	qt_assert_eq(qt_module_reload(NULL), 0);
 	qt_assert_eq(qt_find_render_node(), 0);
 	return ret;
@@ -431,7 +445,8 @@ static int test_killed_direct_in_flight(void)
 	qt_assert_eq(waitpid(c, &status, 0), c);
 	qt_assert(WIFSIGNALED(status));
 	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
-	qt_assert_eq(qt_debugfs_count("rings", "direct_unrun"), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "direct_live"), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "backlog"), 0);
 	qt_assert_eq(qt_debugfs_count("rings", "quarantined"), 0);
 	qt_assert(copy_works());
 	qt_assert(qt_taint_ok());
@@ -439,22 +454,20 @@ static int test_killed_direct_in_flight(void)
 }
 
 /*
- * The race direct submission adds: a killed file's direct job freed by
- * its entity before the scheduler took it, still on the device. Another
- * file's jobs take every scheduler credit, the first a long one, so the
- * scheduler cannot take the killed file's direct job (on the ring's spare
- * entry) for longer than the entity waits at close (1 s): the entity
- * frees it on the device (debugfs direct_orphans), the driver releases it
- * once it ends. Nothing
- * is left counted, the other file's jobs end OK, the device works.
+ * Direct jobs past the ring's end wait in the driver's backlog. Another
+ * file's direct batch takes every ring entry, its first job a long one; a
+ * killed process's direct jobs wait in the backlog behind it and do not
+ * run: the close cancels them while the long job still holds the ring
+ * (backlog 0, the long job not done), and releases them. Nothing is left
+ * counted, the other file's jobs end OK, the device works.
  */
-static int test_killed_direct_unrun(void)
+static int test_killed_direct_backlog(void)
 {
 	uint32_t abuf, rows, bo, i, k, njobs, ncmds = 16, cap = 16384;
-	long orphans;
 	int pfd[2], status, ret = QT_FAIL;
 	struct drm_qnpu_submit el[QNPU_SQ_ENTRIES];
 	int64_t t0, one_ms;
+	long before;
 	struct qt_dev a;
 	uint64_t va;
 	char ok;
@@ -462,19 +475,15 @@ static int test_killed_direct_unrun(void)
 
 	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
 	qt_assert_eq(qt_dev_open(&a, cap + 1), 0);
-	/* The scheduler's credits: one ring entry is the direct job's. */
-	njobs = QNPU_SQ_ENTRIES - 1;
-	qt_assert_eq(qt_debugfs_count("rings", "direct_unrun"), 0);
+	njobs = QNPU_SQ_ENTRIES;
+	qt_assert_eq(qt_debugfs_count("rings", "backlog"), 0);
 	abuf = qt_get_param(a.fd, DRM_QNPU_PARAM_ABUF_BYTES);
 	rows = abuf / 4096;
 	qt_assert_eq(qt_dev_bo(&a, abuf, 0, &bo, &va, NULL), 0);
 	for (i = 0; i < cap; i++)
 		qt_cmd_load(&a.cmds[i], QNPU_BUF_ABUF, va, 4096, rows, 4096);
 	empty_cmd(&a, cap);
-	/*
-	 * The first job outlasts the close's wait (>= 2.5 s): the scheduler
-	 * gets a credit back only when it ends. Empty ones take the others.
-	 */
+	/* The first job runs >= 2.5 s; empty ones take the other entries. */
 	t0 = qt_now_ns();
 	qt_assert_eq(qt_dev_submit(&a, 0, ncmds, &bo, 1, 0), 0);
 	qt_assert_eq(qt_dev_wait(&a, 0, WAIT_MS), 0);
@@ -488,30 +497,28 @@ static int test_killed_direct_unrun(void)
 	el[0].bo_count = 1;
 	for (i = 1; i < njobs; i++)
 		qt_dev_job(&a, cap, 1, i, &el[i]);
-	orphans = qt_debugfs_count("rings", "direct_orphans");
-	qt_assert(orphans >= 0);
+	before = direct_jobs();
 	qt_assert_eq(qt_submit_batch(a.fd, el, njobs, NULL), 0);
-	/* The scheduler runs them all (its credits) in no time. */
-	usleep(50000);
+	qt_assert_eq(direct_jobs(), before + njobs);
 
 	qt_assert_eq(pipe(pfd), 0);
 	c = fork();
 	qt_assert(c >= 0);
 	if (c == 0) {
 		struct qt_dev d;
-		long before;
 
 		close(pfd[0]);
 		if (qt_dev_open(&d, 1))
 			_exit(2);
 		empty_cmd(&d, 0);
 		before = direct_jobs();
-		if (qt_dev_submit(&d, 0, 1, NULL, 0, 0))
-			_exit(2);
-		if (direct_jobs() != before + 1)
+		for (i = 0; i < 3; i++)
+			if (qt_dev_submit(&d, 0, 1, NULL, 0, i))
+				_exit(2);
+		if (direct_jobs() != before + 3)
 			_exit(3);
-		/* On the ring, and the scheduler has no credit to take it. */
-		if (qt_debugfs_count("rings", "direct_unrun") != 1)
+		/* The ring is full: they wait in the backlog. */
+		if (qt_debugfs_count("rings", "backlog") != 3)
 			_exit(4);
 		if (write(pfd[1], "y", 1) != 1)
 			_exit(2);
@@ -522,8 +529,8 @@ static int test_killed_direct_unrun(void)
 	if (read(pfd[0], &ok, 1) != 1) {
 		waitpid(c, &status, 0);
 		close(pfd[0]);
-		printf("FAIL: child: exit %d (3: its job did not go direct, "
-		       "4: the scheduler took it)\n",
+		printf("FAIL: child: exit %d (3: its jobs did not go direct, "
+		       "4: not in the backlog)\n",
 		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		goto out;
 	}
@@ -533,15 +540,11 @@ static int test_killed_direct_unrun(void)
 		printf("FAIL: child not killed\n");
 		goto out;
 	}
-	/* The close waited 1 s for the entity, then freed the job (a work). */
-	for (i = 0; i < 100 && qt_debugfs_count("rings", "direct_orphans") ==
-	     orphans; i++)
-		usleep(10000);
-	if (qt_debugfs_count("rings", "direct_orphans") != orphans + 1) {
-		printf("FAIL: direct_orphans %ld, expected %ld (A's jobs "
-		       "ended before the close gave up on the entity?)\n",
-		       qt_debugfs_count("rings", "direct_orphans"),
-		       orphans + 1);
+	/* Canceled at the close, while the long job still holds the ring. */
+	if (qt_debugfs_count("rings", "backlog") != 0 || a.infos[0].done) {
+		printf("FAIL: backlog %ld, long job done %u: the killed "
+		       "file's jobs were not canceled in the backlog\n",
+		       qt_debugfs_count("rings", "backlog"), a.infos[0].done);
 		goto out;
 	}
 	if (qt_bo_wait(a.fd, a.info, WAIT_MS)) {
@@ -559,7 +562,8 @@ static int test_killed_direct_unrun(void)
 out:
 	qt_dev_close(&a);
 	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
-	qt_assert_eq(qt_debugfs_count("rings", "direct_unrun"), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "direct_live"), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "backlog"), 0);
 	qt_assert_eq(qt_debugfs_count("rings", "quarantined"), 0);
 	qt_assert(copy_works());
 	qt_assert(qt_taint_ok());
@@ -590,7 +594,8 @@ static int test_closed_mid_batch(void)
 	qt_assert_eq(qt_dev_submit(&d, ncmds, 1, NULL, 0, 10), 0);
 	qt_dev_close(&d);
 	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
-	qt_assert_eq(qt_debugfs_count("rings", "direct_unrun"), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "direct_live"), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "backlog"), 0);
 	qt_assert(copy_works());
 	qt_assert(qt_taint_ok());
 	return QT_PASS;
@@ -598,11 +603,11 @@ static int test_closed_mid_batch(void)
 
 static const struct qt_subtest tests[] = {
 	{ "direct-serial", test_serial_direct },
-	{ "direct-blocked-not-direct", test_blocked_not_direct },
+	{ "direct-pipelined-or-held", test_blocked_not_direct },
 	{ "direct-no-overtaking", test_no_overtaking },
 	{ "direct-fences-once", test_fences_once },
 	{ "direct-killed-in-flight", test_killed_direct_in_flight },
-	{ "direct-killed-unrun", test_killed_direct_unrun },
+	{ "direct-killed-backlog", test_killed_direct_backlog },
 	{ "direct-closed-mid-batch", test_closed_mid_batch },
 	{ "direct-racing-reset", test_direct_racing_reset },
 };
