@@ -741,7 +741,8 @@ void qnpu_job_off_device(struct qnpu_job *job, bool lost)
 	}
 	list_add_tail(&job->node, &qdev->reap);
 	if (qdev->running)
-		queue_delayed_work(system_wq, &qdev->reap_work, 1);
+		queue_delayed_work(system_wq, &qdev->reap_work,
+				   msecs_to_jiffies(10));
 }
 
 /**
@@ -921,13 +922,14 @@ static void qnpu_fence_dont_pipeline(struct qnpu_device *qdev,
  * waits in qnpu_job_dependency() instead.
  */
 static bool qnpu_fence_own_entity(struct qnpu_job *job,
+				  struct drm_sched_entity *entity,
 				  struct dma_fence *fence)
 {
 	struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
 
 	return s_fence && s_fence->sched == &job->qdev->sched &&
 	       fence == &s_fence->finished &&
-	       fence->context == job->base.entity->fence_context + 1 &&
+	       fence->context == entity->fence_context + 1 &&
 	       !dma_fence_is_signaled(fence);
 }
 
@@ -937,11 +939,17 @@ struct qnpu_out_sync {
 	u64 point;
 };
 
-static int qnpu_job_add_in_syncs(struct drm_device *ddev,
+/*
+ * The in-syncs' fences, in @job->in_fences; they become scheduler
+ * dependencies only if the job goes through the scheduler
+ * (qnpu_job_sched_init()).
+ */
+static int qnpu_job_get_in_syncs(struct drm_device *ddev,
 				 struct drm_file *file,
 				 struct drm_qnpu_submit *args,
 				 struct qnpu_job *job)
 {
+	struct qnpu_file *qfile = file->driver_priv;
 	struct drm_qnpu_sync __user *usyncs = u64_to_user_ptr(args->in_syncs);
 	struct drm_qnpu_sync sync;
 	struct dma_fence *fence;
@@ -973,10 +981,37 @@ static int qnpu_job_add_in_syncs(struct drm_device *ddev,
 		}
 		qnpu_fence_dont_pipeline(job->qdev,
 					 dma_fence_chain_contained(fence));
-		if (qnpu_fence_own_entity(job, dma_fence_chain_contained(fence)))
+		if (qnpu_fence_own_entity(job, &qfile->entity,
+					  dma_fence_chain_contained(fence)))
 			job->wait_prev = true;
-		job->in_fences[job->in_count++] = dma_fence_get(fence);
-		ret = drm_sched_job_add_dependency(&job->base, fence);
+		job->in_fences[job->in_count++] = fence;
+	}
+	return 0;
+}
+
+/*
+ * Make @job a scheduler job of @qfile's entity, its in-syncs and its BOs'
+ * earlier fences its dependencies (the jobs of a batch are ordered by the
+ * ring and the entity instead). BOs locked.
+ */
+static int qnpu_job_sched_init(struct qnpu_job *job, struct qnpu_file *qfile)
+{
+	unsigned int i;
+	int ret;
+
+	ret = drm_sched_job_init(&job->base, &qfile->entity, qfile);
+	if (ret)
+		return ret;
+	for (i = 0; i < job->in_count; i++) {
+		ret = drm_sched_job_add_dependency(&job->base,
+						   dma_fence_get(job->in_fences[i]));
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < job->bo_count; i++) {
+		ret = drm_sched_job_add_implicit_dependencies(&job->base,
+							      job->bos[i],
+							      true);
 		if (ret)
 			return ret;
 	}
@@ -1201,10 +1236,7 @@ static int qnpu_submit_job_prepare(struct drm_device *ddev,
 		if (ret)
 			return ret;
 	}
-	ret = drm_sched_job_init(&job->base, &qfile->entity, qfile);
-	if (ret)
-		return ret;
-	return qnpu_job_add_in_syncs(ddev, file, args, job);
+	return qnpu_job_get_in_syncs(ddev, file, args, job);
 }
 
 /*
@@ -1246,26 +1278,30 @@ static bool qnpu_fence_queued(struct qnpu_device *qdev,
 }
 
 /*
- * Nothing holds @job back: no mappings to write, every in-sync signaled
- * and none failed, every implicit dependency signaled or ahead of it in
- * ring order. Checked before job_lock (signaling may run callbacks).
+ * Nothing holds @job back: every in-sync signaled and none failed, every
+ * fence of its BOs (the earlier submissions) signaled or ahead of it in
+ * ring order. Its BOs are locked.
  */
 static bool qnpu_job_unblocked(struct qnpu_job *job)
 {
+	struct dma_resv_iter cursor;
 	struct dma_fence *fence;
-	unsigned long index;
 	unsigned int i;
 
-	if (job->apply_maps || job->wait_prev)
+	if (job->wait_prev)
 		return false;
 	for (i = 0; i < job->in_count; i++)
 		if (!dma_fence_is_signaled(job->in_fences[i]))
 			return false;
-	xa_for_each(&job->base.dependencies, index, fence)
-		if (!dma_fence_is_signaled(fence) &&
-		    !qnpu_fence_queued(job->qdev, fence))
-			return false;
-	return !qnpu_job_dependency_failed(job);
+	if (qnpu_job_dependency_failed(job))
+		return false;
+	for (i = 0; i < job->bo_count; i++)
+		dma_resv_for_each_fence(&cursor, job->bos[i]->resv,
+					DMA_RESV_USAGE_READ, fence)
+			if (!dma_fence_is_signaled(fence) &&
+			    !qnpu_fence_queued(job->qdev, fence))
+				return false;
+	return true;
 }
 
 /*
@@ -1344,6 +1380,24 @@ static int qnpu_submit_union_bos(struct qnpu_submit_job *sjs, unsigned int n,
 	return 0;
 }
 
+/* The jobs' ids (consecutive), their context and its job count. */
+static void qnpu_submit_ids(struct qnpu_device *qdev, struct qnpu_ctx *ctx,
+			    struct qnpu_submit_job *sjs, unsigned int n,
+			    u64 *first_id)
+{
+	unsigned int i;
+	u64 id;
+
+	id = atomic64_add_return(n, &qdev->job_seqno) - n + 1;
+	*first_id = id;
+	for (i = 0; i < n; i++) {
+		kref_get(&ctx->refcount);
+		sjs[i].job->ctx = ctx;
+		sjs[i].job->id = id + i;
+		qnpu_ctx_job_begin(ctx);
+	}
+}
+
 /*
  * Queue the prepared jobs, in order, all or none: the only steps that can
  * still fail (the file's job limit, locking and reserving the BOs) come
@@ -1363,7 +1417,6 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 	unsigned int i, j;
 	bool direct;
 	u32 bo_count;
-	u64 id;
 	int ret, idx;
 
 	ret = qnpu_submit_union_bos(sjs, n, &bos, &bo_count);
@@ -1394,20 +1447,46 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 		if (ret)
 			goto err_unlock;
 	}
+
 	/*
-	 * Implicit dependencies on the jobs before this submission; the jobs
-	 * of a batch are ordered by the ring (and the entity) instead.
+	 * Past the scheduler if nothing but the ring holds the jobs back and
+	 * no new mapping has to wait for a job of the context. Nothing fails
+	 * on that path: if it is not taken, nothing was queued yet.
 	 */
-	for (i = 0; i < n; i++) {
-		job = sjs[i].job;
-		for (j = 0; j < job->bo_count; j++) {
-			ret = drm_sched_job_add_implicit_dependencies(
-				&job->base, job->bos[j], true);
-			if (ret)
-				goto err_unlock;
+	direct = READ_ONCE(qnpu_direct_submit) &&
+		 !(ctx->active && qnpu_ctx_has_staged(ctx));
+	for (i = 0; direct && i < n; i++)
+		direct = qnpu_job_unblocked(sjs[i].job);
+	if (direct) {
+		/* No job of the context is on the device. */
+		if (qnpu_ctx_has_staged(ctx))
+			qnpu_mmu_apply(ctx);
+		spin_lock_irqsave(&qdev->job_lock, flags);
+		direct = qnpu_job_may_direct(ctx);
+		if (direct) {
+			qnpu_submit_ids(qdev, ctx, sjs, n, first_id);
+			qnpu_submit_direct(sjs, n);
 		}
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+	}
+	if (direct) {
+		drm_gem_unlock_reservations(bos, bo_count, &acquire);
+		spin_lock_irqsave(&qdev->job_lock, flags);
+		for (i = 0; i < n; i++) {
+			sjs[i].job->committing = false;
+			sjs[i].job = NULL;
+		}
+		spin_unlock_irqrestore(&qdev->job_lock, flags);
+		/* Ended already: a reaper that ran meanwhile left them. */
+		qnpu_job_reap(qdev);
+		goto out;
 	}
 
+	for (i = 0; i < n; i++) {
+		ret = qnpu_job_sched_init(sjs[i].job, qfile);
+		if (ret)
+			goto err_unlock;
+	}
 	/*
 	 * Nothing fails from here on. New BOs are mapped now if no job of
 	 * the context can be on the device, else by the first job once the
@@ -1420,40 +1499,7 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 		else
 			sjs[0].job->apply_maps = true;
 	}
-	direct = READ_ONCE(qnpu_direct_submit);
-	for (i = 0; direct && i < n; i++)
-		direct = qnpu_job_unblocked(sjs[i].job);
-	id = atomic64_add_return(n, &qdev->job_seqno) - n + 1;
-	*first_id = id;
-	for (i = 0; i < n; i++) {
-		job = sjs[i].job;
-		kref_get(&ctx->refcount);
-		job->ctx = ctx;
-		job->id = id + i;
-		qnpu_ctx_job_begin(ctx);
-	}
-	if (direct) {
-		spin_lock_irqsave(&qdev->job_lock, flags);
-		direct = qnpu_job_may_direct(ctx);
-		if (direct)
-			qnpu_submit_direct(sjs, n);
-		spin_unlock_irqrestore(&qdev->job_lock, flags);
-	}
-	if (direct) {
-		drm_gem_unlock_reservations(bos, bo_count, &acquire);
-		/* Not the scheduler's: its fence and dependencies go. */
-		for (i = 0; i < n; i++)
-			drm_sched_job_cleanup(&sjs[i].job->base);
-		spin_lock_irqsave(&qdev->job_lock, flags);
-		for (i = 0; i < n; i++) {
-			sjs[i].job->committing = false;
-			sjs[i].job = NULL;
-		}
-		spin_unlock_irqrestore(&qdev->job_lock, flags);
-		/* Ended already: a reaper that ran meanwhile left them. */
-		qnpu_job_reap(qdev);
-		goto out;
-	}
+	qnpu_submit_ids(qdev, ctx, sjs, n, first_id);
 	for (i = 0; i < n; i++) {
 		job = sjs[i].job;
 		/*
