@@ -1363,6 +1363,12 @@ static int qnpu_submit_union_bos(struct qnpu_submit_job *sjs, unsigned int n,
 	struct drm_gem_object **bos;
 	unsigned int i, j, total = 0;
 
+	/* A single job's list is sorted and unique already. */
+	if (n == 1) {
+		*out = sjs[0].job->bos;
+		*count = sjs[0].job->bo_count;
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 		total += sjs[i].job->bo_count;
 	bos = kvmalloc_array(total, sizeof(*bos), GFP_KERNEL);
@@ -1528,7 +1534,8 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 out:
 	mutex_unlock(&ctx->submit_lock);
 	drm_dev_exit(idx);
-	kvfree(bos);
+	if (n > 1)
+		kvfree(bos);
 	return 0;
 
 err_unlock:
@@ -1537,7 +1544,8 @@ err_unlock_submit:
 	mutex_unlock(&ctx->submit_lock);
 	drm_dev_exit(idx);
 err_free_bos:
-	kvfree(bos);
+	if (n > 1)
+		kvfree(bos);
 	return ret;
 }
 
