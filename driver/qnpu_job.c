@@ -512,6 +512,8 @@ static void qnpu_job_check_hang(struct qnpu_device *qdev)
 					node);
 	if (qdev->cq_corrupt) {
 		drm_err(&qdev->ddev, "untrusted completion, resetting\n");
+		/* The completion was the oldest job's: it fails (HANG). */
+		guilty = head;
 		reset = true;
 	} else if (head && time_after_eq(jiffies, qdev->head_start +
 					 qdev->job_timeout)) {
@@ -519,10 +521,11 @@ static void qnpu_job_check_hang(struct qnpu_device *qdev)
 			"job %llu (ctx %u) timed out after %u s, resetting\n",
 			head->id, head->ctx->id, qnpu_job_timeout_s);
 		guilty = head;
-		/* Compared by address only, but never reused meanwhile. */
-		ref = dma_fence_get(&head->hw_fence);
 		reset = true;
 	}
+	/* Compared by address only, but never reused meanwhile. */
+	if (guilty)
+		ref = dma_fence_get(&guilty->hw_fence);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 	if (reset)
 		qnpu_job_recover(qdev, guilty);
