@@ -999,6 +999,7 @@ static int qnpu_job_get_in_syncs(struct drm_device *ddev,
  */
 static int qnpu_job_sched_init(struct qnpu_job *job, struct qnpu_file *qfile)
 {
+	struct dma_fence *fence;
 	unsigned int i;
 	int ret;
 
@@ -1006,8 +1007,9 @@ static int qnpu_job_sched_init(struct qnpu_job *job, struct qnpu_file *qfile)
 	if (ret)
 		return ret;
 	for (i = 0; i < job->in_count; i++) {
-		ret = drm_sched_job_add_dependency(&job->base,
-						   dma_fence_get(job->in_fences[i]));
+		/* The dependency takes a reference of its own. */
+		fence = dma_fence_get(job->in_fences[i]);
+		ret = drm_sched_job_add_dependency(&job->base, fence);
 		if (ret)
 			return ret;
 	}
