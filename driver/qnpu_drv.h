@@ -282,6 +282,7 @@ struct qnpu_job {
 	u32 in_count;
 
 	struct drm_gem_object *info_obj;
+	u32 info_handle;
 	void *info_vaddr;
 	u64 info_offset;
 

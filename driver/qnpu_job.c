@@ -1117,12 +1117,19 @@ static int qnpu_submit_check(struct drm_device *ddev,
  */
 static int qnpu_job_map_info(struct drm_device *ddev, struct drm_file *file,
 			     struct drm_qnpu_submit *args,
-			     struct qnpu_job *job)
+			     struct qnpu_job *job, struct qnpu_job *prev)
 {
 	struct qnpu_bo *bo;
 	struct iosys_map map;
 	int ret;
 
+	/* The jobs of a batch often share their info BO (checked already). */
+	if (prev && prev->info_obj && prev->info_handle == args->info_handle) {
+		job->info_obj = prev->info_obj;
+		drm_gem_object_get(job->info_obj);
+		job->info_handle = args->info_handle;
+		goto check_offset;
+	}
 	job->info_obj = drm_gem_object_lookup(file, args->info_handle);
 	if (!job->info_obj) {
 		drm_dbg(ddev, "submit: no info BO %u\n", args->info_handle);
@@ -1130,6 +1137,8 @@ static int qnpu_job_map_info(struct drm_device *ddev, struct drm_file *file,
 	}
 	if (!qnpu_job_bo_ok(ddev, file->driver_priv, job->info_obj, "info"))
 		return -EINVAL;
+	job->info_handle = args->info_handle;
+check_offset:
 	if (args->info_offset > job->info_obj->size ||
 	    job->info_obj->size - args->info_offset <
 	    sizeof(struct drm_qnpu_job_info)) {
@@ -1224,7 +1233,8 @@ static int qnpu_submit_job_prepare(struct drm_device *ddev,
 	job->max_kcycles = args->max_kcycles;
 
 	if (args->info_handle) {
-		ret = qnpu_job_map_info(ddev, file, args, job);
+		ret = qnpu_job_map_info(ddev, file, args, job,
+					prev ? prev->job : NULL);
 		if (ret)
 			return ret;
 	}
@@ -1379,9 +1389,18 @@ static int qnpu_submit_union_bos(struct qnpu_submit_job *sjs, unsigned int n,
 	bos = kvmalloc_array(total, sizeof(*bos), GFP_KERNEL);
 	if (!bos)
 		return -ENOMEM;
-	for (i = 0, total = 0; i < n; i++)
-		for (j = 0; j < sjs[i].job->bo_count; j++)
-			bos[total++] = sjs[i].job->bos[j];
+	/* A job with its predecessor's (sorted) list adds nothing. */
+	for (i = 0, total = 0; i < n; i++) {
+		struct qnpu_job *job = sjs[i].job;
+		struct qnpu_job *prev = i ? sjs[i - 1].job : NULL;
+
+		if (prev && job->bo_count == prev->bo_count &&
+		    !memcmp(job->bos, prev->bos,
+			    job->bo_count * sizeof(*job->bos)))
+			continue;
+		for (j = 0; j < job->bo_count; j++)
+			bos[total++] = job->bos[j];
+	}
 	sort(bos, total, sizeof(*bos), qnpu_ptr_cmp, NULL);
 	for (i = 1, j = 1; i < total; i++)
 		if (bos[i] != bos[j - 1])
