@@ -601,6 +601,101 @@ static int test_closed_mid_batch(void)
 	return QT_PASS;
 }
 
+/*
+ * A reset while direct jobs wait in the backlog: A hangs the device past
+ * job_timeout_s=1 (as in direct-racing-reset); B's direct batch of a
+ * chain of 24 copies (each reads what the one before wrote) fills the
+ * rest of the ring and the backlog behind it. The reset drops B's jobs on
+ * the ring; they must run again before the backlog's, in ring order: the
+ * chain's end is exact, every job with an info slot OK, A HANG, nothing
+ * left waiting, no untrusted completion.
+ */
+static int test_reset_with_backlog(void)
+{
+	uint32_t abuf, rows, bo, i, ncmds = 4096, k = 24;
+	struct drm_qnpu_submit el[24];
+	long before, bad, backlog;
+	struct qt_dev a;
+	struct dfix f;
+	uint64_t va;
+	int ret = QT_FAIL;
+
+	qt_assert_eq(qt_module_reload("job_timeout_s=1 reset_timeout_ms=30000"),
+		     0);
+	qt_assert_eq(qt_find_render_node(), 0);
+	qt_assert_eq(qt_dev_open(&a, ncmds), 0);
+	qt_assert_eq(dfix_open(&f, 3 * k, k + 1), 0);
+	abuf = qt_get_param(a.fd, DRM_QNPU_PARAM_ABUF_BYTES);
+	rows = abuf / 4096;
+	qt_assert_eq(qt_dev_bo(&a, abuf, 0, &bo, &va, NULL), 0);
+	memset(&a.cmds[0], 0, sizeof(a.cmds[0]));
+	QT_SET(&a.cmds[0], OPCODE, QNPU_OP_SYNC);
+	QT_SET(&a.cmds[0], POP_PREV, 1);
+	for (i = 1; i < ncmds; i++)
+		qt_cmd_load(&a.cmds[i], QNPU_BUF_ABUF, va, 4096, rows, 4096);
+	memset(f.map, 0, (k + 1) * REGION);
+	for (i = 0; i < f.n; i++)
+		f.map[i] = (uint8_t)(i * 7 + 1);
+	for (i = 0; i < k; i++) {
+		qt_assert_eq(qt_cmd_copy(&f.d.cmds[3 * i], f.va + i * REGION,
+					 f.va + (i + 1) * REGION, f.n,
+					 f.d.cols), 3);
+		qt_dev_job(&f.d, 3 * i, 3, i % QT_INFO_SLOTS, &el[i]);
+		el[i].bo_handles = (uintptr_t)&f.data;
+		el[i].bo_count = 1;
+		/* Slots for the first 16; the chain checks the others. */
+		if (i >= QT_INFO_SLOTS) {
+			el[i].info_handle = 0;
+			el[i].info_offset = 0;
+		}
+	}
+	bad = qt_debugfs_count("rings", "bad_completions");
+	qt_assert_eq(qt_dev_submit(&a, 0, ncmds, &bo, 1, 0), 0);
+	before = direct_jobs();
+	qt_assert_eq(qt_submit_batch(f.d.fd, el, k, NULL), 0);
+	backlog = qt_debugfs_count("rings", "backlog");
+	if (direct_jobs() != before + k || backlog < 1) {
+		printf("FAIL: %ld of %u direct, backlog %ld (A %s)\n",
+		       direct_jobs() - before, k, backlog,
+		       a.infos[0].done ? "ended" : "running");
+		goto out;
+	}
+	if (qt_bo_wait(f.d.fd, f.data, WAIT_MS) ||
+	    qt_dev_wait(&a, 0, WAIT_MS)) {
+		printf("FAIL: the jobs did not end\n");
+		goto out;
+	}
+	printf("A: status %#x; backlog was %ld\n", a.infos[0].status,
+	       backlog);
+	if (a.infos[0].status == DRM_QNPU_JOB_DEADLOCK) {
+		printf("SKIP: qnpu-sim took the reset only after the job\n");
+		ret = QT_SKIP;
+		goto out;
+	}
+	qt_assert_eq(a.infos[0].status, DRM_QNPU_JOB_HANG);
+	for (i = 0; i < QT_INFO_SLOTS; i++)
+		if (f.d.infos[i].done != 1 ||
+		    f.d.infos[i].status != DRM_QNPU_JOB_OK) {
+			printf("FAIL: B job %u: done %u status %#x\n", i,
+			       f.d.infos[i].done, f.d.infos[i].status);
+			goto out;
+		}
+	/* Ring order kept across the reset: the chain's end is exact. */
+	qt_assert_eq(memcmp(f.map, f.map + k * REGION, f.n), 0);
+	qt_assert(qt_debugfs_count("rings", "resets") >= 1);
+	qt_assert_eq(qt_debugfs_count("rings", "bad_completions"), bad);
+	qt_assert_eq(qt_debugfs_count("rings", "backlog"), 0);
+	ret = QT_PASS;
+out:
+	qt_dev_close(&a);
+	qt_dev_close(&f.d);
+	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
+	qt_assert_eq(qt_debugfs_count("rings", "direct_live"), 0);
+	qt_assert_eq(qt_module_reload(NULL), 0);
+	qt_assert_eq(qt_find_render_node(), 0);
+	return ret;
+}
+
 static const struct qt_subtest tests[] = {
 	{ "direct-serial", test_serial_direct },
 	{ "direct-pipelined-or-held", test_blocked_not_direct },
@@ -610,6 +705,7 @@ static const struct qt_subtest tests[] = {
 	{ "direct-killed-backlog", test_killed_direct_backlog },
 	{ "direct-closed-mid-batch", test_closed_mid_batch },
 	{ "direct-racing-reset", test_direct_racing_reset },
+	{ "direct-reset-with-backlog", test_reset_with_backlog },
 };
 
 int main(int argc, char **argv)
