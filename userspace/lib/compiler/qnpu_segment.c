@@ -469,6 +469,99 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 	return 0;
 }
 
+/*
+ * Append consumer @b (@n commands, its input LOADs gone: its producer's
+ * DRAINs write that input into ABUF) right after its producer. Its first
+ * loads (weights) run ahead when @hoist (SRAM the producer does not use)
+ * and they touch no ABUF, else behind a SYNC after the producer's
+ * computes. *@a_end: the producer's last command.
+ */
+static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
+		     bool hoist, size_t *a_end, size_t *b_start)
+{
+	size_t first_cmp = n, i, ins = 0;
+	int r;
+
+	for (i = 0; i < n && first_cmp == n; i++)
+		if (is_compute(CF(&b[i], OPCODE)))
+			first_cmp = i;
+	if (first_cmp == n)
+		return -EINVAL;
+	for (i = 0; i < first_cmp; i++) {
+		if (CF(&b[i], OPCODE) != QNPU_OP_LOAD ||
+		    (b[i].w[0] & QNPU_CMD_POP_NEXT_MASK))
+			return -EINVAL;
+		if (CF(&b[i], BUF) == QNPU_BUF_ABUF)
+			hoist = false;
+	}
+	r = reserve(o, n + 1);
+	if (r)
+		return r;
+	*a_end = o->n - 1;
+	if (!first_cmp) {
+		*b_start = o->n;
+	} else if (hoist) {
+		for (i = 0; i < o->n; i++)
+			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
+				ins = i + 1;
+		memmove(&o->c[ins + first_cmp], &o->c[ins],
+			(o->n - ins) * sizeof(*o->c));
+		memcpy(&o->c[ins], b, first_cmp * sizeof(*b));
+		o->n += first_cmp;
+		*a_end += first_cmp;
+		*b_start = o->n;
+		b += first_cmp;
+		n -= first_cmp;
+	} else {
+		put_sync(o, QNPU_CMD_PUSH_PREV_MASK);
+		*a_end = o->n - 1;
+		*b_start = o->n;
+	}
+	memcpy(&o->c[o->n], b, n * sizeof(*b));
+	if (first_cmp && !hoist)
+		o->c[o->n].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+	o->n += n;
+	return 0;
+}
+
+/*
+ * Job @b (@n commands, WBUF/PBUF moved, @hoist as for join()) with the
+ * previous one's output handed over on chip, when the streams allow it:
+ * into *@h (a copy of @o with the producer from @a_start rewritten), or
+ * h->n == 0 when they do not.
+ */
+static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
+		    size_t a_start, const struct qnpu_cmd *b, size_t n,
+		    bool hoist, struct out *h, size_t *a_end, size_t *b_start)
+{
+	struct qnpu_cmd *bb = malloc((n + 1) * sizeof(*bb));
+	size_t na = o->n - a_start, nb = n;
+	int r;
+
+	*h = (struct out){ 0 };
+	if (!bb)
+		return -ENOMEM;
+	memcpy(bb, b, n * sizeof(*b));
+	r = reserve(h, o->n + n + 1);
+	if (r)
+		goto out;
+	memcpy(h->c, o->c, o->n * sizeof(*o->c));
+	r = qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb);
+	if (r == 0) {
+		h->n = a_start + na;
+		r = join_hand(h, bb, nb, hoist, a_end, b_start);
+	}
+	if (r == 1 || r == -EINVAL)
+		r = 0;
+	if (r || !*b_start) {
+		free(h->c);
+		*h = (struct out){ 0 };
+	}
+out:
+	free(bb);
+	return r;
+}
+
 int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
 {
@@ -478,7 +571,8 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 	struct out o = { 0 };
 	size_t *last = NULL, sync_at = 0;
 	uint64_t *at = NULL, total;
-	struct qnpu_cmd *tmp = NULL;
+	struct qnpu_cmd *tmp = NULL, *raw = NULL;
+	size_t a_start = 0;
 	int k, r = 0;
 
 	seg->est_end = calloc((size_t)seg->njobs + 1, sizeof(*seg->est_end));
@@ -515,7 +609,51 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			dw = dp = 0;
 		}
 		used(tmp, j->ncmds, C, prev);
+		free(raw);
+		raw = malloc(j->ncmds * sizeof(*raw));
+		if (!raw) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(raw, tmp, j->ncmds * sizeof(*raw));
 		nc = best_split(t, tmp, j->ncmds);
+		if (k > 0 && seg->hand && seg->hand[k - 1]) {
+			struct out h;
+			size_t a_end = 0, b_start = 0;
+			uint64_t din, dout, ch, cn;
+
+			r = try_hand(t, &o, a_start, raw, j->ncmds, hoist,
+				     &h, &a_end, &b_start);
+			if (r)
+				break;
+			if (h.n) {
+				/* the cost model decides against the usual
+				 * join on a copy */
+				ahead = hoist ? AHEAD_FREE : AHEAD_AFTER_COMPUTE;
+				r = join(&o, tmp, nc, ahead, &sync_at);
+				if (r) {
+					free(h.c);
+					break;
+				}
+				ch = qnpu_npu_stream_cycles(t, h.c, h.n,
+							    &din, &dout);
+				cn = qnpu_npu_stream_cycles(t, o.c, o.n,
+							    &din, &dout);
+				if (ch && ch < cn) {
+					free(o.c);
+					o = h;
+					last[k - 1] = a_end;
+					a_start = b_start;
+					last[k] = o.n - 1;
+					continue;
+				}
+				free(h.c);
+				last[k - 1] = sync_at;
+				a_start = sync_at + 1;
+				last[k] = o.n - 1;
+				continue;
+			}
+		}
 		if (k == 0) {
 			r = reserve(&o, nc);
 			if (r)
@@ -529,6 +667,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 				break;
 			/* the previous job's part ends with the SYNC */
 			last[k - 1] = sync_at;
+			a_start = sync_at + 1;
 		}
 		last[k] = o.n - 1;
 	}
@@ -550,6 +689,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 out:
 	free(o.c);
 	free(tmp);
+	free(raw);
 	free(last);
 	free(at);
 	return r;
@@ -582,6 +722,7 @@ void qnpu_npu_seg_free(struct qnpu_npu_seg *seg)
 {
 	free(seg->ops);
 	free(seg->est_end);
+	free(seg->hand);
 	free(seg->job.cmds);
 	memset(seg, 0, sizeof(*seg));
 }
