@@ -184,6 +184,8 @@ static int hand(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 	int64_t *pos = NULL, *owner = NULL, *abuf_row = NULL, delta;
 	uint64_t *loadmask = NULL;
 	uint8_t *other = NULL;
+	bool *drop_lc = NULL, *drop_cl = NULL;
+	size_t nlc = 0, ncl = 0;
 	size_t *row0 = NULL, i, j, nrows = 0, k;
 	struct drow *dr = NULL;
 	bool first_cmp = true;
@@ -227,8 +229,11 @@ static int hand(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 	loadmask = calloc((size_t)aw, sizeof(*loadmask));
 	owner = malloc((size_t)ow * sizeof(*owner));
 	other = calloc((size_t)aw, 1);
+	drop_lc = calloc(*nb + 1, sizeof(*drop_lc));
+	drop_cl = calloc(*nb + 1, sizeof(*drop_cl));
 	dr = malloc(nrows * sizeof(*dr));
-	if (!pos || !abuf_row || !loadmask || !owner || !dr || !other)
+	if (!pos || !abuf_row || !loadmask || !owner || !dr || !other ||
+	    !drop_lc || !drop_cl)
 		goto out;
 	r = NOT_HERE;
 	for (x = 0; x < t_hi - t_lo; x++)
@@ -393,20 +398,59 @@ static int hand(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 		struct qnpu_cmd *c = &b[i];
 		uint32_t op = CF(c, OPCODE);
 
+		if (op == QNPU_OP_LOAD && (CF(c, BUF) != QNPU_BUF_ABUF ||
+					   va_of(c) < t_lo || va_of(c) >= t_hi)) {
+			/* (the tokens of every load, as the counters see
+			 * them) */
+			ncl += !!(c->w[0] & QNPU_CMD_POP_NEXT_MASK);
+			nlc += !!(c->w[0] & QNPU_CMD_PUSH_NEXT_MASK);
+		}
 		if (op == QNPU_OP_LOAD && CF(c, BUF) == QNPU_BUF_ABUF) {
 			uint64_t v = va_of(c);
 
 			if (v >= t_lo && v < t_hi) {
+				/* its tokens move to another load, else
+				 * they go with the compute token they pair
+				 * with (the counters pair k-th push and pop) */
+				if (c->w[0] & QNPU_CMD_POP_NEXT_MASK) {
+					size_t m;
 
-				/* its tokens move to the next load of the
-				 * group, or the push to an earlier one */
-				if ((c->w[0] & QNPU_CMD_POP_NEXT_MASK) &&
-				    !give(b, i + 1, *nb, 1, QNPU_CMD_POP_NEXT_MASK))
-					goto fail;
-				if ((c->w[0] & QNPU_CMD_PUSH_NEXT_MASK) &&
-				    !give(b, j, 0, -1, QNPU_CMD_PUSH_NEXT_MASK) &&
-				    !give(b, i + 1, *nb, 1, QNPU_CMD_PUSH_NEXT_MASK))
-					goto fail;
+					/* the next load waited for it in the
+					 * in-order engine: now it takes it
+					 * (and counts it), unless a later
+					 * token of its own covers it (compute
+					 * pushes come in order) */
+					for (m = i + 1; m < *nb; m++)
+						if (CF(&b[m], OPCODE) == QNPU_OP_LOAD)
+							break;
+					if (m < *nb && !(b[m].w[0] &
+							 QNPU_CMD_POP_NEXT_MASK)) {
+						b[m].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+					} else {
+						drop_cl[ncl] = true;
+						ncl++;
+					}
+				}
+				if (!(c->w[0] & QNPU_CMD_PUSH_NEXT_MASK))
+					continue;
+				if (give(b, j, 0, -1, QNPU_CMD_PUSH_NEXT_MASK)) {
+					nlc++;	/* counted before, now here */
+				} else if (!give(b, i + 1, *nb, 1,
+						 QNPU_CMD_PUSH_NEXT_MASK)) {
+					size_t m;
+
+					/* no load since the last push that
+					 * only this push waits for */
+					for (m = j; m-- > 0;) {
+						if (CF(&b[m], OPCODE) != QNPU_OP_LOAD)
+							continue;
+						if (b[m].w[0] & QNPU_CMD_PUSH_NEXT_MASK)
+							break;
+						goto fail;
+					}
+					drop_lc[nlc] = true;
+					nlc++;
+				}
 				continue;
 			}
 			SET(c, SRAM_ADDR, (int64_t)CF(c, SRAM_ADDR) + delta);
@@ -419,6 +463,23 @@ static int hand(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 		b[j++] = *c;
 	}
 	*nb = j;
+	/* the compute tokens paired with dropped load tokens */
+	for (i = 0, ncl = 0, nlc = 0; i < *nb; i++) {
+		struct qnpu_cmd *c = &b[i];
+
+		if (!is_compute(CF(c, OPCODE)))
+			continue;
+		if (c->w[0] & QNPU_CMD_POP_PREV_MASK) {
+			if (nlc < *nb && drop_lc[nlc])
+				c->w[0] &= ~QNPU_CMD_POP_PREV_MASK;
+			nlc++;
+		}
+		if (c->w[0] & QNPU_CMD_PUSH_PREV_MASK) {
+			if (ncl < *nb && drop_cl[ncl])
+				c->w[0] &= ~QNPU_CMD_PUSH_PREV_MASK;
+			ncl++;
+		}
+	}
 	r = 0;
 	goto out;
 fail:
@@ -431,6 +492,8 @@ out:
 	free(owner);
 	free(dr);
 	free(other);
+	free(drop_lc);
+	free(drop_cl);
 	return r;
 }
 

@@ -116,25 +116,38 @@ static bool overlap(struct range a, struct range b)
 	return a.lo != a.hi && b.lo != b.hi && a.lo < b.hi && b.lo < a.hi;
 }
 
-/* A shift of @r (in a buffer of @words) that clears @prev, or false. */
-static bool clear_of(struct range r, struct range prev, uint32_t words,
-		     int64_t *delta)
+/* A shift of @r (in a buffer of @words) that clears @prev and @prev2
+ * (either may be empty), or false. */
+static bool clear_of2(struct range r, struct range prev, struct range prev2,
+		      uint32_t words, int64_t *delta)
 {
 	uint32_t size = r.hi - r.lo;
+	int64_t cand[3] = { 0, -(int64_t)r.lo, (int64_t)words - size - r.lo };
+	int i;
 
-	*delta = 0;
-	if (!overlap(r, prev))
-		return true;
-	if (size <= words) {
-		*delta = -(int64_t)r.lo;	/* to the bottom */
-		if (!overlap((struct range){ 0, size }, prev))
+	for (i = 0; i < 3; i++) {
+		struct range m = { (uint32_t)(r.lo + cand[i]),
+				   (uint32_t)(r.hi + cand[i]) };
+
+		if (i && size > words)
+			break;
+		if (!overlap(m, prev) && !overlap(m, prev2)) {
+			*delta = cand[i];
 			return true;
-		*delta = (int64_t)(words - size) - r.lo;	/* to the top */
-		if (!overlap((struct range){ words - size, words }, prev))
-			return true;
+		}
 	}
 	*delta = 0;
 	return false;
+}
+
+static struct range hull_of(struct range a, struct range b)
+{
+	if (a.lo == a.hi)
+		return b;
+	if (b.lo == b.hi)
+		return a;
+	return (struct range){ a.lo < b.lo ? a.lo : b.lo,
+			       a.hi > b.hi ? a.hi : b.hi };
 }
 
 /* Move the stream's WBUF use by @dw words and PBUF use by @dp. */
@@ -477,7 +490,7 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
  * computes. *@a_end: the producer's last command.
  */
 static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
-		     bool hoist, size_t *a_end, size_t *b_start)
+		     bool hoist, size_t *a_end, size_t *b_start, bool *gated)
 {
 	size_t first_cmp = n, i, ins = 0;
 	int r;
@@ -498,6 +511,7 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
 	if (r)
 		return r;
 	*a_end = o->n - 1;
+	*gated = first_cmp && !hoist;
 	if (!first_cmp) {
 		*b_start = o->n;
 	} else if (hoist) {
@@ -532,7 +546,8 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
  */
 static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 		    size_t a_start, const struct qnpu_cmd *b, size_t n,
-		    bool hoist, struct out *h, size_t *a_end, size_t *b_start)
+		    bool hoist, struct out *h, size_t *a_end, size_t *b_start,
+		    bool *gated)
 {
 	struct qnpu_cmd *bb = malloc((n + 1) * sizeof(*bb));
 	size_t na = o->n - a_start, nb = n;
@@ -549,7 +564,7 @@ static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 	r = qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb);
 	if (r == 0) {
 		h->n = a_start + na;
-		r = join_hand(h, bb, nb, hoist, a_end, b_start);
+		r = join_hand(h, bb, nb, hoist, a_end, b_start, gated);
 	}
 	if (r == 1 || r == -EINVAL)
 		r = 0;
@@ -568,6 +583,10 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 	const uint32_t C = t->cols;
 	const uint32_t ww = t->wbuf_bytes / C, pw = t->pbuf_bytes / C;
 	struct range prev[2] = { { 0, 0 }, { 0, 0 } }, cur[2];
+	/* what the jobs before the previous one use while no load of the
+	 * previous one waited for their computes (a handoff consumer whose
+	 * loads run ahead): loads that run ahead now keep clear of it too */
+	struct range prev2[2] = { { 0, 0 }, { 0, 0 } }, pa[2];
 	struct out o = { 0 };
 	size_t *last = NULL, sync_at = 0;
 	uint64_t *at = NULL, total;
@@ -600,14 +619,16 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		}
 		memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
 		used(tmp, j->ncmds, C, cur);
-		hoist = clear_of(cur[0], prev[0], ww, &dw) &&
-			clear_of(cur[1], prev[1], pw, &dp);
+		hoist = clear_of2(cur[0], prev[0], prev2[0], ww, &dw) &&
+			clear_of2(cur[1], prev[1], prev2[1], pw, &dp);
 		if (!hoist || shift(tmp, j->ncmds, dw, dp)) {
 			/* no room apart: as emitted, behind the token */
 			memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
 			hoist = false;
 			dw = dp = 0;
 		}
+		pa[0] = prev[0];
+		pa[1] = prev[1];
 		used(tmp, j->ncmds, C, prev);
 		free(raw);
 		raw = malloc(j->ncmds * sizeof(*raw));
@@ -620,10 +641,11 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		if (k > 0 && seg->hand && seg->hand[k - 1]) {
 			struct out h;
 			size_t a_end = 0, b_start = 0;
+			bool gated = true;
 			uint64_t din, dout, ch, cn;
 
 			r = try_hand(t, &o, a_start, raw, j->ncmds, hoist,
-				     &h, &a_end, &b_start);
+				     &h, &a_end, &b_start, &gated);
 			if (r)
 				break;
 			if (h.n) {
@@ -645,9 +667,17 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 					last[k - 1] = a_end;
 					a_start = b_start;
 					last[k] = o.n - 1;
+					if (gated) {
+						prev2[0] = prev2[1] =
+							(struct range){ 0, 0 };
+					} else {
+						prev2[0] = hull_of(prev2[0], pa[0]);
+						prev2[1] = hull_of(prev2[1], pa[1]);
+					}
 					continue;
 				}
 				free(h.c);
+				prev2[0] = prev2[1] = (struct range){ 0, 0 };
 				last[k - 1] = sync_at;
 				a_start = sync_at + 1;
 				last[k] = o.n - 1;
@@ -668,6 +698,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			/* the previous job's part ends with the SYNC */
 			last[k - 1] = sync_at;
 			a_start = sync_at + 1;
+			prev2[0] = prev2[1] = (struct range){ 0, 0 };
 		}
 		last[k] = o.n - 1;
 	}
