@@ -28,6 +28,7 @@
  * own streams reach plus one.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -384,10 +385,13 @@ static void put_sync(struct out *o, uint32_t flags)
  * and when its first weight loads run ahead (AHEAD_FREE: right after the
  * previous job's last LOAD, on SRAM it does not use; AHEAD_AFTER_COMPUTE:
  * once its computes ended, a SYNC's token). Returns in *@sync_at the
- * index of the SYNC that passes the last STORE's token on.
+ * index of the SYNC that passes the last STORE's token on. @gate_at
+ * (SIZE_MAX: none): with AHEAD_FREE, the weight loads also wait for a
+ * SYNC put after command @gate_at (the computes of a job before the
+ * previous one, which no load of the previous one waited for).
  */
 static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
-		size_t *sync_at)
+		size_t *sync_at, size_t gate_at)
 {
 	size_t first_cmp = n, i, k, nh = 0, last_ld = 0, ins;
 	struct qnpu_cmd *h = NULL;
@@ -451,16 +455,31 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 		n -= nh;
 		first_cmp = k;
 	}
-	r = reserve(o, n + nh + 2);
+	r = reserve(o, n + nh + 3);
 	if (r) {
 		free(h);
 		return r;
 	}
 	if (nh && ahead == AHEAD_FREE) {
+		if (gate_at != SIZE_MAX) {
+			/* they wait for the computes up to @gate_at */
+			memmove(&o->c[gate_at + 2], &o->c[gate_at + 1],
+				(o->n - gate_at - 1) * sizeof(*o->c));
+			memset(&o->c[gate_at + 1], 0, sizeof(*o->c));
+			o->c[gate_at + 1].w[0] = QNPU_OP_SYNC |
+						 QNPU_CMD_PUSH_PREV_MASK;
+			o->n++;
+			h[0].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+		}
 		for (i = 0; i < o->n; i++)
 			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
 				last_ld = i;
 		ins = last_ld + 1;
+		/* behind the SYNC they wait for: every token comes from an
+		 * earlier command (the cost model's one pass, and a full load
+		 * queue must not hold the SYNC back) */
+		if (gate_at != SIZE_MAX && ins < gate_at + 2)
+			ins = gate_at + 2;
 		memmove(&o->c[ins + nh], &o->c[ins],
 			(o->n - ins) * sizeof(*o->c));
 		memcpy(&o->c[ins], h, nh * sizeof(*h));
@@ -577,6 +596,19 @@ out:
 	return r;
 }
 
+/* Whether no load after command @from takes a compute token: a SYNC's
+ * token given there goes to the next load that asks for one. */
+static bool gate_ok(const struct out *o, size_t from)
+{
+	size_t i;
+
+	for (i = from + 1; i < o->n; i++)
+		if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD &&
+		    (o->c[i].w[0] & QNPU_CMD_POP_NEXT_MASK))
+			return false;
+	return true;
+}
+
 int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
 {
@@ -587,6 +619,8 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 	 * previous one waited for their computes (a handoff consumer whose
 	 * loads run ahead): loads that run ahead now keep clear of it too */
 	struct range prev2[2] = { { 0, 0 }, { 0, 0 } }, pa[2];
+	const struct range none = { 0, 0 };
+	size_t ung_end = SIZE_MAX;	/* its producer's last command */
 	struct out o = { 0 };
 	size_t *last = NULL, sync_at = 0;
 	uint64_t *at = NULL, total;
@@ -603,7 +637,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 	for (k = 0; k < seg->njobs && !r; k++) {
 		const struct qnpu_npu_job *j = &jobs[seg->ops[k]];
 		int64_t dw = 0, dp = 0;
-		bool hoist;
+		bool hoist, gated;
 		int ahead;
 		size_t nc;
 
@@ -619,8 +653,15 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		}
 		memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
 		used(tmp, j->ncmds, C, cur);
+		gated = false;
 		hoist = clear_of2(cur[0], prev[0], prev2[0], ww, &dw) &&
 			clear_of2(cur[1], prev[1], prev2[1], pw, &dp);
+		if (!hoist && ung_end != SIZE_MAX && gate_ok(&o, ung_end)) {
+			/* run ahead once the producer's computes ended */
+			hoist = clear_of2(cur[0], prev[0], none, ww, &dw) &&
+				clear_of2(cur[1], prev[1], none, pw, &dp);
+			gated = hoist;
+		}
 		if (!hoist || shift(tmp, j->ncmds, dw, dp)) {
 			/* no room apart: as emitted, behind the token */
 			memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
@@ -641,18 +682,20 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		if (k > 0 && seg->hand && seg->hand[k - 1]) {
 			struct out h;
 			size_t a_end = 0, b_start = 0;
-			bool gated = true;
+			bool hgated = true;
 			uint64_t din, dout, ch, cn;
 
-			r = try_hand(t, &o, a_start, raw, j->ncmds, hoist,
-				     &h, &a_end, &b_start, &gated);
+			r = try_hand(t, &o, a_start, raw, j->ncmds,
+				     hoist && !gated, &h, &a_end, &b_start,
+				     &hgated);
 			if (r)
 				break;
 			if (h.n) {
 				/* the cost model decides against the usual
 				 * join on a copy */
 				ahead = hoist ? AHEAD_FREE : AHEAD_AFTER_COMPUTE;
-				r = join(&o, tmp, nc, ahead, &sync_at);
+				r = join(&o, tmp, nc, ahead, &sync_at,
+					 gated ? ung_end : SIZE_MAX);
 				if (r) {
 					free(h.c);
 					break;
@@ -667,17 +710,19 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 					last[k - 1] = a_end;
 					a_start = b_start;
 					last[k] = o.n - 1;
-					if (gated) {
-						prev2[0] = prev2[1] =
-							(struct range){ 0, 0 };
+					if (hgated) {
+						prev2[0] = prev2[1] = none;
+						ung_end = SIZE_MAX;
 					} else {
 						prev2[0] = hull_of(prev2[0], pa[0]);
 						prev2[1] = hull_of(prev2[1], pa[1]);
+						ung_end = a_end;
 					}
 					continue;
 				}
 				free(h.c);
-				prev2[0] = prev2[1] = (struct range){ 0, 0 };
+				prev2[0] = prev2[1] = none;
+				ung_end = SIZE_MAX;
 				last[k - 1] = sync_at;
 				a_start = sync_at + 1;
 				last[k] = o.n - 1;
@@ -692,13 +737,15 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			o.n = nc;
 		} else {
 			ahead = hoist ? AHEAD_FREE : AHEAD_AFTER_COMPUTE;
-			r = join(&o, tmp, nc, ahead, &sync_at);
+			r = join(&o, tmp, nc, ahead, &sync_at,
+				 gated ? ung_end : SIZE_MAX);
 			if (r)
 				break;
 			/* the previous job's part ends with the SYNC */
 			last[k - 1] = sync_at;
 			a_start = sync_at + 1;
-			prev2[0] = prev2[1] = (struct range){ 0, 0 };
+			prev2[0] = prev2[1] = none;
+			ung_end = SIZE_MAX;
 		}
 		last[k] = o.n - 1;
 	}
