@@ -251,9 +251,11 @@ int qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
 	for (k = 0; k < sg->njobs; k++) {
 		struct qnpu_op_stats *o = &out[sg->ops[k] - sg->first];
 
-		/* DMA bytes are exact per operator: its stream's */
-		o->dma_in = m->jobs[sg->ops[k]].est_dma_in;
-		o->dma_out = m->jobs[sg->ops[k]].est_dma_out;
+		/* DMA bytes are exact per operator: its stream's, less
+		 * what stayed on chip */
+		o->dma_in = m->jobs[sg->ops[k]].est_dma_in - sg->saved_in[k];
+		o->dma_out = m->jobs[sg->ops[k]].est_dma_out -
+			     sg->saved_out[k];
 		o->jobs = k == 0;
 	}
 	for (f = 0; f < sizeof(counters) / sizeof(counters[0]); f++) {

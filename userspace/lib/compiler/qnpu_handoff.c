@@ -175,7 +175,7 @@ static bool give(struct qnpu_cmd *b, size_t from, size_t to, int dir,
 }
 
 static int hand(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
-		size_t *na, struct qnpu_cmd *b, size_t *nb)
+		size_t *na, struct qnpu_cmd *b, size_t *nb, uint64_t *saved)
 {
 	const uint32_t C = t->cols;
 	const int64_t aw = t->abuf_bytes / C, ow = t->obuf_bytes / C;
@@ -375,8 +375,10 @@ static int hand(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 		struct qnpu_cmd *c = &a[i];
 		uint32_t op = CF(c, OPCODE);
 
-		if (op == QNPU_OP_STORE)
+		if (op == QNPU_OP_STORE) {
+			saved[0] += (uint64_t)CF(c, ROWS) * CF(c, ROW_BYTES);
 			continue;
+		}
 		if (is_compute(op)) {
 			c->w[0] &= ~(QNPU_CMD_PUSH_NEXT_MASK |
 				     QNPU_CMD_POP_NEXT_MASK);
@@ -409,6 +411,8 @@ static int hand(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 			uint64_t v = va_of(c);
 
 			if (v >= t_lo && v < t_hi) {
+				saved[1] += (uint64_t)CF(c, ROWS) *
+					    CF(c, ROW_BYTES);
 				/* its tokens move to another load, else
 				 * they go with the compute token they pair
 				 * with (the counters pair k-th push and pop) */
@@ -498,7 +502,9 @@ out:
 }
 
 int qnpu_npu_handoff(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
-		     size_t *na, struct qnpu_cmd *b, size_t *nb)
+		     size_t *na, struct qnpu_cmd *b, size_t *nb,
+		     uint64_t saved[2])
 {
-	return hand(t, a, na, b, nb);
+	saved[0] = saved[1] = 0;
+	return hand(t, a, na, b, nb, saved);
 }

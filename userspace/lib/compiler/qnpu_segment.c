@@ -566,7 +566,7 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
 static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 		    size_t a_start, const struct qnpu_cmd *b, size_t n,
 		    bool hoist, struct out *h, size_t *a_end, size_t *b_start,
-		    bool *gated)
+		    bool *gated, uint64_t saved[2])
 {
 	struct qnpu_cmd *bb = malloc((n + 1) * sizeof(*bb));
 	size_t na = o->n - a_start, nb = n;
@@ -580,7 +580,7 @@ static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 	if (r)
 		goto out;
 	memcpy(h->c, o->c, o->n * sizeof(*o->c));
-	r = qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb);
+	r = qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb, saved);
 	if (r == 0) {
 		h->n = a_start + na;
 		r = join_hand(h, bb, nb, hoist, a_end, b_start, gated);
@@ -629,8 +629,10 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 	int k, r = 0;
 
 	seg->est_end = calloc((size_t)seg->njobs + 1, sizeof(*seg->est_end));
+	seg->saved_out = calloc((size_t)seg->njobs + 1, sizeof(uint64_t));
+	seg->saved_in = calloc((size_t)seg->njobs + 1, sizeof(uint64_t));
 	last = calloc((size_t)seg->njobs + 1, sizeof(*last));
-	if (!seg->est_end || !last) {
+	if (!seg->est_end || !seg->saved_out || !seg->saved_in || !last) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -683,11 +685,12 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			struct out h;
 			size_t a_end = 0, b_start = 0;
 			bool hgated = true;
+			uint64_t saved[2] = { 0, 0 };
 			uint64_t din, dout, ch, cn;
 
 			r = try_hand(t, &o, a_start, raw, j->ncmds,
 				     hoist && !gated, &h, &a_end, &b_start,
-				     &hgated);
+				     &hgated, saved);
 			if (r)
 				break;
 			if (h.n) {
@@ -709,6 +712,8 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 					o = h;
 					last[k - 1] = a_end;
 					a_start = b_start;
+					seg->saved_out[k - 1] = saved[0];
+					seg->saved_in[k] = saved[1];
 					last[k] = o.n - 1;
 					if (hgated) {
 						prev2[0] = prev2[1] = none;
@@ -801,6 +806,8 @@ void qnpu_npu_seg_free(struct qnpu_npu_seg *seg)
 	free(seg->ops);
 	free(seg->est_end);
 	free(seg->hand);
+	free(seg->saved_out);
+	free(seg->saved_in);
 	free(seg->job.cmds);
 	memset(seg, 0, sizeof(*seg));
 }
