@@ -351,7 +351,84 @@ static size_t best_split(const struct qnpu_npu_target *t,
 struct out {
 	struct qnpu_cmd *c;
 	size_t n, cap;
+	/* where the last join inserted commands before its own (in order),
+	 * so that the recorded ends of earlier jobs can follow */
+	size_t ins_at[2], ins_n[2];
+	int nins;
 };
+
+static void note_ins(struct out *o, size_t at, size_t n)
+{
+	o->ins_at[o->nins] = at;
+	o->ins_n[o->nins++] = n;
+}
+
+/* Commands of job @job put into an earlier job's part (@n from @at). */
+struct moved {
+	size_t at, n;
+	int job;
+};
+
+/* Ends of jobs 0..k-1 recorded in @last and the moved commands in @mv
+ * (*@nmv of them), after @o's insertions, which job k made. */
+static void follow_ins(const struct out *o, size_t *last, int k,
+		       struct moved *mv, int *nmv)
+{
+	int i, j;
+
+	for (i = 0; i < o->nins; i++) {
+		for (j = 0; j < k; j++)
+			if (last[j] >= o->ins_at[i])
+				last[j] += o->ins_n[i];
+		for (j = 0; j < *nmv; j++)
+			if (mv[j].at >= o->ins_at[i])
+				mv[j].at += o->ins_n[i];
+		mv[(*nmv)++] = (struct moved){ o->ins_at[i], o->ins_n[i], k };
+	}
+}
+
+/*
+ * Where each job's part ends on the cost model's timeline: the end of the
+ * stream up to its last command without the commands later jobs moved
+ * into it (weights loading ahead), which would otherwise count as its.
+ */
+static int job_ends(const struct qnpu_npu_target *t, const struct out *o,
+		    const size_t *last, const struct moved *mv, int nmv,
+		    int njobs, uint64_t total, uint64_t *end)
+{
+	struct qnpu_cmd *f = malloc((o->n + 1) * sizeof(*f));
+	int *own = malloc((o->n + 1) * sizeof(*own));
+	uint64_t din, dout;
+	size_t i, m;
+	int j, k;
+
+	if (!f || !own) {
+		free(f);
+		free(own);
+		return -ENOMEM;
+	}
+	for (i = 0, j = 0; i < o->n; i++) {
+		while (j < njobs - 1 && i > last[j])
+			j++;
+		own[i] = j;
+	}
+	for (k = 0; k < nmv; k++)
+		for (i = mv[k].at; i < mv[k].at + mv[k].n && i < o->n; i++)
+			own[i] = mv[k].job;
+	for (k = 0; k < njobs; k++) {
+		if (k + 1 == njobs) {
+			end[k] = total;
+			break;
+		}
+		for (i = 0, m = 0; i <= last[k] && i < o->n; i++)
+			if (own[i] <= k)
+				f[m++] = o->c[i];
+		end[k] = qnpu_npu_stream_cycles(t, f, m, &din, &dout);
+	}
+	free(f);
+	free(own);
+	return 0;
+}
 
 static int reserve(struct out *o, size_t more)
 {
@@ -398,6 +475,7 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 	bool ld_seen = false, pushed = false;
 	int r;
 
+	o->nins = 0;
 	/* the previous job's last STORE gives the boundary token */
 	for (i = o->n; i-- > 0;)
 		if (CF(&o->c[i], OPCODE) == QNPU_OP_STORE)
@@ -465,6 +543,7 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 			/* they wait for the computes up to @gate_at */
 			memmove(&o->c[gate_at + 2], &o->c[gate_at + 1],
 				(o->n - gate_at - 1) * sizeof(*o->c));
+			note_ins(o, gate_at + 1, 1);
 			memset(&o->c[gate_at + 1], 0, sizeof(*o->c));
 			o->c[gate_at + 1].w[0] = QNPU_OP_SYNC |
 						 QNPU_CMD_PUSH_PREV_MASK;
@@ -480,6 +559,7 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 		 * queue must not hold the SYNC back) */
 		if (gate_at != SIZE_MAX && ins < gate_at + 2)
 			ins = gate_at + 2;
+		note_ins(o, ins, nh);
 		memmove(&o->c[ins + nh], &o->c[ins],
 			(o->n - ins) * sizeof(*o->c));
 		memcpy(&o->c[ins], h, nh * sizeof(*h));
@@ -514,6 +594,7 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
 	size_t first_cmp = n, i, ins = 0;
 	int r;
 
+	o->nins = 0;
 	for (i = 0; i < n && first_cmp == n; i++)
 		if (is_compute(CF(&b[i], OPCODE)))
 			first_cmp = i;
@@ -537,6 +618,7 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
 		for (i = 0; i < o->n; i++)
 			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
 				ins = i + 1;
+		note_ins(o, ins, first_cmp);
 		memmove(&o->c[ins + first_cmp], &o->c[ins],
 			(o->n - ins) * sizeof(*o->c));
 		memcpy(&o->c[ins], b, first_cmp * sizeof(*b));
@@ -626,13 +708,16 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 	uint64_t *at = NULL, total;
 	struct qnpu_cmd *tmp = NULL, *raw = NULL;
 	size_t a_start = 0;
-	int k, r = 0;
+	struct moved *mv = NULL;
+	int k, r = 0, nmv = 0;
 
 	seg->est_end = calloc((size_t)seg->njobs + 1, sizeof(*seg->est_end));
 	seg->saved_out = calloc((size_t)seg->njobs + 1, sizeof(uint64_t));
 	seg->saved_in = calloc((size_t)seg->njobs + 1, sizeof(uint64_t));
 	last = calloc((size_t)seg->njobs + 1, sizeof(*last));
-	if (!seg->est_end || !seg->saved_out || !seg->saved_in || !last) {
+	mv = calloc(2 * (size_t)seg->njobs + 2, sizeof(*mv));
+	if (!seg->est_end || !seg->saved_out || !seg->saved_in || !last ||
+	    !mv) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -710,6 +795,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 				if (ch && ch < cn) {
 					free(o.c);
 					o = h;
+					follow_ins(&o, last, k - 1, mv, &nmv);
 					last[k - 1] = a_end;
 					a_start = b_start;
 					seg->saved_out[k - 1] = saved[0];
@@ -726,6 +812,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 					continue;
 				}
 				free(h.c);
+				follow_ins(&o, last, k - 1, mv, &nmv);
 				prev2[0] = prev2[1] = none;
 				ung_end = SIZE_MAX;
 				last[k - 1] = sync_at;
@@ -747,6 +834,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			if (r)
 				break;
 			/* the previous job's part ends with the SYNC */
+			follow_ins(&o, last, k - 1, mv, &nmv);
 			last[k - 1] = sync_at;
 			a_start = sync_at + 1;
 			prev2[0] = prev2[1] = none;
@@ -763,8 +851,9 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 	}
 	total = qnpu_npu_stream_timeline(t, o.c, o.n, &seg->job.est_dma_in,
 					 &seg->job.est_dma_out, at);
-	for (k = 0; k < seg->njobs; k++)
-		seg->est_end[k] = k + 1 == seg->njobs ? total : at[last[k]];
+	r = job_ends(t, &o, last, mv, nmv, seg->njobs, total, seg->est_end);
+	if (r)
+		goto out;
 	seg->job.est_cycles = total;
 	seg->job.cmds = o.c;
 	seg->job.ncmds = seg->job.cap = o.n;
@@ -773,6 +862,7 @@ out:
 	free(o.c);
 	free(tmp);
 	free(raw);
+	free(mv);
 	free(last);
 	free(at);
 	return r;
