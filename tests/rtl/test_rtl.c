@@ -1744,6 +1744,68 @@ static void test_handoff_fields(void **state)
 	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
 }
 
+/*
+ * DRAIN_ABUF tiles of one step each: the PPU is still writing the previous
+ * tile when the next one ends, so each waits in the handoff state and
+ * hands over from there. 1x1 MAXPOOLs copy the input into ABUF (NCOLS
+ * < C: the other bytes zero), then, after PPU_WAIT, out through OBUF.
+ */
+static void test_handoff_busy(void **state)
+{
+	struct rh *h = *state;
+	const int R = h->p.rows, C = h->p.cols, T = 4, n = T * R, nc = C - 3;
+	int8_t *in, *out;
+	uint64_t in_va = rh_alloc(h, (size_t)n * C, 0, (void **)&in);
+	uint64_t out_va = rh_alloc(h, (size_t)n * C, 1, (void **)&out);
+	struct emit e;
+	struct rh_cqe cqe;
+
+	fill(in, (size_t)n * C);
+	emit_init(&e);
+	rh_load(emit_new(&e), QNPU_BUF_ABUF, in_va, C, C, n, 0, 1);
+	RH_SET(&e.c[0], PUSH_NEXT, 1);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int t = 0; t < T; t++) {
+			struct rh_cmd *k = emit_new(&e);
+			RH_SET(k, OPCODE, QNPU_OP_MAXPOOL);
+			RH_SET(k, ACC_CLEAR, 1);
+			RH_SET(k, DRAIN, 1);
+			RH_SET(k, DRAIN_ABUF, !pass);
+			RH_SET(k, POP_PREV, !pass && t == 0);
+			RH_SET(k, PPU_WAIT, pass && t == 0);
+			RH_SET(k, PUSH_NEXT, pass && t == T - 1);
+			RH_SET(k, A_ADDR, pass ? n * C : 0);
+			RH_SET(k, PIX_STRIDE, C);
+			RH_SET(k, IN_H, 1);
+			RH_SET(k, IN_W, n);
+			RH_SET(k, OUT_W, n);
+			RH_SET(k, PIX0, t * R);
+			RH_SET(k, NPIX, R);
+			RH_SET(k, NCOLS, pass ? C : nc);
+			RH_SET(k, KH, 1);
+			RH_SET(k, KW, 1);
+			RH_SET(k, STRIDE_H, 1);
+			RH_SET(k, STRIDE_W, 1);
+			RH_SET(k, DIL_H, 1);
+			RH_SET(k, DIL_W, 1);
+			RH_SET(k, ACT_MIN, -128);
+			RH_SET(k, ACT_MAX, 127);
+			RH_SET(k, O_ADDR, pass ? t * R : n + t * R);
+			RH_SET(k, O_STRIDE, 1);
+		}
+	}
+	rh_store(emit_new(&e), out_va, C, C, n, 0, 1);
+	RH_SET(&e.c[e.n - 1], POP_PREV, 1);
+	assert_int_equal(rh_run(h, e.c, e.n, MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	for (int i = 0; i < n * C; i++)
+		assert_int_equal(out[i], i % C < nc ? in[i] : 0);
+	/* the one-step tiles waited for the PPU; the model predicts it */
+	assert_true(cqe.stall_ppu > 0);
+	assert_int_equal(cost_cycles(h, e.c, e.n), cqe.cycles);
+	emit_free(&e);
+}
+
 int main(int argc, char **argv)
 {
 	if (load_params(argc, argv))
@@ -1769,6 +1831,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_res_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sram_no_leak, setup, teardown),
 		cmocka_unit_test(test_load_overlap),
 		cmocka_unit_test(test_load_overlap_fault),
