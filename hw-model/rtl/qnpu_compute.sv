@@ -21,7 +21,9 @@
 //           the residual parameter set at P_ADDR + 12; the PPU adds them
 //           (fused residual ADD). The accumulators are left as they are.
 // Padding taps (outside IN_H x IN_W) contribute nothing. The PPU drains the
-// accumulators into OBUF in the background.
+// accumulators into OBUF in the background, or with DRAIN_ABUF into ABUF
+// (on-chip handoff); PPU_WAIT holds a command in setup until the PPU is idle,
+// so it reads what earlier DRAIN_ABUF tiles wrote.
 
 module qnpu_compute
   import qnpu_pkg::*;
@@ -65,8 +67,13 @@ module qnpu_compute
   // OBUF write ports (from the PPU, two rows per cycle)
   output logic              obuf_we_o [2],
   output logic [ObufAw-1:0] obuf_waddr_o [2],
-  output logic [Cols*8-1:0] obuf_wdata_o [2]
+  output logic [Cols*8-1:0] obuf_wdata_o [2],
+  // ABUF write ports (from the PPU with DRAIN_ABUF)
+  output logic              abuf_we_o [2],
+  output logic [AbufAw-1:0] abuf_waddr_o [2],
+  output logic [Cols*8-1:0] abuf_wdata_o [2]
 );
+  localparam int unsigned AbufWords = AbufBytes / Cols;
   localparam int unsigned ColsLog = $clog2(Cols);
 
   typedef enum logic [2:0] {
@@ -91,6 +98,7 @@ module qnpu_compute
   logic [4:0]         lshift_q;
   logic [31:0]        mult_a_q, mult_b_q;
   logic               res_q;
+  logic               dabuf_q, ppu_wait_q;
   logic               packed_q;
   logic [2:0]         groups_q;            // COL_GROUPS as given
   logic [1:0]         gsh_q;               // log2 of the groups in use
@@ -220,6 +228,10 @@ module qnpu_compute
     endcase
     bad_field = 1'b0;
     bad_range = 1'b0;
+    // SYNC has no tile; a DRAIN_ABUF tile has no STORE to tell
+    if (op_q == OpSync ? (dabuf_q || ppu_wait_q) : (dabuf_q && (!drain_q || push_next_q))) begin
+      bad_field = 1'b1;
+    end
     if (op_q != OpSync) begin
       // NPIX counts pixels (R per group), NCOLS the columns of one group
       if (npix_q == 8'd0 || 32'(npix_q) > (Rows << gsh_q) || ncols_q == 8'd0 ||
@@ -258,7 +270,8 @@ module qnpu_compute
             32'(p_addr_q) + (res_q ? 2 * ParamSetWords : ParamSetWords) > PbufWords) begin
           bad_range = 1'b1;
         end
-        if (64'(o_addr_q) + (64'(out_rows) - 64'd1) * 64'(o_stride_q) >= 64'(ObufWords)) begin
+        if (64'(o_addr_q) + (64'(out_rows) - 64'd1) * 64'(o_stride_q) >=
+            (dabuf_q ? 64'(AbufWords) : 64'(ObufWords))) begin
           bad_range = 1'b1;
         end
       end
@@ -375,6 +388,17 @@ module qnpu_compute
   logic [19:0]        ho_o_addr_q;
   logic [15:0]        ho_o_stride_q, ho_p_addr_q;
   logic signed [7:0]  ho_zp_q, ho_min_q, ho_max_q;
+  logic               ho_dabuf_q;
+  logic [Cols-1:0]    ho_colmask_q, colmask;
+  // the columns holding channels: c mod (Cols / groups) < NCOLS
+  always_comb begin
+    for (int unsigned c = 0; c < Cols; c++) begin
+      colmask[c] = 32'(c & ((Cols >> gsh_q) - 1)) < 32'(ncols_q);
+    end
+  end
+  logic               ppu_abuf, ppu_we [2];
+  logic [19:0]        ppu_waddr [2];
+  logic [Cols*8-1:0]  ppu_wdata [2];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -386,6 +410,10 @@ module qnpu_compute
       push_next_q        <= 1'b0;
       fp_q               <= 1'b0;
       res_q              <= 1'b0;
+      dabuf_q            <= 1'b0;
+      ppu_wait_q         <= 1'b0;
+      ho_dabuf_q         <= 1'b0;
+      ho_colmask_q       <= '0;
       packed_q           <= 1'b0;
       groups_q           <= '0;
       gsh_q              <= '0;
@@ -478,7 +506,9 @@ module qnpu_compute
           end
         end
         StSetup: begin
-          if (bad_field) begin
+          if (ppu_wait_q && (ppu_busy || ho_pending_q)) begin
+            state_q <= StSetup;
+          end else if (bad_field) begin
             err_code_q <= StatusBadField;
             state_q    <= StErr;
           end else if (bad_range) begin
@@ -595,6 +625,8 @@ module qnpu_compute
                 ho_push_next_q     <= push_next_q;
                 ho_fp_q            <= fp_q;
                 ho_res_q           <= res_q;
+                ho_dabuf_q         <= dabuf_q;
+                ho_colmask_q       <= colmask;
                 state_q            <= cmd_valid_i ? StSetup : StIdle;
               end
             end
@@ -618,6 +650,8 @@ module qnpu_compute
         push_next_q  <= cmd_i[CmdPushNextLsb];
         fp_q         <= cmd_i[CmdPpuFpLsb];
         res_q        <= cmd_i[CmdResLsb];
+        dabuf_q      <= cmd_i[CmdDrainAbufLsb];
+        ppu_wait_q   <= cmd_i[CmdPpuWaitLsb];
         packed_q     <= cmd_i[CmdPackedLsb];
         groups_q     <= cmd_i[CmdColGroupsLsb +: 3];
         gsh_q        <= cmd_i[CmdColGroupsLsb +: 3] == 3'd4 ? 2'd2 :
@@ -669,8 +703,7 @@ module qnpu_compute
 
   qnpu_ppu #(
     .Rows      (Rows),
-    .Cols      (Cols),
-    .ObufWords (ObufWords)
+    .Cols      (Cols)
   ) u_ppu (
     .clk_i,
     .rst_ni,
@@ -698,12 +731,27 @@ module qnpu_compute
     .res_shift_b_i(rp_shift_b_q),
     .res_off_b_i  (rp_off_b_q),
     .res_lshift_i (rp_lshift_q),
+    .abuf_i       (ho_pending_q ? ho_dabuf_q : dabuf_q),
+    .colmask_i    (ho_pending_q ? ho_colmask_q : colmask),
     .busy_o       (ppu_busy),
     .push_next_o  (ppu_push_next),
-    .obuf_we_o,
-    .obuf_waddr_o,
-    .obuf_wdata_o
+    .abuf_o       (ppu_abuf),
+    .we_o         (ppu_we),
+    .waddr_o      (ppu_waddr),
+    .wdata_o      (ppu_wdata)
   );
+
+  // the PPU's two write ports go to OBUF or, with DRAIN_ABUF, to ABUF
+  always_comb begin
+    for (int unsigned l = 0; l < 2; l++) begin
+      obuf_we_o[l]    = ppu_we[l] && !ppu_abuf;
+      obuf_waddr_o[l] = ppu_waddr[l][ObufAw-1:0];
+      obuf_wdata_o[l] = ppu_wdata[l];
+      abuf_we_o[l]    = ppu_we[l] && ppu_abuf;
+      abuf_waddr_o[l] = ppu_waddr[l][AbufAw-1:0];
+      abuf_wdata_o[l] = ppu_wdata[l];
+    end
+  end
 
   assign abuf_groups_o = (gsh_q != 2'd0);
   assign cmd_ready_o = (state_q == StIdle) ||
@@ -713,7 +761,8 @@ module qnpu_compute
   assign busy_o      = ((state_q != StIdle) && (state_q != StErr)) || push_prev_o || ho_pending_q ||
                        push_next_direct_q || ppu_busy;
   assign active_o    = (state_q == StRun);
-  assign stall_ppu_o = (state_q == StHandoff) && ppu_busy;
+  assign stall_ppu_o = ((state_q == StHandoff) && ppu_busy) ||
+                       ((state_q == StSetup) && ppu_wait_q && (ppu_busy || ho_pending_q));
   assign err_o       = (state_q == StErr);
   assign err_code_o  = err_code_q;
   assign macs_o      = (state_q == StRun && !res_step && (op_q == OpConv || op_q == OpDwconv)) ?

@@ -11,15 +11,15 @@
 // clamp(MBQM(MBQM((q - zp) << lshift, mult_a, shift_a) +
 // MBQM((b + off_b) << lshift, mult_b, shift_b), out_mult, out_shift) +
 // res_zp), mult_a, mult_b and out_mult from the residual parameter set.
+// With DRAIN_ABUF the rows go to ABUF instead (on-chip handoff to the next
+// layer), unused columns as zero so the word is what a LOAD would leave.
 
 module qnpu_ppu
   import qnpu_pkg::*;
   import qnpu_math_pkg::*;
 #(
   parameter int unsigned Rows = 16,
-  parameter int unsigned Cols = 16,
-  parameter int unsigned ObufWords = 2048,
-  localparam int unsigned ObufAw = $clog2(ObufWords)
+  parameter int unsigned Cols = 16
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -47,11 +47,14 @@ module qnpu_ppu
   input  logic signed [7:0]  res_shift_b_i,
   input  logic signed [15:0] res_off_b_i,
   input  logic [4:0]         res_lshift_i,
+  input  logic               abuf_i,
+  input  logic [Cols-1:0]    colmask_i,
   output logic               busy_o,
   output logic               push_next_o,
-  output logic               obuf_we_o [2],
-  output logic [ObufAw-1:0]  obuf_waddr_o [2],
-  output logic [Cols*8-1:0]  obuf_wdata_o [2]
+  output logic               abuf_o,
+  output logic               we_o [2],
+  output logic [19:0]        waddr_o [2],
+  output logic [Cols*8-1:0]  wdata_o [2]
 );
   logic               busy_q;
   logic [7:0]         op_q;
@@ -72,6 +75,8 @@ module qnpu_ppu
   logic signed [7:0]  rzp_q, roshift_q, rmin_q, rmax_q, rshift_a_q, rshift_b_q;
   logic signed [15:0] roff_b_q;
   logic [4:0]         rlshift_q;
+  logic               abuf_q;
+  logic [Cols-1:0]    colmask_q;
 
   // round_half_even(float32(x) * m) as an int32 saturated to +-2^30 (the
   // caller adds the zero point and clamps to 8 bits). Exact: x is rounded
@@ -174,6 +179,8 @@ module qnpu_ppu
       rshift_b_q  <= '0;
       roff_b_q    <= '0;
       rlshift_q   <= '0;
+      abuf_q      <= 1'b0;
+      colmask_q   <= '0;
       push_next_o <= 1'b0;
     end else begin
       push_next_o <= 1'b0;
@@ -198,6 +205,8 @@ module qnpu_ppu
         rshift_b_q <= res_shift_b_i;
         roff_b_q   <= res_off_b_i;
         rlshift_q  <= res_lshift_i;
+        abuf_q     <= abuf_i;
+        colmask_q  <= colmask_i;
       end else if (busy_q) begin
         row_q   <= row_q + 8'd2;
         waddr_q <= waddr_q + 20'(stride_q) + 20'(stride_q);
@@ -246,7 +255,7 @@ module qnpu_ppu
   logic [$clog2(Rows)-1:0] row;
   always_comb begin
     for (int unsigned l = 0; l < 2; l++) begin
-      obuf_wdata_o[l] = '0;
+      wdata_o[l] = '0;
       row = row_q[$clog2(Rows)-1:0] + $clog2(Rows)'(l);
       cnt = 32'(cnt_q[row]);
       half = cnt >>> 1;
@@ -267,15 +276,16 @@ module qnpu_ppu
                       rmult_b_q[c], 32'(rshift_b_q));
             v = clamp8(mbqm(sa + sb, rmult_o_q[c], 32'(roshift_q)) + 32'(rzp_q), rmin_q, rmax_q);
           end
-          obuf_wdata_o[l][c*8 +: 8] = v[7:0];
+          wdata_o[l][c*8 +: 8] = (abuf_q && !colmask_q[c]) ? 8'd0 : v[7:0];
         end
       end
     end
   end
 
   assign busy_o          = busy_q | push_next_o;
-  assign obuf_we_o[0]    = busy_q;
-  assign obuf_we_o[1]    = busy_q && (row_q + 8'd1 < npix_q);
-  assign obuf_waddr_o[0] = waddr_q[ObufAw-1:0];
-  assign obuf_waddr_o[1] = ObufAw'(waddr_q + 20'(stride_q));
+  assign abuf_o     = abuf_q;
+  assign we_o[0]    = busy_q;
+  assign we_o[1]    = busy_q && (row_q + 8'd1 < npix_q);
+  assign waddr_o[0] = waddr_q;
+  assign waddr_o[1] = waddr_q + 20'(stride_q);
 endmodule

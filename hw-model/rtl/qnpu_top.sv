@@ -116,8 +116,13 @@ module qnpu_top
   logic [PbufAw-1:0] pbuf_raddr [ParamSetWords];
   logic [Cols*8-1:0] pbuf_rdata [ParamSetWords];
   logic [ObufAw-1:0] obuf_waddr [2];
-  logic              abuf_we_a [1], wbuf_we_a [1], pbuf_we_a [1];
-  logic [AbufAw-1:0] abuf_waddr_a [1];
+  // ABUF: port 0 LOAD, ports 1-2 the PPU (DRAIN_ABUF)
+  logic              abuf_we_a [3], wbuf_we_a [1], pbuf_we_a [1];
+  logic [AbufAw-1:0] abuf_waddr_a [3];
+  logic [Cols*8-1:0] abuf_wdata_a [3];
+  logic              cp_abuf_we [2];
+  logic [AbufAw-1:0] cp_abuf_waddr [2];
+  logic [Cols*8-1:0] cp_abuf_wdata [2];
   logic [WbufAw-1:0] wbuf_waddr_a [1];
   logic [PbufAw-1:0] pbuf_waddr_a [1];
   logic [Cols*8-1:0] ld_wdata_a [1];
@@ -128,16 +133,23 @@ module qnpu_top
   assign wbuf_waddr_a[0] = ld_waddr[WbufAw-1:0];
   assign pbuf_waddr_a[0] = ld_waddr[PbufAw-1:0];
   assign ld_wdata_a[0]   = ld_wdata;
+  assign abuf_wdata_a[0] = ld_wdata;
+  for (genvar l = 0; l < 2; l++) begin : g_abuf_ppu
+    assign abuf_we_a[1 + l]    = cp_abuf_we[l];
+    assign abuf_waddr_a[1 + l] = cp_abuf_waddr[l];
+    assign abuf_wdata_a[1 + l] = cp_abuf_wdata[l];
+  end
   logic [ObufAw-1:0] obuf_raddr [1];
   logic [Cols*8-1:0] obuf_rdata [1];
 
-  qnpu_sram #(.Words (AbufWords), .Width (Cols*8), .NumRd (Rows*2), .NumRdOn (Rows)) u_abuf (
+  qnpu_sram #(.Words (AbufWords), .Width (Cols*8), .NumRd (Rows*2), .NumRdOn (Rows),
+              .NumWr (3)) u_abuf (
     .clk_i,
     .rst_ni,
     .rd_more_i (abuf_rd_groups),
     .we_i    (abuf_we_a),
     .waddr_i (abuf_waddr_a),
-    .wdata_i (ld_wdata_a),
+    .wdata_i (abuf_wdata_a),
     .raddr_i (abuf_raddr),
     .rdata_o (abuf_rdata)
   );
@@ -238,7 +250,10 @@ module qnpu_top
     .pbuf_rdata_i (pbuf_rdata),
     .obuf_we_o    (obuf_we),
     .obuf_waddr_o (obuf_waddr),
-    .obuf_wdata_o (obuf_wdata)
+    .obuf_wdata_o (obuf_wdata),
+    .abuf_we_o    (cp_abuf_we),
+    .abuf_waddr_o (cp_abuf_waddr),
+    .abuf_wdata_o (cp_abuf_wdata)
   );
 
   qnpu_store #(

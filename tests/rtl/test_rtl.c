@@ -1545,6 +1545,267 @@ static int load_params(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * On-chip handoff (DRAIN_ABUF, PPU_WAIT): a DWCONV drains its tiles into
+ * ABUF, one word per pixel (unused columns zero, as a LOAD leaves a row's
+ * tail), and a 1x1 CONV reads them there with IC = C, so the zero bytes
+ * count; its first command waits for the PPU. Without PPU_WAIT
+ * (@no_wait) a single-tile layer reads words not yet written.
+ */
+static int run_handoff(struct rh *h, int no_wait, int oh, int ow, int ch, int oc2)
+{
+	const int R = h->p.rows, C = h->p.cols;
+	const int npx = oh * ow, hbase = h->p.abuf_bytes / C - npx;
+	struct ref_conv d = {0}, q = {0};
+	int32_t m1[256], s1[256], b1[256], m2[256], s2[256], b2[256];
+	int8_t *in, *f1, *f2, *out, *p1, *p2;
+
+	d.ih = oh; d.iw = ow; d.ic = ch; d.oc = ch; d.dm = 1;
+	d.kh = d.kw = 3; d.sh = d.sw = d.dh = d.dw = 1; d.pad_t = d.pad_l = 1;
+	d.oh = oh; d.ow = ow;
+	d.in_off = -rand_zp(); d.out_zp = rand_zp(); rand_act(&d);
+	rand_quant(ch, m1, s1, b1);
+	d.mult = m1; d.shift = s1; d.bias = b1;
+	q.ih = oh; q.iw = ow; q.ic = C; q.oc = oc2; q.dm = 1;
+	q.kh = q.kw = 1; q.sh = q.sw = q.dh = q.dw = 1; q.oh = oh; q.ow = ow;
+	q.in_off = -rand_zp(); q.out_zp = rand_zp(); rand_act(&q);
+	rand_quant(oc2, m2, s2, b2);
+	q.mult = m2; q.shift = s2; q.bias = b2;
+
+	size_t in_n = (size_t)npx * ch, mid_n = (size_t)npx * C, out_n = (size_t)npx * oc2;
+	uint64_t in_va = rh_alloc(h, in_n, 0, (void **)&in);
+	uint64_t f1_va = rh_alloc(h, 9u * C, 0, (void **)&f1);
+	uint64_t f2_va = rh_alloc(h, (size_t)C * C, 0, (void **)&f2);
+	uint64_t p1_va = rh_alloc(h, 12u * C, 0, (void **)&p1);
+	uint64_t p2_va = rh_alloc(h, 12u * C, 0, (void **)&p2);
+	uint64_t out_va = rh_alloc(h, out_n, 1, (void **)&out);
+	int8_t *f1r = malloc(9u * ch), *f2r = malloc((size_t)oc2 * C);
+	int8_t *mid = malloc(mid_n), *mid_c = malloc((size_t)npx * ch), *ref = malloc(out_n);
+	fill(in, in_n);
+	fill(f1r, 9u * ch);
+	fill(f2r, (size_t)oc2 * C);
+	/* WBUF words: byte c = output channel c's weight of the step */
+	for (int t = 0; t < 9; t++)
+		for (int c = 0; c < ch; c++)
+			f1[t * C + c] = f1r[t * ch + c];
+	for (int i = 0; i < C; i++)
+		for (int c = 0; c < oc2; c++)
+			f2[i * C + c] = f2r[c * C + i];
+	for (int c = 0; c < C; c++) {
+		((int32_t *)p1)[c] = c < ch ? b1[c] : 0;
+		((int32_t *)p1)[C + c] = c < ch ? m1[c] : 0x40000000;
+		((int32_t *)p1)[2 * C + c] = c < ch ? s1[c] : 0;
+		((int32_t *)p2)[c] = c < oc2 ? b2[c] : 0;
+		((int32_t *)p2)[C + c] = c < oc2 ? m2[c] : 0x40000000;
+		((int32_t *)p2)[2 * C + c] = c < oc2 ? s2[c] : 0;
+	}
+	ref_dwconv(&d, in, f1r, mid_c);
+	memset(mid, 0, mid_n);
+	for (int px = 0; px < npx; px++)
+		memcpy(&mid[(size_t)px * C], &mid_c[(size_t)px * ch], (size_t)ch);
+	ref_conv(&q, mid, f2r, ref);
+	memset(out, 0x5a, out_n);
+
+	struct emit e;
+	emit_init(&e);
+	rh_load(emit_new(&e), QNPU_BUF_ABUF, in_va, ch, ch, npx, 0, 1);
+	rh_load(emit_new(&e), QNPU_BUF_WBUF, f1_va, 0, 9 * C, 1, 0, 0);
+	rh_load(emit_new(&e), QNPU_BUF_WBUF, f2_va, 0, C * C, 1, 9, 0);
+	rh_load(emit_new(&e), QNPU_BUF_PBUF, p1_va, 0, 12 * C, 1, 0, 0);
+	rh_load(emit_new(&e), QNPU_BUF_PBUF, p2_va, 0, 12 * C, 1, 12, 0);
+	RH_SET(&e.c[e.n - 1], PUSH_NEXT, 1);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int p0 = 0; p0 < npx; p0 += R) {
+			struct rh_cmd *k = emit_new(&e);
+			int n = npx - p0 < R ? npx - p0 : R;
+			RH_SET(k, OPCODE, pass ? QNPU_OP_CONV : QNPU_OP_DWCONV);
+			RH_SET(k, ACC_CLEAR, 1);
+			RH_SET(k, DRAIN, 1);
+			RH_SET(k, DRAIN_ABUF, !pass);
+			RH_SET(k, POP_PREV, !pass && p0 == 0);
+			RH_SET(k, PPU_WAIT, pass && p0 == 0 && !no_wait);
+			RH_SET(k, PUSH_NEXT, pass && p0 + n == npx);
+			RH_SET(k, A_ADDR, pass ? hbase * C : 0);
+			RH_SET(k, PIX_STRIDE, C);
+			RH_SET(k, ROW_STRIDE, ow * C);
+			RH_SET(k, IN_H, oh);
+			RH_SET(k, IN_W, ow);
+			RH_SET(k, OUT_W, ow);
+			RH_SET(k, PIX0, p0);
+			RH_SET(k, NPIX, n);
+			RH_SET(k, NCOLS, pass ? oc2 : ch);
+			RH_SET(k, KH, pass ? 1 : 3);
+			RH_SET(k, KW, pass ? 1 : 3);
+			RH_SET(k, STRIDE_H, 1);
+			RH_SET(k, STRIDE_W, 1);
+			RH_SET(k, DIL_H, 1);
+			RH_SET(k, DIL_W, 1);
+			RH_SET(k, PAD_T, pass ? 0 : 1);
+			RH_SET(k, PAD_L, pass ? 0 : 1);
+			RH_SET(k, IC, pass ? C : 1);
+			RH_SET(k, W_ADDR, pass ? 9 : 0);
+			RH_SET(k, P_ADDR, pass ? 12 : 0);
+			RH_SET(k, O_ADDR, pass ? p0 : hbase + p0);
+			RH_SET(k, O_STRIDE, 1);
+			RH_SET(k, IN_OFF, pass ? q.in_off : d.in_off);
+			RH_SET(k, OUT_ZP, pass ? q.out_zp : d.out_zp);
+			RH_SET(k, ACT_MIN, pass ? q.act_min : d.act_min);
+			RH_SET(k, ACT_MAX, pass ? q.act_max : d.act_max);
+		}
+	}
+	rh_store(emit_new(&e), out_va, oc2, oc2, npx, 0, 1);
+	RH_SET(&e.c[e.n - 1], POP_PREV, 1);
+	struct rh_cqe cqe;
+	assert_int_equal(rh_run(h, e.c, e.n, MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	size_t bad = 0;
+	for (size_t i = 0; i < out_n; i++)
+		if (out[i] != ref[i] && bad++ < 5 && !no_wait)
+			print_error("handoff %dx%dx%d->%d out[%zu] = %d, expected %d\n", oh, ow, ch,
+				    oc2, i, out[i], ref[i]);
+	if (!no_wait) {
+		/* the cost model predicts the wait exactly; the wait is PPU stall */
+		assert_int_equal(cost_cycles(h, e.c, e.n), cqe.cycles);
+		assert_true(cqe.stall_ppu > 0);
+		/* nothing went through memory in between */
+		assert_int_equal(cqe.dma_out, out_n);
+	}
+	emit_free(&e);
+	free(f1r);
+	free(f2r);
+	free(mid);
+	free(mid_c);
+	free(ref);
+	return (int)bad;
+}
+
+static void test_handoff_random(void **state)
+{
+	struct rh *h = *state;
+	const int R = h->p.rows, C = h->p.cols;
+	for (int it = 0; it < 8; it++) {
+		int oh = rr(1, 6), ow = rr(1, 2 * R);
+		assert_int_equal(run_handoff(h, 0, oh, ow, rr(1, C), rr(1, C)), 0);
+	}
+	/* one full tile: without the wait the CONV reads rows not yet drained */
+	assert_int_equal(run_handoff(h, 0, 1, R, C / 2, C), 0);
+	assert_true(run_handoff(h, 1, 1, R, C / 2, C) > 0);
+}
+
+/* DRAIN_ABUF and PPU_WAIT field checks. */
+static void test_handoff_fields(void **state)
+{
+	struct rh *h = *state;
+	const int C = h->p.cols, aw = h->p.abuf_bytes / C, R = h->p.rows;
+	uint64_t va = rh_alloc(h, 64, 0, NULL);
+	struct rh_cmd c[2], *k = &c[1];
+	rh_load(&c[0], QNPU_BUF_ABUF, va, 0, 64, 1, 0, 0);
+	memset(k, 0, sizeof(*k));
+	RH_SET(k, OPCODE, QNPU_OP_MAXPOOL);
+	RH_SET(k, ACC_CLEAR, 1);
+	RH_SET(k, DRAIN, 1);
+	RH_SET(k, DRAIN_ABUF, 1);
+	RH_SET(k, NPIX, R);
+	RH_SET(k, NCOLS, C);
+	RH_SET(k, KH, 1);
+	RH_SET(k, KW, 1);
+	RH_SET(k, STRIDE_H, 1);
+	RH_SET(k, STRIDE_W, 1);
+	RH_SET(k, DIL_H, 1);
+	RH_SET(k, DIL_W, 1);
+	RH_SET(k, OUT_W, R);
+	RH_SET(k, IN_H, 1);
+	RH_SET(k, IN_W, R);
+	RH_SET(k, PIX_STRIDE, C);
+	/* the last rows end at ABUF's last word, past OBUF's size */
+	RH_SET(k, O_ADDR, aw - R);
+	RH_SET(k, O_STRIDE, 1);
+	expect_status(h, c, 2, QNPU_STATUS_OK, 0);
+	RH_SET(k, O_ADDR, aw - R + 1);
+	expect_status(h, c, 2, QNPU_STATUS_SRAM_RANGE, 1);
+	RH_SET(k, O_ADDR, 0);
+	/* DRAIN_ABUF without DRAIN, or with a token for a STORE */
+	RH_SET(k, DRAIN, 0);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	RH_SET(k, DRAIN, 1);
+	RH_SET(k, PUSH_NEXT, 1);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	RH_SET(k, PUSH_NEXT, 0);
+	/* PPU_WAIT with nothing to wait for passes */
+	RH_SET(k, PPU_WAIT, 1);
+	expect_status(h, c, 2, QNPU_STATUS_OK, 0);
+	/* a SYNC takes neither */
+	memset(k, 0, sizeof(*k));
+	RH_SET(k, OPCODE, QNPU_OP_SYNC);
+	RH_SET(k, PPU_WAIT, 1);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+	RH_SET(k, PPU_WAIT, 0);
+	RH_SET(k, DRAIN_ABUF, 1);
+	expect_status(h, c, 2, QNPU_STATUS_BAD_FIELD, 1);
+}
+
+/*
+ * DRAIN_ABUF tiles of one step each: the PPU is still writing the previous
+ * tile when the next one ends, so each waits in the handoff state and
+ * hands over from there. 1x1 MAXPOOLs copy the input into ABUF (NCOLS
+ * < C: the other bytes zero), then, after PPU_WAIT, out through OBUF.
+ */
+static void test_handoff_busy(void **state)
+{
+	struct rh *h = *state;
+	const int R = h->p.rows, C = h->p.cols, T = 4, n = T * R, nc = C - 3;
+	int8_t *in, *out;
+	uint64_t in_va = rh_alloc(h, (size_t)n * C, 0, (void **)&in);
+	uint64_t out_va = rh_alloc(h, (size_t)n * C, 1, (void **)&out);
+	struct emit e;
+	struct rh_cqe cqe;
+
+	fill(in, (size_t)n * C);
+	emit_init(&e);
+	rh_load(emit_new(&e), QNPU_BUF_ABUF, in_va, C, C, n, 0, 1);
+	RH_SET(&e.c[0], PUSH_NEXT, 1);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int t = 0; t < T; t++) {
+			struct rh_cmd *k = emit_new(&e);
+			RH_SET(k, OPCODE, QNPU_OP_MAXPOOL);
+			RH_SET(k, ACC_CLEAR, 1);
+			RH_SET(k, DRAIN, 1);
+			RH_SET(k, DRAIN_ABUF, !pass);
+			RH_SET(k, POP_PREV, !pass && t == 0);
+			RH_SET(k, PPU_WAIT, pass && t == 0);
+			RH_SET(k, PUSH_NEXT, pass && t == T - 1);
+			RH_SET(k, A_ADDR, pass ? n * C : 0);
+			RH_SET(k, PIX_STRIDE, C);
+			RH_SET(k, IN_H, 1);
+			RH_SET(k, IN_W, n);
+			RH_SET(k, OUT_W, n);
+			RH_SET(k, PIX0, t * R);
+			RH_SET(k, NPIX, R);
+			RH_SET(k, NCOLS, pass ? C : nc);
+			RH_SET(k, KH, 1);
+			RH_SET(k, KW, 1);
+			RH_SET(k, STRIDE_H, 1);
+			RH_SET(k, STRIDE_W, 1);
+			RH_SET(k, DIL_H, 1);
+			RH_SET(k, DIL_W, 1);
+			RH_SET(k, ACT_MIN, -128);
+			RH_SET(k, ACT_MAX, 127);
+			RH_SET(k, O_ADDR, pass ? t * R : n + t * R);
+			RH_SET(k, O_STRIDE, 1);
+		}
+	}
+	rh_store(emit_new(&e), out_va, C, C, n, 0, 1);
+	RH_SET(&e.c[e.n - 1], POP_PREV, 1);
+	assert_int_equal(rh_run(h, e.c, e.n, MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	for (int i = 0; i < n * C; i++)
+		assert_int_equal(out[i], i % C < nc ? in[i] : 0);
+	/* the one-step tiles waited for the PPU; the model predicts it */
+	assert_true(cqe.stall_ppu > 0);
+	assert_int_equal(cost_cycles(h, e.c, e.n), cqe.cycles);
+	emit_free(&e);
+}
+
 int main(int argc, char **argv)
 {
 	if (load_params(argc, argv))
@@ -1568,6 +1829,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_pool_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_res_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sram_no_leak, setup, teardown),
 		cmocka_unit_test(test_load_overlap),
 		cmocka_unit_test(test_load_overlap_fault),

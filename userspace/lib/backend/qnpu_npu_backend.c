@@ -90,6 +90,38 @@ void qnpu_npu_segs_free(struct qnpu_model *m)
 	m->nsegs = 0;
 }
 
+/*
+ * Which jobs' outputs may stay on chip for the next job (the joiner
+ * decides whether they do): read only by that job's operator, not a
+ * model output, not through a fused ADD. QNPU_NPU_HANDOFF=0: none.
+ */
+static int seg_hand(struct qnpu_model *m, struct qnpu_npu_seg *sg)
+{
+	const char *env = getenv("QNPU_NPU_HANDOFF");
+	const struct qnpu_ir_graph *g = m->g;
+	int k, i, j;
+
+	if (env && !strcmp(env, "0"))
+		return 0;
+	sg->hand = calloc((size_t)sg->njobs + 1, sizeof(*sg->hand));
+	if (!sg->hand)
+		return qnpu_err(-ENOMEM, "out of memory");
+	for (k = 0; k + 1 < sg->njobs; k++) {
+		const struct qnpu_ir_op *a = &g->ops[sg->ops[k]];
+		const struct qnpu_ir_op *b = &g->ops[sg->ops[k + 1]];
+		int tn = a->nout == 1 ? a->out[0] : -1, readers = 0;
+
+		if (tn < 0 || a->res_add || b->res_add ||
+		    g->tensors[tn].is_output || b->nin < 1 || b->in[0] != tn)
+			continue;
+		for (i = 0; i < g->nops; i++)
+			for (j = 0; j < g->ops[i].nin; j++)
+				readers += g->ops[i].in[j] == tn;
+		sg->hand[k] = readers == 1;
+	}
+	return 0;
+}
+
 /* Operators [@first, @last] (with jobs from @first) as segment m->nsegs. */
 static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
 		   int first, int last)
@@ -111,6 +143,9 @@ static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
 		    !m->g->ops[i].res_conv)
 			sg->ops[n++] = i;
 	sg->njobs = n;
+	r = seg_hand(m, sg);
+	if (r)
+		return r;
 	r = qnpu_npu_segment(t, m->jobs, sg);
 	if (r == -EINVAL) {	/* a stream it cannot join: ops alone */
 		free(m->seg_stats[m->nsegs]);
@@ -216,9 +251,11 @@ int qnpu_npu_seg_ran(struct qnpu_model *m, struct qnpu_npu_seg *sg,
 	for (k = 0; k < sg->njobs; k++) {
 		struct qnpu_op_stats *o = &out[sg->ops[k] - sg->first];
 
-		/* DMA bytes are exact per operator: its stream's */
-		o->dma_in = m->jobs[sg->ops[k]].est_dma_in;
-		o->dma_out = m->jobs[sg->ops[k]].est_dma_out;
+		/* DMA bytes are exact per operator: its stream's, less
+		 * what stayed on chip */
+		o->dma_in = m->jobs[sg->ops[k]].est_dma_in - sg->saved_in[k];
+		o->dma_out = m->jobs[sg->ops[k]].est_dma_out -
+			     sg->saved_out[k];
 		o->jobs = k == 0;
 	}
 	for (f = 0; f < sizeof(counters) / sizeof(counters[0]); f++) {

@@ -182,8 +182,26 @@ struct qnpu_npu_seg {
 	uint64_t *est_end;		/* per job: the cost model's cycle at
 					 * which its part of the stream ends */
 	struct qnpu_npu_job job;	/* cmds, est_cycles, est_dma_*, cmds_va */
+	/* per job, or NULL: its output may stay on chip for the next job
+	 * (read by no other operator, not a model output; the caller's
+	 * QNPU_NPU_HANDOFF=0 turns it off); the joiner decides */
+	bool *hand;
+	/* per job: DMA bytes out and in its own stream has but the joined
+	 * one does not (the handoff's STOREs and LOADs) */
+	uint64_t *saved_out, *saved_in;
 };
 
+/*
+ * On-chip handoff (compiler/qnpu_handoff.c): rewrite producer @a and
+ * consumer @b so that @a's DRAINs write @b's input into ABUF as @b's
+ * LOADs would have (DRAIN_ABUF), without @a's STOREs and @b's input
+ * LOADs; @saved gets the bytes of the STOREs and of the LOADs that
+ * went. 0: done; 1: the streams do not allow it (unchanged); -errno
+ * (both may be half rewritten: use copies).
+ */
+int qnpu_npu_handoff(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
+		     size_t *na, struct qnpu_cmd *b, size_t *nb,
+		     uint64_t saved[2]);
 /* Join jobs[seg->ops[0..njobs)] (emitted, relocated) into seg->job. */
 int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg);

@@ -18,7 +18,9 @@
  *             step (steps + 1 back to back; RES, a fused residual ADD,
  *             is one step more); a DRAIN hands the accumulators
  *             to the PPU, which writes two rows per cycle, and waits in a
- *             handoff state while the PPU is still busy;
+ *             handoff state while the PPU is still busy; PPU_WAIT holds
+ *             a command in setup until the PPU is idle (DRAIN_ABUF, the
+ *             PPU writing ABUF instead of OBUF, takes the same time);
  *  tokens     a push is seen by the other engine two cycles after the
  *             event that gives it (registered pulse, then the counter).
  *
@@ -247,6 +249,8 @@ uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
 				(uint64_t)CF(c, KH) * CF(c, KW);
 			steps += CF(c, RES);	/* the residual read (fused ADD) */
 			L = a + 1 + steps;	/* the last step */
+			if (CF(c, PPU_WAIT) && a + 1 < ppu_free)
+				L = ppu_free + steps;	/* set up when idle */
 			if (drain && L < ppu_free) {
 				/* handoff: wait for the PPU, then give it the tile */
 				P = ppu_free;

@@ -28,6 +28,7 @@
  * own streams reach plus one.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,25 +117,38 @@ static bool overlap(struct range a, struct range b)
 	return a.lo != a.hi && b.lo != b.hi && a.lo < b.hi && b.lo < a.hi;
 }
 
-/* A shift of @r (in a buffer of @words) that clears @prev, or false. */
-static bool clear_of(struct range r, struct range prev, uint32_t words,
-		     int64_t *delta)
+/* A shift of @r (in a buffer of @words) that clears @prev and @prev2
+ * (either may be empty), or false. */
+static bool clear_of2(struct range r, struct range prev, struct range prev2,
+		      uint32_t words, int64_t *delta)
 {
 	uint32_t size = r.hi - r.lo;
+	int64_t cand[3] = { 0, -(int64_t)r.lo, (int64_t)words - size - r.lo };
+	int i;
 
-	*delta = 0;
-	if (!overlap(r, prev))
-		return true;
-	if (size <= words) {
-		*delta = -(int64_t)r.lo;	/* to the bottom */
-		if (!overlap((struct range){ 0, size }, prev))
+	for (i = 0; i < 3; i++) {
+		struct range m = { (uint32_t)(r.lo + cand[i]),
+				   (uint32_t)(r.hi + cand[i]) };
+
+		if (i && size > words)
+			break;
+		if (!overlap(m, prev) && !overlap(m, prev2)) {
+			*delta = cand[i];
 			return true;
-		*delta = (int64_t)(words - size) - r.lo;	/* to the top */
-		if (!overlap((struct range){ words - size, words }, prev))
-			return true;
+		}
 	}
 	*delta = 0;
 	return false;
+}
+
+static struct range hull_of(struct range a, struct range b)
+{
+	if (a.lo == a.hi)
+		return b;
+	if (b.lo == b.hi)
+		return a;
+	return (struct range){ a.lo < b.lo ? a.lo : b.lo,
+			       a.hi > b.hi ? a.hi : b.hi };
 }
 
 /* Move the stream's WBUF use by @dw words and PBUF use by @dp. */
@@ -337,7 +351,84 @@ static size_t best_split(const struct qnpu_npu_target *t,
 struct out {
 	struct qnpu_cmd *c;
 	size_t n, cap;
+	/* where the last join inserted commands before its own (in order),
+	 * so that the recorded ends of earlier jobs can follow */
+	size_t ins_at[2], ins_n[2];
+	int nins;
 };
+
+static void note_ins(struct out *o, size_t at, size_t n)
+{
+	o->ins_at[o->nins] = at;
+	o->ins_n[o->nins++] = n;
+}
+
+/* Commands of job @job put into an earlier job's part (@n from @at). */
+struct moved {
+	size_t at, n;
+	int job;
+};
+
+/* Ends of jobs 0..k-1 recorded in @last and the moved commands in @mv
+ * (*@nmv of them), after @o's insertions, which job k made. */
+static void follow_ins(const struct out *o, size_t *last, int k,
+		       struct moved *mv, int *nmv)
+{
+	int i, j;
+
+	for (i = 0; i < o->nins; i++) {
+		for (j = 0; j < k; j++)
+			if (last[j] >= o->ins_at[i])
+				last[j] += o->ins_n[i];
+		for (j = 0; j < *nmv; j++)
+			if (mv[j].at >= o->ins_at[i])
+				mv[j].at += o->ins_n[i];
+		mv[(*nmv)++] = (struct moved){ o->ins_at[i], o->ins_n[i], k };
+	}
+}
+
+/*
+ * Where each job's part ends on the cost model's timeline: the end of the
+ * stream up to its last command without the commands later jobs moved
+ * into it (weights loading ahead), which would otherwise count as its.
+ */
+static int job_ends(const struct qnpu_npu_target *t, const struct out *o,
+		    const size_t *last, const struct moved *mv, int nmv,
+		    int njobs, uint64_t total, uint64_t *end)
+{
+	struct qnpu_cmd *f = malloc((o->n + 1) * sizeof(*f));
+	int *own = malloc((o->n + 1) * sizeof(*own));
+	uint64_t din, dout;
+	size_t i, m;
+	int j, k;
+
+	if (!f || !own) {
+		free(f);
+		free(own);
+		return -ENOMEM;
+	}
+	for (i = 0, j = 0; i < o->n; i++) {
+		while (j < njobs - 1 && i > last[j])
+			j++;
+		own[i] = j;
+	}
+	for (k = 0; k < nmv; k++)
+		for (i = mv[k].at; i < mv[k].at + mv[k].n && i < o->n; i++)
+			own[i] = mv[k].job;
+	for (k = 0; k < njobs; k++) {
+		if (k + 1 == njobs) {
+			end[k] = total;
+			break;
+		}
+		for (i = 0, m = 0; i <= last[k] && i < o->n; i++)
+			if (own[i] <= k)
+				f[m++] = o->c[i];
+		end[k] = qnpu_npu_stream_cycles(t, f, m, &din, &dout);
+	}
+	free(f);
+	free(own);
+	return 0;
+}
 
 static int reserve(struct out *o, size_t more)
 {
@@ -371,16 +462,20 @@ static void put_sync(struct out *o, uint32_t flags)
  * and when its first weight loads run ahead (AHEAD_FREE: right after the
  * previous job's last LOAD, on SRAM it does not use; AHEAD_AFTER_COMPUTE:
  * once its computes ended, a SYNC's token). Returns in *@sync_at the
- * index of the SYNC that passes the last STORE's token on.
+ * index of the SYNC that passes the last STORE's token on. @gate_at
+ * (SIZE_MAX: none): with AHEAD_FREE, the weight loads also wait for a
+ * SYNC put after command @gate_at (the computes of a job before the
+ * previous one, which no load of the previous one waited for).
  */
 static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
-		size_t *sync_at)
+		size_t *sync_at, size_t gate_at)
 {
 	size_t first_cmp = n, i, k, nh = 0, last_ld = 0, ins;
 	struct qnpu_cmd *h = NULL;
 	bool ld_seen = false, pushed = false;
 	int r;
 
+	o->nins = 0;
 	/* the previous job's last STORE gives the boundary token */
 	for (i = o->n; i-- > 0;)
 		if (CF(&o->c[i], OPCODE) == QNPU_OP_STORE)
@@ -438,16 +533,33 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 		n -= nh;
 		first_cmp = k;
 	}
-	r = reserve(o, n + nh + 2);
+	r = reserve(o, n + nh + 3);
 	if (r) {
 		free(h);
 		return r;
 	}
 	if (nh && ahead == AHEAD_FREE) {
+		if (gate_at != SIZE_MAX) {
+			/* they wait for the computes up to @gate_at */
+			memmove(&o->c[gate_at + 2], &o->c[gate_at + 1],
+				(o->n - gate_at - 1) * sizeof(*o->c));
+			note_ins(o, gate_at + 1, 1);
+			memset(&o->c[gate_at + 1], 0, sizeof(*o->c));
+			o->c[gate_at + 1].w[0] = QNPU_OP_SYNC |
+						 QNPU_CMD_PUSH_PREV_MASK;
+			o->n++;
+			h[0].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+		}
 		for (i = 0; i < o->n; i++)
 			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
 				last_ld = i;
 		ins = last_ld + 1;
+		/* behind the SYNC they wait for: every token comes from an
+		 * earlier command (the cost model's one pass, and a full load
+		 * queue must not hold the SYNC back) */
+		if (gate_at != SIZE_MAX && ins < gate_at + 2)
+			ins = gate_at + 2;
+		note_ins(o, ins, nh);
 		memmove(&o->c[ins + nh], &o->c[ins],
 			(o->n - ins) * sizeof(*o->c));
 		memcpy(&o->c[ins], h, nh * sizeof(*h));
@@ -469,28 +581,150 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 	return 0;
 }
 
+/*
+ * Append consumer @b (@n commands, its input LOADs gone: its producer's
+ * DRAINs write that input into ABUF) right after its producer. Its first
+ * loads (weights) run ahead when @hoist (SRAM the producer does not use)
+ * and they touch no ABUF, else behind a SYNC after the producer's
+ * computes. *@a_end: the producer's last command.
+ */
+static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
+		     bool hoist, size_t *a_end, size_t *b_start, bool *gated)
+{
+	size_t first_cmp = n, i, ins = 0;
+	int r;
+
+	o->nins = 0;
+	for (i = 0; i < n && first_cmp == n; i++)
+		if (is_compute(CF(&b[i], OPCODE)))
+			first_cmp = i;
+	if (first_cmp == n)
+		return -EINVAL;
+	for (i = 0; i < first_cmp; i++) {
+		if (CF(&b[i], OPCODE) != QNPU_OP_LOAD ||
+		    (b[i].w[0] & QNPU_CMD_POP_NEXT_MASK))
+			return -EINVAL;
+		if (CF(&b[i], BUF) == QNPU_BUF_ABUF)
+			hoist = false;
+	}
+	r = reserve(o, n + 1);
+	if (r)
+		return r;
+	*a_end = o->n - 1;
+	*gated = first_cmp && !hoist;
+	if (!first_cmp) {
+		*b_start = o->n;
+	} else if (hoist) {
+		for (i = 0; i < o->n; i++)
+			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
+				ins = i + 1;
+		note_ins(o, ins, first_cmp);
+		memmove(&o->c[ins + first_cmp], &o->c[ins],
+			(o->n - ins) * sizeof(*o->c));
+		memcpy(&o->c[ins], b, first_cmp * sizeof(*b));
+		o->n += first_cmp;
+		*a_end += first_cmp;
+		*b_start = o->n;
+		b += first_cmp;
+		n -= first_cmp;
+	} else {
+		put_sync(o, QNPU_CMD_PUSH_PREV_MASK);
+		*a_end = o->n - 1;
+		*b_start = o->n;
+	}
+	memcpy(&o->c[o->n], b, n * sizeof(*b));
+	if (first_cmp && !hoist)
+		o->c[o->n].w[0] |= QNPU_CMD_POP_NEXT_MASK;
+	o->n += n;
+	return 0;
+}
+
+/*
+ * Job @b (@n commands, WBUF/PBUF moved, @hoist as for join()) with the
+ * previous one's output handed over on chip, when the streams allow it:
+ * into *@h (a copy of @o with the producer from @a_start rewritten), or
+ * h->n == 0 when they do not.
+ */
+static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
+		    size_t a_start, const struct qnpu_cmd *b, size_t n,
+		    bool hoist, struct out *h, size_t *a_end, size_t *b_start,
+		    bool *gated, uint64_t saved[2])
+{
+	struct qnpu_cmd *bb = malloc((n + 1) * sizeof(*bb));
+	size_t na = o->n - a_start, nb = n;
+	int r;
+
+	*h = (struct out){ 0 };
+	if (!bb)
+		return -ENOMEM;
+	memcpy(bb, b, n * sizeof(*b));
+	r = reserve(h, o->n + n + 1);
+	if (r)
+		goto out;
+	memcpy(h->c, o->c, o->n * sizeof(*o->c));
+	r = qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb, saved);
+	if (r == 0) {
+		h->n = a_start + na;
+		r = join_hand(h, bb, nb, hoist, a_end, b_start, gated);
+	}
+	if (r == 1 || r == -EINVAL)
+		r = 0;
+	if (r || !*b_start) {
+		free(h->c);
+		*h = (struct out){ 0 };
+	}
+out:
+	free(bb);
+	return r;
+}
+
+/* Whether no load after command @from takes a compute token: a SYNC's
+ * token given there goes to the next load that asks for one. */
+static bool gate_ok(const struct out *o, size_t from)
+{
+	size_t i;
+
+	for (i = from + 1; i < o->n; i++)
+		if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD &&
+		    (o->c[i].w[0] & QNPU_CMD_POP_NEXT_MASK))
+			return false;
+	return true;
+}
+
 int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
 {
 	const uint32_t C = t->cols;
 	const uint32_t ww = t->wbuf_bytes / C, pw = t->pbuf_bytes / C;
 	struct range prev[2] = { { 0, 0 }, { 0, 0 } }, cur[2];
+	/* what the jobs before the previous one use while no load of the
+	 * previous one waited for their computes (a handoff consumer whose
+	 * loads run ahead): loads that run ahead now keep clear of it too */
+	struct range prev2[2] = { { 0, 0 }, { 0, 0 } }, pa[2];
+	const struct range none = { 0, 0 };
+	size_t ung_end = SIZE_MAX;	/* its producer's last command */
 	struct out o = { 0 };
 	size_t *last = NULL, sync_at = 0;
 	uint64_t *at = NULL, total;
-	struct qnpu_cmd *tmp = NULL;
-	int k, r = 0;
+	struct qnpu_cmd *tmp = NULL, *raw = NULL;
+	size_t a_start = 0;
+	struct moved *mv = NULL;
+	int k, r = 0, nmv = 0;
 
 	seg->est_end = calloc((size_t)seg->njobs + 1, sizeof(*seg->est_end));
+	seg->saved_out = calloc((size_t)seg->njobs + 1, sizeof(uint64_t));
+	seg->saved_in = calloc((size_t)seg->njobs + 1, sizeof(uint64_t));
 	last = calloc((size_t)seg->njobs + 1, sizeof(*last));
-	if (!seg->est_end || !last) {
+	mv = calloc(2 * (size_t)seg->njobs + 2, sizeof(*mv));
+	if (!seg->est_end || !seg->saved_out || !seg->saved_in || !last ||
+	    !mv) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (k = 0; k < seg->njobs && !r; k++) {
 		const struct qnpu_npu_job *j = &jobs[seg->ops[k]];
 		int64_t dw = 0, dp = 0;
-		bool hoist;
+		bool hoist, gated;
 		int ahead;
 		size_t nc;
 
@@ -506,16 +740,87 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		}
 		memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
 		used(tmp, j->ncmds, C, cur);
-		hoist = clear_of(cur[0], prev[0], ww, &dw) &&
-			clear_of(cur[1], prev[1], pw, &dp);
+		gated = false;
+		hoist = clear_of2(cur[0], prev[0], prev2[0], ww, &dw) &&
+			clear_of2(cur[1], prev[1], prev2[1], pw, &dp);
+		if (!hoist && ung_end != SIZE_MAX && gate_ok(&o, ung_end)) {
+			/* run ahead once the producer's computes ended */
+			hoist = clear_of2(cur[0], prev[0], none, ww, &dw) &&
+				clear_of2(cur[1], prev[1], none, pw, &dp);
+			gated = hoist;
+		}
 		if (!hoist || shift(tmp, j->ncmds, dw, dp)) {
 			/* no room apart: as emitted, behind the token */
 			memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
 			hoist = false;
 			dw = dp = 0;
 		}
+		pa[0] = prev[0];
+		pa[1] = prev[1];
 		used(tmp, j->ncmds, C, prev);
+		free(raw);
+		raw = malloc(j->ncmds * sizeof(*raw));
+		if (!raw) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(raw, tmp, j->ncmds * sizeof(*raw));
 		nc = best_split(t, tmp, j->ncmds);
+		if (k > 0 && seg->hand && seg->hand[k - 1]) {
+			struct out h;
+			size_t a_end = 0, b_start = 0;
+			bool hgated = true;
+			uint64_t saved[2] = { 0, 0 };
+			uint64_t din, dout, ch, cn;
+
+			r = try_hand(t, &o, a_start, raw, j->ncmds,
+				     hoist && !gated, &h, &a_end, &b_start,
+				     &hgated, saved);
+			if (r)
+				break;
+			if (h.n) {
+				/* the cost model decides against the usual
+				 * join on a copy */
+				ahead = hoist ? AHEAD_FREE : AHEAD_AFTER_COMPUTE;
+				r = join(&o, tmp, nc, ahead, &sync_at,
+					 gated ? ung_end : SIZE_MAX);
+				if (r) {
+					free(h.c);
+					break;
+				}
+				ch = qnpu_npu_stream_cycles(t, h.c, h.n,
+							    &din, &dout);
+				cn = qnpu_npu_stream_cycles(t, o.c, o.n,
+							    &din, &dout);
+				if (ch && ch < cn) {
+					free(o.c);
+					o = h;
+					follow_ins(&o, last, k - 1, mv, &nmv);
+					last[k - 1] = a_end;
+					a_start = b_start;
+					seg->saved_out[k - 1] = saved[0];
+					seg->saved_in[k] = saved[1];
+					last[k] = o.n - 1;
+					if (hgated) {
+						prev2[0] = prev2[1] = none;
+						ung_end = SIZE_MAX;
+					} else {
+						prev2[0] = hull_of(prev2[0], pa[0]);
+						prev2[1] = hull_of(prev2[1], pa[1]);
+						ung_end = a_end;
+					}
+					continue;
+				}
+				free(h.c);
+				follow_ins(&o, last, k - 1, mv, &nmv);
+				prev2[0] = prev2[1] = none;
+				ung_end = SIZE_MAX;
+				last[k - 1] = sync_at;
+				a_start = sync_at + 1;
+				last[k] = o.n - 1;
+				continue;
+			}
+		}
 		if (k == 0) {
 			r = reserve(&o, nc);
 			if (r)
@@ -524,11 +829,16 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			o.n = nc;
 		} else {
 			ahead = hoist ? AHEAD_FREE : AHEAD_AFTER_COMPUTE;
-			r = join(&o, tmp, nc, ahead, &sync_at);
+			r = join(&o, tmp, nc, ahead, &sync_at,
+				 gated ? ung_end : SIZE_MAX);
 			if (r)
 				break;
 			/* the previous job's part ends with the SYNC */
+			follow_ins(&o, last, k - 1, mv, &nmv);
 			last[k - 1] = sync_at;
+			a_start = sync_at + 1;
+			prev2[0] = prev2[1] = none;
+			ung_end = SIZE_MAX;
 		}
 		last[k] = o.n - 1;
 	}
@@ -541,8 +851,9 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 	}
 	total = qnpu_npu_stream_timeline(t, o.c, o.n, &seg->job.est_dma_in,
 					 &seg->job.est_dma_out, at);
-	for (k = 0; k < seg->njobs; k++)
-		seg->est_end[k] = k + 1 == seg->njobs ? total : at[last[k]];
+	r = job_ends(t, &o, last, mv, nmv, seg->njobs, total, seg->est_end);
+	if (r)
+		goto out;
 	seg->job.est_cycles = total;
 	seg->job.cmds = o.c;
 	seg->job.ncmds = seg->job.cap = o.n;
@@ -550,6 +861,8 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 out:
 	free(o.c);
 	free(tmp);
+	free(raw);
+	free(mv);
 	free(last);
 	free(at);
 	return r;
@@ -582,6 +895,9 @@ void qnpu_npu_seg_free(struct qnpu_npu_seg *seg)
 {
 	free(seg->ops);
 	free(seg->est_end);
+	free(seg->hand);
+	free(seg->saved_out);
+	free(seg->saved_in);
 	free(seg->job.cmds);
 	memset(seg, 0, sizeof(*seg));
 }
