@@ -1271,6 +1271,60 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	F(job, c, PPU_FP, l->fp ? 1 : 0);
 }
 
+/*
+ * A pool over the whole image to one pixel (a global average or max pool)
+ * with all its channel groups in one unit: one array row per group
+ * instead of one command per group. Row r reads group r of each pixel: its
+ * "pixel" r of a fake output row starts at byte r x C, and the taps step
+ * a whole pixel (G words, DIL_W = G) along x and an image row along y;
+ * every tap is inside (IN_W = W x G), so each row counts H x W taps.
+ */
+static bool global_pool(const struct emit *e, const struct band *b,
+			const struct unit *un)
+{
+	const struct layer *l = e->l;
+
+	return (l->kind == JOB_AVGPOOL || l->kind == JOB_MAXPOOL) &&
+	       !e->dense && l->oh == 1 && l->ow == 1 && l->kh == l->ih &&
+	       l->kw == l->iw && !l->pad_t && !l->pad_l && l->dh == 1 &&
+	       l->dw == 1 && b->in_rows == l->ih && !b->pad_t &&
+	       un->np == 1 && un->ng == e->G && un->pix_words == e->G &&
+	       un->g0 == 0 && l->ic == l->oc && l->oc % e->C == 0 &&
+	       e->G > 1 && e->G <= e->R && e->G <= 255;
+}
+
+static void global_pool_cmd(struct emit *e, const struct band *b,
+			    const struct unit *un)
+{
+	const struct layer *l = e->l;
+	struct qnpu_npu_job *job = e->job;
+	struct qnpu_cmd *c = cmd_new(job, e->opc);
+
+	F(job, c, ACC_CLEAR, 1);
+	F(job, c, DRAIN, 1);
+	F(job, c, A_ADDR, un->abase);
+	F(job, c, PIX_STRIDE, e->C);
+	F(job, c, ROW_STRIDE, in_row_bytes(e->t, l, un->pix_words));
+	F(job, c, IN_H, b->in_rows);
+	F(job, c, IN_W, (uint32_t)l->iw * e->G);
+	F(job, c, OUT_W, e->G);
+	F(job, c, PIX0, 0);
+	F(job, c, NPIX, e->G);
+	F(job, c, NCOLS, e->C);
+	F(job, c, KH, l->kh);
+	F(job, c, KW, l->kw);
+	F(job, c, STRIDE_H, 1);
+	F(job, c, STRIDE_W, 1);
+	F(job, c, DIL_H, 1);
+	F(job, c, DIL_W, e->G);
+	F(job, c, IC, 1);
+	/* row r is group r: OBUF word obase + r, as the regular tiles */
+	F(job, c, O_ADDR, un->obase);
+	F(job, c, O_STRIDE, 1);
+	F(job, c, ACT_MIN, l->act_min);
+	F(job, c, ACT_MAX, l->act_max);
+}
+
 /* The computes of a chunk: tiles of R pixels x C channels. */
 static void emit_computes(struct emit *e, const struct band *b,
 			  const struct unit *un, int u, uint32_t su,
@@ -1284,10 +1338,14 @@ static void emit_computes(struct emit *e, const struct band *b,
 	/* a tile: R rows of S pixels, as many as NPIX can count */
 	const uint32_t tile = min_u32(e->R * e->S, 255 / e->S * e->S);
 
-	for (p = un->p0; p < un->p0 + un->np; p += tile)
-		for (j = 0; j < un->ng; j++)
-			compute_cmd(e, b, un, p,
-				    min_u32(un->p0 + un->np - p, tile), j);
+	if (global_pool(e, b, un))
+		global_pool_cmd(e, b, un);
+	else
+		for (p = un->p0; p < un->p0 + un->np; p += tile)
+			for (j = 0; j < un->ng; j++)
+				compute_cmd(e, b, un, p,
+					    min_u32(un->p0 + un->np - p, tile),
+					    j);
 	tk = (struct unit_tok){
 		.pop_prev = loaded,
 		.pop_next = un->ch == 0 && su >= 2,
