@@ -384,8 +384,21 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
 enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_GROUPS2,
        PLAN_GROUPS4, PLAN_VARIANTS };
 
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Pixels of a tile: R rows of S pixels, as many as NPIX can count. */
+static uint32_t tile_pix(const struct qnpu_npu_target *t, const struct layer *l)
+{
+	uint32_t S = vec_groups(t, l);
+
+	return min_u32(t->rows * S, 255 / S * S);
+}
+
 static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
-		struct qnpu_npu_job *job, int variant)
+		struct qnpu_npu_job *job, int variant, bool tail)
 {
 	const struct qnpu_npu_target tr = res_target(t0, l), *t = &tr;
 	const uint32_t C = t->cols;
@@ -530,6 +543,19 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		job->nunits += (int)(nsets * job->nchunks *
 				     div_up((uint64_t)rows * l->ow,
 					    job->unit_pix));
+		/* the layer's last unit, whose store the next layer waits for:
+		 * with @tail, its last tile a unit of its own, so that only a
+		 * tile's store is left after the last compute */
+		if (oy + bo >= (uint32_t)l->oh && tail) {
+			uint32_t pix = rows * (uint32_t)l->ow;
+			uint32_t np = pix - (pix - 1) / job->unit_pix *
+				      job->unit_pix;
+
+			if (np <= tile_pix(t, l))
+				return why(job, "no tail to split");
+			job->tail = true;
+			job->nunits += (int)job->nchunks;
+		}
 	}
 	return 0;
 }
@@ -692,12 +718,19 @@ static int choose_plan(const struct qnpu_npu_target *t,
 	uint64_t best_cycles = UINT64_MAX;
 	int v, r, err = 0;
 
-	/* each plan twice with a residual: loaded unit by unit, or whole */
-	for (v = 0; v < PLAN_VARIANTS * (l->res ? 2 : 1); v++) {
+	/*
+	 * Each plan with its last tile as a unit of its own or not, and with
+	 * a residual loaded unit by unit or whole.
+	 */
+	for (v = 0; v < PLAN_VARIANTS * 4; v++) {
+		bool whole = v / PLAN_VARIANTS % 2, tail = v / PLAN_VARIANTS / 2;
+
+		if ((whole && !l->res) || (l->kind == JOB_ADD && v >= PLAN_VARIANTS))
+			continue;
 		cand = (struct qnpu_npu_job){ 0 };
 		r = l->kind == JOB_ADD ? plan_add(t, l, &cand, v) :
-		    plan(t, l, &cand, v % PLAN_VARIANTS);
-		cand.res_whole = v >= PLAN_VARIANTS;
+		    plan(t, l, &cand, v % PLAN_VARIANTS, tail);
+		cand.res_whole = whole;
 		if (!r && cand.res_whole &&
 		    ((uint64_t)l->oh * l->ow * l->oc > t->obuf_bytes ||
 		     l->oc % t->cols))
@@ -1006,11 +1039,6 @@ struct unit {
 	uint32_t rbase;				/* ABUF half of the residual */
 	bool last;				/* last chunk: drain */
 };
-
-static uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
 
 /* The input rows output rows [oy0, oy0 + nb) need, and their padding. */
 static int band_at(const struct emit *e, int32_t oy0, struct band *b)
@@ -1335,8 +1363,7 @@ static void emit_computes(struct emit *e, const struct band *b,
 	struct unit_tok tk;
 	uint32_t p, j;
 
-	/* a tile: R rows of S pixels, as many as NPIX can count */
-	const uint32_t tile = min_u32(e->R * e->S, 255 / e->S * e->S);
+	const uint32_t tile = tile_pix(e->t, e->l);
 
 	if (global_pool(e, b, un))
 		global_pool_cmd(e, b, un);
@@ -1451,8 +1478,13 @@ static int emit_layer(struct emit *e)
 		if (band_at(e, oy0, &b))
 			return job->err;
 		for (g0 = 0; g0 < e->G; g0 += job->gset)
-		for (p0 = 0; p0 < b.pix; p0 += job->unit_pix) {
+		for (p0 = 0; p0 < b.pix; p0 += un.np) {
 			unit_at(e, &b, g0, p0, su, &un);
+			/* the layer's last tile a unit of its own (plan()) */
+			if (job->tail && oy0 + b.nb >= l->oh &&
+			    g0 + job->gset >= e->G && p0 + un.np == b.pix &&
+			    un.np > tile_pix(e->t, l))
+				un.np -= tile_pix(e->t, l);
 			for (ch = 0; ch < job->nchunks; ch++, u++) {
 				chunk_at(e, &un, ch, u);
 				emit_computes(e, &b, &un, u, su,

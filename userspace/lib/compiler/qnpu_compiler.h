@@ -70,6 +70,7 @@ struct qnpu_npu_job {
 	bool in_stream, w_stream;
 	bool p_resident;		/* streamed weights, parameters loaded once */
 	bool res_whole;			/* a fused residual loaded once, whole */
+	bool tail;			/* the last tile a unit of its own */
 	uint32_t ic_chunk;		/* CONV input channels per reduction chunk */
 	uint32_t nchunks;		/* reduction chunks accumulating a tile */
 	uint64_t est_cycles;		/* the cost model's prediction */
