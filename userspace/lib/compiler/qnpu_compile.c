@@ -1321,36 +1321,52 @@ static bool global_pool(const struct emit *e, const struct band *b,
 	       e->G > 1 && e->G <= e->R && e->G <= 255;
 }
 
+#define POOL_PARTS 4	/* row ranges a global pool is chained over */
+
+/*
+ * Chained over up to POOL_PARTS row ranges (the count and sums carry
+ * over, 5.5): each waits only for the rows it reads, so the pool overlaps
+ * its input's load when the segment cuts that load in pieces.
+ */
 static void global_pool_cmd(struct emit *e, const struct band *b,
 			    const struct unit *un)
 {
 	const struct layer *l = e->l;
 	struct qnpu_npu_job *job = e->job;
-	struct qnpu_cmd *c = cmd_new(job, e->opc);
+	const uint32_t rs = in_row_bytes(e->t, l, un->pix_words);
+	const uint32_t n = min_u32((uint32_t)b->in_rows, POOL_PARTS);
+	uint32_t k, y0, y1;
 
-	F(job, c, ACC_CLEAR, 1);
-	F(job, c, DRAIN, 1);
-	F(job, c, A_ADDR, un->abase);
-	F(job, c, PIX_STRIDE, e->C);
-	F(job, c, ROW_STRIDE, in_row_bytes(e->t, l, un->pix_words));
-	F(job, c, IN_H, b->in_rows);
-	F(job, c, IN_W, (uint32_t)l->iw * e->G);
-	F(job, c, OUT_W, e->G);
-	F(job, c, PIX0, 0);
-	F(job, c, NPIX, e->G);
-	F(job, c, NCOLS, e->C);
-	F(job, c, KH, l->kh);
-	F(job, c, KW, l->kw);
-	F(job, c, STRIDE_H, 1);
-	F(job, c, STRIDE_W, 1);
-	F(job, c, DIL_H, 1);
-	F(job, c, DIL_W, e->G);
-	F(job, c, IC, 1);
-	/* row r is group r: OBUF word obase + r, as the regular tiles */
-	F(job, c, O_ADDR, un->obase);
-	F(job, c, O_STRIDE, 1);
-	F(job, c, ACT_MIN, l->act_min);
-	F(job, c, ACT_MAX, l->act_max);
+	for (k = 0; k < n; k++) {
+		struct qnpu_cmd *c = cmd_new(job, e->opc);
+
+		y0 = (uint32_t)b->in_rows * k / n;
+		y1 = (uint32_t)b->in_rows * (k + 1) / n;
+		F(job, c, ACC_CLEAR, k == 0);
+		F(job, c, DRAIN, k + 1 == n);
+		F(job, c, A_ADDR, un->abase + y0 * rs);
+		F(job, c, PIX_STRIDE, e->C);
+		F(job, c, ROW_STRIDE, rs);
+		F(job, c, IN_H, y1 - y0);
+		F(job, c, IN_W, (uint32_t)l->iw * e->G);
+		F(job, c, OUT_W, e->G);
+		F(job, c, PIX0, 0);
+		F(job, c, NPIX, e->G);
+		F(job, c, NCOLS, e->C);
+		F(job, c, KH, y1 - y0);
+		F(job, c, KW, l->kw);
+		F(job, c, STRIDE_H, 1);
+		F(job, c, STRIDE_W, 1);
+		F(job, c, DIL_H, 1);
+		F(job, c, DIL_W, e->G);
+		F(job, c, IC, 1);
+		/* row r is group r: OBUF word obase + r, as the regular
+		 * tiles */
+		F(job, c, O_ADDR, un->obase);
+		F(job, c, O_STRIDE, 1);
+		F(job, c, ACT_MIN, l->act_min);
+		F(job, c, ACT_MAX, l->act_max);
+	}
 }
 
 /* The computes of a chunk: tiles of R pixels x C channels. */
