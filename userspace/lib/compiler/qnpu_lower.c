@@ -217,19 +217,19 @@ static void merge_siblings(const struct qnpu_npu_target *t,
 			continue;
 		for (i = 0; i < k; i++) {
 			struct qnpu_ir_op *a = &g->ops[i];
-			uint64_t both, alone;
+			uint64_t apart, one, two;
 
 			if (!is_conv(a) || a->sib || a->res_conv ||
 			    a->in[0] != s->in[0] ||
 			    (a->params->fs.h == 1 && a->params->fs.w == 1))
 				continue;
-			alone = op_cycles(t, g, i);
-			both = op_cycles(t, g, k);
+			one = op_cycles(t, g, i);
+			two = op_cycles(t, g, k);
+			apart = one == UINT64_MAX || two == UINT64_MAX ?
+				UINT64_MAX : one + two;
 			a->sib = k + 1;
 			s->res_conv = i + 1;
-			both = alone == UINT64_MAX || both == UINT64_MAX ?
-			       UINT64_MAX : alone + both;
-			if (op_cycles(t, g, i) < both)
+			if (op_cycles(t, g, i) < apart)
 				break;
 			unmark_sib(g, i);
 		}
