@@ -496,6 +496,41 @@ static void test_pool_random(void **state)
 	}
 }
 
+/*
+ * Global pools (the window the whole image, one output pixel) with whole
+ * channel groups: one command whose array rows are the groups
+ * (qnpu_compile.c global_pool()); SAME padding, a single group, 256
+ * channels (16 groups, all rows) and more groups than rows the other way.
+ */
+static void test_global_pool(void **state)
+{
+	static const int32_t hwc[][3] = {
+		{ 8, 8, 64 }, { 25, 5, 64 }, { 3, 3, 256 }, { 5, 3, 32 },
+		{ 1, 7, 48 }, { 6, 1, 16 }, { 4, 4, 272 }, { 7, 9, 80 },
+	};
+	struct rng r = { 777 };
+	struct spec sp;
+	size_t i;
+	int k;
+
+	(void)state;
+	for (i = 0; i < sizeof(hwc) / sizeof(hwc[0]); i++)
+		for (k = 0; k < 3; k++) {
+			memset(&sp, 0, sizeof(sp));
+			sp.builtin = k == 1 ? QNPU_TFL_MAX_POOL_2D :
+				     QNPU_TFL_AVERAGE_POOL_2D;
+			sp.ih = sp.kh = hwc[i][0];
+			sp.iw = sp.kw = hwc[i][1];
+			sp.ic = hwc[i][2];
+			sp.sh = sp.sw = 1;
+			sp.padding = k == 2 ? QNPU_PAD_SAME : QNPU_PAD_VALID;
+			sp.dh = sp.dw = sp.dm = 1;
+			sp.act = rint_in(&r, 0, 3);
+			sp.seed = 900 + (uint32_t)(i * 3 + (size_t)k);
+			check(&sp, device());
+		}
+}
+
 /* A broadcasting add has no NPU lowering: CPU, with the reason, exact. */
 static void test_fallback_to_cpu(void **state)
 {
@@ -595,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_fully_connected_random),
 		cmocka_unit_test(test_add_random),
 		cmocka_unit_test(test_pool_random),
+		cmocka_unit_test(test_global_pool),
 		cmocka_unit_test(test_fallback_to_cpu),
 		cmocka_unit_test(test_device_memory_exhausted),
 	};

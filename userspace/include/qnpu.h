@@ -83,8 +83,9 @@ struct qnpu_tensor_info {
  * @num_outputs: number of outputs (at most QNPU_MAX_OP_IO listed)
  * @outputs: output tensor indices
  * @fused_into: for an ADD the NPU computes in the epilogue of the
- *	convolution producing one of its operands, that operator's index + 1
- *	(the ADD then takes no time of its own); else 0
+ *	convolution producing one of its operands, or a 1x1 convolution the
+ *	NPU computes in the job of a convolution of the same input, that
+ *	operator's index + 1 (it then takes no time of its own); else 0
  */
 struct qnpu_op_info {
 	int index;

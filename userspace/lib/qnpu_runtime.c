@@ -284,12 +284,16 @@ int qnpu_model_from_graph_jobs(struct qnpu_device *dev,
 	r = qnpu_op_params_prepare_all(m->g);
 	if (r)
 		goto err_free;
-	/* Residual ADDs into their convolutions' epilogues, before the
-	 * memory plan (QNPU_NPU_FUSE=0: not, e.g. to compare). */
+	/* Residual ADDs into their convolutions' epilogues, 1x1 siblings
+	 * into their neighbours' jobs, before the memory plan
+	 * (QNPU_NPU_FUSE=0: neither, QNPU_NPU_SIBLINGS=0: no siblings, e.g.
+	 * to compare). */
 	if (dev->info.is_npu) {
 		const char *f = getenv("QNPU_NPU_FUSE");
+		const char *sb = getenv("QNPU_NPU_SIBLINGS");
 
-		qnpu_npu_fuse(m->g, m->jobs || !f || strcmp(f, "0"));
+		qnpu_npu_fuse(dev->npu, m->g, m->jobs || !f || strcmp(f, "0"),
+			      m->jobs || !sb || strcmp(sb, "0"));
 		if (m->jobs)
 			qnpu_npu_fuse_match(m->g, m->jobs);
 	}
@@ -636,8 +640,14 @@ QNPU_EXPORT int qnpu_model_run(struct qnpu_model *m)
 		uint64_t t0 = qnpu_now_ns();
 
 		memset(st, 0, sizeof(*st));
+		/* its convolution's epilogue computed it, or (deferred until
+		 * both operands exist) computes it now */
 		if (op->res_conv)
-			r = 0;	/* its convolution's epilogue computed it */
+			r = m->g->ops[op->res_conv - 1].res_defer ?
+			    m->dev->backend->run_op(m,
+				&m->g->ops[op->res_conv - 1]) : 0;
+		else if (op->res_defer)
+			r = 0;	/* runs in its ADD's place */
 		else if (op->target == QNPU_TARGET_NPU)
 			r = m->dev->backend->run_op(m, op);
 		else

@@ -524,7 +524,7 @@ static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 
 	if (sg) {
 		dm->last_op = op->index;
-		if (op->index != sg->first) {	/* ran with its first */
+		if (op->index != sg->ops[0]) {	/* ran with its first */
 			qnpu_npu_seg_stats(m, op->index);
 			return 0;
 		}
@@ -540,10 +540,12 @@ static int drm_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 		 * The run of NPU operators from here: the layer callback
 		 * must see each output before the next operator runs.
 		 */
-		while (!m->layer_cb && last + 1 < m->g->nops &&
+		while (!m->layer_cb && !op->res_defer &&
+		       last + 1 < m->g->nops &&
 		       last + 1 - op->index < (int)d->max_batch &&
 		       m->g->ops[last + 1].target == QNPU_TARGET_NPU &&
-		       !qnpu_npu_seg_for(m, last + 1))
+		       !qnpu_npu_seg_for(m, last + 1) &&
+		       !qnpu_npu_deferred_at(m->g, last + 1))
 			last++;
 		r = d->max_batch ? drm_run_batch(m, op->index, last) :
 				   drm_run_single(m, op->index);

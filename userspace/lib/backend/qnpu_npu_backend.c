@@ -122,6 +122,23 @@ static int seg_hand(struct qnpu_model *m, struct qnpu_npu_seg *sg)
 	return 0;
 }
 
+/*
+ * The operator whose job runs in operator @i's place, or -1: a deferred
+ * convolution's runs in its ADD's (op->res_defer), joined to a segment
+ * only if the segment covers both (@first: the segment's first operator).
+ */
+static int job_at(const struct qnpu_model *m, int i, int first)
+{
+	const struct qnpu_ir_op *op = &m->g->ops[i];
+	int c = op->res_conv - 1;
+
+	if (op->target != QNPU_TARGET_NPU || op->res_defer)
+		return -1;
+	if (!op->res_conv)
+		return i;
+	return m->g->ops[c].res_defer && first >= 0 && first <= c ? c : -1;
+}
+
 /* Operators [@first, @last] (with jobs from @first) as segment m->nsegs. */
 static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
 		   int first, int last)
@@ -139,9 +156,8 @@ static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
 	if (!sg->ops || !m->seg_stats[m->nsegs])
 		return qnpu_err(-ENOMEM, "out of memory");
 	for (i = first; i <= last; i++)
-		if (m->g->ops[i].target == QNPU_TARGET_NPU &&
-		    !m->g->ops[i].res_conv)
-			sg->ops[n++] = i;
+		if (job_at(m, i, first) >= 0)
+			sg->ops[n++] = job_at(m, i, first);
 	sg->njobs = n;
 	r = seg_hand(m, sg);
 	if (r)
@@ -163,8 +179,12 @@ static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
 	for (i = 0; i < n; i++)
 		m->jobs[sg->ops[i]].est_cycles = est[i];
 	free(est);
+	/* not a deferred convolution whose job is not in it */
 	for (i = first; i <= last; i++)
-		m->seg_of[i] = m->nsegs;
+		if (!m->g->ops[i].res_defer)
+			m->seg_of[i] = m->nsegs;
+	for (i = 0; i < n; i++)
+		m->seg_of[sg->ops[i]] = m->nsegs;
 	m->nsegs++;
 	return 0;
 }
@@ -187,8 +207,7 @@ static int seg_build(struct qnpu_model *m, const struct qnpu_npu_target *t)
 	for (i = 0; i <= m->g->nops; i++) {
 		const struct qnpu_ir_op *op = i < m->g->nops ? &m->g->ops[i] :
 					      NULL;
-		bool job = op && op->target == QNPU_TARGET_NPU &&
-			   !op->res_conv;
+		bool job = op && job_at(m, i, first) >= 0;
 
 		if (job && njobs == SEG_MAX_JOBS) {
 			r = seg_add(m, t, first, last);
@@ -196,6 +215,7 @@ static int seg_build(struct qnpu_model *m, const struct qnpu_npu_target *t)
 				return r;
 			first = -1;
 			njobs = 0;
+			job = job_at(m, i, first) >= 0;
 		}
 		if (job) {
 			if (first < 0)
@@ -204,10 +224,14 @@ static int seg_build(struct qnpu_model *m, const struct qnpu_npu_target *t)
 			njobs++;
 			continue;
 		}
-		/* a fused ADD or a view does not end a segment */
+		/* a fused ADD, a deferred convolution (its job comes with
+		 * its ADD) or a view does not end a segment */
+		if (op && op->res_defer && first < 0)
+			first = i;
 		if (op && first >= 0 &&
-		    ((op->target == QNPU_TARGET_NPU && op->res_conv) ||
-		     qnpu_npu_is_view(m, op)))
+		    ((op->target == QNPU_TARGET_NPU && op->res_conv &&
+		      !qnpu_npu_deferred_at(m->g, i)) ||
+		     op->res_defer || qnpu_npu_is_view(m, op)))
 			continue;
 		if (njobs > 1) {
 			r = seg_add(m, t, first, last);

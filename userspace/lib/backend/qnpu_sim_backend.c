@@ -425,7 +425,7 @@ static int sim_run_op(struct qnpu_model *m, struct qnpu_ir_op *op)
 	if (!sg)
 		return sim_run_job(m, op, op->index, &m->jobs[op->index],
 				   &m->runs[op->index].stats);
-	if (op->index != sg->first) {	/* ran with the segment's first */
+	if (op->index != sg->ops[0]) {	/* ran with the segment's first */
 		qnpu_npu_seg_stats(m, op->index);
 		return 0;
 	}

@@ -52,16 +52,27 @@ struct layer {
 	bool fp;
 	int8_t *w_own;
 	int32_t *mult_own, *shift_own;
+	/* a sibling (op->sib): a 1x1 CONV_2D of the same input and output
+	 * geometry whose tiles the job computes from the same ABUF bands */
+	struct layer *sib;
 };
 
 static void layer_free(struct layer *l)
 {
+	if (l->sib) {
+		layer_free(l->sib);
+		free(l->sib);
+		l->sib = NULL;
+	}
 	free(l->w_own);
 	free(l->mult_own);
 	free(l->shift_own);
 	l->w_own = NULL;
 	l->mult_own = l->shift_own = NULL;
 }
+
+static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
+		    struct layer *l, struct qnpu_npu_job *job);
 
 static int describe_onnx(const struct qnpu_ir_graph *g,
 			 const struct qnpu_ir_op *op, struct layer *l,
@@ -84,6 +95,47 @@ static int why(struct qnpu_npu_job *job, const char *fmt, ...)
 static uint32_t div_up(uint64_t a, uint64_t b)
 {
 	return (uint32_t)((a + b - 1) / b);
+}
+
+/*
+ * The sibling @so of layer @l: its tiles read the rows of @l's input bands
+ * (same input, strides, output size and channels, a 1x1 kernel whose row
+ * lies inside @l's window), so the job computes both from one load.
+ */
+static int describe_sib(const struct qnpu_ir_graph *g,
+			const struct qnpu_ir_op *so, struct layer *l,
+			struct qnpu_npu_job *job)
+{
+	struct layer *s;
+	int r;
+
+	if (so->sib || so->res_add || l->res || l->kind != JOB_CONV)
+		return why(job, "operator %d cannot be computed with this one",
+			   so->index);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		job->err = -ENOMEM;
+		return why(job, "out of memory");
+	}
+	l->sib = s;
+	r = describe(g, so, s, job);
+	if (r)
+		return r;
+	if (so->nin > 2 && so->in[2] >= 0) {
+		s->bias = (const int32_t *)g->tensors[so->in[2]].const_data;
+		if (!s->bias)
+			return why(job, "bias is not constant");
+	}
+	if (s->kind != JOB_CONV || s->tin != l->tin || s->kh != 1 ||
+	    s->kw != 1 || s->ic != l->ic || s->oh != l->oh ||
+	    s->ow != l->ow || s->oc != l->oc || s->sh != l->sh ||
+	    s->sw != l->sw || s->nimg != l->nimg || s->in_off != l->in_off ||
+	    s->fp != l->fp || (l->kh == 1 && l->sh > 1) ||
+	    l->pad_t < s->pad_t || l->pad_t - s->pad_t > (l->kh - 1) * l->dh ||
+	    l->pad_l < s->pad_l || l->pad_l - s->pad_l > (l->kw - 1) * l->dw)
+		return why(job, "operator %d does not read inside this one's windows",
+			   so->index);
+	return 0;
 }
 
 /* Fill @l from the IR and the operator's requantization parameters. */
@@ -202,23 +254,36 @@ static int describe(const struct qnpu_ir_graph *g, const struct qnpu_ir_op *op,
 		return why(job, "input offset %d beyond 16 bits", l->in_off);
 	/* with a residual, the PBUF holds its parameter set after each group's */
 	l->psw = l->res ? 2 * PSET_WORDS : PSET_WORDS;
-	return 0;
+	return op->sib ? describe_sib(g, &g->ops[op->sib - 1], l, job) : 0;
+}
+
+/* @bytes less @less, in halves of whole words (0 if nothing is left). */
+static uint32_t halves_left(uint32_t bytes, uint64_t less, uint32_t C)
+{
+	return bytes > less ? (uint32_t)((bytes - less) / (2 * C) * (2 * C)) :
+	       0;
 }
 
 /*
  * The target as a fused layer's inputs see it: the top obuf_bytes of ABUF
- * hold the residual, two halves of at most a unit's output each.
+ * hold the residual, two halves of at most a unit's output each; the top
+ * of WBUF and PBUF a sibling's weights and parameters, resident.
  */
 static struct qnpu_npu_target res_target(const struct qnpu_npu_target *t,
 					 const struct layer *l)
 {
 	struct qnpu_npu_target r = *t;
+	const uint64_t G = div_up((uint64_t)l->oc, t->cols);
 
-	/* (halves of whole words) */
 	if (l->res)
-		r.abuf_bytes = t->abuf_bytes > t->obuf_bytes ?
-			       (t->abuf_bytes - t->obuf_bytes) /
-			       (2 * t->cols) * (2 * t->cols) : 0;
+		r.abuf_bytes = halves_left(t->abuf_bytes, t->obuf_bytes,
+					   t->cols);
+	if (l->sib) {
+		r.wbuf_bytes = halves_left(t->wbuf_bytes,
+					   G * l->ic * t->cols, t->cols);
+		r.pbuf_bytes = halves_left(t->pbuf_bytes,
+					   G * l->sib->psw * t->cols, t->cols);
+	}
 	return r;
 }
 
@@ -319,8 +384,21 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
 enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_GROUPS2,
        PLAN_GROUPS4, PLAN_VARIANTS };
 
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Pixels of a tile: R rows of S pixels, as many as NPIX can count. */
+static uint32_t tile_pix(const struct qnpu_npu_target *t, const struct layer *l)
+{
+	uint32_t S = vec_groups(t, l);
+
+	return min_u32(t->rows * S, 255 / S * S);
+}
+
 static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
-		struct qnpu_npu_job *job, int variant)
+		struct qnpu_npu_job *job, int variant, bool tail)
 {
 	const struct qnpu_npu_target tr = res_target(t0, l), *t = &tr;
 	const uint32_t C = t->cols;
@@ -338,6 +416,8 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 	/* Weights and parameter sets: resident if all fit, else per set. */
 	if (!t->abuf_bytes)
 		return why(job, "no activation SRAM left beside the residual");
+	if (!wb || !pb)
+		return why(job, "no weight or parameter SRAM left beside the sibling's");
 	if (!weights || ((G * K <= wb && (uint64_t)G * l->psw <= pb) &&
 			 !(variant >= PLAN_GROUPS && G > 1))) {
 		job->w_stream = false;
@@ -463,6 +543,19 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		job->nunits += (int)(nsets * job->nchunks *
 				     div_up((uint64_t)rows * l->ow,
 					    job->unit_pix));
+		/* the layer's last unit, whose store the next layer waits for:
+		 * with @tail, its last tile a unit of its own, so that only a
+		 * tile's store is left after the last compute */
+		if (oy + bo >= (uint32_t)l->oh && tail) {
+			uint32_t pix = rows * (uint32_t)l->ow;
+			uint32_t np = pix - (pix - 1) / job->unit_pix *
+				      job->unit_pix;
+
+			if (np <= tile_pix(t, l))
+				return why(job, "no tail to split");
+			job->tail = true;
+			job->nunits += (int)job->nchunks;
+		}
 	}
 	return 0;
 }
@@ -498,41 +591,24 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
-/* Weights as WBUF words (one byte per column) and parameter sets. */
-static int pack(const struct qnpu_npu_target *t, const struct layer *l,
-		struct qnpu_npu_job *job)
+/*
+ * Layer @l's weights as WBUF words (one byte per column), @wgb bytes per
+ * channel group, reduction chunks of @icc input channels, at @out; its
+ * parameter sets after them.
+ */
+static void pack_groups(const struct qnpu_npu_target *t, const struct layer *l,
+			uint8_t *out, size_t wgb, uint32_t icc)
 {
 	const uint32_t C = t->cols;
 	uint32_t G = div_up((uint64_t)l->oc, C), g, c;
-	size_t K = job->w_group_bytes / C, s;
+	size_t K = wgb / C, s;
 	size_t pset_bytes = (size_t)l->psw * C;
 	const uint32_t S = vec_groups(t, l);
+	uint8_t *pbase = out + G * wgb;
 
-	if (l->kind == JOB_ADD) {
-		/* One parameter set: bias 0, the output multiplier and shift. */
-		job->p_off = 0;
-		job->consts_len = (size_t)PSET_WORDS * C;
-		job->consts = calloc(1, job->consts_len);
-		if (!job->consts)
-			return -ENOMEM;
-		for (c = 0; c < C; c++) {
-			put32(job->consts + (1 * C + c) * 4,
-			      (uint32_t)l->add->out_mult);
-			put32(job->consts + (2 * C + c) * 4,
-			      (uint32_t)l->add->out_shift);
-		}
-		return 0;
-	}
-	if (l->kind != JOB_CONV && l->kind != JOB_DW)
-		return 0;
-	job->p_off = G * job->w_group_bytes;
-	job->consts_len = job->p_off + G * pset_bytes;
-	job->consts = calloc(1, job->consts_len);
-	if (!job->consts)
-		return -ENOMEM;
 	for (g = 0; g < G; g++) {
-		uint8_t *wg = job->consts + g * job->w_group_bytes;
-		uint8_t *pg = job->consts + job->p_off + g * pset_bytes;
+		uint8_t *wg = out + g * wgb;
+		uint8_t *pg = pbase + g * pset_bytes;
 
 		/* the residual set: both input multipliers, the output's */
 		for (c = 0; l->res && c < C; c++) {
@@ -562,11 +638,11 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 
 				s = 0;
 				for (i0 = 0; i0 < (uint32_t)l->ic;
-				     i0 += job->ic_chunk) {
+				     i0 += icc) {
 					uint32_t n = (uint32_t)l->ic - i0 <
-						     job->ic_chunk ?
+						     icc ?
 						     (uint32_t)l->ic - i0 :
-						     job->ic_chunk;
+						     icc;
 
 					for (tap = 0; tap < taps; tap++)
 						for (i = i0; i < i0 + n; i++)
@@ -581,6 +657,47 @@ static int pack(const struct qnpu_npu_target *t, const struct layer *l,
 			put32(pg + (2 * C + c) * 4, (uint32_t)l->shift[ch]);
 		}
 	}
+}
+
+/* Weights as WBUF words (one byte per column) and parameter sets. */
+static int pack(const struct qnpu_npu_target *t, const struct layer *l,
+		struct qnpu_npu_job *job)
+{
+	const uint32_t C = t->cols;
+	uint32_t G = div_up((uint64_t)l->oc, C), c;
+	size_t pset_bytes = (size_t)l->psw * C;
+
+	if (l->kind == JOB_ADD) {
+		/* One parameter set: bias 0, the output multiplier and shift. */
+		job->p_off = 0;
+		job->consts_len = (size_t)PSET_WORDS * C;
+		job->consts = calloc(1, job->consts_len);
+		if (!job->consts)
+			return -ENOMEM;
+		for (c = 0; c < C; c++) {
+			put32(job->consts + (1 * C + c) * 4,
+			      (uint32_t)l->add->out_mult);
+			put32(job->consts + (2 * C + c) * 4,
+			      (uint32_t)l->add->out_shift);
+		}
+		return 0;
+	}
+	if (l->kind != JOB_CONV && l->kind != JOB_DW)
+		return 0;
+	job->p_off = G * job->w_group_bytes;
+	job->consts_len = job->p_off + G * pset_bytes;
+	/* a sibling's weights (K = IC) and parameter sets after them */
+	job->sib_off = job->consts_len;
+	if (l->sib)
+		job->consts_len += G * ((size_t)l->ic * C +
+					(size_t)l->sib->psw * C);
+	job->consts = calloc(1, job->consts_len);
+	if (!job->consts)
+		return -ENOMEM;
+	pack_groups(t, l, job->consts, job->w_group_bytes, job->ic_chunk);
+	if (l->sib)
+		pack_groups(t, l->sib, job->consts + job->sib_off,
+			    (size_t)l->ic * C, (uint32_t)l->ic);
 	return 0;
 }
 
@@ -601,10 +718,23 @@ static int choose_plan(const struct qnpu_npu_target *t,
 	uint64_t best_cycles = UINT64_MAX;
 	int v, r, err = 0;
 
-	for (v = 0; v < PLAN_VARIANTS; v++) {
+	/*
+	 * Each plan with its last tile as a unit of its own or not, and with
+	 * a residual loaded unit by unit or whole.
+	 */
+	for (v = 0; v < PLAN_VARIANTS * 4; v++) {
+		bool whole = v / PLAN_VARIANTS % 2, tail = v / PLAN_VARIANTS / 2;
+
+		if ((whole && !l->res) || (l->kind == JOB_ADD && v >= PLAN_VARIANTS))
+			continue;
 		cand = (struct qnpu_npu_job){ 0 };
 		r = l->kind == JOB_ADD ? plan_add(t, l, &cand, v) :
-		    plan(t, l, &cand, v);
+		    plan(t, l, &cand, v % PLAN_VARIANTS, tail);
+		cand.res_whole = whole;
+		if (!r && cand.res_whole &&
+		    ((uint64_t)l->oh * l->ow * l->oc > t->obuf_bytes ||
+		     l->oc % t->cols))
+			r = why(&cand, "the residual does not fit whole");
 		if (!r) {
 			/* Weights come after the plan: emit needs their sizes. */
 			cand.p_off = 0;
@@ -816,6 +946,13 @@ struct emit {
 	int32_t loaded;		/* its rows loaded so far */
 	uint32_t res_base;	/* its two ABUF halves (bytes) */
 	int32_t skip;		/* input rows a 1-row kernel steps over */
+	/* the layer being emitted: its weights and parameters in WBUF/PBUF
+	 * (a sibling's after the main layer's), and whether a sibling still
+	 * reads the unit's ABUF after it */
+	uint32_t K, wofs, pofs;
+	bool keep_abuf;
+	bool abs_w;		/* resident by group whatever the layer streams */
+	uint64_t sib_va;	/* a sibling's output */
 };
 
 /*
@@ -903,11 +1040,6 @@ struct unit {
 	bool last;				/* last chunk: drain */
 };
 
-static uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
-
 /* The input rows output rows [oy0, oy0 + nb) need, and their padding. */
 static int band_at(const struct emit *e, int32_t oy0, struct band *b)
 {
@@ -979,6 +1111,27 @@ static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 }
 
 /*
+ * Where a sibling's resident weights and parameters go: right after the
+ * layer's, or after what the layer streams into the second half (res_target
+ * left room), so the SRAM a job uses stays one range from 0 and the segment
+ * finds the rest free for the next layer's.
+ */
+static uint32_t sib_wbase(const struct emit *e)
+{
+	const uint32_t K = (uint32_t)(e->job->w_group_bytes / e->C);
+
+	return e->job->w_stream ?
+	       (e->t->wbuf_bytes / e->C) / 2 + e->job->gset * K : e->G * K;
+}
+
+static uint32_t sib_pbase(const struct emit *e)
+{
+	return e->job->w_stream && !e->job->p_resident ?
+	       (e->t->pbuf_bytes / e->C) / 2 + e->job->gset * e->l->psw :
+	       e->G * e->l->psw;
+}
+
+/*
  * The loads of a chunk: streamed operands every time, resident ones with
  * the first unit only. Returns whether it loaded anything.
  */
@@ -1031,8 +1184,21 @@ static bool emit_loads(struct emit *e, const struct band *b,
 				  (uint64_t)wg * l->psw * C,
 				  (uint64_t)wn * l->psw * C, un->pbase);
 	}
+	if (l->sib && u == 0) {		/* resident beside the layer's */
+		uint64_t wl = (uint64_t)e->G * l->ic * C;
+
+		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_WBUF,
+			  job->consts_va + job->sib_off, wl, sib_wbase(e));
+		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_PBUF,
+			  job->consts_va + job->sib_off + wl,
+			  (uint64_t)e->G * l->sib->psw * C, sib_pbase(e));
+	}
+	/* the whole residual once, as the tensor is laid out */
+	if (l->res && job->res_whole && u == 0)
+		dma_block(e->t, job, QNPU_OP_LOAD, QNPU_BUF_ABUF, e->res_va,
+			  (uint64_t)l->oh * l->ow * l->oc, e->res_base / C);
 	/* the residual of the unit's outputs, laid out as OBUF holds them */
-	if (l->res && un->last) {
+	if (l->res && un->last && !job->res_whole) {
 		uint64_t va = e->res_va + ((uint64_t)b->oy0 * l->ow + un->p0) *
 			      (uint64_t)l->oc + un->c0;
 
@@ -1060,8 +1226,8 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	const struct layer *l = e->l;
 	struct qnpu_npu_job *job = e->job;
 	const uint32_t C = e->C, g = un->g0 + j;
-	const uint32_t gw = job->w_stream ? j : g;
-	const uint32_t K = (uint32_t)(job->w_group_bytes / C);
+	const uint32_t gw = job->w_stream && !e->abs_w ? j : g;
+	const uint32_t K = e->K;
 	const bool vec = l->kind != JOB_CONV && !e->dense;
 	struct qnpu_cmd *c = cmd_new(job, e->opc);
 	uint32_t a = un->abase + un->i0;
@@ -1097,16 +1263,24 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	F(job, c, DM_PHASE, l->kind == JOB_DW ? (g * C) % (uint32_t)l->dm :
 	  0);
 	if (l->kind == JOB_CONV || l->kind == JOB_DW) {
-		F(job, c, W_ADDR, un->wbase + gw * (job->nchunks > 1 ? 0 : K));
-		F(job, c, P_ADDR, un->pbase +
-		  (job->p_resident ? g : gw) * l->psw);
+		F(job, c, W_ADDR, un->wbase + e->wofs +
+		  gw * (job->nchunks > 1 ? 0 : K));
+		F(job, c, P_ADDR, un->pbase + e->pofs +
+		  (job->p_resident || e->abs_w ? g : gw) * l->psw);
 	}
 	if (l->res && un->last) {
 		const struct qnpu_add_params *r = l->res;
 
 		F(job, c, RES, 1);
-		F(job, c, B_ADDR, un->rbase + ((p - un->p0) * un->ng + j) * C);
-		F(job, c, RES_STRIDE, un->ng * C);
+		if (job->res_whole) {
+			F(job, c, B_ADDR, e->res_base +
+			  ((uint64_t)b->oy0 * l->ow + p) * l->oc + g * C);
+			F(job, c, RES_STRIDE, l->oc);
+		} else {
+			F(job, c, B_ADDR, un->rbase +
+			  ((p - un->p0) * un->ng + j) * C);
+			F(job, c, RES_STRIDE, un->ng * C);
+		}
 		F(job, c, IN_OFF_B, l->res_swap ? r->in1_offset : r->in2_offset);
 		F(job, c, ADD_LSHIFT, r->left_shift);
 		F(job, c, ADD_SHIFT_A, l->res_swap ? r->in2_shift : r->in1_shift);
@@ -1125,6 +1299,76 @@ static void compute_cmd(struct emit *e, const struct band *b,
 	F(job, c, PPU_FP, l->fp ? 1 : 0);
 }
 
+/*
+ * A pool over the whole image to one pixel (a global average or max pool)
+ * with all its channel groups in one unit: one array row per group
+ * instead of one command per group. Row r reads group r of each pixel: its
+ * "pixel" r of a fake output row starts at byte r x C, and the taps step
+ * a whole pixel (G words, DIL_W = G) along x and an image row along y;
+ * every tap is inside (IN_W = W x G), so each row counts H x W taps.
+ */
+static bool global_pool(const struct emit *e, const struct band *b,
+			const struct unit *un)
+{
+	const struct layer *l = e->l;
+
+	return (l->kind == JOB_AVGPOOL || l->kind == JOB_MAXPOOL) &&
+	       !e->dense && l->oh == 1 && l->ow == 1 && l->kh == l->ih &&
+	       l->kw == l->iw && !l->pad_t && !l->pad_l && l->dh == 1 &&
+	       l->dw == 1 && b->in_rows == l->ih && !b->pad_t &&
+	       un->np == 1 && un->ng == e->G && un->pix_words == e->G &&
+	       un->g0 == 0 && l->ic == l->oc && l->oc % e->C == 0 &&
+	       e->G > 1 && e->G <= e->R && e->G <= 255;
+}
+
+#define POOL_PARTS 4	/* row ranges a global pool is chained over */
+
+/*
+ * Chained over up to POOL_PARTS row ranges (the count and sums carry
+ * over, 5.5): each waits only for the rows it reads, so the pool overlaps
+ * its input's load when the segment cuts that load in pieces.
+ */
+static void global_pool_cmd(struct emit *e, const struct band *b,
+			    const struct unit *un)
+{
+	const struct layer *l = e->l;
+	struct qnpu_npu_job *job = e->job;
+	const uint32_t rs = in_row_bytes(e->t, l, un->pix_words);
+	const uint32_t n = min_u32((uint32_t)b->in_rows, POOL_PARTS);
+	uint32_t k, y0, y1;
+
+	for (k = 0; k < n; k++) {
+		struct qnpu_cmd *c = cmd_new(job, e->opc);
+
+		y0 = (uint32_t)b->in_rows * k / n;
+		y1 = (uint32_t)b->in_rows * (k + 1) / n;
+		F(job, c, ACC_CLEAR, k == 0);
+		F(job, c, DRAIN, k + 1 == n);
+		F(job, c, A_ADDR, un->abase + y0 * rs);
+		F(job, c, PIX_STRIDE, e->C);
+		F(job, c, ROW_STRIDE, rs);
+		F(job, c, IN_H, y1 - y0);
+		F(job, c, IN_W, (uint32_t)l->iw * e->G);
+		F(job, c, OUT_W, e->G);
+		F(job, c, PIX0, 0);
+		F(job, c, NPIX, e->G);
+		F(job, c, NCOLS, e->C);
+		F(job, c, KH, y1 - y0);
+		F(job, c, KW, l->kw);
+		F(job, c, STRIDE_H, 1);
+		F(job, c, STRIDE_W, 1);
+		F(job, c, DIL_H, 1);
+		F(job, c, DIL_W, e->G);
+		F(job, c, IC, 1);
+		/* row r is group r: OBUF word obase + r, as the regular
+		 * tiles */
+		F(job, c, O_ADDR, un->obase);
+		F(job, c, O_STRIDE, 1);
+		F(job, c, ACT_MIN, l->act_min);
+		F(job, c, ACT_MAX, l->act_max);
+	}
+}
+
 /* The computes of a chunk: tiles of R pixels x C channels. */
 static void emit_computes(struct emit *e, const struct band *b,
 			  const struct unit *un, int u, uint32_t su,
@@ -1135,17 +1379,21 @@ static void emit_computes(struct emit *e, const struct band *b,
 	struct unit_tok tk;
 	uint32_t p, j;
 
-	/* a tile: R rows of S pixels, as many as NPIX can count */
-	const uint32_t tile = min_u32(e->R * e->S, 255 / e->S * e->S);
+	const uint32_t tile = tile_pix(e->t, e->l);
 
-	for (p = un->p0; p < un->p0 + un->np; p += tile)
-		for (j = 0; j < un->ng; j++)
-			compute_cmd(e, b, un, p,
-				    min_u32(un->p0 + un->np - p, tile), j);
+	if (global_pool(e, b, un))
+		global_pool_cmd(e, b, un);
+	else
+		for (p = un->p0; p < un->p0 + un->np; p += tile)
+			for (j = 0; j < un->ng; j++)
+				compute_cmd(e, b, un, p,
+					    min_u32(un->p0 + un->np - p, tile),
+					    j);
 	tk = (struct unit_tok){
 		.pop_prev = loaded,
 		.pop_next = un->ch == 0 && su >= 2,
-		.push_prev = e->stream && u + 2 < job->nunits,
+		.push_prev = e->stream && u + 2 < job->nunits &&
+			     !e->keep_abuf,
 		.push_next = un->last,
 	};
 	tokens(job, first, job->ncmds - 1, &tk);
@@ -1175,6 +1423,42 @@ static void emit_store(struct emit *e, const struct band *b,
 }
 
 /*
+ * The sibling's tiles of unit @un (its last chunk @u), from the same ABUF
+ * band, into the other OBUF half, and their store; they, not the layer's,
+ * give the band's ABUF half back.
+ */
+static void emit_sib(struct emit *e, const struct band *b,
+		     const struct unit *un, int u, uint32_t su, uint32_t ns)
+{
+	const struct layer *l = e->l, *s = l->sib;
+	const uint64_t out = e->out_va;
+	struct band sb = *b;
+	struct unit su_un = *un;
+
+	sb.pad_t = s->pad_t + b->y_lo - b->oy0 * s->sh;
+	su_un.ch = su_un.i0 = 0;	/* one chunk: weights resident */
+	su_un.icc = (uint32_t)s->ic;
+	su_un.last = true;
+	su_un.wbase = su_un.pbase = 0;
+	su_un.obase = (su % 2) * ((e->t->obuf_bytes / e->C) / 2);
+	e->wofs = sib_wbase(e);
+	e->pofs = sib_pbase(e);
+	e->l = s;
+	e->out_va = e->sib_va;
+	e->K = (uint32_t)s->ic;
+	e->keep_abuf = false;
+	e->abs_w = true;
+	emit_computes(e, &sb, &su_un, u, su, false);
+	emit_store(e, &sb, &su_un, su, ns);
+	e->l = l;
+	e->out_va = out;
+	e->K = (uint32_t)(e->job->w_group_bytes / e->C);
+	e->wofs = e->pofs = 0;
+	e->keep_abuf = true;
+	e->abs_w = false;
+}
+
+/*
  * A conv/depthwise/pool layer: for each output band, each set of channel
  * groups and each pixel range a unit, each unit in reduction chunks of
  * loads, computes, and one store.
@@ -1183,7 +1467,9 @@ static int emit_layer(struct emit *e)
 {
 	const struct layer *l = e->l;
 	struct qnpu_npu_job *job = e->job;
-	const uint32_t ns = (uint32_t)(job->nunits / (int)job->nchunks);
+	/* a sibling stores a unit of its own after each */
+	const uint32_t ns = (uint32_t)(job->nunits / (int)job->nchunks) *
+			    (l->sib ? 2 : 1);
 	uint32_t su = 0, g0, p0, ch;	/* su: stored (drained) units */
 	int u = 0;			/* chunks emitted */
 	struct band b = { 0 };
@@ -1195,23 +1481,34 @@ static int emit_layer(struct emit *e)
 		 l->kind == JOB_MAXPOOL ? QNPU_OP_MAXPOOL : QNPU_OP_AVGPOOL;
 	e->skip = l->kh == 1 && l->sh > 1 && l->pad_t == 0 &&
 		  (int64_t)(l->oh - 1) * l->sh < l->ih ? l->sh : 1;
-	/* a residual is loaded by every unit */
-	e->stream = job->in_stream || job->w_stream || l->res;
+	/* a residual is loaded by every unit, unless whole by the first */
+	e->stream = job->in_stream || job->w_stream ||
+		    (l->res && !job->res_whole);
 	e->inc = !job->in_stream && (int32_t)job->band_rows < l->oh &&
 		 vec_resident_bands(e->t, l);
 	e->loaded = 0;
+	e->K = (uint32_t)(job->w_group_bytes / e->C);
+	e->wofs = e->pofs = 0;
+	e->keep_abuf = l->sib != NULL;
 	for (oy0 = 0; oy0 < l->oh; oy0 += (int32_t)job->band_rows) {
 		if (band_at(e, oy0, &b))
 			return job->err;
 		for (g0 = 0; g0 < e->G; g0 += job->gset)
-		for (p0 = 0; p0 < b.pix; p0 += job->unit_pix) {
+		for (p0 = 0; p0 < b.pix; p0 += un.np) {
 			unit_at(e, &b, g0, p0, su, &un);
+			/* the layer's last tile a unit of its own (plan()) */
+			if (job->tail && oy0 + b.nb >= l->oh &&
+			    g0 + job->gset >= e->G && p0 + un.np == b.pix &&
+			    un.np > tile_pix(e->t, l))
+				un.np -= tile_pix(e->t, l);
 			for (ch = 0; ch < job->nchunks; ch++, u++) {
 				chunk_at(e, &un, ch, u);
 				emit_computes(e, &b, &un, u, su,
 					      emit_loads(e, &b, &un, u));
 			}
 			emit_store(e, &b, &un, su++, ns);
+			if (l->sib)
+				emit_sib(e, &b, &un, u - 1, su++, ns);
 		}
 	}
 	if (!job->err && (u != job->nunits || su != ns))
@@ -1231,6 +1528,7 @@ static int emit_images(struct emit *e)
 	const struct layer *l = e->l;
 	struct qnpu_npu_job *job = e->job;
 	const uint64_t in = e->in_va, out = e->out_va, res = e->res_va;
+	const uint64_t sib = e->sib_va;
 	const uint64_t ib = (uint64_t)l->ih * l->iw * l->ic;
 	const uint64_t ob = (uint64_t)l->oh * l->ow * l->oc;
 	struct qnpu_cmd *c;
@@ -1242,6 +1540,7 @@ static int emit_images(struct emit *e)
 		e->in_va = in + n * ib;
 		e->out_va = out + n * ob;
 		e->res_va = res + n * ob;
+		e->sib_va = sib + n * ob;	/* the same shape */
 		if (n) {
 			for (i = job->ncmds; i-- > 0;)
 				if ((job->cmds[i].w[0] & QNPU_CMD_OPCODE_MASK) ==
@@ -1363,9 +1662,10 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t,
 	int r;
 
 	r = describe(g, op, &l, job);
-	layer_free(&l);		/* emission needs no weights */
-	if (r)
+	if (r) {
+		layer_free(&l);
 		return r;
+	}
 	tr = res_target(t, &l);
 	e.t = &tr;
 	e.res_base = t->abuf_bytes - t->obuf_bytes;
@@ -1378,8 +1678,11 @@ int qnpu_npu_emit(const struct qnpu_npu_target *t,
 	e.out_va = tensor_va(ctx, l.tout);
 	if (l.kind == JOB_ADD)
 		e.in2_va = tensor_va(ctx, l.tin2);
+	if (l.sib)
+		e.sib_va = tensor_va(ctx, l.sib->tout);
 	job->ncmds = 0;
 	r = l.kind == JOB_ADD ? emit_add(&e) : emit_images(&e);
+	layer_free(&l);
 	if (r && !job->why[0])
 		snprintf(job->why, sizeof(job->why), "emit failed: %d", r);
 	return r;

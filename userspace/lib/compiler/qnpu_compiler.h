@@ -69,6 +69,8 @@ struct qnpu_npu_job {
 	uint32_t unit_pix;		/* output pixels per unit (max) */
 	bool in_stream, w_stream;
 	bool p_resident;		/* streamed weights, parameters loaded once */
+	bool res_whole;			/* a fused residual loaded once, whole */
+	bool tail;			/* the last tile a unit of its own */
 	uint32_t ic_chunk;		/* CONV input channels per reduction chunk */
 	uint32_t nchunks;		/* reduction chunks accumulating a tile */
 	uint64_t est_cycles;		/* the cost model's prediction */
@@ -78,6 +80,8 @@ struct qnpu_npu_job {
 	size_t consts_len;
 	size_t w_group_bytes;		/* weights of one channel group */
 	size_t p_off;			/* offset of the parameter sets */
+	size_t sib_off;			/* a merged sibling's weights, then
+					 * its parameter sets */
 	uint64_t consts_va;
 	/* commands */
 	struct qnpu_cmd *cmds;
@@ -121,16 +125,27 @@ int qnpu_onnx_npu_layout(struct qnpu_ir_graph *g);
 bool qnpu_npu_supported(const struct qnpu_npu_target *t,
 			const struct qnpu_ir_op *op);
 /*
- * Mark each NPU CONV_2D / DEPTHWISE_CONV_2D whose output only an NPU ADD
- * reads, the ADD's other operand computed before it, for a fused residual
- * (op->res_add, op->res_conv); @enable false clears every mark. Needs the
- * prepared parameters; before the memory plan, which reads the marks.
+ * Fusion marks, before the memory plan (which reads them); @enable false
+ * clears every mark. Needs the prepared parameters.
+ * - Siblings (@siblings and a target @t): a 1x1 CONV_2D reading the input
+ *   of an earlier, larger CONV_2D is computed by that one's job when the
+ *   cost model finds it faster (op->sib, and the sibling's res_conv).
+ * - Residuals: an NPU CONV_2D / DEPTHWISE_CONV_2D whose output only an NPU
+ *   ADD reads computes that ADD (op->res_add, op->res_conv). When both of
+ *   the ADD's operands are such convolutions, the one the residual costs
+ *   least on @t by the cost model takes it (@t NULL: the later one); if
+ *   the other operand is computed after it, it runs deferred to its ADD's
+ *   place (op->res_defer).
  */
-void qnpu_npu_fuse(struct qnpu_ir_graph *g, bool enable);
-/* For a compiled file: keep the marks whose convolution's stored job
- * computes the residual (a file compiled with or without fusion). */
+void qnpu_npu_fuse(const struct qnpu_npu_target *t, struct qnpu_ir_graph *g,
+		   bool enable, bool siblings);
+/* For a compiled file: the marks of the convolutions whose stored job
+ * computes a residual (a file compiled with or without fusion). */
 void qnpu_npu_fuse_match(struct qnpu_ir_graph *g,
 			 const struct qnpu_npu_job *jobs);
+/* Whether operator @i is a deferred convolution or the ADD it runs at:
+ * a run of jobs in operator order must not cross it. */
+bool qnpu_npu_deferred_at(const struct qnpu_ir_graph *g, int i);
 /*
  * Plan @op for @t and pack its constants. Returns 0, or -ENOTSUP with
  * job->why set when the op must fall back to the CPU.

@@ -83,15 +83,17 @@ int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
 			continue;
 		for (j = 0; j < g->nops; j++) {
 			const struct qnpu_ir_op *op = &g->ops[j];
+			int at = op->res_defer ? op->res_add - 1 : j;
 
 			for (k = 0; k < op->nout; k++)
 				/* a fused ADD's output is written by its convolution */
 				if (op->out[k] == i &&
 				    (op->res_conv ? op->res_conv - 1 : j) < first)
 					first = op->res_conv ? op->res_conv - 1 : j;
+			/* a deferred convolution reads in its ADD's place */
 			for (k = 0; k < op->nin; k++)
-				if (op->in[k] == i)
-					last = j;
+				if (op->in[k] == i && at > last)
+					last = at;
 		}
 		if (t->is_input || t->is_output) {
 			first = -1;

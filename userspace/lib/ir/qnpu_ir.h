@@ -165,6 +165,20 @@ struct qnpu_ir_op {
 	 * that ADD, the index + 1 of the convolution; 0: none.
 	 */
 	int res_add, res_conv;
+	/*
+	 * On such a convolution: the ADD's other operand is computed after
+	 * it (in operator order), so its job runs in the ADD's place, once
+	 * both operands exist (e.g. ResNet's compute-bound 3x3 convolution
+	 * reading the later 1x1 shortcut's output as its residual).
+	 */
+	bool res_defer;
+	/*
+	 * On a CONV_2D: the index + 1 of a 1x1 CONV_2D of the same input
+	 * that its job computes too, from the same loads (a sibling, e.g. a
+	 * ResNet 1x1 stride-2 shortcut beside the 3x3 stride-2 convolution);
+	 * the sibling's res_conv then names this operator. 0: none.
+	 */
+	int sib;
 	/* quant/qnpu_op_params.h; one allocation, freed with the graph */
 	struct qnpu_op_params *params;
 };
