@@ -11,16 +11,17 @@
 //    (take_o) and the memory side agrees (beat_i: read data valid, or the
 //    write channel ready). The DMA port moves DmaBytes per cycle, so a word
 //    is offered at most every Cols / DmaBytes cycles.
-// With Overlap (the load engine) the request half takes the next command as
-// soon as its own rows are all requested, while the data half still moves
-// the previous command's rows: its check and requests then overlap that
-// command's memory latency. The engine holds at most two commands (the one
-// whose data moves, and one behind it that is checked and requesting); the
-// next is taken once the request half is free and the data half has at most
-// one command. Data stays in request order, command after command. A token
-// the command pops is taken when the engine accepts it, so a LOAD with
-// POP_NEXT issues nothing before it has its token. Without Overlap (the store
-// engine) a command is taken only when the previous one's data is all moved.
+// The engine holds up to Depth commands: the one whose data moves, and the
+// ones behind it, checked and requested (or requesting) but waiting for
+// their data. The request half takes the next command as soon as its own
+// rows are all requested and fewer than Depth commands are held, so the
+// check and requests of up to Depth - 1 later commands overlap the memory
+// latency of the first; the memory's limit of outstanding bursts
+// (req_ready_i) applies across all of them. Data stays in request order,
+// command after command. A token the command pops is taken when the engine
+// accepts it, so a LOAD with POP_NEXT issues nothing before it has its
+// token. With Depth 1 (the store engine) a command is taken only when the
+// previous one's data is all moved.
 // The engines add only the direction: where a beat's data comes from and
 // goes to.
 
@@ -32,8 +33,9 @@ module qnpu_burst
   // the command's token flag released when it is done (LOAD: PUSH_NEXT,
   // STORE: PUSH_PREV)
   parameter int unsigned PushLsb = CmdPushNextLsb,
-  // take the next command while this one's data still moves
-  parameter bit Overlap = 1'b0
+  // commands held at once (>= 1): Depth - 1 may request while the first
+  // one's data moves
+  parameter int unsigned Depth = 1
 ) (
   input  logic         clk_i,
   input  logic         rst_ni,
@@ -69,6 +71,10 @@ module qnpu_burst
   localparam int unsigned ColsLog = $clog2(Cols);
   localparam int unsigned WordCycles = Cols / DmaBytes;
   localparam int unsigned PaceW = $clog2(WordCycles + 1);
+  // the commands waiting behind the moving one: a ring of WaitN
+  localparam int unsigned WaitN = Depth > 1 ? Depth - 1 : 1;
+  localparam int unsigned WaitAw = WaitN > 1 ? $clog2(WaitN) : 1;
+  localparam int unsigned CntW = $clog2(Depth + 1);
 
   // data descriptor: what the data half needs of a command
   typedef struct packed {
@@ -95,9 +101,13 @@ module qnpu_burst
   logic [15:0] req_left_q;
   // rows requested whose data has not all moved (all commands)
   logic [16:0] inflight_q;
-  // data half: the command whose data moves (cur), the next one (nxt)
-  logic        cur_v_q, nxt_v_q;
-  desc_t       cur_q, nxt_q;
+  // data half: the command whose data moves (cur), the ones waiting behind
+  // it (a ring: wait_n_q of them from wait_rd_q on)
+  logic        cur_v_q;
+  desc_t       cur_q;
+  desc_t       wait_q [WaitN];
+  logic [WaitAw-1:0] wait_rd_q, wait_wr_q;
+  logic [CntW-1:0]   wait_n_q;
   logic [19:0] sram_addr_q;
   logic [15:0] beats_left_q;
   logic [PaceW-1:0] pace_q;
@@ -107,12 +117,17 @@ module qnpu_burst
     return 16'((32'(row_bytes) + Cols - 1) >> ColsLog);
   endfunction
 
+  function automatic logic [WaitAw-1:0] wait_next(logic [WaitAw-1:0] i);
+    return 32'(i) == WaitN - 1 ? '0 : i + WaitAw'(1);
+  endfunction
+
   // range check of the whole command, done once in StCheck
   logic [63:0] last_word;
   assign last_word = 64'(req_q.sram_row) + (64'(req_q.rows) - 64'd1) * 64'(req_q.sram_stride)
                    + 64'(beats_of(req_q.row_bytes)) - 64'd1;
 
-  logic req_fire, row_done, cmd_done, chk_ok, to_cur;
+  logic req_fire, row_done, cmd_done, chk_ok, to_cur, wait_push, wait_pop;
+  logic [CntW:0] held;
   assign req_valid_o = (state_q == StRun);
   assign req_addr_o  = req_addr_q;
   assign req_len_o   = req_q.row_bytes;
@@ -131,15 +146,15 @@ module qnpu_burst
                   buf_words_i != '0 && last_word < 64'(buf_words_i);
   // a checked command goes straight to the data half when that is free (or
   // frees this cycle with nothing behind), else it waits behind it
-  assign to_cur = !cur_v_q || (cmd_done && !nxt_v_q);
+  assign to_cur    = !cur_v_q || (cmd_done && wait_n_q == '0);
+  assign wait_push = chk_ok && !to_cur;
+  assign wait_pop  = cmd_done && wait_n_q != '0;
 
-  if (Overlap) begin : g_ovl
-    assign cmd_ready_o = (state_q == StIdle) && !nxt_v_q;
-  end else begin : g_seq
-    assign cmd_ready_o = (state_q == StIdle) && !cur_v_q;
-  end
-  assign busy_o      = ((state_q != StIdle) && (state_q != StErr)) || cur_v_q || nxt_v_q ||
-                       push_o;
+  // commands held by the data half; the request half is idle, so none is
+  // being checked
+  assign held        = (CntW+1)'(cur_v_q) + (CntW+1)'(wait_n_q);
+  assign cmd_ready_o = (state_q == StIdle) && held < (CntW+1)'(Depth);
+  assign busy_o      = ((state_q != StIdle) && (state_q != StErr)) || cur_v_q || push_o;
   assign err_o       = (state_q == StErr);
   assign err_code_o  = err_code_q;
   assign chk_buf_o   = req_q.buff;
@@ -155,9 +170,10 @@ module qnpu_burst
       req_left_q   <= '0;
       inflight_q   <= '0;
       cur_v_q      <= 1'b0;
-      nxt_v_q      <= 1'b0;
       cur_q        <= '0;
-      nxt_q        <= '0;
+      wait_rd_q    <= '0;
+      wait_wr_q    <= '0;
+      wait_n_q     <= '0;
       sram_addr_q  <= '0;
       beats_left_q <= '0;
       pace_q       <= '0;
@@ -224,25 +240,31 @@ module qnpu_burst
       if (cmd_done) begin
         push_o  <= cur_q.push;
         cur_v_q <= 1'b0;
-        if (nxt_v_q) begin
-          cur_v_q      <= 1'b1;
-          cur_q        <= nxt_q;
-          sram_addr_q  <= nxt_q.sram_row;
-          beats_left_q <= beats_of(nxt_q.row_bytes);
-          nxt_v_q      <= 1'b0;
-        end
       end
-      if (chk_ok) begin
-        if (to_cur) begin
-          cur_v_q      <= 1'b1;
-          cur_q        <= req_q;
-          sram_addr_q  <= req_q.sram_row;
-          beats_left_q <= beats_of(req_q.row_bytes);
-        end else begin
-          nxt_v_q <= 1'b1;
-          nxt_q   <= req_q;
-        end
+      if (wait_pop) begin
+        cur_v_q      <= 1'b1;
+        cur_q        <= wait_q[wait_rd_q];
+        sram_addr_q  <= wait_q[wait_rd_q].sram_row;
+        beats_left_q <= beats_of(wait_q[wait_rd_q].row_bytes);
+        wait_rd_q    <= wait_next(wait_rd_q);
       end
+      if (chk_ok && to_cur) begin
+        cur_v_q      <= 1'b1;
+        cur_q        <= req_q;
+        sram_addr_q  <= req_q.sram_row;
+        beats_left_q <= beats_of(req_q.row_bytes);
+      end
+      if (wait_push) begin
+        wait_wr_q <= wait_next(wait_wr_q);
+      end
+      wait_n_q <= wait_n_q + CntW'(wait_push) - CntW'(wait_pop);
+    end
+  end
+
+  // the ring's entries need no reset: wait_n_q says which are valid
+  always_ff @(posedge clk_i) begin
+    if (wait_push) begin
+      wait_q[wait_wr_q] <= req_q;
     end
   end
 
@@ -251,10 +273,20 @@ module qnpu_burst
   BeatsLeft_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
     cur_v_q |-> beats_left_q != 16'd0);
   // never more rows in flight than the commands held have rows
+  logic [31:0] held_rows;
+  always_comb begin
+    held_rows = cur_v_q ? 32'(cur_q.rows) : 32'd0;
+    for (int unsigned i = 0; i < WaitN; i++) begin
+      if (i < 32'(wait_n_q)) begin
+        held_rows = held_rows + 32'(wait_q[(32'(wait_rd_q) + i) % WaitN].rows);
+      end
+    end
+  end
   Inflight_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-    (cur_v_q ? {1'b0, cur_q.rows} : 17'd0) + (nxt_v_q ? {1'b0, nxt_q.rows} : 17'd0) >=
-    inflight_q);
-  // a second command waits only behind one whose data moves
-  Nxt_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-    nxt_v_q |-> cur_v_q);
+    held_rows >= 32'(inflight_q));
+  // commands wait only behind one whose data moves, at most Depth held
+  Wait_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    wait_n_q != '0 |-> cur_v_q);
+  Held_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+    held <= (CntW+1)'(Depth));
 endmodule

@@ -1300,30 +1300,30 @@ static struct rh *lat_dev(uint32_t lat)
 }
 
 /*
- * k back-to-back LOADs of two rows each into consecutive ABUF words (the
+ * k back-to-back LOADs of r rows each into consecutive ABUF words (the
  * last with rows of C - 3 bytes, whose word tails must read zero), copied
  * out through an identity pool and a STORE: the bytes, the counters and
  * the cost model's cycles; returns the job's cycles.
  */
-static uint64_t run_loads(uint32_t lat, int k)
+static uint64_t run_loads(uint32_t lat, int k, int r)
 {
 	struct rh *h = lat_dev(lat);
-	const int C = (int)h->p.cols, n = 2 * k * C;
-	struct rh_cmd c[4 + 2];
+	const int C = (int)h->p.cols, n = r * k * C;
+	struct rh_cmd c[8 + 2];
 	struct rh_cqe cqe;
 	int8_t *s, *d;
 	uint64_t vs = rh_alloc(h, n, 0, (void **)&s), vd = rh_alloc(h, n, 1, (void **)&d);
 	uint64_t bytes = 0;
 
 	/* the pool drains at most one pixel per array row */
-	assert_true(k >= 1 && k <= 4 && 2 * k <= (int)h->p.rows);
+	assert_true(k >= 1 && k <= 8 && r * k <= (int)h->p.rows);
 	fill(s, n);
 	make_copy(h, vs, vd, n);
 	for (int i = 0; i < k; i++) {
 		int rb = i == k - 1 ? C - 3 : C;
 
-		rh_load(&c[i], QNPU_BUF_ABUF, vs + (uint64_t)(2 * i * C), C, rb, 2, 2 * i, 1);
-		bytes += 2 * (uint64_t)rb;
+		rh_load(&c[i], QNPU_BUF_ABUF, vs + (uint64_t)(r * i * C), C, rb, r, r * i, 1);
+		bytes += r * (uint64_t)rb;
 	}
 	RH_SET(&c[k - 1], PUSH_NEXT, 1);
 	c[k] = copy_cmds[1];
@@ -1331,31 +1331,129 @@ static uint64_t run_loads(uint32_t lat, int k)
 	assert_int_equal(rh_run(h, c, k + 2, MAX_CYCLES, &cqe), 0);
 	assert_int_equal(cqe.status, QNPU_STATUS_OK);
 	for (int i = 0; i < n; i++) {
-		int tail = i >= 2 * (k - 1) * C && i % C >= C - 3;
+		int tail = i >= r * (k - 1) * C && i % C >= C - 3;
 
 		assert_int_equal(d[i], tail ? 0 : s[i]);
 	}
 	assert_int_equal(cqe.dma_in, bytes);
-	assert_int_equal(cqe.load_cycles, 2 * (uint64_t)k);	/* one beat per row */
+	assert_int_equal(cqe.load_cycles, (uint64_t)(r * k));	/* one beat per row */
 	assert_int_equal(cost_cycles(h, c, k + 2), cqe.cycles);
 	rh_fini(h);
 	free(h);
 	return cqe.cycles;
 }
 
-/* A LOAD's check and requests overlap the previous LOAD's data: two LOADs
- * pay the memory latency once, not twice. The engine holds two LOADs, so
- * the third waits for the first one's data: four pay it nearly twice
- * (each run checks the cost model's cycles exactly). */
+/* A LOAD's check and requests overlap the earlier LOADs' data: the engine
+ * holds four, so up to four back-to-back LOADs pay the memory latency
+ * once, not once each (each run checks the cost model's cycles exactly). */
 static void test_load_overlap(void **state)
 {
 	const uint32_t L = 100;
 
 	(void)state;
-	assert_int_equal(run_loads(L, 1) - run_loads(0, 1), L);
-	assert_int_equal(run_loads(L, 2) - run_loads(0, 2), L);
-	uint64_t d4 = run_loads(L, 4) - run_loads(0, 4);
-	assert_true(d4 > L && d4 <= 2 * L);
+	for (int k = 1; k <= 4; k++)
+		assert_int_equal(run_loads(L, k, 2) - run_loads(0, k, 2), L);
+}
+
+/* The queue's bound: one-row LOADs, the fifth taken only once the first
+ * has its data, so five to eight pay the latency twice, less the few
+ * issue cycles it overlaps (and their data, through the ring of waiting
+ * LOADs, land where they belong). */
+static void test_load_queue_bound(void **state)
+{
+	const uint32_t L = 100;
+
+	(void)state;
+	for (int k = 1; k <= 8; k++) {
+		uint64_t d = run_loads(L, k, 1) - run_loads(0, k, 1);
+
+		if (k <= 4)
+			assert_int_equal(d, L);
+		else
+			assert_true(d > 3 * L / 2 && d <= 2 * L);
+	}
+}
+
+/* A fault in the third of four queued LOADs: it names that command, comes
+ * before the first LOAD's data (so the three were in flight together), the
+ * fourth requests nothing (DMA_IN counts requested bursts: the first two
+ * LOADs and the faulting row), no beat reaches SRAM and nothing is written to memory; the next job runs
+ * cleanly. */
+static void test_load_queue_fault(void **state)
+{
+	const uint32_t L = 400;
+	struct rh *h = lat_dev(L);
+	const int C = (int)h->p.cols;
+	struct rh_cmd c[6];
+	struct rh_cqe cqe;
+	int8_t *s, *d;
+	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
+	uint64_t vb = rh_alloc(h, 4096, 0, NULL);
+
+	(void)state;
+	fill(s, 8 * C);
+	memset(d, 0x33, 8 * C);
+	rh_set_pte(h, vb, 0, 0);
+	make_copy(h, vs, vd, 8 * C);
+	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 2, 0, 1);
+	rh_load(&c[1], QNPU_BUF_ABUF, vs + 2 * C, C, C, 2, 2, 1);
+	rh_load(&c[2], QNPU_BUF_ABUF, vb + 64, C, C, 2, 4, 1);
+	rh_load(&c[3], QNPU_BUF_ABUF, vs + 6 * C, C, C, 2, 6, 1);
+	RH_SET(&c[3], PUSH_NEXT, 1);
+	c[4] = copy_cmds[1];
+	c[5] = copy_cmds[2];
+	assert_int_equal(rh_run(h, c, 6, MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
+	assert_int_equal(cqe.err_cmd, 2);
+	assert_int_equal(cqe.fault_va, vb + 64);
+	assert_true(cqe.cycles < L);
+	assert_int_equal(cqe.dma_in, 5 * (uint64_t)C);
+	assert_int_equal(cqe.load_cycles, 0);
+	for (int i = 0; i < 8 * C; i++)
+		assert_int_equal((uint8_t)d[i], 0x33);
+	memset(d, 0, 8 * C);
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 8 * C), MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	assert_memory_equal(s, d, 8 * C);
+	rh_fini(h);
+	free(h);
+}
+
+/* A reset while four LOADs are in flight (all four have requested their
+ * rows, DMA_IN says so, and no data is back) aborts the job; the next job
+ * runs cleanly. */
+static void test_load_queue_reset(void **state)
+{
+	const uint32_t L = 400;
+	struct rh *h = lat_dev(L);
+	const int C = (int)h->p.cols;
+	struct rh_cmd c[4];
+	struct rh_cqe cqe;
+	int8_t *s, *d;
+	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
+
+	(void)state;
+	fill(s, 8 * C);
+	for (int i = 0; i < 4; i++)
+		rh_load(&c[i], i & 1 ? QNPU_BUF_WBUF : QNPU_BUF_ABUF, vs + (uint64_t)(2 * i * C),
+			C, C, 2, 2 * i, 1);
+	rh_submit(h, rh_put_cmds(h, c, 4), 4, 0);
+	qnpu_hw_step(h->hw, L / 2);
+	assert_false(qnpu_hw_is_idle(h->hw));
+	uint32_t req = qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_REQ) + 1;
+	qnpu_hw_reg_write32(h->hw, QNPU_REG_RESET_REQ, req);
+	qnpu_hw_doorbell(h->hw);
+	assert_true(qnpu_hw_is_idle(h->hw));
+	assert_int_equal(rh_reap(h, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_ABORTED);
+	assert_int_equal(cqe.dma_in, 8 * (uint64_t)C);
+	assert_int_equal(cqe.load_cycles, 0);
+	memset(d, 0, 8 * C);
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 8 * C), MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	assert_memory_equal(s, d, 8 * C);
+	rh_fini(h);
+	free(h);
 }
 
 /* A fault in the second of two overlapped LOADs: it names that command,
@@ -1834,6 +1932,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_handoff_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sram_no_leak, setup, teardown),
 		cmocka_unit_test(test_load_overlap),
+		cmocka_unit_test(test_load_queue_bound),
+		cmocka_unit_test(test_load_queue_fault),
+		cmocka_unit_test(test_load_queue_reset),
 		cmocka_unit_test(test_load_overlap_fault),
 		cmocka_unit_test(test_load_overlap_reset),
 		cmocka_unit_test_setup_teardown(test_mmu_unmapped_read, setup, teardown),

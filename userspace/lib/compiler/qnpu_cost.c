@@ -12,7 +12,8 @@
  *             bursts), data of a row from request + 1 + latency (reads),
  *             one word per max(C / dma_bytes, credit) cycles, in request
  *             order; the next LOAD is accepted once this one's rows are
- *             requested and the LOAD before it has moved its data, the
+ *             requested and the engine holds fewer than LOAD_DEPTH LOADs
+ *             (the one LOAD_DEPTH - 1 before it has moved its data), the
  *             next STORE once this one's data has moved;
  *  compute    setup, one step per cycle, the next command taken in the last
  *             step (steps + 1 back to back; RES, a fused residual ADD,
@@ -34,6 +35,8 @@
 #include "qnpu_regs.h"
 
 #define QMAX 64			/* deepest queue a target may have */
+/* LOADs the load engine holds (qnpu_load.sv LoadDepth) */
+#define LOAD_DEPTH 4
 #define TOKQ 256		/* token counters saturate at 255 */
 
 struct tokq {
@@ -162,6 +165,9 @@ uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
 	size_t nq[3] = { 0 };
 	uint64_t eng_free[3] = { 0 }, idle[3] = { 0 };
 	uint64_t d = 0, ppu_free = 0, end = 0, last_acc = 0;
+	/* last beats of the latest LOAD_DEPTH - 1 LOADs, at nld % that */
+	uint64_t ld_last[LOAD_DEPTH - 1] = { 0 };
+	uint64_t nld = 0;
 	uint32_t Q;
 	struct cost k = { 0 };
 	size_t i;
@@ -199,7 +205,8 @@ uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
 			d = max64(d, qacc[e][(nq[e] - Q) % QMAX] + 1);
 		a = max64(d + 1, eng_free[e]);
 		if (e == 0) {
-			uint64_t lastq, last, prev = k.ch[0].beat;
+			uint64_t lastq, last;
+			uint64_t *oldest = &ld_last[nld++ % (LOAD_DEPTH - 1)];
 
 			if (CF(c, POP_NEXT))
 				a = max64(a, tok_pop(c2l));
@@ -209,9 +216,10 @@ uint64_t qnpu_npu_stream_timeline(const struct qnpu_npu_target *t,
 			if (CF(c, PUSH_NEXT))
 				tok_push(l2c, last + 2);
 			/* the next LOAD is taken once this one's rows are all
-			 * requested and the one before it has moved its data
-			 * (the engine holds two) */
-			eng_free[0] = max64(lastq + 1, prev + 1);
+			 * requested and the LOAD_DEPTH - 1 th one before it
+			 * has moved its data (the engine holds LOAD_DEPTH) */
+			eng_free[0] = max64(lastq + 1, *oldest + 1);
+			*oldest = last;
 			idle[0] = last + 1 + CF(c, PUSH_NEXT);
 		} else if (e == 2) {
 			uint64_t lastq, last;
