@@ -42,6 +42,11 @@ static const char *const names[NMODES] = {
 
 /* Per round: the doorbell write alone, from the roundtrip file. */
 static double doorbell_ns[ROUNDS];
+/*
+ * Per mode and round: completion interrupts the driver took per job, and
+ * those that found nothing to retire (a poll was first).
+ */
+static double irqs[NMODES][ROUNDS], empty[NMODES][ROUNDS];
 static int round_no;
 
 static double rate(int64_t t0, long n)
@@ -81,9 +86,10 @@ static int set_direct(const char *v)
 static int measure(struct qt_dev *d, int mode, double *out)
 {
 	struct drm_qnpu_submit batch[QT_INFO_SLOTS];
+	long n, raw, irq0 = qt_debugfs_count("rings", "irqs");
+	long empty0 = qt_debugfs_count("rings", "irqs_empty");
 	int64_t t0 = qt_now_ns(), end = t0 + ROUND_NS;
 	struct drm_version v;
-	long n, raw;
 	int i;
 
 	switch (mode) {
@@ -152,6 +158,10 @@ static int measure(struct qt_dev *d, int mode, double *out)
 		break;
 	}
 	*out = rate(t0, n);
+	irqs[mode][round_no] = (qt_debugfs_count("rings", "irqs") - irq0) /
+			       (double)n;
+	empty[mode][round_no] = (qt_debugfs_count("rings", "irqs_empty") -
+				 empty0) / (double)n;
 	return QT_PASS;
 }
 
@@ -181,15 +191,18 @@ static int test_bench(void)
 
 	printf("bench: %d rounds of %.1f s per row; medians\n", ROUNDS,
 	       ROUND_NS / 1e9);
-	printf("bench: | %-45s | %12s | %10s | %9s | %9s |\n", "what", "rate",
-	       "per job", "x ioctl", "x raw");
-	printf("bench: |%s|%s|%s|%s|%s|\n", "------------------------------"
+	printf("bench: | %-45s | %12s | %10s | %9s | %9s | %7s | %9s |\n",
+	       "what", "rate", "per job", "x ioctl", "x raw", "irq/job",
+	       "empty/job");
+	printf("bench: |%s|%s|%s|%s|%s|%s|%s|\n", "------------------------------"
 	       "-----------------", "--------------", "------------",
-	       "-----------", "-----------");
+	       "-----------", "-----------", "---------", "-----------");
 	for (m = 0; m < NMODES; m++)
 		printf("bench: | %-45s | %9.0f /s | %7.1f us | %9.1f | %9.2f "
-		       "|\n", names[m], median(r[m]), 1e6 / median(r[m]),
-		       median(to_ioctl[m]), median(to_raw[m]));
+		       "| %7.2f | %9.2f |\n", names[m], median(r[m]),
+		       1e6 / median(r[m]), median(to_ioctl[m]),
+		       median(to_raw[m]), m <= RAW ? 0 : median(irqs[m]),
+		       m <= RAW ? 0 : median(empty[m]));
 	printf("bench: of the raw round trip, the doorbell write alone: "
 	       "%.1f us\n", median(doorbell_ns) / 1e3);
 	printf("bench: serial empty job (BO_WAIT) / raw round trip: %.2f "
