@@ -71,6 +71,9 @@ static int qnpu_debugfs_rings_show(struct seq_file *m, void *data)
 	seq_printf(m, "direct_jobs: %llu\ndirect_live: %d\nbacklog: %u\n",
 		   qdev->direct_jobs, atomic_read(&qdev->direct_live),
 		   qdev->backlog_count);
+	seq_printf(m, "irqs: %ld\nirqs_empty: %ld\n",
+		   atomic_long_read(&qdev->irqs),
+		   atomic_long_read(&qdev->irqs_empty));
 	list_for_each_entry(job, &qdev->inflight, node)
 		seq_printf(m, "job %llu ctx %u cmd_va %#llx cmds %u\n",
 			   job->id, job->ctx->id, job->cmd_va,

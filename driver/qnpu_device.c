@@ -257,10 +257,13 @@ irqreturn_t qnpu_device_irq(int irq, void *arg)
 	 */
 	if (!READ_ONCE(qdev->running) || READ_ONCE(qdev->cq_corrupt))
 		return IRQ_NONE;
+	atomic_long_inc(&qdev->irqs);
 	if (qnpu_read(qdev, QNPU_REG_IRQ_COUNT) ==
 	    qnpu_read(qdev, QNPU_REG_IRQ_ACK) &&
-	    qnpu_read(qdev, QNPU_REG_CQ_TAIL) == READ_ONCE(qdev->cq_head))
+	    qnpu_read(qdev, QNPU_REG_CQ_TAIL) == READ_ONCE(qdev->cq_head)) {
+		atomic_long_inc(&qdev->irqs_empty);
 		return IRQ_NONE;
+	}
 	qnpu_device_process_cq(qdev);
 	return IRQ_HANDLED;
 }

@@ -148,6 +148,8 @@ struct qnpu_device {
 	/* The device wrote ring state we cannot trust: reset it. */
 	bool cq_corrupt;
 	unsigned int bad_completions;
+	/* interrupts taken; those that found nothing left (a poll retired it) */
+	atomic_long_t irqs, irqs_empty;
 	/*
 	 * The raw round-trip probe (qnpu_probe.c) has an entry on the ring:
 	 * its completion sets @probe_status and @probe_ns. Under job_lock.
