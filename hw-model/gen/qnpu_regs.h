@@ -8,6 +8,7 @@
 #define QNPU_CMD_BYTES                      0x40
 #define QNPU_CQ_ENTRIES                     0x10
 #define QNPU_CQE_BYTES                      0x80
+#define QNPU_LOAD_DEPTH                     0x4
 #define QNPU_MAGIC                          0x75706e71
 #define QNPU_PAGE_BYTES                     0x1000
 #define QNPU_PAGE_SHIFT                     0xc
@@ -17,7 +18,7 @@
 #define QNPU_SQE_BYTES                      0x20
 #define QNPU_VA_BITS                        0x27
 #define QNPU_VERSION_MAJOR                  0x1
-#define QNPU_VERSION_MINOR                  0x1
+#define QNPU_VERSION_MINOR                  0x2
 
 /* Register page: byte offsets, u32 registers. */
 #define QNPU_REG_MAGIC                      0x000 /* device-owned */

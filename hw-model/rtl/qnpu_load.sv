@@ -43,10 +43,9 @@ module qnpu_load
   output logic [Cols*8-1:0] wdata_o
 );
   localparam int unsigned ColsLog = $clog2(Cols);
-  // LOADs held at once. 4, measured (docs/performance.md "Overlapped
-  // LOADs"): a deeper queue saves at most 0.04 % more of a shipped
-  // model's cycles. The cost model (qnpu_cost.c LOAD_DEPTH) follows it.
-  localparam int unsigned LoadDepth = 4;
+  // LOADs held at once: qnpu_pkg::LoadDepth (qnpu_regs.toml, shared with
+  // the cost model). 4, measured (docs/performance.md "Overlapped LOADs"):
+  // a deeper queue saves at most 0.04 % more of a shipped model's cycles.
 
   logic [3:0]  buf_sel, chk_buf;
   logic [15:0] row_bytes;

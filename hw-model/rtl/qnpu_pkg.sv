@@ -5,6 +5,7 @@ package qnpu_pkg;
   localparam int unsigned CmdBytes = 32'h40;
   localparam int unsigned CqEntries = 32'h10;
   localparam int unsigned CqeBytes = 32'h80;
+  localparam int unsigned LoadDepth = 32'h4;
   localparam int unsigned Magic = 32'h75706e71;
   localparam int unsigned PageBytes = 32'h1000;
   localparam int unsigned PageShift = 32'hc;
@@ -14,7 +15,7 @@ package qnpu_pkg;
   localparam int unsigned SqeBytes = 32'h20;
   localparam int unsigned VaBits = 32'h27;
   localparam int unsigned VersionMajor = 32'h1;
-  localparam int unsigned VersionMinor = 32'h1;
+  localparam int unsigned VersionMinor = 32'h2;
 
   // Opcodes
   localparam logic [7:0] OpLoad = 8'h01;

@@ -356,6 +356,7 @@ static uint64_t cost_cycles(struct rh *h, const struct rh_cmd *c, int n)
 		.mem_latency_cycles = h->p.mem_latency_cycles,
 		.mem_bytes_per_cycle = h->p.mem_bytes_per_cycle,
 		.mem_outstanding = h->p.mem_outstanding,
+		.version_minor = QNPU_VERSION_MINOR,
 	};
 	uint64_t din, dout;
 

@@ -31,6 +31,7 @@
 static const struct qnpu_npu_target tgt = {
 	.rows = 16, .cols = 16, .abuf_bytes = 65536, .wbuf_bytes = 32768,
 	.pbuf_bytes = 4096, .obuf_bytes = 32768,
+	.version_minor = QNPU_VERSION_MINOR,
 };
 
 #define T_VA 0x100000000ull	/* the handed tensor */
@@ -184,6 +185,25 @@ static void test_handed(void **state)
 	balanced(b, nb);
 }
 
+/* A 1.1 device has no DRAIN_ABUF: the same pair stays as it was. */
+static void test_old_device(void **state)
+{
+	struct qnpu_npu_target old = tgt;
+	struct qnpu_cmd a[8], b[8], a0[8], b0[8];
+	size_t na = producer(a, 16), nb = consumer(b, 16), na0 = na, nb0 = nb;
+	uint64_t saved[2];
+
+	(void)state;
+	old.version_minor = QNPU_MINOR_HANDOFF - 1;
+	memcpy(a0, a, na * sizeof(*a));
+	memcpy(b0, b, nb * sizeof(*b));
+	assert_int_equal(qnpu_npu_handoff(&old, a, &na, b, &nb, saved), 1);
+	assert_int_equal(na, na0);
+	assert_int_equal(nb, nb0);
+	assert_memory_equal(a, a0, na * sizeof(*a));
+	assert_memory_equal(b, b0, nb * sizeof(*b));
+}
+
 /* Fewer channels than C: the unused columns are zero in ABUF exactly
  * where the LOAD left its row's zero tail. */
 static void test_narrow(void **state)
@@ -310,6 +330,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handed),
+		cmocka_unit_test(test_old_device),
 		cmocka_unit_test(test_narrow),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_segment),

@@ -179,6 +179,7 @@ static int drm_open(struct qnpu_device *dev, const char *arg)
 			     QNPU_VERSION_MAJOR);
 		goto err_close;
 	}
+	t->version_minor = version & 0xffff;
 	/* Older drivers refuse the parameter: no batches then. */
 	if (get_param(d, DRM_QNPU_PARAM_MAX_BATCH, &d->max_batch))
 		d->max_batch = 0;

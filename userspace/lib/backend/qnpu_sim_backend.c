@@ -219,6 +219,9 @@ static int sim_open(struct qnpu_device *dev, const char *arg)
 		qnpu_hw_reg_read32(s->hw, QNPU_REG_MEM_BYTES_PER_CYCLE);
 	s->target.mem_outstanding =
 		qnpu_hw_reg_read32(s->hw, QNPU_REG_MEM_OUTSTANDING);
+	s->target.version_minor =
+		(qnpu_hw_reg_read32(s->hw, QNPU_REG_VERSION) &
+		 QNPU_VERSION_MINOR_MASK) >> QNPU_VERSION_MINOR_SHIFT;
 	if (qnpu_hw_reg_read32(s->hw, QNPU_REG_MAGIC) != QNPU_MAGIC) {
 		snprintf(err, sizeof(err), "sim: device magic mismatch");
 		r = -ENODEV;

@@ -12,6 +12,7 @@
 #include "backend/qnpu_backend.h"
 #include "compiler/qnpu_compiler.h"
 #include "qnpu_hw.h"
+#include "qnpu_regs.h"
 
 static int target_open(struct qnpu_device *dev, const char *arg)
 {
@@ -39,7 +40,8 @@ static int target_open(struct qnpu_device *dev, const char *arg)
 				       p.obuf_bytes, p.dma_bytes,
 				       p.queue_depth, p.mem_latency_cycles,
 				       p.mem_bytes_per_cycle,
-				       p.mem_outstanding };
+				       p.mem_outstanding,
+				       QNPU_VERSION_MINOR };
 	dev->priv = t;
 	qnpu_npu_set_info(dev, t);
 	return 0;

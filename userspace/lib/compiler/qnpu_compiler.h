@@ -36,7 +36,12 @@ struct qnpu_npu_target {
 	uint32_t abuf_bytes, wbuf_bytes, pbuf_bytes, obuf_bytes;
 	uint32_t dma_bytes, queue_depth;
 	uint32_t mem_latency_cycles, mem_bytes_per_cycle, mem_outstanding;
+	/* the device's programming-model minor version: what the compiler
+	 * may emit (QNPU_MINOR_HANDOFF for DRAIN_ABUF / PPU_WAIT) */
+	uint32_t version_minor;
 };
+
+#define QNPU_MINOR_HANDOFF 2
 
 struct qnpu_cmd {
 	uint32_t w[16];

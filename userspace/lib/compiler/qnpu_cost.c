@@ -36,7 +36,7 @@
 
 #define QMAX 64			/* deepest queue a target may have */
 /* LOADs the load engine holds (qnpu_load.sv LoadDepth) */
-#define LOAD_DEPTH 4
+#define LOAD_DEPTH QNPU_LOAD_DEPTH	/* qnpu_regs.toml, as the RTL */
 #define TOKQ 256		/* token counters saturate at 255 */
 
 struct tokq {

@@ -506,5 +506,8 @@ int qnpu_npu_handoff(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 		     uint64_t saved[2])
 {
 	saved[0] = saved[1] = 0;
+	/* an older device has no DRAIN_ABUF: streams as they are */
+	if (t->version_minor < QNPU_MINOR_HANDOFF)
+		return NOT_HERE;
 	return hand(t, a, na, b, nb, saved);
 }
