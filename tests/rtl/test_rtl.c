@@ -758,6 +758,21 @@ static int make_copy(struct rh *h, uint64_t src, uint64_t dst, int n)
 	return 3;
 }
 
+/* After what a test did to the device, a copy of @n bytes @vs -> @vd
+ * still runs cleanly; then the device goes. */
+static void copy_clean_fini(struct rh *h, uint64_t vs, uint64_t vd,
+			    const int8_t *s, int8_t *d, int n)
+{
+	struct rh_cqe cqe;
+
+	memset(d, 0, (size_t)n);
+	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, n), MAX_CYCLES, &cqe), 0);
+	assert_int_equal(cqe.status, QNPU_STATUS_OK);
+	assert_memory_equal(s, d, (size_t)n);
+	rh_fini(h);
+	free(h);
+}
+
 static void test_copy_ok(void **state)
 {
 	struct rh *h = *state;
@@ -1412,12 +1427,7 @@ static void test_load_queue_fault(void **state)
 	assert_int_equal(cqe.load_cycles, 0);
 	for (int i = 0; i < 8 * C; i++)
 		assert_int_equal((uint8_t)d[i], 0x33);
-	memset(d, 0, 8 * C);
-	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 8 * C), MAX_CYCLES, &cqe), 0);
-	assert_int_equal(cqe.status, QNPU_STATUS_OK);
-	assert_memory_equal(s, d, 8 * C);
-	rh_fini(h);
-	free(h);
+	copy_clean_fini(h, vs, vd, s, d, 8 * C);
 }
 
 /* A reset while four LOADs are in flight (all four have requested their
@@ -1449,12 +1459,7 @@ static void test_load_queue_reset(void **state)
 	assert_int_equal(cqe.status, QNPU_STATUS_ABORTED);
 	assert_int_equal(cqe.dma_in, 8 * (uint64_t)C);
 	assert_int_equal(cqe.load_cycles, 0);
-	memset(d, 0, 8 * C);
-	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 8 * C), MAX_CYCLES, &cqe), 0);
-	assert_int_equal(cqe.status, QNPU_STATUS_OK);
-	assert_memory_equal(s, d, 8 * C);
-	rh_fini(h);
-	free(h);
+	copy_clean_fini(h, vs, vd, s, d, 8 * C);
 }
 
 /* A fault in the second of two overlapped LOADs: it names that command,
@@ -1488,13 +1493,7 @@ static void test_load_overlap_fault(void **state)
 	assert_true(cqe.cycles < L);
 	for (int i = 0; i < 4 * C; i++)
 		assert_int_equal((uint8_t)d[i], 0x33);
-	/* the device runs the next job cleanly */
-	memset(d, 0, 4 * C);
-	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 4 * C), MAX_CYCLES, &cqe), 0);
-	assert_int_equal(cqe.status, QNPU_STATUS_OK);
-	assert_memory_equal(s, d, 4 * C);
-	rh_fini(h);
-	free(h);
+	copy_clean_fini(h, vs, vd, s, d, 4 * C);
 }
 
 /* A reset while two LOADs are in flight (the second requesting, the first's
@@ -1522,12 +1521,7 @@ static void test_load_overlap_reset(void **state)
 	assert_true(qnpu_hw_is_idle(h->hw));
 	assert_int_equal(rh_reap(h, &cqe), 0);
 	assert_int_equal(cqe.status, QNPU_STATUS_ABORTED);
-	memset(d, 0, 8 * C);
-	assert_int_equal(rh_run(h, copy_cmds, make_copy(h, vs, vd, 4 * C), MAX_CYCLES, &cqe), 0);
-	assert_int_equal(cqe.status, QNPU_STATUS_OK);
-	assert_memory_equal(s, d, 4 * C);
-	rh_fini(h);
-	free(h);
+	copy_clean_fini(h, vs, vd, s, d, 4 * C);
 }
 
 /* Parameters out of their documented range, or inconsistent with each

@@ -138,9 +138,9 @@ static void balanced(const struct qnpu_cmd *c, size_t n)
 	assert_true(!l2c && !c2l && !c2s && !s2c);
 }
 
-/* The pair is refused and both streams are left as they were. */
-static void refused(struct qnpu_cmd *a, size_t na, struct qnpu_cmd *b,
-		    size_t nb)
+/* The pair is refused on @t and both streams are left as they were. */
+static void refused_on(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
+		       size_t na, struct qnpu_cmd *b, size_t nb)
 {
 	struct qnpu_cmd a0[8], b0[8];
 	size_t na0 = na, nb0 = nb;
@@ -148,11 +148,17 @@ static void refused(struct qnpu_cmd *a, size_t na, struct qnpu_cmd *b,
 
 	memcpy(a0, a, na * sizeof(*a));
 	memcpy(b0, b, nb * sizeof(*b));
-	assert_int_equal(qnpu_npu_handoff(&tgt, a, &na, b, &nb, saved), 1);
+	assert_int_equal(qnpu_npu_handoff(t, a, &na, b, &nb, saved), 1);
 	assert_int_equal(na, na0);
 	assert_int_equal(nb, nb0);
 	assert_memory_equal(a, a0, na * sizeof(*a));
 	assert_memory_equal(b, b0, nb * sizeof(*b));
+}
+
+static void refused(struct qnpu_cmd *a, size_t na, struct qnpu_cmd *b,
+		    size_t nb)
+{
+	refused_on(&tgt, a, na, b, nb);
 }
 
 static void test_handed(void **state)
@@ -189,19 +195,11 @@ static void test_handed(void **state)
 static void test_old_device(void **state)
 {
 	struct qnpu_npu_target old = tgt;
-	struct qnpu_cmd a[8], b[8], a0[8], b0[8];
-	size_t na = producer(a, 16), nb = consumer(b, 16), na0 = na, nb0 = nb;
-	uint64_t saved[2];
+	struct qnpu_cmd a[8], b[8];
 
 	(void)state;
 	old.version_minor = QNPU_MINOR_HANDOFF - 1;
-	memcpy(a0, a, na * sizeof(*a));
-	memcpy(b0, b, nb * sizeof(*b));
-	assert_int_equal(qnpu_npu_handoff(&old, a, &na, b, &nb, saved), 1);
-	assert_int_equal(na, na0);
-	assert_int_equal(nb, nb0);
-	assert_memory_equal(a, a0, na * sizeof(*a));
-	assert_memory_equal(b, b0, nb * sizeof(*b));
+	refused_on(&old, a, producer(a, 16), b, consumer(b, 16));
 }
 
 /* Fewer channels than C: the unused columns are zero in ABUF exactly
