@@ -382,7 +382,8 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
  * (qnpu_cost.c predicts each; the fastest is kept)
  */
 enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_GROUPS2,
-       PLAN_GROUPS4, PLAN_VARIANTS };
+       PLAN_GROUPS4, PLAN_RING1, PLAN_RING2, PLAN_VARIANTS };
+#define RING_SLOTS 4
 
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
@@ -418,7 +419,18 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		return why(job, "no activation SRAM left beside the residual");
 	if (!wb || !pb)
 		return why(job, "no weight or parameter SRAM left beside the sibling's");
-	if (!weights || ((G * K <= wb && (uint64_t)G * l->psw <= pb) &&
+	job->w_slots = 0;
+	if (variant >= PLAN_RING1) {
+		job->gset = variant == PLAN_RING1 ? 1 : 2;
+		if (!weights || l->kind != JOB_CONV || l->res || l->sib ||
+		    G <= job->gset * RING_SLOTS ||
+		    (uint64_t)job->gset * K > wb / RING_SLOTS ||
+		    (uint64_t)G * l->psw > pb)
+			return why(job, "no ring plan");
+		job->w_stream = true;
+		job->p_resident = true;
+		job->w_slots = RING_SLOTS;
+	} else if (!weights || ((G * K <= wb && (uint64_t)G * l->psw <= pb) &&
 			 !(variant >= PLAN_GROUPS && G > 1))) {
 		job->w_stream = false;
 		job->gset = G;
@@ -448,6 +460,9 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 	 */
 	job->ic_chunk = (uint32_t)l->ic;
 	job->nchunks = 1;
+	if (job->w_slots && ((uint64_t)l->ih * in_row_bytes(t, l, 0) >
+			     t->abuf_bytes))
+		return why(job, "a ring plan keeps its input resident");
 	if (weights && job->w_stream && !job->gset) {
 		uint32_t icc = (wb / 2) / ((uint32_t)l->kh * (uint32_t)l->kw);
 
@@ -571,6 +586,7 @@ static int plan_add(const struct qnpu_npu_target *t, const struct layer *l,
 	/* an ADD has no weights to stream in larger sets */
 	if (variant > PLAN_GROUPS)
 		return why(job, "no ADD plan %d", variant);
+	job->w_slots = 0;
 	job->kind = JOB_ADD;
 	if (per_unit > (t->obuf_bytes / C) / 2)
 		per_unit = (t->obuf_bytes / C) / 2;
@@ -1103,7 +1119,9 @@ static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 	un->ch = ch;
 	un->icc = min_u32((uint32_t)e->l->ic - un->i0, job->ic_chunk);
 	un->abase = job->in_stream ? h * (t->abuf_bytes / 2) : 0;
-	un->wbase = job->w_stream ? h * ((t->wbuf_bytes / e->C) / 2) : 0;
+	un->wbase = job->w_slots ? (uint32_t)u % job->w_slots *
+				   ((t->wbuf_bytes / e->C) / job->w_slots) :
+		    job->w_stream ? h * ((t->wbuf_bytes / e->C) / 2) : 0;
 	un->pbase = job->w_stream && !job->p_resident ?
 		    h * ((t->pbuf_bytes / e->C) / 2) : 0;
 	un->rbase = e->res_base + h * ((t->obuf_bytes / e->C) / 2) * e->C;
@@ -1211,7 +1229,7 @@ static bool emit_loads(struct emit *e, const struct band *b,
 				 un->rbase / C, un->ng);
 	}
 	tk = (struct unit_tok){
-		.pop_next = e->stream && u >= 2,
+		.pop_next = e->stream && u >= (job->w_slots ? (int)job->w_slots : 2),
 		.push_next = job->ncmds > first,
 	};
 	tokens(job, first, job->ncmds - 1, &tk);
@@ -1392,7 +1410,7 @@ static void emit_computes(struct emit *e, const struct band *b,
 	tk = (struct unit_tok){
 		.pop_prev = loaded,
 		.pop_next = un->ch == 0 && su >= 2,
-		.push_prev = e->stream && u + 2 < job->nunits &&
+		.push_prev = e->stream && u + (job->w_slots ? (int)job->w_slots : 2) < job->nunits &&
 			     !e->keep_abuf,
 		.push_next = un->last,
 	};

@@ -74,6 +74,7 @@ struct qnpu_npu_job {
 	uint32_t unit_pix;		/* output pixels per unit (max) */
 	bool in_stream, w_stream;
 	bool p_resident;		/* streamed weights, parameters loaded once */
+	uint32_t w_slots;		/* weight slots in WBUF (0: halves) */
 	bool res_whole;			/* a fused residual loaded once, whole */
 	bool tail;			/* the last tile a unit of its own */
 	uint32_t ic_chunk;		/* CONV input channels per reduction chunk */
