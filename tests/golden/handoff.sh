@@ -53,23 +53,7 @@ for m in "$M"/tflite/*.tflite; do
 			fail=$((fail + 1))
 		fi
 	esac
-	for golden in "${goldens[@]}"; do
-		id=$(basename "$golden" .out.int8.bin)
-		# shellcheck disable=SC2046
-		if ! "$qnpu" run --backend="$backend" $(input_args "$model" "$id") \
-			--output="$tmp/on.bin" "$m" ||
-		   ! QNPU_NPU_HANDOFF=0 "$qnpu" run --backend="$backend" \
-			$(input_args "$model" "$id") --output="$tmp/off.bin" "$m"; then
-			echo "FAIL: $model $id: qnpu run failed"
-			fail=$((fail + 1))
-		elif ! cmp -s "$tmp/on.bin" "$tmp/off.bin" ||
-		     ! cmp -s "$tmp/on.bin" "$golden"; then
-			echo "FAIL: $model $id: outputs with and without handoff and golden differ"
-			fail=$((fail + 1))
-		else
-			pass=$((pass + 1))
-		fi
-	done
+	on_off_golden QNPU_NPU_HANDOFF "with and without handoff" "$model" "$m" "${goldens[@]}"
 	[ "$fail" = "$f0" ] &&
 		echo "ok: $model: $hc cycles, $hd DMA bytes ($oc, $od without handoff), ${#goldens[@]} inputs identical"
 done

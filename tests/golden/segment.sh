@@ -65,23 +65,7 @@ for m in "$M"/tflite/*.tflite; do
 		echo "FAIL: $model: cost model $se for $sc cycles joined, $oe for $oc per operator"
 		fail=$((fail + 1))
 	fi
-	for golden in "${goldens[@]}"; do
-		id=$(basename "$golden" .out.int8.bin)
-		# shellcheck disable=SC2046
-		if ! "$qnpu" run --backend="$backend" $(input_args "$model" "$id") \
-			--output="$tmp/seg.bin" "$m" ||
-		   ! QNPU_NPU_SEGMENT=0 "$qnpu" run --backend="$backend" \
-			$(input_args "$model" "$id") --output="$tmp/ops.bin" "$m"; then
-			echo "FAIL: $model $id: qnpu run failed"
-			fail=$((fail + 1))
-		elif ! cmp -s "$tmp/seg.bin" "$tmp/ops.bin" ||
-		     ! cmp -s "$tmp/seg.bin" "$golden"; then
-			echo "FAIL: $model $id: joined, per-operator and golden outputs differ"
-			fail=$((fail + 1))
-		else
-			pass=$((pass + 1))
-		fi
-	done
+	on_off_golden QNPU_NPU_SEGMENT "joined, per-operator" "$model" "$m" "${goldens[@]}"
 	[ "$fail" = "$f0" ] &&
 		echo "ok: $model: $sj jobs ($oj per operator), $sc cycles ($oc per operator), ${#goldens[@]} inputs identical"
 done
