@@ -25,12 +25,7 @@ for m in "$M"/tflite/*.tflite; do
 	model=$(basename "$m" .tflite)
 	goldens=("$M/golden/$model"/*.out.int8.bin)
 	id0=$(basename "${goldens[0]}" .out.int8.bin)
-	# shellcheck disable=SC2046
-	if ! "$qnpu" profile --backend="$backend" --format=json \
-		$(input_args "$model" "$id0") "$m" >"$tmp/on.json" ||
-	   ! QNPU_NPU_HANDOFF=0 "$qnpu" profile --backend="$backend" \
-		--format=json $(input_args "$model" "$id0") "$m" >"$tmp/off.json"
-	then
+	if ! profile_on_off QNPU_NPU_HANDOFF "$model" "$m" "$id0"; then
 		echo "FAIL: $model: qnpu profile failed"
 		fail=$((fail + 1))
 		continue

@@ -19,6 +19,18 @@ input_args() {	# model id -> the --input arguments for it
 	fi
 }
 
+# profile_on_off VAR MODEL FILE ID: `qnpu profile --format=json` of FILE
+# on golden input ID, as it is into $tmp/on.json and with VAR=0 into
+# $tmp/off.json; fails when either run does.
+profile_on_off() {
+	local var=$1 model=$2 m=$3 id=$4
+	# shellcheck disable=SC2046
+	"$qnpu" profile --backend="$backend" --format=json \
+		$(input_args "$model" "$id") "$m" >"$tmp/on.json" &&
+	env "$var=0" "$qnpu" profile --backend="$backend" --format=json \
+		$(input_args "$model" "$id") "$m" >"$tmp/off.json"
+}
+
 # on_off_golden VAR WHAT MODEL FILE GOLDEN...: every golden input of MODEL
 # run through FILE on $backend by $qnpu as it is and with VAR=0; both
 # outputs identical to each other and to golden (WHAT names the two in a

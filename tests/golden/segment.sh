@@ -33,18 +33,13 @@ for m in "$M"/tflite/*.tflite; do
 	model=$(basename "$m" .tflite)
 	goldens=("$M/golden/$model"/*.out.int8.bin)
 	id0=$(basename "${goldens[0]}" .out.int8.bin)
-	# shellcheck disable=SC2046
-	if ! "$qnpu" profile --backend="$backend" --format=json \
-		$(input_args "$model" "$id0") "$m" >"$tmp/seg.json" ||
-	   ! QNPU_NPU_SEGMENT=0 "$qnpu" profile --backend="$backend" \
-		--format=json $(input_args "$model" "$id0") "$m" >"$tmp/ops.json"
-	then
+	if ! profile_on_off QNPU_NPU_SEGMENT "$model" "$m" "$id0"; then
 		echo "FAIL: $model: qnpu profile failed"
 		fail=$((fail + 1))
 		continue
 	fi
-	read -r sj sn sc se ss < <(summary "$tmp/seg.json")
-	read -r oj on oc oe os < <(summary "$tmp/ops.json")
+	read -r sj sn sc se ss < <(summary "$tmp/on.json")
+	read -r oj on oc oe os < <(summary "$tmp/off.json")
 	f0=$fail
 	# one job per NPU operator when not joined; fewer when joined,
 	# unless no two NPU operators are neighbours
