@@ -61,7 +61,7 @@ DRV_UAPI_NAMES := 00-load:load 10-get-param:get_param \
 		  30-isolation:isolation 35-stress:stress 40-hang:hang \
 		  50-lifecycle:lifecycle \
 		  60-device-lost:lost 61-device-lost-idle:lost_idle \
-		  70-bench:bench
+		  70-bench:bench 71-trace:trace
 DRV_UAPI_PROGS := $(foreach n,$(DRV_UAPI_NAMES),\
 		    $(DRV_UAPI_DIR)/qnpu-$(firstword $(subst :, ,$(n)))) \
 		  $(DRV_UAPI_DIR)/qnpu-99-unload
@@ -124,10 +124,12 @@ endef
 $(eval $(call DRV_VM_ONE_RULE,lost,60-device-lost))
 $(eval $(call DRV_VM_ONE_RULE,lost-idle,61-device-lost-idle))
 $(eval $(call DRV_VM_ONE_RULE,bench,70-bench))
+$(eval $(call DRV_VM_ONE_RULE,trace,71-trace))
 $(eval $(call DRV_VM_ONE_RULE,direct,22-direct))
 $(eval $(call DRV_VM_ONE_RULE,batch,21-batch))
 
-.PHONY: vm-check-dev vm-check-batch vm-check-direct vm-check-lost vm-check-lost-idle bench-vm
+.PHONY: vm-check-dev vm-check-batch vm-check-direct vm-check-lost vm-check-lost-idle bench-vm \
+	trace-vm
 vm-check-dev: vm-image
 	@$(DRV_VM_RUN)
 # Batches or direct submission alone (qnpu-21-batch, qnpu-22-direct):
@@ -144,6 +146,18 @@ vm-check-lost-idle: $(VM_SIM) $(BUILD)/vm-lost-idle/initramfs.cpio
 # Empty-job throughput against DRM_IOCTL_VERSION (tests/uapi/bench.c).
 bench-vm: $(VM_SIM) $(BUILD)/vm-bench/initramfs.cpio
 	@$(call DRV_VM_ONE,bench) --bench | grep -E '^bench:|run-vm:|SKIP'
+# Where SUBMIT's time goes: a function_graph ftrace of serial and batch
+# SUBMITs (tests/uapi/trace.c), summed per call by scripts/vm/ftrace-sum.awk;
+# the raw trace stays in $(BUILD)/vm-trace/trace.log. TRACE_DEPTH: graph
+# depth from drm_ioctl (4: the ioctl's own callees).
+TRACE_DEPTH ?= 4
+trace-vm: $(VM_SIM) $(BUILD)/vm-trace/initramfs.cpio
+	@$(call DRV_VM_ONE,trace) --trace $(TRACE_DEPTH) \
+		>$(BUILD)/vm-trace/trace.log; rc=$$?; \
+	grep -E '^trace:|run-vm:|SKIP|FAIL' $(BUILD)/vm-trace/trace.log; \
+	test $$rc -eq 0 && for t in serial batch; do \
+		awk -v tag=trace-$$t -f scripts/vm/ftrace-sum.awk \
+			$(BUILD)/vm-trace/trace.log; done
 ifneq ($(and $(VM_HAVE),$(DRV_HAVE)),)
 CHECK_DEPS += $(BUILD)/vm-lost/initramfs.cpio \
 	      $(BUILD)/vm-lost-idle/initramfs.cpio

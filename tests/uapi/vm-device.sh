@@ -9,10 +9,11 @@
 # --lost-idle N the same with tests/uapi/lost_idle.c
 # (qnpu_only=device-lost-idle), where the device dies while idle.
 # With --bench, only the benchmark runs (qnpu_only=bench); with
-# --fuzz SECONDS SEED, only the uAPI fuzzer (qnpu_only=fuzz).
+# --fuzz SECONDS SEED, only the uAPI fuzzer (qnpu_only=fuzz); with
+# --trace DEPTH, only the SUBMIT ftrace (qnpu_only=trace).
 # Exit 0 pass, 77 skip with the reason, else fail.
 # Usage: vm-device.sh VM_DIR SIM KVER QEMU [--lost N | --lost-idle N |
-#        --fault KIND@N | --bench | --fuzz SECONDS SEED]
+#        --fault KIND@N | --bench | --fuzz SECONDS SEED | --trace DEPTH]
 set -u
 dir=$1 sim=$2 kver=$3 qemu=$4
 shift 4
@@ -42,6 +43,9 @@ elif [ "${1:-}" = --fuzz ]; then
 	args=(--timeout $(($2 + 150)) --test-timeout $(($2 + 90))
 	      --log-tag fuzz
 	      --append "qnpu_only=fuzz qnpu_fuzz_time=$2 qnpu_fuzz_seed=$3")
+elif [ "${1:-}" = --trace ]; then
+	args=(--timeout 300 --test-timeout 240 --log-tag trace
+	      --append "qnpu_only=trace qnpu_trace_depth=$2")
 elif [ "${1:-}" = --bench ]; then
 	args=(--timeout 600 --test-timeout 540 --log-tag bench
 	      --append qnpu_only=bench)
