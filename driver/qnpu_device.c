@@ -590,27 +590,14 @@ static void qnpu_device_stop(struct qnpu_device *qdev, u32 status)
 	qnpu_device_doorbell(qdev);
 
 	spin_lock_irqsave(&qdev->job_lock, flags);
-	list_for_each_entry_safe(job, tmp, &qdev->inflight, node) {
-		list_del_init(&job->node);
-		job->on_device = false;
-		job->quarantine = lost;
-		if (!job->has_result)
-			qnpu_job_complete(job, lost ? DRM_QNPU_JOB_DEVICE_LOST :
-						status, NULL);
-		qnpu_job_end_fence(job);
-		qnpu_job_off_device(job, lost);
-	}
+	if (lost)
+		status = DRM_QNPU_JOB_DEVICE_LOST;
+	list_for_each_entry_safe(job, tmp, &qdev->inflight, node)
+		qnpu_job_fail(job, status, lost);
 	qdev->ring_count = 0;
 	/* Never reached the device. */
-	list_for_each_entry_safe(job, tmp, &qdev->backlog, node) {
-		list_del_init(&job->node);
-		job->in_backlog = false;
-		if (!job->has_result)
-			qnpu_job_complete(job, lost ? DRM_QNPU_JOB_DEVICE_LOST :
-						status, NULL);
-		qnpu_job_end_fence(job);
-		qnpu_job_off_device(job, false);
-	}
+	list_for_each_entry_safe(job, tmp, &qdev->backlog, node)
+		qnpu_job_fail(job, status, false);
 	qdev->backlog_count = 0;
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 }

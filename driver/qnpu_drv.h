@@ -386,6 +386,7 @@ void qnpu_job_complete(struct qnpu_job *job, u32 status,
 void qnpu_job_release(struct qnpu_job *job);
 void qnpu_job_end_fence(struct qnpu_job *job);
 void qnpu_job_off_device(struct qnpu_job *job, bool lost);
+void qnpu_job_fail(struct qnpu_job *job, u32 status, bool lost);
 unsigned int qnpu_job_drain_backlog(struct qnpu_device *qdev);
 void qnpu_job_reap(struct qnpu_device *qdev);
 void qnpu_job_reap_work(struct work_struct *work);

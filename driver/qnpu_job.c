@@ -457,15 +457,9 @@ static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 	qdev->ring_count = 0;
 	list_for_each_entry_safe(job, tmp, &qdev->dropped, node) {
 		job->on_device = false;
-		if (job != guilty && !lost)
-			continue;
-		list_del_init(&job->node);
-		job->quarantine = lost;
-		if (!job->has_result)
-			qnpu_job_complete(job, lost ? DRM_QNPU_JOB_DEVICE_LOST :
-					  DRM_QNPU_JOB_HANG, NULL);
-		qnpu_job_end_fence(job);
-		qnpu_job_off_device(job, lost);
+		if (job == guilty || lost)
+			qnpu_job_fail(job, lost ? DRM_QNPU_JOB_DEVICE_LOST :
+				      DRM_QNPU_JOB_HANG, lost);
 	}
 	/* Dropped by the reset: run again, in ring order, first. */
 	list_for_each_entry(job, &qdev->dropped, node) {
@@ -475,15 +469,8 @@ static void qnpu_job_recover(struct qnpu_device *qdev, struct qnpu_job *guilty)
 	list_splice_init(&qdev->dropped, &qdev->backlog);
 	if (lost) {
 		/* Never reached the device: they fail, nothing to keep. */
-		list_for_each_entry_safe(job, tmp, &qdev->backlog, node) {
-			list_del_init(&job->node);
-			job->in_backlog = false;
-			if (!job->has_result)
-				qnpu_job_complete(job, DRM_QNPU_JOB_DEVICE_LOST,
-						  NULL);
-			qnpu_job_end_fence(job);
-			qnpu_job_off_device(job, false);
-		}
+		list_for_each_entry_safe(job, tmp, &qdev->backlog, node)
+			qnpu_job_fail(job, DRM_QNPU_JOB_DEVICE_LOST, false);
 		qdev->backlog_count = 0;
 	} else if (qnpu_job_drain_backlog(qdev)) {
 		qnpu_device_doorbell(qdev);
@@ -722,6 +709,29 @@ static void qnpu_job_free(struct drm_sched_job *sched_job)
 }
 
 /**
+ * qnpu_job_fail() - end a job the device will not complete
+ * @job: the job, on the device's list, the backlog or the dropped list
+ * @status: DRM_QNPU_JOB_*, its result unless it has one already
+ * @lost: the device is lost and may still reach its memory: quarantine it
+ *
+ * Takes it off its list, records the result, ends its fence and hands it
+ * to whoever releases it. The caller fixes the list's count. Under
+ * qdev->job_lock.
+ */
+void qnpu_job_fail(struct qnpu_job *job, u32 status, bool lost)
+{
+	list_del_init(&job->node);
+	job->on_device = false;
+	job->in_backlog = false;
+	if (lost)
+		job->quarantine = true;
+	if (!job->has_result)
+		qnpu_job_complete(job, status, NULL);
+	qnpu_job_end_fence(job);
+	qnpu_job_off_device(job, lost);
+}
+
+/**
  * qnpu_job_off_device() - a direct job left the device (or the backlog)
  * @job: the job, its fence ended
  * @lost: the device is lost: quarantine it instead of releasing it
@@ -802,13 +812,8 @@ void qnpu_job_cancel_killed(struct qnpu_ctx *ctx)
 	list_for_each_entry_safe(job, tmp, &qdev->backlog, node) {
 		if (job->ctx != ctx)
 			continue;
-		list_del_init(&job->node);
-		job->in_backlog = false;
+		qnpu_job_fail(job, DRM_QNPU_JOB_CANCELED, false);
 		qdev->backlog_count--;
-		if (!job->has_result)
-			qnpu_job_complete(job, DRM_QNPU_JOB_CANCELED, NULL);
-		qnpu_job_end_fence(job);
-		qnpu_job_off_device(job, false);
 	}
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
 }

@@ -408,6 +408,17 @@ static int copy_works(void)
 	return ok;
 }
 
+/* The child: a batch whose first job runs long. */
+static int long_batch_child(void *arg)
+{
+	struct qt_dev d;
+
+	(void)arg;
+	if (qt_dev_open(&d, 512) || queue_long_batch(&d, 6, 128))
+		return 2;
+	return 0;
+}
+
 /*
  * A process killed with a batch in flight (the first job on the device,
  * the rest queued, some of them waiting for a doorbell the next one was
@@ -415,32 +426,13 @@ static int copy_works(void)
  */
 static int test_killed_in_flight(void)
 {
-	int pfd[2], status;
-	char ok;
 	pid_t c;
 
 	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
-	qt_assert_eq(pipe(pfd), 0);
-	c = fork();
-	qt_assert(c >= 0);
-	if (c == 0) {
-		struct qt_dev d;
-
-		close(pfd[0]);
-		if (qt_dev_open(&d, 512) || queue_long_batch(&d, 6, 128))
-			_exit(2);
-		if (write(pfd[1], "y", 1) != 1)
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	close(pfd[1]);
-	qt_assert_eq(read(pfd[0], &ok, 1), 1);
-	close(pfd[0]);
+	c = qt_fork_ready(long_batch_child, NULL);
+	qt_assert(c > 0);
 	usleep(300000);
-	qt_assert_eq(kill(c, SIGKILL), 0);
-	qt_assert_eq(waitpid(c, &status, 0), c);
-	qt_assert(WIFSIGNALED(status));
+	qt_assert_eq(qt_kill_child(c), 0);
 	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
 	qt_assert(copy_works());
 	qt_assert(qt_taint_ok());

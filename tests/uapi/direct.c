@@ -389,6 +389,35 @@ static int copy_works(void)
 	return ok;
 }
 
+/* The child: a long direct job, empty ones behind it. */
+static int direct_in_flight_child(void *arg)
+{
+	struct qt_dev d;
+	uint32_t x, i, tries;
+	long before;
+
+	(void)arg;
+	if (qt_dev_open(&d, 257) || long_cmds(&d, 0, 256, &x))
+		return 2;
+	empty_cmd(&d, 256);
+	/* The heartbeat may hold the ring a moment: try again. */
+	for (tries = 0; tries < 5; tries++) {
+		before = direct_jobs();
+		if (qt_dev_submit(&d, 0, 256, &x, 1, 0))
+			return 2;
+		if (direct_jobs() == before + 1)
+			break;
+		if (qt_dev_wait(&d, 0, WAIT_MS))
+			return 2;
+	}
+	if (tries == 5)
+		return 3;
+	for (i = 1; i < 4; i++)
+		if (qt_dev_submit(&d, 256, 1, NULL, 0, i))
+			return 2;
+	return 0;
+}
+
 /*
  * A process killed with a direct job on the device (a long one) and
  * empty ones behind it: everything is released, nothing is left counted,
@@ -396,54 +425,15 @@ static int copy_works(void)
  */
 static int test_killed_direct_in_flight(void)
 {
-	int pfd[2], status;
-	char ok;
 	pid_t c;
 
 	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
-	qt_assert_eq(pipe(pfd), 0);
-	c = fork();
-	qt_assert(c >= 0);
-	if (c == 0) {
-		struct qt_dev d;
-		uint32_t x, i, tries;
-		long before;
-
-		close(pfd[0]);
-		if (qt_dev_open(&d, 257) || long_cmds(&d, 0, 256, &x))
-			_exit(2);
-		empty_cmd(&d, 256);
-		/* The heartbeat may hold the ring a moment: try again. */
-		for (tries = 0; tries < 5; tries++) {
-			before = direct_jobs();
-			if (qt_dev_submit(&d, 0, 256, &x, 1, 0))
-				_exit(2);
-			if (direct_jobs() == before + 1)
-				break;
-			if (qt_dev_wait(&d, 0, WAIT_MS))
-				_exit(2);
-		}
-		if (tries == 5)
-			_exit(3);
-		for (i = 1; i < 4; i++)
-			if (qt_dev_submit(&d, 256, 1, NULL, 0, i))
-				_exit(2);
-		if (write(pfd[1], "y", 1) != 1)
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	close(pfd[1]);
-	if (read(pfd[0], &ok, 1) != 1) {
-		waitpid(c, &status, 0);
+	c = qt_fork_ready(direct_in_flight_child, NULL);
+	if (c < 0)
 		qt_fail("child: exit %d (3: the long job did not go direct)",
-			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	}
-	close(pfd[0]);
+			-c);
 	usleep(20000);
-	qt_assert_eq(kill(c, SIGKILL), 0);
-	qt_assert_eq(waitpid(c, &status, 0), c);
-	qt_assert(WIFSIGNALED(status));
+	qt_assert_eq(qt_kill_child(c), 0);
 	qt_assert_eq(qt_wait_counts(0, 0, WAIT_MS), 0);
 	qt_assert_eq(qt_debugfs_count("rings", "direct_live"), 0);
 	qt_assert_eq(qt_debugfs_count("rings", "backlog"), 0);
@@ -451,6 +441,29 @@ static int test_killed_direct_in_flight(void)
 	qt_assert(copy_works());
 	qt_assert(qt_taint_ok());
 	return QT_PASS;
+}
+
+/* The child: three direct jobs that find the ring full. */
+static int direct_backlog_child(void *arg)
+{
+	struct qt_dev d;
+	long before;
+	int i;
+
+	(void)arg;
+	if (qt_dev_open(&d, 1))
+		return 2;
+	empty_cmd(&d, 0);
+	before = direct_jobs();
+	for (i = 0; i < 3; i++)
+		if (qt_dev_submit(&d, 0, 1, NULL, 0, i))
+			return 2;
+	if (direct_jobs() != before + 3)
+		return 3;
+	/* The ring is full: they wait in the backlog. */
+	if (qt_debugfs_count("rings", "backlog") != 3)
+		return 4;
+	return 0;
 }
 
 /*
@@ -464,13 +477,12 @@ static int test_killed_direct_in_flight(void)
 static int test_killed_direct_backlog(void)
 {
 	uint32_t abuf, rows, bo, i, k, njobs, ncmds = 16, cap = 16384;
-	int pfd[2], status, ret = QT_FAIL;
+	int ret = QT_FAIL;
 	struct drm_qnpu_submit el[QNPU_SQ_ENTRIES];
 	int64_t t0, one_ms;
 	long before;
 	struct qt_dev a;
 	uint64_t va;
-	char ok;
 	pid_t c;
 
 	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
@@ -501,45 +513,14 @@ static int test_killed_direct_backlog(void)
 	qt_assert_eq(qt_submit_batch(a.fd, el, njobs, NULL), 0);
 	qt_assert_eq(direct_jobs(), before + njobs);
 
-	qt_assert_eq(pipe(pfd), 0);
-	c = fork();
-	qt_assert(c >= 0);
-	if (c == 0) {
-		struct qt_dev d;
-
-		close(pfd[0]);
-		if (qt_dev_open(&d, 1))
-			_exit(2);
-		empty_cmd(&d, 0);
-		before = direct_jobs();
-		for (i = 0; i < 3; i++)
-			if (qt_dev_submit(&d, 0, 1, NULL, 0, i))
-				_exit(2);
-		if (direct_jobs() != before + 3)
-			_exit(3);
-		/* The ring is full: they wait in the backlog. */
-		if (qt_debugfs_count("rings", "backlog") != 3)
-			_exit(4);
-		if (write(pfd[1], "y", 1) != 1)
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	close(pfd[1]);
-	if (read(pfd[0], &ok, 1) != 1) {
-		waitpid(c, &status, 0);
-		close(pfd[0]);
+	c = qt_fork_ready(direct_backlog_child, NULL);
+	if (c < 0) {
 		printf("FAIL: child: exit %d (3: its jobs did not go direct, "
-		       "4: not in the backlog)\n",
-		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		       "4: not in the backlog)\n", -c);
 		goto out;
 	}
-	close(pfd[0]);
-	if (kill(c, SIGKILL) || waitpid(c, &status, 0) != c ||
-	    !WIFSIGNALED(status)) {
-		printf("FAIL: child not killed\n");
+	if (qt_kill_child(c))
 		goto out;
-	}
 	/* Canceled at the close, while the long job still holds the ring. */
 	if (qt_debugfs_count("rings", "backlog") != 0 || a.infos[0].done) {
 		printf("FAIL: backlog %ld, long job done %u: the killed "

@@ -96,39 +96,31 @@ static int test_exit_outstanding(void)
 	return after();
 }
 
+/* The child: four long jobs queued. */
+static int long_jobs_child(void *arg)
+{
+	struct qt_dev d;
+
+	(void)arg;
+	if (qt_dev_open(&d, 512) || queue_long_jobs(&d, 4, 512))
+		return 2;
+	return 0;
+}
+
 static int test_killed_mid_job(void)
 {
-	int pfd[2], status;
-	char ok;
 	pid_t c;
 
 	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
-	qt_assert_eq(pipe(pfd), 0);
-	c = fork();
-	qt_assert(c >= 0);
-	if (c == 0) {
-		struct qt_dev d;
-
-		close(pfd[0]);
-		if (qt_dev_open(&d, 512) || queue_long_jobs(&d, 4, 512))
-			_exit(2);
-		if (write(pfd[1], "y", 1) != 1)
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	close(pfd[1]);
-	qt_assert_eq(read(pfd[0], &ok, 1), 1);
-	close(pfd[0]);
+	c = qt_fork_ready(long_jobs_child, NULL);
+	qt_assert(c > 0);
 	usleep(300000);
 	/* The first job is on the device now; the others are queued. */
 	printf("rings while the child runs:\n");
 	fflush(stdout);
 	if (system("cat /sys/kernel/debug/dri/*/rings 2>/dev/null | sort -u"))
 		printf("(no rings file)\n");
-	qt_assert_eq(kill(c, SIGKILL), 0);
-	qt_assert_eq(waitpid(c, &status, 0), c);
-	qt_assert(WIFSIGNALED(status));
+	qt_assert_eq(qt_kill_child(c), 0);
 	return after();
 }
 
@@ -251,9 +243,7 @@ static int test_killed_queued_esrch(void)
 	close(sv[0]);
 	qt_assert(sf >= 0);
 	qt_assert_eq(sync_file_status(sf, 0), 0);
-	qt_assert_eq(kill(c, SIGKILL), 0);
-	qt_assert_eq(waitpid(c, &status, 0), c);
-	qt_assert(WIFSIGNALED(status));
+	qt_assert_eq(qt_kill_child(c), 0);
 	status = sync_file_status(sf, WAIT_MS);
 	printf("queued job of the killed process: fence status %d\n", status);
 	qt_assert(status == -ECANCELED || status == -ESRCH);

@@ -3,10 +3,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/sync_file.h>
@@ -196,6 +198,54 @@ long qt_debugfs_count(const char *file, const char *key)
 	}
 	fclose(f);
 	return v;
+}
+
+int qt_fork_ready(int (*child)(void *arg), void *arg)
+{
+	int pfd[2], status, rc;
+	char ok;
+	pid_t c;
+
+	if (pipe(pfd))
+		return -1;
+	fflush(stdout);
+	c = fork();
+	if (c < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (c == 0) {
+		close(pfd[0]);
+		rc = child(arg);
+		if (rc)
+			_exit(rc);
+		if (write(pfd[1], "y", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	rc = read(pfd[0], &ok, 1);
+	close(pfd[0]);
+	if (rc == 1)
+		return c;
+	if (waitpid(c, &status, 0) == c && WIFEXITED(status) &&
+	    WEXITSTATUS(status))
+		return -WEXITSTATUS(status);
+	return -1;
+}
+
+int qt_kill_child(int pid)
+{
+	int status;
+
+	if (kill(pid, SIGKILL) || waitpid(pid, &status, 0) != pid ||
+	    !WIFSIGNALED(status)) {
+		printf("child %d: not killed\n", pid);
+		return -1;
+	}
+	return 0;
 }
 
 int qt_wait_counts(long bos, long ctxs, int timeout_ms)

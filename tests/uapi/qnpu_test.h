@@ -84,6 +84,16 @@ long qt_debugfs_count(const char *file, const char *key);
  * @ctxs; 0 if they did, else -1 with the values printed. */
 int qt_wait_counts(long bos, long ctxs, int timeout_ms);
 
+/*
+ * A process with jobs in flight, to be killed: runs @child(@arg) in a
+ * forked process that, once it returns 0 (its jobs queued), tells us and
+ * pauses with its files open. Returns the child's pid once it is ready,
+ * or -(its exit code) if @child failed (returned that code) or -1.
+ */
+int qt_fork_ready(int (*child)(void *arg), void *arg);
+/* SIGKILL the child and reap it: 0 if it died of the signal, else -1. */
+int qt_kill_child(int pid);
+
 /* Commands: build 64-byte commands with the generated field layout. */
 struct qt_cmd {
 	uint32_t w[16];
