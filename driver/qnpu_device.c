@@ -340,7 +340,6 @@ void qnpu_device_resync(struct qnpu_device *qdev)
  */
 void qnpu_device_release_quarantine(struct qnpu_device *qdev)
 {
-	struct qnpu_job *job, *tmp;
 	unsigned long flags;
 	LIST_HEAD(list);
 
@@ -348,10 +347,7 @@ void qnpu_device_release_quarantine(struct qnpu_device *qdev)
 	list_splice_init(&qdev->quarantine, &list);
 	qdev->quarantined = 0;
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
-	list_for_each_entry_safe(job, tmp, &list, node) {
-		list_del_init(&job->node);
-		qnpu_job_release(job);
-	}
+	qnpu_job_release_list(&list);
 }
 
 /**

@@ -358,12 +358,13 @@ void qnpu_drm_unregister(struct qnpu_device *qdev);
 /* qnpu_mmu.c */
 struct qnpu_ctx *qnpu_ctx_create(struct qnpu_device *qdev);
 void qnpu_ctx_put(struct qnpu_ctx *ctx);
+void qnpu_ctx_put_many(struct qnpu_ctx *ctx, unsigned int n);
 int qnpu_mmu_map_bo(struct qnpu_ctx *ctx, struct qnpu_bo *bo);
 void qnpu_mmu_unmap_bo(struct qnpu_ctx *ctx, struct qnpu_bo *bo);
 void qnpu_mmu_apply(struct qnpu_ctx *ctx);
 bool qnpu_ctx_has_staged(struct qnpu_ctx *ctx);
-void qnpu_ctx_job_begin(struct qnpu_ctx *ctx);
-void qnpu_ctx_job_end(struct qnpu_ctx *ctx);
+void qnpu_ctx_job_begin(struct qnpu_ctx *ctx, unsigned int n);
+void qnpu_ctx_job_end(struct qnpu_ctx *ctx, unsigned int n);
 void qnpu_ctx_bo_dead(struct qnpu_ctx *ctx, struct qnpu_bo *bo);
 
 /* qnpu_gem.c */
@@ -384,6 +385,7 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 void qnpu_job_complete(struct qnpu_job *job, u32 status,
 		       void __iomem *cqe);
 void qnpu_job_release(struct qnpu_job *job);
+void qnpu_job_release_list(struct list_head *list);
 void qnpu_job_end_fence(struct qnpu_job *job);
 void qnpu_job_off_device(struct qnpu_job *job, bool lost);
 void qnpu_job_fail(struct qnpu_job *job, u32 status, bool lost);
@@ -392,6 +394,7 @@ void qnpu_job_reap(struct qnpu_device *qdev);
 void qnpu_job_reap_work(struct work_struct *work);
 void qnpu_job_tdr_work(struct work_struct *work);
 void qnpu_job_cancel_killed(struct qnpu_ctx *ctx);
+void qnpu_job_pool_fini(void);
 
 /* qnpu_pci.c, qnpu_of.c */
 extern struct pci_driver qnpu_pci_driver;

@@ -44,14 +44,76 @@ static const char *qnpu_fence_get_timeline_name(struct dma_fence *fence)
 }
 
 /*
+ * Freed jobs are kept for the next SUBMIT: under emulation a slab
+ * allocation and free per job cost as much as the rest of an empty job's
+ * bookkeeping. A job that had a fence comes back only a grace period
+ * after its last reference, as kfree_rcu() would free it: a reader that
+ * found the fence under RCU never sees the memory reused.
+ */
+#define QNPU_JOB_POOL_MAX	64
+static DEFINE_SPINLOCK(qnpu_job_pool_lock);
+static LIST_HEAD(qnpu_job_pool);
+static unsigned int qnpu_job_pool_count;
+
+static struct qnpu_job *qnpu_job_alloc(void)
+{
+	struct qnpu_job *job;
+	unsigned long flags;
+
+	spin_lock_irqsave(&qnpu_job_pool_lock, flags);
+	job = list_first_entry_or_null(&qnpu_job_pool, struct qnpu_job, node);
+	if (job) {
+		list_del(&job->node);
+		qnpu_job_pool_count--;
+	}
+	spin_unlock_irqrestore(&qnpu_job_pool_lock, flags);
+	if (!job)
+		return kzalloc(sizeof(*job), GFP_KERNEL);
+	memset(job, 0, sizeof(*job));
+	return job;
+}
+
+static void qnpu_job_pool_put(struct qnpu_job *job)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qnpu_job_pool_lock, flags);
+	if (qnpu_job_pool_count < QNPU_JOB_POOL_MAX) {
+		list_add(&job->node, &qnpu_job_pool);
+		qnpu_job_pool_count++;
+		job = NULL;
+	}
+	spin_unlock_irqrestore(&qnpu_job_pool_lock, flags);
+	kfree(job);
+}
+
+static void qnpu_job_free_rcu(struct rcu_head *rcu)
+{
+	qnpu_job_pool_put(container_of(rcu, struct qnpu_job, hw_fence.rcu));
+}
+
+/**
+ * qnpu_job_pool_fini() - free the kept jobs at module unload
+ */
+void qnpu_job_pool_fini(void)
+{
+	struct qnpu_job *job, *tmp;
+
+	/* Jobs on their way back (qnpu_job_free_rcu()). */
+	rcu_barrier();
+	list_for_each_entry_safe(job, tmp, &qnpu_job_pool, node)
+		kfree(job);
+	INIT_LIST_HEAD(&qnpu_job_pool);
+	qnpu_job_pool_count = 0;
+}
+
+/*
  * The hardware fence owns the job's memory: the scheduler may hold it
  * (s_fence->parent) after free_job.
  */
 static void qnpu_fence_release(struct dma_fence *fence)
 {
-	struct qnpu_job *job = container_of(fence, struct qnpu_job, hw_fence);
-
-	kfree_rcu(job, hw_fence.rcu);
+	call_rcu(&fence->rcu, qnpu_job_free_rcu);
 }
 
 static const struct dma_fence_ops qnpu_fence_ops = {
@@ -59,6 +121,14 @@ static const struct dma_fence_ops qnpu_fence_ops = {
 	.get_timeline_name = qnpu_fence_get_timeline_name,
 	.release = qnpu_fence_release,
 };
+
+static void qnpu_job_fence_init_seqno(struct qnpu_job *job, u64 context,
+				      u64 seqno)
+{
+	dma_fence_init(&job->hw_fence, &qnpu_fence_ops, &job->qdev->fence_lock,
+		       context, seqno);
+	job->hw_fence_init = true;
+}
 
 /*
  * Give the job its hardware fence. On the ring (@ring, under job_lock, as
@@ -82,9 +152,7 @@ static void qnpu_job_fence_init(struct qnpu_job *job, bool ring)
 		seqno = ++qdev->result_seqno;
 	}
 	spin_unlock_irqrestore(&qdev->fence_lock, flags);
-	dma_fence_init(&job->hw_fence, &qnpu_fence_ops, &qdev->fence_lock,
-		       context, seqno);
-	job->hw_fence_init = true;
+	qnpu_job_fence_init_seqno(job, context, seqno);
 }
 
 static int qnpu_status_errno(u32 status)
@@ -285,17 +353,21 @@ static void qnpu_job_write_sqe(struct qnpu_job *job)
 
 /*
  * Give @job its place in ring order: its hardware fence (seqnos follow
- * ring order) and an entry, or the backlog if the ring is full or jobs
- * wait there already. Return: true if written (the caller rings). Under
- * job_lock.
+ * ring order; @seqno if the caller took it, else 0) and an entry, or the
+ * backlog if the ring is full or jobs wait there already. Return: true if
+ * written (the caller rings). Under job_lock.
  */
-static bool qnpu_job_queue(struct qnpu_job *job)
+static bool qnpu_job_queue(struct qnpu_job *job, u64 seqno)
 {
 	struct qnpu_device *qdev = job->qdev;
 
 	/* A re-run after a reset keeps the fence it had. */
 	if (!job->hw_fence_init) {
-		qnpu_job_fence_init(job, true);
+		if (seqno)
+			qnpu_job_fence_init_seqno(job, qdev->fence_context,
+						  seqno);
+		else
+			qnpu_job_fence_init(job, true);
 		dma_fence_put(job->ctx->last_hw);
 		job->ctx->last_hw = dma_fence_get(&job->hw_fence);
 	}
@@ -395,7 +467,7 @@ static struct dma_fence *qnpu_job_run(struct drm_sched_job *sched_job)
 	 * a ring's worth. A job that waits in the backlog is written (and
 	 * rung for) by the completion that frees its entry.
 	 */
-	if (qnpu_job_queue(job)) {
+	if (qnpu_job_queue(job, 0)) {
 		if (job->db_defer && qdev->db_owed + 1 < qdev->hw.sq_entries)
 			qdev->db_owed++;
 		else
@@ -643,9 +715,11 @@ static void qnpu_job_put_bos(struct qnpu_job *job)
 		drm_gem_object_put(job->bos[i]);
 	if (job->bos != job->bos_inline)
 		kvfree(job->bos);
-	for (i = 0; i < job->in_count; i++)
-		dma_fence_put(job->in_fences[i]);
-	kfree(job->in_fences);
+	if (job->in_fences) {
+		for (i = 0; i < job->in_count; i++)
+			dma_fence_put(job->in_fences[i]);
+		kfree(job->in_fences);
+	}
 }
 
 /* The job's memory: with its fence if it has one. */
@@ -655,7 +729,25 @@ static void qnpu_job_free_mem(struct qnpu_job *job)
 	if (job->hw_fence_init)
 		dma_fence_put(&job->hw_fence);
 	else
-		kfree(job);
+		qnpu_job_pool_put(job);
+}
+
+/* @n released jobs of @ctx end: their count and references. */
+static void qnpu_ctx_jobs_end(struct qnpu_ctx *ctx, unsigned int n)
+{
+	if (!n)
+		return;
+	qnpu_ctx_job_end(ctx, n);
+	qnpu_ctx_put_many(ctx, n);
+}
+
+/* What a finished job holds but its context; frees it. */
+static void qnpu_job_release_own(struct qnpu_job *job)
+{
+	if (job->direct)
+		atomic_dec(&job->qdev->direct_live);
+	qnpu_job_put_bos(job);
+	qnpu_job_free_mem(job);
 }
 
 /**
@@ -666,12 +758,33 @@ void qnpu_job_release(struct qnpu_job *job)
 {
 	struct qnpu_ctx *ctx = job->ctx;
 
-	if (job->direct)
-		atomic_dec(&job->qdev->direct_live);
-	qnpu_job_put_bos(job);
-	qnpu_ctx_job_end(ctx);
-	qnpu_ctx_put(ctx);
-	qnpu_job_free_mem(job);
+	qnpu_job_release_own(job);
+	qnpu_ctx_jobs_end(ctx, 1);
+}
+
+/**
+ * qnpu_job_release_list() - qnpu_job_release() every job on @list
+ * @list: finished jobs, on their node; emptied
+ *
+ * A run of one context's jobs (a batch) ends its count at once.
+ */
+void qnpu_job_release_list(struct list_head *list)
+{
+	struct qnpu_job *job, *tmp;
+	struct qnpu_ctx *ctx = NULL;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(job, tmp, list, node) {
+		list_del_init(&job->node);
+		if (job->ctx != ctx) {
+			qnpu_ctx_jobs_end(ctx, n);
+			ctx = job->ctx;
+			n = 0;
+		}
+		n++;
+		qnpu_job_release_own(job);
+	}
+	qnpu_ctx_jobs_end(ctx, n);
 }
 
 static void qnpu_job_free(struct drm_sched_job *sched_job)
@@ -778,10 +891,7 @@ void qnpu_job_reap(struct qnpu_device *qdev)
 		if (!job->committing)
 			list_move_tail(&job->node, &list);
 	spin_unlock_irqrestore(&qdev->job_lock, flags);
-	list_for_each_entry_safe(job, tmp, &list, node) {
-		list_del_init(&job->node);
-		qnpu_job_release(job);
-	}
+	qnpu_job_release_list(&list);
 }
 
 /**
@@ -1171,6 +1281,8 @@ struct qnpu_submit_job {
 	struct qnpu_out_sync *out;
 	u32 out_count;
 	struct dma_fence *finished;
+	/* Lists the BOs of the batch's previous job. */
+	bool same_bos;
 };
 
 static void qnpu_submit_job_free(struct qnpu_submit_job *sj)
@@ -1226,7 +1338,7 @@ static int qnpu_submit_job_prepare(struct drm_device *ddev,
 		return -EINVAL;
 	}
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	job = qnpu_job_alloc();
 	if (!job)
 		return -ENOMEM;
 	atomic_inc(&qnpu_live_jobs);
@@ -1297,15 +1409,9 @@ static bool qnpu_fence_queued(struct qnpu_device *qdev,
 	       fence == &s_fence->finished && READ_ONCE(s_fence->parent);
 }
 
-/*
- * Nothing holds @job back: every in-sync signaled and none failed, every
- * fence of its BOs (the earlier submissions) signaled or ahead of it in
- * ring order. Its BOs are locked.
- */
-static bool qnpu_job_unblocked(struct qnpu_job *job)
+/* Every in-sync of @job signaled and none failed. */
+static bool qnpu_job_syncs_done(struct qnpu_job *job)
 {
-	struct dma_resv_iter cursor;
-	struct dma_fence *fence;
 	unsigned int i;
 
 	if (job->wait_prev)
@@ -1313,23 +1419,37 @@ static bool qnpu_job_unblocked(struct qnpu_job *job)
 	for (i = 0; i < job->in_count; i++)
 		if (!dma_fence_is_signaled(job->in_fences[i]))
 			return false;
-	if (qnpu_job_dependency_failed(job))
-		return false;
-	for (i = 0; i < job->bo_count; i++)
-		dma_resv_for_each_fence(&cursor, job->bos[i]->resv,
+	return !qnpu_job_dependency_failed(job);
+}
+
+/*
+ * Every fence of @bos (the earlier submissions') signaled or ahead in ring
+ * order. The submission's BOs, each once (the jobs of a batch share them,
+ * and their own fences are not in yet); locked.
+ */
+static bool qnpu_bos_unblocked(struct qnpu_device *qdev,
+			       struct drm_gem_object **bos, u32 count)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		dma_resv_for_each_fence(&cursor, bos[i]->resv,
 					DMA_RESV_USAGE_READ, fence)
 			if (!dma_fence_is_signaled(fence) &&
-			    !qnpu_fence_queued(job->qdev, fence))
+			    !qnpu_fence_queued(qdev, fence))
 				return false;
 	return true;
 }
 
 /*
- * Nothing but the ring holds the submission back (qnpu_job_unblocked()
- * for each job) and no earlier job of its file waits in the scheduler
- * (it would be overtaken), nobody else owns the ring (timeout handler,
- * heartbeat, probe), no reset is under way: SUBMIT queues the jobs for
- * the ring itself and the driver owns them from here (qnpu_submit_direct()).
+ * Nothing but the ring holds the submission back (qnpu_job_syncs_done()
+ * for each job, qnpu_bos_unblocked()) and no earlier job of its file
+ * waits in the scheduler (it would be overtaken), nobody else owns the
+ * ring (timeout handler, heartbeat, probe), no reset is under way: SUBMIT
+ * queues the jobs for the ring itself and the driver owns them from here
+ * (qnpu_submit_direct()).
  * Under job_lock.
  */
 static bool qnpu_job_may_direct(struct qnpu_ctx *ctx)
@@ -1339,6 +1459,13 @@ static bool qnpu_job_may_direct(struct qnpu_ctx *ctx)
 	return !ctx->unrun && !READ_ONCE(ctx->killed) && qdev->running &&
 	       !qdev->lost && !qdev->cq_corrupt && !qdev->in_reset &&
 	       !qdev->ring_hold;
+}
+
+/* @job lists exactly @other's (sorted) BOs. */
+static bool qnpu_job_same_bos(struct qnpu_job *job, struct qnpu_job *other)
+{
+	return job->bo_count == other->bo_count &&
+	       !memcmp(job->bos, other->bos, job->bo_count * sizeof(*job->bos));
 }
 
 /*
@@ -1356,14 +1483,29 @@ static void qnpu_submit_direct(struct qnpu_submit_job *sjs, unsigned int n)
 	struct qnpu_job *job;
 	unsigned int i, j;
 	bool written = false;
+	u64 seqno;
 
+	/*
+	 * Their ring fences' seqnos at once, in ring order: every ring
+	 * fence is made under job_lock (qnpu_job_queue()).
+	 */
+	spin_lock(&qdev->fence_lock);
+	seqno = qdev->fence_seqno + 1;
+	qdev->fence_seqno += n;
+	spin_unlock(&qdev->fence_lock);
+	atomic_add(n, &qdev->direct_live);
 	for (i = 0; i < n; i++) {
 		job = sjs[i].job;
 		job->direct = true;
 		job->committing = true;
-		atomic_inc(&qdev->direct_live);
-		written |= qnpu_job_queue(job);
+		written |= qnpu_job_queue(job, seqno + i);
 		sjs[i].finished = dma_fence_get(&job->hw_fence);
+		/*
+		 * A BO keeps one fence of a context, the latest: the next
+		 * job's fence would replace this one in the same BOs.
+		 */
+		if (i + 1 < n && sjs[i + 1].same_bos)
+			continue;
 		for (j = 0; j < job->bo_count; j++)
 			dma_resv_add_fence(job->bos[j]->resv, sjs[i].finished,
 					   DMA_RESV_USAGE_WRITE);
@@ -1383,8 +1525,13 @@ static int qnpu_submit_union_bos(struct qnpu_submit_job *sjs, unsigned int n,
 	struct drm_gem_object **bos;
 	unsigned int i, j, total = 0;
 
-	/* A single job's list is sorted and unique already. */
-	if (n == 1) {
+	for (i = 1, j = 0; i < n; i++) {
+		sjs[i].same_bos = qnpu_job_same_bos(sjs[i].job,
+						    sjs[i - 1].job);
+		j += !sjs[i].same_bos;
+	}
+	/* One list for all (a single job's is sorted and unique already). */
+	if (!j) {
 		*out = sjs[0].job->bos;
 		*count = sjs[0].job->bo_count;
 		return 0;
@@ -1397,11 +1544,8 @@ static int qnpu_submit_union_bos(struct qnpu_submit_job *sjs, unsigned int n,
 	/* A job with its predecessor's (sorted) list adds nothing. */
 	for (i = 0, total = 0; i < n; i++) {
 		struct qnpu_job *job = sjs[i].job;
-		struct qnpu_job *prev = i ? sjs[i - 1].job : NULL;
 
-		if (prev && job->bo_count == prev->bo_count &&
-		    !memcmp(job->bos, prev->bos,
-			    job->bo_count * sizeof(*job->bos)))
+		if (sjs[i].same_bos)
 			continue;
 		for (j = 0; j < job->bo_count; j++)
 			bos[total++] = job->bos[j];
@@ -1425,11 +1569,12 @@ static void qnpu_submit_ids(struct qnpu_device *qdev, struct qnpu_ctx *ctx,
 
 	id = atomic64_add_return(n, &qdev->job_seqno) - n + 1;
 	*first_id = id;
+	/* A reference and an active count per job, each job drops its own. */
+	refcount_add(n, &ctx->refcount.refcount);
+	qnpu_ctx_job_begin(ctx, n);
 	for (i = 0; i < n; i++) {
-		kref_get(&ctx->refcount);
 		sjs[i].job->ctx = ctx;
 		sjs[i].job->id = id + i;
-		qnpu_ctx_job_begin(ctx);
 	}
 }
 
@@ -1450,13 +1595,14 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 	struct qnpu_job *job;
 	unsigned long flags;
 	unsigned int i, j;
-	bool direct;
+	bool direct, staged, union_alloc;
 	u32 bo_count;
 	int ret, idx;
 
 	ret = qnpu_submit_union_bos(sjs, n, &bos, &bo_count);
 	if (ret)
 		return ret;
+	union_alloc = bos != sjs[0].job->bos;
 	if (!drm_dev_enter(ddev, &idx)) {
 		ret = -ENODEV;
 		goto err_free_bos;
@@ -1488,13 +1634,17 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 	 * no new mapping has to wait for a job of the context. Nothing fails
 	 * on that path: if it is not taken, nothing was queued yet.
 	 */
-	direct = READ_ONCE(qnpu_direct_submit) &&
-		 !(ctx->active && qnpu_ctx_has_staged(ctx));
+	staged = qnpu_ctx_has_staged(ctx);
+	direct = READ_ONCE(qnpu_direct_submit) && !(ctx->active && staged);
 	for (i = 0; direct && i < n; i++)
-		direct = qnpu_job_unblocked(sjs[i].job);
+		direct = qnpu_job_syncs_done(sjs[i].job);
+	direct = direct && qnpu_bos_unblocked(qdev, bos, bo_count);
 	if (direct) {
-		/* No job of the context is on the device. */
-		if (qnpu_ctx_has_staged(ctx))
+		/*
+		 * No job of the context is on the device. (A BO staged since
+		 * is not one of ours: we looked our BOs up before.)
+		 */
+		if (staged)
 			qnpu_mmu_apply(ctx);
 		spin_lock_irqsave(&qdev->job_lock, flags);
 		direct = qnpu_job_may_direct(ctx);
@@ -1563,7 +1713,7 @@ static int qnpu_submit_commit(struct drm_device *ddev, struct drm_file *file,
 out:
 	mutex_unlock(&ctx->submit_lock);
 	drm_dev_exit(idx);
-	if (n > 1)
+	if (union_alloc)
 		kvfree(bos);
 	return 0;
 
@@ -1573,7 +1723,7 @@ err_unlock_submit:
 	mutex_unlock(&ctx->submit_lock);
 	drm_dev_exit(idx);
 err_free_bos:
-	if (n > 1)
+	if (union_alloc)
 		kvfree(bos);
 	return ret;
 }
@@ -1670,12 +1820,13 @@ int qnpu_ioctl_submit(struct drm_device *ddev, void *data,
 
 	/* A single job is the ioctl's own struct, in @one. */
 	if (args->flags & DRM_QNPU_SUBMIT_BATCH) {
-		descs = kvmalloc_array(n, sizeof(*descs), GFP_KERNEL);
-		sjs = kvcalloc(n, sizeof(*sjs), GFP_KERNEL);
-		if (!descs || !sjs) {
-			ret = -ENOMEM;
-			goto out_free;
-		}
+		/* One allocation: the copied elements, then their jobs. */
+		descs = kvmalloc(n * (sizeof(*descs) + sizeof(*sjs)),
+				 GFP_KERNEL);
+		if (!descs)
+			return -ENOMEM;
+		sjs = (struct qnpu_submit_job *)(descs + n);
+		memset(sjs, 0, n * sizeof(*sjs));
 		if (copy_from_user(descs, u64_to_user_ptr(args->batch),
 				   n * sizeof(*descs))) {
 			drm_dbg(ddev, "submit: bad batch pointer\n");
@@ -1710,8 +1861,6 @@ out_put:
 		qnpu_submit_job_free(&sjs[i]);
 	}
 out_free:
-	if (sjs != &one)
-		kvfree(sjs);
 	if (descs != args)
 		kvfree(descs);
 	return ret;

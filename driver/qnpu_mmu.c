@@ -329,28 +329,31 @@ static void qnpu_ctx_queue_free(struct qnpu_ctx *ctx)
 }
 
 /**
- * qnpu_ctx_job_begin() - a job of the context was submitted
+ * qnpu_ctx_job_begin() - jobs of the context were submitted
  * @ctx: the context
+ * @n: how many
  */
-void qnpu_ctx_job_begin(struct qnpu_ctx *ctx)
+void qnpu_ctx_job_begin(struct qnpu_ctx *ctx, unsigned int n)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->state_lock, flags);
-	ctx->active++;
+	ctx->active += n;
 	spin_unlock_irqrestore(&ctx->state_lock, flags);
 }
 
 /**
- * qnpu_ctx_job_end() - a job released its BOs; the device cannot reach it
+ * qnpu_ctx_job_end() - jobs released their BOs; the device cannot reach
+ *	them
  * @ctx: the context
+ * @n: how many
  */
-void qnpu_ctx_job_end(struct qnpu_ctx *ctx)
+void qnpu_ctx_job_end(struct qnpu_ctx *ctx, unsigned int n)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->state_lock, flags);
-	ctx->active--;
+	ctx->active -= n;
 	qnpu_ctx_queue_free(ctx);
 	spin_unlock_irqrestore(&ctx->state_lock, flags);
 }
@@ -445,4 +448,15 @@ void qnpu_ctx_put(struct qnpu_ctx *ctx)
 {
 	if (ctx)
 		kref_put(&ctx->refcount, qnpu_ctx_release);
+}
+
+/**
+ * qnpu_ctx_put_many() - drop @n references of a context (a batch's jobs)
+ * @ctx: the context
+ * @n: how many, all held
+ */
+void qnpu_ctx_put_many(struct qnpu_ctx *ctx, unsigned int n)
+{
+	if (refcount_sub_and_test(n, &ctx->refcount.refcount))
+		qnpu_ctx_release(&ctx->refcount);
 }

@@ -10,6 +10,15 @@ function strip(s) {
 	sub(/\(\) \{$/, "", s)
 	return s
 }
+# Function entries below a qnpu ioctl: the work it does, whatever the
+# host's load did to the durations.
+function count_call(depth,    i) {
+	for (i = 1; i <= depth; i++)
+		if (stack[i] ~ /^qnpu_ioctl_/) {
+			entries[stack[i]]++
+			return
+		}
+}
 index($0, tag ": ") == 1 {
 	line = substr($0, length(tag) + 3)
 	bar = index(line, "|")
@@ -25,6 +34,7 @@ index($0, tag ": ") == 1 {
 		us = substr(left, RSTART, RLENGTH - 3) + 0
 	if (body ~ /\{$/) {
 		stack[depth] = strip(body)
+		count_call(depth)
 		next
 	}
 	if (body ~ /^\}/) {
@@ -34,6 +44,8 @@ index($0, tag ": ") == 1 {
 		name = strip(name)
 	} else {
 		name = strip(body)
+		stack[depth] = name
+		count_call(depth)
 	}
 	path = ""
 	for (i = 1; i < depth; i++)
@@ -51,6 +63,10 @@ index($0, tag ": ") == 1 {
 END {
 	printf("%s: calls/ioctl, us/call, us/ioctl per path (%d SUBMITs, %d BO_WAITs)\n",
 	       tag, ioctls["qnpu_ioctl_submit"], ioctls["qnpu_ioctl_bo_wait"])
+	for (r in entries)
+		if (ioctls[r])
+			printf("%s: %s: %.1f traced calls per ioctl\n", tag, r,
+			       entries[r] / ioctls[r])
 	for (k = 1; k <= paths; k++) {
 		p = order[k]
 		root = p ~ /qnpu_ioctl_submit/ ? "qnpu_ioctl_submit" : \
