@@ -961,6 +961,32 @@ static bool qnpu_job_bo_ok(struct drm_device *ddev, struct qnpu_file *qfile,
  * duplicates (each reservation is locked once); the job's fence goes into
  * every one of them.
  */
+/*
+ * Look @count handles up under one hold of the file's handle table (not
+ * a lock round trip each), stopping at the first one that names nothing.
+ * Return: how many were found, each with a reference, in @objs.
+ */
+static unsigned int qnpu_gem_lookup_many(struct drm_file *file,
+					 const u32 *handles,
+					 struct drm_gem_object **objs,
+					 unsigned int count)
+{
+	unsigned int i;
+
+	spin_lock(&file->table_lock);
+	for (i = 0; i < count; i++) {
+		objs[i] = idr_find(&file->object_idr, handles[i]);
+		if (!objs[i])
+			break;
+		drm_gem_object_get(objs[i]);
+	}
+	spin_unlock(&file->table_lock);
+	return i;
+}
+
+/* Handles copied and looked up at a time (on the stack). */
+#define QNPU_LOOKUP_CHUNK	16
+
 static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 			       struct drm_qnpu_submit *args,
 			       struct qnpu_job *job,
@@ -968,9 +994,9 @@ static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 {
 	u32 __user *uhandles = u64_to_user_ptr(args->bo_handles);
 	struct qnpu_file *qfile = file->driver_priv;
+	u32 handles[QNPU_LOOKUP_CHUNK];
 	struct drm_gem_object **bos;
-	unsigned int i, n = 0;
-	u32 handle;
+	unsigned int i, k, m, found, n = 0;
 
 	/* Most jobs list a few BOs: no allocation for those. */
 	if (args->bo_count + 2 <= ARRAY_SIZE(job->bos_inline)) {
@@ -981,19 +1007,30 @@ static int qnpu_job_lookup_bos(struct drm_device *ddev, struct drm_file *file,
 			return -ENOMEM;
 	}
 	job->bos = bos;
-	for (i = 0; i < args->bo_count; i++) {
-		if (get_user(handle, uhandles + i)) {
+	for (i = 0; i < args->bo_count; i += m) {
+		m = min_t(unsigned int, args->bo_count - i, QNPU_LOOKUP_CHUNK);
+		/* A fault inside the chunk: as far as it reads, one by one. */
+		if (copy_from_user(handles, uhandles + i,
+				   m * sizeof(*handles))) {
+			for (k = 0; k < m; k++)
+				if (get_user(handles[k], uhandles + i + k))
+					break;
+		} else {
+			k = m;
+		}
+		found = qnpu_gem_lookup_many(file, handles, bos + n, k);
+		job->bo_count = n + found;
+		for (; n < job->bo_count; n++)
+			if (!qnpu_job_bo_ok(ddev, qfile, bos[n], "listed"))
+				return -EINVAL;
+		if (found < k) {
+			drm_dbg(ddev, "submit: no BO %u\n", handles[found]);
+			return -ENOENT;
+		}
+		if (k < m) {
 			drm_dbg(ddev, "submit: bad bo_handles pointer\n");
 			return -EFAULT;
 		}
-		bos[n] = drm_gem_object_lookup(file, handle);
-		if (!bos[n]) {
-			drm_dbg(ddev, "submit: no BO %u\n", handle);
-			return -ENOENT;
-		}
-		job->bo_count = ++n;
-		if (!qnpu_job_bo_ok(ddev, qfile, bos[n - 1], "listed"))
-			return -EINVAL;
 	}
 	drm_gem_object_get(cmd_obj);
 	bos[n++] = cmd_obj;
@@ -1230,22 +1267,31 @@ static int qnpu_submit_check(struct drm_device *ddev,
  * until it is torn down (qnpu_gem_teardown()): a vmap and vunmap per job
  * cost more than the rest of a small job's submission.
  */
+static bool qnpu_job_shares_info(struct drm_qnpu_submit *args,
+				 struct qnpu_job *prev)
+{
+	return prev && prev->info_obj && prev->info_handle == args->info_handle;
+}
+
+/* @found: the info BO if the caller looked it up (its reference), or NULL */
 static int qnpu_job_map_info(struct drm_device *ddev, struct drm_file *file,
 			     struct drm_qnpu_submit *args,
-			     struct qnpu_job *job, struct qnpu_job *prev)
+			     struct qnpu_job *job, struct qnpu_job *prev,
+			     struct drm_gem_object *found)
 {
 	struct qnpu_bo *bo;
 	struct iosys_map map;
 	int ret;
 
 	/* The jobs of a batch often share their info BO (checked already). */
-	if (prev && prev->info_obj && prev->info_handle == args->info_handle) {
+	if (qnpu_job_shares_info(args, prev)) {
 		job->info_obj = prev->info_obj;
 		drm_gem_object_get(job->info_obj);
 		job->info_handle = args->info_handle;
 		goto check_offset;
 	}
-	job->info_obj = drm_gem_object_lookup(file, args->info_handle);
+	job->info_obj = found ? found : drm_gem_object_lookup(file,
+							      args->info_handle);
 	if (!job->info_obj) {
 		drm_dbg(ddev, "submit: no info BO %u\n", args->info_handle);
 		return -ENOENT;
@@ -1283,6 +1329,8 @@ struct qnpu_submit_job {
 	struct dma_fence *finished;
 	/* Lists the BOs of the batch's previous job. */
 	bool same_bos;
+	/* Its info BO, looked up with the command BO, until it is checked. */
+	struct drm_gem_object *info_found;
 };
 
 static void qnpu_submit_job_free(struct qnpu_submit_job *sj)
@@ -1297,6 +1345,8 @@ static void qnpu_submit_job_free(struct qnpu_submit_job *sj)
 	}
 	if (sj->cmd_obj)
 		drm_gem_object_put(sj->cmd_obj);
+	if (sj->info_found)
+		drm_gem_object_put(sj->info_found);
 }
 
 /*
@@ -1313,6 +1363,8 @@ static int qnpu_submit_job_prepare(struct drm_device *ddev,
 {
 	struct qnpu_device *qdev = to_qnpu_device(ddev);
 	struct qnpu_file *qfile = file->driver_priv;
+	struct drm_gem_object *objs[2] = { };
+	u32 handles[2];
 	struct qnpu_job *job;
 	int ret;
 
@@ -1324,7 +1376,16 @@ static int qnpu_submit_job_prepare(struct drm_device *ddev,
 		sj->cmd_obj = prev->cmd_obj;
 		drm_gem_object_get(sj->cmd_obj);
 	} else {
-		sj->cmd_obj = drm_gem_object_lookup(file, args->cmd_handle);
+		/* With the info BO if it needs a look-up too; checked later. */
+		handles[0] = args->cmd_handle;
+		handles[1] = args->info_handle;
+		qnpu_gem_lookup_many(file, handles, objs,
+				     args->info_handle &&
+				     !qnpu_job_shares_info(args, prev ?
+							   prev->job : NULL) ?
+				     2 : 1);
+		sj->cmd_obj = objs[0];
+		sj->info_found = objs[1];
 	}
 	if (!sj->cmd_obj) {
 		drm_dbg(ddev, "submit: no command BO %u\n", args->cmd_handle);
@@ -1351,7 +1412,9 @@ static int qnpu_submit_job_prepare(struct drm_device *ddev,
 
 	if (args->info_handle) {
 		ret = qnpu_job_map_info(ddev, file, args, job,
-					prev ? prev->job : NULL);
+					prev ? prev->job : NULL,
+					sj->info_found);
+		sj->info_found = NULL;
 		if (ret)
 			return ret;
 	}

@@ -374,6 +374,39 @@ static int test_bad_bo_pointer(void)
 	return QT_PASS;
 }
 
+/*
+ * A handle array that runs into an unmapped page: the driver reads it in
+ * chunks, and a chunk that faults is read as far as it goes, so the
+ * errors come in array order: a missing handle before the fault is
+ * ENOENT, valid handles up to it EFAULT; also past the first chunk (16).
+ */
+static int test_bo_array_into_hole(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint32_t *end;
+	char *p;
+	int n, i;
+
+	FIXTURE(f);
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	qt_assert(p != MAP_FAILED);
+	qt_assert_eq(munmap(p + page, page), 0);
+	end = (uint32_t *)(p + page);
+	for (n = 2; n <= 20; n += 18) {
+		for (i = 1; i < n; i++)
+			end[-i] = f.info;
+		s.bo_handles = (uintptr_t)(end - (n - 1));
+		s.bo_count = n;
+		qt_assert_errno(submit(&f, &s), EFAULT);
+		end[-1] = 4242;
+		qt_assert_errno(submit(&f, &s), ENOENT);
+	}
+	munmap(p, page);
+	close(f.fd);
+	return QT_PASS;
+}
+
 static int test_too_many_bos(void)
 {
 	static uint32_t handles[DRM_QNPU_MAX_BOS + 1];
@@ -720,6 +753,7 @@ static const struct qt_subtest tests[] = {
 	{ "submit-other-file-cmd-handle", test_other_file_cmd_handle },
 	{ "submit-unknown-bo-handle", test_unknown_bo_handle },
 	{ "submit-bad-bo-pointer", test_bad_bo_pointer },
+	{ "submit-bo-array-into-hole", test_bo_array_into_hole },
 	{ "submit-too-many-bos", test_too_many_bos },
 	{ "submit-count-without-array", test_count_without_array },
 	{ "submit-too-many-syncs", test_too_many_syncs },
