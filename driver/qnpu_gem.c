@@ -192,15 +192,18 @@ int qnpu_ioctl_bo_wait(struct drm_device *ddev, void *data,
 		drm_dbg(ddev, "bo_wait: no BO %u\n", args->handle);
 		return -ENOENT;
 	}
-	timeout = drm_timeout_abs_to_jiffies(args->timeout_ns);
-	if (timeout)
+	/*
+	 * Idle already: a serial job's completion interrupt usually comes
+	 * while its SUBMIT still runs. Nothing to poll or wait for.
+	 */
+	ret = dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ);
+	timeout = ret ? 0 : drm_timeout_abs_to_jiffies(args->timeout_ns);
+	if (timeout) {
 		qnpu_device_poll(to_qnpu_device(ddev), obj->resv,
 				 args->timeout_ns);
-	if (timeout)
 		ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ,
 					    true, timeout);
-	else
-		ret = dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ);
+	}
 	drm_gem_object_put(obj);
 	/* Release the direct jobs that ended (no worker wake-up for them). */
 	qnpu_job_reap(to_qnpu_device(ddev));

@@ -67,7 +67,7 @@ static int trace_on(void)
 	       trace_set(TRACING "set_graph_function", "drm_ioctl") ||
 	       trace_set(TRACING "max_graph_depth", depth ? depth : "4") ||
 	       trace_set(TRACING "options/funcgraph-tail", "1") ||
-	       trace_set(TRACING "options/funcgraph-irqs", "1") ||
+	       trace_set(TRACING "options/funcgraph-irqs", "0") ||
 	       trace_set(TRACING "current_tracer", "function_graph") ||
 	       trace_set(TRACING "tracing_on", "1");
 }
