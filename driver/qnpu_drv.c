@@ -296,7 +296,6 @@ static void __exit qnpu_exit(void)
 	if (IS_ENABLED(CONFIG_OF))
 		platform_driver_unregister(&qnpu_platform_driver);
 	pci_unregister_driver(&qnpu_pci_driver);
-	qnpu_job_pool_fini();
 }
 
 module_init(qnpu_init);

@@ -394,7 +394,6 @@ void qnpu_job_reap(struct qnpu_device *qdev);
 void qnpu_job_reap_work(struct work_struct *work);
 void qnpu_job_tdr_work(struct work_struct *work);
 void qnpu_job_cancel_killed(struct qnpu_ctx *ctx);
-void qnpu_job_pool_fini(void);
 
 /* qnpu_pci.c, qnpu_of.c */
 extern struct pci_driver qnpu_pci_driver;

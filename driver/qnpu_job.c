@@ -44,76 +44,14 @@ static const char *qnpu_fence_get_timeline_name(struct dma_fence *fence)
 }
 
 /*
- * Freed jobs are kept for the next SUBMIT: under emulation a slab
- * allocation and free per job cost as much as the rest of an empty job's
- * bookkeeping. A job that had a fence comes back only a grace period
- * after its last reference, as kfree_rcu() would free it: a reader that
- * found the fence under RCU never sees the memory reused.
- */
-#define QNPU_JOB_POOL_MAX	64
-static DEFINE_SPINLOCK(qnpu_job_pool_lock);
-static LIST_HEAD(qnpu_job_pool);
-static unsigned int qnpu_job_pool_count;
-
-static struct qnpu_job *qnpu_job_alloc(void)
-{
-	struct qnpu_job *job;
-	unsigned long flags;
-
-	spin_lock_irqsave(&qnpu_job_pool_lock, flags);
-	job = list_first_entry_or_null(&qnpu_job_pool, struct qnpu_job, node);
-	if (job) {
-		list_del(&job->node);
-		qnpu_job_pool_count--;
-	}
-	spin_unlock_irqrestore(&qnpu_job_pool_lock, flags);
-	if (!job)
-		return kzalloc(sizeof(*job), GFP_KERNEL);
-	memset(job, 0, sizeof(*job));
-	return job;
-}
-
-static void qnpu_job_pool_put(struct qnpu_job *job)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&qnpu_job_pool_lock, flags);
-	if (qnpu_job_pool_count < QNPU_JOB_POOL_MAX) {
-		list_add(&job->node, &qnpu_job_pool);
-		qnpu_job_pool_count++;
-		job = NULL;
-	}
-	spin_unlock_irqrestore(&qnpu_job_pool_lock, flags);
-	kfree(job);
-}
-
-static void qnpu_job_free_rcu(struct rcu_head *rcu)
-{
-	qnpu_job_pool_put(container_of(rcu, struct qnpu_job, hw_fence.rcu));
-}
-
-/**
- * qnpu_job_pool_fini() - free the kept jobs at module unload
- */
-void qnpu_job_pool_fini(void)
-{
-	struct qnpu_job *job, *tmp;
-
-	/* Jobs on their way back (qnpu_job_free_rcu()). */
-	rcu_barrier();
-	list_for_each_entry_safe(job, tmp, &qnpu_job_pool, node)
-		kfree(job);
-	INIT_LIST_HEAD(&qnpu_job_pool);
-	qnpu_job_pool_count = 0;
-}
-
-/*
  * The hardware fence owns the job's memory: the scheduler may hold it
  * (s_fence->parent) after free_job.
  */
 static void qnpu_fence_release(struct dma_fence *fence)
 {
-	call_rcu(&fence->rcu, qnpu_job_free_rcu);
+	struct qnpu_job *job = container_of(fence, struct qnpu_job, hw_fence);
+
+	kfree_rcu(job, hw_fence.rcu);
 }
 
 static const struct dma_fence_ops qnpu_fence_ops = {
@@ -729,7 +667,7 @@ static void qnpu_job_free_mem(struct qnpu_job *job)
 	if (job->hw_fence_init)
 		dma_fence_put(&job->hw_fence);
 	else
-		qnpu_job_pool_put(job);
+		kfree(job);
 }
 
 /* @n released jobs of @ctx end: their count and references. */
@@ -1399,7 +1337,7 @@ static int qnpu_submit_job_prepare(struct drm_device *ddev,
 		return -EINVAL;
 	}
 
-	job = qnpu_job_alloc();
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job)
 		return -ENOMEM;
 	atomic_inc(&qnpu_live_jobs);
