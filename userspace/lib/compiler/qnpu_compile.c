@@ -379,6 +379,9 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
  *   PLAN_GROUPS2, PLAN_GROUPS4  two or four groups per unit: fewer, longer
  *                loads, each paying the memory latency once (a batched
  *                FULLY_CONNECTED is bound by its weight stream)
+ *   PLAN_RING1, PLAN_RING2  one or two groups' weights and parameters per
+ *                unit through RING_SLOTS slots, input resident: unit u's
+ *                LOAD waits only for unit u - RING_SLOTS's compute
  * (qnpu_cost.c predicts each; the fastest is kept)
  */
 enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_GROUPS2,
@@ -425,10 +428,10 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		if (!weights || l->kind != JOB_CONV || l->res || l->sib ||
 		    G <= job->gset * RING_SLOTS ||
 		    (uint64_t)job->gset * K > wb / RING_SLOTS ||
-		    (uint64_t)G * l->psw > pb)
+		    (uint64_t)job->gset * l->psw > pb / RING_SLOTS)
 			return why(job, "no ring plan");
 		job->w_stream = true;
-		job->p_resident = true;
+		job->p_resident = false;
 		job->w_slots = RING_SLOTS;
 	} else if (!weights || ((G * K <= wb && (uint64_t)G * l->psw <= pb) &&
 			 !(variant >= PLAN_GROUPS && G > 1))) {
@@ -1107,6 +1110,26 @@ static void unit_at(const struct emit *e, const struct band *b, uint32_t g0,
 			  &un->in_nch, &un->pix_words);
 }
 
+/*
+ * WBUF and PBUF words between the slots streamed operands rotate through
+ * (two halves, or the ring's slots): what one unit loads, so a job's
+ * SRAM stays a compact range from 0 and the segment finds room beside it
+ * for the next layers' loads.
+ */
+static uint32_t w_slot(const struct emit *e)
+{
+	const struct qnpu_npu_job *job = e->job;
+
+	return job->nchunks > 1 ?
+	       (uint32_t)(e->l->kh * e->l->kw) * job->ic_chunk :
+	       job->gset * (uint32_t)(job->w_group_bytes / e->C);
+}
+
+static uint32_t p_slot(const struct emit *e)
+{
+	return e->job->gset * e->l->psw;
+}
+
 /* Reduction chunk @ch of unit @un, the @u-th chunk of the layer. */
 static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 		     int u)
@@ -1119,11 +1142,10 @@ static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 	un->ch = ch;
 	un->icc = min_u32((uint32_t)e->l->ic - un->i0, job->ic_chunk);
 	un->abase = job->in_stream ? h * (t->abuf_bytes / 2) : 0;
-	un->wbase = job->w_slots ? (uint32_t)u % job->w_slots *
-				   ((t->wbuf_bytes / e->C) / job->w_slots) :
-		    job->w_stream ? h * ((t->wbuf_bytes / e->C) / 2) : 0;
-	un->pbase = job->w_stream && !job->p_resident ?
-		    h * ((t->pbuf_bytes / e->C) / 2) : 0;
+	un->wbase = job->w_slots ? (uint32_t)u % job->w_slots * w_slot(e) :
+		    job->w_stream ? h * w_slot(e) : 0;
+	un->pbase = job->w_slots ? (uint32_t)u % job->w_slots * p_slot(e) :
+		    job->w_stream && !job->p_resident ? h * p_slot(e) : 0;
 	un->rbase = e->res_base + h * ((t->obuf_bytes / e->C) / 2) * e->C;
 	un->last = ch + 1 == job->nchunks;
 }
@@ -1138,14 +1160,12 @@ static uint32_t sib_wbase(const struct emit *e)
 {
 	const uint32_t K = (uint32_t)(e->job->w_group_bytes / e->C);
 
-	return e->job->w_stream ?
-	       (e->t->wbuf_bytes / e->C) / 2 + e->job->gset * K : e->G * K;
+	return e->job->w_stream ? 2 * w_slot(e) : e->G * K;
 }
 
 static uint32_t sib_pbase(const struct emit *e)
 {
-	return e->job->w_stream && !e->job->p_resident ?
-	       (e->t->pbuf_bytes / e->C) / 2 + e->job->gset * e->l->psw :
+	return e->job->w_stream && !e->job->p_resident ? 2 * p_slot(e) :
 	       e->G * e->l->psw;
 }
 
