@@ -1130,6 +1130,25 @@ static uint32_t p_slot(const struct emit *e)
 	return e->job->gset * e->l->psw;
 }
 
+/*
+ * ABUF bytes between the two halves a streamed input alternates through:
+ * the largest band any unit loads (its rows, at most band_in_rows(), in
+ * the widest channel slice, gset groups), not half of ABUF, so a job's
+ * input stays a compact range from 0 and a handoff finds room beside it
+ * for its producer's input or its consumer's.
+ */
+static uint32_t a_slot(const struct emit *e)
+{
+	const struct layer *l = e->l;
+	const struct qnpu_npu_job *job = e->job;
+	const bool vec = l->kind != JOB_CONV && !e->dense;
+	uint32_t rows = e->skip > 1 ? job->band_rows :
+			(uint32_t)band_in_rows(l, (int32_t)job->band_rows);
+
+	return rows * in_row_bytes(e->t, l, !vec ? 0 :
+				   l->dm > 1 ? 1 : job->gset);
+}
+
 /* Reduction chunk @ch of unit @un, the @u-th chunk of the layer. */
 static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 		     int u)
@@ -1141,7 +1160,7 @@ static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 	un->i0 = ch ? un->i0 + un->icc : 0;
 	un->ch = ch;
 	un->icc = min_u32((uint32_t)e->l->ic - un->i0, job->ic_chunk);
-	un->abase = job->in_stream ? h * (t->abuf_bytes / 2) : 0;
+	un->abase = job->in_stream ? h * a_slot(e) : 0;
 	un->wbase = job->w_slots ? (uint32_t)u % job->w_slots * w_slot(e) :
 		    job->w_stream ? h * w_slot(e) : 0;
 	un->pbase = job->w_slots ? (uint32_t)u % job->w_slots * p_slot(e) :
