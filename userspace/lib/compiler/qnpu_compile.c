@@ -349,15 +349,19 @@ static uint32_t vec_groups(const struct qnpu_npu_target *t,
 }
 
 /*
- * Whether a resident depthwise/pool input is loaded band by band in place
- * (the rows each band adds) rather than streamed through two halves.
- * Not with a 1-row kernel that skips rows (its rows are stacked).
+ * Whether a resident input is loaded band by band in place (the rows
+ * each band adds) rather than streamed through two halves: no halo row
+ * loaded twice, no load waiting for a compute, and every ABUF word
+ * loaded once, so a producer's DRAINs can write it (on-chip handoff).
+ * Not with a 1-row kernel that skips rows (its rows are stacked), nor
+ * for a convolution with a fused residual or a sibling (their ABUF
+ * halves hold more than the input).
  */
 static bool vec_resident_bands(const struct qnpu_npu_target *t,
 			       const struct layer *l)
 {
 	(void)t;
-	return l->kind != JOB_CONV && l->kind != JOB_ADD && !l->res &&
+	return l->kind != JOB_ADD && !l->res && !l->sib &&
 	       !(l->kh == 1 && l->sh > 1);
 }
 
@@ -518,9 +522,9 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 				    2 * PIPE_UNITS : PIPE_UNITS);
 
 		if (vec_resident_bands(t, l)) {
-			/* depthwise/pool: the input stays resident, each band
-			 * loads only its new rows (no halo loaded twice), and
-			 * a band is whole tiles where the width allows */
+			/* the input stays resident, each band loads only its
+			 * new rows; a depthwise/pool band is whole tiles where
+			 * the width allows */
 			uint32_t S = vec_groups(t, l), m = t->rows * S, a, r;
 
 			for (a = m, r = (uint32_t)l->ow; r; ) {	/* gcd */
@@ -530,7 +534,8 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 				r = x;
 			}
 			m /= a;		/* output rows per whole tiles */
-			if (div_up(b, m) * m * 2 <= (uint32_t)l->oh)
+			if (l->kind != JOB_CONV &&
+			    div_up(b, m) * m * 2 <= (uint32_t)l->oh)
 				b = div_up(b, m) * m;
 			bo = b;
 		} else if ((uint64_t)band_in_rows(l, (int32_t)b) *
