@@ -688,6 +688,51 @@ static void test_conv_bands_in_place(void **state)
 	}
 }
 
+/*
+ * A layer cut into bands computes no more tiles than whole: bands whose
+ * rows split 16-pixel tiles (a 6x6 output in 1-row bands: 6 tiles per
+ * channel group instead of 3) are refused, so the plan search takes a
+ * whole or whole-tile one (person_detect's layer 11: 244 -> 127 cycles;
+ * DS-CNN 13,025 -> 12,413). person_detect's layers 11 (depthwise) and 6
+ * (1x1 on 24x24, 36 tiles per group); exact; fails without the rule.
+ */
+static void test_bands_whole_tiles(void **state)
+{
+	struct spec sp[2] = { {
+		.builtin = QNPU_TFL_DEPTHWISE_CONV_2D, .ih = 12, .iw = 12,
+		.ic = 64, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 1,
+		.seed = 11,
+	}, {
+		.builtin = QNPU_TFL_CONV_2D, .ih = 24, .iw = 24, .ic = 32,
+		.oc = 32, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 1,
+		.seed = 61,
+	} };
+	const uint32_t want[2] = { 3 * 4, 36 * 2 };	/* tiles x groups */
+	struct qnpu_npu_job job = { 0 };
+	uint32_t n;
+	size_t k;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		plan_on_16x16(&sp[i], &job);
+		for (k = 0, n = 0; k < job.ncmds; k++) {
+			uint32_t op = (job.cmds[k].w[QNPU_CMD_OPCODE_WORD] &
+				       QNPU_CMD_OPCODE_MASK) >>
+				      QNPU_CMD_OPCODE_SHIFT;
+
+			n += op == QNPU_OP_CONV || op == QNPU_OP_DWCONV;
+		}
+		if (n != want[i])
+			fail_msg("layer %d: %u computes in bands of %u rows; whole tiles take %u",
+				 i, n, job.band_rows, want[i]);
+		qnpu_npu_job_free(&job);
+		check(&sp[i], device());
+	}
+}
+
 static void test_depthwise_random(void **state)
 {
 	struct rng r = { 555 };
@@ -945,6 +990,7 @@ int main(void)
 		cmocka_unit_test(test_streamed_slots_compact),
 		cmocka_unit_test(test_streamed_input_compact),
 		cmocka_unit_test(test_conv_bands_in_place),
+		cmocka_unit_test(test_bands_whole_tiles),
 		cmocka_unit_test(test_depthwise_random),
 		cmocka_unit_test(test_depthwise_packed),
 		cmocka_unit_test(test_fully_connected_random),

@@ -405,6 +405,17 @@ static uint32_t tile_pix(const struct qnpu_npu_target *t, const struct layer *l)
 	return min_u32(t->rows * S, 255 / S * S);
 }
 
+/* Tiles of @m pixels (per channel group) in bands of @bo output rows. */
+static uint32_t band_tiles(const struct layer *l, uint32_t bo, uint32_t m)
+{
+	uint32_t oy, n = 0;
+
+	for (oy = 0; oy < (uint32_t)l->oh; oy += bo)
+		n += div_up((uint64_t)min_u32(bo, (uint32_t)l->oh - oy) *
+			    (uint32_t)l->ow, m);
+	return n;
+}
+
 static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		struct qnpu_npu_job *job, int variant, bool tail)
 {
@@ -537,6 +548,15 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 			if (l->kind != JOB_CONV &&
 			    div_up(b, m) * m * 2 <= (uint32_t)l->oh)
 				b = div_up(b, m) * m;
+			/* bands that cut the image into more tiles than it
+			 * has whole cost a tile's steps each for the overlap;
+			 * when the input comes on chip (handoff) there is
+			 * none to gain, and the segment cuts a whole input's
+			 * first load itself */
+			if (band_tiles(l, b, tile_pix(t, l)) >
+			    band_tiles(l, (uint32_t)l->oh, tile_pix(t, l)))
+				return why(job, "bands of %u rows cut the image into more tiles",
+					   b);
 			bo = b;
 		} else if ((uint64_t)band_in_rows(l, (int32_t)b) *
 			   in_row_bytes(t, l, pix_words) <= t->abuf_bytes / 2) {
