@@ -19,8 +19,11 @@
 #include <cmocka.h>
 
 #include "qnpu.h"
+#include "compiler/qnpu_compiler.h"
 #include "ir/qnpu_ir.h"
+#include "qnpu_regs.h"
 #include "qnpu_runtime.h"
+#include "quant/qnpu_op_params.h"
 
 struct rng {
 	uint32_t s;
@@ -399,6 +402,337 @@ static void test_conv_weight_ring(void **state)
 			 (unsigned long long)last_cycles);
 }
 
+/* The shipped 16x16 (dts/qnpu-16x16.dts): SRAMs and memory system. */
+static const struct qnpu_npu_target tgt16 = {
+	.rows = 16, .cols = 16, .abuf_bytes = 65536, .wbuf_bytes = 32768,
+	.pbuf_bytes = 4096, .obuf_bytes = 32768, .mem_latency_cycles = 100,
+	.mem_bytes_per_cycle = 16, .mem_outstanding = 16,
+	.version_minor = QNPU_VERSION_MINOR,
+};
+
+static uint64_t tensor_va(void *ctx, int t)
+{
+	(void)ctx;
+	return QNPU_VA_ARENA + (uint64_t)t * 0x100000;
+}
+
+/* The WBUF and PBUF words (from 0) the stream's loads write. */
+static void sram_use(const struct qnpu_npu_job *job, uint32_t *w,
+		     uint32_t *p)
+{
+	size_t i;
+
+	*w = *p = 0;
+	for (i = 0; i < job->ncmds; i++) {
+		const struct qnpu_cmd *c = &job->cmds[i];
+		uint32_t op = (c->w[QNPU_CMD_OPCODE_WORD] &
+			       QNPU_CMD_OPCODE_MASK) >> QNPU_CMD_OPCODE_SHIFT;
+		uint32_t b = (c->w[QNPU_CMD_BUF_WORD] & QNPU_CMD_BUF_MASK) >>
+			     QNPU_CMD_BUF_SHIFT;
+		uint32_t sa = (c->w[QNPU_CMD_SRAM_ADDR_WORD] &
+			       QNPU_CMD_SRAM_ADDR_MASK) >>
+			      QNPU_CMD_SRAM_ADDR_SHIFT;
+		uint32_t rb = (c->w[QNPU_CMD_ROW_BYTES_WORD] &
+			       QNPU_CMD_ROW_BYTES_MASK) >>
+			      QNPU_CMD_ROW_BYTES_SHIFT;
+		uint32_t rows = (c->w[QNPU_CMD_ROWS_WORD] &
+				 QNPU_CMD_ROWS_MASK) >> QNPU_CMD_ROWS_SHIFT;
+		uint32_t ss = (c->w[QNPU_CMD_SRAM_STRIDE_WORD] &
+			       QNPU_CMD_SRAM_STRIDE_MASK) >>
+			      QNPU_CMD_SRAM_STRIDE_SHIFT;
+		uint32_t hi = sa + (rows - 1) * ss + (rb + 15) / 16;
+
+		if (op != QNPU_OP_LOAD)
+			continue;
+		if (b == QNPU_BUF_WBUF && hi > *w)
+			*w = hi;
+		if (b == QNPU_BUF_PBUF && hi > *p)
+			*p = hi;
+	}
+}
+
+/* Plan and emit @sp's layer for tgt16, as the compiler does. */
+static void plan_on_16x16(const struct spec *sp, struct qnpu_npu_job *job)
+{
+	uint8_t *blob;
+	struct qnpu_ir_graph *g = build(sp, &blob);
+
+	assert_int_equal(qnpu_op_params_prepare_all(g), 0);
+	if (qnpu_npu_pack(&tgt16, g, &g->ops[0], job))
+		fail_msg("pack: %s", job->why);
+	job->consts_va = QNPU_VA_CONSTS;
+	if (qnpu_npu_emit(&tgt16, g, &g->ops[0], job, tensor_va, NULL))
+		fail_msg("emit: %s", job->why);
+	qnpu_ir_graph_free(g);
+	free(blob);
+}
+
+/*
+ * Streamed weights and parameters rotate through slots of one unit's
+ * size from word 0 (the 4-slot ring of person_detect's layer 24, its
+ * parameters in the ring too; the two halves of its depthwise layer 25),
+ * not through quarters or halves of the SRAMs: a segment then finds room
+ * beside them to load the next layers' constants while they compute
+ * (person_detect 46,138 -> 45,631 cycles). Exact on the RTL; fails with
+ * slots spread over the SRAM or with the ring's parameters resident.
+ */
+static void test_streamed_slots_compact(void **state)
+{
+	struct spec ring = {
+		.builtin = QNPU_TFL_CONV_2D, .ih = 3, .iw = 3, .ic = 128,
+		.oc = 256, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 1,
+		.seed = 24,
+	};
+	struct spec dw = {
+		.builtin = QNPU_TFL_DEPTHWISE_CONV_2D, .ih = 3, .iw = 3,
+		.ic = 256, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 1,
+		.seed = 25,
+	};
+	struct qnpu_npu_job job = { 0 };
+	uint32_t w, p;
+
+	(void)state;
+	plan_on_16x16(&ring, &job);
+	assert_int_equal(job.w_slots, 4);
+	assert_false(job.p_resident);
+	sram_use(&job, &w, &p);
+	/* 4 slots x gset groups x 128 weight words / 12 parameter words */
+	if (w != 4 * job.gset * 128 || p != 4 * job.gset * 12)
+		fail_msg("ring gset %u: WBUF words 0..%u, PBUF 0..%u; slots of one unit's size give %u and %u",
+			 job.gset, w, p, 4 * job.gset * 128,
+			 4 * job.gset * 12);
+	qnpu_npu_job_free(&job);
+	check(&ring, device());
+
+	plan_on_16x16(&dw, &job);
+	assert_true(job.w_stream);
+	assert_int_equal(job.w_slots, 0);
+	sram_use(&job, &w, &p);
+	if (w != 2 * job.gset * 9)
+		fail_msg("depthwise gset %u: WBUF words 0..%u; two halves of one unit's size give %u",
+			 job.gset, w, 2 * job.gset * 9);
+	qnpu_npu_job_free(&job);
+	check(&dw, device());
+}
+
+/*
+ * The ABUF words of a streamed input: *@span the longest band a LOAD
+ * writes, *@second where the other half starts (the lowest non-zero
+ * address a band starts at), *@hi the end of the highest.
+ */
+static void abuf_halves(const struct qnpu_npu_job *job, uint32_t *span,
+			uint32_t *second, uint32_t *hi)
+{
+	uint32_t lo0 = UINT32_MAX, lo = 0, end = 0, h = 0, n = 0;
+	size_t i;
+
+	*span = *second = *hi = 0;
+	for (i = 0; i <= job->ncmds; i++) {
+		const struct qnpu_cmd *c = &job->cmds[i < job->ncmds ? i : 0];
+		uint32_t sa = (c->w[QNPU_CMD_SRAM_ADDR_WORD] &
+			       QNPU_CMD_SRAM_ADDR_MASK) >>
+			      QNPU_CMD_SRAM_ADDR_SHIFT;
+		uint32_t rb = (c->w[QNPU_CMD_ROW_BYTES_WORD] &
+			       QNPU_CMD_ROW_BYTES_MASK) >>
+			      QNPU_CMD_ROW_BYTES_SHIFT;
+		uint32_t rows = (c->w[QNPU_CMD_ROWS_WORD] &
+				 QNPU_CMD_ROWS_MASK) >> QNPU_CMD_ROWS_SHIFT;
+		uint32_t ss = (c->w[QNPU_CMD_SRAM_STRIDE_WORD] &
+			       QNPU_CMD_SRAM_STRIDE_MASK) >>
+			      QNPU_CMD_SRAM_STRIDE_SHIFT;
+		bool ld = i < job->ncmds &&
+			  (c->w[QNPU_CMD_OPCODE_WORD] & QNPU_CMD_OPCODE_MASK) >>
+			  QNPU_CMD_OPCODE_SHIFT == QNPU_OP_LOAD &&
+			  (c->w[QNPU_CMD_BUF_WORD] & QNPU_CMD_BUF_MASK) >>
+			  QNPU_CMD_BUF_SHIFT == QNPU_BUF_ABUF;
+
+		/* a band is the run of input LOADs between computes */
+		if (!ld && n) {
+			if (end - lo > *span)
+				*span = end - lo;
+			if (lo && lo < lo0)
+				lo0 = lo;
+			h = end > h ? end : h;
+			n = 0;
+		}
+		if (!ld)
+			continue;
+		if (!n++) {
+			lo = sa;
+			end = 0;
+		}
+		lo = sa < lo ? sa : lo;
+		end = sa + (rows - 1) * ss + (rb + 15) / 16 > end ?
+		      sa + (rows - 1) * ss + (rb + 15) / 16 : end;
+	}
+	*second = lo0 == UINT32_MAX ? 0 : lo0;
+	*hi = h;
+}
+
+/*
+ * A streamed input alternates between two halves of the largest band's
+ * size from word 0, not between halves of ABUF, so a producer's output
+ * can be handed over beside it (person_detect's 48x48 layers 2 -> 3:
+ * 45,631 -> 43,214 cycles). A 3x3 CONV over 75x61x37 (169 KB, more than
+ * ABUF) and a depthwise layer streaming channel slices; exact on the
+ * RTL; fails with the halves at 0 and half of ABUF.
+ */
+static void test_streamed_input_compact(void **state)
+{
+	struct spec sp[2] = { {
+		.builtin = QNPU_TFL_CONV_2D, .ih = 75, .iw = 61, .ic = 37,
+		.oc = 20, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 3,
+		.seed = 17,
+	}, {
+		.builtin = QNPU_TFL_DEPTHWISE_CONV_2D, .ih = 40, .iw = 40,
+		.ic = 96, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 1,
+		.seed = 18,
+	} };
+	struct qnpu_npu_job job = { 0 };
+	uint32_t span, second, hi;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		plan_on_16x16(&sp[i], &job);
+		assert_true(job.in_stream);
+		abuf_halves(&job, &span, &second, &hi);
+		if (!second || second > span || hi > 2 * span)
+			fail_msg("layer %d: bands up to %u ABUF words, the second half at %u, the last ends at %u; halves of the band's size: at %u, end by %u",
+				 i, span, second, hi, span, 2 * span);
+		qnpu_npu_job_free(&job);
+		check(&sp[i], device());
+	}
+}
+
+/* Whether no ABUF word is written by two of the stream's input LOADs. */
+static bool abuf_loaded_once(const struct qnpu_npu_job *job)
+{
+	static uint8_t seen[65536 / 16];
+	size_t i;
+	uint32_t r, w;
+
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < job->ncmds; i++) {
+		const struct qnpu_cmd *c = &job->cmds[i];
+		uint32_t sa = (c->w[QNPU_CMD_SRAM_ADDR_WORD] &
+			       QNPU_CMD_SRAM_ADDR_MASK) >>
+			      QNPU_CMD_SRAM_ADDR_SHIFT;
+		uint32_t rb = (c->w[QNPU_CMD_ROW_BYTES_WORD] &
+			       QNPU_CMD_ROW_BYTES_MASK) >>
+			      QNPU_CMD_ROW_BYTES_SHIFT;
+		uint32_t rows = (c->w[QNPU_CMD_ROWS_WORD] &
+				 QNPU_CMD_ROWS_MASK) >> QNPU_CMD_ROWS_SHIFT;
+		uint32_t ss = (c->w[QNPU_CMD_SRAM_STRIDE_WORD] &
+			       QNPU_CMD_SRAM_STRIDE_MASK) >>
+			      QNPU_CMD_SRAM_STRIDE_SHIFT;
+
+		if ((c->w[QNPU_CMD_OPCODE_WORD] & QNPU_CMD_OPCODE_MASK) >>
+		    QNPU_CMD_OPCODE_SHIFT != QNPU_OP_LOAD ||
+		    (c->w[QNPU_CMD_BUF_WORD] & QNPU_CMD_BUF_MASK) >>
+		    QNPU_CMD_BUF_SHIFT != QNPU_BUF_ABUF)
+			continue;
+		for (r = 0; r < rows; r++)
+			for (w = 0; w < (rb + 15) / 16; w++) {
+				uint32_t a = sa + r * ss + w;
+
+				if (a >= sizeof(seen) || seen[a]++)
+					return false;
+			}
+	}
+	return true;
+}
+
+/*
+ * A convolution whose input fits ABUF, cut into bands for overlap, loads
+ * each band's new rows in place into the resident image, as depthwise
+ * layers do: no halo row loaded twice and every ABUF word loaded once,
+ * so its producer's DRAINs can write that input on chip (person_detect's
+ * 48x48 and 24x24 pointwise layers: 43,214 -> 41,015 cycles). A 1x1 and
+ * a 3x3 layer; exact on the RTL; fails with CONV bands through two
+ * halves again.
+ */
+static void test_conv_bands_in_place(void **state)
+{
+	struct spec sp[2] = { {
+		.builtin = QNPU_TFL_CONV_2D, .ih = 24, .iw = 24, .ic = 32,
+		.oc = 32, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 1,
+		.seed = 6,
+	}, {
+		.builtin = QNPU_TFL_CONV_2D, .ih = 32, .iw = 32, .ic = 16,
+		.oc = 16, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 3,
+		.seed = 66,
+	} };
+	struct qnpu_npu_job job = { 0 };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		plan_on_16x16(&sp[i], &job);
+		if (job.in_stream || job.band_rows >= (uint32_t)sp[i].ih ||
+		    !abuf_loaded_once(&job))
+			fail_msg("layer %d: %s, bands of %u rows, %s",
+				 i, job.in_stream ? "input through halves" :
+				 "input resident", job.band_rows,
+				 abuf_loaded_once(&job) ?
+				 "each ABUF word loaded once" :
+				 "ABUF words loaded twice");
+		qnpu_npu_job_free(&job);
+		check(&sp[i], device());
+	}
+}
+
+/*
+ * A layer cut into bands computes no more tiles than whole: bands whose
+ * rows split 16-pixel tiles (a 6x6 output in 1-row bands: 6 tiles per
+ * channel group instead of 3) are refused, so the plan search takes a
+ * whole or whole-tile one (person_detect's layer 11: 244 -> 127 cycles;
+ * DS-CNN 13,025 -> 12,413). person_detect's layers 11 (depthwise) and 6
+ * (1x1 on 24x24, 36 tiles per group); exact; fails without the rule.
+ */
+static void test_bands_whole_tiles(void **state)
+{
+	struct spec sp[2] = { {
+		.builtin = QNPU_TFL_DEPTHWISE_CONV_2D, .ih = 12, .iw = 12,
+		.ic = 64, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 1,
+		.seed = 11,
+	}, {
+		.builtin = QNPU_TFL_CONV_2D, .ih = 24, .iw = 24, .ic = 32,
+		.oc = 32, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1,
+		.dw = 1, .dm = 1, .padding = QNPU_PAD_SAME, .act = 1,
+		.seed = 61,
+	} };
+	const uint32_t want[2] = { 3 * 4, 36 * 2 };	/* tiles x groups */
+	struct qnpu_npu_job job = { 0 };
+	uint32_t n;
+	size_t k;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		plan_on_16x16(&sp[i], &job);
+		for (k = 0, n = 0; k < job.ncmds; k++) {
+			uint32_t op = (job.cmds[k].w[QNPU_CMD_OPCODE_WORD] &
+				       QNPU_CMD_OPCODE_MASK) >>
+				      QNPU_CMD_OPCODE_SHIFT;
+
+			n += op == QNPU_OP_CONV || op == QNPU_OP_DWCONV;
+		}
+		if (n != want[i])
+			fail_msg("layer %d: %u computes in bands of %u rows; whole tiles take %u",
+				 i, n, job.band_rows, want[i]);
+		qnpu_npu_job_free(&job);
+		check(&sp[i], device());
+	}
+}
+
 static void test_depthwise_random(void **state)
 {
 	struct rng r = { 555 };
@@ -653,6 +987,10 @@ int main(void)
 		cmocka_unit_test(test_conv_random),
 		cmocka_unit_test(test_conv_larger_than_srams),
 		cmocka_unit_test(test_conv_weight_ring),
+		cmocka_unit_test(test_streamed_slots_compact),
+		cmocka_unit_test(test_streamed_input_compact),
+		cmocka_unit_test(test_conv_bands_in_place),
+		cmocka_unit_test(test_bands_whole_tiles),
 		cmocka_unit_test(test_depthwise_random),
 		cmocka_unit_test(test_depthwise_packed),
 		cmocka_unit_test(test_fully_connected_random),

@@ -349,15 +349,19 @@ static uint32_t vec_groups(const struct qnpu_npu_target *t,
 }
 
 /*
- * Whether a resident depthwise/pool input is loaded band by band in place
- * (the rows each band adds) rather than streamed through two halves.
- * Not with a 1-row kernel that skips rows (its rows are stacked).
+ * Whether a resident input is loaded band by band in place (the rows
+ * each band adds) rather than streamed through two halves: no halo row
+ * loaded twice, no load waiting for a compute, and every ABUF word
+ * loaded once, so a producer's DRAINs can write it (on-chip handoff).
+ * Not with a 1-row kernel that skips rows (its rows are stacked), nor
+ * for a convolution with a fused residual or a sibling (their ABUF
+ * halves hold more than the input).
  */
 static bool vec_resident_bands(const struct qnpu_npu_target *t,
 			       const struct layer *l)
 {
 	(void)t;
-	return l->kind != JOB_CONV && l->kind != JOB_ADD && !l->res &&
+	return l->kind != JOB_ADD && !l->res && !l->sib &&
 	       !(l->kh == 1 && l->sh > 1);
 }
 
@@ -379,6 +383,9 @@ static uint32_t in_row_bytes(const struct qnpu_npu_target *t,
  *   PLAN_GROUPS2, PLAN_GROUPS4  two or four groups per unit: fewer, longer
  *                loads, each paying the memory latency once (a batched
  *                FULLY_CONNECTED is bound by its weight stream)
+ *   PLAN_RING1, PLAN_RING2  one or two groups' weights and parameters per
+ *                unit through RING_SLOTS slots, input resident: unit u's
+ *                LOAD waits only for unit u - RING_SLOTS's compute
  * (qnpu_cost.c predicts each; the fastest is kept)
  */
 enum { PLAN_BANDS, PLAN_FINE, PLAN_WHOLE, PLAN_GROUPS, PLAN_GROUPS2,
@@ -396,6 +403,17 @@ static uint32_t tile_pix(const struct qnpu_npu_target *t, const struct layer *l)
 	uint32_t S = vec_groups(t, l);
 
 	return min_u32(t->rows * S, 255 / S * S);
+}
+
+/* Tiles of @m pixels (per channel group) in bands of @bo output rows. */
+static uint32_t band_tiles(const struct layer *l, uint32_t bo, uint32_t m)
+{
+	uint32_t oy, n = 0;
+
+	for (oy = 0; oy < (uint32_t)l->oh; oy += bo)
+		n += div_up((uint64_t)min_u32(bo, (uint32_t)l->oh - oy) *
+			    (uint32_t)l->ow, m);
+	return n;
 }
 
 static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
@@ -425,10 +443,10 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 		if (!weights || l->kind != JOB_CONV || l->res || l->sib ||
 		    G <= job->gset * RING_SLOTS ||
 		    (uint64_t)job->gset * K > wb / RING_SLOTS ||
-		    (uint64_t)G * l->psw > pb)
+		    (uint64_t)job->gset * l->psw > pb / RING_SLOTS)
 			return why(job, "no ring plan");
 		job->w_stream = true;
-		job->p_resident = true;
+		job->p_resident = false;
 		job->w_slots = RING_SLOTS;
 	} else if (!weights || ((G * K <= wb && (uint64_t)G * l->psw <= pb) &&
 			 !(variant >= PLAN_GROUPS && G > 1))) {
@@ -515,9 +533,9 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 				    2 * PIPE_UNITS : PIPE_UNITS);
 
 		if (vec_resident_bands(t, l)) {
-			/* depthwise/pool: the input stays resident, each band
-			 * loads only its new rows (no halo loaded twice), and
-			 * a band is whole tiles where the width allows */
+			/* the input stays resident, each band loads only its
+			 * new rows; a depthwise/pool band is whole tiles where
+			 * the width allows */
 			uint32_t S = vec_groups(t, l), m = t->rows * S, a, r;
 
 			for (a = m, r = (uint32_t)l->ow; r; ) {	/* gcd */
@@ -527,8 +545,18 @@ static int plan(const struct qnpu_npu_target *t0, const struct layer *l,
 				r = x;
 			}
 			m /= a;		/* output rows per whole tiles */
-			if (div_up(b, m) * m * 2 <= (uint32_t)l->oh)
+			if (l->kind != JOB_CONV &&
+			    div_up(b, m) * m * 2 <= (uint32_t)l->oh)
 				b = div_up(b, m) * m;
+			/* bands that cut the image into more tiles than it
+			 * has whole cost a tile's steps each for the overlap;
+			 * when the input comes on chip (handoff) there is
+			 * none to gain, and the segment cuts a whole input's
+			 * first load itself */
+			if (band_tiles(l, b, tile_pix(t, l)) >
+			    band_tiles(l, (uint32_t)l->oh, tile_pix(t, l)))
+				return why(job, "bands of %u rows cut the image into more tiles",
+					   b);
 			bo = b;
 		} else if ((uint64_t)band_in_rows(l, (int32_t)b) *
 			   in_row_bytes(t, l, pix_words) <= t->abuf_bytes / 2) {
@@ -1107,6 +1135,45 @@ static void unit_at(const struct emit *e, const struct band *b, uint32_t g0,
 			  &un->in_nch, &un->pix_words);
 }
 
+/*
+ * WBUF and PBUF words between the slots streamed operands rotate through
+ * (two halves, or the ring's slots): what one unit loads, so a job's
+ * SRAM stays a compact range from 0 and the segment finds room beside it
+ * for the next layers' loads.
+ */
+static uint32_t w_slot(const struct emit *e)
+{
+	const struct qnpu_npu_job *job = e->job;
+
+	return job->nchunks > 1 ?
+	       (uint32_t)(e->l->kh * e->l->kw) * job->ic_chunk :
+	       job->gset * (uint32_t)(job->w_group_bytes / e->C);
+}
+
+static uint32_t p_slot(const struct emit *e)
+{
+	return e->job->gset * e->l->psw;
+}
+
+/*
+ * ABUF bytes between the two halves a streamed input alternates through:
+ * the largest band any unit loads (its rows, at most band_in_rows(), in
+ * the widest channel slice, gset groups), not half of ABUF, so a job's
+ * input stays a compact range from 0 and a handoff finds room beside it
+ * for its producer's input or its consumer's.
+ */
+static uint32_t a_slot(const struct emit *e)
+{
+	const struct layer *l = e->l;
+	const struct qnpu_npu_job *job = e->job;
+	const bool vec = l->kind != JOB_CONV && !e->dense;
+	uint32_t rows = e->skip > 1 ? job->band_rows :
+			(uint32_t)band_in_rows(l, (int32_t)job->band_rows);
+
+	return rows * in_row_bytes(e->t, l, !vec ? 0 :
+				   l->dm > 1 ? 1 : job->gset);
+}
+
 /* Reduction chunk @ch of unit @un, the @u-th chunk of the layer. */
 static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 		     int u)
@@ -1118,12 +1185,11 @@ static void chunk_at(const struct emit *e, struct unit *un, uint32_t ch,
 	un->i0 = ch ? un->i0 + un->icc : 0;
 	un->ch = ch;
 	un->icc = min_u32((uint32_t)e->l->ic - un->i0, job->ic_chunk);
-	un->abase = job->in_stream ? h * (t->abuf_bytes / 2) : 0;
-	un->wbase = job->w_slots ? (uint32_t)u % job->w_slots *
-				   ((t->wbuf_bytes / e->C) / job->w_slots) :
-		    job->w_stream ? h * ((t->wbuf_bytes / e->C) / 2) : 0;
-	un->pbase = job->w_stream && !job->p_resident ?
-		    h * ((t->pbuf_bytes / e->C) / 2) : 0;
+	un->abase = job->in_stream ? h * a_slot(e) : 0;
+	un->wbase = job->w_slots ? (uint32_t)u % job->w_slots * w_slot(e) :
+		    job->w_stream ? h * w_slot(e) : 0;
+	un->pbase = job->w_slots ? (uint32_t)u % job->w_slots * p_slot(e) :
+		    job->w_stream && !job->p_resident ? h * p_slot(e) : 0;
 	un->rbase = e->res_base + h * ((t->obuf_bytes / e->C) / 2) * e->C;
 	un->last = ch + 1 == job->nchunks;
 }
@@ -1138,14 +1204,12 @@ static uint32_t sib_wbase(const struct emit *e)
 {
 	const uint32_t K = (uint32_t)(e->job->w_group_bytes / e->C);
 
-	return e->job->w_stream ?
-	       (e->t->wbuf_bytes / e->C) / 2 + e->job->gset * K : e->G * K;
+	return e->job->w_stream ? 2 * w_slot(e) : e->G * K;
 }
 
 static uint32_t sib_pbase(const struct emit *e)
 {
-	return e->job->w_stream && !e->job->p_resident ?
-	       (e->t->pbuf_bytes / e->C) / 2 + e->job->gset * e->l->psw :
+	return e->job->w_stream && !e->job->p_resident ? 2 * p_slot(e) :
 	       e->G * e->l->psw;
 }
 
