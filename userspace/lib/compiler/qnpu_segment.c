@@ -647,8 +647,8 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
  */
 static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 		    size_t a_start, const struct qnpu_cmd *b, size_t n,
-		    bool hoist, struct out *h, size_t *a_end, size_t *b_start,
-		    bool *gated, uint64_t saved[2])
+		    bool hoist, bool relayout, struct out *h, size_t *a_end,
+		    size_t *b_start, bool *gated, uint64_t saved[2])
 {
 	struct qnpu_cmd *bb = malloc((n + 1) * sizeof(*bb));
 	size_t na = o->n - a_start, nb = n;
@@ -662,7 +662,9 @@ static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 	if (r)
 		goto out;
 	memcpy(h->c, o->c, o->n * sizeof(*o->c));
-	r = qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb, saved);
+	r = relayout ?
+	    qnpu_npu_handoff_relaid(t, h->c + a_start, &na, bb, &nb, saved) :
+	    qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb, saved);
 	if (r == 0) {
 		h->n = a_start + na;
 		r = join_hand(h, bb, nb, hoist, a_end, b_start, gated);
@@ -774,7 +776,8 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			uint64_t din, dout, ch, cn;
 
 			r = try_hand(t, &o, a_start, raw, j->ncmds,
-				     hoist && !gated, &h, &a_end, &b_start,
+				     hoist && !gated, seg->relayout, &h,
+				     &a_end, &b_start,
 				     &hgated, saved);
 			if (r)
 				break;
