@@ -85,70 +85,160 @@ static bool balanced(const struct qnpu_cmd *c, size_t n)
 	return !l2c && !c2l && !c2s && !s2c;
 }
 
-/* The WBUF (r[0]) and PBUF (r[1]) words a stream's loads write. */
-static void used(const struct qnpu_cmd *c, size_t n, uint32_t C,
-		 struct range r[2])
-{
-	size_t i;
-
-	r[0] = r[1] = (struct range){ 0, 0 };
-	for (i = 0; i < n; i++) {
-		uint32_t b = CF(&c[i], BUF), lo, hi;
-		struct range *x;
-
-		if (CF(&c[i], OPCODE) != QNPU_OP_LOAD ||
-		    (b != QNPU_BUF_WBUF && b != QNPU_BUF_PBUF))
-			continue;
-		x = &r[b == QNPU_BUF_PBUF];
-		lo = CF(&c[i], SRAM_ADDR);
-		hi = lo + (CF(&c[i], ROWS) - 1) * CF(&c[i], SRAM_STRIDE) +
-		     (CF(&c[i], ROW_BYTES) + C - 1) / C;
-		if (x->lo == x->hi) {
-			*x = (struct range){ lo, hi };
-		} else {
-			x->lo = lo < x->lo ? lo : x->lo;
-			x->hi = hi > x->hi ? hi : x->hi;
-		}
-	}
-}
-
 static bool overlap(struct range a, struct range b)
 {
 	return a.lo != a.hi && b.lo != b.hi && a.lo < b.hi && b.lo < a.hi;
 }
 
-/* A shift of @r (in a buffer of @words) that clears @prev and @prev2
- * (either may be empty), or false. */
-static bool clear_of2(struct range r, struct range prev, struct range prev2,
-		      uint32_t words, int64_t *delta)
+/* Ranges of SRAM in use, kept apart (a hull of two jobs at both ends of
+ * a buffer would cover all of it); past RSET_MAX the closest two merge. */
+#define RSET_MAX 8
+
+struct rset {
+	struct range r[RSET_MAX];
+	int n;
+};
+
+static void rset_add(struct rset *s, struct range a)
 {
-	uint32_t size = r.hi - r.lo;
-	int64_t cand[3] = { 0, -(int64_t)r.lo, (int64_t)words - size - r.lo };
-	int i;
+	int i, j, bi = 0, bj = 1;
+	uint32_t best = UINT32_MAX;
 
-	for (i = 0; i < 3; i++) {
-		struct range m = { (uint32_t)(r.lo + cand[i]),
-				   (uint32_t)(r.hi + cand[i]) };
+	if (a.lo == a.hi)
+		return;
+	for (i = 0; i < s->n; i++)	/* overlapping or adjacent: one */
+		if (a.lo <= s->r[i].hi && s->r[i].lo <= a.hi) {
+			struct range m = {
+				a.lo < s->r[i].lo ? a.lo : s->r[i].lo,
+				a.hi > s->r[i].hi ? a.hi : s->r[i].hi,
+			};
 
-		if (i && size > words)
-			break;
-		if (!overlap(m, prev) && !overlap(m, prev2)) {
-			*delta = cand[i];
-			return true;
+			s->r[i] = s->r[--s->n];
+			rset_add(s, m);
+			return;
 		}
+	if (s->n < RSET_MAX) {
+		s->r[s->n++] = a;
+		return;
 	}
-	*delta = 0;
-	return false;
+	for (i = 0; i < s->n; i++)	/* merge the closest two first */
+		for (j = i + 1; j < s->n; j++) {
+			uint32_t lo = s->r[i].lo < s->r[j].lo ? s->r[i].lo : s->r[j].lo;
+			uint32_t hi = s->r[i].hi > s->r[j].hi ? s->r[i].hi : s->r[j].hi;
+			uint32_t gap = hi - lo - (s->r[i].hi - s->r[i].lo) -
+				       (s->r[j].hi - s->r[j].lo);
+
+			if ((int32_t)gap < 0)
+				gap = 0;
+			if (gap < best) {
+				best = gap;
+				bi = i;
+				bj = j;
+			}
+		}
+	if (s->r[bj].lo < s->r[bi].lo)
+		s->r[bi].lo = s->r[bj].lo;
+	if (s->r[bj].hi > s->r[bi].hi)
+		s->r[bi].hi = s->r[bj].hi;
+	s->r[bj] = a;
 }
 
-static struct range hull_of(struct range a, struct range b)
+/* The WBUF (r[0]) and PBUF (r[1]) words a stream's loads write. */
+static void used(const struct qnpu_cmd *c, size_t n, uint32_t C,
+		 struct rset r[2])
 {
-	if (a.lo == a.hi)
-		return b;
-	if (b.lo == b.hi)
-		return a;
-	return (struct range){ a.lo < b.lo ? a.lo : b.lo,
-			       a.hi > b.hi ? a.hi : b.hi };
+	size_t i;
+
+	r[0].n = r[1].n = 0;
+	for (i = 0; i < n; i++) {
+		uint32_t b = CF(&c[i], BUF), lo, hi;
+
+		if (CF(&c[i], OPCODE) != QNPU_OP_LOAD ||
+		    (b != QNPU_BUF_WBUF && b != QNPU_BUF_PBUF))
+			continue;
+		lo = CF(&c[i], SRAM_ADDR);
+		hi = lo + (CF(&c[i], ROWS) - 1) * CF(&c[i], SRAM_STRIDE) +
+		     (CF(&c[i], ROW_BYTES) + C - 1) / C;
+		rset_add(&r[b == QNPU_BUF_PBUF], (struct range){ lo, hi });
+	}
+}
+
+static void rset_union(struct rset *to, const struct rset *from)
+{
+	int i;
+
+	for (i = 0; i < from->n; i++)
+		rset_add(to, from->r[i]);
+}
+
+/* Whether @a moved by @d stays in [0, @words) clear of @b and @c. */
+static bool fits(const struct rset *a, int64_t d, const struct rset *b,
+		 const struct rset *c, uint32_t words)
+{
+	int i, j;
+
+	for (i = 0; i < a->n; i++) {
+		struct range m = { (uint32_t)(a->r[i].lo + d),
+				   (uint32_t)(a->r[i].hi + d) };
+
+		if ((int64_t)a->r[i].lo + d < 0 ||
+		    (int64_t)a->r[i].hi + d > words)
+			return false;
+		for (j = 0; j < b->n; j++)
+			if (overlap(m, b->r[j]))
+				return false;
+		for (j = 0; j < c->n; j++)
+			if (overlap(m, c->r[j]))
+				return false;
+	}
+	return true;
+}
+
+
+/* A shift of @r (in a buffer of @words) that clears @prev and @prev2, or
+ * false: none, to either end, or one of its ranges right beside one of
+ * theirs (a pointwise layer's weights between those of the layer two
+ * before, still computing, and of the depthwise layer before). */
+static bool clear_of2(const struct rset *r, const struct rset *prev,
+		      const struct rset *prev2, uint32_t words, int64_t *delta)
+{
+	const struct rset *o[2] = { prev, prev2 };
+	uint32_t lo = UINT32_MAX, hi = 0;
+	int i, j, k;
+
+	*delta = 0;
+	if (!r->n)
+		return true;
+	for (i = 0; i < r->n; i++) {
+		lo = r->r[i].lo < lo ? r->r[i].lo : lo;
+		hi = r->r[i].hi > hi ? r->r[i].hi : hi;
+	}
+	if (fits(r, 0, prev, prev2, words))
+		return true;
+	if (fits(r, -(int64_t)lo, prev, prev2, words)) {
+		*delta = -(int64_t)lo;
+		return true;
+	}
+	if (fits(r, (int64_t)words - hi, prev, prev2, words)) {
+		*delta = (int64_t)words - hi;
+		return true;
+	}
+	for (k = 0; k < 2; k++)
+		for (j = 0; j < o[k]->n; j++)
+			for (i = 0; i < r->n; i++) {
+				int64_t d[2] = {
+					(int64_t)o[k]->r[j].hi - r->r[i].lo,
+					(int64_t)o[k]->r[j].lo - r->r[i].hi,
+				};
+				int e;
+
+				for (e = 0; e < 2; e++)
+					if (fits(r, d[e], prev, prev2, words)) {
+						*delta = d[e];
+						return true;
+					}
+			}
+	return false;
 }
 
 /* Move the stream's WBUF use by @dw words and PBUF use by @dp. */
@@ -698,12 +788,12 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 {
 	const uint32_t C = t->cols;
 	const uint32_t ww = t->wbuf_bytes / C, pw = t->pbuf_bytes / C;
-	struct range prev[2] = { { 0, 0 }, { 0, 0 } }, cur[2];
+	struct rset prev[2] = { { .n = 0 }, { .n = 0 } }, cur[2];
 	/* what the jobs before the previous one use while no load of the
 	 * previous one waited for their computes (a handoff consumer whose
 	 * loads run ahead): loads that run ahead now keep clear of it too */
-	struct range prev2[2] = { { 0, 0 }, { 0, 0 } }, pa[2];
-	const struct range none = { 0, 0 };
+	struct rset prev2[2] = { { .n = 0 }, { .n = 0 } }, none2 = { .n = 0 };
+	struct rset pa[2];
 	size_t ung_end = SIZE_MAX;	/* its producer's last command */
 	struct out o = { 0 };
 	size_t *last = NULL, sync_at = 0;
@@ -743,12 +833,12 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
 		used(tmp, j->ncmds, C, cur);
 		gated = false;
-		hoist = clear_of2(cur[0], prev[0], prev2[0], ww, &dw) &&
-			clear_of2(cur[1], prev[1], prev2[1], pw, &dp);
+		hoist = clear_of2(&cur[0], &prev[0], &prev2[0], ww, &dw) &&
+			clear_of2(&cur[1], &prev[1], &prev2[1], pw, &dp);
 		if (!hoist && ung_end != SIZE_MAX && gate_ok(&o, ung_end)) {
 			/* run ahead once the producer's computes ended */
-			hoist = clear_of2(cur[0], prev[0], none, ww, &dw) &&
-				clear_of2(cur[1], prev[1], none, pw, &dp);
+			hoist = clear_of2(&cur[0], &prev[0], &none2, ww, &dw) &&
+				clear_of2(&cur[1], &prev[1], &none2, pw, &dp);
 			gated = hoist;
 		}
 		if (!hoist || shift(tmp, j->ncmds, dw, dp)) {
@@ -805,18 +895,18 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 					seg->saved_in[k] = saved[1];
 					last[k] = o.n - 1;
 					if (hgated) {
-						prev2[0] = prev2[1] = none;
+						prev2[0] = prev2[1] = none2;
 						ung_end = SIZE_MAX;
 					} else {
-						prev2[0] = hull_of(prev2[0], pa[0]);
-						prev2[1] = hull_of(prev2[1], pa[1]);
+						rset_union(&prev2[0], &pa[0]);
+						rset_union(&prev2[1], &pa[1]);
 						ung_end = a_end;
 					}
 					continue;
 				}
 				free(h.c);
 				follow_ins(&o, last, k - 1, mv, &nmv);
-				prev2[0] = prev2[1] = none;
+				prev2[0] = prev2[1] = none2;
 				ung_end = SIZE_MAX;
 				last[k - 1] = sync_at;
 				a_start = sync_at + 1;
@@ -840,7 +930,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			follow_ins(&o, last, k - 1, mv, &nmv);
 			last[k - 1] = sync_at;
 			a_start = sync_at + 1;
-			prev2[0] = prev2[1] = none;
+			prev2[0] = prev2[1] = none2;
 			ung_end = SIZE_MAX;
 		}
 		last[k] = o.n - 1;
