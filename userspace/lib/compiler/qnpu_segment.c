@@ -676,10 +676,14 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
  * DRAINs write that input into ABUF) right after its producer. Its first
  * loads (weights) run ahead when @hoist (SRAM the producer does not use)
  * and they touch no ABUF, else behind a SYNC after the producer's
- * computes. *@a_end: the producer's last command.
+ * computes. @gate_at (SIZE_MAX: none): with @hoist, they also wait for a
+ * SYNC put after command @gate_at (the computes of the job before the
+ * producer, whose SRAM they may reuse), as in join(). *@a_end: the
+ * producer's last command.
  */
 static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
-		     bool hoist, size_t *a_end, size_t *b_start, bool *gated)
+		     bool hoist, size_t gate_at, size_t *a_end,
+		     size_t *b_start, bool *gated)
 {
 	size_t first_cmp = n, i, ins = 0;
 	int r;
@@ -697,7 +701,9 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
 		if (CF(&b[i], BUF) == QNPU_BUF_ABUF)
 			hoist = false;
 	}
-	r = reserve(o, n + 1);
+	if (!hoist || !first_cmp || gate_at >= o->n)
+		gate_at = SIZE_MAX;
+	r = reserve(o, n + 2);
 	if (r)
 		return r;
 	*a_end = o->n - 1;
@@ -705,13 +711,28 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
 	if (!first_cmp) {
 		*b_start = o->n;
 	} else if (hoist) {
+		if (gate_at != SIZE_MAX) {
+			memmove(&o->c[gate_at + 2], &o->c[gate_at + 1],
+				(o->n - gate_at - 1) * sizeof(*o->c));
+			note_ins(o, gate_at + 1, 1);
+			memset(&o->c[gate_at + 1], 0, sizeof(*o->c));
+			o->c[gate_at + 1].w[0] = QNPU_OP_SYNC |
+						 QNPU_CMD_PUSH_PREV_MASK;
+			o->n++;
+			*a_end += 1;
+		}
 		for (i = 0; i < o->n; i++)
 			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
 				ins = i + 1;
+		/* behind the SYNC they wait for (see join()) */
+		if (gate_at != SIZE_MAX && ins < gate_at + 2)
+			ins = gate_at + 2;
 		note_ins(o, ins, first_cmp);
 		memmove(&o->c[ins + first_cmp], &o->c[ins],
 			(o->n - ins) * sizeof(*o->c));
 		memcpy(&o->c[ins], b, first_cmp * sizeof(*b));
+		if (gate_at != SIZE_MAX)
+			o->c[ins].w[0] |= QNPU_CMD_POP_NEXT_MASK;
 		o->n += first_cmp;
 		*a_end += first_cmp;
 		*b_start = o->n;
@@ -737,8 +758,9 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
  */
 static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 		    size_t a_start, const struct qnpu_cmd *b, size_t n,
-		    bool hoist, bool relayout, struct out *h, size_t *a_end,
-		    size_t *b_start, bool *gated, uint64_t saved[2])
+		    bool hoist, size_t gate_at, bool relayout, struct out *h,
+		    size_t *a_end, size_t *b_start, bool *gated,
+		    uint64_t saved[2])
 {
 	struct qnpu_cmd *bb = malloc((n + 1) * sizeof(*bb));
 	size_t na = o->n - a_start, nb = n;
@@ -757,7 +779,8 @@ static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 	    qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb, saved);
 	if (r == 0) {
 		h->n = a_start + na;
-		r = join_hand(h, bb, nb, hoist, a_end, b_start, gated);
+		r = join_hand(h, bb, nb, hoist, gate_at, a_end, b_start,
+			      gated);
 	}
 	if (r == 1 || r == -EINVAL)
 		r = 0;
@@ -866,7 +889,8 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			uint64_t din, dout, ch, cn;
 
 			r = try_hand(t, &o, a_start, raw, j->ncmds,
-				     hoist && !gated, seg->relayout, &h,
+				     hoist, gated ? ung_end : SIZE_MAX,
+				     seg->relayout, &h,
 				     &a_end, &b_start,
 				     &hgated, saved);
 			if (r)
@@ -897,6 +921,12 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 					if (hgated) {
 						prev2[0] = prev2[1] = none2;
 						ung_end = SIZE_MAX;
+					} else if (gated) {
+						/* they waited for the computes
+						 * before the producer's */
+						prev2[0] = pa[0];
+						prev2[1] = pa[1];
+						ung_end = a_end;
 					} else {
 						rset_union(&prev2[0], &pa[0]);
 						rset_union(&prev2[1], &pa[1]);
