@@ -18,7 +18,8 @@
  *     applies a burst at its last beat, so the read sees the data.
  *   - B's first WBUF/PBUF loads need none of that, only SRAM that A does
  *     not read: if B's WBUF and PBUF ranges are disjoint from A's (moved
- *     to the other end of the buffer when that makes them so), they go
+ *     to either end of the buffer, or beside one of A's ranges, when that
+ *     makes them so), they go
  *     right after A's last LOAD with no token. The job before A finished
  *     computing before A's first input LOAD ran, which precedes them.
  *     Otherwise (A streams its weights through both halves) they wait for
