@@ -807,8 +807,9 @@ static bool gate_ok(const struct out *o, size_t from)
 	return true;
 }
 
-int qnpu_npu_segment(const struct qnpu_npu_target *t,
-		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
+static int segment_once(const struct qnpu_npu_target *t,
+			const struct qnpu_npu_job *jobs,
+			struct qnpu_npu_seg *seg)
 {
 	const uint32_t C = t->cols;
 	const uint32_t ww = t->wbuf_bytes / C, pw = t->pbuf_bytes / C;
@@ -990,6 +991,47 @@ out:
 	free(last);
 	free(at);
 	return r;
+}
+
+static void seg_outputs_free(struct qnpu_npu_seg *s)
+{
+	free(s->est_end);
+	free(s->saved_out);
+	free(s->saved_in);
+	free(s->job.cmds);
+}
+
+/*
+ * Each handoff is kept where the cost model finds the stream faster with
+ * it at that point, but it changes where later jobs' weights fit, so the
+ * whole segment with handoffs can end up slower than without any: the
+ * segment is joined both ways and the faster kept.
+ */
+int qnpu_npu_segment(const struct qnpu_npu_target *t,
+		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
+{
+	struct qnpu_npu_seg alt;
+	int r;
+
+	r = segment_once(t, jobs, seg);
+	if (r || !seg->hand)
+		return r;
+	memset(&alt, 0, sizeof(alt));
+	alt.first = seg->first;
+	alt.last = seg->last;
+	alt.njobs = seg->njobs;
+	alt.ops = seg->ops;
+	r = segment_once(t, jobs, &alt);
+	if (!r && alt.job.est_cycles < seg->job.est_cycles) {
+		seg_outputs_free(seg);
+		seg->est_end = alt.est_end;
+		seg->saved_out = alt.saved_out;
+		seg->saved_in = alt.saved_in;
+		seg->job = alt.job;
+	} else {
+		seg_outputs_free(&alt);
+	}
+	return r == -ENOMEM ? r : 0;
 }
 
 void qnpu_npu_seg_split(const struct qnpu_npu_seg *seg, uint64_t total,
