@@ -18,7 +18,8 @@
  *     applies a burst at its last beat, so the read sees the data.
  *   - B's first WBUF/PBUF loads need none of that, only SRAM that A does
  *     not read: if B's WBUF and PBUF ranges are disjoint from A's (moved
- *     to the other end of the buffer when that makes them so), they go
+ *     to either end of the buffer, or beside one of A's ranges, when that
+ *     makes them so), they go
  *     right after A's last LOAD with no token. The job before A finished
  *     computing before A's first input LOAD ran, which precedes them.
  *     Otherwise (A streams its weights through both halves) they wait for
@@ -85,70 +86,160 @@ static bool balanced(const struct qnpu_cmd *c, size_t n)
 	return !l2c && !c2l && !c2s && !s2c;
 }
 
-/* The WBUF (r[0]) and PBUF (r[1]) words a stream's loads write. */
-static void used(const struct qnpu_cmd *c, size_t n, uint32_t C,
-		 struct range r[2])
-{
-	size_t i;
-
-	r[0] = r[1] = (struct range){ 0, 0 };
-	for (i = 0; i < n; i++) {
-		uint32_t b = CF(&c[i], BUF), lo, hi;
-		struct range *x;
-
-		if (CF(&c[i], OPCODE) != QNPU_OP_LOAD ||
-		    (b != QNPU_BUF_WBUF && b != QNPU_BUF_PBUF))
-			continue;
-		x = &r[b == QNPU_BUF_PBUF];
-		lo = CF(&c[i], SRAM_ADDR);
-		hi = lo + (CF(&c[i], ROWS) - 1) * CF(&c[i], SRAM_STRIDE) +
-		     (CF(&c[i], ROW_BYTES) + C - 1) / C;
-		if (x->lo == x->hi) {
-			*x = (struct range){ lo, hi };
-		} else {
-			x->lo = lo < x->lo ? lo : x->lo;
-			x->hi = hi > x->hi ? hi : x->hi;
-		}
-	}
-}
-
 static bool overlap(struct range a, struct range b)
 {
 	return a.lo != a.hi && b.lo != b.hi && a.lo < b.hi && b.lo < a.hi;
 }
 
-/* A shift of @r (in a buffer of @words) that clears @prev and @prev2
- * (either may be empty), or false. */
-static bool clear_of2(struct range r, struct range prev, struct range prev2,
-		      uint32_t words, int64_t *delta)
+/* Ranges of SRAM in use, kept apart (a hull of two jobs at both ends of
+ * a buffer would cover all of it); past RSET_MAX the closest two merge. */
+#define RSET_MAX 8
+
+struct rset {
+	struct range r[RSET_MAX];
+	int n;
+};
+
+static void rset_add(struct rset *s, struct range a)
 {
-	uint32_t size = r.hi - r.lo;
-	int64_t cand[3] = { 0, -(int64_t)r.lo, (int64_t)words - size - r.lo };
-	int i;
+	int i, j, bi = 0, bj = 1;
+	uint32_t best = UINT32_MAX;
 
-	for (i = 0; i < 3; i++) {
-		struct range m = { (uint32_t)(r.lo + cand[i]),
-				   (uint32_t)(r.hi + cand[i]) };
+	if (a.lo == a.hi)
+		return;
+	for (i = 0; i < s->n; i++)	/* overlapping or adjacent: one */
+		if (a.lo <= s->r[i].hi && s->r[i].lo <= a.hi) {
+			struct range m = {
+				a.lo < s->r[i].lo ? a.lo : s->r[i].lo,
+				a.hi > s->r[i].hi ? a.hi : s->r[i].hi,
+			};
 
-		if (i && size > words)
-			break;
-		if (!overlap(m, prev) && !overlap(m, prev2)) {
-			*delta = cand[i];
-			return true;
+			s->r[i] = s->r[--s->n];
+			rset_add(s, m);
+			return;
 		}
+	if (s->n < RSET_MAX) {
+		s->r[s->n++] = a;
+		return;
 	}
-	*delta = 0;
-	return false;
+	for (i = 0; i < s->n; i++)	/* merge the closest two first */
+		for (j = i + 1; j < s->n; j++) {
+			uint32_t lo = s->r[i].lo < s->r[j].lo ? s->r[i].lo : s->r[j].lo;
+			uint32_t hi = s->r[i].hi > s->r[j].hi ? s->r[i].hi : s->r[j].hi;
+			uint32_t gap = hi - lo - (s->r[i].hi - s->r[i].lo) -
+				       (s->r[j].hi - s->r[j].lo);
+
+			if ((int32_t)gap < 0)
+				gap = 0;
+			if (gap < best) {
+				best = gap;
+				bi = i;
+				bj = j;
+			}
+		}
+	if (s->r[bj].lo < s->r[bi].lo)
+		s->r[bi].lo = s->r[bj].lo;
+	if (s->r[bj].hi > s->r[bi].hi)
+		s->r[bi].hi = s->r[bj].hi;
+	s->r[bj] = a;
 }
 
-static struct range hull_of(struct range a, struct range b)
+/* The WBUF (r[0]) and PBUF (r[1]) words a stream's loads write. */
+static void used(const struct qnpu_cmd *c, size_t n, uint32_t C,
+		 struct rset r[2])
 {
-	if (a.lo == a.hi)
-		return b;
-	if (b.lo == b.hi)
-		return a;
-	return (struct range){ a.lo < b.lo ? a.lo : b.lo,
-			       a.hi > b.hi ? a.hi : b.hi };
+	size_t i;
+
+	r[0].n = r[1].n = 0;
+	for (i = 0; i < n; i++) {
+		uint32_t b = CF(&c[i], BUF), lo, hi;
+
+		if (CF(&c[i], OPCODE) != QNPU_OP_LOAD ||
+		    (b != QNPU_BUF_WBUF && b != QNPU_BUF_PBUF))
+			continue;
+		lo = CF(&c[i], SRAM_ADDR);
+		hi = lo + (CF(&c[i], ROWS) - 1) * CF(&c[i], SRAM_STRIDE) +
+		     (CF(&c[i], ROW_BYTES) + C - 1) / C;
+		rset_add(&r[b == QNPU_BUF_PBUF], (struct range){ lo, hi });
+	}
+}
+
+static void rset_union(struct rset *to, const struct rset *from)
+{
+	int i;
+
+	for (i = 0; i < from->n; i++)
+		rset_add(to, from->r[i]);
+}
+
+/* Whether @a moved by @d stays in [0, @words) clear of @b and @c. */
+static bool fits(const struct rset *a, int64_t d, const struct rset *b,
+		 const struct rset *c, uint32_t words)
+{
+	int i, j;
+
+	for (i = 0; i < a->n; i++) {
+		struct range m = { (uint32_t)(a->r[i].lo + d),
+				   (uint32_t)(a->r[i].hi + d) };
+
+		if ((int64_t)a->r[i].lo + d < 0 ||
+		    (int64_t)a->r[i].hi + d > words)
+			return false;
+		for (j = 0; j < b->n; j++)
+			if (overlap(m, b->r[j]))
+				return false;
+		for (j = 0; j < c->n; j++)
+			if (overlap(m, c->r[j]))
+				return false;
+	}
+	return true;
+}
+
+
+/* A shift of @r (in a buffer of @words) that clears @prev and @prev2, or
+ * false: none, to either end, or one of its ranges right beside one of
+ * theirs (a pointwise layer's weights between those of the layer two
+ * before, still computing, and of the depthwise layer before). */
+static bool clear_of2(const struct rset *r, const struct rset *prev,
+		      const struct rset *prev2, uint32_t words, int64_t *delta)
+{
+	const struct rset *o[2] = { prev, prev2 };
+	uint32_t lo = UINT32_MAX, hi = 0;
+	int i, j, k;
+
+	*delta = 0;
+	if (!r->n)
+		return true;
+	for (i = 0; i < r->n; i++) {
+		lo = r->r[i].lo < lo ? r->r[i].lo : lo;
+		hi = r->r[i].hi > hi ? r->r[i].hi : hi;
+	}
+	if (fits(r, 0, prev, prev2, words))
+		return true;
+	if (fits(r, -(int64_t)lo, prev, prev2, words)) {
+		*delta = -(int64_t)lo;
+		return true;
+	}
+	if (fits(r, (int64_t)words - hi, prev, prev2, words)) {
+		*delta = (int64_t)words - hi;
+		return true;
+	}
+	for (k = 0; k < 2; k++)
+		for (j = 0; j < o[k]->n; j++)
+			for (i = 0; i < r->n; i++) {
+				int64_t d[2] = {
+					(int64_t)o[k]->r[j].hi - r->r[i].lo,
+					(int64_t)o[k]->r[j].lo - r->r[i].hi,
+				};
+				int e;
+
+				for (e = 0; e < 2; e++)
+					if (fits(r, d[e], prev, prev2, words)) {
+						*delta = d[e];
+						return true;
+					}
+			}
+	return false;
 }
 
 /* Move the stream's WBUF use by @dw words and PBUF use by @dp. */
@@ -586,10 +677,14 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
  * DRAINs write that input into ABUF) right after its producer. Its first
  * loads (weights) run ahead when @hoist (SRAM the producer does not use)
  * and they touch no ABUF, else behind a SYNC after the producer's
- * computes. *@a_end: the producer's last command.
+ * computes. @gate_at (SIZE_MAX: none): with @hoist, they also wait for a
+ * SYNC put after command @gate_at (the computes of the job before the
+ * producer, whose SRAM they may reuse), as in join(). *@a_end: the
+ * producer's last command.
  */
 static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
-		     bool hoist, size_t *a_end, size_t *b_start, bool *gated)
+		     bool hoist, size_t gate_at, size_t *a_end,
+		     size_t *b_start, bool *gated)
 {
 	size_t first_cmp = n, i, ins = 0;
 	int r;
@@ -607,7 +702,9 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
 		if (CF(&b[i], BUF) == QNPU_BUF_ABUF)
 			hoist = false;
 	}
-	r = reserve(o, n + 1);
+	if (!hoist || !first_cmp || gate_at >= o->n)
+		gate_at = SIZE_MAX;
+	r = reserve(o, n + 2);
 	if (r)
 		return r;
 	*a_end = o->n - 1;
@@ -615,13 +712,28 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
 	if (!first_cmp) {
 		*b_start = o->n;
 	} else if (hoist) {
+		if (gate_at != SIZE_MAX) {
+			memmove(&o->c[gate_at + 2], &o->c[gate_at + 1],
+				(o->n - gate_at - 1) * sizeof(*o->c));
+			note_ins(o, gate_at + 1, 1);
+			memset(&o->c[gate_at + 1], 0, sizeof(*o->c));
+			o->c[gate_at + 1].w[0] = QNPU_OP_SYNC |
+						 QNPU_CMD_PUSH_PREV_MASK;
+			o->n++;
+			*a_end += 1;
+		}
 		for (i = 0; i < o->n; i++)
 			if (CF(&o->c[i], OPCODE) == QNPU_OP_LOAD)
 				ins = i + 1;
+		/* behind the SYNC they wait for (see join()) */
+		if (gate_at != SIZE_MAX && ins < gate_at + 2)
+			ins = gate_at + 2;
 		note_ins(o, ins, first_cmp);
 		memmove(&o->c[ins + first_cmp], &o->c[ins],
 			(o->n - ins) * sizeof(*o->c));
 		memcpy(&o->c[ins], b, first_cmp * sizeof(*b));
+		if (gate_at != SIZE_MAX)
+			o->c[ins].w[0] |= QNPU_CMD_POP_NEXT_MASK;
 		o->n += first_cmp;
 		*a_end += first_cmp;
 		*b_start = o->n;
@@ -647,8 +759,9 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
  */
 static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 		    size_t a_start, const struct qnpu_cmd *b, size_t n,
-		    bool hoist, struct out *h, size_t *a_end, size_t *b_start,
-		    bool *gated, uint64_t saved[2])
+		    bool hoist, size_t gate_at, bool relayout, struct out *h,
+		    size_t *a_end, size_t *b_start, bool *gated,
+		    uint64_t saved[2])
 {
 	struct qnpu_cmd *bb = malloc((n + 1) * sizeof(*bb));
 	size_t na = o->n - a_start, nb = n;
@@ -662,10 +775,13 @@ static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 	if (r)
 		goto out;
 	memcpy(h->c, o->c, o->n * sizeof(*o->c));
-	r = qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb, saved);
+	r = relayout ?
+	    qnpu_npu_handoff_relaid(t, h->c + a_start, &na, bb, &nb, saved) :
+	    qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb, saved);
 	if (r == 0) {
 		h->n = a_start + na;
-		r = join_hand(h, bb, nb, hoist, a_end, b_start, gated);
+		r = join_hand(h, bb, nb, hoist, gate_at, a_end, b_start,
+			      gated);
 	}
 	if (r == 1 || r == -EINVAL)
 		r = 0;
@@ -691,17 +807,18 @@ static bool gate_ok(const struct out *o, size_t from)
 	return true;
 }
 
-int qnpu_npu_segment(const struct qnpu_npu_target *t,
-		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
+static int segment_once(const struct qnpu_npu_target *t,
+			const struct qnpu_npu_job *jobs,
+			struct qnpu_npu_seg *seg)
 {
 	const uint32_t C = t->cols;
 	const uint32_t ww = t->wbuf_bytes / C, pw = t->pbuf_bytes / C;
-	struct range prev[2] = { { 0, 0 }, { 0, 0 } }, cur[2];
+	struct rset prev[2] = { { .n = 0 }, { .n = 0 } }, cur[2];
 	/* what the jobs before the previous one use while no load of the
 	 * previous one waited for their computes (a handoff consumer whose
 	 * loads run ahead): loads that run ahead now keep clear of it too */
-	struct range prev2[2] = { { 0, 0 }, { 0, 0 } }, pa[2];
-	const struct range none = { 0, 0 };
+	struct rset prev2[2] = { { .n = 0 }, { .n = 0 } }, none2 = { .n = 0 };
+	struct rset pa[2];
 	size_t ung_end = SIZE_MAX;	/* its producer's last command */
 	struct out o = { 0 };
 	size_t *last = NULL, sync_at = 0;
@@ -741,12 +858,12 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		memcpy(tmp, j->cmds, j->ncmds * sizeof(*tmp));
 		used(tmp, j->ncmds, C, cur);
 		gated = false;
-		hoist = clear_of2(cur[0], prev[0], prev2[0], ww, &dw) &&
-			clear_of2(cur[1], prev[1], prev2[1], pw, &dp);
+		hoist = clear_of2(&cur[0], &prev[0], &prev2[0], ww, &dw) &&
+			clear_of2(&cur[1], &prev[1], &prev2[1], pw, &dp);
 		if (!hoist && ung_end != SIZE_MAX && gate_ok(&o, ung_end)) {
 			/* run ahead once the producer's computes ended */
-			hoist = clear_of2(cur[0], prev[0], none, ww, &dw) &&
-				clear_of2(cur[1], prev[1], none, pw, &dp);
+			hoist = clear_of2(&cur[0], &prev[0], &none2, ww, &dw) &&
+				clear_of2(&cur[1], &prev[1], &none2, pw, &dp);
 			gated = hoist;
 		}
 		if (!hoist || shift(tmp, j->ncmds, dw, dp)) {
@@ -774,7 +891,9 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			uint64_t din, dout, ch, cn;
 
 			r = try_hand(t, &o, a_start, raw, j->ncmds,
-				     hoist && !gated, &h, &a_end, &b_start,
+				     hoist, gated ? ung_end : SIZE_MAX,
+				     seg->relayout, &h,
+				     &a_end, &b_start,
 				     &hgated, saved);
 			if (r)
 				break;
@@ -802,18 +921,24 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 					seg->saved_in[k] = saved[1];
 					last[k] = o.n - 1;
 					if (hgated) {
-						prev2[0] = prev2[1] = none;
+						prev2[0] = prev2[1] = none2;
 						ung_end = SIZE_MAX;
+					} else if (gated) {
+						/* they waited for the computes
+						 * before the producer's */
+						prev2[0] = pa[0];
+						prev2[1] = pa[1];
+						ung_end = a_end;
 					} else {
-						prev2[0] = hull_of(prev2[0], pa[0]);
-						prev2[1] = hull_of(prev2[1], pa[1]);
+						rset_union(&prev2[0], &pa[0]);
+						rset_union(&prev2[1], &pa[1]);
 						ung_end = a_end;
 					}
 					continue;
 				}
 				free(h.c);
 				follow_ins(&o, last, k - 1, mv, &nmv);
-				prev2[0] = prev2[1] = none;
+				prev2[0] = prev2[1] = none2;
 				ung_end = SIZE_MAX;
 				last[k - 1] = sync_at;
 				a_start = sync_at + 1;
@@ -837,7 +962,7 @@ int qnpu_npu_segment(const struct qnpu_npu_target *t,
 			follow_ins(&o, last, k - 1, mv, &nmv);
 			last[k - 1] = sync_at;
 			a_start = sync_at + 1;
-			prev2[0] = prev2[1] = none;
+			prev2[0] = prev2[1] = none2;
 			ung_end = SIZE_MAX;
 		}
 		last[k] = o.n - 1;
@@ -866,6 +991,47 @@ out:
 	free(last);
 	free(at);
 	return r;
+}
+
+static void seg_outputs_free(struct qnpu_npu_seg *s)
+{
+	free(s->est_end);
+	free(s->saved_out);
+	free(s->saved_in);
+	free(s->job.cmds);
+}
+
+/*
+ * Each handoff is kept where the cost model finds the stream faster with
+ * it at that point, but it changes where later jobs' weights fit, so the
+ * whole segment with handoffs can end up slower than without any: the
+ * segment is joined both ways and the faster kept.
+ */
+int qnpu_npu_segment(const struct qnpu_npu_target *t,
+		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
+{
+	struct qnpu_npu_seg alt;
+	int r;
+
+	r = segment_once(t, jobs, seg);
+	if (r || !seg->hand)
+		return r;
+	memset(&alt, 0, sizeof(alt));
+	alt.first = seg->first;
+	alt.last = seg->last;
+	alt.njobs = seg->njobs;
+	alt.ops = seg->ops;
+	r = segment_once(t, jobs, &alt);
+	if (!r && alt.job.est_cycles < seg->job.est_cycles) {
+		seg_outputs_free(seg);
+		seg->est_end = alt.est_end;
+		seg->saved_out = alt.saved_out;
+		seg->saved_in = alt.saved_in;
+		seg->job = alt.job;
+	} else {
+		seg_outputs_free(&alt);
+	}
+	return r == -ENOMEM ? r : 0;
 }
 
 void qnpu_npu_seg_split(const struct qnpu_npu_seg *seg, uint64_t total,
