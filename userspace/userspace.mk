@@ -122,7 +122,6 @@ CHECK_TESTS += "tests/golden/fuse.sh $(QNPU_BIN) sim"
 CHECK_TESTS += "tests/golden/batch.sh $(QNPU_BIN) cpu" "tests/golden/batch.sh $(QNPU_BIN) sim"
 CHECK_TESTS += "tests/golden/segment.sh $(QNPU_BIN) sim"
 CHECK_TESTS += "tests/golden/handoff.sh $(QNPU_BIN) sim"
-CHECK_TESTS += "tests/golden/relayout.sh $(QNPU_BIN) sim"
 CHECK_TESTS += $(foreach c,8x8 32x32,"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(c) first")
 
 .PHONY: bench

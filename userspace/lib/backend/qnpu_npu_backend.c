@@ -103,8 +103,6 @@ static int seg_hand(struct qnpu_model *m, struct qnpu_npu_seg *sg)
 
 	if (env && !strcmp(env, "0"))
 		return 0;
-	env = getenv("QNPU_NPU_RELAYOUT");
-	sg->relayout = !env || strcmp(env, "0");
 	sg->hand = calloc((size_t)sg->njobs + 1, sizeof(*sg->hand));
 	if (!sg->hand)
 		return qnpu_err(-ENOMEM, "out of memory");

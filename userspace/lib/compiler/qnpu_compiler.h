@@ -207,9 +207,6 @@ struct qnpu_npu_seg {
 	 * (read by no other operator, not a model output; the caller's
 	 * QNPU_NPU_HANDOFF=0 turns it off); the joiner decides */
 	bool *hand;
-	/* whether a handoff may rename ABUF words to fit (the caller's
-	 * QNPU_NPU_RELAYOUT=0 turns it off) */
-	bool relayout;
 	/* per job: DMA bytes out and in its own stream has but the joined
 	 * one does not (the handoff's STOREs and LOADs) */
 	uint64_t *saved_out, *saved_in;
@@ -226,30 +223,6 @@ struct qnpu_npu_seg {
 int qnpu_npu_handoff(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 		     size_t *na, struct qnpu_cmd *b, size_t *nb,
 		     uint64_t saved[2]);
-/*
- * The same, and when the streams as emitted do not allow it, again after
- * renaming ABUF words (compiler/qnpu_relayout.c): the consumer's input
- * LOADs into words of their own, the producer's load slots packed.
- */
-int qnpu_npu_handoff_relaid(const struct qnpu_npu_target *t,
-			    struct qnpu_cmd *a, size_t *na,
-			    struct qnpu_cmd *b, size_t *nb, uint64_t saved[2]);
-/* ABUF words [*lo, *hi) compute @c reads (whole input rows); false for a
- * command the handoff does not follow (RES, ADD, ...). */
-bool qnpu_npu_abuf_reads(const struct qnpu_cmd *c, uint32_t C, int64_t *lo,
-			 int64_t *hi);
-/*
- * Renamings of ABUF words that change nothing the stream computes
- * (compiler/qnpu_relayout.c): every LOAD of [@t_lo, @t_hi) in @b into
- * words of its own, the computes reading them moved along; @a's load
- * slots packed together. 0: done; 1: not possible or nothing to do
- * (unchanged); -ENOMEM.
- */
-int qnpu_npu_relayout_consumer(const struct qnpu_npu_target *t,
-			       struct qnpu_cmd *b, size_t nb, uint64_t t_lo,
-			       uint64_t t_hi);
-int qnpu_npu_relayout_producer(const struct qnpu_npu_target *t,
-			       struct qnpu_cmd *a, size_t na);
 /* Join jobs[seg->ops[0..njobs)] (emitted, relocated) into seg->job. */
 int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg);

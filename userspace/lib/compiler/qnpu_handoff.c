@@ -11,9 +11,7 @@
  *    at the same byte offsets, filling exactly the bytes that LOAD fills
  *    (the rest of the word is the LOAD's zero tail, and DRAIN_ABUF writes
  *    unused columns as zero), no two rows in one word, each ABUF word
- *    loaded with one part of A's output only (again, as a last tile
- *    reloading its band does, only to the same place), and a DRAIN's
- *    rows at a constant word stride;
+ *    loaded once, and a DRAIN's rows at a constant word stride;
  *  - A's ABUF use and B's are disjoint (B's moves if it must), so the PPU
  *    writing B's input never meets what A still reads.
  *
@@ -92,17 +90,6 @@ static bool reads(const struct qnpu_cmd *c, uint32_t C, struct hull *h)
 	/* whole rows: a row's pixels reach at most ROW_STRIDE bytes */
 	grow(h, (a + y0 * rs) / C, (a + (y1 + 1) * rs + C - 1) / C);
 	return rs != 0;
-}
-
-bool qnpu_npu_abuf_reads(const struct qnpu_cmd *c, uint32_t C, int64_t *lo,
-			 int64_t *hi)
-{
-	struct hull h = { 0, 0 };
-	bool ok = reads(c, C, &h);
-
-	*lo = h.lo;
-	*hi = h.hi;
-	return ok;
 }
 
 static void load_words(const struct qnpu_cmd *c, uint32_t C, struct hull *h)
@@ -292,11 +279,6 @@ static int hand(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 
 				x = v + (uint64_t)ro * CF(c, DRAM_STRIDE) + jb -
 				    t_lo;
-				/* the same byte again to the same place (a
-				 * tile reloading its band) changes nothing */
-				if (w < (uint64_t)aw &&
-				    pos[x] == (int64_t)(w * C + jb % C))
-					continue;
 				if (w >= (uint64_t)aw || pos[x] >= 0 ||
 				    (loadmask[w] >> (jb % C) & 1))
 					goto out;
@@ -528,70 +510,4 @@ int qnpu_npu_handoff(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 	if (t->version_minor < QNPU_MINOR_HANDOFF)
 		return NOT_HERE;
 	return hand(t, a, na, b, nb, saved);
-}
-
-/* The memory A's STOREs write: [*lo, *hi), empty when none. */
-static void stored(const struct qnpu_cmd *a, size_t na, uint64_t *lo,
-		   uint64_t *hi)
-{
-	size_t i;
-
-	*lo = UINT64_MAX;
-	*hi = 0;
-	for (i = 0; i < na; i++) {
-		const struct qnpu_cmd *c = &a[i];
-		uint64_t v = va_of(c), end;
-
-		if (CF(c, OPCODE) != QNPU_OP_STORE)
-			continue;
-		end = v + ((uint64_t)CF(c, ROWS) - 1) * CF(c, DRAM_STRIDE) +
-		      CF(c, ROW_BYTES);
-		*lo = v < *lo ? v : *lo;
-		*hi = end > *hi ? end : *hi;
-	}
-}
-
-int qnpu_npu_handoff_relaid(const struct qnpu_npu_target *t,
-			    struct qnpu_cmd *a, size_t *na,
-			    struct qnpu_cmd *b, size_t *nb, uint64_t saved[2])
-{
-	struct qnpu_cmd *a0, *b0;
-	uint64_t lo, hi;
-	int r, v;
-
-	r = qnpu_npu_handoff(t, a, na, b, nb, saved);
-	if (r != NOT_HERE)
-		return r;
-	stored(a, *na, &lo, &hi);
-	if (lo >= hi)
-		return NOT_HERE;
-	a0 = malloc(*na * sizeof(*a0));
-	b0 = malloc(*nb * sizeof(*b0));
-	if (!a0 || !b0) {
-		free(a0);
-		free(b0);
-		return -ENOMEM;
-	}
-	memcpy(a0, a, *na * sizeof(*a0));
-	memcpy(b0, b, *nb * sizeof(*b0));
-	/* 1: the consumer's input bands apart, 2: the producer's slots
-	 * packed, 3: both */
-	for (v = 1, r = NOT_HERE; v <= 3 && r == NOT_HERE; v++) {
-		int rc = v & 1 ? qnpu_npu_relayout_consumer(t, b, *nb, lo, hi) : 0;
-		int rp = v & 2 ? qnpu_npu_relayout_producer(t, a, *na) : 0;
-
-		if (rc < 0 || rp < 0) {
-			r = rc < 0 ? rc : rp;
-			break;
-		}
-		if (!rc && !rp)
-			r = hand(t, a, na, b, nb, saved);
-		if (r == NOT_HERE) {
-			memcpy(a, a0, *na * sizeof(*a0));
-			memcpy(b, b0, *nb * sizeof(*b0));
-		}
-	}
-	free(a0);
-	free(b0);
-	return r;
 }

@@ -759,7 +759,7 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
  */
 static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 		    size_t a_start, const struct qnpu_cmd *b, size_t n,
-		    bool hoist, size_t gate_at, bool relayout, struct out *h,
+		    bool hoist, size_t gate_at, struct out *h,
 		    size_t *a_end, size_t *b_start, bool *gated,
 		    uint64_t saved[2])
 {
@@ -775,9 +775,7 @@ static int try_hand(const struct qnpu_npu_target *t, const struct out *o,
 	if (r)
 		goto out;
 	memcpy(h->c, o->c, o->n * sizeof(*o->c));
-	r = relayout ?
-	    qnpu_npu_handoff_relaid(t, h->c + a_start, &na, bb, &nb, saved) :
-	    qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb, saved);
+	r = qnpu_npu_handoff(t, h->c + a_start, &na, bb, &nb, saved);
 	if (r == 0) {
 		h->n = a_start + na;
 		r = join_hand(h, bb, nb, hoist, gate_at, a_end, b_start,
@@ -891,8 +889,7 @@ static int segment_once(const struct qnpu_npu_target *t,
 			uint64_t din, dout, ch, cn;
 
 			r = try_hand(t, &o, a_start, raw, j->ncmds,
-				     hoist, gated ? ung_end : SIZE_MAX,
-				     seg->relayout, &h,
+				     hoist, gated ? ung_end : SIZE_MAX, &h,
 				     &a_end, &b_start,
 				     &hgated, saved);
 			if (r)
