@@ -64,7 +64,7 @@ $(QNPU_BIN): $(QNPU_TOOL_SRCS) userspace/tools/qnpu_cli.h $(US_SO)
 	$(CC) $(US_CFLAGS) -o $@ $(QNPU_TOOL_SRCS) -L$(BUILD)/lib -lqnpu -lm \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/qnpu_unit.h $(US_A) $(US_HW_LIB)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/qnpu_unit.h tests/unit/qnpu_unit_cmd.h $(US_A) $(US_HW_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) -Iuserspace/lib/cpu -o $@ $< $(US_A) $(US_HW_LIB) \
 		-lcmocka $(US_LDLIBS)

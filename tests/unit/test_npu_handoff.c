@@ -19,20 +19,7 @@
 
 #include <cmocka.h>
 
-#include "compiler/qnpu_compiler.h"
-#include "qnpu_regs.h"
-
-#define SET(c, name, v) ((c)->w[QNPU_CMD_##name##_WORD] = \
-	((c)->w[QNPU_CMD_##name##_WORD] & ~QNPU_CMD_##name##_MASK) | \
-	(((uint32_t)(v) << QNPU_CMD_##name##_SHIFT) & QNPU_CMD_##name##_MASK))
-#define GET(c, name) (((c)->w[QNPU_CMD_##name##_WORD] & \
-	QNPU_CMD_##name##_MASK) >> QNPU_CMD_##name##_SHIFT)
-
-static const struct qnpu_npu_target tgt = {
-	.rows = 16, .cols = 16, .abuf_bytes = 65536, .wbuf_bytes = 32768,
-	.pbuf_bytes = 4096, .obuf_bytes = 32768,
-	.version_minor = QNPU_VERSION_MINOR,
-};
+#include "qnpu_unit_cmd.h"
 
 #define T_VA 0x100000000ull	/* the handed tensor */
 

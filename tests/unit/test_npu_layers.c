@@ -25,6 +25,10 @@
 #include "qnpu_runtime.h"
 #include "quant/qnpu_op_params.h"
 
+/* Field @name of command *@c, through the generated qnpu_regs.h. */
+#define CF(c, name) (((c)->w[QNPU_CMD_##name##_WORD] & \
+	QNPU_CMD_##name##_MASK) >> QNPU_CMD_##name##_SHIFT)
+
 struct rng {
 	uint32_t s;
 };
@@ -425,21 +429,12 @@ static void sram_use(const struct qnpu_npu_job *job, uint32_t *w,
 	*w = *p = 0;
 	for (i = 0; i < job->ncmds; i++) {
 		const struct qnpu_cmd *c = &job->cmds[i];
-		uint32_t op = (c->w[QNPU_CMD_OPCODE_WORD] &
-			       QNPU_CMD_OPCODE_MASK) >> QNPU_CMD_OPCODE_SHIFT;
-		uint32_t b = (c->w[QNPU_CMD_BUF_WORD] & QNPU_CMD_BUF_MASK) >>
-			     QNPU_CMD_BUF_SHIFT;
-		uint32_t sa = (c->w[QNPU_CMD_SRAM_ADDR_WORD] &
-			       QNPU_CMD_SRAM_ADDR_MASK) >>
-			      QNPU_CMD_SRAM_ADDR_SHIFT;
-		uint32_t rb = (c->w[QNPU_CMD_ROW_BYTES_WORD] &
-			       QNPU_CMD_ROW_BYTES_MASK) >>
-			      QNPU_CMD_ROW_BYTES_SHIFT;
-		uint32_t rows = (c->w[QNPU_CMD_ROWS_WORD] &
-				 QNPU_CMD_ROWS_MASK) >> QNPU_CMD_ROWS_SHIFT;
-		uint32_t ss = (c->w[QNPU_CMD_SRAM_STRIDE_WORD] &
-			       QNPU_CMD_SRAM_STRIDE_MASK) >>
-			      QNPU_CMD_SRAM_STRIDE_SHIFT;
+		uint32_t op = CF(c, OPCODE);
+		uint32_t b = CF(c, BUF);
+		uint32_t sa = CF(c, SRAM_ADDR);
+		uint32_t rb = CF(c, ROW_BYTES);
+		uint32_t rows = CF(c, ROWS);
+		uint32_t ss = CF(c, SRAM_STRIDE);
 		uint32_t hi = sa + (rows - 1) * ss + (rb + 15) / 16;
 
 		if (op != QNPU_OP_LOAD)
@@ -531,22 +526,13 @@ static void abuf_halves(const struct qnpu_npu_job *job, uint32_t *span,
 	*span = *second = *hi = 0;
 	for (i = 0; i <= job->ncmds; i++) {
 		const struct qnpu_cmd *c = &job->cmds[i < job->ncmds ? i : 0];
-		uint32_t sa = (c->w[QNPU_CMD_SRAM_ADDR_WORD] &
-			       QNPU_CMD_SRAM_ADDR_MASK) >>
-			      QNPU_CMD_SRAM_ADDR_SHIFT;
-		uint32_t rb = (c->w[QNPU_CMD_ROW_BYTES_WORD] &
-			       QNPU_CMD_ROW_BYTES_MASK) >>
-			      QNPU_CMD_ROW_BYTES_SHIFT;
-		uint32_t rows = (c->w[QNPU_CMD_ROWS_WORD] &
-				 QNPU_CMD_ROWS_MASK) >> QNPU_CMD_ROWS_SHIFT;
-		uint32_t ss = (c->w[QNPU_CMD_SRAM_STRIDE_WORD] &
-			       QNPU_CMD_SRAM_STRIDE_MASK) >>
-			      QNPU_CMD_SRAM_STRIDE_SHIFT;
+		uint32_t sa = CF(c, SRAM_ADDR);
+		uint32_t rb = CF(c, ROW_BYTES);
+		uint32_t rows = CF(c, ROWS);
+		uint32_t ss = CF(c, SRAM_STRIDE);
 		bool ld = i < job->ncmds &&
-			  (c->w[QNPU_CMD_OPCODE_WORD] & QNPU_CMD_OPCODE_MASK) >>
-			  QNPU_CMD_OPCODE_SHIFT == QNPU_OP_LOAD &&
-			  (c->w[QNPU_CMD_BUF_WORD] & QNPU_CMD_BUF_MASK) >>
-			  QNPU_CMD_BUF_SHIFT == QNPU_BUF_ABUF;
+			  CF(c, OPCODE) == QNPU_OP_LOAD &&
+			  CF(c, BUF) == QNPU_BUF_ABUF;
 
 		/* a band is the run of input LOADs between computes */
 		if (!ld && n) {
@@ -619,22 +605,13 @@ static bool abuf_loaded_once(const struct qnpu_npu_job *job)
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < job->ncmds; i++) {
 		const struct qnpu_cmd *c = &job->cmds[i];
-		uint32_t sa = (c->w[QNPU_CMD_SRAM_ADDR_WORD] &
-			       QNPU_CMD_SRAM_ADDR_MASK) >>
-			      QNPU_CMD_SRAM_ADDR_SHIFT;
-		uint32_t rb = (c->w[QNPU_CMD_ROW_BYTES_WORD] &
-			       QNPU_CMD_ROW_BYTES_MASK) >>
-			      QNPU_CMD_ROW_BYTES_SHIFT;
-		uint32_t rows = (c->w[QNPU_CMD_ROWS_WORD] &
-				 QNPU_CMD_ROWS_MASK) >> QNPU_CMD_ROWS_SHIFT;
-		uint32_t ss = (c->w[QNPU_CMD_SRAM_STRIDE_WORD] &
-			       QNPU_CMD_SRAM_STRIDE_MASK) >>
-			      QNPU_CMD_SRAM_STRIDE_SHIFT;
+		uint32_t sa = CF(c, SRAM_ADDR);
+		uint32_t rb = CF(c, ROW_BYTES);
+		uint32_t rows = CF(c, ROWS);
+		uint32_t ss = CF(c, SRAM_STRIDE);
 
-		if ((c->w[QNPU_CMD_OPCODE_WORD] & QNPU_CMD_OPCODE_MASK) >>
-		    QNPU_CMD_OPCODE_SHIFT != QNPU_OP_LOAD ||
-		    (c->w[QNPU_CMD_BUF_WORD] & QNPU_CMD_BUF_MASK) >>
-		    QNPU_CMD_BUF_SHIFT != QNPU_BUF_ABUF)
+		if (CF(c, OPCODE) != QNPU_OP_LOAD ||
+		    CF(c, BUF) != QNPU_BUF_ABUF)
 			continue;
 		for (r = 0; r < rows; r++)
 			for (w = 0; w < (rb + 15) / 16; w++) {

@@ -20,33 +20,7 @@
 
 #include <cmocka.h>
 
-#include "compiler/qnpu_compiler.h"
-#include "qnpu_regs.h"
-
-#define SET(c, name, v) ((c)->w[QNPU_CMD_##name##_WORD] |= \
-	(((uint32_t)(v) << QNPU_CMD_##name##_SHIFT) & QNPU_CMD_##name##_MASK))
-#define GET(c, name) (((c)->w[QNPU_CMD_##name##_WORD] & \
-	QNPU_CMD_##name##_MASK) >> QNPU_CMD_##name##_SHIFT)
-
-static const struct qnpu_npu_target tgt = {
-	.rows = 16, .cols = 16, .abuf_bytes = 65536, .wbuf_bytes = 32768,
-	.pbuf_bytes = 4096, .obuf_bytes = 32768,
-};
-
-static struct qnpu_cmd load(int buf, uint32_t sram, uint32_t bytes)
-{
-	struct qnpu_cmd c = { { 0 } };
-
-	SET(&c, OPCODE, QNPU_OP_LOAD);
-	SET(&c, BUF, buf);
-	SET(&c, DRAM_HI, 1);
-	SET(&c, DRAM_STRIDE, bytes);
-	SET(&c, ROW_BYTES, bytes);
-	SET(&c, ROWS, 1);
-	SET(&c, SRAM_ADDR, sram);
-	SET(&c, SRAM_STRIDE, 1);
-	return c;
-}
+#include "qnpu_unit_cmd.h"
 
 /*
  * One job: input, weights (@wwords words from @wbase) and parameters

@@ -454,6 +454,20 @@ static void note_ins(struct out *o, size_t at, size_t n)
 	o->ins_n[o->nins++] = n;
 }
 
+/*
+ * A SYNC after command @at that passes the computes' token on: the next
+ * load asking for one waits for every compute up to @at. Room reserved.
+ */
+static void insert_gate(struct out *o, size_t at)
+{
+	memmove(&o->c[at + 2], &o->c[at + 1],
+		(o->n - at - 1) * sizeof(*o->c));
+	note_ins(o, at + 1, 1);
+	memset(&o->c[at + 1], 0, sizeof(*o->c));
+	o->c[at + 1].w[0] = QNPU_OP_SYNC | QNPU_CMD_PUSH_PREV_MASK;
+	o->n++;
+}
+
 /* Commands of job @job put into an earlier job's part (@n from @at). */
 struct moved {
 	size_t at, n;
@@ -632,13 +646,7 @@ static int join(struct out *o, struct qnpu_cmd *src, size_t n, int ahead,
 	if (nh && ahead == AHEAD_FREE) {
 		if (gate_at != SIZE_MAX) {
 			/* they wait for the computes up to @gate_at */
-			memmove(&o->c[gate_at + 2], &o->c[gate_at + 1],
-				(o->n - gate_at - 1) * sizeof(*o->c));
-			note_ins(o, gate_at + 1, 1);
-			memset(&o->c[gate_at + 1], 0, sizeof(*o->c));
-			o->c[gate_at + 1].w[0] = QNPU_OP_SYNC |
-						 QNPU_CMD_PUSH_PREV_MASK;
-			o->n++;
+			insert_gate(o, gate_at);
 			h[0].w[0] |= QNPU_CMD_POP_NEXT_MASK;
 		}
 		for (i = 0; i < o->n; i++)
@@ -713,13 +721,7 @@ static int join_hand(struct out *o, const struct qnpu_cmd *b, size_t n,
 		*b_start = o->n;
 	} else if (hoist) {
 		if (gate_at != SIZE_MAX) {
-			memmove(&o->c[gate_at + 2], &o->c[gate_at + 1],
-				(o->n - gate_at - 1) * sizeof(*o->c));
-			note_ins(o, gate_at + 1, 1);
-			memset(&o->c[gate_at + 1], 0, sizeof(*o->c));
-			o->c[gate_at + 1].w[0] = QNPU_OP_SYNC |
-						 QNPU_CMD_PUSH_PREV_MASK;
-			o->n++;
+			insert_gate(o, gate_at);
 			*a_end += 1;
 		}
 		for (i = 0; i < o->n; i++)
