@@ -8,6 +8,7 @@
 #ifndef QNPU_SIM_H
 #define QNPU_SIM_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "qnpu_ivshmem.h"
@@ -21,6 +22,15 @@ void qnpu_transport_test_detach(void *priv);
 int qnpu_sim_device_attach(const char *dtb_path,
 			   const struct qnpu_ivshmem_ops **ops, void **priv);
 void qnpu_sim_device_detach(void *priv);
+/*
+ * MSI-X message aggregation: a completion's message waits while the device
+ * goes on to the next job, at most @cycles device cycles (NVMe's
+ * aggregation time); it goes as soon as the device idles. One message
+ * then covers every completion posted before it, as the driver's handler
+ * reaps the whole CQ. 0: one message per raise.
+ */
+#define QNPU_SIM_IRQ_HOLD_DEFAULT 256
+void qnpu_sim_device_set_irq_hold(void *priv, uint64_t cycles);
 
 /*
  * Fault injection (--fault=KIND@N, docs/vm.md). N counts jobs the device

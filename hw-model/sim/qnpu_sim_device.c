@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "qnpu_hw.h"
@@ -30,7 +31,26 @@ struct qnpu_sim_device {
 	unsigned long completed_no;	/* last job whose completion we saw */
 	int dma_fail;			/* job_no's memory accesses fail */
 	int stuck;			/* job_no is stuck until a reset */
+	/* MSI-X message aggregation (qnpu_sim_device_set_irq_hold()) */
+	uint64_t irq_hold_cycles;
+	int irq_hold;			/* messages wait: the device runs */
+	int irq_owed;			/* a message waits */
+	uint64_t irq_owed_at;		/* qnpu_hw_cycles() when it began */
+	/* printed at exit: what the device itself costs per job */
+	unsigned long doorbells;
+	uint64_t busy_ns;
+	unsigned long multi_jobs;	/* jobs of doorbells that ran several */
+	uint64_t multi_ns;
+	unsigned long messages;		/* interrupt messages sent */
 };
+
+static uint64_t qnpu_sim_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /*
  * Every job the device starts fetches its first command through the MMU at
@@ -111,11 +131,31 @@ static void qnpu_sim_irq(void *ctx, int level)
 {
 	struct qnpu_sim_device *d = ctx;
 
-	if (level && qnpu_sim_completion_faults(d))
+	if (level && qnpu_sim_completion_faults(d)) {
+		/* Lost: with it the raises it would have carried. */
+		d->irq_owed = 0;
 		return;
-	/* MSI-X is edge triggered: one message per raise. */
-	if (level && d->ivs)
+	}
+	if (!level || !d->ivs)
+		return;
+	/* MSI-X is edge triggered: one message per raise, or per several. */
+	if (d->irq_hold && d->irq_hold_cycles) {
+		if (!d->irq_owed)
+			d->irq_owed_at = qnpu_hw_cycles(d->hw);
+		d->irq_owed = 1;
+		return;
+	}
+	d->messages++;
+	qnpu_ivshmem_irq(d->ivs, 0);
+}
+
+static void qnpu_sim_irq_flush(struct qnpu_sim_device *d)
+{
+	if (d->irq_owed && d->ivs) {
+		d->messages++;
 		qnpu_ivshmem_irq(d->ivs, 0);
+	}
+	d->irq_owed = 0;
 }
 
 /* A doorbell rung while a job runs is taken now, not after the job. */
@@ -143,10 +183,12 @@ static void qnpu_sim_dev_doorbell(void *priv, struct qnpu_ivshmem *ivs,
 				  unsigned int vector)
 {
 	struct qnpu_sim_device *d = priv;
-	uint64_t c;
+	uint64_t c, t0 = qnpu_sim_now_ns(), dt;
+	unsigned long j0 = d->job_no;
 
 	(void)ivs;
 	(void)vector;
+	d->doorbells++;
 	if (d->stuck) {
 		/* Only a reset frees a stuck engine; until then the device
 		 * takes the host's indices but makes no progress. */
@@ -159,6 +201,7 @@ static void qnpu_sim_dev_doorbell(void *priv, struct qnpu_ivshmem *ivs,
 			d->job_no);
 		d->stuck = 0;
 	}
+	d->irq_hold = 1;
 	qnpu_hw_doorbell(d->hw);
 	/* As qnpu_hw_run_until_idle(), but stopping where a job gets stuck. */
 	for (c = 0; !d->stuck && !qnpu_hw_is_idle(d->hw); c++) {
@@ -168,6 +211,17 @@ static void qnpu_sim_dev_doorbell(void *priv, struct qnpu_ivshmem *ivs,
 			break;
 		}
 		qnpu_hw_step(d->hw, 1);
+		if (d->irq_owed && qnpu_hw_cycles(d->hw) - d->irq_owed_at >=
+		    d->irq_hold_cycles)
+			qnpu_sim_irq_flush(d);
+	}
+	d->irq_hold = 0;
+	qnpu_sim_irq_flush(d);
+	dt = qnpu_sim_now_ns() - t0;
+	d->busy_ns += dt;
+	if (d->job_no - j0 > 1) {
+		d->multi_jobs += d->job_no - j0;
+		d->multi_ns += dt;
 	}
 }
 
@@ -232,6 +286,7 @@ int qnpu_sim_device_attach(const char *dtb_path,
 		fprintf(stderr, "qnpu-sim: %s\n", err);
 		goto err_free;
 	}
+	d->irq_hold_cycles = QNPU_SIM_IRQ_HOLD_DEFAULT;
 	qnpu_hw_set_irq(d->hw, qnpu_sim_irq, d);
 	qnpu_hw_set_poll(d->hw, qnpu_sim_poll, d, QNPU_SIM_POLL_CYCLES);
 	qnpu_hw_attach_regs(d->hw, d->idle_page);
@@ -251,12 +306,35 @@ err_free:
 	return r;
 }
 
+void qnpu_sim_device_set_irq_hold(void *priv, uint64_t cycles)
+{
+	struct qnpu_sim_device *d = priv;
+
+	d->irq_hold_cycles = cycles;
+}
+
 void qnpu_sim_device_detach(void *priv)
 {
 	struct qnpu_sim_device *d = priv;
 
 	if (!d)
 		return;
+	if (d->doorbells) {
+		uint64_t cyc = qnpu_hw_cycles(d->hw);
+		double jobs = d->job_no ? (double)d->job_no : 1;
+
+		printf("qnpu-sim: stats: %lu doorbells, %lu jobs, %lu interrupt "
+		       "messages, %llu cycles, %.1f ms running: %.1f us and "
+		       "%.0f cycles per job, %.0f ns per cycle\n",
+		       d->doorbells, d->job_no, d->messages,
+		       (unsigned long long)cyc, d->busy_ns / 1e6,
+		       d->busy_ns / 1e3 / jobs, cyc / jobs,
+		       cyc ? (double)d->busy_ns / cyc : 0);
+		if (d->multi_jobs)
+			printf("qnpu-sim: stats: doorbells that ran several "
+			       "jobs: %lu jobs, %.1f us per job\n",
+			       d->multi_jobs, d->multi_ns / 1e3 / d->multi_jobs);
+	}
 	qnpu_hw_destroy(d->hw);
 	free(d->idle_page);
 	free(d);

@@ -123,6 +123,9 @@ static void qnpu_usage(FILE *f)
 	      "                     dma, irq, stuck, cqe, cqe-id, cq-tail, die\n"
 	      "                     at the Nth job; exit after the Nth doorbell\n"
 	      "  --exit-after-doorbells N  = --fault exit@N\n"
+	      "  --irq-hold CYCLES  a completion's interrupt message waits\n"
+	      "                     while the device runs on, at most CYCLES\n"
+	      "                     (default 256; 0: one message each)\n"
 	      "  -v, --verbose\n", f);
 }
 
@@ -139,6 +142,7 @@ int main(int argc, char **argv)
 		{ "dtb", required_argument, NULL, 'd' },
 		{ "exit-after-doorbells", required_argument, NULL, 'x' },
 		{ "fault", required_argument, NULL, 'F' },
+		{ "irq-hold", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -153,6 +157,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int transport_test = 0;
 	void *priv = NULL;
+	uint64_t irq_hold = QNPU_SIM_IRQ_HOLD_DEFAULT;
 	char spec[64];
 	uint64_t n;
 	int c, ret;
@@ -200,6 +205,10 @@ int main(int argc, char **argv)
 				goto err_usage;
 			}
 			break;
+		case 'I':
+			if (qnpu_parse_size(optarg, &irq_hold))
+				goto err_usage;
+			break;
 		case 'v':
 			cfg.verbose = 1;
 			break;
@@ -219,6 +228,8 @@ int main(int argc, char **argv)
 		ret = qnpu_sim_device_attach(dtb, &ops, &priv);
 	if (ret)
 		goto err_ret;
+	if (!transport_test)
+		qnpu_sim_device_set_irq_hold(priv, irq_hold);
 	qnpu_sim_dev_ops = ops;
 
 	ret = qnpu_ivshmem_create(&cfg, &qnpu_sim_ops, priv, &qnpu_sim_ivs);
