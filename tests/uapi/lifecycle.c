@@ -42,6 +42,36 @@ static int queue_long_jobs(struct qt_dev *d, int jobs, uint32_t ncmds)
 	return 0;
 }
 
+/*
+ * @batches batch SUBMITs of QT_INFO_SLOTS long jobs each, every job
+ * listing the BO its LOADs read: more than the ring holds, so the last
+ * ones wait in the driver's backlog.
+ */
+static int queue_long_batches(struct qt_dev *d, int batches, uint32_t ncmds,
+			      uint32_t *bo)
+{
+	uint32_t abuf = qt_get_param(d->fd, DRM_QNPU_PARAM_ABUF_BYTES);
+	struct drm_qnpu_submit batch[QT_INFO_SLOTS];
+	uint64_t va;
+	uint32_t i;
+	int b;
+
+	if (qt_dev_bo(d, abuf, 0, bo, &va, NULL))
+		return -1;
+	for (i = 0; i < ncmds; i++)
+		qt_cmd_load(&d->cmds[i], QNPU_BUF_ABUF, va, 4096, abuf / 4096,
+			    4096);
+	for (i = 0; i < QT_INFO_SLOTS; i++) {
+		qt_dev_job(d, 0, ncmds, i, &batch[i]);
+		batch[i].bo_handles = (uintptr_t)bo;
+		batch[i].bo_count = 1;
+	}
+	for (b = 0; b < batches; b++)
+		if (qt_submit_batch(d->fd, batch, QT_INFO_SLOTS, NULL))
+			return -1;
+	return 0;
+}
+
 static int device_works(void)
 {
 	struct qt_dev d;
@@ -287,15 +317,17 @@ static int sysfs_write(const char *path, const char *val)
  * PCI unbind through sysfs while two files have jobs on the device and
  * queued, one BO mapped: no hang; the files' ioctls fail with ENODEV,
  * their jobs end, nothing leaks once they close (counts over every
- * device), the module still unloads; rebind and the device works.
+ * device), the module still unloads; rebind and the device works. With
+ * @batches, the first file's jobs came as that many batch SUBMITs, the
+ * later ones still in the driver's backlog at the unbind.
  */
-static int test_unbind_rebind(void)
+static int unbind_rebind(int batches)
 {
 	struct drm_qnpu_submit s;
 	struct qt_dev a, b;
 	char bdf[300];
 	uint8_t *map;
-	uint32_t h;
+	uint32_t h, abo;
 	int ret;
 
 	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
@@ -303,7 +335,10 @@ static int test_unbind_rebind(void)
 		qt_skip("qnpu is bound to no PCI device");
 	qt_assert_eq(qt_dev_open(&a, 512), 0);
 	qt_assert_eq(qt_dev_open(&b, 512), 0);
-	qt_assert_eq(queue_long_jobs(&a, 6, 512), 0);
+	if (batches)
+		qt_assert_eq(queue_long_batches(&a, batches, 512, &abo), 0);
+	else
+		qt_assert_eq(queue_long_jobs(&a, 6, 512), 0);
 	qt_assert_eq(queue_long_jobs(&b, 6, 512), 0);
 	qt_assert_eq(qt_dev_bo(&b, 4096, 0, &h, NULL, (void **)&map), 0);
 	map[0] = 1;
@@ -311,11 +346,16 @@ static int test_unbind_rebind(void)
 
 	/* They went past the scheduler: the driver ends them at removal. */
 	qt_assert(qt_debugfs_count("rings", "direct_live") > 0);
+	if (batches)
+		qt_assert(qt_debugfs_count("rings", "backlog") > 0);
 	printf("unbinding %s with jobs in flight\n", bdf);
 	fflush(stdout);
 	qt_assert_eq(sysfs_write("/sys/bus/pci/drivers/qnpu/unbind", bdf), 0);
 	/* The jobs ended (with an error), the files are dead. */
-	ret = qt_syncobj_wait(a.fd, a.sync, WAIT_MS);
+	if (batches)
+		ret = qt_bo_wait(a.fd, abo, WAIT_MS);
+	else
+		ret = qt_syncobj_wait(a.fd, a.sync, WAIT_MS);
 	qt_assert(ret == 0 || ret == -ENODEV);
 	memset(&s, 0, sizeof(s));
 	s.cmd_handle = a.cmd;
@@ -352,11 +392,23 @@ static int test_unbind_rebind(void)
 	return after();
 }
 
+static int test_unbind_rebind(void)
+{
+	return unbind_rebind(0);
+}
+
+static int test_unbind_batches(void)
+{
+	return unbind_rebind(3);
+}
+
 static const struct qt_subtest tests[] = {
 	{ "lifecycle-exit-with-outstanding-jobs", test_exit_outstanding },
 	{ "lifecycle-killed-mid-job", test_killed_mid_job },
 	{ "lifecycle-killed-queued-job-esrch", test_killed_queued_esrch },
 	{ "lifecycle-unbind-rebind-jobs-in-flight", test_unbind_rebind },
+	{ "lifecycle-unbind-batches-in-flight-and-backlog",
+	  test_unbind_batches },
 };
 
 int main(int argc, char **argv)
