@@ -121,7 +121,8 @@ void qnpu_fake_qemu_connect(struct qnpu_fake_qemu *q, const char *path,
 	assert_int_equal(qnpu_fake_qemu_recv(q->sock, &fd),
 			 QNPU_IVSHMEM_GUEST_PEER);
 	assert_int_equal(fd, -1);
-	assert_int_equal(qnpu_fake_qemu_recv(q->sock, &q->shm_fd), -1); /* shm */
+	/* the shared memory */
+	assert_int_equal(qnpu_fake_qemu_recv(q->sock, &q->shm_fd), -1);
 	assert_true(q->shm_fd >= 0);
 	assert_int_equal(fstat(q->shm_fd, &st), 0);
 	assert_int_equal(st.st_size, shm_size);
