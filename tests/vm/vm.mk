@@ -57,8 +57,9 @@ VM_HAVE := $(and $(VM_KVER),$(shell test -r $(VM_BZIMAGE) && echo y), \
 	$(wildcard /lib/modules/$(VM_KVER)/modules.dep), \
 	$(shell command -v $(VM_QEMU)))
 
-CHECK_DEPS += $(VM_SIM) $(VM_SIM_DIR)/test_qnpu_ivshmem
-CHECK_TESTS += $(VM_SIM_DIR)/test_qnpu_ivshmem
+CHECK_DEPS += $(VM_SIM) $(VM_SIM_DIR)/test_qnpu_ivshmem \
+	      $(VM_SIM_DIR)/test_qnpu_sim_irq
+CHECK_TESTS += $(VM_SIM_DIR)/test_qnpu_ivshmem $(VM_SIM_DIR)/test_qnpu_sim_irq
 ifneq ($(VM_HAVE),)
 CHECK_DEPS += $(VM_IMAGE)
 endif
@@ -101,11 +102,24 @@ $(VM_SIM): $(VM_SIM_OBJS) $(VM_SIM_LIB) $(BUILD)/hw-model/libqnpu_hw.a
 		$(BUILD)/hw-model/libqnpu_hw.a -lfdt -lstdc++ -lpthread -lm
 
 # Host-side unit test of the server: protocol order, doorbells, irqs,
-# reconnect, guest-physical address rules.
-$(VM_SIM_DIR)/test_qnpu_ivshmem: tests/vm/test_qnpu_ivshmem.c $(VM_SIM_LIB) \
-		$(VM_SIM_HDRS)
-	$(CC) $(CFLAGS_COMMON) -Ihw-model/sim -o $@ $< $(VM_SIM_LIB) \
-		-lcmocka -lpthread
+# reconnect, guest-physical address rules. Both host tests play QEMU with
+# tests/vm/qnpu_fake_qemu.c.
+VM_FAKE_QEMU := tests/vm/qnpu_fake_qemu.c tests/vm/qnpu_fake_qemu.h
+$(VM_SIM_DIR)/test_qnpu_ivshmem: tests/vm/test_qnpu_ivshmem.c $(VM_FAKE_QEMU) \
+		$(VM_SIM_LIB) $(VM_SIM_HDRS)
+	$(CC) $(CFLAGS_COMMON) -Ihw-model/sim -o $@ $< \
+		tests/vm/qnpu_fake_qemu.c $(VM_SIM_LIB) -lcmocka -lpthread
+
+# Host-side test of the device's interrupt message aggregation: the real
+# device model behind the real server, the test as QEMU and guest.
+$(VM_SIM_DIR)/test_qnpu_sim_irq: tests/vm/test_qnpu_sim_irq.c $(VM_FAKE_QEMU) \
+		$(VM_SIM_DIR)/qnpu_sim_device.o $(VM_SIM_DIR)/qnpu_sim_fault.o \
+		$(VM_SIM_LIB) $(BUILD)/hw-model/libqnpu_hw.a $(VM_SIM_HDRS)
+	$(CC) $(CFLAGS_COMMON) -Ihw-model/sim -Ihw-model/gen -o $@ $< \
+		tests/vm/qnpu_fake_qemu.c $(VM_SIM_DIR)/qnpu_sim_device.o \
+		$(VM_SIM_DIR)/qnpu_sim_fault.o $(VM_SIM_LIB) \
+		$(BUILD)/hw-model/libqnpu_hw.a -lfdt -lcmocka -lstdc++ \
+		-lpthread -lm
 
 # The image.
 $(VM_DIR)/vmlinux: $(VM_BZIMAGE) scripts/vm/extract-vmlinux.sh
