@@ -128,18 +128,14 @@ static int test_over_the_ring(void)
 {
 	struct drm_qnpu_submit el[DRM_QNPU_MAX_BATCH];
 	uint32_t i, n = DRM_QNPU_MAX_BATCH, first = n - QT_INFO_SLOTS;
-	uint32_t abuf, bo, nlong = 32;
+	uint32_t bo, nlong = 32;
 	struct qt_dev d;
-	uint64_t id, va;
+	uint64_t id;
 
 	qt_assert_eq(qt_dev_open(&d, 1 + nlong), 0);
-	abuf = qt_get_param(d.fd, DRM_QNPU_PARAM_ABUF_BYTES);
-	qt_assert_eq(qt_dev_bo(&d, abuf, 0, &bo, &va, NULL), 0);
+	qt_assert_eq(qt_dev_long_cmds(&d, 1, nlong, &bo), 0);
 	memset(&d.cmds[0], 0, sizeof(d.cmds[0]));
 	QT_SET(&d.cmds[0], OPCODE, QNPU_OP_SYNC);
-	for (i = 1; i <= nlong; i++)
-		qt_cmd_load(&d.cmds[i], QNPU_BUF_ABUF, va, 4096, abuf / 4096,
-			    4096);
 	for (i = 0; i < n; i++) {
 		if (i == 0) {
 			qt_dev_job(&d, 1, nlong, 0, &el[i]);
@@ -369,17 +365,12 @@ out_reload:
 /* Long jobs (LOADs of the whole ABUF) as one batch of @jobs. */
 static int queue_long_batch(struct qt_dev *d, int jobs, uint32_t ncmds)
 {
-	uint32_t abuf = qt_get_param(d->fd, DRM_QNPU_PARAM_ABUF_BYTES);
 	struct drm_qnpu_submit el[QT_INFO_SLOTS];
-	uint32_t bo, i;
-	uint64_t va;
+	uint32_t bo;
 	int j;
 
-	if (qt_dev_bo(d, abuf, 0, &bo, &va, NULL))
+	if (qt_dev_long_cmds(d, 0, ncmds, &bo))
 		return -1;
-	for (i = 0; i < ncmds; i++)
-		qt_cmd_load(&d->cmds[i], QNPU_BUF_ABUF, va, 4096, abuf / 4096,
-			    4096);
 	for (j = 0; j < jobs; j++) {
 		qt_dev_job(d, 0, ncmds, j, &el[j]);
 		el[j].bo_handles = (uintptr_t)&bo;

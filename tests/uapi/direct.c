@@ -48,22 +48,6 @@ static long direct_jobs(void)
 	return qt_debugfs_count("rings", "direct_jobs");
 }
 
-/* Commands [first, first + n): LOADs of the whole ABUF (a long job). */
-static int long_cmds(struct qt_dev *d, uint32_t first, uint32_t n,
-		     uint32_t *bo)
-{
-	uint32_t abuf = qt_get_param(d->fd, DRM_QNPU_PARAM_ABUF_BYTES);
-	uint64_t va;
-	uint32_t i;
-
-	if (qt_dev_bo(d, abuf, 0, bo, &va, NULL))
-		return -1;
-	for (i = 0; i < n; i++)
-		qt_cmd_load(&d->cmds[first + i], QNPU_BUF_ABUF, va, 4096,
-			    abuf / 4096, 4096);
-	return 0;
-}
-
 /* Command @at: an empty job (one SYNC). */
 static void empty_cmd(struct qt_dev *d, uint32_t at)
 {
@@ -121,7 +105,7 @@ static int test_blocked_not_direct(void)
 	int l_running;
 
 	qt_assert_eq(dfix_open(&f, ncmds + 4, 4), 0);
-	qt_assert_eq(long_cmds(&f.d, 0, ncmds, &x), 0);
+	qt_assert_eq(qt_dev_long_cmds(&f.d, 0, ncmds, &x), 0);
 	empty_cmd(&f.d, ncmds);
 	memset(f.map, 0x5a, REGION);
 	memset(f.map + REGION, 0, REGION);
@@ -182,7 +166,7 @@ static int test_no_overtaking(void)
 
 	qt_assert_eq(qt_dev_open(&a, 4), 0);
 	qt_assert_eq(qt_dev_open(&b, ncmds), 0);
-	qt_assert_eq(long_cmds(&b, 0, ncmds, &x), 0);
+	qt_assert_eq(qt_dev_long_cmds(&b, 0, ncmds, &x), 0);
 	empty_cmd(&a, 0);
 	qt_assert_eq(qt_dev_bo(&a, 4096, 0, &fcmd, &fva, (void **)&fmap), 0);
 	memset(fmap, 0, sizeof(*fmap));
@@ -397,7 +381,7 @@ static int direct_in_flight_child(void *arg)
 	long before;
 
 	(void)arg;
-	if (qt_dev_open(&d, 257) || long_cmds(&d, 0, 256, &x))
+	if (qt_dev_open(&d, 257) || qt_dev_long_cmds(&d, 0, 256, &x))
 		return 2;
 	empty_cmd(&d, 256);
 	/* The heartbeat may hold the ring a moment: try again. */
@@ -563,7 +547,7 @@ static int test_closed_mid_batch(void)
 
 	qt_assert_eq(qt_wait_counts(0, 0, 5000), 0);
 	qt_assert_eq(qt_dev_open(&d, ncmds + 1), 0);
-	qt_assert_eq(long_cmds(&d, 0, ncmds, &x), 0);
+	qt_assert_eq(qt_dev_long_cmds(&d, 0, ncmds, &x), 0);
 	empty_cmd(&d, ncmds);
 	qt_assert_eq(qt_dev_submit(&d, ncmds, 1, NULL, 0, 9), 0);
 	for (i = 0; i < 8; i++) {

@@ -424,18 +424,13 @@ static int test_dependency_on_failed_job(void)
  */
 static int test_dependency_on_failing_long_job(void)
 {
-	uint32_t abuf, bo, i, ncmds = 256;
+	uint32_t bo, ncmds = 256;
 	struct drm_qnpu_sync in;
 	struct drm_qnpu_submit s;
 	struct qt_dev d;
-	uint64_t va;
 
 	qt_assert_eq(qt_dev_open(&d, ncmds + 2), 0);
-	abuf = qt_get_param(d.fd, DRM_QNPU_PARAM_ABUF_BYTES);
-	qt_assert_eq(qt_dev_bo(&d, abuf, 0, &bo, &va, NULL), 0);
-	for (i = 0; i < ncmds; i++)
-		qt_cmd_load(&d.cmds[i], QNPU_BUF_ABUF, va, 4096, abuf / 4096,
-			    4096);
+	qt_assert_eq(qt_dev_long_cmds(&d, 0, ncmds, &bo), 0);
 	qt_cmd_load(&d.cmds[ncmds], QNPU_BUF_ABUF, 0x40000000, 64, 1, 0);
 	memset(&d.cmds[ncmds + 1], 0, sizeof(d.cmds[0]));
 	QT_SET(&d.cmds[ncmds + 1], OPCODE, QNPU_OP_SYNC);

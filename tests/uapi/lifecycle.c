@@ -26,16 +26,11 @@
 /* Many LOADs of the whole ABUF from one BO. */
 static int queue_long_jobs(struct qt_dev *d, int jobs, uint32_t ncmds)
 {
-	uint32_t abuf = qt_get_param(d->fd, DRM_QNPU_PARAM_ABUF_BYTES);
-	uint32_t bo, i;
-	uint64_t va;
+	uint32_t bo;
 	int j;
 
-	if (qt_dev_bo(d, abuf, 0, &bo, &va, NULL))
+	if (qt_dev_long_cmds(d, 0, ncmds, &bo))
 		return -1;
-	for (i = 0; i < ncmds; i++)
-		qt_cmd_load(&d->cmds[i], QNPU_BUF_ABUF, va, 4096, abuf / 4096,
-			    4096);
 	for (j = 0; j < jobs; j++)
 		if (qt_dev_submit(d, 0, ncmds, &bo, 1, j % QT_INFO_SLOTS))
 			return -1;
@@ -50,17 +45,12 @@ static int queue_long_jobs(struct qt_dev *d, int jobs, uint32_t ncmds)
 static int queue_long_batches(struct qt_dev *d, int batches, uint32_t ncmds,
 			      uint32_t *bo)
 {
-	uint32_t abuf = qt_get_param(d->fd, DRM_QNPU_PARAM_ABUF_BYTES);
 	struct drm_qnpu_submit batch[QT_INFO_SLOTS];
-	uint64_t va;
 	uint32_t i;
 	int b;
 
-	if (qt_dev_bo(d, abuf, 0, bo, &va, NULL))
+	if (qt_dev_long_cmds(d, 0, ncmds, bo))
 		return -1;
-	for (i = 0; i < ncmds; i++)
-		qt_cmd_load(&d->cmds[i], QNPU_BUF_ABUF, va, 4096, abuf / 4096,
-			    4096);
 	for (i = 0; i < QT_INFO_SLOTS; i++) {
 		qt_dev_job(d, 0, ncmds, i, &batch[i]);
 		batch[i].bo_handles = (uintptr_t)bo;

@@ -501,6 +501,21 @@ int qt_cmd_copy(struct qt_cmd *c, uint64_t src, uint64_t dst, uint32_t n,
 	return 3;
 }
 
+int qt_dev_long_cmds(struct qt_dev *d, uint32_t first, uint32_t n,
+		     uint32_t *bo)
+{
+	uint32_t abuf = qt_get_param(d->fd, DRM_QNPU_PARAM_ABUF_BYTES);
+	uint64_t va;
+	uint32_t i;
+
+	if (qt_dev_bo(d, abuf, 0, bo, &va, NULL))
+		return -1;
+	for (i = 0; i < n; i++)
+		qt_cmd_load(&d->cmds[first + i], QNPU_BUF_ABUF, va, 4096,
+			    abuf / 4096, 4096);
+	return 0;
+}
+
 int qt_dev_bo(struct qt_dev *d, uint32_t size, uint32_t flags,
 	      uint32_t *handle, uint64_t *va, void **map)
 {

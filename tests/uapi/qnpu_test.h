@@ -139,6 +139,10 @@ int qt_dev_wait(struct qt_dev *d, int slot, int64_t timeout_ms);
 /* A data BO with its mapping (unmapped by qt_dev_close()). */
 int qt_dev_bo(struct qt_dev *d, uint32_t size, uint32_t flags,
 	      uint32_t *handle, uint64_t *va, void **map);
+/* A BO the size of ABUF (*@bo), and d->cmds[first .. first + n) LOADs
+ * that each fill ABUF from it: a job of them keeps the device busy. */
+int qt_dev_long_cmds(struct qt_dev *d, uint32_t first, uint32_t n,
+		     uint32_t *bo);
 
 /* Submit @ncmds commands at @cmd_va of BO @cmd; returns 0 or -errno. */
 struct qt_job {

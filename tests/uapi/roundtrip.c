@@ -97,19 +97,14 @@ static int test_not_root(void)
  */
 static int test_busy_and_jobs_meanwhile(void)
 {
-	uint32_t abuf, bo, i, ncmds = 256;
+	uint32_t bo, i, ncmds = 256;
 	struct qt_dev d;
 	char buf[512];
-	uint64_t va;
 	int r, st, busy = 0;
 	pid_t c;
 
 	qt_assert_eq(qt_dev_open(&d, ncmds + 1), 0);
-	abuf = qt_get_param(d.fd, DRM_QNPU_PARAM_ABUF_BYTES);
-	qt_assert_eq(qt_dev_bo(&d, abuf, 0, &bo, &va, NULL), 0);
-	for (i = 0; i < ncmds; i++)
-		qt_cmd_load(&d.cmds[i], QNPU_BUF_ABUF, va, 4096, abuf / 4096,
-			    4096);
+	qt_assert_eq(qt_dev_long_cmds(&d, 0, ncmds, &bo), 0);
 	qt_assert_eq(qt_dev_submit(&d, 0, ncmds, &bo, 1, 0), 0);
 	r = read_roundtrip(buf, sizeof(buf));
 	if (!d.infos[0].done) {
