@@ -145,8 +145,10 @@ vm-check-lost-idle: $(VM_SIM) $(BUILD)/vm-lost-idle/initramfs.cpio
 	@$(call DRV_VM_ONE,lost-idle) --lost-idle $(DRV_LOST_DOORBELLS)
 # Empty-job throughput against DRM_IOCTL_VERSION (tests/uapi/bench.c).
 bench-vm: $(VM_SIM) $(BUILD)/vm-bench/initramfs.cpio
-	@$(call DRV_VM_ONE,bench) --bench | grep -E '^bench:|run-vm:|SKIP'; \
-	grep -h 'qnpu-sim: stats' $(BUILD)/vm-bench/qnpu-sim-bench.log
+	@out=$$($(call DRV_VM_ONE,bench) --bench); rc=$$?; \
+	echo "$$out" | grep -E '^bench:|run-vm:|SKIP|FAIL'; \
+	grep -h 'qnpu-sim: stats' $(BUILD)/vm-bench/qnpu-sim-bench.log; \
+	exit $$rc
 # Where SUBMIT's time goes: a function_graph ftrace of serial and batch
 # SUBMITs (tests/uapi/trace.c), summed per call by scripts/vm/ftrace-sum.awk;
 # the raw trace stays in $(BUILD)/vm-trace/trace.log. TRACE_DEPTH: graph
