@@ -39,3 +39,7 @@ echo $(($(date +%s) - start)) >"$tmp/build-seconds"
 rm -rf "$tmp/obj"
 rm -rf "$out"
 mv "$tmp" "$out"
+# the same configuration's models from older sources go
+base=$(basename "$out")
+sh hw-model/capi/qnpu_hw_cache_prune.sh "$(dirname "$out")" "${base%-*}" \
+	"${base##*-}"
