@@ -177,7 +177,6 @@ $(HW_BUILD)/dts/test/%.dtb: tests/codesign/%.dts dts/qnpu.dtsi
 
 CHECK_DEPS  += $(HW_TEST_DTBS)
 CHECK_TESTS += tests/codesign/test_cache_prune.sh
-CHECK_TESTS += tests/codesign/test_cache_prune.sh
 CHECK_TESTS += "tests/codesign/test_dt.sh $(QNPU_BIN)" "tests/codesign/test_sweep.sh $(QNPU_BIN)" \
 	"tests/codesign/test_cost_model.sh $(QNPU_BIN) $(HW_DTBS) $(HW_TEST_DTBS)" \
 	$(foreach d,$(HW_TEST_DTBS),"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(d) first")
