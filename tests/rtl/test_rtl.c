@@ -1416,65 +1416,87 @@ static void test_load_queue_bound(void **state)
 	}
 }
 
-/* A fault in the third of four queued LOADs: it names that command, comes
- * before the first LOAD's data (so the three were in flight together), the
- * fourth requests nothing (DMA_IN counts requested bursts: the first two
- * LOADs and the faulting row), no beat reaches SRAM and nothing is written to memory; the next job runs
- * cleanly. */
-static void test_load_queue_fault(void **state)
+/*
+ * A fault in LOAD k / 2 of k back-to-back LOADs (the second of two, the
+ * third of four; the LOADs before it 4 rows in all, each after it 2): it
+ * names that command, comes before the first LOAD's data (so they were in
+ * flight together), the LOADs after it request nothing (DMA_IN counts
+ * requested bursts: the 4 rows before and the faulting row), no beat
+ * reaches SRAM and nothing is written to memory; the next job runs
+ * cleanly.
+ */
+static void load_fault(int k)
 {
 	const uint32_t L = 400;
 	struct rh *h = lat_dev(L);
-	const int C = (int)h->p.cols;
-	struct rh_cmd c[6];
+	const int C = (int)h->p.cols, bad = k / 2, n = 2 * k * C;
+	struct rh_cmd c[4 + 2];
 	struct rh_cqe cqe;
 	int8_t *s, *d;
-	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
+	uint64_t vs = rh_alloc(h, n, 0, (void **)&s), vd = rh_alloc(h, n, 1, (void **)&d);
 	uint64_t vb = rh_alloc(h, 4096, 0, NULL);
 
-	(void)state;
-	fill(s, 8 * C);
-	memset(d, 0x33, 8 * C);
+	assert_true(k == 2 || k == 4);
+	fill(s, n);
+	memset(d, 0x33, n);
 	rh_set_pte(h, vb, 0, 0);
-	make_copy(h, vs, vd, 8 * C);
-	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 2, 0, 1);
-	rh_load(&c[1], QNPU_BUF_ABUF, vs + 2 * C, C, C, 2, 2, 1);
-	rh_load(&c[2], QNPU_BUF_ABUF, vb + 64, C, C, 2, 4, 1);
-	rh_load(&c[3], QNPU_BUF_ABUF, vs + 6 * C, C, C, 2, 6, 1);
-	RH_SET(&c[3], PUSH_NEXT, 1);
-	c[4] = copy_cmds[1];
-	c[5] = copy_cmds[2];
-	assert_int_equal(rh_run(h, c, 6, MAX_CYCLES, &cqe), 0);
+	make_copy(h, vs, vd, n);
+	for (int i = 0; i < bad; i++)
+		rh_load(&c[i], QNPU_BUF_ABUF, vs + (uint64_t)(i * 4 / bad * C), C, C, 4 / bad,
+			i * 4 / bad, 1);
+	rh_load(&c[bad], QNPU_BUF_ABUF, vb + 32 * bad, C, C, 2, 4, 1);
+	for (int i = bad + 1; i < k; i++)
+		rh_load(&c[i], QNPU_BUF_ABUF, vs + (uint64_t)(2 * i * C), C, C, 2, 2 * i, 1);
+	RH_SET(&c[k - 1], PUSH_NEXT, 1);
+	c[k] = copy_cmds[1];
+	c[k + 1] = copy_cmds[2];
+	assert_int_equal(rh_run(h, c, k + 2, MAX_CYCLES, &cqe), 0);
 	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
-	assert_int_equal(cqe.err_cmd, 2);
-	assert_int_equal(cqe.fault_va, vb + 64);
+	assert_int_equal(cqe.err_cmd, bad);
+	assert_int_equal(cqe.fault_va, vb + 32 * bad);
 	assert_true(cqe.cycles < L);
 	assert_int_equal(cqe.dma_in, 5 * (uint64_t)C);
 	assert_int_equal(cqe.load_cycles, 0);
-	for (int i = 0; i < 8 * C; i++)
+	for (int i = 0; i < n; i++)
 		assert_int_equal((uint8_t)d[i], 0x33);
-	copy_clean_fini(h, vs, vd, s, d, 8 * C);
+	copy_clean_fini(h, vs, vd, s, d, n);
 }
 
-/* A reset while four LOADs are in flight (all four have requested their
- * rows, DMA_IN says so, and no data is back) aborts the job; the next job
- * runs cleanly. */
-static void test_load_queue_reset(void **state)
+/* Four queued LOADs: the engine's whole queue. */
+static void test_load_queue_fault(void **state)
+{
+	(void)state;
+	load_fault(4);
+}
+
+/* Two overlapped LOADs. */
+static void test_load_overlap_fault(void **state)
+{
+	(void)state;
+	load_fault(2);
+}
+
+/*
+ * A reset while k LOADs of 8 / k rows each are in flight, into ABUF and
+ * WBUF in turn (all have requested their rows, DMA_IN says so, and no data
+ * is back), aborts the job; the next job runs cleanly.
+ */
+static void load_reset(int k)
 {
 	const uint32_t L = 400;
 	struct rh *h = lat_dev(L);
-	const int C = (int)h->p.cols;
+	const int C = (int)h->p.cols, r = 8 / k;
 	struct rh_cmd c[4];
 	struct rh_cqe cqe;
 	int8_t *s, *d;
 	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
 
-	(void)state;
+	assert_true(k == 2 || k == 4);
 	fill(s, 8 * C);
-	for (int i = 0; i < 4; i++)
-		rh_load(&c[i], i & 1 ? QNPU_BUF_WBUF : QNPU_BUF_ABUF, vs + (uint64_t)(2 * i * C),
-			C, C, 2, 2 * i, 1);
-	rh_submit(h, rh_put_cmds(h, c, 4), 4, 0);
+	for (int i = 0; i < k; i++)
+		rh_load(&c[i], i & 1 ? QNPU_BUF_WBUF : QNPU_BUF_ABUF, vs + (uint64_t)(r * i * C),
+			C, C, r, r * i, 1);
+	rh_submit(h, rh_put_cmds(h, c, k), k, 0);
 	qnpu_hw_step(h->hw, L / 2);
 	assert_false(qnpu_hw_is_idle(h->hw));
 	uint32_t req = qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_REQ) + 1;
@@ -1488,66 +1510,16 @@ static void test_load_queue_reset(void **state)
 	copy_clean_fini(h, vs, vd, s, d, 8 * C);
 }
 
-/* A fault in the second of two overlapped LOADs: it names that command,
- * comes before the first LOAD's data (so the two did overlap), and nothing
- * is written to memory. */
-static void test_load_overlap_fault(void **state)
+static void test_load_queue_reset(void **state)
 {
-	const uint32_t L = 400;
-	struct rh *h = lat_dev(L);
-	const int C = (int)h->p.cols;
-	struct rh_cmd c[4];
-	struct rh_cqe cqe;
-	int8_t *s, *d;
-	uint64_t vs = rh_alloc(h, 4 * C, 0, (void **)&s), vd = rh_alloc(h, 4 * C, 1, (void **)&d);
-	uint64_t vb = rh_alloc(h, 4096, 0, NULL);
-
 	(void)state;
-	fill(s, 4 * C);
-	memset(d, 0x33, 4 * C);
-	rh_set_pte(h, vb, 0, 0);
-	make_copy(h, vs, vd, 4 * C);
-	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 4, 0, 1);
-	rh_load(&c[1], QNPU_BUF_ABUF, vb + 32, C, C, 2, 4, 1);
-	RH_SET(&c[1], PUSH_NEXT, 1);
-	c[2] = copy_cmds[1];
-	c[3] = copy_cmds[2];
-	assert_int_equal(rh_run(h, c, 4, MAX_CYCLES, &cqe), 0);
-	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
-	assert_int_equal(cqe.err_cmd, 1);
-	assert_int_equal(cqe.fault_va, vb + 32);
-	assert_true(cqe.cycles < L);
-	for (int i = 0; i < 4 * C; i++)
-		assert_int_equal((uint8_t)d[i], 0x33);
-	copy_clean_fini(h, vs, vd, s, d, 4 * C);
+	load_reset(4);
 }
 
-/* A reset while two LOADs are in flight (the second requesting, the first's
- * data not yet back) aborts the job; the next job runs cleanly. */
 static void test_load_overlap_reset(void **state)
 {
-	const uint32_t L = 400;
-	struct rh *h = lat_dev(L);
-	const int C = (int)h->p.cols;
-	struct rh_cmd c[2];
-	struct rh_cqe cqe;
-	int8_t *s, *d;
-	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
-
 	(void)state;
-	fill(s, 8 * C);
-	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 4, 0, 1);
-	rh_load(&c[1], QNPU_BUF_WBUF, vs + 4 * C, C, C, 4, 0, 1);
-	rh_submit(h, rh_put_cmds(h, c, 2), 2, 0);
-	qnpu_hw_step(h->hw, L / 2);
-	assert_false(qnpu_hw_is_idle(h->hw));
-	uint32_t req = qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_REQ) + 1;
-	qnpu_hw_reg_write32(h->hw, QNPU_REG_RESET_REQ, req);
-	qnpu_hw_doorbell(h->hw);
-	assert_true(qnpu_hw_is_idle(h->hw));
-	assert_int_equal(rh_reap(h, &cqe), 0);
-	assert_int_equal(cqe.status, QNPU_STATUS_ABORTED);
-	copy_clean_fini(h, vs, vd, s, d, 4 * C);
+	load_reset(2);
 }
 
 /* Parameters out of their documented range, or inconsistent with each
