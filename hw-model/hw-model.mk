@@ -179,7 +179,8 @@ CHECK_DEPS  += $(HW_TEST_DTBS)
 CHECK_TESTS += tests/codesign/test_cache_prune.sh
 CHECK_TESTS += "tests/codesign/test_dt.sh $(QNPU_BIN)" "tests/codesign/test_sweep.sh $(QNPU_BIN)" \
 	"tests/codesign/test_cost_model.sh $(QNPU_BIN) $(HW_DTBS) $(HW_TEST_DTBS)" \
-	$(foreach d,$(HW_TEST_DTBS),"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(d) first")
+	$(foreach d,$(HW_TEST_DTBS),"tests/golden/golden.sh $(QNPU_BIN) ALL sim:$(d) first") \
+	$(foreach d,$(HW_TEST_DTBS),"$(HW_TEST_BIN) --dtb $(d)")
 
 # `make bench-sweep`: every shared model on 9 array shapes x 4 memory
 # settings on the RTL, from an empty model cache (so the time includes

@@ -97,6 +97,16 @@ static int out_dim(int in, int k, int s, int d, int pad_total)
 	return (in + pad_total - ((k - 1) * d + 1)) / s + 1;
 }
 
+/* At most want input channels, fewer if a CONV's weights of kk taps would
+ * not fit WBUF: rtl_lower loads an output-channel tile's kk * ic weight
+ * words at once (small-SRAM configurations). */
+static int fit_ic(const struct rh *h, int kk, int want)
+{
+	int max = (int)(h->p.wbuf_bytes / h->p.cols) / kk;
+
+	return want < max ? want : max;
+}
+
 #ifdef QNPU_HAVE_CPU_KERNELS
 static void cpu_conv(const struct ref_conv *p, int op, const int8_t *in, const int8_t *f,
 		     int8_t *out)
@@ -254,7 +264,7 @@ static void test_conv_random(void **state)
 		struct ref_conv p = {0};
 		int32_t mult[80], shift[80], bias[80];
 		rand_geometry(&p, 5, 3, it % 3 == 2);
-		p.ic = rr(1, 40);
+		p.ic = rr(1, fit_ic(h, p.kh * p.kw, 40));
 		p.oc = rr(1, 2 * h->p.cols + 5);
 		p.in_off = -rand_zp();
 		p.out_zp = rand_zp();
@@ -274,7 +284,12 @@ static void test_conv_tiled(void **state)
 	struct ref_conv p = {0};
 	int32_t mult[128], shift[128], bias[128];
 	p.ih = p.iw = 17;
-	p.ic = 19;
+	p.ic = fit_ic(h, 9, 19);
+	if (p.ic < 3) {
+		print_message("skipped: WBUF holds %d input channels of 3x3 weights, "
+			      "fewer than the 3 IC chunks\n", p.ic);
+		skip();
+	}
 	p.oc = h->p.cols * 2 + 3;
 	p.kh = p.kw = 3;
 	p.sh = p.sw = 2;
@@ -302,7 +317,7 @@ static void test_fc(void **state)
 		int batches = it == 0 ? 1 : rr(1, 20);
 		p.ih = p.oh = 1;
 		p.iw = p.ow = batches;
-		p.ic = it == 1 ? 640 : rr(1, 300);
+		p.ic = it == 1 ? fit_ic(h, 1, 640) : rr(1, fit_ic(h, 1, 300));
 		p.oc = rr(1, 130);
 		p.kh = p.kw = p.sh = p.sw = p.dh = p.dw = 1;
 		p.in_off = -rand_zp();
@@ -575,7 +590,8 @@ static void test_res_random(void **state)
 		struct ref_add a;
 		int32_t mult[512], shift[512], bias[512];
 		rand_geometry(&p, 3, 2, 0);
-		p.ic = rr(1, 2 * h->p.cols + 3);
+		p.ic = rr(1, op == QNPU_OP_CONV ? fit_ic(h, p.kh * p.kw, 2 * h->p.cols + 3) :
+					       2 * (int)h->p.cols + 3);
 		p.dm = 1;
 		p.oc = op == QNPU_OP_DWCONV ? p.ic : rr(1, 2 * h->p.cols + 5);
 		p.in_off = -rand_zp();
@@ -1018,15 +1034,15 @@ static void test_token_overflow(void **state)
 static void test_reset_mid_job(void **state)
 {
 	struct rh *h = *state;
-	struct ref_conv p = {.ih = 20, .iw = 20, .ic = 32, .oh = 20, .ow = 20, .oc = 32,
-			     .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+	struct ref_conv p = {.ih = 20, .iw = 20, .ic = fit_ic(h, 9, 32), .oh = 20, .ow = 20,
+			     .oc = 32, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
 			     .pad_t = 1, .pad_l = 1, .act_min = -128, .act_max = 127};
 	int32_t mult[32], shift[32];
 	rand_quant(32, mult, shift, NULL);
 	p.mult = mult;
 	p.shift = shift;
-	uint64_t in = rh_alloc(h, 20 * 20 * 32, 0, NULL), out = rh_alloc(h, 20 * 20 * 32, 1, NULL);
-	uint64_t f = rh_alloc(h, 32 * 9 * 32, 0, NULL);
+	uint64_t in = rh_alloc(h, 20 * 20 * p.ic, 0, NULL), out = rh_alloc(h, 20 * 20 * 32, 1, NULL);
+	uint64_t f = rh_alloc(h, 32 * 9 * p.ic, 0, NULL);
 	struct emit e;
 	emit_init(&e);
 	assert_int_equal(lower_layer(h, &e, QNPU_OP_CONV, &p, in, f, out, 0, 1), 0);
@@ -1132,15 +1148,15 @@ static void test_random_streams(void **state)
 static void test_watchdog(void **state)
 {
 	struct rh *h = *state;
-	struct ref_conv p = {.ih = 16, .iw = 16, .ic = 32, .oh = 16, .ow = 16, .oc = 32,
-			     .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+	struct ref_conv p = {.ih = 16, .iw = 16, .ic = fit_ic(h, 9, 32), .oh = 16, .ow = 16,
+			     .oc = 32, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
 			     .pad_t = 1, .pad_l = 1, .act_min = -128, .act_max = 127};
 	int32_t mult[32], shift[32];
 	rand_quant(32, mult, shift, NULL);
 	p.mult = mult;
 	p.shift = shift;
-	uint64_t in = rh_alloc(h, 16 * 16 * 32, 0, NULL), out = rh_alloc(h, 16 * 16 * 32, 1, NULL);
-	uint64_t f = rh_alloc(h, 32 * 9 * 32, 0, NULL);
+	uint64_t in = rh_alloc(h, 16 * 16 * p.ic, 0, NULL), out = rh_alloc(h, 16 * 16 * 32, 1, NULL);
+	uint64_t f = rh_alloc(h, 32 * 9 * p.ic, 0, NULL);
 	struct emit e;
 	emit_init(&e);
 	assert_int_equal(lower_layer(h, &e, QNPU_OP_CONV, &p, in, f, out, 0, 1), 0);
@@ -1276,23 +1292,33 @@ static uint64_t dma_job_cycles(int store, uint32_t rows, uint32_t lat, uint32_t 
 }
 
 /* What each memory parameter costs, by the model's own rules: a row per
- * cycle on ideal memory; C / bandwidth cycles per word; latency paid once
- * per command when requests may run ahead; with N outstanding one-word
- * rows, N rows per latency + 2 cycles (request, data, slot freed). The
- * differences between 64 and 32 rows cancel the fixed costs. */
+ * port beat (a word every P = C / dma_bytes cycles) on ideal memory; C /
+ * bandwidth cycles per word when that is slower than the port; latency
+ * paid once per command when requests may run ahead; with N outstanding
+ * one-word rows, N rows per latency + 2 cycles (request, data, slot freed)
+ * while the port's N beats fit in that time. The differences between 64
+ * and 32 rows cancel the fixed costs. */
 static void test_memory_model(void **state)
 {
 	(void)state;
-	const uint32_t C = g_params.cols, L = 50, N = 4;
+	const uint32_t C = g_params.cols, D = g_params.dma_bytes, P = C / D, N = 4;
+	/* latency long enough that N rows' beats do not pace the slots */
+	const uint32_t L = 50 > N * P ? 50 : N * P;
 	for (int st = 0; st < 2; st++) {
 		uint64_t ideal32 = dma_job_cycles(st, 32, 0, 0, 0);
-		assert_int_equal(dma_job_cycles(st, 64, 0, 0, 0) - ideal32, 32);
-		/* half the bandwidth: a word every two cycles */
-		assert_int_equal(dma_job_cycles(st, 64, 0, C / 2, 0) -
-				 dma_job_cycles(st, 32, 0, C / 2, 0), 64);
-		/* a quarter: every four */
-		assert_int_equal(dma_job_cycles(st, 64, 0, C / 4, 0) -
-				 dma_job_cycles(st, 32, 0, C / 4, 0), 128);
+		assert_int_equal(dma_job_cycles(st, 64, 0, 0, 0) - ideal32, 32 * P);
+		/* bandwidth below the port's (needs a port of 4 B/cycle or more):
+		 * half of it, a word every 2P cycles */
+		if (D >= 4) {
+			assert_int_equal(dma_job_cycles(st, 64, 0, D / 2, 0) -
+					 dma_job_cycles(st, 32, 0, D / 2, 0), 32 * 2 * P);
+			/* a quarter: every 4P */
+			assert_int_equal(dma_job_cycles(st, 64, 0, D / 4, 0) -
+					 dma_job_cycles(st, 32, 0, D / 4, 0), 32 * 4 * P);
+		} else {
+			print_message("dma_bytes %u < 4: no bandwidth below the port's to test\n",
+				      D);
+		}
 		if (st)	/* writes are posted: no latency */
 			assert_int_equal(dma_job_cycles(st, 32, L, 0, 0), ideal32);
 		else	/* latency once, requests run ahead */
@@ -1390,65 +1416,87 @@ static void test_load_queue_bound(void **state)
 	}
 }
 
-/* A fault in the third of four queued LOADs: it names that command, comes
- * before the first LOAD's data (so the three were in flight together), the
- * fourth requests nothing (DMA_IN counts requested bursts: the first two
- * LOADs and the faulting row), no beat reaches SRAM and nothing is written to memory; the next job runs
- * cleanly. */
-static void test_load_queue_fault(void **state)
+/*
+ * A fault in LOAD k / 2 of k back-to-back LOADs (the second of two, the
+ * third of four; the LOADs before it 4 rows in all, each after it 2): it
+ * names that command, comes before the first LOAD's data (so they were in
+ * flight together), the LOADs after it request nothing (DMA_IN counts
+ * requested bursts: the 4 rows before and the faulting row), no beat
+ * reaches SRAM and nothing is written to memory; the next job runs
+ * cleanly.
+ */
+static void load_fault(int k)
 {
 	const uint32_t L = 400;
 	struct rh *h = lat_dev(L);
-	const int C = (int)h->p.cols;
-	struct rh_cmd c[6];
+	const int C = (int)h->p.cols, bad = k / 2, n = 2 * k * C;
+	struct rh_cmd c[4 + 2];
 	struct rh_cqe cqe;
 	int8_t *s, *d;
-	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
+	uint64_t vs = rh_alloc(h, n, 0, (void **)&s), vd = rh_alloc(h, n, 1, (void **)&d);
 	uint64_t vb = rh_alloc(h, 4096, 0, NULL);
 
-	(void)state;
-	fill(s, 8 * C);
-	memset(d, 0x33, 8 * C);
+	assert_true(k == 2 || k == 4);
+	fill(s, n);
+	memset(d, 0x33, n);
 	rh_set_pte(h, vb, 0, 0);
-	make_copy(h, vs, vd, 8 * C);
-	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 2, 0, 1);
-	rh_load(&c[1], QNPU_BUF_ABUF, vs + 2 * C, C, C, 2, 2, 1);
-	rh_load(&c[2], QNPU_BUF_ABUF, vb + 64, C, C, 2, 4, 1);
-	rh_load(&c[3], QNPU_BUF_ABUF, vs + 6 * C, C, C, 2, 6, 1);
-	RH_SET(&c[3], PUSH_NEXT, 1);
-	c[4] = copy_cmds[1];
-	c[5] = copy_cmds[2];
-	assert_int_equal(rh_run(h, c, 6, MAX_CYCLES, &cqe), 0);
+	make_copy(h, vs, vd, n);
+	for (int i = 0; i < bad; i++)
+		rh_load(&c[i], QNPU_BUF_ABUF, vs + (uint64_t)(i * 4 / bad * C), C, C, 4 / bad,
+			i * 4 / bad, 1);
+	rh_load(&c[bad], QNPU_BUF_ABUF, vb + 32 * bad, C, C, 2, 4, 1);
+	for (int i = bad + 1; i < k; i++)
+		rh_load(&c[i], QNPU_BUF_ABUF, vs + (uint64_t)(2 * i * C), C, C, 2, 2 * i, 1);
+	RH_SET(&c[k - 1], PUSH_NEXT, 1);
+	c[k] = copy_cmds[1];
+	c[k + 1] = copy_cmds[2];
+	assert_int_equal(rh_run(h, c, k + 2, MAX_CYCLES, &cqe), 0);
 	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
-	assert_int_equal(cqe.err_cmd, 2);
-	assert_int_equal(cqe.fault_va, vb + 64);
+	assert_int_equal(cqe.err_cmd, bad);
+	assert_int_equal(cqe.fault_va, vb + 32 * bad);
 	assert_true(cqe.cycles < L);
 	assert_int_equal(cqe.dma_in, 5 * (uint64_t)C);
 	assert_int_equal(cqe.load_cycles, 0);
-	for (int i = 0; i < 8 * C; i++)
+	for (int i = 0; i < n; i++)
 		assert_int_equal((uint8_t)d[i], 0x33);
-	copy_clean_fini(h, vs, vd, s, d, 8 * C);
+	copy_clean_fini(h, vs, vd, s, d, n);
 }
 
-/* A reset while four LOADs are in flight (all four have requested their
- * rows, DMA_IN says so, and no data is back) aborts the job; the next job
- * runs cleanly. */
-static void test_load_queue_reset(void **state)
+/* Four queued LOADs: the engine's whole queue. */
+static void test_load_queue_fault(void **state)
+{
+	(void)state;
+	load_fault(4);
+}
+
+/* Two overlapped LOADs. */
+static void test_load_overlap_fault(void **state)
+{
+	(void)state;
+	load_fault(2);
+}
+
+/*
+ * A reset while k LOADs of 8 / k rows each are in flight, into ABUF and
+ * WBUF in turn (all have requested their rows, DMA_IN says so, and no data
+ * is back), aborts the job; the next job runs cleanly.
+ */
+static void load_reset(int k)
 {
 	const uint32_t L = 400;
 	struct rh *h = lat_dev(L);
-	const int C = (int)h->p.cols;
+	const int C = (int)h->p.cols, r = 8 / k;
 	struct rh_cmd c[4];
 	struct rh_cqe cqe;
 	int8_t *s, *d;
 	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
 
-	(void)state;
+	assert_true(k == 2 || k == 4);
 	fill(s, 8 * C);
-	for (int i = 0; i < 4; i++)
-		rh_load(&c[i], i & 1 ? QNPU_BUF_WBUF : QNPU_BUF_ABUF, vs + (uint64_t)(2 * i * C),
-			C, C, 2, 2 * i, 1);
-	rh_submit(h, rh_put_cmds(h, c, 4), 4, 0);
+	for (int i = 0; i < k; i++)
+		rh_load(&c[i], i & 1 ? QNPU_BUF_WBUF : QNPU_BUF_ABUF, vs + (uint64_t)(r * i * C),
+			C, C, r, r * i, 1);
+	rh_submit(h, rh_put_cmds(h, c, k), k, 0);
 	qnpu_hw_step(h->hw, L / 2);
 	assert_false(qnpu_hw_is_idle(h->hw));
 	uint32_t req = qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_REQ) + 1;
@@ -1462,66 +1510,16 @@ static void test_load_queue_reset(void **state)
 	copy_clean_fini(h, vs, vd, s, d, 8 * C);
 }
 
-/* A fault in the second of two overlapped LOADs: it names that command,
- * comes before the first LOAD's data (so the two did overlap), and nothing
- * is written to memory. */
-static void test_load_overlap_fault(void **state)
+static void test_load_queue_reset(void **state)
 {
-	const uint32_t L = 400;
-	struct rh *h = lat_dev(L);
-	const int C = (int)h->p.cols;
-	struct rh_cmd c[4];
-	struct rh_cqe cqe;
-	int8_t *s, *d;
-	uint64_t vs = rh_alloc(h, 4 * C, 0, (void **)&s), vd = rh_alloc(h, 4 * C, 1, (void **)&d);
-	uint64_t vb = rh_alloc(h, 4096, 0, NULL);
-
 	(void)state;
-	fill(s, 4 * C);
-	memset(d, 0x33, 4 * C);
-	rh_set_pte(h, vb, 0, 0);
-	make_copy(h, vs, vd, 4 * C);
-	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 4, 0, 1);
-	rh_load(&c[1], QNPU_BUF_ABUF, vb + 32, C, C, 2, 4, 1);
-	RH_SET(&c[1], PUSH_NEXT, 1);
-	c[2] = copy_cmds[1];
-	c[3] = copy_cmds[2];
-	assert_int_equal(rh_run(h, c, 4, MAX_CYCLES, &cqe), 0);
-	assert_int_equal(cqe.status, QNPU_STATUS_FAULT);
-	assert_int_equal(cqe.err_cmd, 1);
-	assert_int_equal(cqe.fault_va, vb + 32);
-	assert_true(cqe.cycles < L);
-	for (int i = 0; i < 4 * C; i++)
-		assert_int_equal((uint8_t)d[i], 0x33);
-	copy_clean_fini(h, vs, vd, s, d, 4 * C);
+	load_reset(4);
 }
 
-/* A reset while two LOADs are in flight (the second requesting, the first's
- * data not yet back) aborts the job; the next job runs cleanly. */
 static void test_load_overlap_reset(void **state)
 {
-	const uint32_t L = 400;
-	struct rh *h = lat_dev(L);
-	const int C = (int)h->p.cols;
-	struct rh_cmd c[2];
-	struct rh_cqe cqe;
-	int8_t *s, *d;
-	uint64_t vs = rh_alloc(h, 8 * C, 0, (void **)&s), vd = rh_alloc(h, 8 * C, 1, (void **)&d);
-
 	(void)state;
-	fill(s, 8 * C);
-	rh_load(&c[0], QNPU_BUF_ABUF, vs, C, C, 4, 0, 1);
-	rh_load(&c[1], QNPU_BUF_WBUF, vs + 4 * C, C, C, 4, 0, 1);
-	rh_submit(h, rh_put_cmds(h, c, 2), 2, 0);
-	qnpu_hw_step(h->hw, L / 2);
-	assert_false(qnpu_hw_is_idle(h->hw));
-	uint32_t req = qnpu_hw_reg_read32(h->hw, QNPU_REG_RESET_REQ) + 1;
-	qnpu_hw_reg_write32(h->hw, QNPU_REG_RESET_REQ, req);
-	qnpu_hw_doorbell(h->hw);
-	assert_true(qnpu_hw_is_idle(h->hw));
-	assert_int_equal(rh_reap(h, &cqe), 0);
-	assert_int_equal(cqe.status, QNPU_STATUS_ABORTED);
-	copy_clean_fini(h, vs, vd, s, d, 4 * C);
+	load_reset(2);
 }
 
 /* Parameters out of their documented range, or inconsistent with each
@@ -1664,6 +1662,12 @@ static int run_handoff(struct rh *h, int no_wait, int oh, int ow, int ch, int oc
 	q.in_off = -rand_zp(); q.out_zp = rand_zp(); rand_act(&q);
 	rand_quant(oc2, m2, s2, b2);
 	q.mult = m2; q.shift = s2; q.bias = b2;
+	if (no_wait) {
+		/* a narrow clamp (4..30 after a random requantization) can give
+		 * the same bytes whichever rows were read: full range */
+		d.act_min = q.act_min = -128;
+		d.act_max = q.act_max = 127;
+	}
 
 	size_t in_n = (size_t)npx * ch, mid_n = (size_t)npx * C, out_n = (size_t)npx * oc2;
 	uint64_t in_va = rh_alloc(h, in_n, 0, (void **)&in);
@@ -1775,9 +1779,10 @@ static int run_handoff(struct rh *h, int no_wait, int oh, int ow, int ch, int oc
 static void test_handoff_random(void **state)
 {
 	struct rh *h = *state;
-	const int R = h->p.rows, C = h->p.cols;
+	const int R = h->p.rows, C = h->p.cols, obuf_words = h->p.obuf_bytes / C;
 	for (int it = 0; it < 8; it++) {
-		int oh = rr(1, 6), ow = rr(1, 2 * R);
+		/* pass 2's OBUF holds a word per pixel */
+		int oh = rr(1, 6), ow = rr(1, 2 * R < obuf_words / oh ? 2 * R : obuf_words / oh);
 		assert_int_equal(run_handoff(h, 0, oh, ow, rr(1, C), rr(1, C)), 0);
 	}
 	/* one full tile: without the wait the CONV reads rows not yet drained */
