@@ -212,6 +212,70 @@ static bool moves(const struct qnpu_npu_seg *a, const struct qnpu_npu_seg *b,
 	return true;
 }
 
+/*
+ * The pieces (@np, ending at @piece_end in @o) joined as the jobs of a
+ * segment are (the next one's weights may load ahead) instead of behind
+ * the plain barrier, when the cost model finds that faster: @o and
+ * @seg's estimates then that stream's, @pend the pieces' ends.
+ */
+static int rejoin(const struct qnpu_npu_target *t, struct qnpu_npu_seg *seg,
+		  struct out *o, const size_t *piece_end, int np,
+		  uint64_t *pend)
+{
+	struct qnpu_npu_job *pj = calloc((size_t)np + 1, sizeof(*pj));
+	struct qnpu_npu_seg ps;
+	size_t from = 0, i;
+	int p, r = -ENOMEM;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.njobs = np;
+	ps.ops = calloc((size_t)np + 1, sizeof(*ps.ops));
+	if (!pj || !ps.ops)
+		goto out;
+	for (p = 0; p < np; p++) {
+		struct qnpu_cmd *c;
+		size_t n = piece_end[p] + 1 - from;
+
+		c = pj[p].cmds = malloc(n * sizeof(*c));
+		if (!c)
+			goto out;
+		memcpy(c, &o->c[from], n * sizeof(*c));
+		pj[p].ncmds = n;
+		ps.ops[p] = p;
+		/* the barrier's tokens off again */
+		for (i = 0; p && i < n; i++)
+			if (OPC(&c[i]) == QNPU_OP_LOAD) {
+				c[i].w[0] &= ~QNPU_CMD_POP_NEXT_MASK;
+				break;
+			}
+		for (i = n; p + 1 < np && i-- > 0;)
+			if (OPC(&c[i]) == QNPU_OP_STORE) {
+				c[i].w[0] &= ~QNPU_CMD_PUSH_PREV_MASK;
+				break;
+			}
+		from = piece_end[p] + 2;	/* past the SYNC */
+	}
+	r = qnpu_npu_segment(t, pj, &ps);
+	if (!r && ps.job.est_cycles && ps.job.est_cycles < seg->job.est_cycles) {
+		free(o->c);
+		o->c = ps.job.cmds;
+		o->n = o->cap = ps.job.ncmds;
+		ps.job.cmds = NULL;
+		seg->job.est_cycles = ps.job.est_cycles;
+		seg->job.est_dma_in = ps.job.est_dma_in;
+		seg->job.est_dma_out = ps.job.est_dma_out;
+		for (p = 0; p < np; p++)
+			pend[p] = ps.est_end[p];
+	}
+	r = r == -ENOMEM ? r : 0;
+out:
+	for (p = 0; pj && p < np; p++)
+		free(pj[p].cmds);
+	free(pj);
+	seg_drop(&ps);
+	return r;
+}
+
 /* Each run of image-cut jobs image by image, the rest as they are. */
 static int images(const struct qnpu_npu_target *t,
 		  const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg,
@@ -221,7 +285,7 @@ static int images(const struct qnpu_npu_target *t,
 	const int N = seg->batch;
 	size_t *piece_end = calloc((size_t)seg->njobs * (size_t)N + 1,
 				   sizeof(*piece_end));
-	uint64_t *at = NULL, *loc = NULL;
+	uint64_t *at = NULL, *loc = NULL, *pend = NULL;
 	int *run_of = calloc((size_t)seg->njobs + 1, sizeof(*run_of));
 	struct qnpu_npu_seg s0, s1;
 	struct qnpu_cmd *rel = NULL;
@@ -233,7 +297,8 @@ static int images(const struct qnpu_npu_target *t,
 	memset(&s0, 0, sizeof(s0));
 	memset(&s1, 0, sizeof(s1));
 	loc = calloc((size_t)seg->njobs + 1, sizeof(*loc));
-	if (!piece_end || !run_of || !loc) {
+	pend = calloc((size_t)seg->njobs * (size_t)N + 1, sizeof(*pend));
+	if (!piece_end || !run_of || !loc || !pend) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -310,6 +375,11 @@ static int images(const struct qnpu_npu_target *t,
 						       &seg->job.est_dma_in,
 						       &seg->job.est_dma_out,
 						       at);
+	for (q = 0; q < np; q++)
+		pend[q] = at[piece_end[q]];
+	r = rejoin(t, seg, o, piece_end, np, pend);
+	if (r)
+		goto out;
 	/* each job's end: a piece's, or within its run's span as image 0
 	 * splits its own stream */
 	for (k = 0; k < seg->njobs; k++) {
@@ -317,14 +387,14 @@ static int images(const struct qnpu_npu_target *t,
 		uint64_t a, b;
 
 		if (p >= 0) {
-			end[k] = at[piece_end[p]];
+			end[k] = pend[p];
 			continue;
 		}
 		for (k1 = k; k1 < seg->njobs && run_of[k1] == p; k1++)
 			;
 		first = -p - N;
-		a = first ? at[piece_end[first - 1]] : 0;
-		b = at[piece_end[-p - 1]];
+		a = first ? pend[first - 1] : 0;
+		b = pend[-p - 1];
 		for (q = k; q < k1; q++)
 			end[q] = a + (uint64_t)(((unsigned __int128)(b - a) *
 						 loc[q] + loc[k1 - 1] / 2) /
@@ -338,6 +408,7 @@ out:
 	free(piece_end);
 	free(run_of);
 	free(loc);
+	free(pend);
 	free(at);
 	free(d);
 	free(rel);
