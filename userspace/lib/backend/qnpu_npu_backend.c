@@ -184,6 +184,7 @@ static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
 		   int first, int last)
 {
 	struct qnpu_npu_seg *sg = &m->segs[m->nsegs];
+	const char *img;
 	uint64_t *est;
 	int i, n = 0, r;
 
@@ -202,7 +203,10 @@ static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
 	r = seg_hand(m, sg);
 	if (r)
 		return r;
-	if (m->g->batch > 1 && seg_apart(m, first, last))
+	/* QNPU_NPU_IMAGES=0: layer by layer only (to compare) */
+	img = getenv("QNPU_NPU_IMAGES");
+	if (m->g->batch > 1 && (!img || strcmp(img, "0")) &&
+	    seg_apart(m, first, last))
 		sg->batch = m->g->batch;
 	r = qnpu_npu_segment(t, m->jobs, sg);
 	if (r == -EINVAL) {	/* a stream it cannot join: ops alone */
