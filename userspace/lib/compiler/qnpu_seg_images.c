@@ -8,9 +8,11 @@
  * (handoffs, weights ahead: qnpu_npu_segment()) and that stream repeated
  * per image at the image's addresses; jobs of another form (FC with the
  * batch on the array's rows, ADD) stay as they are. The pieces follow one
- * another behind emit_images()' barrier: the last STORE pushes S->C, a
- * SYNC passes it on to the next piece's first LOAD. The caller keeps the
- * faster of this and the layer-major stream by the cost model.
+ * another behind emit_images()' barrier (the last STORE pushes S->C, a
+ * SYNC passes it on to the next piece's first LOAD), or joined as a
+ * segment's jobs are (the next image's weights ahead) when the cost model
+ * finds that faster; it also decides between this and the layer-major
+ * stream.
  *
  * Image i of a tensor is at i times its per-image bytes (batch is the
  * leading dimension), so image i's stream is image 0's with every DRAM
