@@ -139,11 +139,52 @@ static int job_at(const struct qnpu_model *m, int i, int first)
 	return m->g->ops[c].res_defer && first >= 0 && first <= c ? c : -1;
 }
 
+/*
+ * Whether the tensors operators [@first, @last] touch are apart in the
+ * arena (or the same memory: a view), so that running the segment image
+ * by image overwrites none that another image still reads. The memory
+ * plan keeps them so at a batch; this checks it.
+ */
+static bool seg_apart(const struct qnpu_model *m, int first, int last)
+{
+	const struct qnpu_ir_graph *g = m->g;
+	int i, j, a, b, n = 0, *ts;
+	bool ok = true;
+
+	for (i = first; i <= last; i++)
+		n += g->ops[i].nin + g->ops[i].nout;
+	ts = malloc(((size_t)n + 1) * sizeof(*ts));
+	n = 0;
+	if (!ts)
+		return false;
+	for (i = first; i <= last; i++)
+		for (j = 0; j < g->ops[i].nin + g->ops[i].nout; j++) {
+			const struct qnpu_ir_op *op = &g->ops[i];
+			int t = j < op->nin ? op->in[j] : op->out[j - op->nin];
+
+			if (t >= 0 && !g->tensors[t].const_data &&
+			    g->tensors[t].bytes)
+				ts[n++] = t;
+		}
+	for (a = 0; a < n && ok; a++)
+		for (b = a + 1; b < n && ok; b++) {
+			size_t oa = m->offsets[ts[a]], ob = m->offsets[ts[b]];
+			size_t ea = oa + g->tensors[ts[a]].bytes;
+			size_t eb = ob + g->tensors[ts[b]].bytes;
+
+			if (oa < eb && ob < ea && (oa != ob || ea != eb))
+				ok = false;
+		}
+	free(ts);
+	return ok;
+}
+
 /* Operators [@first, @last] (with jobs from @first) as segment m->nsegs. */
 static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
 		   int first, int last)
 {
 	struct qnpu_npu_seg *sg = &m->segs[m->nsegs];
+	const char *img;
 	uint64_t *est;
 	int i, n = 0, r;
 
@@ -162,6 +203,11 @@ static int seg_add(struct qnpu_model *m, const struct qnpu_npu_target *t,
 	r = seg_hand(m, sg);
 	if (r)
 		return r;
+	/* QNPU_NPU_IMAGES=0: layer by layer only (to compare) */
+	img = getenv("QNPU_NPU_IMAGES");
+	if (m->g->batch > 1 && (!img || strcmp(img, "0")) &&
+	    seg_apart(m, first, last))
+		sg->batch = m->g->batch;
 	r = qnpu_npu_segment(t, m->jobs, sg);
 	if (r == -EINVAL) {	/* a stream it cannot join: ops alone */
 		free(m->seg_stats[m->nsegs]);

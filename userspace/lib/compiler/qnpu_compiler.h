@@ -210,6 +210,9 @@ struct qnpu_npu_seg {
 	/* per job: DMA bytes out and in its own stream has but the joined
 	 * one does not (the handoff's STOREs and LOADs) */
 	uint64_t *saved_out, *saved_in;
+	/* images of a batch (> 1: the caller found the segment's tensors
+	 * apart in memory, so it may run image by image) */
+	int batch;
 };
 
 /*
@@ -226,6 +229,15 @@ int qnpu_npu_handoff(const struct qnpu_npu_target *t, struct qnpu_cmd *a,
 /* Join jobs[seg->ops[0..njobs)] (emitted, relocated) into seg->job. */
 int qnpu_npu_segment(const struct qnpu_npu_target *t,
 		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg);
+/*
+ * At seg->batch > 1 (compiler/qnpu_seg_images.c): @seg's stream again
+ * with each run of its per-image jobs joined for one image and repeated
+ * image by image (the rest as they are); kept in seg->job when the cost
+ * model finds it faster. 0 or -ENOMEM.
+ */
+int qnpu_npu_seg_images(const struct qnpu_npu_target *t,
+			const struct qnpu_npu_job *jobs,
+			struct qnpu_npu_seg *seg);
 /* @total cycles (or bytes) of a run of @seg split over its jobs as the
  * cost model's timeline splits est_cycles; out[k] for job k, summing to
  * @total. */

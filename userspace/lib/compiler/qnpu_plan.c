@@ -4,7 +4,8 @@
  * share memory. Greedy by size (largest first), each at the lowest offset
  * that clashes with no placed tensor alive at the same time. Model inputs
  * and outputs live for the whole run, so a second run and the caller's
- * reads never see them overwritten.
+ * reads never see them overwritten. At a batch, tensors of a run of NPU
+ * operators live through the whole run, which may then go image by image.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -55,6 +56,16 @@ static void views(const struct qnpu_ir_graph *g, int *root)
 	}
 }
 
+/* Whether operator @i can be in an NPU segment (a view included). */
+static bool batch_run(const struct qnpu_ir_graph *g, int i)
+{
+	const struct qnpu_ir_op *op = &g->ops[i];
+
+	return op->target == QNPU_TARGET_NPU ||
+	       op->builtin == QNPU_TFL_RESHAPE ||
+	       op->builtin == QNPU_ONNX_RESHAPE;
+}
+
 int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
 		     size_t *total)
 {
@@ -98,6 +109,16 @@ int qnpu_plan_memory(const struct qnpu_ir_graph *g, size_t *offsets,
 		if (t->is_input || t->is_output) {
 			first = -1;
 			last = g->nops;
+		}
+		if (g->batch > 1) {
+			/* a run of NPU operators may run image by image
+			 * (qnpu_seg_images.c): its tensors live through it */
+			while (first > 0 && first < g->nops &&
+			       batch_run(g, first - 1) && batch_run(g, first))
+				first--;
+			while (last >= 0 && last + 1 < g->nops &&
+			       batch_run(g, last) && batch_run(g, last + 1))
+				last++;
 		}
 		if (last < first)
 			last = first;	/* written, never read */

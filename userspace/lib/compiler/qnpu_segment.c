@@ -1000,21 +1000,35 @@ static void seg_outputs_free(struct qnpu_npu_seg *s)
 	free(s->job.cmds);
 }
 
+static int segment_alt(const struct qnpu_npu_target *t,
+		       const struct qnpu_npu_job *jobs,
+		       struct qnpu_npu_seg *seg);
+
+/* At a batch, image by image too where faster (qnpu_seg_images.c). */
+
+int qnpu_npu_segment(const struct qnpu_npu_target *t,
+		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
+{
+	int r;
+
+	r = segment_once(t, jobs, seg);
+	if (!r && seg->hand)
+		r = segment_alt(t, jobs, seg);
+	return r ? r : qnpu_npu_seg_images(t, jobs, seg);
+}
+
 /*
  * Each handoff is kept where the cost model finds the stream faster with
  * it at that point, but it changes where later jobs' weights fit, so the
  * whole segment with handoffs can end up slower than without any: the
  * segment is joined both ways and the faster kept.
  */
-int qnpu_npu_segment(const struct qnpu_npu_target *t,
-		     const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
+static int segment_alt(const struct qnpu_npu_target *t,
+		       const struct qnpu_npu_job *jobs, struct qnpu_npu_seg *seg)
 {
 	struct qnpu_npu_seg alt;
 	int r;
 
-	r = segment_once(t, jobs, seg);
-	if (r || !seg->hand)
-		return r;
 	memset(&alt, 0, sizeof(alt));
 	alt.first = seg->first;
 	alt.last = seg->last;
