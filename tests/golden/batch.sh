@@ -20,6 +20,19 @@ trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# Append sample $2 of input directory $1 to $tmp/${3}0 (and ${3}1 for a
+# model with two inputs); $args names the files.
+stack_sample() {
+	local f=$tmp/$3
+	if [ -f "$1/$2.int8.bin" ]; then
+		cat "$1/$2.int8.bin" >>"${f}0"
+		args="--input=${f}0"
+	else
+		cat "$1/$2.in0.int8.bin" >>"${f}0"
+		cat "$1/$2.in1.int8.bin" >>"${f}1"
+		args="--input=${f}0 --input=${f}1"
+	fi
+}
 
 for m in "$M"/tflite/*.tflite; do
 	model=$(basename "$m" .tflite)
@@ -29,14 +42,7 @@ for m in "$M"/tflite/*.tflite; do
 		id=$(basename "$golden" .out.int8.bin)
 		dir=$M/inputs/$model
 		case $id in *windows*) continue ;; esac	# many samples: below
-		if [ -f "$dir/$id.int8.bin" ]; then
-			cat "$dir/$id.int8.bin" >>"$tmp/in0"
-			args="--input=$tmp/in0"
-		else
-			cat "$dir/$id.in0.int8.bin" >>"$tmp/in0"
-			cat "$dir/$id.in1.int8.bin" >>"$tmp/in1"
-			args="--input=$tmp/in0 --input=$tmp/in1"
-		fi
+		stack_sample "$dir" "$id" in
 		cat "$golden" >>"$tmp/golden.bin"
 		n=$((n + 1))
 	done
@@ -136,7 +142,7 @@ if [ "$backend" != cpu ] && [ -f "$dtb" ]; then
 		if [ "$model" = tflm_simple_add ]; then
 			:
 		elif [ -n "${c[0]}" ] && [ -n "${c[1]}" ] &&
-		   [ "${c[1]}" -le $((16 * ${c[0]})) ]; then
+		   [ "${c[1]}" -le $((16 * c[0])) ]; then
 			ok
 		else
 			bad "$model: batch 16 ${c[1]} cycles > 16 x batch 1 ${c[0]}"
@@ -151,14 +157,7 @@ if [ "$backend" != cpu ] && [ -f "$dtb" ]; then
 		for i in $(seq 0 15); do
 			id=${ids[i % ${#ids[@]}]}
 			dir=$M/inputs/$model
-			if [ -f "$dir/$id.int8.bin" ]; then
-				cat "$dir/$id.int8.bin" >>"$tmp/s0"
-				args="--input=$tmp/s0"
-			else
-				cat "$dir/$id.in0.int8.bin" >>"$tmp/s0"
-				cat "$dir/$id.in1.int8.bin" >>"$tmp/s1"
-				args="--input=$tmp/s0 --input=$tmp/s1"
-			fi
+			stack_sample "$dir" "$id" s
 			cat "$M/golden/$model/$id.out.int8.bin" >>"$tmp/g16.bin"
 		done
 		# shellcheck disable=SC2086
