@@ -60,6 +60,26 @@ static void set_dram(struct qnpu_cmd *c, uint64_t va)
 		 QNPU_CMD_DRAM_HI_MASK);
 }
 
+
+/*
+ * Take emit_images()' barrier tokens off @n commands cut out of a stream:
+ * the first LOAD's pop unless @first, the last STORE's push unless @last.
+ */
+static void unbarrier(struct qnpu_cmd *c, size_t n, bool first, bool last)
+{
+	size_t i;
+
+	for (i = 0; !first && i < n; i++)
+		if (OPC(&c[i]) == QNPU_OP_LOAD) {
+			c[i].w[0] &= ~QNPU_CMD_POP_NEXT_MASK;
+			break;
+		}
+	for (i = n; !last && i-- > 0;)
+		if (OPC(&c[i]) == QNPU_OP_STORE) {
+			c[i].w[0] &= ~QNPU_CMD_PUSH_PREV_MASK;
+			break;
+		}
+}
 /* A job's stream cut at its N - 1 image barriers: N equal blocks, the
  * barrier's tokens taken off. */
 struct blocks {
@@ -89,16 +109,7 @@ static bool cut(const struct qnpu_npu_job *j, int N, struct blocks *b)
 		struct qnpu_cmd *c = &b->c[k * len];
 
 		memcpy(c, &j->cmds[k * (len + 1)], len * sizeof(*c));
-		for (i = 0; k && i < len; i++)
-			if (OPC(&c[i]) == QNPU_OP_LOAD) {
-				c[i].w[0] &= ~QNPU_CMD_POP_NEXT_MASK;
-				break;
-			}
-		for (i = len; k + 1 < N && i-- > 0;)
-			if (OPC(&c[i]) == QNPU_OP_STORE) {
-				c[i].w[0] &= ~QNPU_CMD_PUSH_PREV_MASK;
-				break;
-			}
+		unbarrier(c, len, !k, k + 1 == N);
 	}
 	return true;
 }
@@ -226,7 +237,7 @@ static int rejoin(const struct qnpu_npu_target *t, struct qnpu_npu_seg *seg,
 {
 	struct qnpu_npu_job *pj = calloc((size_t)np + 1, sizeof(*pj));
 	struct qnpu_npu_seg ps;
-	size_t from = 0, i;
+	size_t from = 0;
 	int p, r = -ENOMEM;
 
 	memset(&ps, 0, sizeof(ps));
@@ -245,16 +256,7 @@ static int rejoin(const struct qnpu_npu_target *t, struct qnpu_npu_seg *seg,
 		pj[p].ncmds = n;
 		ps.ops[p] = p;
 		/* the barrier's tokens off again */
-		for (i = 0; p && i < n; i++)
-			if (OPC(&c[i]) == QNPU_OP_LOAD) {
-				c[i].w[0] &= ~QNPU_CMD_POP_NEXT_MASK;
-				break;
-			}
-		for (i = n; p + 1 < np && i-- > 0;)
-			if (OPC(&c[i]) == QNPU_OP_STORE) {
-				c[i].w[0] &= ~QNPU_CMD_PUSH_PREV_MASK;
-				break;
-			}
+		unbarrier(c, n, !p, p + 1 == np);
 		from = piece_end[p] + 2;	/* past the SYNC */
 	}
 	r = qnpu_npu_segment(t, pj, &ps);
