@@ -406,8 +406,8 @@ public:
 			for (auto &t : tlb)
 				t.valid = false;
 			dma_reset();
-			// a finished job left it reset: two evals of the whole
-			// design are most of an empty job's cost
+			// a finished job left it reset; two more evals of the
+			// whole design were half of an empty job's cost
 			if (!rtl_fresh)
 				rtl_reset();
 			running = true;
