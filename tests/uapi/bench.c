@@ -17,6 +17,7 @@
  * (docs/performance.md). Only in the bench VM run.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,11 +49,10 @@ static double doorbell_ns[ROUNDS];
  */
 static double irqs[NMODES][ROUNDS], empty[NMODES][ROUNDS];
 /*
- * Per round, a serial BO_WAIT job and a batch of 16: time in SUBMIT and
- * in BO_WAIT (ns per job).
+ * Per mode and round, for the modes that wait with BO_WAIT: time in
+ * SUBMIT and in BO_WAIT (ns per job).
  */
-static double submit_ns[ROUNDS], wait_ns[ROUNDS];
-static double bsubmit_ns[ROUNDS], bwait_ns[ROUNDS];
+static double submit_ns[NMODES][ROUNDS], wait_ns[NMODES][ROUNDS];
 static int round_no;
 
 static double rate(int64_t t0, long n)
@@ -94,8 +94,10 @@ static int measure(struct qt_dev *d, int mode, double *out)
 	struct drm_qnpu_submit batch[QT_INFO_SLOTS];
 	long n, raw, irq0 = qt_debugfs_count("rings", "irqs");
 	long empty0 = qt_debugfs_count("rings", "irqs_empty");
-	int64_t t0 = qt_now_ns(), end = t0 + ROUND_NS, t1, t2, in_submit;
+	int64_t t0 = qt_now_ns(), end = t0 + ROUND_NS, t2;
+	int64_t t1 = t0, in_submit = 0;
 	struct drm_version v;
+	bool split = false;
 	int i;
 
 	switch (mode) {
@@ -125,7 +127,7 @@ static int measure(struct qt_dev *d, int mode, double *out)
 	case SERIAL_SCHED:
 		if (mode == SERIAL_SCHED && set_direct("0"))
 			qt_fail("direct_submit not writable");
-		for (n = 0, t1 = t0, in_submit = 0; t1 < end; n++) {
+		for (n = 0; t1 < end; n++) {
 			qt_dev_job(d, 0, 1, 0, &batch[0]);
 			qt_assert_eq(qt_ioctl(d->fd, DRM_IOCTL_QNPU_SUBMIT,
 					      &batch[0]), 0);
@@ -138,10 +140,7 @@ static int measure(struct qt_dev *d, int mode, double *out)
 		}
 		if (mode == SERIAL_SCHED && set_direct("1"))
 			qt_fail("direct_submit not writable");
-		if (mode == SERIAL_POLL) {
-			submit_ns[round_no] = in_submit / (double)n;
-			wait_ns[round_no] = (t1 - t0 - in_submit) / (double)n;
-		}
+		split = true;
 		break;
 	case PIPED:
 		for (n = 0; qt_now_ns() < end; n += QT_INFO_SLOTS) {
@@ -156,8 +155,7 @@ static int measure(struct qt_dev *d, int mode, double *out)
 		}
 		break;
 	default:
-		for (n = 0, t1 = t0, in_submit = 0; t1 < end;
-		     n += QT_INFO_SLOTS) {
+		for (n = 0; t1 < end; n += QT_INFO_SLOTS) {
 			for (i = 0; i < QT_INFO_SLOTS; i++)
 				qt_dev_job(d, 0, 1, i, &batch[i]);
 			qt_assert_eq(qt_submit_batch(d->fd, batch,
@@ -172,9 +170,12 @@ static int measure(struct qt_dev *d, int mode, double *out)
 					     DRM_QNPU_JOB_OK);
 			}
 		}
-		bsubmit_ns[round_no] = in_submit / (double)n;
-		bwait_ns[round_no] = (t1 - t0 - in_submit) / (double)n;
+		split = true;
 		break;
+	}
+	if (split) {
+		submit_ns[mode][round_no] = in_submit / (double)n;
+		wait_ns[mode][round_no] = (t1 - t0 - in_submit) / (double)n;
 	}
 	*out = rate(t0, n);
 	irqs[mode][round_no] = (qt_debugfs_count("rings", "irqs") - irq0) /
@@ -227,14 +228,15 @@ static int test_bench(void)
 	printf("bench: serial empty job (BO_WAIT) / raw round trip: %.2f "
 	       "(target <= 2)\n", median(to_raw[SERIAL_POLL]));
 	printf("bench: of a serial BO_WAIT job: SUBMIT %.1f us, BO_WAIT %.1f us "
-	       "(medians)\n", median(submit_ns) / 1e3, median(wait_ns) / 1e3);
+	       "(medians)\n", median(submit_ns[SERIAL_POLL]) / 1e3,
+	       median(wait_ns[SERIAL_POLL]) / 1e3);
 	for (k = 0; k < ROUNDS; k++)
 		speedup[k] = r[SERIAL_POLL][k] / r[SERIAL_SCHED][k];
 	printf("bench: direct submission speeds a serial job up %.2fx "
 	       "(median of the rounds)\n", median(speedup));
 	printf("bench: of a batched job: SUBMIT %.1f us, BO_WAIT %.1f us "
-	       "(medians, per job)\n", median(bsubmit_ns) / 1e3,
-	       median(bwait_ns) / 1e3);
+	       "(medians, per job)\n", median(submit_ns[BATCHED]) / 1e3,
+	       median(wait_ns[BATCHED]) / 1e3);
 	printf("bench: trivial ioctl / job rate, 16 in flight in one batch: "
 	       "%.1f (target <= 10)\n", median(to_ioctl[BATCHED]));
 	qt_dev_close(&d);
