@@ -187,17 +187,6 @@ out:
 	return r;
 }
 
-static void seg_drop(struct qnpu_npu_seg *s)
-{
-	free(s->ops);
-	free(s->hand);
-	free(s->est_end);
-	free(s->saved_out);
-	free(s->saved_in);
-	free(s->job.cmds);
-	memset(s, 0, sizeof(*s));
-}
-
 /* Per command of @a and @b (image 0 and 1): the move of its DRAM
  * address, or false when they differ in more than addresses. */
 static bool moves(const struct qnpu_npu_seg *a, const struct qnpu_npu_seg *b,
@@ -276,7 +265,7 @@ out:
 	for (p = 0; pj && p < np; p++)
 		free(pj[p].cmds);
 	free(pj);
-	seg_drop(&ps);
+	qnpu_npu_seg_free(&ps);
 	return r;
 }
 
@@ -339,7 +328,7 @@ static int images(const struct qnpu_npu_target *t,
 			const struct qnpu_npu_seg *s = i ? &s1 : &s0;
 
 			if (i > 1 && !lin) {
-				seg_drop(&s1);
+				qnpu_npu_seg_free(&s1);
 				r = join_image(t, seg, bl, k, k1, i, &s1);
 				if (r)
 					break;
@@ -364,8 +353,8 @@ static int images(const struct qnpu_npu_target *t,
 		}
 		for (q = k; q < k1; q++)
 			run_of[q] = -np;	/* a run: ends at piece np - 1 */
-		seg_drop(&s0);
-		seg_drop(&s1);
+		qnpu_npu_seg_free(&s0);
+		qnpu_npu_seg_free(&s1);
 		k = k1;
 	}
 	if (r)
@@ -407,8 +396,8 @@ static int images(const struct qnpu_npu_target *t,
 	}
 	end[seg->njobs - 1] = seg->job.est_cycles;
 out:
-	seg_drop(&s0);
-	seg_drop(&s1);
+	qnpu_npu_seg_free(&s0);
+	qnpu_npu_seg_free(&s1);
 	free(piece_end);
 	free(run_of);
 	free(loc);
